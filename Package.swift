@@ -1,0 +1,72 @@
+// swift-tools-version:6.2
+// Hummingbird 2.28's manifest needs tools 6.2; the language mode is Swift 6 throughout.
+import PackageDescription
+
+let package = Package(
+    name: "smitop",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "smitop", targets: ["smitop"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CNcursesw",
+            pkgConfig: "ncursesw",
+            providers: [.apt(["libncursesw5-dev"])]
+        ),
+        .target(
+            name: "SMI",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "Kube",
+            dependencies: ["SMI", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "Transport",
+            dependencies: ["Kube", "CCurl"]
+        ),
+        .target(
+            name: "Simulator",
+            dependencies: [
+                "SMI", "Kube",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "smitop",
+            dependencies: [
+                "SMI", "Kube", "Transport", "Simulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .testTarget(name: "SMITests", dependencies: ["SMI"]),
+        .testTarget(name: "KubeTests", dependencies: ["Kube", "SMI"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Kube", "SMI", "Transport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
