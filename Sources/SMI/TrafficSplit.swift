@@ -1,0 +1,214 @@
+// TrafficSplit of every version in one model (NOTES.md §1).
+//
+// The original JSON is kept (`raw`) and encoding only replaces the weight values inside it:
+// an object goes back in the apiVersion it was read in, with every field we do not model
+// untouched, and each weight written in the notation it was read in ("500m" stays a quantity
+// string, 90 stays an integer, a Linkerd-stored "50" stays a string). Unchanged weights keep
+// their exact original literal, so decode → encode is the identity.
+
+/// A backend weight: its exact value and the JSON literal it is written as.
+public struct Weight: Sendable, Equatable, CustomStringConvertible {
+    public let value: Quantity
+    /// Exactly what was read, or what will be written.
+    public let literal: JSON
+
+    public init(json: JSON) throws(QuantityError) {
+        value = try Quantity(json: json)
+        literal = json
+    }
+
+    /// An integer weight written as a JSON number (the v1alpha2+ form).
+    public init(integer: Int64) {
+        value = Quantity(integer: integer)
+        literal = .number(String(integer))
+    }
+
+    /// A v1alpha1 weight written as a canonical quantity string ("500m", "1").
+    public init(quantity: Quantity) {
+        value = quantity
+        literal = .string(quantity.canonical)
+    }
+
+    init(value: Quantity, literal: JSON) {
+        self.value = value
+        self.literal = literal
+    }
+
+    /// Was the weight written as a JSON string (quantity or numeric string)?
+    public var isString: Bool { literal.stringValue != nil }
+
+    /// The same notation carrying a new value. Whole values in plain-number notations stay
+    /// plain numbers; a quantity string gets Go's canonical form in its own format family.
+    public func with(value new: Quantity) -> Weight {
+        if new == value { return self }
+        switch literal {
+        case .string(let s):
+            if Weight.isPlainInteger(s), new.isInteger {
+                return Weight(value: new, literal: .string(new.decimalString))
+            }
+            var q = new
+            q.format = value.format
+            return Weight(value: new, literal: .string(q.canonical))
+        default:
+            return Weight(value: new, literal: .number(new.decimalString))
+        }
+    }
+
+    static func isPlainInteger(_ s: String) -> Bool {
+        var u = Substring(s)
+        if u.first == "-" || u.first == "+" { u = u.dropFirst() }
+        return !u.isEmpty && u.allSatisfy { $0 >= "0" && $0 <= "9" }
+    }
+
+    public var description: String {
+        switch literal {
+        case .string(let s): return s
+        case .number(let n): return n
+        default: return value.canonical
+        }
+    }
+}
+
+public struct Backend: Sendable, Equatable {
+    public var service: String
+    public var weight: Weight
+    public init(service: String, weight: Weight) {
+        self.service = service
+        self.weight = weight
+    }
+}
+
+/// `spec.matches[]` (v1alpha3+): a reference to an HTTPRouteGroup.
+public struct SplitMatch: Sendable, Equatable {
+    public var kind: String
+    public var name: String
+    /// In the Go type but not in the CRD schema, so the API server prunes it.
+    public var apiGroup: String?
+}
+
+/// How weights are typed in the object's version (NOTES.md §1.1).
+public enum WeightFormat: Sendable, Equatable {
+    /// v1alpha1: a Kubernetes quantity ("500m", "1", 1).
+    case quantity
+    /// v1alpha2+: whole numbers.
+    case integer
+}
+
+public struct TrafficSplit: Sendable, Equatable {
+    public var meta: ObjectMetaLite
+    public var apiVersion: String
+    public var version: SMIVersion
+    /// The root (apex) service clients address.
+    public var service: String
+    /// Order is kept as read: nothing gives it meaning, but tools diff on it.
+    public var backends: [Backend]
+    public var matches: [SplitMatch]
+    /// The object as read; `encode()` starts from it.
+    public var raw: JSON
+
+    public var weightFormat: WeightFormat { version == .v1alpha1 ? .quantity : .integer }
+    public var controller: ControllerInfo? { meta.controller }
+
+    public init(json: JSON) throws(SMIDecodeError) {
+        guard json.objectValue != nil else { throw SMIDecodeError("", "expected an object, found \(json.typeName)") }
+        if let k = json["kind"]?.stringValue, k != SMIKind.trafficSplit.rawValue {
+            throw SMIDecodeError("kind", "expected TrafficSplit, found \(k)")
+        }
+        let apiVersion = json["apiVersion"]?.stringValue ?? ""
+        version = try parseAPIVersion(apiVersion, kind: .trafficSplit)
+        self.apiVersion = apiVersion
+        meta = ObjectMetaLite(json: json["metadata"])
+        // SDK v0.3.0 placed the schema at the object root; such objects exist in old clusters.
+        let spec: JSON
+        let specPath: String
+        if let s = json["spec"], s.objectValue != nil {
+            spec = s
+            specPath = "spec"
+        } else if json["backends"] != nil {
+            spec = json
+            specPath = ""
+        } else {
+            throw SMIDecodeError("spec", "spec is missing")
+        }
+        func p(_ rest: String) -> String { specPath.isEmpty ? rest : "\(specPath).\(rest)" }
+        service = try spec.requiredString("service", at: specPath)
+        var backends: [Backend] = []
+        for (i, b) in try spec.optionalArray("backends", at: specPath).enumerated() {
+            let bp = p("backends[\(i)]")
+            guard b.objectValue != nil else { throw SMIDecodeError(bp, "expected an object, found \(b.typeName)") }
+            let name = try b.requiredString("service", at: bp)
+            guard let w = b["weight"], !w.isNull else { throw SMIDecodeError("\(bp).weight", "weight is required") }
+            do {
+                backends.append(Backend(service: name, weight: try Weight(json: w)))
+            } catch {
+                throw SMIDecodeError("\(bp).weight", error.description)
+            }
+        }
+        self.backends = backends
+        var matches: [SplitMatch] = []
+        for (i, m) in try spec.optionalArray("matches", at: specPath).enumerated() {
+            let mp = p("matches[\(i)]")
+            matches.append(
+                SplitMatch(
+                    kind: try m.optionalString("kind", at: mp) ?? "", name: try m.requiredString("name", at: mp),
+                    apiGroup: try m.optionalString("apiGroup", at: mp)))
+        }
+        self.matches = matches
+        raw = json
+    }
+
+    /// A new split in the given version, written the way that version expects.
+    public init(
+        name: String, namespace: String?, version: SMIVersion, service: String, backends: [Backend],
+        matches: [SplitMatch] = []
+    ) {
+        let apiVersion = "\(SMIGroup.split)/\(version.rawValue)"
+        var meta = JSONObject()
+        meta["name"] = .string(name)
+        if let namespace { meta["namespace"] = .string(namespace) }
+        var spec = JSONObject()
+        spec["service"] = .string(service)
+        if !matches.isEmpty {
+            spec["matches"] = .array(matches.map { ["kind": .string($0.kind), "name": .string($0.name)] })
+        }
+        spec["backends"] = .array(backends.map { ["service": .string($0.service), "weight": $0.weight.literal] })
+        raw = [
+            "apiVersion": .string(apiVersion), "kind": "TrafficSplit", "metadata": .object(meta),
+            "spec": .object(spec),
+        ]
+        self.meta = ObjectMetaLite(name: name, namespace: namespace)
+        self.apiVersion = apiVersion
+        self.version = version
+        self.service = service
+        self.backends = backends
+        self.matches = matches
+    }
+
+    /// `raw` with the current weights written in. Only weights change: services, order, the
+    /// apiVersion and every unmodelled field are the ones read.
+    public func encode() -> JSON {
+        var out = raw
+        let inSpec = raw["spec"]?.objectValue != nil
+        var container = inSpec ? (raw["spec"] ?? .null) : raw
+        guard var list = container["backends"]?.arrayValue, list.count == backends.count else {
+            // The backend list itself was replaced (not something the edit ops do): write it whole.
+            container["backends"] = .array(backends.map { ["service": .string($0.service), "weight": $0.weight.literal] })
+            if inSpec { out["spec"] = container } else { out = container }
+            return out
+        }
+        for i in list.indices {
+            list[i]["weight"] = backends[i].weight.literal
+        }
+        container["backends"] = .array(list)
+        if inSpec { out["spec"] = container } else { out = container }
+        return out
+    }
+
+    /// The same split with new weights (same count and order as `backends`).
+    public func with(weights: [Weight]) -> TrafficSplit {
+        precondition(weights.count == backends.count, "one weight per backend")
+        var copy = self
+        for i in copy.backends.indices { copy.backends[i].weight = weights[i] }
+        return copy
+    }
+}
