@@ -30,6 +30,15 @@ static inline CURLcode smt_easy_getinfo_str(CURL *h, CURLINFO i, char **v) { ret
 static inline CURLcode smt_easy_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLMcode smt_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
 
+static inline CURLcode smt_easy_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
+
+/// CURL_GLOBAL_DEFAULT is a macro built from other macros, which Swift does not import.
+static inline CURLcode smt_curl_global_init_default(void) { return curl_global_init(CURL_GLOBAL_DEFAULT); }
+static inline unsigned int smt_curlu_default_port(void) { return CURLU_DEFAULT_PORT; }
+static inline unsigned int smt_curlu_guess_scheme(void) { return CURLU_GUESS_SCHEME; }
+static inline long smt_curlpipe_multiplex(void) { return CURLPIPE_MULTIPLEX; }
+static inline long smt_curl_error_size(void) { return CURL_ERROR_SIZE; }
+
 static inline long smt_curl_version_now(void) { return CURLVERSION_NOW; }
 static inline const char *smt_curl_version_string(void) { return curl_version(); }
 #endif
