@@ -48,6 +48,7 @@ let package = Package(
                 "SMI", "Kube",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -67,6 +68,7 @@ let package = Package(
         .testTarget(name: "SMITests", dependencies: ["SMI"]),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "SMI"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Kube", "SMI", "Transport"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "Kube"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,65 @@
+# smitop — `make demo` and `make test` do all the set-up a fresh Debian machine needs.
+SHELL := /bin/bash
+SWIFT ?= swift
+PREFIX ?= /usr/local
+BIN := .build/debug/smitop
+RELEASE_BIN := .build/release/smitop
+PY_DEPS := .build/.python-deps
+
+.PHONY: all deps build release test unit-test e2e-test demo sim lint-format bench fuzz install clean
+
+all: build
+
+# System packages: ncursesw and libcurl (OpenSSL build) headers, tmux for the UI tests, and
+# kubectl where it is absent (Debian's kubernetes-client conflicts with the image's kubectl
+# package, so it is only unpacked, never installed over it).
+deps:
+	@missing=""; \
+	dpkg -s libncursesw5-dev >/dev/null 2>&1 || missing="$$missing libncursesw5-dev"; \
+	dpkg -s libcurl4-openssl-dev >/dev/null 2>&1 || missing="$$missing libcurl4-openssl-dev"; \
+	command -v tmux >/dev/null 2>&1 || missing="$$missing tmux"; \
+	command -v pkg-config >/dev/null 2>&1 || missing="$$missing pkg-config"; \
+	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
+	if [ -n "$$missing" ]; then \
+	  echo "==> installing:$$missing"; \
+	  apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@if ! command -v kubectl >/dev/null 2>&1 && [ ! -x .build/kubectl/usr/bin/kubectl ]; then \
+	  echo "==> kubectl not found: unpacking Debian's kubernetes-client into .build/kubectl"; \
+	  mkdir -p .build/kubectl && cd .build/kubectl && apt-get update -qq && apt-get download kubernetes-client && dpkg-deb -x kubernetes-client_*.deb . ; \
+	fi
+
+$(PY_DEPS):
+	@python3 -c "import kubernetes" 2>/dev/null || { echo "==> installing the Python kubernetes client (pip)"; python3 -m pip install -q kubernetes; }
+	@mkdir -p .build && touch $@
+
+build: deps
+	@echo "==> building smitop (a first build compiles two BoringSSL copies: several minutes)"
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# Every test: unit and integration tests (XCTest/Swift Testing, real simulator over real
+# HTTP(S), real kubectl, the Python client, tmux end-to-end).
+test: deps $(PY_DEPS)
+	@echo "==> building smitop and its tests (a first build takes several minutes)"
+	$(SWIFT) build --build-tests
+	SMITOP_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --skip-build
+
+sim: build
+	$(BIN) sim --write-kubeconfig $(HOME)/.kube/smitop-sim.yaml
+
+demo: build
+	@if $(BIN) demo --help >/dev/null 2>&1; then $(BIN) demo; else \
+	  echo "==> starting the simulator (bookstore scenario); kubeconfig: $(HOME)/.kube/smitop-sim.yaml"; \
+	  $(BIN) sim --write-kubeconfig $(HOME)/.kube/smitop-sim.yaml; fi
+
+install: release
+	install -d $(PREFIX)/bin $(PREFIX)/share/smitop/themes
+	install -m 0755 $(RELEASE_BIN) $(PREFIX)/bin/smitop
+	ln -sf smitop $(PREFIX)/bin/kubectl-smitop
+	cp -r themes/. $(PREFIX)/share/smitop/themes/ 2>/dev/null || true
+
+clean:
+	$(SWIFT) package clean

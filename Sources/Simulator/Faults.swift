@@ -1,0 +1,182 @@
+import Foundation
+import SMI
+import Synchronization
+
+/// Faults a real cluster shows, switchable by flags at start and through the admin endpoint
+/// while running. Counts are "the next N requests" so that tests are deterministic.
+public struct FaultSettings: Sendable, Equatable {
+    /// Added to every API request (not to the admin endpoint).
+    public var latencyMs = 0
+    /// The next N requests answer 5xx (`errorCode`, 500 or 503).
+    public var errorBurst = 0
+    public var errorCode = 500
+    /// The next N requests answer 429 with Retry-After.
+    public var throttleBurst = 0
+    public var retryAfterSeconds = 1
+    /// The next N watch requests get a 410 ERROR event instead of a stream.
+    public var expireWatches = 0
+    /// Every N seconds, close all open watch connections abruptly (0 = never).
+    public var dropWatchesEverySeconds: Double = 0
+    /// A progressive-delivery controller that rewrites a split's weights every N seconds.
+    public var competingWriter: CompetingWriter? = nil
+
+    public struct CompetingWriter: Sendable, Equatable {
+        /// "namespace/name" of the TrafficSplit it owns.
+        public var split: String
+        public var intervalSeconds: Double
+        /// Backend → weight it keeps writing (its idea of where the rollout should be).
+        public var weights: [String: Int]
+        public var manager: String
+
+        public init(split: String, intervalSeconds: Double, weights: [String: Int], manager: String = "flagger") {
+            self.split = split
+            self.intervalSeconds = intervalSeconds
+            self.weights = weights
+            self.manager = manager
+        }
+    }
+
+    public init() {}
+
+    /// The admin endpoint's JSON form.
+    var json: JSON {
+        var o: JSON = [
+            "latencyMs": .int(latencyMs), "errorBurst": .int(errorBurst), "errorCode": .int(errorCode),
+            "throttleBurst": .int(throttleBurst), "retryAfterSeconds": .int(retryAfterSeconds),
+            "expireWatches": .int(expireWatches), "dropWatchesEverySeconds": .double(dropWatchesEverySeconds),
+        ]
+        if let c = competingWriter {
+            var w = JSONObject()
+            for (k, v) in c.weights.sorted(by: { $0.key < $1.key }) { w[k] = .int(v) }
+            o["competingWriter"] = [
+                "split": .string(c.split), "intervalSeconds": .double(c.intervalSeconds), "weights": .object(w),
+                "manager": .string(c.manager),
+            ]
+        } else {
+            o["competingWriter"] = nil
+        }
+        return o
+    }
+
+    /// Applies the fields present in `patch` (a partial settings object).
+    mutating func merge(_ patch: JSON) throws(APIError) {
+        func int(_ k: String) throws(APIError) -> Int? {
+            guard let v = patch[k] else { return nil }
+            guard let i = v.intValue, i >= 0 else { throw APIError.badRequest("\(k) must be a non-negative integer") }
+            return Int(i)
+        }
+        if let v = try int("latencyMs") { latencyMs = v }
+        if let v = try int("errorBurst") { errorBurst = v }
+        if let v = try int("errorCode") {
+            guard (500...599).contains(v) else { throw APIError.badRequest("errorCode must be 5xx") }
+            errorCode = v
+        }
+        if let v = try int("throttleBurst") { throttleBurst = v }
+        if let v = try int("retryAfterSeconds") { retryAfterSeconds = v }
+        if let v = try int("expireWatches") { expireWatches = v }
+        if let v = patch["dropWatchesEverySeconds"] {
+            guard let d = v.doubleValue, d >= 0 else { throw APIError.badRequest("dropWatchesEverySeconds must be >= 0") }
+            dropWatchesEverySeconds = d
+        }
+        if let c = patch["competingWriter"] {
+            if c.isNull {
+                competingWriter = nil
+            } else {
+                guard let split = c["split"]?.stringValue, split.contains("/"),
+                    let weights = c["weights"]?.objectValue
+                else { throw APIError.badRequest("competingWriter needs split (namespace/name) and weights") }
+                var w: [String: Int] = [:]
+                for e in weights {
+                    guard let i = e.value.intValue, i >= 0 else { throw APIError.badRequest("competingWriter weights must be integers") }
+                    w[e.key] = Int(i)
+                }
+                competingWriter = CompetingWriter(
+                    split: split, intervalSeconds: c["intervalSeconds"]?.doubleValue ?? 5, weights: w,
+                    manager: c["manager"]?.stringValue ?? "flagger")
+            }
+        }
+    }
+}
+
+/// The live fault state, shared by request handlers.
+final class FaultController: Sendable {
+    let settings: Mutex<FaultSettings>
+    /// Bumped to ask every open watch to drop its connection.
+    let dropGeneration = Atomic<Int>(0)
+
+    init(_ s: FaultSettings) { settings = Mutex(s) }
+
+    enum Injected {
+        case none
+        case error(APIError)
+    }
+
+    /// Decides, for one API request, which fault (if any) it meets, consuming burst counts.
+    func next() -> (latencyMs: Int, fault: Injected) {
+        settings.withLock { s in
+            if s.throttleBurst > 0 {
+                s.throttleBurst -= 1
+                var e = APIError(
+                    code: 429, reason: "TooManyRequests", message: "Too many requests, please try again later.",
+                    details: ["retryAfterSeconds": .int(s.retryAfterSeconds)])
+                e.retryAfter = s.retryAfterSeconds
+                return (s.latencyMs, .error(e))
+            }
+            if s.errorBurst > 0 {
+                s.errorBurst -= 1
+                let e =
+                    s.errorCode == 503
+                    ? APIError(code: 503, reason: "ServiceUnavailable", message: "the server is currently unable to handle the request")
+                    : APIError(code: s.errorCode, reason: "InternalError", message: "Internal error occurred: simulated fault")
+                return (s.latencyMs, .error(e))
+            }
+            return (s.latencyMs, .none)
+        }
+    }
+
+    func takeExpireWatch() -> Bool {
+        settings.withLock { s in
+            if s.expireWatches > 0 {
+                s.expireWatches -= 1
+                return true
+            }
+            return false
+        }
+    }
+}
+
+extension Simulator {
+    /// The competing writer and the watch dropper: background loops that act like a
+    /// progressive-delivery controller and a flaky network.
+    func runCompetingWriter() async {
+        var lastDrop = Date()
+        var lastWrite = Date.distantPast
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(200))
+            observeWeights()
+            let s = faults.settings.withLock { $0 }
+            if s.dropWatchesEverySeconds > 0, Date().timeIntervalSince(lastDrop) >= s.dropWatchesEverySeconds {
+                lastDrop = Date()
+                faults.dropGeneration.add(1, ordering: .relaxed)
+            }
+            guard let c = s.competingWriter, Date().timeIntervalSince(lastWrite) >= c.intervalSeconds else { continue }
+            lastWrite = Date()
+            let parts = c.split.split(separator: "/", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let t = registry.find(group: "split.smi-spec.io", resource: "trafficsplits") else { continue }
+            _ = try? store.update(t, namespace: parts[0], name: parts[1], expectedRV: nil, dryRun: false) { (cur) throws(APIError) -> JSON in
+                var o = cur
+                let backends = (cur[path: "spec", "backends"]?.arrayValue ?? []).map { b -> JSON in
+                    var b = b
+                    if let svc = b["service"]?.stringValue, let w = c.weights[svc] {
+                        // Keep the stored weight format (quantity strings stay strings).
+                        if case .string = b["weight"] { b["weight"] = .string(String(w)) } else { b["weight"] = .int(w) }
+                    }
+                    return b
+                }
+                o = setPath(o, ["spec", "backends"], .array(backends))
+                o = Writes.carryOverSystemFields(old: cur, new: o, t: t)
+                return recordManagedUpdate(old: cur, new: o, manager: c.manager, apiVersion: t.apiVersion(t.storageVersion))
+            }
+        }
+    }
+}

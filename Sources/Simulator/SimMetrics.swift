@@ -1,0 +1,52 @@
+import Foundation
+import SMI
+import Synchronization
+
+/// The metrics side of the simulator: the weight history that drives the traffic model, and
+/// a cached view of which workloads and pods exist.
+struct MetricsState {
+    var history = WeightHistory()
+    var historyRV = -1
+    var snapshot: MetricsSnapshot? = nil
+    var snapshotRV = -1
+}
+
+extension Simulator {
+    var splitType: ResourceType? { registry.find(group: "split.smi-spec.io", resource: "trafficsplits") }
+
+    /// Records the current split weights if anything was written since the last look. Called
+    /// on every metrics request and by the background ticker, so a weight change is dated
+    /// within a fraction of a second of its write.
+    func observeWeights() {
+        let rv = store.currentRV
+        let needs = metricsState.withLock { $0.historyRV != rv }
+        guard needs, let t = splitType else { return }
+        let weights = TrafficModel.activeWeights(splits: store.all(t).map(\.object))
+        let now = Date().timeIntervalSince1970
+        metricsState.withLock { m in
+            m.history.observe(weights, at: now)
+            m.history.prune(before: now - 3600)
+            m.historyRV = rv
+        }
+    }
+
+    func metricsSnapshot() -> MetricsSnapshot {
+        observeWeights()
+        let rv = store.currentRV
+        if let cached = metricsState.withLock({ $0.snapshotRV == rv ? $0.snapshot : nil }) {
+            return cached
+        }
+        var objects: [JSON] = []
+        for (g, r) in [("", "namespaces"), ("apps", "deployments"), ("", "pods")] {
+            guard let t = registry.find(group: g, resource: r) else { continue }
+            objects.append(contentsOf: store.all(t).map(\.object))
+        }
+        let history = metricsState.withLock { $0.history }
+        let snap = MetricsSnapshot(objects: objects, weights: history)
+        metricsState.withLock { m in
+            m.snapshot = snap
+            m.snapshotRV = rv
+        }
+        return snap
+    }
+}

@@ -1,0 +1,301 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import SMI
+import Synchronization
+
+/// How `smitop sim` (and `smitop demo`) is started.
+public struct SimulatorOptions: Sendable {
+    public var address = "127.0.0.1"
+    /// 0 picks a free port.
+    public var port = 0
+    public var scenario = "bookstore"
+    public var seed: UInt64 = 1
+    public var profile: SimProfile = .default
+    public var services = 200
+    public var splits = 100
+    /// Plain HTTP, for tests that want it. kubectl sends no credentials over HTTP, so
+    /// unauthenticated requests are then served as `kubectl proxy` would: as the admin.
+    public var plainHTTP = false
+    /// Enables `/sim/admin/*` (loopback peers only): fault switches at run time.
+    public var adminEnabled = false
+    /// Keeps the PKI, credentials and every object across restarts (as etcd would).
+    public var stateDir: String?
+    public var faults = FaultSettings()
+    /// What `/version` reports; the kubectl dispatcher picks its binary from it.
+    public var kubernetesMinor = 32
+    /// How often open watches that asked for bookmarks get one.
+    public var bookmarkInterval: Double = 30
+    /// How many events the watch window keeps before older resourceVersions expire.
+    public var watchWindow = 20_000
+
+    public init() {}
+}
+
+/// Where a running simulator can be reached, and the credentials it accepts.
+public struct SimulatorEndpoint: Sendable {
+    public var url: String
+    public var host: String
+    public var port: Int
+    public var caPEM: String?
+    public var adminToken: String
+    public var readonlyToken: String
+    public var clientCertPEM: String?
+    public var clientKeyPEM: String?
+    public var namespace: String
+}
+
+/// The Kubernetes-API-compatible mesh simulator.
+public final class Simulator: Sendable {
+    public let options: SimulatorOptions
+    let registry: TypeRegistry
+    let store: ObjectStore
+    let pki: ClusterPKI?
+    let adminToken: String
+    let readonlyToken: String
+    let traffic: TrafficModel
+    let faults: FaultController
+    let startedAt: Date
+    let defaultNamespace: String
+    let persistence: StatePersistence?
+    let metricsState: Mutex<MetricsState>
+
+    public init(options: SimulatorOptions) throws {
+        self.options = options
+        registry = try TypeRegistry.make(profile: options.profile)
+        store = ObjectStore(windowSize: options.watchWindow)
+        startedAt = Date()
+        let scenario = try Scenario.make(
+            name: options.scenario, seed: options.seed, profile: options.profile, services: options.services,
+            splits: options.splits)
+        traffic = scenario.traffic
+        metricsState = Mutex(MetricsState())
+        faults = FaultController(options.faults)
+
+        var persisted: PersistedState? = nil
+        if let dir = options.stateDir {
+            let p = StatePersistence(directory: dir)
+            persistence = p
+            persisted = try p.load()
+        } else {
+            persistence = nil
+        }
+        if let persisted {
+            adminToken = persisted.adminToken
+            readonlyToken = persisted.readonlyToken
+            var pki = persisted.pki
+            if !options.plainHTTP, pki?.serverNames != [options.address] { try pki?.issueServing(for: [options.address]) }
+            if options.plainHTTP {
+                self.pki = nil
+            } else if let pki {
+                self.pki = pki
+            } else {
+                self.pki = try ClusterPKI.generate(serverNames: [options.address])
+            }
+        } else {
+            adminToken = Self.randomToken()
+            readonlyToken = Self.randomToken()
+            pki = options.plainHTTP ? nil : try ClusterPKI.generate(serverNames: [options.address])
+        }
+        defaultNamespace = scenario.objects.first { $0["kind"]?.stringValue == "Namespace" && !["default", "kube-system"].contains($0[path: "metadata", "name"]?.stringValue ?? "") }?[path: "metadata", "name"]?.stringValue ?? "default"
+
+        if let persisted {
+            for (typeKey, obj) in persisted.objects {
+                guard let t = registry.types.first(where: { $0.key == typeKey }) else { continue }
+                store.load(
+                    t, namespace: obj[path: "metadata", "namespace"]?.stringValue ?? "",
+                    name: obj[path: "metadata", "name"]?.stringValue ?? "", object: obj,
+                    rv: Int(obj[path: "metadata", "resourceVersion"]?.stringValue ?? ""))
+            }
+            store.setRV(atLeast: persisted.rv)
+        } else {
+            try seed(scenario.objects)
+        }
+    }
+
+    static func randomToken() -> String {
+        var g = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        return String((0..<40).map { _ in alphabet[Int(g.next() % UInt64(alphabet.count))] })
+    }
+
+    /// Loads the scenario as a freshly installed cluster would hold it.
+    func seed(_ objects: [JSON]) throws {
+        let base: [JSON] = [
+            ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "default"]],
+            ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "kube-system"]],
+        ]
+        for crd in registry.crdObjects {
+            try seedOne(crd)
+        }
+        for obj in base + objects {
+            if obj["kind"]?.stringValue == "Namespace",
+                let n = obj[path: "metadata", "name"]?.stringValue,
+                store.get(registry.find(group: "", resource: "namespaces")!, namespace: "", name: n) != nil
+            {
+                continue
+            }
+            try seedOne(obj)
+        }
+    }
+
+    func seedOne(_ obj: JSON) throws {
+        guard let (t, _) = typeOf(obj) else {
+            throw SimulatorError("scenario object of unknown type: \(obj["apiVersion"]?.stringValue ?? "?") \(obj["kind"]?.stringValue ?? "?")")
+        }
+        let name = obj[path: "metadata", "name"]?.stringValue ?? ""
+        let ns = t.namespaced ? (obj[path: "metadata", "namespace"]?.stringValue ?? "default") : ""
+        var o = normalizeStored(obj, t)
+        o = Writes.fillNewMetadata(o, t: t, now: startedAt, namespace: ns)
+        o = Writes.defaultBuiltin(o, t: t)
+        store.load(t, namespace: ns, name: name, object: o)
+    }
+
+    /// The resource type of an object from its apiVersion and kind.
+    func typeOf(_ obj: JSON) -> (ResourceType, String)? {
+        guard let av = obj["apiVersion"]?.stringValue, let kind = obj["kind"]?.stringValue else { return nil }
+        let parts = av.split(separator: "/").map(String.init)
+        let (group, version) = parts.count == 2 ? (parts[0], parts[1]) : ("", parts.first ?? "")
+        guard let t = registry.types.first(where: { $0.group == group && $0.kind == kind }) else { return nil }
+        return (t, version)
+    }
+
+    /// Objects are kept with the storage version's apiVersion; without conversion the real
+    /// server only rewrites apiVersion per request version.
+    func normalizeStored(_ obj: JSON, _ t: ResourceType) -> JSON {
+        var o = obj
+        o["apiVersion"] = .string(t.apiVersion(t.storageVersion))
+        return o
+    }
+
+    // MARK: Running
+
+    /// Runs the server until the calling task is cancelled. `onReady` receives the endpoint once
+    /// the socket is listening (port 0 resolved).
+    public func run(onReady: @escaping @Sendable (SimulatorEndpoint) async -> Void) async throws {
+        var logger = Logger(label: "smitop.sim")
+        logger.logLevel = ProcessInfo.processInfo.environment["SMITOP_SIM_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
+        let handler = APIHandler(sim: self)
+        let server: HTTPServerBuilder
+        if let pki {
+            var tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(pki.serverCertPEM.utf8)).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(pki.serverKeyPEM.utf8), format: .pem)))
+            // A real API server asks for a client certificate and verifies it if one is sent,
+            // but does not require one (tokens work too).
+            tls.certificateVerification = .optionalVerification
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(pki.caCertPEM.utf8)))
+            // No h2: kubectl offers it, and this server speaks HTTP/1.1 only.
+            tls.applicationProtocols = ["http/1.1"]
+            tls.shutdownTimeout = .milliseconds(200)
+            server = try .tls(.http1(), tlsConfiguration: tls)
+        } else {
+            server = .http1()
+        }
+        let persistence = self.persistence
+        let app = Application(
+            responder: handler,
+            server: server,
+            configuration: .init(address: .hostname(options.address, port: options.port), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                await onReady(self.endpoint(port: port))
+            },
+            logger: logger)
+        let competing = Task { await self.runCompetingWriter() }
+        let saver = Task { await persistence?.autosave(self) }
+        defer {
+            competing.cancel()
+            saver.cancel()
+            store.finishAllWatches()
+            try? persistence?.save(self)
+        }
+        try await withTaskCancellationHandler {
+            try await app.run()
+        } onCancel: {
+            // Watches never end by themselves; shutdown must end them.
+            self.store.finishAllWatches()
+        }
+    }
+
+    func endpoint(port: Int) -> SimulatorEndpoint {
+        let host = options.address.contains(":") ? "[\(options.address)]" : options.address
+        let scheme = pki == nil ? "http" : "https"
+        return SimulatorEndpoint(
+            url: "\(scheme)://\(host):\(port)", host: options.address, port: port, caPEM: pki?.caCertPEM,
+            adminToken: adminToken, readonlyToken: readonlyToken, clientCertPEM: pki?.clientCertPEM,
+            clientKeyPEM: pki?.clientKeyPEM, namespace: defaultNamespace)
+    }
+
+    /// A kubeconfig with three users (admin token, client certificate, read-only token) and a
+    /// context for each; `sim-admin` is current.
+    public static func kubeconfig(for e: SimulatorEndpoint) -> String {
+        func b64(_ s: String?) -> String { Data((s ?? "").utf8).base64EncodedString() }
+        var cluster = "- name: smitop-sim\n  cluster:\n    server: \(e.url)\n"
+        if let ca = e.caPEM { cluster += "    certificate-authority-data: \(b64(ca))\n" }
+        var users = """
+            - name: sim-admin
+              user:
+                token: \(e.adminToken)
+            - name: sim-readonly
+              user:
+                token: \(e.readonlyToken)
+
+            """
+        var contexts = """
+            - name: sim-admin
+              context:
+                cluster: smitop-sim
+                user: sim-admin
+                namespace: \(e.namespace)
+            - name: sim-readonly
+              context:
+                cluster: smitop-sim
+                user: sim-readonly
+                namespace: \(e.namespace)
+
+            """
+        if let cert = e.clientCertPEM, let key = e.clientKeyPEM {
+            users += """
+                - name: sim-cert
+                  user:
+                    client-certificate-data: \(b64(cert))
+                    client-key-data: \(b64(key))
+
+                """
+            contexts += """
+                - name: sim-cert
+                  context:
+                    cluster: smitop-sim
+                    user: sim-cert
+                    namespace: \(e.namespace)
+
+                """
+        }
+        return """
+            apiVersion: v1
+            kind: Config
+            preferences: {}
+            clusters:
+            \(cluster)users:
+            \(users)contexts:
+            \(contexts)current-context: sim-admin
+
+            """
+    }
+
+    /// Writes the kubeconfig with mode 0600: it holds credentials.
+    public static func writeKubeconfig(_ e: SimulatorEndpoint, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        try Data(kubeconfig(for: e).utf8).write(to: url)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+    }
+
+    var uptime: Double { Date().timeIntervalSince(startedAt) }
+}

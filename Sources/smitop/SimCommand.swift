@@ -1,0 +1,165 @@
+import ArgumentParser
+import Foundation
+import Simulator
+
+struct SimCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sim",
+        abstract: "Run the Kubernetes-API-compatible SMI mesh simulator in the foreground.",
+        discussion: """
+            Serves the Kubernetes API (HTTPS with an in-process CA unless --plain-http) with a live \
+            SMI mesh. The first line printed is the server URL. Point kubectl at it with the \
+            kubeconfig written by --write-kubeconfig. Stops on SIGINT or SIGTERM.
+            """)
+
+    @Option(help: "Address to listen on.") var address = "127.0.0.1"
+    @Option(help: "Port to listen on; 0 picks a free one.") var port = 0
+    @Option(name: .customLong("write-kubeconfig"), help: "Write a kubeconfig for this cluster (mode 0600).")
+    var kubeconfig: String?
+    @Option(help: "Scenario: bookstore or generated.") var scenario = "bookstore"
+    @Option(help: "Seed for the scenario and the traffic model.") var seed: UInt64 = 1
+    @Option(help: "Which SMI versions to serve: sdk, linkerd, osm or all.") var profile = SimProfile.default.rawValue
+    @Option(help: "Services in the generated scenario.") var services = 200
+    @Option(help: "TrafficSplits in the generated scenario.") var splits = 100
+    @Flag(name: .customLong("plain-http"), help: "Serve plain HTTP (no TLS; requests without credentials act as admin).")
+    var plainHTTP = false
+    @Flag(help: "Enable the loopback-only admin endpoint /sim/admin/faults.") var admin = false
+    @Option(name: .customLong("state-dir"), help: "Keep the CA, credentials and objects here across restarts.")
+    var stateDir: String?
+    @Option(name: .customLong("latency-ms"), help: "Fault: add this latency to every request.") var latencyMs = 0
+    @Option(name: .customLong("error-burst"), help: "Fault: answer the next N requests with 500.") var errorBurst = 0
+    @Option(name: .customLong("throttle-burst"), help: "Fault: answer the next N requests with 429 and Retry-After.")
+    var throttleBurst = 0
+    @Option(name: .customLong("drop-watches-every"), help: "Fault: drop all watch connections every N seconds.")
+    var dropWatchesEvery: Double = 0
+    @Option(name: .customLong("expire-watches"), help: "Fault: answer the next N watches with 410 Gone.")
+    var expireWatches = 0
+    @Option(
+        name: .customLong("competing-writer"),
+        help: "Fault: a controller that rewrites a split every few seconds, as NS/NAME:SVC=W,SVC=W[@SECONDS].")
+    var competingWriter: String?
+    @Option(name: .customLong("kubernetes-minor"), help: "Minor version /version reports (kubectl's dispatcher follows it).")
+    var kubernetesMinor = 32
+
+    func makeOptions() throws -> SimulatorOptions {
+        var o = SimulatorOptions()
+        o.address = address
+        o.port = port
+        o.scenario = scenario
+        o.seed = seed
+        guard let p = SimProfile(rawValue: profile) else {
+            throw ValidationError("unknown profile \"\(profile)\"; choose one of: \(SimProfile.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        o.profile = p
+        o.services = services
+        o.splits = splits
+        o.plainHTTP = plainHTTP
+        o.adminEnabled = admin
+        o.stateDir = stateDir
+        o.kubernetesMinor = kubernetesMinor
+        o.faults.latencyMs = latencyMs
+        o.faults.errorBurst = errorBurst
+        o.faults.throttleBurst = throttleBurst
+        o.faults.dropWatchesEverySeconds = dropWatchesEvery
+        o.faults.expireWatches = expireWatches
+        if let cw = competingWriter { o.faults.competingWriter = try Self.parseCompetingWriter(cw) }
+        return o
+    }
+
+    static func parseCompetingWriter(_ s: String) throws -> FaultSettings.CompetingWriter {
+        var spec = s
+        var interval = 5.0
+        if let at = spec.lastIndex(of: "@") {
+            guard let i = Double(spec[spec.index(after: at)...]) else { throw ValidationError("--competing-writer: bad interval in \"\(s)\"") }
+            interval = i
+            spec = String(spec[..<at])
+        }
+        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2, parts[0].contains("/") else {
+            throw ValidationError("--competing-writer wants NS/NAME:SVC=W,SVC=W[@SECONDS], got \"\(s)\"")
+        }
+        var weights: [String: Int] = [:]
+        for kv in parts[1].split(separator: ",") {
+            let p = kv.split(separator: "=").map(String.init)
+            guard p.count == 2, let w = Int(p[1]), w >= 0 else { throw ValidationError("--competing-writer: bad weight \"\(kv)\"") }
+            weights[p[0]] = w
+        }
+        return .init(split: parts[0], intervalSeconds: interval, weights: weights)
+    }
+
+    func run() async throws {
+        let options = try makeOptions()
+        let sim: Simulator
+        do {
+            sim = try Simulator(options: options)
+        } catch {
+            throw CLIError.fail("cannot start the simulator: \(error)", code: 2)
+        }
+        let kubeconfigPath = kubeconfig
+        let started = Date()
+        let task = Task {
+            try await sim.run { endpoint in
+                print(endpoint.url)
+                if let path = kubeconfigPath {
+                    do {
+                        try Simulator.writeKubeconfig(endpoint, to: path)
+                        print("kubeconfig written to \(path) (contexts: sim-admin, sim-cert, sim-readonly)")
+                        print("try: kubectl --kubeconfig \(path) get trafficsplits -A")
+                    } catch {
+                        FileHandle.standardError.write(Data("smitop sim: cannot write kubeconfig \(path): \(error)\n".utf8))
+                    }
+                }
+                print(String(format: "ready in %.2fs (scenario %@, profile %@)", Date().timeIntervalSince(started), options.scenario, options.profile.rawValue))
+                fflush(nil)
+            }
+        }
+        await waitForTermination()
+        task.cancel()
+        _ = try? await task.value
+    }
+}
+
+/// Blocks until SIGINT or SIGTERM, without keeping a thread busy.
+func waitForTermination() async {
+    signal(SIGINT, SIG_IGN)
+    signal(SIGTERM, SIG_IGN)
+    let queue = DispatchQueue(label: "smitop.signals")
+    await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+        let once = OnceFlag()
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            let src = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            src.setEventHandler {
+                if once.set() { c.resume() }
+            }
+            src.resume()
+            sources.append(src)
+        }
+        SignalSources.keep(sources)
+    }
+}
+
+final class OnceFlag: @unchecked Sendable {
+    private var done = false
+    private let lock = NSLock()
+    func set() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if done { return false }
+        done = true
+        return true
+    }
+}
+
+enum SignalSources {
+    nonisolated(unsafe) static var held: [DispatchSourceSignal] = []
+    static func keep(_ s: [DispatchSourceSignal]) { held.append(contentsOf: s) }
+}
+
+/// Errors become one line on stderr and an exit code (see `smitop --help`).
+enum CLIError {
+    static func fail(_ message: String, code: Int32) -> ExitCode {
+        FileHandle.standardError.write(Data("smitop: \(message)\n".utf8))
+        return ExitCode(code)
+    }
+}

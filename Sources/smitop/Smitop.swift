@@ -1,0 +1,22 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct Smitop: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "smitop",
+        abstract: "A terminal UI and toolkit for SMI service meshes on Kubernetes.",
+        discussion: """
+            Exit codes: 0 success; 1 invalid input or a failed request; 2 usage error or unreadable \
+            input; 3 write conflict (the object changed on the server).
+            """,
+        version: SmitopVersion.string,
+        subcommands: [SimCommand.self])
+}
+
+enum SmitopVersion {
+    static let number = "0.1.0"
+    static var string: String { number }
+}
+
+
