@@ -42,19 +42,26 @@ public enum YAMLDocuments {
         var docs: [YAMLDocument] = []
         do {
             // The basic resolver leaves plain scalars untyped, so typing below is ours.
-            let seq = try Yams.compose_all(yaml: source, Resolver.basic)
+            // YamlSequence is its own iterator and records the error that ended it; a
+            // `for` loop would iterate a copy and lose that error.
+            var seq = try Yams.compose_all(yaml: source, Resolver.basic)
             var budget = maxNodes
-            for node in seq {
+            while let node = seq.next() {
                 var lines: [String: Int] = [:]
                 let json = try convert(node, path: "", lines: &lines, budget: &budget)
                 if json.isNull { continue }
                 docs.append(YAMLDocument(json: json, line: node.mark?.line ?? 1, lines: lines))
             }
-            // YamlSequence stores the error that ended iteration instead of throwing it.
             if let e = seq.error { throw e }
         } catch let e as YAMLReadError {
             throw e
         } catch let e as YamlError {
+            // JSON indented with tabs is valid JSON but not always valid YAML; accept it
+            // (without per-value lines) rather than call a kubectl -o json file unreadable.
+            let trimmed = source.drop { $0.isWhitespace }
+            if trimmed.first == "{" || trimmed.first == "[", let j = try? JSON.parse(source) {
+                return [YAMLDocument(json: j, line: 1, lines: [:])]
+            }
             throw readError(e)
         } catch {
             throw YAMLReadError(message: "\(error)", line: 0)
