@@ -1,0 +1,92 @@
+import Foundation
+import SMI
+
+/// A simulated cluster: the objects the store starts with and the traffic flowing between
+/// them.
+///
+/// Objects are complete as the API server would hold them, except `metadata.resourceVersion`,
+/// `uid` and `generation`, which the store assigns. `creationTimestamp` is set (relative to
+/// `now`) so ages look lived-in. Order: Namespaces, Services, Deployments, Pods, Endpoints,
+/// TrafficSplits, TrafficTargets, HTTPRouteGroups, TCPRoutes — creation order, so a store
+/// that hands out resourceVersions sequentially gets a plausible history.
+public struct Scenario: Sendable {
+    public var name: String
+    public var objects: [JSON]
+    public var traffic: TrafficModel
+
+    public init(name: String, objects: [JSON], traffic: TrafficModel) {
+        self.name = name
+        self.objects = objects
+        self.traffic = traffic
+    }
+
+    public static let names = ["bookstore", "generated"]
+
+    /// Upper bounds for `generated`; beyond these a single in-memory store stops being a
+    /// useful fixture.
+    public static let maxServices = 10_000
+    public static let maxSplits = 20_000
+
+    /// Builds scenario `name`. `services`/`splits` size the `generated` scenario (ignored by
+    /// `bookstore`); `now` (Unix seconds) anchors creation timestamps, so pass a fixed value
+    /// for byte-identical output.
+    public static func make(
+        name: String, seed: UInt64, profile: SimProfile, services: Int, splits: Int,
+        now: Double = Date().timeIntervalSince1970.rounded(.down)
+    ) throws -> Scenario {
+        let topology: SimTopology
+        switch name {
+        case "bookstore":
+            topology = Bookstore.topology(seed: seed)
+        case "generated":
+            guard (1...maxServices).contains(services) else {
+                throw ScenarioError.invalidSize("services must be 1...\(maxServices), got \(services)")
+            }
+            guard (0...maxSplits).contains(splits) else {
+                throw ScenarioError.invalidSize("splits must be 0...\(maxSplits), got \(splits)")
+            }
+            topology = GeneratedCluster.topology(seed: seed, services: services, splits: splits)
+        default:
+            throw ScenarioError.unknownName(name, valid: names)
+        }
+        return build(name: name, topology: topology, seed: seed, profile: profile, now: now)
+    }
+
+    static func build(name: String, topology t: SimTopology, seed: UInt64, profile: SimProfile, now: Double) -> Scenario {
+        let kube = KubeObjectWriter(topology: t, now: now)
+        let smi = SMIObjectWriter(profile: profile, now: now)
+        var rng = SimRandom(seed: seed ^ 0x5EED_0B1E)
+        var objects: [JSON] = []
+        objects.reserveCapacity(t.namespaces.count + 2 * t.services.count + 2 * t.deployments.count + t.podCount + t.splits.count)
+        for ns in t.namespaces { objects.append(kube.namespace(ns)) }
+        for s in t.services { objects.append(kube.service(s)) }
+        for d in t.deployments { objects.append(kube.deployment(d)) }
+        for d in t.deployments {
+            let rsUID = rng.uuid()
+            for p in d.pods { objects.append(kube.pod(d, p, replicaSetUID: rsUID)) }
+        }
+        for s in t.services { objects.append(kube.endpoints(s)) }
+        var splitObjects: [JSON] = []
+        splitObjects.reserveCapacity(t.splits.count)
+        for s in t.splits { splitObjects.append(smi.split(s)) }
+        objects += splitObjects
+        let age = { (ns: String) in (t.namespaces.first { $0.name == ns }?.ageDays ?? 7) * 86400 - 600 }
+        for x in t.targets { objects.append(smi.trafficTarget(x, ago: age(x.namespace))) }
+        for g in t.routeGroups { objects.append(smi.httpRouteGroup(g, ago: age(g.namespace))) }
+        for r in t.tcpRoutes { objects.append(smi.tcpRoute(r, ago: age(r.namespace))) }
+        return Scenario(name: name, objects: objects, traffic: t.trafficModel(seed: seed, splitObjects: splitObjects))
+    }
+}
+
+public enum ScenarioError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unknownName(String, valid: [String])
+    case invalidSize(String)
+
+    public var description: String {
+        switch self {
+        case .unknownName(let n, let valid):
+            return "unknown scenario \"\(n)\"; valid scenarios: \(valid.joined(separator: ", "))"
+        case .invalidSize(let m): return m
+        }
+    }
+}

@@ -1,0 +1,113 @@
+// Identities used by the traffic model and the metrics API. They are plain values so the lead's
+// object store can build them from Kubernetes objects without the model knowing about JSON.
+
+/// The workload kinds TrafficMetrics reports on (NOTES.md §4.1).
+public enum WorkloadKind: String, Sendable, CaseIterable, Comparable {
+    case deployment, daemonset, statefulset
+
+    /// The `kind` of the Kubernetes object (apps/v1).
+    public var objectKind: String {
+        switch self {
+        case .deployment: return "Deployment"
+        case .daemonset: return "DaemonSet"
+        case .statefulset: return "StatefulSet"
+        }
+    }
+
+    /// The kind string smi-metrics writes inside TrafficMetrics (note the odd capitalisation).
+    public var metricsKind: String {
+        switch self {
+        case .deployment: return "Deployment"
+        case .daemonset: return "Daemonset"
+        case .statefulset: return "Statefulset"
+        }
+    }
+
+    /// The metrics API resource name (`/namespaces/{ns}/deployments`).
+    public var resource: String { rawValue + "s" }
+
+    public init?(objectKind: String) {
+        guard let k = WorkloadKind.allCases.first(where: { $0.objectKind == objectKind }) else { return nil }
+        self = k
+    }
+
+    public init?(resource: String) {
+        guard let k = WorkloadKind.allCases.first(where: { $0.resource == resource }) else { return nil }
+        self = k
+    }
+
+    public static func < (a: WorkloadKind, b: WorkloadKind) -> Bool { a.rawValue < b.rawValue }
+}
+
+public struct WorkloadRef: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var kind: WorkloadKind
+    public var namespace: String
+    public var name: String
+
+    public init(_ kind: WorkloadKind = .deployment, namespace: String, name: String) {
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
+    }
+
+    public static func deployment(_ namespace: String, _ name: String) -> WorkloadRef {
+        WorkloadRef(.deployment, namespace: namespace, name: name)
+    }
+
+    public static func < (a: WorkloadRef, b: WorkloadRef) -> Bool {
+        (a.namespace, a.kind, a.name) < (b.namespace, b.kind, b.name)
+    }
+
+    public var description: String { "\(kind.rawValue)/\(namespace)/\(name)" }
+}
+
+/// A Service by namespace and name. As a split key it names the split's root (apex) service:
+/// every TrafficSplit backend lives in the split's namespace, so that is all that identifies
+/// which traffic a split redirects.
+public struct SplitKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var namespace: String
+    public var service: String
+
+    public init(namespace: String, service: String) {
+        self.namespace = namespace
+        self.service = service
+    }
+
+    public static func < (a: SplitKey, b: SplitKey) -> Bool {
+        (a.namespace, a.service) < (b.namespace, b.service)
+    }
+
+    public var description: String { "\(namespace)/\(service)" }
+}
+
+public typealias ServiceKey = SplitKey
+
+/// Relative backend weights per split root, in the split's backend order. Weights are plain
+/// numbers: a v1alpha1 quantity "900m" is 0.9, a v1alpha2+ integer 90 is 90.
+public typealias SplitWeights = [SplitKey: [(service: String, weight: Double)]]
+
+/// Client-side traffic from one workload to another.
+public struct EdgeKey: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var from: WorkloadRef
+    public var to: WorkloadRef
+
+    public init(from: WorkloadRef, to: WorkloadRef) {
+        self.from = from
+        self.to = to
+    }
+
+    public static func < (a: EdgeKey, b: EdgeKey) -> Bool { (a.from, a.to) < (b.from, b.to) }
+
+    public var description: String { "\(from) -> \(to)" }
+}
+
+func sameBackends(_ a: [(service: String, weight: Double)]?, _ b: [(service: String, weight: Double)]?) -> Bool {
+    switch (a, b) {
+    case (nil, nil): return true
+    case (let x?, let y?):
+        guard x.count == y.count else { return false }
+        for (p, q) in zip(x, y) where p.service != q.service || p.weight != q.weight { return false }
+        return true
+    default: return false
+    }
+}
