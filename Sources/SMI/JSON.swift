@@ -109,9 +109,30 @@ extension JSON {
 
     /// Follows a path of keys, e.g. `obj[path: "metadata", "name"]`.
     public subscript(path path: String...) -> JSON? {
-        var cur: JSON? = self
-        for p in path { cur = cur?[p] }
-        return cur
+        get {
+            var cur: JSON? = self
+            for p in path { cur = cur?[p] }
+            return cur
+        }
+        set { self = JSON.setting(self, path[...], newValue) }
+    }
+
+    /// Sets (or with nil removes) the value at a key path, creating objects on the way.
+    static func setting(_ value: JSON, _ path: ArraySlice<String>, _ newValue: JSON?) -> JSON {
+        guard let first = path.first else { return newValue ?? .null }
+        var v = value
+        if case .object = v {} else {
+            if newValue == nil { return v }
+            v = .emptyObject
+        }
+        if path.count == 1 {
+            v[first] = newValue
+        } else {
+            let child = v[first] ?? .emptyObject
+            if newValue == nil, v[first] == nil { return v }
+            v[first] = setting(child, path.dropFirst(), newValue)
+        }
+        return v
     }
 
     public var stringValue: String? {
