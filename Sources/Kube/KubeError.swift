@@ -150,7 +150,7 @@ public struct KubeError: Error, Sendable, Equatable, CustomStringConvertible {
 
     // MARK: classification
 
-    public var isNotFound: Bool { code == 404 && source == .status || reason == "NotFound" }
+    public var isNotFound: Bool { code == 404 || reason == "NotFound" }
     public var isConflict: Bool { code == 409 && reason != "AlreadyExists" }
     public var isAlreadyExists: Bool { reason == "AlreadyExists" }
     /// 410 Gone / reason Expired: the resourceVersion or continue token is too old.
