@@ -384,12 +384,11 @@ struct LintChecker {
             return
         }
         guard let spec = object(json, "spec", at: "", required: true) else { return }
-        var allowed: Set<String> = ["service", "backends"]
-        if v >= .v1alpha3 { allowed.insert("matches") }
         if v < .v1alpha3, spec["matches"] != nil {
             error("spec.matches", "matches exists only from v1alpha3; the API server drops it and the split would apply to all traffic")
         }
-        unknownFields(spec, allowed: allowed.union(["matches"]), at: "spec")
+        // matches before v1alpha3 is reported above, with its consequence.
+        unknownFields(spec, allowed: ["service", "backends", "matches"], at: "spec")
         if let s = string(spec, "service", at: "spec", required: true), !LintChecker.isServiceName(s) {
             error("spec.service", "\"\(s)\" is not a valid Service name")
         }

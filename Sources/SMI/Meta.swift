@@ -103,6 +103,8 @@ extension ObjectMetaLite {
             ("linkerd", "linkerd"), ("osm", "osm"), ("argocd", "Argo CD"), ("kustomize-controller", "Flux"),
             ("helm-controller", "Flux"),
         ]
+        // Prefix match: real managers are "flagger", "osm-controller", "argocd-application-controller";
+        // a substring match would flag unrelated names such as "cosmos".
         for m in managers {
             let lower = m.lowercased()
             if let k = known.first(where: { lower.hasPrefix($0.needle) }) {

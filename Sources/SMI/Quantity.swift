@@ -120,12 +120,24 @@ public struct Quantity: Sendable, Hashable, CustomStringConvertible {
         case "T": exp10 = 12
         case "P": exp10 = 15
         case "E": exp10 = 18
-        case "Ki": exp2 = 10; format = .binarySI
-        case "Mi": exp2 = 20; format = .binarySI
-        case "Gi": exp2 = 30; format = .binarySI
-        case "Ti": exp2 = 40; format = .binarySI
-        case "Pi": exp2 = 50; format = .binarySI
-        case "Ei": exp2 = 60; format = .binarySI
+        case "Ki":
+            exp2 = 10
+            format = .binarySI
+        case "Mi":
+            exp2 = 20
+            format = .binarySI
+        case "Gi":
+            exp2 = 30
+            format = .binarySI
+        case "Ti":
+            exp2 = 40
+            format = .binarySI
+        case "Pi":
+            exp2 = 50
+            format = .binarySI
+        case "Ei":
+            exp2 = 60
+            format = .binarySI
         default:
             let s = Array(suffix.utf8)
             guard s.first == UInt8(ascii: "e") || s.first == UInt8(ascii: "E") else {

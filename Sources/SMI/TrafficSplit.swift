@@ -204,6 +204,21 @@ public struct TrafficSplit: Sendable, Equatable {
         return out
     }
 
+    /// A JSON merge patch that writes the current weights: the whole backends list (a merge
+    /// patch replaces arrays, so a partial list would drop backends) plus the resourceVersion
+    /// that was read, so a concurrent writer makes the server answer 409 instead of being
+    /// overwritten. Laid out like the object itself (under `spec`, or at the root for objects
+    /// from the SDK v0.3.0 CRD).
+    public func weightsMergePatch() -> JSON {
+        let encoded = encode()
+        let inSpec = encoded["spec"]?.objectValue != nil
+        let list = (inSpec ? encoded["spec"]?["backends"] : encoded["backends"]) ?? .array([])
+        var patch = JSONObject()
+        if let rv = meta.resourceVersion { patch["metadata"] = ["resourceVersion": .string(rv)] }
+        if inSpec { patch["spec"] = ["backends": list] } else { patch["backends"] = list }
+        return .object(patch)
+    }
+
     /// The same split with new weights (same count and order as `backends`).
     public func with(weights: [Weight]) -> TrafficSplit {
         precondition(weights.count == backends.count, "one weight per backend")

@@ -142,7 +142,12 @@ public enum YAMLDocuments {
         else { return nil }
         var t = text.replacingOccurrences(of: "_", with: "")
         var sign = ""
-        if t.hasPrefix("+") { t.removeFirst() } else if t.hasPrefix("-") { t.removeFirst(); sign = "-" }
+        if t.hasPrefix("+") {
+            t.removeFirst()
+        } else if t.hasPrefix("-") {
+            t.removeFirst()
+            sign = "-"
+        }
         if t.hasPrefix("0x"), let v = Int64(t.dropFirst(2), radix: 16) { return .number(sign + String(v)) }
         if t.hasPrefix("0o"), let v = Int64(t.dropFirst(2), radix: 8) { return .number(sign + String(v)) }
         if t.hasPrefix("0b"), let v = Int64(t.dropFirst(2), radix: 2) { return .number(sign + String(v)) }

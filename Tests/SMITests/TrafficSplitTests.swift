@@ -88,6 +88,25 @@ func bytes(_ j: JSON) -> String { j.compactString }
         #expect(out["metadata"] == s.raw["metadata"])
     }
 
+    @Test func mergePatchCarriesFullListAndResourceVersion() throws {
+        let s = try splitJSON(
+            #"{"apiVersion":"split.smi-spec.io/v1alpha1","kind":"TrafficSplit","metadata":{"name":"w","resourceVersion":"77"},"spec":{"service":"n","backends":[{"service":"a","weight":"1"},{"service":"b","weight":"500m"}]}}"#
+        )
+        let p = try s.settingShare(50, of: 0).weightsMergePatch()
+        #expect(
+            p.compactString
+                == #"{"metadata":{"resourceVersion":"77"},"spec":{"backends":[{"service":"a","weight":"750m"},{"service":"b","weight":"750m"}]}}"#
+        )
+    }
+
+    @Test func exponentAndBinaryNotationsAreKept() throws {
+        let w = try Weight(json: .string("1e3"))
+        #expect(w.with(value: Quantity(integer: 2000)).literal == .string("2e3"))
+        let b = try Weight(json: .string("1Ki"))
+        #expect(b.with(value: Quantity(integer: 2048)).literal == .string("2Ki"))
+        #expect(b.with(value: Quantity(integer: 1024)).literal == .string("1Ki"))
+    }
+
     @Test func newSplitIsWrittenForItsVersion() throws {
         let s = TrafficSplit(
             name: "n", namespace: "d", version: .v1alpha4, service: "root",
