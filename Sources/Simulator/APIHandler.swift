@@ -54,7 +54,19 @@ struct APIHandler: HTTPResponder {
     typealias Context = SimContext
     let sim: Simulator
 
+    /// `SMITOP_SIM_TRACE=1` prints one line per request to stderr (never a credential).
+    static let trace = ProcessInfo.processInfo.environment["SMITOP_SIM_TRACE"] != nil
+
     func respond(to request: Request, context: SimContext) async throws -> Response {
+        let response = try await handle(request, context: context)
+        if Self.trace {
+            let line = "\(request.method.rawValue) \(request.uri) ct=\(request.headers[.contentType] ?? "-") accept=\(request.headers[.accept] ?? "-") -> \(response.status.code)\n"
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+        return response
+    }
+
+    func handle(_ request: Request, context: SimContext) async throws -> Response {
         var request = request
         let pathString = request.uri.path
         let segments = pathString.split(separator: "/", omittingEmptySubsequences: true).map { String($0).removingPercentEncoding ?? String($0) }
@@ -500,7 +512,7 @@ struct APIHandler: HTTPResponder {
         }
     }
 
-    func fieldValidation(_ r: APIRequest) throws(APIError) -> FieldValidationMode {
+    func fieldValidation(_ r: APIRequest) throws(APIError) -> FieldValidation {
         switch r.query["fieldValidation"] ?? "Warn" {
         case "Strict": return .strict
         case "Warn", "": return .warn
@@ -512,14 +524,16 @@ struct APIHandler: HTTPResponder {
 
     /// Validates against the CRD schema (custom resources) and the metadata rules; returns the
     /// pruned object and any warnings for the Warning header.
-    func validateAndPrune(_ obj: JSON, _ t: ResourceType, _ version: String, _ mode: FieldValidationMode) throws(APIError) -> (JSON, [String]) {
+    func validateAndPrune(_ obj: JSON, _ t: ResourceType, _ version: String, _ mode: FieldValidation) throws(APIError) -> (JSON, [String]) {
         let name = obj[path: "metadata", "name"]?.stringValue ?? ""
-        var causes = validateMetadata(obj["metadata"] ?? .null, namespaced: t.namespaced)
+        var causes = validateObjectMeta(obj["metadata"], namespaced: t.namespaced).map(\.cause)
         var pruned = obj
         var warnings: [String] = []
         if t.isCustom, let schema = t.schemas[version] {
-            let result = validateCustomResource(obj, schema: schema, mode: mode)
-            if let strict = result.strictError { throw APIError.badRequest("\(t.kind) in version \"\(version)\" cannot be handled as a \(t.kind): \(strict)") }
+            let result = validate(obj, schema: schema, fieldValidation: mode)
+            if let strict = result.strictDecodingError {
+                throw APIError.badRequest(strictDecodingStatusMessage(kind: t.kind, version: version, error: strict))
+            }
             causes.append(contentsOf: result.causes)
             pruned = result.pruned
             warnings = result.warnings
@@ -672,7 +686,7 @@ struct APIHandler: HTTPResponder {
                  details: ["name": .string(name), "group": .string(t.group), "kind": .string(t.kind)])
     }
 
-    func serverSideApply(_ r: APIRequest, _ target: ResourceTarget, applied: JSON, manager: String, mode: FieldValidationMode) throws(APIError) -> Response {
+    func serverSideApply(_ r: APIRequest, _ target: ResourceTarget, applied: JSON, manager: String, mode: FieldValidation) throws(APIError) -> Response {
         let t = target.type
         let name = target.name!
         let ns = target.namespace ?? ""
@@ -770,7 +784,15 @@ struct APIHandler: HTTPResponder {
     // MARK: Authorization review
 
     func selfSubjectAccessReview(_ r: APIRequest, user: User) throws(APIError) -> Response {
-        var review = try decodeBody(r)
+        var review: JSON
+        if r.contentType?.hasPrefix("application/vnd.kubernetes.protobuf") == true {
+            guard let decoded = KubeProtobuf.selfSubjectAccessReview(r.body) else {
+                throw APIError.badRequest("the body of the request could not be decoded as a SelfSubjectAccessReview")
+            }
+            review = decoded
+        } else {
+            review = try decodeBody(r)
+        }
         guard case .object = review else { throw APIError.badRequest("invalid SelfSubjectAccessReview") }
         let attrs = review[path: "spec", "resourceAttributes"]
         let verb = attrs?["verb"]?.stringValue ?? review[path: "spec", "nonResourceAttributes", "verb"]?.stringValue ?? ""

@@ -115,6 +115,15 @@ public final class Simulator: Sendable {
         } else {
             try seed(scenario.objects)
         }
+        // The traffic model starts from the weights the cluster holds, so the first metrics
+        // window is not a blend with "no splits".
+        if let t = registry.find(group: "split.smi-spec.io", resource: "trafficsplits") {
+            let initial = TrafficModel.activeWeights(splits: store.all(t).map(\.object))
+            metricsState.withLock { m in
+                m.history = WeightHistory(initial: initial)
+                m.historyRV = store.currentRV
+            }
+        }
     }
 
     static func randomToken() -> String {

@@ -3,10 +3,9 @@ import Testing
 
 @testable import SMI
 
-/// The shared reference examples live beside the checkout (../shared/smi/examples).
+/// The SMI spec's examples, copied into the repository (Tests/Fixtures/smi, see SOURCES.md).
 let examplesDir: URL = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("shared/smi/examples")
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/smi/examples")
 
 @Suite struct SpecExamples {
     /// The version a kind from the spec documents would carry, given the folder it was printed

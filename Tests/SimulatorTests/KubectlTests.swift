@@ -135,7 +135,7 @@ struct KubectlTests {
         try manifest.replacingOccurrences(of: "kubectl-made", with: "ssa-made").write(toFile: ssaFile, atomically: true, encoding: .utf8)
         let s1 = try h.kubectl(["apply", "--server-side", "-f", ssaFile])
         #expect(s1.status == 0 && s1.stdout.contains("serverside-applied"), "\(s1.stdout)\(s1.stderr)")
-        let ssaObj = try JSON.parse(try h.kubectl(["get", "ts", "ssa-made", "-n", "bookstore", "-o", "json"]).stdout)
+        let ssaObj = try JSON.parse(try h.kubectl(["get", "ts", "ssa-made", "-n", "bookstore", "-o", "json", "--show-managed-fields"]).stdout)
         let managers = ssaObj[path: "metadata", "managedFields"]?.arrayValue?.compactMap { $0["manager"]?.stringValue } ?? []
         #expect(managers.contains("kubectl"), "\(managers)")
 
