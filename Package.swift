@@ -57,10 +57,26 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "Mesh",
+            dependencies: ["SMI", "Kube"]
+        ),
+        .target(
+            name: "App",
+            dependencies: ["Mesh", "SMI", "Kube"]
+        ),
+        .target(
+            name: "UI",
+            dependencies: ["App", "Mesh", "SMI", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "Terminal",
+            dependencies: ["UI", "CNcursesw"]
+        ),
         .executableTarget(
             name: "smitop",
             dependencies: [
-                "SMI", "Kube", "Transport", "Simulator",
+                "SMI", "Kube", "Transport", "Simulator", "Mesh", "App", "UI", "Terminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -69,6 +85,9 @@ let package = Package(
         .testTarget(name: "KubeTests", dependencies: ["Kube", "SMI"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Kube", "SMI", "Transport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Kube"]),
+        .testTarget(name: "MeshTests", dependencies: ["Mesh", "SMI", "Kube"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "Mesh", "SMI", "Kube"]),
+        .testTarget(name: "UITests", dependencies: ["UI", "App", "Mesh", "SMI", "Kube"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,0 @@
-import Hummingbird
-import HummingbirdTLS
-import NIOSSL
-import X509
-import Crypto
-public enum SimulatorModule {}
