@@ -9,7 +9,9 @@ private func j(_ s: String) -> JSON {
 
 /// The real CRDs from smi-sdk-go, loaded as the simulator will load them.
 private func crd(_ relative: String, name: String) throws -> JSON {
-    let text = try String(contentsOfFile: "/work/shared/smi/crds/smi-sdk-go/" + relative, encoding: .utf8)
+    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/smi/crds/smi-sdk-go/")
+    let text = try String(contentsOfFile: fixtures.path + "/" + relative, encoding: .utf8)
     for doc in text.components(separatedBy: "\n---") {
         let v = try JSON.parseYAML(doc)
         if v[path: "metadata", "name"]?.stringValue == name { return v }
