@@ -11,7 +11,7 @@ struct Smitop: AsyncParsableCommand {
             input; 3 write conflict (the object changed on the server).
             """,
         version: SmitopVersion.string,
-        subcommands: [SimCommand.self])
+        subcommands: [SplitsCommand.self, SplitCommand.self, MetricsCommand.self, LintCommand.self, SimCommand.self])
 }
 
 enum SmitopVersion {

@@ -1,0 +1,166 @@
+import ArgumentParser
+import Foundation
+import Kube
+import SMI
+
+struct SplitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "split", abstract: "Change a TrafficSplit's weights safely.",
+        subcommands: [SplitSetCommand.self, SplitShiftCommand.self])
+}
+
+/// Options every weight write shares.
+struct WriteOptions: ParsableArguments {
+    @Flag(name: .customLong("dry-run"), help: "Ask the server to validate the write without persisting it, and print the diff.")
+    var dryRun = false
+    @Option(
+        name: .customLong("expect-resource-version"),
+        help: "Write only if the object is still at this resourceVersion (compare-and-swap for scripts).")
+    var expectResourceVersion: String?
+    @Option(name: [.customShort("o"), .customLong("output")], help: "table, json or yaml.")
+    var output: OutputFormat = .table
+}
+
+/// Read, compute, write with the resourceVersion read: the shared path of `split set` and
+/// `split shift`. A 409 prints what changed on the server and exits 3, without retrying.
+func writeWeights(
+    cluster options: ClusterOptions, write: WriteOptions, ref: String,
+    compute: (TrafficSplit) throws -> TrafficSplit
+) async throws {
+    let (client, resolved) = try options.connect()
+    let gvr = try await splitResource(client)
+    let (ns, name) = try parseObjectRef(ref, defaultNamespace: resolved.namespace)
+    let current: TrafficSplit
+    do {
+        current = try TrafficSplit(json: try await client.get(gvr, namespace: ns, name: name))
+    } catch let e as SMIDecodeError {
+        throw CLIError.fail("TrafficSplit \(ns)/\(name) cannot be read: \(e)", code: 1)
+    } catch {
+        throw fail(error)
+    }
+    if let c = current.controller {
+        warn("TrafficSplit \(clean(ns))/\(clean(name)) is managed by \(clean(c.tool)) (\(clean(c.detail))); it may undo this change")
+    }
+    var next = try compute(current)
+    if let expected = write.expectResourceVersion {
+        next.meta.resourceVersion = expected
+    }
+    let result: JSON
+    do {
+        result = try await client.mergePatch(
+            gvr, namespace: ns, name: name, patch: next.weightsMergePatch(), resourceVersion: next.meta.resourceVersion,
+            dryRun: write.dryRun, fieldManager: "smitop")
+    } catch let e where e.isConflict {
+        // Show what the other writer changed, then stop: retrying would overwrite them.
+        var msg = "conflict: TrafficSplit \(ns)/\(name) changed on the server since resourceVersion \(next.meta.resourceVersion ?? "?"); nothing was written"
+        if let theirs = try? TrafficSplit(json: try await client.get(gvr, namespace: ns, name: name)) {
+            msg += "\n  server now (resourceVersion \(theirs.meta.resourceVersion ?? "?")): " + SplitSummary(split: theirs).backendsText(wide: false)
+            msg += "\n  you wanted: " + SplitSummary(split: next).backendsText(wide: false)
+            if let m = theirs.meta.managers.last { msg += "\n  last writer: \(clean(m))" }
+        }
+        throw CLIError.fail(msg, code: 3)
+    } catch {
+        throw fail(error)
+    }
+    let written = (try? TrafficSplit(json: result)) ?? next
+    switch write.output {
+    case .json: printJSON(diffJSON(current, written, dryRun: write.dryRun))
+    case .yaml: printYAML(diffJSON(current, written, dryRun: write.dryRun))
+    case .table, .wide:
+        print(diffText(current, written, dryRun: write.dryRun), terminator: "")
+    }
+}
+
+func diffJSON(_ old: TrafficSplit, _ new: TrafficSplit, dryRun: Bool) -> JSON {
+    [
+        "namespace": .string(old.meta.namespace ?? ""), "name": .string(old.meta.name), "apiVersion": .string(old.apiVersion),
+        "dryRun": .bool(dryRun), "old": SplitSummary(split: old).json, "new": SplitSummary(split: new).json,
+        "patch": new.weightsMergePatch(),
+    ]
+}
+
+func diffText(_ old: TrafficSplit, _ new: TrafficSplit, dryRun: Bool) -> String {
+    let oa = old.analysis
+    let na = new.analysis
+    var rows: [[String]] = []
+    for (i, b) in old.backends.enumerated() {
+        let nb = i < new.backends.count ? new.backends[i] : b
+        let os = oa.shares[i].map { $0.percentText(decimals: 1) } ?? "-"
+        let ns = i < na.shares.count ? (na.shares[i].map { $0.percentText(decimals: 1) } ?? "-") : "-"
+        let mark = b.weight.value == nb.weight.value ? " " : "*"
+        rows.append([mark + " " + clean(b.service), b.weight.description + " → " + nb.weight.description, os + " → " + ns])
+    }
+    var out = "TrafficSplit \(clean(old.meta.namespace ?? ""))/\(clean(old.meta.name)) (\(clean(old.apiVersion)))"
+    out += dryRun ? " — dry run, nothing written\n" : " — written, resourceVersion \(clean(new.meta.resourceVersion ?? "?"))\n"
+    out += renderTable(["  BACKEND", "WEIGHT", "SHARE"], rows)
+    return out
+}
+
+struct SplitSetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set", abstract: "Set backend weights: smitop split set NS/NAME SERVICE=WEIGHT...",
+        discussion: "Backends not named keep their weights. Weights are written in the notation the object uses.")
+
+    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var write: WriteOptions
+    @Argument(help: "The TrafficSplit, as NAMESPACE/NAME or NAME.") var split: String
+    @Argument(help: "SERVICE=WEIGHT pairs.") var weights: [String]
+
+    func run() async throws {
+        var wanted: [(String, String)] = []
+        for w in weights {
+            let p = w.split(separator: "=", maxSplits: 1).map(String.init)
+            guard p.count == 2, !p[0].isEmpty, !p[1].isEmpty else { throw CLIError.fail("expected SERVICE=WEIGHT, got \"\(w)\"", code: 2) }
+            wanted.append((p[0], p[1]))
+        }
+        if wanted.isEmpty { throw CLIError.fail("name at least one SERVICE=WEIGHT", code: 2) }
+        try await writeWeights(cluster: cluster, write: write, ref: split) { current in
+            var ws = current.backends.map(\.weight)
+            for (svc, text) in wanted {
+                guard let i = current.backends.firstIndex(where: { $0.service == svc }) else {
+                    throw CLIError.fail(
+                        "\(svc) is not a backend of this split (backends: \(current.backends.map { clean($0.service) }.joined(separator: ", ")))",
+                        code: 2)
+                }
+                let q: Quantity
+                do { q = try Quantity(parsing: text) } catch {
+                    throw CLIError.fail("weight \"\(text)\" for \(svc) is not a number or quantity: \(error)", code: 2)
+                }
+                if q.isNegative { throw CLIError.fail("weight for \(svc) must not be negative", code: 2) }
+                if current.weightFormat == .integer && !q.isInteger {
+                    throw CLIError.fail("\(current.apiVersion) weights are whole numbers; \"\(text)\" is not", code: 2)
+                }
+                ws[i] = ws[i].with(value: q)
+            }
+            return current.with(weights: ws)
+        }
+    }
+}
+
+struct SplitShiftCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shift",
+        abstract: "Move share to one backend: smitop split shift NS/NAME --to SERVICE --by POINTS",
+        discussion: "POINTS are percentage points of share, taken from the other backends in proportion (negative gives share back).")
+
+    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var write: WriteOptions
+    @Argument(help: "The TrafficSplit, as NAMESPACE/NAME or NAME.") var split: String
+    @Option(help: "The backend that gains share.") var to: String
+    @Option(help: "Percentage points of share to move (may be negative).") var by: Double
+
+    func run() async throws {
+        try await writeWeights(cluster: cluster, write: write, ref: split) { current in
+            guard let i = current.backends.firstIndex(where: { $0.service == to }) else {
+                throw CLIError.fail(
+                    "\(to) is not a backend of this split (backends: \(current.backends.map { clean($0.service) }.joined(separator: ", ")))",
+                    code: 2)
+            }
+            // Points as an exact fraction (thousandths of a point are plenty for a CLI).
+            let points = Fraction(Int128((by * 1000).rounded()), 1000)
+            do { return try current.shifting(points: points, to: i) } catch {
+                throw CLIError.fail("cannot shift: \(error)", code: 1)
+            }
+        }
+    }
+}
