@@ -157,9 +157,18 @@ public final class KubeClient: Sendable {
 
     /// Headers and the transport for one attempt. client-go sends credentials only over TLS,
     /// and so do we: a bearer token over plain http is readable by anyone on the path.
+    /// Credentials go over TLS, and over plain http only to this machine's loopback address
+    /// (a `kubectl proxy`-style or simulator endpoint, where no one else is on the path).
+    /// kubectl never sends them over http; the Python client always does.
+    public var sendsCredentials: Bool {
+        if server.scheme == "https" { return true }
+        let host = (server.host ?? "").lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
     private func prepare(_ request: inout HTTPRequest) async throws(KubeError) -> any HTTPTransport {
         request.headers.append(HTTPHeader("User-Agent", userAgent))
-        guard server.scheme == "https" else { return transport }
+        guard sendsCredentials else { return transport }
         let cred = try await credentials.credential()
         if let auth = cred.authorizationHeader { request.headers.append(HTTPHeader("Authorization", auth)) }
         if case .clientCertificate(let cert, let key) = cred { return try certTransport(cert: cert, key: key) }
@@ -196,7 +205,7 @@ public final class KubeClient: Sendable {
             let resp: HTTPResponse
             do { resp = try await t.send(req) } catch { throw KubeError(error, operation: operation) }
             if (200..<300).contains(resp.status) { return resp }
-            if resp.status == 401, !retried, server.scheme == "https", await credentials.invalidate() {
+            if resp.status == 401, !retried, sendsCredentials, await credentials.invalidate() {
                 retried = true
                 continue
             }
@@ -206,8 +215,8 @@ public final class KubeClient: Sendable {
 
     private func annotate(_ e: KubeError) -> KubeError {
         var e = e
-        if e.code == 401 && server.scheme == "http" && e.hint == nil {
-            e.hint = "the server is plain http, and smitop like kubectl sends no credentials without TLS"
+        if e.code == 401 && !sendsCredentials && e.hint == nil {
+            e.hint = "the server is plain http and not on this machine, so smitop sends it no credentials"
         }
         return e
     }

@@ -72,6 +72,17 @@ let ts = GroupVersionResource(group: "split.smi-spec.io", version: "v1alpha4", r
         #expect(t.requests[0].header("Authorization") == nil)
     }
 
+    @Test func credentialsOverPlainHTTPOnlyToLoopback() async throws {
+        for server in ["http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080"] {
+            let t = ScriptedTransport { _ in ok(#"{"kind":"X"}"#) }
+            _ = try await client(t, server: server).rawGet("/version")
+            #expect(t.requests[0].header("Authorization") == "Bearer tok", "\(server)")
+        }
+        let remote = ScriptedTransport { _ in ok(#"{"kind":"X"}"#) }
+        _ = try await client(remote, server: "http://10.0.0.1:8080").rawGet("/version")
+        #expect(remote.requests[0].header("Authorization") == nil)
+    }
+
     @Test func refreshesCredentialsOnceOn401() async throws {
         let d = TempDir()
         let f = d.write("token", "new")
