@@ -1,0 +1,340 @@
+// The whole state of the terminal UI in one value. The UI module renders it and nothing
+// else; `reduce` is the only code that changes it. Names here are a contract with the UI:
+// keep them stable.
+
+import Kube
+import Mesh
+import SMI
+
+/// Settings fixed at start (flags).
+public struct AppOptions: Sendable, Equatable {
+    /// Metrics poll interval (`--refresh`, default 2 s).
+    public var refreshInterval: Seconds = 2
+    /// Metrics window requested from the server (`?t=`).
+    public var metricsWindow: String = "30s"
+    public var thresholds = HealthThresholds()
+    /// `--no-mouse` turns this off.
+    public var mouseEnabled = true
+    /// `--read-only`.
+    public var readOnly = false
+    /// Sparkline length.
+    public var historyCapacity = 60
+    /// Without a successful request for this long after an error, the badge says offline.
+    public var offlineAfter: Seconds = 15
+    /// Without any fresh data for this many refresh intervals, the badge says stale.
+    public var staleAfterIntervals: Double = 3
+    public init() {}
+}
+
+/// Where we are connected (header). Filled from the kubeconfig by the runtime.
+public struct ContextInfo: Sendable, Equatable {
+    public var context: String
+    public var cluster: String
+    public var server: String
+    public var user: String
+    public var scope: NamespaceScope
+    /// Every context in the kubeconfig, for `:ctx` completion.
+    public var availableContexts: [String]
+    public init(
+        context: String, cluster: String = "", server: String = "", user: String = "",
+        scope: NamespaceScope = .one("default"), availableContexts: [String] = []
+    ) {
+        self.context = context
+        self.cluster = cluster
+        self.server = server
+        self.user = user
+        self.scope = scope
+        self.availableContexts = availableContexts
+    }
+}
+
+public enum ConnectionStatus: String, Sendable, Equatable {
+    /// Nothing received yet.
+    case connecting
+    /// Data is fresh.
+    case live
+    /// Errors or silence: the data shown is older than it should be.
+    case stale
+    /// The API server has been unreachable for `offlineAfter`; retries continue.
+    case offline
+}
+
+public struct ConnectionState: Sendable, Equatable {
+    public var status: ConnectionStatus = .connecting
+    /// When data (objects or metrics) last arrived; the header shows `now - lastDataAt`.
+    public var lastDataAt: Seconds?
+    /// Since when requests have been failing (nil = not failing).
+    public var failingSince: Seconds?
+    /// Latest error, already in user words.
+    public var lastError: String?
+    /// Seconds until the next retry, as reported by a reflector.
+    public var retryIn: Seconds?
+    public init() {}
+
+    /// Age of the data shown, in seconds; nil before any data.
+    public func dataAge(now: Seconds) -> Seconds? { lastDataAt.map { max(0, now - $0) } }
+}
+
+public enum ViewKind: String, Sendable, Equatable, CaseIterable {
+    case graph, services, splits, help
+}
+
+/// What is selected in the graph.
+public enum GraphSelection: Sendable, Hashable {
+    case node(NodeID)
+    case edge(EdgeID)
+    public var node: NodeID? {
+        if case .node(let n) = self { return n }
+        return nil
+    }
+}
+
+/// What the detail pane describes.
+public enum DetailTarget: Sendable, Hashable {
+    case node(NodeID)
+    case edge(EdgeID)
+    case split(ObjectID)
+    case service(ObjectID)
+}
+
+public enum TableKind: String, Sendable, Hashable, CaseIterable {
+    case services, splits
+}
+
+public enum TableColumn: String, Sendable, Hashable, CaseIterable {
+    case namespace, name, service, backends, rps, success, p99, controller
+    public var title: String {
+        switch self {
+        case .namespace: return "NAMESPACE"
+        case .name: return "NAME"
+        case .service: return "ROOT"
+        case .backends: return "BACKENDS"
+        case .rps: return "RPS"
+        case .success: return "SUCCESS"
+        case .p99: return "P99"
+        case .controller: return "CONTROLLER"
+        }
+    }
+}
+
+public struct TableState: Sendable, Equatable {
+    public var sortColumn: TableColumn = .name
+    public var descending = false
+    /// `/` filter text. Substring (case-insensitive) unless it contains regex syntax
+    /// (`^$*+?()[]{}|\`) and compiles, then a case-insensitive regex; see `FilterMatcher`.
+    public var filter = ""
+    /// Index into the filtered, sorted rows.
+    public var selectedRow = 0
+    /// First visible row.
+    public var scroll = 0
+    public init() {}
+}
+
+public enum InputMode: String, Sendable, Equatable {
+    case normal
+    /// `:` command line.
+    case command
+    /// `/` filter line (tables and graph).
+    case filter
+}
+
+public struct CommandLineState: Sendable, Equatable {
+    public var text = ""
+    /// Cursor position in characters.
+    public var cursor = 0
+    /// Candidates for the word being typed, refreshed on each keystroke.
+    public var completions: [String] = []
+    /// Which candidate Tab last inserted.
+    public var completionIndex: Int?
+    /// Oldest first; no consecutive duplicates.
+    public var history: [String] = []
+    /// While browsing history with ↑/↓: the entry shown.
+    public var historyIndex: Int?
+    /// The text typed before browsing history began.
+    public var draftBeforeHistory = ""
+    public init() {}
+}
+
+public struct StatusLine: Sendable, Equatable {
+    public enum Level: String, Sendable { case info, warning, error }
+    public var text: String
+    public var level: Level
+    public var at: Seconds
+    public init(_ text: String, level: Level = .info, at: Seconds) {
+        self.text = text
+        self.level = level
+        self.at = at
+    }
+}
+
+public struct ReadOnlyState: Sendable, Equatable {
+    /// `--read-only` was given.
+    public var flag = false
+    /// The access review said no (its reason).
+    public var deniedReason: String?
+    public init() {}
+    public var isReadOnly: Bool { flag || deniedReason != nil }
+    /// Shown in the header badge and when a write key is refused.
+    public var reason: String? {
+        if flag { return "--read-only" }
+        return deniedReason.map { "no permission to patch trafficsplits: \($0)" }
+    }
+}
+
+/// A write smitop made, for `u` (undo).
+public struct JournalEntry: Sendable, Equatable {
+    public var split: SplitRef
+    /// Weights before and after, backend by backend (same order as the object).
+    public var before: [Backend]
+    public var after: [Backend]
+    /// The resourceVersion the write produced: undo is safe only from exactly this version.
+    public var resultingResourceVersion: String?
+    public var at: Seconds
+}
+
+/// A request in flight and what its answer means.
+public enum PendingRequest: Sendable, Equatable {
+    case write(ObjectID)
+    case dryRun(ObjectID)
+    case undo(ObjectID)
+}
+
+/// Screen areas in cells. The UI draws into exactly these rects and mouse hit-testing in
+/// `reduce` uses the same ones, so they must never be computed differently elsewhere.
+public struct ScreenRegions: Sendable, Equatable {
+    /// Rows 0–1: context line and metrics line.
+    public var header: CellRect
+    /// Main view (graph or table).
+    public var body: CellRect
+    /// Right-hand detail pane when open.
+    public var detail: CellRect?
+    /// Last two rows: key hints, then message or command line.
+    public var footer: CellRect
+    /// Centred split editor / dialog when one is open.
+    public var dialog: CellRect?
+}
+
+public struct AppState: Sendable, Equatable {
+    public var options: AppOptions
+    /// Injected clock: the time of the last `.start`/`.tick`/timestamped message.
+    public var now: Seconds = 0
+    public var size: TermSize
+    public var context: ContextInfo
+    public var connection = ConnectionState()
+
+    // Data.
+    public var store = MeshStore()
+    public var metrics: MetricsStore
+    /// Full graph of the scope.
+    public var graph = MeshGraph()
+    /// What the graph view shows: `graph`, or the focus neighbourhood.
+    public var visibleGraph = MeshGraph()
+    /// Layout of `visibleGraph`; recomputed only when its topology changes.
+    public var layout = GraphLayout.empty
+    /// Count of layout computations (lets tests prove metrics updates do not relayout).
+    public var layoutGeneration = 0
+
+    // Navigation.
+    public var view: ViewKind = .graph
+    /// Where `Esc`/`?` return to from help.
+    public var previousView: ViewKind = .graph
+    public var selection: GraphSelection?
+    /// `f`: show only this node's neighbourhood.
+    public var focus: NodeID?
+    /// Top-left layout cell shown at the body's origin.
+    public var pan = CellPoint.zero
+    public var tables: [TableKind: TableState] = [.services: TableState(), .splits: TableState()]
+    /// Graph filter (`/` in the graph view): non-matching nodes are dimmed.
+    public var graphFilter = ""
+    public var detailOpen = false
+    public var detail: DetailTarget?
+    /// Help screen scroll.
+    public var helpScroll = 0
+
+    // Input.
+    public var mode: InputMode = .normal
+    public var commandLine = CommandLineState()
+    public var filterLine = CommandLineState()
+    public var message: StatusLine?
+
+    // Writes.
+    public var readOnly = ReadOnlyState()
+    /// Drafts by split; they survive refreshes, reconnects and leaving the editor.
+    public var drafts: [ObjectID: SplitDraft] = [:]
+    /// The split whose editor is open.
+    public var editing: ObjectID?
+    public var journal: [JournalEntry] = []
+    public var pending: [Int: PendingRequest] = [:]
+    public var nextRequestID = 1
+
+    // Look.
+    public var theme: String
+    /// Names `:theme` completes (set by the runtime from built-ins and the themes folder).
+    public var availableThemes: [String] = []
+
+    /// `.quit` was emitted.
+    public var quitting = false
+    /// `q` was pressed once while unsaved drafts exist; a second `q` quits.
+    public var quitArmed = false
+
+    public init(
+        options: AppOptions = AppOptions(), context: ContextInfo, size: TermSize = TermSize(columns: 120, rows: 40),
+        theme: String = "default", availableThemes: [String] = []
+    ) {
+        self.options = options
+        self.context = context
+        self.size = size
+        self.theme = theme
+        self.availableThemes = availableThemes
+        metrics = MetricsStore(historyCapacity: options.historyCapacity)
+        readOnly.flag = options.readOnly
+    }
+
+    /// The editor's draft, when the editor is open.
+    public var editor: SplitDraft? { editing.flatMap { drafts[$0] } }
+
+    public var regions: ScreenRegions {
+        let w = max(size.columns, 1)
+        let h = max(size.rows, 1)
+        let headerH = min(2, h)
+        let footerH = min(2, max(0, h - headerH))
+        let bodyH = max(0, h - headerH - footerH)
+        var body = CellRect(x: 0, y: headerH, width: w, height: bodyH)
+        var detailRect: CellRect?
+        if detailOpen && detail != nil && w >= 40 {
+            let dw = min(56, max(30, w * 2 / 5))
+            body.width = w - dw
+            detailRect = CellRect(x: w - dw, y: headerH, width: dw, height: bodyH)
+        }
+        var dialog: CellRect?
+        if editing != nil {
+            let dw = min(w, 78)
+            let dh = min(bodyH, 24)
+            dialog = CellRect(x: (w - dw) / 2, y: headerH + (bodyH - dh) / 2, width: dw, height: dh)
+        }
+        return ScreenRegions(
+            header: CellRect(x: 0, y: 0, width: w, height: headerH), body: body, detail: detailRect,
+            footer: CellRect(x: 0, y: h - footerH, width: w, height: footerH), dialog: dialog)
+    }
+
+    /// The key context used for dispatch and for the footer's hints.
+    public var keyContext: KeyContext {
+        switch mode {
+        case .command: return .command
+        case .filter: return .filter
+        case .normal: break
+        }
+        if let d = editor {
+            switch d.phase {
+            case .editing, .writing, .dryRunning: return .editor
+            case .reviewing: return .diff
+            case .confirmController: return .confirm
+            }
+        }
+        switch view {
+        case .graph: return .graph
+        case .services, .splits: return .table
+        case .help: return .help
+        }
+    }
+}

@@ -1,0 +1,127 @@
+// What `reduce` asks the runtime to do, and the facts the runtime reports back. Both are plain
+// data so every behaviour of the UI is a unit test.
+
+import Kube
+import Mesh
+import SMI
+
+/// Which namespaces the UI shows: one, or all (`-A`).
+public enum NamespaceScope: Sendable, Hashable, CustomStringConvertible {
+    case one(String)
+    case all
+    /// nil for all namespaces: the form metrics and watch paths take.
+    public var namespace: String? {
+        if case .one(let n) = self { return n }
+        return nil
+    }
+    public var description: String { namespace ?? "all namespaces" }
+}
+
+/// The address of a TrafficSplit for writes: written back in the apiVersion it was read in.
+public struct SplitRef: Sendable, Hashable, CustomStringConvertible {
+    public var namespace: String
+    public var name: String
+    /// "split.smi-spec.io/v1alpha2": the version the object was read in.
+    public var apiVersion: String
+    public init(namespace: String, name: String, apiVersion: String) {
+        self.namespace = namespace
+        self.name = name
+        self.apiVersion = apiVersion
+    }
+    public init(_ split: TrafficSplit) {
+        self.init(namespace: split.meta.namespace ?? "", name: split.meta.name, apiVersion: split.apiVersion)
+    }
+    public var id: ObjectID { ObjectID(namespace: namespace, name: name) }
+    /// `/apis/split.smi-spec.io/v1alpha2/namespaces/ns/trafficsplits/name`.
+    public var path: String { "/apis/\(apiVersion)/namespaces/\(namespace)/trafficsplits/\(name)" }
+    public var description: String { "trafficsplit/\(name) -n \(namespace)" }
+}
+
+/// A JSON merge patch (`application/merge-patch+json`) of a TrafficSplit.
+public struct PatchRequest: Sendable, Equatable {
+    /// Echoed in `.patchSucceeded`/`.patchFailed`/`.dryRunResult`.
+    public var id: Int
+    public var split: SplitRef
+    /// Full `backends` list plus `metadata.resourceVersion` (see `TrafficSplit.weightsMergePatch`).
+    public var body: JSON
+    /// Send `?dryRun=All`; answer with `.dryRunResult`.
+    public var dryRun: Bool
+    /// The resourceVersion inside `body`: the server answers 409 if the object moved on.
+    public var expectedResourceVersion: String?
+    /// `?fieldManager=`, so controllers and audits can see who wrote.
+    public var fieldManager: String = "smitop"
+}
+
+public enum Effect: Sendable, Equatable {
+    /// (Re)start one reflector per `ObjectKind` for the scope, stopping any previous ones.
+    /// Results come back as `.reflector`/`.objectsReplaced`/`.objectUpserted`/`.objectDeleted`
+    /// and `.watchFailed`.
+    case startWatches(NamespaceScope)
+    /// Poll TrafficMetrics for the scope once, `after` seconds from now (0 = now). A newer
+    /// `pollMetrics` replaces a pending one. For each namespace: the `deployments` list and,
+    /// for each deployment, its `/edges`. Answer `.metricsSampled` or `.metricsFailed`.
+    case pollMetrics(NamespaceScope, window: String, after: Seconds)
+    /// Deliver `.tick(now:)` after this many seconds (replaces a pending tick).
+    case scheduleTick(after: Seconds)
+    case patch(PatchRequest)
+    /// GET the object and answer `.objectReloaded` or `.reloadFailed` (after a 409).
+    case reloadObject(ObjectKind, SplitRef)
+    /// SelfSubjectAccessReview for `patch` on trafficsplits.split.smi-spec.io in the scope;
+    /// answer `.accessReview`.
+    case reviewAccess(NamespaceScope)
+    /// Load the kubeconfig context and reconnect; answer `.contextSwitched` or `.contextSwitchFailed`.
+    case switchContext(String)
+    /// Load the theme; answer `.themeChanged` or `.themeFailed`.
+    case setTheme(String)
+    /// Restore the terminal and exit 0.
+    case quit
+}
+
+/// Connection facts reported by the runtime.
+public enum ConnectionEvent: Sendable, Equatable {
+    /// A request succeeded (the API server answered).
+    case reachable
+    /// The API server could not be reached or answered with an error that blocks data.
+    case unreachable(KubeError)
+}
+
+/// Everything that happens. `reduce(&state, message)` is the only way state changes.
+public enum Message: Sendable, Equatable {
+    /// First message after the terminal is up.
+    case start(now: Seconds)
+    case key(Key)
+    case mouse(MouseEvent)
+    case resized(TermSize)
+    /// The 1 Hz clock (and any other moment the runtime wants the clock updated).
+    case tick(now: Seconds)
+
+    // Objects (from the runtime's reflectors).
+    /// A reflector delta forwarded as is (replaceAll/upsert/delete; reportError → `.watchFailed`).
+    case reflector(ObjectKind, ReflectorAction)
+    case watchEvent(ObjectKind, WatchEvent)
+    case objectsReplaced(ObjectKind, [JSON])
+    case objectUpserted(ObjectKind, JSON)
+    case objectDeleted(ObjectKind, JSON)
+    case watchFailed(ObjectKind, KubeError, retryIn: Seconds)
+
+    // Metrics.
+    case metricsSampled(namespace: String?, lists: [TrafficMetricsList], at: Seconds)
+    case metricsFailed(namespace: String?, error: KubeError, at: Seconds)
+
+    case connection(ConnectionEvent)
+
+    // Writes.
+    case patchSucceeded(requestID: Int, object: JSON)
+    case patchFailed(requestID: Int, error: KubeError)
+    case dryRunResult(requestID: Int, result: Result<JSON, KubeError>)
+    case objectReloaded(ObjectKind, JSON)
+    case reloadFailed(ObjectKind, SplitRef, KubeError)
+
+    /// Result of a SelfSubjectAccessReview for patching trafficsplits.
+    case accessReview(allowed: Bool, reason: String?)
+
+    case contextSwitched(ContextInfo)
+    case contextSwitchFailed(name: String, error: String)
+    case themeChanged(String)
+    case themeFailed(name: String, error: String)
+}

@@ -1,0 +1,206 @@
+// Every key binding in one table. `reduce` dispatches through it, the help screen and the
+// footer hints are drawn from it, and docs/keybindings.md is generated from it, so the three
+// cannot disagree.
+
+public enum KeyContext: String, Sendable, Hashable, CaseIterable {
+    /// Active in the graph, table and help views (not in modal editors or input lines).
+    case global
+    case graph
+    case table
+    case help
+    case editor
+    /// The diff shown before writing.
+    case diff
+    /// "A controller owns this split" confirmation.
+    case confirm
+    case command
+    case filter
+
+    public var title: String {
+        switch self {
+        case .global: return "Everywhere (graph, tables, help)"
+        case .graph: return "Graph view"
+        case .table: return "Tables (:svc, :ts)"
+        case .help: return "Help"
+        case .editor: return "Split editor"
+        case .diff: return "Split editor: diff before writing"
+        case .confirm: return "Split editor: controller warning"
+        case .command: return "Command line (:)"
+        case .filter: return "Filter line (/)"
+        }
+    }
+}
+
+public enum Action: String, Sendable, Hashable, CaseIterable {
+    // global
+    case quit, forceQuit, help, commandMode, filterMode, showGraph, showServices, showSplits, undo
+    // graph
+    case moveLeft, moveRight, moveUp, moveDown, openDetail, closeDetail, toggleFocus, nextEdge
+    case panLeft, panRight, panUp, panDown, editSplit
+    // tables
+    case rowUp, rowDown, pageUp, pageDown, firstRow, lastRow, sortNext, sortReverse, openRow
+    // help
+    case scrollUp, scrollDown, closeHelp
+    // editor
+    case backendUp, backendDown, shiftToSelected, shiftFromSelected, stepUp, stepDown, setShare
+    case evenSplit, promote, revert, rebase, dryRun, review, leaveEditor
+    // diff / confirm
+    case write, backToEditor
+    // command / filter line
+    case complete, completePrevious, historyPrevious, historyNext, submit, cancelLine
+    case deleteBackward, deleteForward, cursorLeft, cursorRight, cursorHome, cursorEnd, clearLine
+}
+
+public struct KeyBinding: Sendable, Equatable {
+    public var keys: [Key]
+    public var action: Action
+    public var context: KeyContext
+    /// One line for the help screen and docs.
+    public var help: String
+    /// Short label for the footer; nil = not shown there.
+    public var hint: String?
+
+    /// "↑/k" — how the keys are written in help and docs.
+    public var keysText: String { keys.map(\.description).joined(separator: "/") }
+}
+
+public enum KeyMap {
+    private static func b(_ keys: [Key], _ action: Action, _ context: KeyContext, _ help: String, _ hint: String? = nil)
+        -> KeyBinding
+    {
+        KeyBinding(keys: keys, action: action, context: context, help: help, hint: hint)
+    }
+
+    public static let all: [KeyBinding] = [
+        b([.char("q")], .quit, .global, "quit smitop", "quit"),
+        b([.ctrl("c")], .forceQuit, .global, "quit at once, from anywhere (drafts are not saved)"),
+        b([.char("?"), .function(1)], .help, .global, "show this help", "help"),
+        b([.char(":")], .commandMode, .global, "command mode (:graph :svc :ts :ns :ctx :theme :q)", "cmd"),
+        b([.char("/")], .filterMode, .global, "filter by name: substring, or a regex when it has regex syntax", "filter"),
+        b([.char("1")], .showGraph, .global, "graph view (same as :graph)"),
+        b([.char("2")], .showServices, .global, "services table (same as :svc)"),
+        b([.char("3")], .showSplits, .global, "traffic splits table (same as :ts)"),
+        b([.char("u")], .undo, .global, "undo the last write smitop made (a new write, checked against the server's version)", "undo"),
+
+        b([.left, .char("h")], .moveLeft, .graph, "select a caller (follow an incoming edge)"),
+        b([.right, .char("l")], .moveRight, .graph, "select a callee (follow an outgoing edge)"),
+        b([.up, .char("k")], .moveUp, .graph, "select the node above in the same column"),
+        b([.down, .char("j")], .moveDown, .graph, "select the node below in the same column", "move"),
+        b([.tab], .nextEdge, .graph, "select the next edge of the selected node", "edge"),
+        b([.enter], .openDetail, .graph, "open the detail pane for the selection", "detail"),
+        b([.esc], .closeDetail, .graph, "close the detail pane / leave edge selection"),
+        b([.char("f")], .toggleFocus, .graph, "focus on the selected node's neighbourhood (again: whole graph)", "focus"),
+        b([.char("e")], .editSplit, .graph, "edit the traffic split of the selected service or edge", "edit"),
+        b([.char("H")], .panLeft, .graph, "pan left"),
+        b([.char("L")], .panRight, .graph, "pan right"),
+        b([.char("K")], .panUp, .graph, "pan up"),
+        b([.char("J")], .panDown, .graph, "pan down"),
+
+        b([.up, .char("k")], .rowUp, .table, "previous row"),
+        b([.down, .char("j")], .rowDown, .table, "next row", "move"),
+        b([.pageUp], .pageUp, .table, "page up"),
+        b([.pageDown], .pageDown, .table, "page down"),
+        b([.home, .char("g")], .firstRow, .table, "first row"),
+        b([.end, .char("G")], .lastRow, .table, "last row"),
+        b([.char("s"), .right], .sortNext, .table, "sort by the next column", "sort"),
+        b([.char("S")], .sortReverse, .table, "reverse the sort order"),
+        b([.enter], .openRow, .table, "open the detail pane (on a split: the editor)", "open"),
+        b([.char("e")], .editSplit, .table, "edit the selected split", "edit"),
+        b([.esc], .closeDetail, .table, "close the detail pane / clear the filter"),
+
+        b([.up, .char("k")], .scrollUp, .help, "scroll up"),
+        b([.down, .char("j")], .scrollDown, .help, "scroll down"),
+        b([.esc], .closeHelp, .help, "close help", "close"),
+
+        b([.up, .char("k")], .backendUp, .editor, "select the previous backend"),
+        b([.down, .char("j")], .backendDown, .editor, "select the next backend", "select"),
+        b([.right, .char("l")], .shiftToSelected, .editor, "move one step of share to the selected backend, taken from the others in proportion", "shift"),
+        b([.left, .char("h")], .shiftFromSelected, .editor, "move one step of share from the selected backend to the others in proportion"),
+        b([.char("+")], .stepUp, .editor, "larger step (1, 5, 10, 25 points)", "step"),
+        b([.char("-")], .stepDown, .editor, "smaller step"),
+        b((0...9).map { Key.char(Character(String($0))) }, .setShare, .editor, "set the selected backend's share to 0 %, 10 % … 90 %"),
+        b([.char("=")], .evenSplit, .editor, "even split", "even"),
+        b([.char("p")], .promote, .editor, "promote: 100 % to the selected backend", "promote"),
+        b([.char("r")], .revert, .editor, "revert the draft to the server's weights", "revert"),
+        b([.char("o")], .rebase, .editor, "after a conflict: keep your weights on top of the server's new version"),
+        b([.char("d")], .dryRun, .editor, "server-side dry run of the draft", "dry-run"),
+        b([.enter], .review, .editor, "show the diff (then y writes)", "diff"),
+        b([.char("u")], .undo, .editor, "undo the last write smitop made"),
+        b([.esc], .leaveEditor, .editor, "leave the editor (the draft is kept)", "leave"),
+
+        b([.char("y")], .write, .diff, "write the change (merge patch with the resourceVersion read)", "write"),
+        b([.esc, .char("n")], .backToEditor, .diff, "back to the editor", "back"),
+
+        b([.char("y")], .write, .confirm, "write anyway although a controller may undo it", "write anyway"),
+        b([.esc, .char("n")], .backToEditor, .confirm, "cancel", "cancel"),
+
+        b([.tab], .complete, .command, "complete (again: next candidate)", "complete"),
+        b([.backTab], .completePrevious, .command, "previous candidate"),
+        b([.up], .historyPrevious, .command, "previous command", "history"),
+        b([.down], .historyNext, .command, "next command"),
+        b([.enter], .submit, .command, "run the command", "run"),
+        b([.esc], .cancelLine, .command, "cancel", "cancel"),
+        b([.backspace], .deleteBackward, .command, "delete before the cursor"),
+        b([.delete], .deleteForward, .command, "delete at the cursor"),
+        b([.left], .cursorLeft, .command, "cursor left"),
+        b([.right], .cursorRight, .command, "cursor right"),
+        b([.home, .ctrl("a")], .cursorHome, .command, "start of line"),
+        b([.end, .ctrl("e")], .cursorEnd, .command, "end of line"),
+        b([.ctrl("u")], .clearLine, .command, "clear the line"),
+
+        b([.enter], .submit, .filter, "keep the filter", "apply"),
+        b([.esc], .cancelLine, .filter, "clear the filter", "clear"),
+        b([.up], .historyPrevious, .filter, "previous filter"),
+        b([.down], .historyNext, .filter, "next filter"),
+        b([.backspace], .deleteBackward, .filter, "delete before the cursor"),
+        b([.delete], .deleteForward, .filter, "delete at the cursor"),
+        b([.left], .cursorLeft, .filter, "cursor left"),
+        b([.right], .cursorRight, .filter, "cursor right"),
+        b([.home, .ctrl("a")], .cursorHome, .filter, "start of line"),
+        b([.end, .ctrl("e")], .cursorEnd, .filter, "end of line"),
+        b([.ctrl("u")], .clearLine, .filter, "clear the line"),
+    ]
+
+    private static let table: [KeyContext: [Key: Action]] = {
+        var t: [KeyContext: [Key: Action]] = [:]
+        for binding in all {
+            for k in binding.keys where t[binding.context]?[k] == nil { t[binding.context, default: [:]][k] = binding.action }
+        }
+        return t
+    }()
+
+    /// The action a key triggers in a context. Context bindings win over global ones; modal
+    /// contexts (editor, diff, confirm, command, filter) see no global bindings except Ctrl-C.
+    public static func action(for key: Key, in context: KeyContext) -> Action? {
+        if let a = table[context]?[key] { return a }
+        switch context {
+        case .graph, .table, .help, .global: return table[.global]?[key]
+        default: return key == .ctrl("c") ? .forceQuit : nil
+        }
+    }
+
+    public static func bindings(in context: KeyContext) -> [KeyBinding] { all.filter { $0.context == context } }
+
+    /// Footer hints for a context: its own hinted bindings, then the global ones that apply.
+    public static func hints(for context: KeyContext) -> [(keys: String, label: String)] {
+        var out = bindings(in: context).compactMap { b in b.hint.map { (b.keysText, $0) } }
+        if [.graph, .table, .help].contains(context) {
+            out += bindings(in: .global).compactMap { b in b.hint.map { (b.keysText, $0) } }
+        }
+        return out
+    }
+
+    /// docs/keybindings.md, generated.
+    public static func markdown() -> String {
+        var s = "# smitop key bindings\n\n"
+        s += "Generated from `KeyMap.all` (Sources/App/KeyMap.swift); do not edit by hand.\n"
+        for c in KeyContext.allCases {
+            let bs = bindings(in: c)
+            guard !bs.isEmpty else { continue }
+            s += "\n## \(c.title)\n\n| keys | action |\n|---|---|\n"
+            for b in bs { s += "| `\(b.keysText)` | \(b.help) |\n" }
+        }
+        s += "\n## Mouse\n\nClick a node, edge label or table row to select it; double-click opens it; the wheel scrolls (pans the graph). `--no-mouse` turns mouse handling off.\n"
+        return s
+    }
+}

@@ -1,0 +1,218 @@
+// Rows of the services and splits tables, filtered and sorted, computed from the state so the
+// UI and mouse hit-testing see the same list.
+
+import Kube
+import Mesh
+import SMI
+
+/// `/` filter semantics: text with regex syntax that compiles is a case-insensitive regex,
+/// anything else a case-insensitive substring. Dots alone do not count as regex syntax
+/// because object names contain them.
+public struct FilterMatcher: Sendable {
+    public let text: String
+    public let isRegex: Bool
+    private let lowered: String
+
+    public init(_ text: String) {
+        self.text = text
+        lowered = text.lowercased()
+        let meta: Set<Character> = ["^", "$", "*", "+", "?", "(", ")", "[", "]", "{", "}", "|", "\\"]
+        isRegex = text.contains(where: { meta.contains($0) }) && (try? Regex(text)) != nil
+    }
+
+    public func matches(_ candidate: String) -> Bool {
+        if text.isEmpty { return true }
+        if isRegex, let r = try? Regex(text).ignoresCase() {
+            return (try? r.firstMatch(in: candidate)) != nil
+        }
+        return candidate.lowercased().contains(lowered)
+    }
+}
+
+public struct MetricCells: Sendable, Equatable {
+    public var rps: Double?
+    public var successRate: Double?
+    public var p99: Double?
+    /// The values come from a sample older than the latest poll (a gap followed).
+    public var stale: Bool
+    public init(rps: Double? = nil, successRate: Double? = nil, p99: Double? = nil, stale: Bool = false) {
+        self.rps = rps
+        self.successRate = successRate
+        self.p99 = p99
+        self.stale = stale
+    }
+
+    /// Sums request rates, weights success by rate, takes the worst p99.
+    static func aggregate(_ histories: [MetricHistory]) -> MetricCells {
+        var out = MetricCells()
+        var good = 0.0
+        var weight = 0.0
+        for h in histories {
+            let latest = h.latest
+            guard let s = latest ?? h.lastKnown else { continue }
+            if latest == nil { out.stale = true }
+            if let r = s.rps {
+                out.rps = (out.rps ?? 0) + r
+                if let sr = s.successRate {
+                    good += sr * r
+                    weight += r
+                }
+            }
+            if let p = s.p99 { out.p99 = max(out.p99 ?? 0, p) }
+        }
+        if weight > 0 { out.successRate = good / weight }
+        return out
+    }
+}
+
+public struct ServiceRow: Sendable, Equatable {
+    public var id: ObjectID
+    public var workloads: [ObjectID]
+    public var metrics: MetricCells
+    /// Splits that have this service as root.
+    public var splitRoots: [ObjectID]
+}
+
+public struct SplitRow: Sendable, Equatable {
+    public var id: ObjectID
+    public var rootService: String
+    /// "v1 90 · v2 10".
+    public var backendsText: String
+    public var apiVersion: String
+    public var metrics: MetricCells
+    public var controller: String?
+    /// A draft with unsaved changes exists.
+    public var hasDraft: Bool
+}
+
+extension AppState {
+    func workloadHistories(ofService id: ObjectID) -> ([ObjectID], [MetricHistory]) {
+        guard let svc = store.services[id] else { return ([], []) }
+        let ws = graph.outgoingEdges(NodeID(.service, id)).filter { $0.id.kind == .selects }.map(\.id.to.object)
+        _ = svc
+        return (ws, ws.compactMap { metrics.workload($0) })
+    }
+
+    /// Metrics for a service: the workloads it selects, or for a split root its backends'.
+    public func serviceMetrics(_ id: ObjectID) -> MetricCells {
+        let (_, hs) = workloadHistories(ofService: id)
+        if !hs.isEmpty { return MetricCells.aggregate(hs) }
+        return MetricCells()
+    }
+
+    public func splitMetrics(_ id: ObjectID) -> MetricCells {
+        guard let s = store.trafficSplits[id] else { return MetricCells() }
+        var hs: [MetricHistory] = []
+        for b in s.backends {
+            hs += workloadHistories(ofService: ObjectID(namespace: id.namespace, name: b.service)).1
+        }
+        return MetricCells.aggregate(hs)
+    }
+
+    /// Observed share of traffic per backend (by the rps of the workloads each backend
+    /// service selects); nil entries when unknown, all nil when there is no traffic.
+    public func observedShares(_ id: ObjectID) -> [Double?] {
+        guard let s = store.trafficSplits[id] else { return [] }
+        let rates = s.backends.map { b in
+            serviceMetrics(ObjectID(namespace: id.namespace, name: b.service)).rps
+        }
+        let total = rates.compactMap { $0 }.reduce(0, +)
+        guard total > 0 else { return rates.map { _ in nil } }
+        return rates.map { $0.map { $0 / total } }
+    }
+
+    public func serviceRows() -> [ServiceRow] {
+        let t = tables[.services] ?? TableState()
+        let f = FilterMatcher(t.filter)
+        var roots: [ObjectID: [ObjectID]] = [:]
+        for (k, s) in store.trafficSplits { roots[ObjectID(namespace: k.namespace, name: s.service), default: []].append(k) }
+        var rows: [ServiceRow] = []
+        for id in store.services.keys where f.matches(id.key) {
+            let (ws, hs) = workloadHistories(ofService: id)
+            rows.append(ServiceRow(id: id, workloads: ws, metrics: MetricCells.aggregate(hs), splitRoots: (roots[id] ?? []).sorted()))
+        }
+        return Self.sorted(rows, t, id: \.id, metrics: \.metrics) { r, c in
+            switch c {
+            case .service: return r.id.name
+            case .backends: return "\(r.workloads.count)"
+            case .controller: return ""
+            default: return nil
+            }
+        }
+    }
+
+    public func splitRows() -> [SplitRow] {
+        let t = tables[.splits] ?? TableState()
+        let f = FilterMatcher(t.filter)
+        var rows: [SplitRow] = []
+        for (id, s) in store.trafficSplits where f.matches(id.key) || f.matches(s.service) {
+            rows.append(
+                SplitRow(
+                    id: id, rootService: s.service,
+                    backendsText: s.backends.map { "\($0.service) \($0.weight)" }.joined(separator: " · "),
+                    apiVersion: s.apiVersion, metrics: splitMetrics(id), controller: s.controller?.tool,
+                    hasDraft: drafts[id]?.isDirty ?? false))
+        }
+        return Self.sorted(rows, t, id: \.id, metrics: \.metrics) { r, c in
+            switch c {
+            case .service: return r.rootService
+            case .backends: return r.backendsText
+            case .controller: return r.controller ?? ""
+            default: return nil
+            }
+        }
+    }
+
+    /// Sorts rows; ties (and rows without a value, which always go last) by namespace/name.
+    static func sorted<R>(
+        _ rows: [R], _ t: TableState, id: KeyPath<R, ObjectID>, metrics: KeyPath<R, MetricCells>,
+        text: (R, TableColumn) -> String?
+    ) -> [R] {
+        func num(_ r: R) -> Double? {
+            switch t.sortColumn {
+            case .rps: return r[keyPath: metrics].rps
+            case .success: return r[keyPath: metrics].successRate
+            case .p99: return r[keyPath: metrics].p99
+            default: return nil
+            }
+        }
+        return rows.sorted { a, b in
+            let ia = a[keyPath: id], ib = b[keyPath: id]
+            switch t.sortColumn {
+            case .rps, .success, .p99:
+                switch (num(a), num(b)) {
+                case (let x?, let y?) where x != y: return t.descending ? x > y : x < y
+                case (.some, nil): return true
+                case (nil, .some): return false
+                default: return ia < ib
+                }
+            case .namespace:
+                if ia.namespace != ib.namespace { return t.descending ? ia.namespace > ib.namespace : ia.namespace < ib.namespace }
+                return ia < ib
+            case .name:
+                if ia.name != ib.name { return t.descending ? ia.name > ib.name : ia.name < ib.name }
+                return ia < ib
+            default:
+                let x = text(a, t.sortColumn) ?? "", y = text(b, t.sortColumn) ?? ""
+                if x != y { return t.descending ? x > y : x < y }
+                return ia < ib
+            }
+        }
+    }
+
+    /// Columns each table shows and sorts by, in order.
+    public static func columns(_ table: TableKind) -> [TableColumn] {
+        switch table {
+        case .services: return [.namespace, .name, .rps, .success, .p99]
+        case .splits: return [.namespace, .name, .service, .backends, .rps, .success, .p99, .controller]
+        }
+    }
+
+    public var rowCount: Int {
+        switch view {
+        case .services: return serviceRows().count
+        case .splits: return splitRows().count
+        default: return 0
+        }
+    }
+}

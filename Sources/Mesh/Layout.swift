@@ -1,0 +1,254 @@
+// Layered left-to-right layout (Sugiyama style): break cycles, longest-path layering so that
+// callers sit left of callees, barycenter sweeps to reduce crossings, then compact cell
+// coordinates with one horizontal band per namespace. Every step is O((V + E) log V); nothing
+// loops over all nodes per node, so thousands of nodes lay out in milliseconds.
+
+public struct CellPoint: Sendable, Hashable {
+    public var x: Int
+    public var y: Int
+    public init(x: Int, y: Int) {
+        self.x = x
+        self.y = y
+    }
+    public static let zero = CellPoint(x: 0, y: 0)
+}
+
+public struct CellRect: Sendable, Hashable {
+    public var x: Int
+    public var y: Int
+    public var width: Int
+    public var height: Int
+    public init(x: Int, y: Int, width: Int, height: Int) {
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+    }
+    public var maxX: Int { x + width }
+    public var maxY: Int { y + height }
+    public func contains(_ p: CellPoint) -> Bool { p.x >= x && p.x < maxX && p.y >= y && p.y < maxY }
+    public func intersects(_ o: CellRect) -> Bool { x < o.maxX && o.x < maxX && y < o.maxY && o.y < maxY }
+}
+
+/// A namespace's horizontal stripe: row `y` holds its label, nodes sit below it.
+public struct NamespaceBand: Sendable, Equatable {
+    public var namespace: String
+    public var y: Int
+    public var height: Int
+}
+
+public struct GraphLayout: Sendable, Equatable {
+    /// Box of every node in layout cells (origin top-left, before panning).
+    public var boxes: [NodeID: CellRect]
+    /// Column (layer) of each node, 0 = leftmost.
+    public var layers: [NodeID: Int]
+    /// Position within its layer, top to bottom.
+    public var order: [NodeID: Int]
+    public var bands: [NamespaceBand]
+    /// Edges that were reversed to break cycles: they point right-to-left on screen.
+    public var backEdges: Set<EdgeID>
+    public var width: Int
+    public var height: Int
+    /// The graph topology this layout was made for (`MeshGraph.topologyKey`).
+    public var topologyKey: Int
+
+    public static let empty = GraphLayout(
+        boxes: [:], layers: [:], order: [:], bands: [], backEdges: [], width: 0, height: 0, topologyKey: 0)
+
+    /// The node whose box contains the point (layout coordinates).
+    public func node(at p: CellPoint) -> NodeID? { boxes.first { $0.value.contains(p) }?.key }
+}
+
+public struct LayoutOptions: Sendable, Equatable {
+    /// Gap between layers: room for an edge label such as "123.4rps 99.9%".
+    public var layerGap = 16
+    public var rowGap = 1
+    public var boxHeight = 4
+    public var minBoxWidth = 12
+    public var maxBoxWidth = 36
+    public var margin = 1
+    public var sweeps = 6
+    public init() {}
+}
+
+public enum Layout {
+    /// Text width in cells. Kubernetes names are ASCII, so a scalar count is exact for them;
+    /// the UI passes its own East-Asian-width-aware measure when it has one.
+    public static func defaultWidth(_ s: String) -> Int { s.unicodeScalars.count }
+
+    public static func boxWidth(for node: GraphNode, options: LayoutOptions = LayoutOptions(), measure: (String) -> Int = defaultWidth) -> Int {
+        // Two border cells and one cell of padding on each side.
+        min(options.maxBoxWidth, max(options.minBoxWidth, max(measure(node.label), measure(node.subtitle)) + 4))
+    }
+
+    public static func compute(
+        _ graph: MeshGraph, options: LayoutOptions = LayoutOptions(), measure: (String) -> Int = defaultWidth
+    ) -> GraphLayout {
+        let n = graph.nodes.count
+        guard n > 0 else {
+            var l = GraphLayout.empty
+            l.topologyKey = graph.topologyKey
+            return l
+        }
+        // Adjacency over indices, self-loops and duplicate pairs dropped.
+        var succ = Array(repeating: [Int](), count: n)
+        var pairSeen = Set<Int64>()
+        for e in graph.edges {
+            let u = graph.index[e.id.from]!
+            let v = graph.index[e.id.to]!
+            if u == v { continue }
+            if pairSeen.insert(Int64(u) << 32 | Int64(v)).inserted { succ[u].append(v) }
+        }
+
+        // 1. Cycle breaking: iterative DFS in node order; an edge to a node on the stack is a
+        //    back edge and is reversed. Iterative so deep chains cannot overflow the stack.
+        var state = Array(repeating: UInt8(0), count: n)  // 0 new, 1 on stack, 2 done
+        var reversed = Set<Int64>()
+        for root in 0..<n where state[root] == 0 {
+            var stack: [(node: Int, next: Int)] = [(root, 0)]
+            state[root] = 1
+            while !stack.isEmpty {
+                let top = stack.count - 1
+                let u = stack[top].node
+                if stack[top].next < succ[u].count {
+                    let v = succ[u][stack[top].next]
+                    stack[top].next += 1
+                    if state[v] == 0 {
+                        state[v] = 1
+                        stack.append((v, 0))
+                    } else if state[v] == 1 {
+                        reversed.insert(Int64(u) << 32 | Int64(v))
+                    }
+                } else {
+                    state[u] = 2
+                    stack.removeLast()
+                }
+            }
+        }
+        var dagSucc = Array(repeating: [Int](), count: n)
+        var dagPred = Array(repeating: [Int](), count: n)
+        var dagSet = Set<Int64>()
+        for u in 0..<n {
+            for v in succ[u] {
+                let (a, b) = reversed.contains(Int64(u) << 32 | Int64(v)) ? (v, u) : (u, v)
+                if dagSet.insert(Int64(a) << 32 | Int64(b)).inserted {
+                    dagSucc[a].append(b)
+                    dagPred[b].append(a)
+                }
+            }
+        }
+
+        // 2. Longest-path layering in topological order (Kahn), callers first.
+        var indeg = dagPred.map(\.count)
+        var queue = (0..<n).filter { indeg[$0] == 0 }
+        var topo: [Int] = []
+        topo.reserveCapacity(n)
+        var qi = 0
+        while qi < queue.count {
+            let u = queue[qi]
+            qi += 1
+            topo.append(u)
+            for v in dagSucc[u] {
+                indeg[v] -= 1
+                if indeg[v] == 0 { queue.append(v) }
+            }
+        }
+        var layer = Array(repeating: 0, count: n)
+        for u in topo { for v in dagSucc[u] where layer[v] < layer[u] + 1 { layer[v] = layer[u] + 1 } }
+        // Sources (services nobody calls) move right, next to their nearest callee, so a
+        // service box sits just left of the workloads it selects instead of in column 0.
+        for u in topo.reversed() where dagPred[u].isEmpty && !dagSucc[u].isEmpty {
+            let m = dagSucc[u].map { layer[$0] }.min()!
+            layer[u] = max(layer[u], m - 1)
+        }
+        let layerCount = (layer.max() ?? 0) + 1
+
+        // 3. Ordering: namespace first (bands), then barycenter sweeps.
+        let namespaces = graph.namespaces
+        var nsRank: [String: Int] = [:]
+        for (i, ns) in namespaces.enumerated() { nsRank[ns] = i }
+        let nodeNs = graph.nodes.map { nsRank[$0.id.namespace]! }
+        var layers = Array(repeating: [Int](), count: layerCount)
+        for u in 0..<n { layers[layer[u]].append(u) }  // node order is sorted, so deterministic
+        var pos = Array(repeating: 0.0, count: n)
+        func renumber(_ l: Int) { for (i, u) in layers[l].enumerated() { pos[u] = Double(i) } }
+        for l in 0..<layerCount {
+            layers[l].sort { nodeNs[$0] != nodeNs[$1] ? nodeNs[$0] < nodeNs[$1] : $0 < $1 }
+            renumber(l)
+        }
+        func sweep(_ range: [Int], neighbours: [[Int]]) {
+            for l in range {
+                var key = [Int: Double]()
+                key.reserveCapacity(layers[l].count)
+                for u in layers[l] {
+                    let ns = neighbours[u]
+                    key[u] = ns.isEmpty ? pos[u] : ns.reduce(0.0) { $0 + pos[$1] } / Double(ns.count)
+                }
+                layers[l].sort { a, b in
+                    if nodeNs[a] != nodeNs[b] { return nodeNs[a] < nodeNs[b] }
+                    let ka = key[a]!, kb = key[b]!
+                    if ka != kb { return ka < kb }
+                    return a < b
+                }
+                renumber(l)
+            }
+        }
+        if layerCount > 1 {
+            for _ in 0..<options.sweeps {
+                sweep(Array(1..<layerCount), neighbours: dagPred)
+                sweep(Array((0..<(layerCount - 1)).reversed()), neighbours: dagSucc)
+            }
+        }
+
+        // 4. Coordinates. x per layer from the widest box in it; y stacks nodes inside their
+        //    namespace band, each band as tall as its fullest layer.
+        let widths = graph.nodes.map { boxWidth(for: $0, options: options, measure: measure) }
+        var layerX = Array(repeating: options.margin, count: layerCount)
+        var layerW = Array(repeating: 0, count: layerCount)
+        for l in 0..<layerCount { layerW[l] = layers[l].map { widths[$0] }.max() ?? 0 }
+        for l in 1..<max(1, layerCount) { layerX[l] = layerX[l - 1] + layerW[l - 1] + options.layerGap }
+        let step = options.boxHeight + options.rowGap
+        var bandRows = Array(repeating: 0, count: namespaces.count)
+        for l in 0..<layerCount {
+            var count = Array(repeating: 0, count: namespaces.count)
+            for u in layers[l] { count[nodeNs[u]] += 1 }
+            for i in 0..<namespaces.count where count[i] > bandRows[i] { bandRows[i] = count[i] }
+        }
+        var bands: [NamespaceBand] = []
+        var y = options.margin
+        for (i, ns) in namespaces.enumerated() {
+            // One row for the namespace label, then the boxes.
+            let h = 1 + bandRows[i] * step
+            bands.append(NamespaceBand(namespace: ns, y: y, height: h))
+            y += h + 1
+        }
+        var boxes: [NodeID: CellRect] = [:]
+        var layersOut: [NodeID: Int] = [:]
+        var orderOut: [NodeID: Int] = [:]
+        boxes.reserveCapacity(n)
+        var maxX = 0
+        for l in 0..<layerCount {
+            var slot = Array(repeating: 0, count: namespaces.count)
+            for (i, u) in layers[l].enumerated() {
+                let b = nodeNs[u]
+                let r = CellRect(
+                    x: layerX[l], y: bands[b].y + 1 + slot[b] * step, width: widths[u], height: options.boxHeight)
+                slot[b] += 1
+                let id = graph.nodes[u].id
+                boxes[id] = r
+                layersOut[id] = l
+                orderOut[id] = i
+                maxX = max(maxX, r.maxX)
+            }
+        }
+        var back = Set<EdgeID>()
+        for e in graph.edges {
+            let u = graph.index[e.id.from]!
+            let v = graph.index[e.id.to]!
+            if reversed.contains(Int64(u) << 32 | Int64(v)) { back.insert(e.id) }
+        }
+        return GraphLayout(
+            boxes: boxes, layers: layersOut, order: orderOut, bands: bands, backEdges: back,
+            width: maxX + options.margin, height: y - 1 + options.margin, topologyKey: graph.topologyKey)
+    }
+}

@@ -1,0 +1,219 @@
+// The service graph: workloads and services as nodes, three kinds of edges (observed traffic
+// from metrics, TrafficSplit root → backend, service → the workloads it selects). Built from
+// the store in O(objects + edges); metric values are NOT copied in, they are looked up by edge
+// key at render time, so a metrics poll never rebuilds the graph or its layout unless it
+// reveals a new edge.
+
+import SMI
+
+public enum NodeKind: String, Sendable, Hashable, Comparable {
+    case service, workload
+    public static func < (a: NodeKind, b: NodeKind) -> Bool { a.rawValue < b.rawValue }
+}
+
+public struct NodeID: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var kind: NodeKind
+    public var object: ObjectID
+    public init(_ kind: NodeKind, _ object: ObjectID) {
+        self.kind = kind
+        self.object = object
+    }
+    public static func service(_ ns: String, _ name: String) -> NodeID { NodeID(.service, ObjectID(namespace: ns, name: name)) }
+    public static func workload(_ ns: String, _ name: String) -> NodeID { NodeID(.workload, ObjectID(namespace: ns, name: name)) }
+    public var namespace: String { object.namespace }
+    public var name: String { object.name }
+    public static func < (a: NodeID, b: NodeID) -> Bool {
+        if a.object.namespace != b.object.namespace { return a.object.namespace < b.object.namespace }
+        if a.object.name != b.object.name { return a.object.name < b.object.name }
+        return a.kind < b.kind
+    }
+    public var description: String { "\(kind == .service ? "svc" : "deploy")/\(object.key)" }
+}
+
+public struct GraphNode: Sendable, Equatable {
+    public var id: NodeID
+    /// The object's name (already sanitised).
+    public var label: String
+    /// Second line of the box: "svc" / "deploy 2/3" / "deploy ?" for workloads only seen in metrics.
+    public var subtitle: String
+    /// Workload without a Deployment object (only seen as a metrics peer).
+    public var isGhost: Bool
+}
+
+public enum EdgeKind: Sendable, Hashable, Comparable {
+    /// Requests observed in TrafficMetrics edges (workload → workload).
+    case traffic
+    /// A TrafficSplit's root service → one of its backend services.
+    case split(ObjectID)
+    /// A service → a workload its selector matches.
+    case selects
+
+    var rank: Int {
+        switch self {
+        case .traffic: return 0
+        case .split: return 1
+        case .selects: return 2
+        }
+    }
+    public static func < (a: EdgeKind, b: EdgeKind) -> Bool {
+        if a.rank != b.rank { return a.rank < b.rank }
+        if case .split(let x) = a, case .split(let y) = b { return x < y }
+        return false
+    }
+}
+
+public struct EdgeID: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var from: NodeID
+    public var to: NodeID
+    public var kind: EdgeKind
+    public init(from: NodeID, to: NodeID, kind: EdgeKind) {
+        self.from = from
+        self.to = to
+        self.kind = kind
+    }
+    public static func < (a: EdgeID, b: EdgeID) -> Bool {
+        if a.from != b.from { return a.from < b.from }
+        if a.to != b.to { return a.to < b.to }
+        return a.kind < b.kind
+    }
+    /// The metrics key for a traffic edge.
+    public var trafficKey: TrafficEdgeKey? {
+        kind == .traffic ? TrafficEdgeKey(from: from.object, to: to.object) : nil
+    }
+    public var description: String { "\(from) → \(to)" }
+}
+
+/// A split relation's configured weight, for the edge label ("v2 10%").
+public struct SplitShare: Sendable, Equatable {
+    public var split: ObjectID
+    public var backendIndex: Int
+    /// The weight as written in the object ("500m", "90").
+    public var weight: String
+    /// weight ÷ total; nil when the split routes nothing.
+    public var share: Fraction?
+}
+
+public struct GraphEdge: Sendable, Equatable {
+    public var id: EdgeID
+    /// Set for `.split` edges.
+    public var split: SplitShare?
+}
+
+public struct MeshGraph: Sendable, Equatable {
+    /// Sorted by NodeID (namespace, name, kind): deterministic order for layout and navigation.
+    public private(set) var nodes: [GraphNode] = []
+    public private(set) var edges: [GraphEdge] = []
+    public private(set) var index: [NodeID: Int] = [:]
+    public private(set) var edgeIndex: [EdgeID: Int] = [:]
+    /// Edge indices per node.
+    public private(set) var outgoing: [[Int]] = []
+    public private(set) var incoming: [[Int]] = []
+    /// Hash of node ids and edge ids: equal keys ⇒ the same layout applies.
+    public private(set) var topologyKey: Int = 0
+
+    public init() {}
+
+    public init(nodes: [GraphNode], edges: [GraphEdge]) {
+        var seen = Set<NodeID>()
+        self.nodes = nodes.filter { seen.insert($0.id).inserted }.sorted { $0.id < $1.id }
+        for (i, n) in self.nodes.enumerated() { index[n.id] = i }
+        var es: [GraphEdge] = []
+        var seenE = Set<EdgeID>()
+        for e in edges where index[e.id.from] != nil && index[e.id.to] != nil && seenE.insert(e.id).inserted {
+            es.append(e)
+        }
+        es.sort { $0.id < $1.id }
+        self.edges = es
+        outgoing = Array(repeating: [], count: self.nodes.count)
+        incoming = Array(repeating: [], count: self.nodes.count)
+        var h = Hasher()
+        for n in self.nodes { h.combine(n.id) }
+        for (i, e) in es.enumerated() {
+            edgeIndex[e.id] = i
+            outgoing[index[e.id.from]!].append(i)
+            incoming[index[e.id.to]!].append(i)
+            h.combine(e.id)
+        }
+        topologyKey = h.finalize()
+    }
+
+    public func node(_ id: NodeID) -> GraphNode? { index[id].map { nodes[$0] } }
+    public func edge(_ id: EdgeID) -> GraphEdge? { edgeIndex[id].map { edges[$0] } }
+
+    public func outgoingEdges(_ id: NodeID) -> [GraphEdge] { index[id].map { outgoing[$0].map { edges[$0] } } ?? [] }
+    public func incomingEdges(_ id: NodeID) -> [GraphEdge] { index[id].map { incoming[$0].map { edges[$0] } } ?? [] }
+
+    /// The node, its direct callers and callees.
+    public func neighbourhood(of id: NodeID) -> Set<NodeID> {
+        var s: Set<NodeID> = [id]
+        for e in outgoingEdges(id) { s.insert(e.id.to) }
+        for e in incomingEdges(id) { s.insert(e.id.from) }
+        return s
+    }
+
+    /// Only these nodes and the edges among them.
+    public func subgraph(keeping keep: Set<NodeID>) -> MeshGraph {
+        MeshGraph(
+            nodes: nodes.filter { keep.contains($0.id) },
+            edges: edges.filter { keep.contains($0.id.from) && keep.contains($0.id.to) })
+    }
+
+    public var namespaces: [String] {
+        var out: [String] = []
+        for n in nodes where out.last != n.id.namespace { out.append(n.id.namespace) }
+        return out
+    }
+
+    /// Builds the graph. `observedEdges` are the traffic edges metrics have reported.
+    public static func build(store: MeshStore, observedEdges: some Sequence<TrafficEdgeKey>) -> MeshGraph {
+        var nodes: [NodeID: GraphNode] = [:]
+        for s in store.services.values {
+            nodes[NodeID(.service, s.id)] = GraphNode(id: NodeID(.service, s.id), label: s.id.name, subtitle: "svc", isGhost: false)
+        }
+        // Index deployments by namespace and by each pod label so selector matching stays
+        // proportional to the candidates, not to every deployment in the cluster.
+        var byLabel: [String: [String: [ObjectID]]] = [:]  // namespace → "k=v" → deployments
+        for d in store.deployments.values {
+            let id = NodeID(.workload, d.id)
+            nodes[id] = GraphNode(id: id, label: d.id.name, subtitle: "deploy \(d.readyReplicas)/\(d.replicas)", isGhost: false)
+            for (k, v) in d.podLabels { byLabel[d.id.namespace, default: [:]]["\(k)=\(v)", default: []].append(d.id) }
+        }
+        var edges: [GraphEdge] = []
+        for s in store.services.values where !s.selector.isEmpty {
+            guard let nsIndex = byLabel[s.id.namespace] else { continue }
+            // Candidates: deployments carrying the rarest selector pair; then check the rest.
+            let pairs = s.selector.map { "\($0.key)=\($0.value)" }
+            guard let candidates = pairs.map({ nsIndex[$0] ?? [] }).min(by: { $0.count < $1.count }) else { continue }
+            for c in candidates {
+                guard let d = store.deployments[c], s.selector.allSatisfy({ d.podLabels[$0.key] == $0.value }) else { continue }
+                edges.append(GraphEdge(id: EdgeID(from: NodeID(.service, s.id), to: NodeID(.workload, c), kind: .selects), split: nil))
+            }
+        }
+        for (sid, split) in store.trafficSplits {
+            let ns = sid.namespace
+            let root = NodeID.service(ns, split.service)
+            if nodes[root] == nil {
+                nodes[root] = GraphNode(id: root, label: split.service, subtitle: "svc (missing)", isGhost: true)
+            }
+            let shares = split.analysis.shares
+            for (i, b) in split.backends.enumerated() {
+                let to = NodeID.service(ns, b.service)
+                if nodes[to] == nil { nodes[to] = GraphNode(id: to, label: b.service, subtitle: "svc (missing)", isGhost: true) }
+                guard to != root else { continue }
+                edges.append(
+                    GraphEdge(
+                        id: EdgeID(from: root, to: to, kind: .split(sid)),
+                        split: SplitShare(split: sid, backendIndex: i, weight: b.weight.description, share: shares[i])))
+            }
+        }
+        for k in observedEdges {
+            let from = NodeID(.workload, k.from)
+            let to = NodeID(.workload, k.to)
+            for n in [from, to] where nodes[n] == nil {
+                nodes[n] = GraphNode(id: n, label: n.name, subtitle: "deploy ?", isGhost: true)
+            }
+            if from != to { edges.append(GraphEdge(id: EdgeID(from: from, to: to, kind: .traffic), split: nil)) }
+        }
+        return MeshGraph(nodes: Array(nodes.values), edges: edges)
+    }
+}

@@ -1,0 +1,354 @@
+// Cluster objects as the reflectors deliver them, decoded once into the few fields the graph
+// and the tables need. Every string that came from the cluster is sanitised here, where it
+// enters, so nothing downstream can print a control sequence.
+
+import Kube
+import SMI
+
+/// The kinds smitop watches.
+public enum ObjectKind: String, Sendable, CaseIterable, Hashable, Codable {
+    case service, deployment, pod, trafficSplit, trafficTarget
+
+    /// The REST resource (plural) used in URLs.
+    public var resource: String {
+        switch self {
+        case .service: return "services"
+        case .deployment: return "deployments"
+        case .pod: return "pods"
+        case .trafficSplit: return "trafficsplits"
+        case .trafficTarget: return "traffictargets"
+        }
+    }
+}
+
+/// Identity of a namespaced object inside one kind.
+public struct ObjectID: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var namespace: String
+    public var name: String
+    public init(namespace: String, name: String) {
+        self.namespace = namespace
+        self.name = name
+    }
+    /// "namespace/name", the same form as `Kube.objectKey`.
+    public var key: String { "\(namespace)/\(name)" }
+    public var description: String { key }
+    public static func < (a: ObjectID, b: ObjectID) -> Bool {
+        a.namespace != b.namespace ? a.namespace < b.namespace : a.name < b.name
+    }
+}
+
+/// Strings from the cluster are capped and stripped of control/bidi characters.
+@inline(__always) func clean(_ s: String, limit: Int = 253) -> String { sanitizedForDisplay(s, limit: limit) }
+
+private func cleanMap(_ m: [String: String]) -> [String: String] {
+    var out: [String: String] = [:]
+    out.reserveCapacity(m.count)
+    for (k, v) in m { out[clean(k)] = clean(v, limit: 1000) }
+    return out
+}
+
+private func stringMap(_ j: JSON?) -> [String: String] {
+    var out: [String: String] = [:]
+    for (k, v) in j?.objectValue ?? JSONObject() {
+        if let s = v.stringValue { out[clean(k)] = clean(s, limit: 1000) }
+    }
+    return out
+}
+
+public struct ServiceInfo: Sendable, Equatable {
+    public var id: ObjectID
+    public var resourceVersion: String?
+    /// `spec.selector`; empty means "selects nothing" (headless/external services).
+    public var selector: [String: String]
+    public var ports: [Int64]
+    public var type: String
+    public var clusterIP: String?
+    public var labels: [String: String]
+
+    public init(
+        id: ObjectID, selector: [String: String] = [:], ports: [Int64] = [], type: String = "ClusterIP",
+        clusterIP: String? = nil, labels: [String: String] = [:], resourceVersion: String? = nil
+    ) {
+        self.id = id
+        self.selector = selector
+        self.ports = ports
+        self.type = type
+        self.clusterIP = clusterIP
+        self.labels = labels
+        self.resourceVersion = resourceVersion
+    }
+
+    public init(json: JSON) {
+        let meta = ObjectMeta(object: json)
+        id = ObjectID(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))
+        resourceVersion = meta.resourceVersion
+        selector = stringMap(json[path: "spec", "selector"])
+        ports = (json[path: "spec", "ports"]?.arrayValue ?? []).compactMap { $0["port"]?.intValue }
+        type = clean(json[path: "spec", "type"]?.stringValue ?? "ClusterIP", limit: 40)
+        clusterIP = json[path: "spec", "clusterIP"]?.stringValue.map { clean($0, limit: 64) }
+        labels = cleanMap(meta.labels)
+    }
+}
+
+public struct DeploymentInfo: Sendable, Equatable {
+    public var id: ObjectID
+    public var resourceVersion: String?
+    /// Labels of the pod template: what a service selector is matched against.
+    public var podLabels: [String: String]
+    public var replicas: Int64
+    public var readyReplicas: Int64
+    public var labels: [String: String]
+
+    public init(
+        id: ObjectID, podLabels: [String: String], replicas: Int64 = 1, readyReplicas: Int64 = 1,
+        labels: [String: String] = [:], resourceVersion: String? = nil
+    ) {
+        self.id = id
+        self.podLabels = podLabels
+        self.replicas = replicas
+        self.readyReplicas = readyReplicas
+        self.labels = labels
+        self.resourceVersion = resourceVersion
+    }
+
+    public init(json: JSON) {
+        let meta = ObjectMeta(object: json)
+        id = ObjectID(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))
+        resourceVersion = meta.resourceVersion
+        podLabels = stringMap(json[path: "spec", "template", "metadata", "labels"])
+        // An absent replicas field means 1 (the API default); status fields are omitted when 0.
+        replicas = json[path: "spec", "replicas"]?.intValue ?? 1
+        readyReplicas = json[path: "status", "readyReplicas"]?.intValue ?? 0
+        labels = cleanMap(meta.labels)
+    }
+}
+
+public struct PodInfo: Sendable, Equatable {
+    public var id: ObjectID
+    public var labels: [String: String]
+    public var phase: String
+    public var ownerKind: String?
+    public var ownerName: String?
+
+    public init(json: JSON) {
+        let meta = ObjectMeta(object: json)
+        id = ObjectID(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))
+        labels = cleanMap(meta.labels)
+        phase = clean(json[path: "status", "phase"]?.stringValue ?? "Unknown", limit: 40)
+        ownerKind = meta.controllerOwner.map { clean($0.kind) }
+        ownerName = meta.controllerOwner.map { clean($0.name) }
+    }
+}
+
+/// What one store change did, so callers know whether the graph topology may have moved.
+public struct StoreChange: Sendable, Equatable {
+    public var kind: ObjectKind
+    /// Something that affects nodes or edges changed (not just status fields).
+    public var topologyChanged: Bool
+    /// Keys of TrafficSplits that were added, changed or removed.
+    public var changedSplits: Set<ObjectID>
+    public init(kind: ObjectKind, topologyChanged: Bool, changedSplits: Set<ObjectID> = []) {
+        self.kind = kind
+        self.topologyChanged = topologyChanged
+        self.changedSplits = changedSplits
+    }
+}
+
+/// All watched objects, keyed by kind and namespace/name.
+public struct MeshStore: Sendable, Equatable {
+    public private(set) var services: [ObjectID: ServiceInfo] = [:]
+    public private(set) var deployments: [ObjectID: DeploymentInfo] = [:]
+    public private(set) var pods: [ObjectID: PodInfo] = [:]
+    public private(set) var trafficSplits: [ObjectID: TrafficSplit] = [:]
+    public private(set) var trafficTargets: [ObjectID: TrafficTarget] = [:]
+    /// Objects that could not be decoded (by kind and key), with the reason, for the message line.
+    public private(set) var decodeErrors: [String: String] = [:]
+    /// Bumped whenever a change could alter graph nodes or edges. The layout cache keys on it.
+    public private(set) var topologyVersion: Int = 0
+    /// Kinds that have delivered their first full list.
+    public private(set) var synced: Set<ObjectKind> = []
+
+    public init() {}
+
+    public var namespaces: [String] {
+        var s = Set<String>()
+        for k in services.keys { s.insert(k.namespace) }
+        for k in deployments.keys { s.insert(k.namespace) }
+        for k in trafficSplits.keys { s.insert(k.namespace) }
+        return s.sorted()
+    }
+
+    @discardableResult
+    public mutating func upsert(_ kind: ObjectKind, _ object: JSON) -> StoreChange {
+        let change = apply(kind, object)
+        if change.topologyChanged { topologyVersion += 1 }
+        return change
+    }
+
+    @discardableResult
+    public mutating func delete(_ kind: ObjectKind, _ object: JSON) -> StoreChange {
+        let meta = ObjectMeta(object: object)
+        let id = ObjectID(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))
+        decodeErrors["\(kind.rawValue):\(id.key)"] = nil
+        var topo = false
+        var splits: Set<ObjectID> = []
+        switch kind {
+        case .service: topo = services.removeValue(forKey: id) != nil
+        case .deployment: topo = deployments.removeValue(forKey: id) != nil
+        case .pod: pods[id] = nil
+        case .trafficSplit:
+            topo = trafficSplits.removeValue(forKey: id) != nil
+            if topo { splits.insert(id) }
+        case .trafficTarget: trafficTargets[id] = nil
+        }
+        if topo { topologyVersion += 1 }
+        return StoreChange(kind: kind, topologyChanged: topo, changedSplits: splits)
+    }
+
+    /// A fresh list: the kind now holds exactly these objects.
+    @discardableResult
+    public mutating func replaceAll(_ kind: ObjectKind, _ objects: [JSON]) -> StoreChange {
+        let beforeSplits = trafficSplits
+        let fingerprintBefore = topologyFingerprint(kind)
+        switch kind {
+        case .service: services = [:]
+        case .deployment: deployments = [:]
+        case .pod: pods = [:]
+        case .trafficSplit: trafficSplits = [:]
+        case .trafficTarget: trafficTargets = [:]
+        }
+        decodeErrors = decodeErrors.filter { !$0.key.hasPrefix("\(kind.rawValue):") }
+        for o in objects { _ = apply(kind, o) }
+        synced.insert(kind)
+        let topo = topologyFingerprint(kind) != fingerprintBefore
+        if topo { topologyVersion += 1 }
+        var changed: Set<ObjectID> = []
+        if kind == .trafficSplit {
+            for (k, v) in trafficSplits where beforeSplits[k] != v { changed.insert(k) }
+            for k in beforeSplits.keys where trafficSplits[k] == nil { changed.insert(k) }
+        }
+        return StoreChange(kind: kind, topologyChanged: topo, changedSplits: changed)
+    }
+
+    /// Applies a reflector delta for one kind (the runtime may forward `ReflectorAction`s as is).
+    @discardableResult
+    public mutating func apply(_ kind: ObjectKind, action: ReflectorAction) -> StoreChange? {
+        switch action {
+        case .replaceAll(let items, _): return replaceAll(kind, items)
+        case .upsert(let o): return upsert(kind, o)
+        case .delete(let o): return delete(kind, o)
+        default: return nil
+        }
+    }
+
+    /// Test/fixture helpers that bypass JSON.
+    public mutating func put(service: ServiceInfo) {
+        if services[service.id].map(Self.serviceTopology) != Self.serviceTopology(service) { topologyVersion += 1 }
+        services[service.id] = service
+    }
+    public mutating func put(deployment: DeploymentInfo) {
+        if deployments[deployment.id]?.podLabels != deployment.podLabels
+            || deployments[deployment.id] == nil
+        {
+            topologyVersion += 1
+        }
+        deployments[deployment.id] = deployment
+    }
+    public mutating func put(split: TrafficSplit) {
+        let id = ObjectID(namespace: split.meta.namespace ?? "", name: split.meta.name)
+        if trafficSplits[id].map(Self.splitTopology) != Self.splitTopology(split) { topologyVersion += 1 }
+        trafficSplits[id] = split
+    }
+
+    private mutating func apply(_ kind: ObjectKind, _ object: JSON) -> StoreChange {
+        switch kind {
+        case .service:
+            let s = ServiceInfo(json: object)
+            let topo = services[s.id].map(Self.serviceTopology) != Self.serviceTopology(s)
+            services[s.id] = s
+            return StoreChange(kind: kind, topologyChanged: topo)
+        case .deployment:
+            let d = DeploymentInfo(json: object)
+            let topo = deployments[d.id]?.podLabels != d.podLabels || deployments[d.id] == nil
+            deployments[d.id] = d
+            return StoreChange(kind: kind, topologyChanged: topo)
+        case .pod:
+            let p = PodInfo(json: object)
+            pods[p.id] = p
+            return StoreChange(kind: kind, topologyChanged: false)
+        case .trafficSplit:
+            let meta = ObjectMeta(object: object)
+            let id = ObjectID(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))
+            do {
+                var split = try TrafficSplit(json: object)
+                split.service = clean(split.service)
+                for i in split.backends.indices { split.backends[i].service = clean(split.backends[i].service) }
+                decodeErrors["\(kind.rawValue):\(id.key)"] = nil
+                let old = trafficSplits[id]
+                let topo = old.map(Self.splitTopology) != Self.splitTopology(split)
+                trafficSplits[id] = split
+                return StoreChange(kind: kind, topologyChanged: topo, changedSplits: old == split ? [] : [id])
+            } catch {
+                decodeErrors["\(kind.rawValue):\(id.key)"] = clean(error.description, limit: 300)
+                let topo = trafficSplits.removeValue(forKey: id) != nil
+                return StoreChange(kind: kind, topologyChanged: topo, changedSplits: topo ? [id] : [])
+            }
+        case .trafficTarget:
+            let meta = ObjectMeta(object: object)
+            let id = ObjectID(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))
+            do {
+                trafficTargets[id] = try TrafficTarget(json: object)
+                decodeErrors["\(kind.rawValue):\(id.key)"] = nil
+            } catch {
+                decodeErrors["\(kind.rawValue):\(id.key)"] = clean(error.description, limit: 300)
+            }
+            return StoreChange(kind: kind, topologyChanged: false)
+        }
+    }
+
+    private static func serviceTopology(_ s: ServiceInfo) -> [String: String] { s.selector }
+    private static func splitTopology(_ s: TrafficSplit) -> [String] { [s.service] + s.backends.map(\.service) }
+
+    private func topologyFingerprint(_ kind: ObjectKind) -> Int {
+        var h = Hasher()
+        switch kind {
+        case .service:
+            for k in services.keys.sorted() {
+                h.combine(k)
+                h.combine(services[k]!.selector)
+            }
+        case .deployment:
+            for k in deployments.keys.sorted() {
+                h.combine(k)
+                h.combine(deployments[k]!.podLabels)
+            }
+        case .trafficSplit:
+            for k in trafficSplits.keys.sorted() {
+                h.combine(k)
+                h.combine(Self.splitTopology(trafficSplits[k]!))
+            }
+        case .pod, .trafficTarget: break
+        }
+        return h.finalize()
+    }
+
+    // MARK: relations
+
+    /// Deployments whose pod template matches the service's selector (same namespace).
+    public func workloads(selectedBy service: ServiceInfo) -> [DeploymentInfo] {
+        guard !service.selector.isEmpty else { return [] }
+        return deployments.values.filter { d in
+            d.id.namespace == service.id.namespace
+                && service.selector.allSatisfy { d.podLabels[$0.key] == $0.value }
+        }.sorted { $0.id < $1.id }
+    }
+
+    /// Pods a deployment owns, by label match (pods are owned through ReplicaSets).
+    public func pods(of deployment: DeploymentInfo) -> [PodInfo] {
+        guard !deployment.podLabels.isEmpty else { return [] }
+        return pods.values.filter { p in
+            p.id.namespace == deployment.id.namespace
+                && deployment.podLabels.allSatisfy { p.labels[$0.key] == $0.value }
+        }.sorted { $0.id < $1.id }
+    }
+}

@@ -1,0 +1,207 @@
+// Metric samples from TrafficMetrics polls, per workload and per observed edge, with a short
+// history for sparklines. A failed poll records a gap (nil), never a zero: "no data" and
+// "no traffic" must look different on screen.
+
+import Kube
+import SMI
+
+/// One reading of the SMI metrics for a workload or an edge. Every field is optional because
+/// servers omit or garble values (negative latency = no samples, 0/0 success = undefined).
+public struct MetricSample: Sendable, Equatable {
+    public var rps: Double?
+    /// 0…1; nil when there were no requests.
+    public var successRate: Double?
+    /// Latencies in the unit the server labels (normally ms).
+    public var p50: Double?
+    public var p90: Double?
+    public var p99: Double?
+    public var latencyUnit: String?
+    /// Seconds on the injected clock when the poll completed.
+    public var sampledAt: Seconds
+
+    public init(
+        rps: Double?, successRate: Double?, p50: Double? = nil, p90: Double? = nil, p99: Double? = nil,
+        latencyUnit: String? = "ms", sampledAt: Seconds
+    ) {
+        self.rps = rps
+        self.successRate = successRate
+        self.p50 = p50
+        self.p90 = p90
+        self.p99 = p99
+        self.latencyUnit = latencyUnit
+        self.sampledAt = sampledAt
+    }
+
+    public init(_ m: TrafficMetrics, at t: Seconds) {
+        self.init(
+            rps: m.requestsPerSecond, successRate: m.successRate, p50: m.latency(.p50), p90: m.latency(.p90),
+            p99: m.latency(.p99), latencyUnit: m.metric(LatencyQuantile.p99.metricName)?.unit.map { clean($0, limit: 16) },
+            sampledAt: t)
+    }
+}
+
+/// Fixed-capacity history, oldest first. `nil` entries are gaps (a poll that failed or did
+/// not cover this series).
+public struct MetricHistory: Sendable, Equatable {
+    public let capacity: Int
+    private var storage: [MetricSample?] = []
+    private var start = 0
+
+    public init(capacity: Int = 60) {
+        self.capacity = max(1, capacity)
+        storage.reserveCapacity(self.capacity)
+    }
+
+    public var count: Int { storage.count }
+
+    public mutating func append(_ s: MetricSample?) {
+        if storage.count < capacity {
+            storage.append(s)
+        } else {
+            storage[start] = s
+            start = (start + 1) % capacity
+        }
+    }
+
+    /// Oldest first.
+    public var entries: [MetricSample?] {
+        if storage.count < capacity { return storage }
+        return Array(storage[start...] + storage[..<start])
+    }
+
+    /// The newest entry, if it is a sample (a trailing gap means "currently unknown").
+    public var latest: MetricSample? {
+        guard !storage.isEmpty else { return nil }
+        let i = storage.count < capacity ? storage.count - 1 : (start + capacity - 1) % capacity
+        return storage[i]
+    }
+
+    /// The newest real sample, even if gaps followed it (shown marked stale).
+    public var lastKnown: MetricSample? { entries.reversed().lazy.compactMap { $0 }.first }
+
+    /// One value per entry for a sparkline; nil = gap.
+    public func series(_ value: (MetricSample) -> Double?) -> [Double?] { entries.map { $0.flatMap(value) } }
+}
+
+/// A directed observed-traffic edge between two workloads (deployments).
+public struct TrafficEdgeKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var from: ObjectID
+    public var to: ObjectID
+    public init(from: ObjectID, to: ObjectID) {
+        self.from = from
+        self.to = to
+    }
+    public static func < (a: TrafficEdgeKey, b: TrafficEdgeKey) -> Bool { a.from != b.from ? a.from < b.from : a.to < b.to }
+    public var description: String { "\(from.key) → \(to.key)" }
+}
+
+public struct MetricsStore: Sendable, Equatable {
+    public var historyCapacity: Int
+    public private(set) var workloads: [ObjectID: MetricHistory] = [:]
+    public private(set) var edges: [TrafficEdgeKey: MetricHistory] = [:]
+    /// Bumped only when the set of observed edges changes (a new caller/callee pair appears):
+    /// the one kind of metrics update that alters the graph's topology.
+    public private(set) var edgeSetVersion = 0
+    /// When the last successful poll completed and the window it reported ("30s").
+    public private(set) var lastSampledAt: Seconds?
+    public private(set) var window: String?
+    public private(set) var lastError: String?
+    public private(set) var lastFailureAt: Seconds?
+
+    public init(historyCapacity: Int = 60) { self.historyCapacity = historyCapacity }
+
+    /// Records one poll of a namespace (nil = all namespaces). `lists` are the responses of
+    /// that poll: resource lists (`/namespaces/ns/deployments`) and `/edges` lists, in any order.
+    /// Series of that scope that the poll did not mention get a gap.
+    public mutating func record(namespace: String?, lists: [TrafficMetricsList], at t: Seconds) {
+        var seenWorkloads: [ObjectID: MetricSample] = [:]
+        var seenEdges: [TrafficEdgeKey: MetricSample] = [:]
+        for list in lists {
+            for item in list.items {
+                guard let res = item.resource, let name = item.resource?.name ?? item.name else { continue }
+                if let w = item.window { window = clean(w, limit: 16) }
+                let ns = res.namespace ?? item.namespace ?? namespace ?? ""
+                let subject = ObjectID(namespace: clean(ns), name: clean(name))
+                let sample = MetricSample(item, at: t)
+                if let peer = item.edge?.resource, let peerName = peer.name {
+                    let peerID = ObjectID(namespace: clean(peer.namespace ?? ns), name: clean(peerName))
+                    let key: TrafficEdgeKey
+                    switch item.edge?.direction {
+                    case .to: key = TrafficEdgeKey(from: subject, to: peerID)
+                    default: key = TrafficEdgeKey(from: peerID, to: subject)
+                    }
+                    // The same edge is reported from both ends; the inbound ("from") reading is
+                    // the server side, which is what linkerd viz shows, so it wins.
+                    if seenEdges[key] == nil || item.edge?.direction == .from { seenEdges[key] = sample }
+                } else {
+                    seenWorkloads[subject] = sample
+                }
+            }
+        }
+        var newEdge = false
+        for k in seenEdges.keys where edges[k] == nil {
+            edges[k] = MetricHistory(capacity: historyCapacity)
+            newEdge = true
+        }
+        for k in edges.keys where namespace == nil || k.from.namespace == namespace || k.to.namespace == namespace
+            || seenEdges[k] != nil
+        {
+            edges[k]!.append(seenEdges[k])
+        }
+        for k in seenWorkloads.keys where workloads[k] == nil {
+            workloads[k] = MetricHistory(capacity: historyCapacity)
+        }
+        for k in workloads.keys where namespace == nil || k.namespace == namespace || seenWorkloads[k] != nil {
+            workloads[k]!.append(seenWorkloads[k])
+        }
+        if newEdge { edgeSetVersion += 1 }
+        lastSampledAt = t
+        lastError = nil
+    }
+
+    /// A poll failed: every series of the scope gets a gap, the last values stay readable.
+    public mutating func recordFailure(namespace: String?, message: String, at t: Seconds) {
+        for k in edges.keys where namespace == nil || k.from.namespace == namespace || k.to.namespace == namespace {
+            edges[k]!.append(nil)
+        }
+        for k in workloads.keys where namespace == nil || k.namespace == namespace { workloads[k]!.append(nil) }
+        lastError = clean(message, limit: 300)
+        lastFailureAt = t
+    }
+
+    /// Forget everything (context switch).
+    public mutating func reset() {
+        self = MetricsStore(historyCapacity: historyCapacity)
+    }
+
+    public func workload(_ id: ObjectID) -> MetricHistory? { workloads[id] }
+    public func edge(_ key: TrafficEdgeKey) -> MetricHistory? { edges[key] }
+
+    /// Traffic each backend workload received, for a split's "observed share" column.
+    public func inboundRPS(to id: ObjectID) -> Double? { workloads[id]?.latest?.rps }
+}
+
+/// Health colouring thresholds (success rate); linkerd viz defaults.
+public struct HealthThresholds: Sendable, Equatable {
+    /// Below this → warning (amber).
+    public var warning: Double
+    /// Below this → critical (red).
+    public var critical: Double
+    public init(warning: Double = 0.95, critical: Double = 0.90) {
+        self.warning = warning
+        self.critical = critical
+    }
+
+    public func classify(_ successRate: Double?) -> Health {
+        guard let s = successRate else { return .unknown }
+        if s < critical { return .critical }
+        if s < warning { return .warning }
+        return .healthy
+    }
+}
+
+public enum Health: String, Sendable, Equatable {
+    /// No requests or no data: neither good nor bad.
+    case unknown
+    case healthy, warning, critical
+}
