@@ -1,0 +1,217 @@
+// The `:` command line and the `/` filter line: text editing, completion, history, commands.
+
+import Kube
+import Mesh
+
+public enum CommandSpec {
+    /// Command names with their aliases, as completed and accepted.
+    public static let names = ["graph", "svc", "ts", "ns", "ctx", "theme", "help", "q", "quit"]
+    static let aliases: [String: String] = [
+        "g": "graph", "services": "svc", "service": "svc", "splits": "ts", "trafficsplits": "ts",
+        "trafficsplit": "ts", "namespace": "ns", "context": "ctx", "q!": "q", "quit": "q", "ctx!": "ctx!",
+    ]
+}
+
+extension AppState {
+    mutating func handleLine(_ key: Key, _ action: Action?) -> [Effect] {
+        let isCommand = mode == .command
+        var line = isCommand ? commandLine : filterLine
+        var chars = Array(line.text)
+        line.cursor = min(max(0, line.cursor), chars.count)
+        var edited = false
+        switch action {
+        case .forceQuit?:
+            quitting = true
+            return [.quit]
+        case .cancelLine?:
+            mode = .normal
+            if !isCommand { currentFilter = "" }
+            line.text = ""
+            line.completions = []
+            line.completionIndex = nil
+            store(line, isCommand)
+            return []
+        case .submit?:
+            mode = .normal
+            let text = line.text.trimmingSpaces
+            if !text.isEmpty && line.history.last != text { line.history.append(text) }
+            if line.history.count > 100 { line.history.removeFirst(line.history.count - 100) }
+            line.historyIndex = nil
+            line.completions = []
+            line.completionIndex = nil
+            store(line, isCommand)
+            if isCommand { return run(text) }
+            currentFilter = text
+            if view == .graph, !text.isEmpty { selectFirstGraphMatch() }
+            return []
+        case .complete?, .completePrevious?:
+            if line.completions.isEmpty { return [] }
+            let n = line.completions.count
+            let i = line.completionIndex.map { action == .complete ? ($0 + 1) % n : ($0 - 1 + n) % n } ?? (action == .complete ? 0 : n - 1)
+            line.completionIndex = i
+            line.text = Self.replacingLastWord(line.text, with: line.completions[i])
+            line.cursor = line.text.count
+            store(line, isCommand)
+            return []
+        case .historyPrevious?:
+            guard !line.history.isEmpty else { return [] }
+            if line.historyIndex == nil { line.draftBeforeHistory = line.text }
+            let i = max(0, (line.historyIndex ?? line.history.count) - 1)
+            line.historyIndex = i
+            line.text = line.history[i]
+            line.cursor = line.text.count
+            edited = true
+        case .historyNext?:
+            guard let i = line.historyIndex else { return [] }
+            if i + 1 < line.history.count {
+                line.historyIndex = i + 1
+                line.text = line.history[i + 1]
+            } else {
+                line.historyIndex = nil
+                line.text = line.draftBeforeHistory
+            }
+            line.cursor = line.text.count
+            edited = true
+        case .deleteBackward?:
+            if line.cursor > 0 {
+                chars.remove(at: line.cursor - 1)
+                line.cursor -= 1
+                line.text = String(chars)
+                edited = true
+            } else if chars.isEmpty {
+                // Backspace on an empty line leaves it, like vim.
+                mode = .normal
+            }
+        case .deleteForward?:
+            if line.cursor < chars.count {
+                chars.remove(at: line.cursor)
+                line.text = String(chars)
+                edited = true
+            }
+        case .cursorLeft?: line.cursor = max(0, line.cursor - 1)
+        case .cursorRight?: line.cursor = min(chars.count, line.cursor + 1)
+        case .cursorHome?: line.cursor = 0
+        case .cursorEnd?: line.cursor = chars.count
+        case .clearLine?:
+            line.text = ""
+            line.cursor = 0
+            edited = true
+        default:
+            if case .char(let c) = key {
+                chars.insert(c, at: line.cursor)
+                line.cursor += 1
+                line.text = String(chars)
+                edited = true
+            }
+        }
+        if edited {
+            line.completionIndex = nil
+            if action != .historyPrevious && action != .historyNext { line.historyIndex = nil }
+        }
+        store(line, isCommand)
+        if edited {
+            if isCommand { updateCompletions() } else { currentFilter = line.text }
+        }
+        return []
+    }
+
+    private mutating func store(_ line: CommandLineState, _ isCommand: Bool) {
+        if isCommand { commandLine = line } else { filterLine = line }
+    }
+
+    static func replacingLastWord(_ text: String, with word: String) -> String {
+        if let sp = text.lastIndex(of: " ") { return String(text[...sp]) + word }
+        return word
+    }
+
+    /// Candidates for the word under the cursor (the last word).
+    mutating func updateCompletions() {
+        commandLine.completions = completions(for: commandLine.text)
+        commandLine.completionIndex = nil
+    }
+
+    public func completions(for text: String) -> [String] {
+        let parts = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        if parts.count <= 1 {
+            let p = parts.first ?? ""
+            return CommandSpec.names.filter { $0.hasPrefix(p) && $0 != "quit" }
+        }
+        let cmd = CommandSpec.aliases[parts[0]] ?? parts[0]
+        let word = parts.last ?? ""
+        let pool: [String]
+        switch cmd {
+        case "ns":
+            var s = Set(store.namespaces)
+            if let n = context.scope.namespace { s.insert(n) }
+            pool = s.sorted() + ["all"]
+        case "ctx", "ctx!": pool = context.availableContexts
+        case "theme": pool = availableThemes
+        default: pool = []
+        }
+        return pool.filter { $0.hasPrefix(word) }
+    }
+
+    mutating func run(_ text: String) -> [Effect] {
+        let parts = text.split(separator: " ").map(String.init)
+        guard let first = parts.first else { return [] }
+        let cmd = CommandSpec.aliases[first] ?? first
+        let arg = parts.dropFirst().joined(separator: " ")
+        switch cmd {
+        case "graph": view = .graph
+        case "svc": view = .services
+        case "ts": view = .splits
+        case "help":
+            if view != .help { previousView = view }
+            view = .help
+        case "q":
+            quitting = true
+            return [.quit]
+        case "ns":
+            let scope: NamespaceScope
+            switch arg {
+            case "": set("usage: :ns NAME (or :ns all)", .warning); return []
+            case "all", "-A", "*": scope = .all
+            default: scope = .one(arg)
+            }
+            context.scope = scope
+            resetData()
+            set("namespace \(scope)")
+            var fx: [Effect] = [.startWatches(scope), .pollMetrics(scope, window: options.metricsWindow, after: 0)]
+            if !readOnly.flag { fx.append(.reviewAccess(scope)) }
+            return fx
+        case "ctx", "ctx!":
+            guard !arg.isEmpty else { set("usage: :ctx NAME", .warning); return [] }
+            let dirty = drafts.values.filter(\.isDirty)
+            if cmd == "ctx" && !dirty.isEmpty {
+                set("unsaved drafts (\(dirty.map(\.key.key).sorted().joined(separator: ", "))): write or revert them, or use :ctx! \(arg)", .warning)
+                return []
+            }
+            if !context.availableContexts.isEmpty && !context.availableContexts.contains(arg) {
+                set("no context \(arg) in the kubeconfig", .error)
+                return []
+            }
+            set("switching to context \(arg)…")
+            return [.switchContext(arg)]
+        case "theme":
+            guard !arg.isEmpty else { set("usage: :theme NAME", .warning); return [] }
+            return [.setTheme(arg)]
+        default:
+            set("unknown command :\(first) (try :graph :svc :ts :ns :ctx :theme :q)", .error)
+        }
+        return []
+    }
+
+    mutating func selectFirstGraphMatch() {
+        let f = FilterMatcher(graphFilter)
+        if let n = visibleGraph.nodes.first(where: { f.matches($0.id.object.key) }) { select(n.id) }
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}

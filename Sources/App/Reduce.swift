@@ -1,0 +1,225 @@
+// The pure update function: (state, message) → state', effects. No I/O, no clock reads:
+// time arrives in messages.
+
+import Kube
+import Mesh
+import SMI
+
+public func reduce(_ state: inout AppState, _ msg: Message) -> [Effect] {
+    var fx: [Effect] = []
+    switch msg {
+    case .start(let now):
+        state.now = now
+        let scope = state.context.scope
+        state.set("connecting to \(state.context.context) (\(scope))")
+        fx = [.startWatches(scope), .pollMetrics(scope, window: state.options.metricsWindow, after: 0), .scheduleTick(after: 1)]
+        if !state.readOnly.flag { fx.append(.reviewAccess(scope)) }
+
+    case .tick(let now):
+        state.now = max(state.now, now)
+        state.updateConnection()
+        fx = [.scheduleTick(after: 1)]
+
+    case .resized(let size):
+        state.size = size
+        state.clampPan()
+        state.revealSelection()
+
+    case .key(let key):
+        fx = state.handleKey(key)
+
+    case .mouse(let m):
+        fx = state.handleMouse(m)
+
+    case .reflector(let kind, let action):
+        switch action {
+        case .replaceAll(let items, _): state.applyObjects(kind) { $0.replaceAll(kind, items) }
+        case .upsert(let o): state.applyObjects(kind) { $0.upsert(kind, o) }
+        case .delete(let o): state.applyObjects(kind) { $0.delete(kind, o) }
+        case .reportError(let e, let retry): state.watchFailed(kind, e, retryIn: retry)
+        default: break
+        }
+    case .watchEvent(let kind, let event):
+        switch event.type {
+        case .added, .modified: state.applyObjects(kind) { $0.upsert(kind, event.object) }
+        case .deleted: state.applyObjects(kind) { $0.delete(kind, event.object) }
+        case .bookmark, .error: break
+        }
+    case .objectsReplaced(let kind, let items): state.applyObjects(kind) { $0.replaceAll(kind, items) }
+    case .objectUpserted(let kind, let o), .objectReloaded(let kind, let o): state.applyObjects(kind) { $0.upsert(kind, o) }
+    case .objectDeleted(let kind, let o): state.applyObjects(kind) { $0.delete(kind, o) }
+    case .watchFailed(let kind, let e, let retry): state.watchFailed(kind, e, retryIn: retry)
+
+    case .metricsSampled(let ns, let lists, let at):
+        state.now = max(state.now, at)
+        let before = state.metrics.edgeSetVersion
+        state.metrics.record(namespace: ns, lists: lists, at: at)
+        state.connection.lastDataAt = at
+        state.connection.failingSince = nil
+        state.connection.retryIn = nil
+        if state.metrics.edgeSetVersion != before { state.rebuildGraph() }
+        state.updateConnection()
+        fx = [.pollMetrics(state.context.scope, window: state.options.metricsWindow, after: state.options.refreshInterval)]
+    case .metricsFailed(let ns, let e, let at):
+        state.now = max(state.now, at)
+        state.metrics.recordFailure(namespace: ns, message: e.userMessage, at: at)
+        if e.isUnreachable { state.markFailing(e) }
+        state.set("metrics: \(e.userMessage)", .warning)
+        state.updateConnection()
+        fx = [.pollMetrics(state.context.scope, window: state.options.metricsWindow, after: state.options.refreshInterval)]
+
+    case .connection(.reachable):
+        state.connection.failingSince = nil
+        state.connection.retryIn = nil
+        state.updateConnection()
+    case .connection(.unreachable(let e)):
+        state.markFailing(e)
+        state.updateConnection()
+
+    case .patchSucceeded(let id, let object): fx = state.patchSucceeded(id, object)
+    case .patchFailed(let id, let error): fx = state.patchFailed(id, error)
+    case .dryRunResult(let id, let result): state.dryRunFinished(id, result)
+    case .reloadFailed(_, let ref, let e):
+        state.set("could not reload \(ref): \(e.userMessage)", .error)
+
+    case .accessReview(let allowed, let reason):
+        if allowed {
+            state.readOnly.deniedReason = nil
+        } else {
+            state.readOnly.deniedReason = clean(reason ?? "denied")
+            state.set("read-only: \(state.readOnly.reason ?? "")", .warning)
+        }
+
+    case .contextSwitched(let info):
+        state.context = info
+        state.resetData()
+        state.drafts = [:]
+        state.editing = nil
+        state.journal = []
+        state.readOnly.deniedReason = nil
+        state.set("switched to context \(info.context)")
+        fx = [.startWatches(info.scope), .pollMetrics(info.scope, window: state.options.metricsWindow, after: 0)]
+        if !state.readOnly.flag { fx.append(.reviewAccess(info.scope)) }
+    case .contextSwitchFailed(let name, let error):
+        state.set("cannot switch to context \(clean(name)): \(clean(error, limit: 300))", .error)
+    case .themeChanged(let name):
+        state.theme = name
+        state.set("theme \(name)")
+    case .themeFailed(let name, let error):
+        state.set("theme \(clean(name)): \(clean(error, limit: 300))", .error)
+    }
+    return fx
+}
+
+func clean(_ s: String, limit: Int = 253) -> String { sanitizedForDisplay(s, limit: limit) }
+
+extension KubeError {
+    /// The API server could not be reached or is failing (as opposed to refusing one request).
+    var isUnreachable: Bool { isTransport || (code ?? 0) >= 500 || isTooManyRequests }
+}
+
+extension AppState {
+    mutating func set(_ text: String, _ level: StatusLine.Level = .info) {
+        message = StatusLine(clean(text, limit: 500), level: level, at: now)
+    }
+
+    // MARK: connection
+
+    mutating func markFailing(_ e: KubeError) {
+        if connection.failingSince == nil { connection.failingSince = now }
+        connection.lastError = e.userMessage
+    }
+
+    mutating func watchFailed(_ kind: ObjectKind, _ e: KubeError, retryIn: Seconds) {
+        connection.retryIn = retryIn
+        if e.isUnreachable {
+            markFailing(e)
+        } else {
+            connection.lastError = e.userMessage
+            set("\(kind.resource): \(e.userMessage)", .warning)
+        }
+        updateConnection()
+    }
+
+    /// live / stale / offline from the failure time and the age of the metrics.
+    public mutating func updateConnection() {
+        if let since = connection.failingSince {
+            connection.status = now - since >= options.offlineAfter ? .offline : .stale
+        } else if connection.lastDataAt == nil {
+            connection.status = .connecting
+        } else if let m = metrics.lastSampledAt, now - m > options.staleAfterIntervals * options.refreshInterval {
+            connection.status = .stale
+        } else {
+            connection.status = .live
+        }
+    }
+
+    // MARK: data
+
+    mutating func applyObjects(_ kind: ObjectKind, _ change: (inout MeshStore) -> StoreChange) {
+        let c = change(&store)
+        connection.lastDataAt = now
+        connection.failingSince = nil
+        connection.retryIn = nil
+        updateConnection()
+        if kind == .service || kind == .deployment || kind == .trafficSplit { rebuildGraph(topologyChanged: c.topologyChanged) }
+        for id in c.changedSplits {
+            guard var d = drafts[id] else { continue }
+            if let s = store.trafficSplits[id] {
+                switch d.phase {
+                case .writing: break  // our own write's echo may come before its response
+                default: d.serverChanged(s)
+                }
+            } else {
+                d.notice = "the split was deleted on the server; your draft is kept"
+            }
+            drafts[id] = d
+        }
+    }
+
+    /// Graph rebuild is O(objects); the layout is recomputed only for a new topology.
+    mutating func rebuildGraph(topologyChanged: Bool = true) {
+        graph = MeshGraph.build(store: store, observedEdges: metrics.edges.keys)
+        refreshVisibleGraph()
+    }
+
+    mutating func refreshVisibleGraph() {
+        if let f = focus, graph.index[f] != nil {
+            visibleGraph = graph.subgraph(keeping: graph.neighbourhood(of: f))
+        } else {
+            focus = nil
+            visibleGraph = graph
+        }
+        if visibleGraph.topologyKey != layout.topologyKey || (layout.boxes.isEmpty && !visibleGraph.nodes.isEmpty) {
+            layout = Layout.compute(visibleGraph)
+            layoutGeneration += 1
+            clampPan()
+        }
+        // Keep the selection valid.
+        switch selection {
+        case .node(let n) where visibleGraph.index[n] == nil: selection = nil
+        case .edge(let e) where visibleGraph.edgeIndex[e] == nil: selection = visibleGraph.index[e.from] != nil ? .node(e.from) : nil
+        default: break
+        }
+        if selection == nil, let first = firstNode() { selection = .node(first) }
+    }
+
+    mutating func resetData() {
+        store = MeshStore()
+        metrics.reset()
+        graph = MeshGraph()
+        visibleGraph = MeshGraph()
+        layout = .empty
+        selection = nil
+        focus = nil
+        pan = .zero
+        detail = nil
+        detailOpen = false
+        connection = ConnectionState()
+    }
+
+    func firstNode() -> NodeID? {
+        layout.order.filter { layout.layers[$0.key] == 0 }.min { $0.value < $1.value }?.key
+            ?? visibleGraph.nodes.first?.id
+    }
+}

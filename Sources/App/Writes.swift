@@ -1,0 +1,279 @@
+// Editor keys and the write path: review, controller warning, patch, 409, dry run, undo.
+
+import Kube
+import Mesh
+import SMI
+
+extension AppState {
+    mutating func openEditor(_ id: ObjectID) {
+        guard drafts[id] != nil || store.trafficSplits[id] != nil else { return set("no split \(id)", .error) }
+        if drafts[id] == nil, let s = store.trafficSplits[id] { drafts[id] = SplitDraft(split: s) }
+        // A kept draft reopens where it was, unless it was mid-request.
+        if var d = drafts[id], d.phase != .editing {
+            switch d.phase {
+            case .writing, .dryRunning: break
+            default: d.phase = .editing
+            }
+            drafts[id] = d
+        }
+        editing = id
+        if readOnly.isReadOnly { drafts[id]!.notice = "read-only (\(readOnly.reason ?? "")): you can draft, not write" }
+    }
+
+    mutating func handleEditor(_ key: Key, _ action: Action?) -> [Effect] {
+        guard let id = editing, var d = drafts[id] else {
+            editing = nil
+            return []
+        }
+        guard let action else { return [] }
+        if action == .forceQuit {
+            quitting = true
+            return [.quit]
+        }
+        var fx: [Effect] = []
+        switch d.phase {
+        case .writing, .dryRunning:
+            // While a request is in flight only leaving is allowed; the answer still lands.
+            if action == .leaveEditor { editing = nil } else { d.notice = "waiting for the server…" }
+        case .reviewing:
+            switch action {
+            case .write: fx = write(&d)
+            case .backToEditor: d.phase = .editing
+            default: break
+            }
+        case .confirmController:
+            switch action {
+            case .write:
+                d.controllerAcknowledged = true
+                fx = write(&d)
+            case .backToEditor: d.phase = .editing
+            default: break
+            }
+        case .editing:
+            switch action {
+            case .backendUp: d.moveSelection(-1)
+            case .backendDown: d.moveSelection(1)
+            case .shiftToSelected: d.shift(towardSelected: true)
+            case .shiftFromSelected: d.shift(towardSelected: false)
+            case .stepUp: d.cycleStep(up: true)
+            case .stepDown: d.cycleStep(up: false)
+            case .setShare:
+                if case .char(let c) = key, let v = c.wholeNumberValue { d.setShare(tens: v) }
+            case .evenSplit: d.evenSplit()
+            case .promote: d.promote()
+            case .revert: d.revert()
+            case .rebase:
+                if d.theirs == nil { d.notice = "nothing to rebase onto: the server has not changed" } else { _ = d.rebaseOntoTheirs() }
+            case .dryRun: fx = dryRun(&d)
+            case .review:
+                if !d.isDirty {
+                    d.notice = "no changes to write"
+                } else {
+                    d.phase = .reviewing
+                }
+            case .undo:
+                drafts[id] = d
+                return undo()
+            case .leaveEditor: editing = nil
+            default: break
+            }
+        }
+        drafts[id] = d
+        return fx
+    }
+
+    /// Why a write is not possible now, or nil.
+    func writeBlocker(_ d: SplitDraft) -> String? {
+        if readOnly.isReadOnly { return "read-only: \(readOnly.reason ?? "")" }
+        if d.theirs != nil {
+            return "the split changed on the server since your draft began: r takes theirs, o keeps your weights on their version"
+        }
+        if d.base.meta.resourceVersion == nil { return "the split has no resourceVersion; refusing an unguarded write" }
+        return nil
+    }
+
+    mutating func write(_ d: inout SplitDraft) -> [Effect] {
+        if let why = writeBlocker(d) {
+            d.notice = why
+            d.phase = .editing
+            return []
+        }
+        if let c = d.base.controller, !d.controllerAcknowledged {
+            d.phase = .confirmController(c)
+            d.notice = "\(c.tool) manages this split (\(c.detail)) and may undo your change"
+            return []
+        }
+        let id = nextRequestID
+        nextRequestID += 1
+        pending[id] = .write(d.key)
+        d.phase = .writing(requestID: id)
+        d.notice = "writing…"
+        return [
+            .patch(
+                PatchRequest(
+                    id: id, split: d.ref, body: d.patch, dryRun: false, expectedResourceVersion: d.base.meta.resourceVersion))
+        ]
+    }
+
+    mutating func dryRun(_ d: inout SplitDraft) -> [Effect] {
+        if readOnly.isReadOnly {
+            d.notice = "read-only: \(readOnly.reason ?? "")"
+            return []
+        }
+        let id = nextRequestID
+        nextRequestID += 1
+        pending[id] = .dryRun(d.key)
+        d.phase = .dryRunning(requestID: id)
+        d.notice = "dry run…"
+        return [
+            .patch(
+                PatchRequest(
+                    id: id, split: d.ref, body: d.patch, dryRun: true, expectedResourceVersion: d.base.meta.resourceVersion))
+        ]
+    }
+
+    mutating func patchSucceeded(_ requestID: Int, _ object: JSON) -> [Effect] {
+        guard let p = pending.removeValue(forKey: requestID) else { return [] }
+        let written = try? TrafficSplit(json: object)
+        switch p {
+        case .write(let key):
+            guard var d = drafts[key] else { return [] }
+            if let w = written {
+                journal.append(
+                    JournalEntry(
+                        split: d.ref, before: d.base.backends, after: w.backends,
+                        resultingResourceVersion: w.meta.resourceVersion, at: now))
+                d.base = w
+                d.working = w
+                d.theirs = nil
+                applyObjects(.trafficSplit) { $0.upsert(.trafficSplit, object) }
+            } else {
+                d.base = d.working
+            }
+            d.phase = .editing
+            d.conflict = nil
+            d.controllerAcknowledged = false
+            d.lastDryRun = nil
+            d.notice = "written (resourceVersion \(written?.meta.resourceVersion ?? "?"))"
+            drafts[key] = d
+            set("wrote \(d.ref): \(d.working.backends.map { "\($0.service) \($0.weight)" }.joined(separator: ", "))")
+        case .undo(let key):
+            if let i = journal.lastIndex(where: { $0.split.id == key }) { journal.remove(at: i) }
+            if written != nil { applyObjects(.trafficSplit) { $0.upsert(.trafficSplit, object) } }
+            if var d = drafts[key], !d.isDirty, let w = written {
+                d.base = w
+                d.working = w
+                d.theirs = nil
+                if case .reviewing = d.phase { d.phase = .editing }
+                d.notice = "undone"
+                drafts[key] = d
+            }
+            set("undid the last write to \(key)")
+        case .dryRun(let key):
+            dryRunFinished(requestID, .success(object), key: key)
+        }
+        return []
+    }
+
+    mutating func patchFailed(_ requestID: Int, _ error: KubeError) -> [Effect] {
+        guard let p = pending.removeValue(forKey: requestID) else { return [] }
+        switch p {
+        case .write(let key), .undo(let key):
+            let isUndo = { if case .undo = p { return true } else { return false } }()
+            guard var d = drafts[key] else {
+                set("\(isUndo ? "undo" : "write") failed: \(error.userMessage)", .error)
+                return error.isConflict && store.trafficSplits[key] != nil
+                    ? [.reloadObject(.trafficSplit, SplitRef(store.trafficSplits[key]!))] : []
+            }
+            d.phase = .editing
+            d.controllerAcknowledged = false
+            var fx: [Effect] = []
+            if error.isConflict {
+                // The draft stays; fetch the server's version to show theirs beside yours.
+                d.conflict = error.userMessage
+                d.notice = "conflict: the split changed on the server; your draft is kept"
+                if let current = store.trafficSplits[key], current.meta.resourceVersion != d.base.meta.resourceVersion {
+                    d.theirs = current
+                }
+                fx = [.reloadObject(.trafficSplit, d.ref)]
+            } else {
+                d.notice = "\(isUndo ? "undo" : "write") failed: \(error.userMessage)"
+            }
+            drafts[key] = d
+            set(d.notice ?? "", .error)
+            return fx
+        case .dryRun(let key):
+            dryRunFinished(requestID, .failure(error), key: key)
+            return []
+        }
+    }
+
+    mutating func dryRunFinished(_ requestID: Int, _ result: Result<JSON, KubeError>) {
+        guard case .dryRun(let key)? = pending.removeValue(forKey: requestID) else { return }
+        dryRunFinished(requestID, result, key: key)
+    }
+
+    private mutating func dryRunFinished(_ requestID: Int, _ result: Result<JSON, KubeError>, key: ObjectID) {
+        guard var d = drafts[key] else { return }
+        if case .dryRunning(requestID) = d.phase { d.phase = .editing }
+        switch result {
+        case .success(let o):
+            let weights = (try? TrafficSplit(json: o))?.backends.map { "\($0.service) \($0.weight)" } ?? []
+            d.lastDryRun = .accepted(weights: weights)
+            d.notice = "dry run accepted by the server"
+        case .failure(let e):
+            d.lastDryRun = .rejected(e.userMessage)
+            d.notice = "dry run rejected: \(e.userMessage)"
+            if e.isConflict, let current = store.trafficSplits[key], current.meta.resourceVersion != d.base.meta.resourceVersion {
+                d.theirs = current
+            }
+        }
+        drafts[key] = d
+    }
+
+    /// `u`: write back the weights from before smitop's last write, as a new merge patch
+    /// guarded by the resourceVersion that write produced. If anyone changed the split since,
+    /// the undo opens as a reviewed draft instead of writing blindly.
+    mutating func undo() -> [Effect] {
+        if readOnly.isReadOnly {
+            set("read-only: \(readOnly.reason ?? "")", .warning)
+            return []
+        }
+        guard let entry = journal.last else {
+            set("nothing to undo: smitop has not written anything yet")
+            return []
+        }
+        guard let current = store.trafficSplits[entry.split.id] else {
+            set("cannot undo: \(entry.split) no longer exists", .error)
+            return []
+        }
+        guard current.backends.map(\.service) == entry.before.map(\.service) else {
+            set("cannot undo: the backends of \(entry.split) changed since smitop wrote it", .error)
+            return []
+        }
+        let restored = current.with(weights: entry.before.map(\.weight))
+        if current.meta.resourceVersion != entry.resultingResourceVersion {
+            if let d = drafts[entry.split.id], d.isDirty {
+                set("cannot undo: \(entry.split) changed since smitop wrote it and you have a draft of it", .error)
+                return []
+            }
+            var d = SplitDraft(split: current)
+            d.working = restored
+            d.phase = .reviewing
+            d.notice = "\(entry.split) changed since smitop wrote it: review the undo, y writes it"
+            drafts[entry.split.id] = d
+            editing = entry.split.id
+            return []
+        }
+        let id = nextRequestID
+        nextRequestID += 1
+        pending[id] = .undo(entry.split.id)
+        set("undoing the last write to \(entry.split)…")
+        return [
+            .patch(
+                PatchRequest(
+                    id: id, split: SplitRef(current), body: restored.weightsMergePatch(), dryRun: false,
+                    expectedResourceVersion: current.meta.resourceVersion))
+        ]
+    }
+}
