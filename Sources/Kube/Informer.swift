@@ -1,0 +1,146 @@
+import Foundation
+import SMI
+
+/// What an informer tells its consumer: store deltas in order, and errors for the badge.
+public enum InformerUpdate: Sendable {
+    case replaceAll([JSON], resourceVersion: String)
+    case upsert(JSON)
+    case delete(JSON)
+    case error(KubeError, retryIn: Seconds)
+}
+
+/// Runs a `Reflector` (the pure client-go state machine) against a `KubeClient`: it executes
+/// the reflector's actions (list, watch, timers) and feeds their outcomes back as inputs.
+/// All decisions stay in the reflector; this actor only does I/O and keeps stale callbacks
+/// (from a cancelled watch or a superseded timer) out.
+public actor Informer {
+    public let resource: GroupVersionResource
+    public let namespace: String?
+    let client: KubeClient
+    let clock: any KubeClock
+    var reflector: Reflector
+    var watchTask: Task<Void, Never>?
+    var watchGeneration = 0
+    var tasks: [Task<Void, Never>] = []
+    let continuation: AsyncStream<InformerUpdate>.Continuation
+    public nonisolated let updates: AsyncStream<InformerUpdate>
+    var started = false
+
+    public init(
+        client: KubeClient, resource: GroupVersionResource, namespace: String?, config: Reflector.Config = .init(),
+        clock: any KubeClock = SystemClock(), seed: UInt64 = UInt64.random(in: 0...UInt64.max)
+    ) {
+        self.client = client
+        self.resource = resource
+        self.namespace = namespace
+        self.clock = clock
+        reflector = Reflector(config: config, seed: seed)
+        (updates, continuation) = AsyncStream<InformerUpdate>.makeStream()
+    }
+
+    public func start() {
+        guard !started else { return }
+        started = true
+        feed(.start)
+    }
+
+    public func stop() {
+        feed(.stop)
+        watchTask?.cancel()
+        for t in tasks { t.cancel() }
+        tasks.removeAll()
+        continuation.finish()
+    }
+
+    func feed(_ input: ReflectorInput) {
+        let actions = reflector.handle(input, now: clock.now())
+        for a in actions { execute(a) }
+    }
+
+    func execute(_ action: ReflectorAction) {
+        switch action {
+        case .startList(let token, let limit):
+            let client = client
+            let r = resource
+            let ns = namespace
+            track(
+                Task {
+                    do {
+                        let page = try await client.list(r, namespace: ns, options: ListOptions(limit: limit, continueToken: token))
+                        self.feed(
+                            .listCompleted(
+                                items: page.items, resourceVersion: page.metadata.resourceVersion ?? "",
+                                continueToken: page.metadata.continueToken))
+                    } catch {
+                        self.feed(.listFailed(KubeError.from(error)))
+                    }
+                })
+        case .startWatch(let rv, let bookmarks):
+            watchTask?.cancel()
+            watchGeneration += 1
+            let gen = watchGeneration
+            let client = client
+            let r = resource
+            let ns = namespace
+            // A server-side timeout like client-go's (5–10 minutes) spreads re-watches out.
+            let timeout = Int.random(in: 300...600)
+            watchTask = Task {
+                let stream = client.watch(r, namespace: ns, resourceVersion: rv, allowBookmarks: bookmarks, timeoutSeconds: timeout)
+                var opened = false
+                do {
+                    for try await event in stream {
+                        if Task.isCancelled { return }
+                        if !opened {
+                            opened = true
+                            self.feedWatch(gen, .watchOpened)
+                        }
+                        self.feedWatch(gen, .watchEvent(event))
+                    }
+                    self.feedWatch(gen, .watchClosed(nil))
+                } catch {
+                    self.feedWatch(gen, .watchClosed(KubeError.from(error)))
+                }
+            }
+        case .cancelWatch:
+            watchGeneration += 1
+            watchTask?.cancel()
+            watchTask = nil
+        case .schedule(let after, let token):
+            track(
+                Task {
+                    try? await Task.sleep(for: .milliseconds(Int64(max(0, after) * 1000)))
+                    if Task.isCancelled { return }
+                    self.feed(.timerFired(token: token))
+                })
+        case .replaceAll(let items, let rv):
+            continuation.yield(.replaceAll(items, resourceVersion: rv))
+        case .upsert(let o):
+            continuation.yield(.upsert(o))
+        case .delete(let o):
+            continuation.yield(.delete(o))
+        case .reportError(let e, let retryIn):
+            continuation.yield(.error(e, retryIn: retryIn))
+        }
+    }
+
+    /// Events from a watch that has since been cancelled or replaced are dropped.
+    func feedWatch(_ generation: Int, _ input: ReflectorInput) {
+        guard generation == watchGeneration else { return }
+        feed(input)
+    }
+
+    func track(_ t: Task<Void, Never>) {
+        tasks.removeAll { $0.isCancelled }
+        tasks.append(t)
+        if tasks.count > 64 { tasks.removeFirst(tasks.count - 64) }
+    }
+}
+
+extension KubeError {
+    /// Any error from the client as a `KubeError` (cancellation and transport errors included).
+    public static func from(_ error: any Error) -> KubeError {
+        if let k = error as? KubeError { return k }
+        if let t = error as? TransportError { return KubeError(t, operation: nil) }
+        return KubeError(source: .httpBody, message: "\(error)")
+    }
+}
