@@ -1,0 +1,272 @@
+import Mesh
+
+/// Draws positioned node boxes and orthogonal edges between them. Coordinates are canvas
+/// cells; `origin` is the canvas cell shown at the view's top-left (panning).
+///
+/// Edges are routed right → vertical → right through the middle of the gap between boxes.
+/// Edges sharing cells merge into proper junctions (┬ ┴ ├ ┤ ┼) instead of overwriting each
+/// other; a cell is dashed only if every edge through it is a split edge. Health is shown by
+/// colour role *and* a marker character in every label and node title.
+public struct GraphCanvas: Sendable {
+    public struct Node: Sendable {
+        public var rect: Rect
+        public var title: String
+        public var lines: [String]
+        public var health: Health
+        public var selected: Bool
+        public var dimmed: Bool
+        public init(rect: Rect, title: String, lines: [String] = [], health: Health = .unknown, selected: Bool = false, dimmed: Bool = false) {
+            self.rect = rect
+            self.title = title
+            self.lines = lines
+            self.health = health
+            self.selected = selected
+            self.dimmed = dimmed
+        }
+    }
+
+    public struct Edge: Sendable {
+        /// Indexes into `nodes`.
+        public var from: Int
+        public var to: Int
+        public var label: String
+        public var health: Health
+        /// A TrafficSplit leg: drawn dashed and in the `split` role.
+        public var split: Bool
+        public var selected: Bool
+        public var dimmed: Bool
+        public init(from: Int, to: Int, label: String = "", health: Health = .unknown, split: Bool = false, selected: Bool = false, dimmed: Bool = false) {
+            self.from = from
+            self.to = to
+            self.label = label
+            self.health = health
+            self.split = split
+            self.selected = selected
+            self.dimmed = dimmed
+        }
+    }
+
+    public struct Band: Sendable {
+        public var label: String
+        public var y: Int
+        public init(label: String, y: Int) {
+            self.label = label
+            self.y = y
+        }
+    }
+
+    public var nodes: [Node]
+    public var edges: [Edge]
+    public var bands: [Band]
+    public var origin: (x: Int, y: Int)
+
+    public init(nodes: [Node], edges: [Edge], bands: [Band] = [], origin: (x: Int, y: Int) = (0, 0)) {
+        self.nodes = nodes
+        self.edges = edges
+        self.bands = bands
+        self.origin = origin
+    }
+
+    private static let left: UInt8 = 1, right: UInt8 = 2, up: UInt8 = 4, down: UInt8 = 8
+
+    private struct LineCell {
+        var mask: UInt8 = 0
+        var allDashed = true
+        var priority = -1
+        var style = Style(.edge)
+        var arrow: String? = nil
+    }
+
+    /// Which style wins where edges overlap: the selected edge, then the worst health.
+    private static func priority(_ e: Edge) -> Int {
+        if e.selected { return 100 }
+        if e.dimmed { return 0 }
+        switch e.health {
+        case .critical: return 40
+        case .warning: return 30
+        case .healthy: return 20
+        case .unknown: return 10
+        }
+    }
+
+    private static func style(_ e: Edge) -> Style {
+        if e.selected { return Style(.edgeSelected, [.bold]) }
+        if e.dimmed { return Style(.muted) }
+        if e.split { return Style(.split) }
+        return Style(e.health == .unknown ? .edge : e.health.role)
+    }
+
+    /// The polyline of an edge (canvas coordinates) and where its label goes, or nil when the
+    /// boxes overlap so that no sensible route exists.
+    func route(_ e: Edge) -> (points: [(Int, Int)], arrowLeft: Bool, labelSegment: (x: Int, y: Int, width: Int))? {
+        guard nodes.indices.contains(e.from), nodes.indices.contains(e.to), e.from != e.to else { return nil }
+        let s = nodes[e.from].rect
+        let t = nodes[e.to].rect
+        let sy = s.y + s.height / 2
+        let ty = t.y + t.height / 2
+        if t.x > s.maxX {
+            let x0 = s.maxX
+            let x1 = t.x - 1
+            let mx = (x0 + x1) / 2
+            let first = (x: x0 + 1, y: sy, width: mx - x0 - 1)
+            let second = (x: mx + 1, y: ty, width: x1 - mx - 1)
+            let seg = sy == ty ? (x: x0 + 1, y: sy, width: x1 - x0 - 1) : (second.width >= first.width ? second : first)
+            return ([(x0, sy), (mx, sy), (mx, ty), (x1, ty)], false, seg)
+        }
+        if t.maxX < s.x {
+            let x0 = s.x - 1
+            let x1 = t.maxX
+            let mx = (x0 + x1) / 2
+            let first = (x: mx + 1, y: sy, width: x0 - mx - 1)
+            let second = (x: x1 + 1, y: ty, width: mx - x1 - 1)
+            let seg = sy == ty ? (x: x1 + 1, y: sy, width: x0 - x1 - 1) : (second.width >= first.width ? second : first)
+            return ([(x0, sy), (mx, sy), (mx, ty), (x1, ty)], true, seg)
+        }
+        // Same column: loop around the right side.
+        guard sy != ty else { return nil }
+        let x0 = s.maxX
+        let x1 = t.maxX
+        let mx = max(s.maxX, t.maxX) + 1
+        return ([(x0, sy), (mx, sy), (mx, ty), (x1, ty)], true, (x: mx + 1, y: (sy + ty) / 2, width: 0))
+    }
+
+    public func draw(_ buf: inout CellBuffer, _ rect: Rect, glyphs g: Glyphs) {
+        let area = rect.intersection(buf.bounds)
+        guard !area.isEmpty else { return }
+        let dx = rect.x - origin.x
+        let dy = rect.y - origin.y
+
+        for band in bands {
+            let y = band.y + dy
+            guard y >= area.y, y < area.maxY else { continue }
+            buf.write(TextWidth.sanitize(band.label), x: area.x, y: y, style: Style(.muted, [.bold]), clip: area)
+        }
+
+        // 1. Lines, merged per cell.
+        var cells: [Int: LineCell] = [:]
+        func mark(_ x: Int, _ y: Int, _ bits: UInt8, _ e: Edge) {
+            let sx = x + dx
+            let sy = y + dy
+            guard area.contains(x: sx, y: sy) else { return }
+            let key = sy * buf.width + sx
+            var c = cells[key] ?? LineCell()
+            c.mask |= bits
+            c.allDashed = c.allDashed && e.split
+            let p = GraphCanvas.priority(e)
+            if p > c.priority {
+                c.priority = p
+                c.style = GraphCanvas.style(e)
+            }
+            cells[key] = c
+        }
+        var labels: [(x: Int, y: Int, width: Int, text: String, style: Style)] = []
+        for e in edges {
+            guard let r = route(e) else { continue }
+            let pts = r.points
+            var walk: [(Int, Int)] = [pts[0]]
+            for i in 1..<pts.count {
+                var (x, y) = walk[walk.count - 1]
+                let (tx, ty) = pts[i]
+                while x != tx || y != ty {
+                    if x != tx { x += tx > x ? 1 : -1 } else { y += ty > y ? 1 : -1 }
+                    walk.append((x, y))
+                }
+            }
+            // Start cell reaches back into the source box so the edge visibly leaves it.
+            mark(walk[0].0, walk[0].1, r.arrowLeft ? GraphCanvas.right : GraphCanvas.left, e)
+            for i in 0..<(walk.count - 1) {
+                let (ax, ay) = walk[i]
+                let (bx, by) = walk[i + 1]
+                let (fwd, back): (UInt8, UInt8) =
+                    bx > ax ? (GraphCanvas.right, GraphCanvas.left)
+                    : bx < ax ? (GraphCanvas.left, GraphCanvas.right)
+                    : by > ay ? (GraphCanvas.down, GraphCanvas.up) : (GraphCanvas.up, GraphCanvas.down)
+                mark(ax, ay, fwd, e)
+                mark(bx, by, back, e)
+            }
+            let end = walk[walk.count - 1]
+            let ex = end.0 + dx
+            let ey = end.1 + dy
+            if area.contains(x: ex, y: ey) {
+                let key = ey * buf.width + ex
+                cells[key]?.arrow = r.arrowLeft ? g.arrowLeft : g.arrowRight
+                if GraphCanvas.priority(e) >= (cells[key]?.priority ?? -1) { cells[key]?.style = GraphCanvas.style(e) }
+            }
+            if !e.label.isEmpty, r.labelSegment.width > 0 {
+                let marker = e.health.marker(g)
+                let st = e.selected ? Style(.edgeSelected, [.bold]) : (e.dimmed ? Style(.muted) : Style(e.health.role))
+                labels.append((r.labelSegment.x, r.labelSegment.y, r.labelSegment.width, marker + " " + e.label, st))
+            }
+        }
+        for (key, c) in cells {
+            let x = key % buf.width
+            let y = key / buf.width
+            let glyph = c.arrow ?? GraphCanvas.glyph(c.mask, dashed: c.allDashed, g)
+            buf.put(DisplayCluster(glyph, width: 1), x: x, y: y, style: c.style, clip: area)
+        }
+
+        // 2. Labels over the lines.
+        for l in labels {
+            let clip = Rect(x: l.x + dx, y: l.y + dy, width: l.width, height: 1).intersection(area)
+            guard !clip.isEmpty else { continue }
+            buf.write(l.text, x: l.x + dx, y: l.y + dy, style: l.style, clip: clip)
+        }
+
+        // 3. Boxes on top.
+        for n in nodes {
+            let r = Rect(x: n.rect.x + dx, y: n.rect.y + dy, width: n.rect.width, height: n.rect.height)
+            guard !r.intersection(area).isEmpty else { continue }
+            drawNode(&buf, n, r, clip: area, glyphs: g)
+        }
+    }
+
+    private func drawNode(_ buf: inout CellBuffer, _ n: Node, _ r: Rect, clip: Rect, glyphs g: Glyphs) {
+        let border: Style =
+            n.selected ? Style(.focus, [.bold]) : n.dimmed ? Style(.muted) : Style(n.health == .unknown ? .border : n.health.role)
+        let textStyle = n.dimmed ? Style(.muted) : Style(.text)
+        // Fill first so lines passing under the box never show through.
+        buf.fill(r.intersection(clip), style: textStyle)
+        let h = DisplayCluster(g.horizontal, width: 1)
+        let v = DisplayCluster(g.vertical, width: 1)
+        if r.width >= 2 && r.height >= 2 {
+            buf.put(DisplayCluster(g.topLeft, width: 1), x: r.x, y: r.y, style: border, clip: clip)
+            buf.put(DisplayCluster(g.topRight, width: 1), x: r.maxX - 1, y: r.y, style: border, clip: clip)
+            buf.put(DisplayCluster(g.bottomLeft, width: 1), x: r.x, y: r.maxY - 1, style: border, clip: clip)
+            buf.put(DisplayCluster(g.bottomRight, width: 1), x: r.maxX - 1, y: r.maxY - 1, style: border, clip: clip)
+            buf.hline(h, x: r.x + 1, y: r.y, count: r.width - 2, style: border, clip: clip)
+            buf.hline(h, x: r.x + 1, y: r.maxY - 1, count: r.width - 2, style: border, clip: clip)
+            buf.vline(v, x: r.x, y: r.y + 1, count: r.height - 2, style: border, clip: clip)
+            buf.vline(v, x: r.maxX - 1, y: r.y + 1, count: r.height - 2, style: border, clip: clip)
+        }
+        let inner = r.width >= 2 && r.height >= 2 ? r.inset(by: 1) : r
+        let innerClip = inner.intersection(clip)
+        guard !innerClip.isEmpty else { return }
+        let titleStyle = n.selected ? Style(.focus, [.bold]) : (n.dimmed ? Style(.muted) : Style(.text, [.bold]))
+        let markerStyle = n.dimmed ? Style(.muted) : Style(n.health.role, [.bold])
+        let x = buf.write(n.health.marker(g) + " ", x: inner.x, y: inner.y, style: markerStyle, clip: innerClip, ellipsis: false)
+        buf.write(n.title, x: x, y: inner.y, style: titleStyle, clip: innerClip)
+        for (i, line) in n.lines.enumerated() where i + 1 < inner.height {
+            buf.write(line, x: inner.x, y: inner.y + 1 + i, style: n.dimmed ? Style(.muted) : Style(.muted), clip: innerClip)
+        }
+    }
+
+    static func glyph(_ m: UInt8, dashed: Bool, _ g: Glyphs) -> String {
+        let l = m & left != 0
+        let r = m & right != 0
+        let u = m & up != 0
+        let d = m & down != 0
+        switch (l, r, u, d) {
+        case (true, true, true, true): return g.cross
+        case (true, true, false, true): return g.teeDown
+        case (true, true, true, false): return g.teeUp
+        case (false, true, true, true): return g.teeRight
+        case (true, false, true, true): return g.teeLeft
+        case (false, true, false, true): return g.topLeft
+        case (true, false, false, true): return g.topRight
+        case (false, true, true, false): return g.bottomLeft
+        case (true, false, true, false): return g.bottomRight
+        case (_, _, false, false): return dashed ? g.dashedHorizontal : g.horizontal
+        default: return dashed ? g.dashedVertical : g.vertical
+        }
+    }
+}
