@@ -115,8 +115,13 @@ public final class CurlTransport: HTTPTransport, Sendable {
         // Signals and threads do not mix: without this, libcurl's DNS timeouts use SIGALRM.
         try h.long(CURLOPT_NOSIGNAL, 1, "CURLOPT_NOSIGNAL")
         try h.long(CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS, "CURLOPT_HTTP_VERSION")
-        // Wait for an existing connection to offer multiplexing instead of opening another.
-        try h.long(CURLOPT_PIPEWAIT, 1, "CURLOPT_PIPEWAIT")
+        if target.isHTTPS {
+            // Wait for a connection being set up to offer HTTP/2 instead of opening another.
+            // Only over TLS: there ALPN settles the question and libcurl rechecks the waiting
+            // handles; on plain http:// (always HTTP/1.1 here) a waiting handle stays pending
+            // until some other transfer on that host finishes, forever behind a watch.
+            try h.long(CURLOPT_PIPEWAIT, 1, "CURLOPT_PIPEWAIT")
+        }
         try h.long(CURLOPT_FOLLOWLOCATION, 0, "CURLOPT_FOLLOWLOCATION")
         try h.long(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1, "CURLOPT_SUPPRESS_CONNECT_HEADERS")
         // Keepalive probes notice a peer that vanished without FIN under a silent watch.
@@ -298,6 +303,7 @@ struct Target {
     /// CURLOPT_CONNECT_TO entry "NAME:PORT:HOST:PORT", only with a differing server name.
     var connectTo: String?
     var hostHeader: String?
+    var isHTTPS: Bool
     /// scheme://host:port/path, without query or credentials: safe to show in messages.
     var display: String
 
@@ -317,6 +323,7 @@ struct Target {
         let explicitPort = URLParts.get(handle, CURLUPART_PORT, flags: 0)
         let path = URLParts.get(handle, CURLUPART_PATH, flags: 0) ?? "/"
         display = "\(scheme)://\(host):\(port)\(path)"
+        isHTTPS = scheme.lowercased() == "https"
         url = original
         connectTo = nil
         hostHeader = nil

@@ -46,15 +46,18 @@ private func result(_ transport: CurlTransport, _ request: HTTPRequest) async ->
 
 private let control = CurlTransport()
 
-private func events(_ name: String) async throws -> [String] {
-    let response = try await control.send(HTTPRequest(method: "GET", url: "\(servers.plain.http)/events?name=\(name)"))
+private let controlTLS = CurlTransport(tls: TLSSettings(caPEM: servers.caA))
+
+private func events(_ name: String, on base: String) async throws -> [String] {
+    let transport = base.hasPrefix("https:") ? controlTLS : control
+    let response = try await transport.send(HTTPRequest(method: "GET", url: "\(base)/events?name=\(name)"))
     return try #require(JSONSerialization.jsonObject(with: Data(response.body)) as? [String])
 }
 
 /// Polls the plain server until it reports `event` under `name`; false after a safety limit.
-private func waitForEvent(_ name: String, _ event: String) async throws -> Bool {
+private func waitForEvent(_ name: String, _ event: String, on base: String = servers.plain.http) async throws -> Bool {
     for _ in 0..<3000 {
-        if try await events(name).contains(event) { return true }
+        if try await events(name, on: base).contains(event) { return true }
         try await Task.sleep(for: .milliseconds(20))
     }
     return false
@@ -80,7 +83,7 @@ private func closedPort() -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
-@Suite struct PlainHTTPTests {
+@Suite(.timeLimit(.minutes(2))) struct PlainHTTPTests {
     @Test func getSendsHeadersAndReturnsRepeatedResponseHeaders() async throws {
         let transport = CurlTransport()
         let response = try await transport.send(
@@ -174,6 +177,16 @@ private func closedPort() -> Int {
         for i in 0..<50 { #expect(paths[i] == "/echo?i=\(i)") }
     }
 
+    @Test func keepAliveReusesTheConnection() async throws {
+        let transport = CurlTransport()
+        var ports: [Int] = []
+        for _ in 0..<3 {
+            let echo = try object(try await transport.send(HTTPRequest(method: "GET", url: "\(servers.plain.http)/echo")))
+            ports.append(try #require(echo["peerPort"] as? Int))
+        }
+        #expect(Set(ports).count == 1, "client ports \(ports)")
+    }
+
     @Test func invalidURLs() async throws {
         let transport = CurlTransport()
         #expect(await failure(transport, HTTPRequest(method: "GET", url: "not a url at all"))?.kind == .invalidURL)
@@ -195,7 +208,7 @@ private func closedPort() -> Int {
     }
 }
 
-@Suite struct StreamingTests {
+@Suite(.timeLimit(.minutes(2))) struct StreamingTests {
     @Test func chunksArriveBeforeTheResponseEndsAndInOrder() async throws {
         let transport = CurlTransport()
         let name = freshName()
@@ -232,6 +245,37 @@ private func closedPort() -> Int {
         }
         let lines = String(decoding: buffer, as: UTF8.self).split(separator: "\n").map(String.init)
         #expect(lines == (0...5).map { "{\"i\":\($0)}" })
+    }
+
+    /// Several open watches share the one network thread; none blocks another.
+    @Test(arguments: [false, true])
+    func concurrentStreamsProgressIndependently(overTLS: Bool) async throws {
+        let transport = CurlTransport(tls: TLSSettings(caPEM: servers.caA))
+        let base = overTLS ? servers.tlsA.https : servers.plain.http
+        let names = (0..<10).map { _ in freshName() }
+        let lines = try await withThrowingTaskGroup(of: (String, [String]).self) { group in
+            for name in names {
+                group.addTask {
+                    var buffer: [UInt8] = []
+                    for try await chunk in transport.stream(
+                        HTTPRequest(method: "GET", url: "\(base)/stream?name=\(name)&n=3", timeout: nil))
+                    {
+                        if case .data(let bytes) = chunk { buffer += bytes }
+                    }
+                    return (name, String(decoding: buffer, as: UTF8.self).split(separator: "\n").map(String.init))
+                }
+            }
+            // Every stream is open and has sent its first line before any is released.
+            for name in names { #expect(try await waitForEvent(name, "first-sent", on: base)) }
+            for name in names.reversed() {
+                _ = try await transport.send(HTTPRequest(method: "POST", url: "\(base)/release?name=\(name)"))
+            }
+            var all: [String: [String]] = [:]
+            for try await (name, lines) in group { all[name] = lines }
+            return all
+        }
+        #expect(lines.count == names.count)
+        for name in names { #expect(lines[name] == (0...3).map { "{\"i\":\($0)}" }) }
     }
 
     @Test func cancellingTheConsumingTaskClosesTheConnection() async throws {
@@ -319,7 +363,7 @@ private func closedPort() -> Int {
     }
 }
 
-@Suite struct FailureTests {
+@Suite(.timeLimit(.minutes(2))) struct FailureTests {
     @Test func connectionRefused() async throws {
         let error = await failure(CurlTransport(), HTTPRequest(method: "POST", url: "http://127.0.0.1:\(closedPort())/x", body: [1]))
         #expect(error?.kind == .couldNotConnect)
@@ -405,7 +449,7 @@ private func closedPort() -> Int {
     }
 }
 
-@Suite struct TLSTests {
+@Suite(.timeLimit(.minutes(2))) struct TLSTests {
     @Test func customCAIsTrusted() async throws {
         let transport = CurlTransport(tls: TLSSettings(caPEM: servers.caA))
         let response = try await transport.send(HTTPRequest(method: "GET", url: "\(servers.tlsA.https)/echo"))

@@ -209,6 +209,7 @@ final class TestServers: Sendable {
                         "method": self.command, "path": self.path,
                         "headers": [[k, v] for k, v in self.headers.items()],
                         "body": base64.b64encode(body).decode(), "clientCN": cn,
+                        "peerPort": self.client_address[1],
                     }).encode()
                     self.reply(int(q.get("status", "200")), out)
                 elif u.path == "/stream":
