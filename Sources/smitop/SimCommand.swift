@@ -89,6 +89,7 @@ struct SimCommand: AsyncParsableCommand {
 
     func run() async throws {
         let options = try makeOptions()
+        let started = Date()
         let sim: Simulator
         do {
             sim = try Simulator(options: options)
@@ -96,7 +97,6 @@ struct SimCommand: AsyncParsableCommand {
             throw CLIError.fail("cannot start the simulator: \(error)", code: 2)
         }
         let kubeconfigPath = kubeconfig
-        let started = Date()
         let task = Task {
             try await sim.run { endpoint in
                 print(endpoint.url)
