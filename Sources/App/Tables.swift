@@ -127,7 +127,7 @@ extension AppState {
         var roots: [ObjectID: [ObjectID]] = [:]
         for (k, s) in store.trafficSplits { roots[ObjectID(namespace: k.namespace, name: s.service), default: []].append(k) }
         var rows: [ServiceRow] = []
-        for id in store.services.keys where f.matches(id.key) {
+        for id in store.services.keys where f.matches(id.name) || f.matches(id.key) {
             let (ws, hs) = workloadHistories(ofService: id)
             rows.append(ServiceRow(id: id, workloads: ws, metrics: MetricCells.aggregate(hs), splitRoots: (roots[id] ?? []).sorted()))
         }
@@ -145,7 +145,7 @@ extension AppState {
         let t = tables[.splits] ?? TableState()
         let f = FilterMatcher(t.filter)
         var rows: [SplitRow] = []
-        for (id, s) in store.trafficSplits where f.matches(id.key) || f.matches(s.service) {
+        for (id, s) in store.trafficSplits where f.matches(id.name) || f.matches(id.key) || f.matches(s.service) {
             rows.append(
                 SplitRow(
                     id: id, rootService: s.service,

@@ -1,0 +1,366 @@
+import Kube
+import Mesh
+import SMI
+import Testing
+
+@testable import App
+
+func obj(_ s: String) -> JSON { try! JSON.parse(s) }
+
+func service(_ name: String, _ sel: String) -> JSON {
+    obj(#"{"apiVersion":"v1","kind":"Service","metadata":{"name":"\#(name)","namespace":"shop"},"spec":{"selector":{\#(sel)}}}"#)
+}
+func deployment(_ name: String, _ labels: String) -> JSON {
+    obj(#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"\#(name)","namespace":"shop"},"spec":{"template":{"metadata":{"labels":{\#(labels)}}}}}"#)
+}
+func split(_ weights: [Int], rv: String, owner: Bool = false) -> JSON {
+    let names = ["books-v1", "books-v2", "books-v3"]
+    let b = weights.enumerated().map { #"{"service":"\#(names[$0.offset])","weight":\#($0.element)}"# }.joined(separator: ",")
+    let own = owner ? #","ownerReferences":[{"apiVersion":"flagger.app/v1beta1","kind":"Canary","name":"books","uid":"u","controller":true}]"# : ""
+    return obj(#"{"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit","metadata":{"name":"books","namespace":"shop","resourceVersion":"\#(rv)"\#(own)},"spec":{"service":"books","backends":[\#(b)]}}"#)
+}
+
+let booksID = ObjectID(namespace: "shop", name: "books")
+
+func loaded(weights: [Int] = [90, 10], owner: Bool = false, readOnly: Bool = false) -> AppState {
+    var o = AppOptions()
+    o.readOnly = readOnly
+    var s = AppState(options: o, context: ContextInfo(context: "kind", scope: .one("shop"), availableContexts: ["kind", "prod"]), availableThemes: ["default", "dark", "light"])
+    _ = reduce(&s, .start(now: 0))
+    _ = reduce(&s, .objectsReplaced(.service, [service("web", #""app":"web""#), service("books", #""app":"books""#), service("books-v1", #""v":"1""#), service("books-v2", #""v":"2""#), service("books-v3", #""v":"3""#)]))
+    _ = reduce(&s, .objectsReplaced(.deployment, [deployment("web", #""app":"web""#), deployment("books-v1", #""app":"books","v":"1""#), deployment("books-v2", #""app":"books","v":"2""#)]))
+    _ = reduce(&s, .objectsReplaced(.trafficSplit, [split(weights, rv: "7", owner: owner)]))
+    return s
+}
+
+@discardableResult
+func keys(_ s: inout AppState, _ ks: [Key]) -> [Effect] { ks.flatMap { reduce(&s, .key($0)) } }
+func type(_ s: inout AppState, _ text: String) { for c in text { _ = reduce(&s, .key(.char(c))) } }
+
+func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.description) ?? [] }
+
+@Test func startEmitsWatchesPollsTicksAndAccessReview() {
+    var s = AppState(context: ContextInfo(context: "kind", scope: .all))
+    let fx = reduce(&s, .start(now: 5))
+    #expect(fx.contains(.startWatches(.all)))
+    #expect(fx.contains(.pollMetrics(.all, window: "30s", after: 0)))
+    #expect(fx.contains(.scheduleTick(after: 1)))
+    #expect(fx.contains(.reviewAccess(.all)))
+    #expect(s.connection.status == .connecting)
+}
+
+@Test func graphNavigationAlongEdges() {
+    var s = loaded()
+    #expect(s.selection != nil)
+    // Select the books root service and walk right along split edges to a backend, then to its workload.
+    s.selection = .node(.service("shop", "books"))
+    keys(&s, [.right])
+    #expect(s.selection?.node?.kind == .service)
+    #expect(["books-v1", "books-v2"].contains(s.selection?.node?.name ?? ""))
+    let backend = s.selection!.node!
+    keys(&s, [.char("l")])
+    #expect(s.selection?.node == .workload("shop", backend.name))
+    keys(&s, [.char("h")])
+    #expect(s.selection?.node?.kind == .service)
+    keys(&s, [.enter])
+    #expect(s.detailOpen)
+    keys(&s, [.tab])
+    if case .edge = s.selection {} else { Issue.record("Tab should select an edge") }
+    keys(&s, [.esc, .esc])
+    #expect(!s.detailOpen)
+}
+
+@Test func focusLimitsGraphAndMetricsDoNotRelayout() {
+    var s = loaded()
+    s.selection = .node(.service("shop", "web"))
+    keys(&s, [.char("f")])
+    #expect(s.focus == .service("shop", "web"))
+    #expect(s.visibleGraph.nodes.count == 2)
+    keys(&s, [.char("f")])
+    #expect(s.focus == nil)
+    let gen = s.layoutGeneration
+    let list = try! TrafficMetricsList(json: obj(#"{"items":[{"resource":{"kind":"Deployment","namespace":"shop","name":"web"},"edge":{"direction":"from","resource":null},"window":"30s","metrics":[{"name":"success_count","value":"30"},{"name":"failure_count","value":"0"}]}]}"#))
+    let fx = reduce(&s, .metricsSampled(namespace: "shop", lists: [list], at: 3))
+    #expect(s.layoutGeneration == gen)
+    #expect(fx == [.pollMetrics(.one("shop"), window: "30s", after: 2)])
+    #expect(s.connection.status == .live)
+}
+
+@Test func tableFilterSubstringAndRegexAndSort() {
+    var s = loaded()
+    keys(&s, [.char(":")])
+    type(&s, "svc")
+    keys(&s, [.enter])
+    #expect(s.view == .services)
+    keys(&s, [.char("/")])
+    type(&s, "V2")
+    #expect(s.serviceRows().map(\.id.name) == ["books-v2"])
+    keys(&s, [.ctrl("u")])
+    type(&s, "^books-v[13]$")
+    #expect(FilterMatcher("^books-v[13]$").isRegex)
+    #expect(s.serviceRows().map(\.id.name) == ["books-v1", "books-v3"])
+    keys(&s, [.enter])
+    #expect(s.mode == .normal)
+    #expect(s.tables[.services]?.filter == "^books-v[13]$")
+    keys(&s, [.esc])  // clears the filter
+    #expect(s.serviceRows().count == 5)
+    keys(&s, [.char("S")])
+    #expect(s.serviceRows().first?.id.name == "web")
+    keys(&s, [.char("s")])  // next column after name: rps, descending
+    #expect(s.tables[.services]?.sortColumn == .rps)
+    keys(&s, [.char("j"), .char("j"), .char("G")])
+    #expect(s.tables[.services]?.selectedRow == 4)
+}
+
+@Test func commandCompletionAndHistory() {
+    var s = loaded()
+    keys(&s, [.char(":")])
+    type(&s, "t")
+    #expect(s.commandLine.completions == ["ts", "theme"])
+    keys(&s, [.tab])
+    #expect(s.commandLine.text == "ts")
+    keys(&s, [.tab])
+    #expect(s.commandLine.text == "theme")
+    type(&s, " d")
+    #expect(s.commandLine.completions == ["default", "dark"])
+    keys(&s, [.tab, .tab])
+    #expect(s.commandLine.text == "theme dark")
+    let fx = keys(&s, [.enter])
+    #expect(fx == [.setTheme("dark")])
+    keys(&s, [.char(":")])
+    type(&s, "ts")
+    keys(&s, [.enter])
+    #expect(s.view == .splits)
+    keys(&s, [.char(":"), .up])
+    #expect(s.commandLine.text == "ts")
+    keys(&s, [.up])
+    #expect(s.commandLine.text == "theme dark")
+    keys(&s, [.down, .down])
+    #expect(s.commandLine.text == "")
+    type(&s, "ns a")
+    keys(&s, [.tab])
+    #expect(s.commandLine.text == "ns all")
+    let ns = keys(&s, [.enter])
+    #expect(ns.contains(.startWatches(.all)))
+    keys(&s, [.char(":")])
+    type(&s, "bogus")
+    keys(&s, [.enter])
+    #expect(s.message?.level == .error)
+}
+
+@Test func editorEveryKey() {
+    var s = loaded(weights: [60, 30, 10])
+    keys(&s, [.char(":")])
+    type(&s, "ts")
+    keys(&s, [.enter, .enter])
+    #expect(s.editing == booksID)
+    #expect(s.editor?.selected == 0)
+    #expect(s.editor?.step == 5)
+    keys(&s, [.right])  // +5 points to v1, taken proportionally from v2 (30) and v3 (10)
+    #expect(weights(s.editor) == ["65", "26", "9"] || weights(s.editor) == ["65", "27", "8"])
+    keys(&s, [.char("+")])
+    #expect(s.editor?.step == 10)
+    keys(&s, [.char("+"), .char("+")])
+    #expect(s.editor?.step == 25)
+    keys(&s, [.char("-"), .char("-"), .char("-"), .char("-")])
+    #expect(s.editor?.step == 1)
+    keys(&s, [.char("j")])
+    #expect(s.editor?.selected == 1)
+    keys(&s, [.char("5")])
+    #expect(s.editor?.working.backends[1].weight.description == "50")
+    keys(&s, [.char("h")])
+    #expect(s.editor?.working.backends[1].weight.description == "49")
+    keys(&s, [.char("=")])
+    #expect(weights(s.editor) == ["34", "33", "33"])
+    keys(&s, [.char("p")])
+    #expect(weights(s.editor) == ["0", "100", "0"])
+    keys(&s, [.char("k"), .char("0")])
+    #expect(s.editor?.working.backends[0].weight.description == "0")
+    keys(&s, [.char("r")])
+    #expect(weights(s.editor) == ["60", "30", "10"])
+    #expect(s.editor?.isDirty == false)
+    keys(&s, [.enter])
+    #expect(s.editor?.phase == .editing, "no diff without changes")
+    keys(&s, [.char("9")])
+    let dry = keys(&s, [.char("d")])
+    guard case .patch(let p)? = dry.first else { Issue.record("no dry run"); return }
+    #expect(p.dryRun && p.expectedResourceVersion == "7")
+    _ = reduce(&s, .dryRunResult(requestID: p.id, result: .success(split([90, 8, 2], rv: "7"))))
+    #expect(s.editor?.lastDryRun == .accepted(weights: ["books-v1 90", "books-v2 8", "books-v3 2"]))
+    let drafted = weights(s.editor)
+    #expect(drafted == ["90", "8", "2"], "largest remainder, ties to the lower index")
+    keys(&s, [.esc])
+    #expect(s.editing == nil)
+    #expect(s.drafts[booksID]?.isDirty == true, "Esc keeps the draft")
+    // A refresh of the same object keeps it too.
+    _ = reduce(&s, .objectsReplaced(.trafficSplit, [split([60, 30, 10], rv: "7")]))
+    #expect(weights(s.drafts[booksID]) == drafted)
+}
+
+@Test func proportionalShiftsPreserveTotals() {
+    var rng = SplitMix64(seed: 7)
+    for _ in 0..<200 {
+        let ws = (0..<3).map { _ in Int(rng.next() % 200) }
+        var s = loaded(weights: ws)
+        s.view = .splits
+        keys(&s, [.char("e")])
+        let total = ws.reduce(0, +)
+        for _ in 0..<10 {
+            let k: [Key] = [.left, .right, .up, .down, .char("+"), .char("-"), .char("3"), .char("=")]
+            keys(&s, [k[Int(rng.next() % UInt64(k.count))]])
+            let sum = s.editor!.working.backends.reduce(Int64(0)) { $0 + $1.weight.value.integerValue! }
+            #expect(sum == (total == 0 ? 100 : Int64(total)) || (total == 0 && sum == 0))
+        }
+    }
+}
+
+@Test func writeSucceedsJournalsAndUndoIsSafe() {
+    var s = loaded()
+    s.view = .splits
+    keys(&s, [.enter, .char("5"), .enter])
+    #expect(s.editor?.phase == .reviewing)
+    #expect(s.editor?.diff.rows.map(\.newWeight) == ["50", "50"])
+    let fx = keys(&s, [.char("y")])
+    guard case .patch(let p)? = fx.first else { Issue.record("no patch"); return }
+    #expect(!p.dryRun)
+    #expect(p.body[path: "metadata", "resourceVersion"]?.stringValue == "7")
+    #expect(p.body[path: "spec", "backends"]?.arrayValue?.count == 2)
+    _ = reduce(&s, .patchSucceeded(requestID: p.id, object: split([50, 50], rv: "8")))
+    #expect(s.journal.count == 1)
+    #expect(s.editor?.isDirty == false)
+    keys(&s, [.esc])
+    let u = keys(&s, [.char("u")])
+    guard case .patch(let up)? = u.first else { Issue.record("no undo patch"); return }
+    #expect(up.expectedResourceVersion == "8")
+    #expect(up.body[path: "metadata", "resourceVersion"]?.stringValue == "8")
+    let ws = up.body[path: "spec", "backends"]?.arrayValue?.map { $0["weight"]?.intValue }
+    #expect(ws == [90, 10])
+    _ = reduce(&s, .patchSucceeded(requestID: up.id, object: split([90, 10], rv: "9")))
+    #expect(s.journal.isEmpty)
+}
+
+@Test func undoAfterSomeoneElseWroteOpensReview() {
+    var s = loaded()
+    s.view = .splits
+    keys(&s, [.enter, .char("5"), .enter])
+    guard case .patch(let p)? = keys(&s, [.char("y")]).first else { return }
+    _ = reduce(&s, .patchSucceeded(requestID: p.id, object: split([50, 50], rv: "8")))
+    keys(&s, [.esc])
+    _ = reduce(&s, .objectUpserted(.trafficSplit, split([70, 30], rv: "12")))
+    let fx = keys(&s, [.char("u")])
+    #expect(fx.isEmpty)
+    #expect(s.editor?.phase == .reviewing)
+    #expect(s.editor?.base.meta.resourceVersion == "12")
+    #expect(weights(s.editor) == ["90", "10"])
+}
+
+@Test func conflictKeepsDraftAndShowsTheirs() {
+    var s = loaded()
+    s.view = .splits
+    keys(&s, [.enter, .char("3"), .enter])
+    guard case .patch(let p)? = keys(&s, [.char("y")]).first else { Issue.record("no patch"); return }
+    let conflict = KubeError(source: .status, code: 409, reason: "Conflict", message: "the object has been modified")
+    let fx = reduce(&s, .patchFailed(requestID: p.id, error: conflict))
+    #expect(fx == [.reloadObject(.trafficSplit, SplitRef(namespace: "shop", name: "books", apiVersion: "split.smi-spec.io/v1alpha2"))])
+    #expect(weights(s.editor) == ["30", "70"])
+    #expect(s.editor?.conflict != nil)
+    _ = reduce(&s, .objectReloaded(.trafficSplit, split([80, 20], rv: "9")))
+    #expect(s.editor?.theirs?.backends.map(\.weight.description) == ["80", "20"])
+    #expect(s.editor?.base.meta.resourceVersion == "7")
+    // Writing is refused until the user chooses.
+    keys(&s, [.enter])
+    #expect(keys(&s, [.char("y")]).isEmpty)
+    keys(&s, [.char("o")])
+    #expect(s.editor?.base.meta.resourceVersion == "9")
+    #expect(weights(s.editor) == ["30", "70"])
+    keys(&s, [.enter])
+    guard case .patch(let p2)? = keys(&s, [.char("y")]).first else { Issue.record("no second patch"); return }
+    #expect(p2.expectedResourceVersion == "9")
+}
+
+@Test func serverChangeWhileEditing() {
+    var s = loaded()
+    s.view = .splits
+    keys(&s, [.enter, .char("2")])
+    _ = reduce(&s, .objectUpserted(.trafficSplit, split([50, 50], rv: "8")))
+    #expect(s.editor?.theirs?.meta.resourceVersion == "8")
+    #expect(weights(s.editor) == ["20", "80"])
+    #expect(s.editor?.notice?.contains("changed on the server") == true)
+    keys(&s, [.char("r")])
+    #expect(weights(s.editor) == ["50", "50"])
+    #expect(s.editor?.theirs == nil)
+    // Without a dirty draft the editor follows the server silently.
+    _ = reduce(&s, .objectUpserted(.trafficSplit, split([40, 60], rv: "9")))
+    #expect(weights(s.editor) == ["40", "60"])
+    #expect(s.editor?.theirs == nil)
+}
+
+@Test func controllerOwnedSplitAsksFirst() {
+    var s = loaded(owner: true)
+    s.view = .splits
+    keys(&s, [.enter, .char("5"), .enter])
+    #expect(keys(&s, [.char("y")]).isEmpty)
+    guard case .confirmController(let c)? = s.editor?.phase else { Issue.record("no warning"); return }
+    #expect(c.tool == "flagger")
+    #expect(s.keyContext == .confirm)
+    let fx = keys(&s, [.char("y")])
+    if case .patch? = fx.first {} else { Issue.record("confirmed write did not patch") }
+}
+
+@Test func readOnlyBlocksWrites() {
+    for flag in [true, false] {
+        var s = loaded(readOnly: flag)
+        if !flag { _ = reduce(&s, .accessReview(allowed: false, reason: "RBAC: no patch")) }
+        #expect(s.readOnly.isReadOnly)
+        s.view = .splits
+        keys(&s, [.enter, .char("5")])
+        #expect(keys(&s, [.char("d")]).isEmpty)
+        keys(&s, [.enter])
+        #expect(keys(&s, [.char("y")]).isEmpty)
+        #expect(s.editor?.notice?.contains("read-only") == true)
+        keys(&s, [.esc])
+        #expect(keys(&s, [.char("u")]).isEmpty)
+    }
+}
+
+@Test func connectionBadgeGoesStaleThenOfflineAndRecovers() {
+    var s = loaded()
+    #expect(s.connection.status == .live)
+    let down = KubeError(source: .transport(.couldNotConnect), message: "connection refused")
+    _ = reduce(&s, .tick(now: 10))
+    _ = reduce(&s, .watchFailed(.service, down, retryIn: 1.6))
+    #expect(s.connection.status == .stale)
+    _ = reduce(&s, .tick(now: 30))
+    #expect(s.connection.status == .offline)
+    #expect(s.store.services.count == 5, "last data stays")
+    _ = reduce(&s, .objectsReplaced(.service, []))
+    #expect(s.connection.status == .live)
+}
+
+@Test func quitWarnsAboutDrafts() {
+    var s = loaded()
+    s.view = .splits
+    keys(&s, [.enter, .char("5"), .esc])
+    #expect(keys(&s, [.char("q")]).isEmpty)
+    #expect(keys(&s, [.char("q")]) == [.quit])
+}
+
+@Test func keyMapCoversEveryActionAndHelpIsGenerated() {
+    let used = Set(KeyMap.all.map(\.action))
+    for a in Action.allCases { #expect(used.contains(a), "\(a) has no key") }
+    let md = KeyMap.markdown()
+    for b in KeyMap.all { #expect(md.contains(b.help)) }
+    #expect(KeyMap.action(for: .char("q"), in: .editor) == nil)
+    #expect(KeyMap.action(for: .ctrl("c"), in: .editor) == .forceQuit)
+}
+
+@Test func mouseSelectsNodesAndRows() {
+    var s = loaded()
+    let r = s.regions.body
+    let (id, box) = s.layout.boxes.min { $0.key < $1.key }!
+    _ = reduce(&s, .mouse(MouseEvent(.press, x: r.x + box.x - s.pan.x + 1, y: r.y + box.y - s.pan.y + 1)))
+    #expect(s.selection == .node(id))
+    s.view = .services
+    _ = reduce(&s, .mouse(MouseEvent(.press, x: 2, y: r.y + 3)))
+    #expect(s.tables[.services]?.selectedRow == 2)
+}

@@ -1,0 +1,192 @@
+import Kube
+import SMI
+import Testing
+
+@testable import Mesh
+
+func obj(_ s: String) -> JSON { try! JSON.parse(s) }
+
+func service(_ ns: String, _ name: String, selector: [String: String], rv: String = "1") -> JSON {
+    let sel = selector.map { "\"\($0.key)\": \"\($0.value)\"" }.joined(separator: ",")
+    return obj(#"{"apiVersion":"v1","kind":"Service","metadata":{"name":"\#(name)","namespace":"\#(ns)","resourceVersion":"\#(rv)"},"spec":{"selector":{\#(sel)},"ports":[{"port":80}]}}"#)
+}
+
+func deployment(_ ns: String, _ name: String, labels: [String: String], ready: Int = 1) -> JSON {
+    let l = labels.map { "\"\($0.key)\": \"\($0.value)\"" }.joined(separator: ",")
+    return obj(#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"\#(name)","namespace":"\#(ns)"},"spec":{"replicas":2,"template":{"metadata":{"labels":{\#(l)}}}},"status":{"readyReplicas":\#(ready)}}"#)
+}
+
+func split(_ ns: String, _ name: String, root: String, _ backends: [(String, Int)], rv: String = "7") -> JSON {
+    let b = backends.map { #"{"service":"\#($0.0)","weight":\#($0.1)}"# }.joined(separator: ",")
+    return obj(#"{"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit","metadata":{"name":"\#(name)","namespace":"\#(ns)","resourceVersion":"\#(rv)"},"spec":{"service":"\#(root)","backends":[\#(b)]}}"#)
+}
+
+/// A TrafficMetricsList for deployments; items with a peer are `/edges` items (direction "to").
+func metricsList(_ ns: String, _ items: [(subject: String, peer: String?, success: Int, failure: Int, p99: String)]) -> TrafficMetricsList {
+    let its = items.map { i -> String in
+        let edge = i.peer.map { #"{"direction":"to","resource":{"kind":"Deployment","namespace":"\#(ns)","name":"\#($0)"}}"# }
+            ?? #"{"direction":"from","resource":null}"#
+        return #"{"kind":"TrafficMetrics","apiVersion":"metrics.smi-spec.io/v1alpha1","metadata":{"name":"\#(i.subject)","namespace":"\#(ns)"},"window":"30s","resource":{"kind":"Deployment","namespace":"\#(ns)","name":"\#(i.subject)"},"edge":\#(edge),"metrics":[{"name":"p99_response_latency","unit":"ms","value":"\#(i.p99)"},{"name":"p90_response_latency","unit":"ms","value":"5"},{"name":"p50_response_latency","unit":"ms","value":"2"},{"name":"success_count","value":"\#(i.success)"},{"name":"failure_count","value":"\#(i.failure)"}]}"#
+    }.joined(separator: ",")
+    return try! TrafficMetricsList(json: obj(#"{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1","resource":{"kind":"Deployment"},"items":[\#(its)]}"#))
+}
+
+func bookstore() -> MeshStore {
+    var s = MeshStore()
+    s.replaceAll(.service, [
+        service("shop", "web", selector: ["app": "web"]), service("shop", "books", selector: ["app": "books"]),
+        service("shop", "books-v1", selector: ["app": "books", "version": "v1"]),
+        service("shop", "books-v2", selector: ["app": "books", "version": "v2"]),
+    ])
+    s.replaceAll(.deployment, [
+        deployment("shop", "web", labels: ["app": "web"]),
+        deployment("shop", "books-v1", labels: ["app": "books", "version": "v1"]),
+        deployment("shop", "books-v2", labels: ["app": "books", "version": "v2"]),
+    ])
+    s.replaceAll(.trafficSplit, [split("shop", "books", root: "books", [("books-v1", 90), ("books-v2", 10)])])
+    return s
+}
+
+@Test func storeDecodesAndTracksTopology() {
+    var s = bookstore()
+    #expect(s.services.count == 4)
+    #expect(s.deployments[ObjectID(namespace: "shop", name: "web")]?.readyReplicas == 1)
+    #expect(s.trafficSplits[ObjectID(namespace: "shop", name: "books")]?.backends.count == 2)
+    let v = s.topologyVersion
+    // Status-only change: no topology change.
+    let c = s.upsert(.deployment, deployment("shop", "web", labels: ["app": "web"], ready: 2))
+    #expect(!c.topologyChanged)
+    #expect(s.topologyVersion == v)
+    // Weight change: the split changed, the topology did not.
+    let c2 = s.upsert(.trafficSplit, split("shop", "books", root: "books", [("books-v1", 50), ("books-v2", 50)], rv: "8"))
+    #expect(!c2.topologyChanged)
+    #expect(c2.changedSplits == [ObjectID(namespace: "shop", name: "books")])
+    let c3 = s.delete(.service, service("shop", "web", selector: [:]))
+    #expect(c3.topologyChanged)
+    #expect(s.topologyVersion == v + 1)
+    // A broken split is reported, not fatal.
+    s.upsert(.trafficSplit, obj(#"{"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit","metadata":{"name":"bad","namespace":"shop"},"spec":{"service":"x","backends":[{"service":"a"}]}}"#))
+    #expect(s.decodeErrors["trafficSplit:shop/bad"] != nil)
+}
+
+@Test func storeSanitisesClusterStrings() {
+    var s = MeshStore()
+    s.upsert(.service, service("shop", "evil\\u001b[2Jname\\u202e", selector: ["a": "b"]))
+    #expect(s.services.keys.first?.name == "evil[2Jname")
+}
+
+@Test func graphFromObjectsAndMetrics() {
+    let s = bookstore()
+    var m = MetricsStore()
+    m.record(namespace: "shop", lists: [metricsList("shop", [("web", "books-v1", 90, 0, "10"), ("web", "books-v2", 9, 1, "20"), ("web", nil, 100, 0, "3")])], at: 10)
+    let g = MeshGraph.build(store: s, observedEdges: m.edges.keys)
+    #expect(g.nodes.count == 7)
+    let selects = g.edges.filter { $0.id.kind == .selects }
+    // books selects both versions; v1/v2 select one each; web selects web.
+    #expect(selects.count == 5)
+    let splitEdges = g.edges.filter { if case .split = $0.id.kind { return true } else { return false } }
+    #expect(splitEdges.count == 2)
+    #expect(splitEdges.first { $0.id.to.name == "books-v2" }?.split?.share == Fraction(1, 10))
+    let traffic = g.edges.filter { $0.id.kind == .traffic }
+    #expect(traffic.count == 2)
+    let h = m.edge(TrafficEdgeKey(from: ObjectID(namespace: "shop", name: "web"), to: ObjectID(namespace: "shop", name: "books-v2")))
+    #expect(h?.latest?.successRate == 0.9)
+    #expect(abs((h?.latest?.rps ?? 0) - 10.0 / 30) < 1e-9)
+    #expect(HealthThresholds().classify(0.9) == .warning)
+    #expect(HealthThresholds().classify(0.89) == .critical)
+    #expect(HealthThresholds().classify(0.96) == .healthy)
+    #expect(HealthThresholds().classify(nil) == .unknown)
+}
+
+@Test func metricsGapsNeverZeros() {
+    var m = MetricsStore(historyCapacity: 4)
+    let l = metricsList("shop", [("web", nil, 10, 0, "3")])
+    m.record(namespace: "shop", lists: [l], at: 1)
+    m.recordFailure(namespace: "shop", message: "boom", at: 3)
+    m.record(namespace: "shop", lists: [l], at: 5)
+    let h = m.workload(ObjectID(namespace: "shop", name: "web"))!
+    #expect(h.entries.map { $0 == nil } == [false, true, false])
+    #expect(h.series { $0.rps }[1] == nil)
+    for t in 0..<10 { m.record(namespace: "shop", lists: [l], at: Double(10 + t)) }
+    #expect(m.workload(ObjectID(namespace: "shop", name: "web"))!.entries.count == 4)
+    #expect(m.workload(ObjectID(namespace: "shop", name: "web"))!.latest?.sampledAt == 19)
+    // A new edge bumps the edge set version, repeats do not.
+    let v = m.edgeSetVersion
+    let e = metricsList("shop", [("web", "books", 1, 0, "1")])
+    m.record(namespace: "shop", lists: [e], at: 30)
+    m.record(namespace: "shop", lists: [e], at: 32)
+    #expect(m.edgeSetVersion == v + 1)
+}
+
+// MARK: layout
+
+func randomGraph(nodes n: Int, edges e: Int, seed: UInt64, acyclic: Bool, namespaces: Int = 3) -> MeshGraph {
+    var rng = SplitMix64(seed: seed)
+    let ids = (0..<n).map { NodeID.workload("ns\($0 % namespaces)", "w\($0)") }
+    let nodes = ids.map { GraphNode(id: $0, label: $0.name + String(repeating: "x", count: Int(rng.next() % 10)), subtitle: "deploy", isGhost: false) }
+    var edges: [GraphEdge] = []
+    for _ in 0..<e {
+        var a = Int(rng.next() % UInt64(n)), b = Int(rng.next() % UInt64(n))
+        if acyclic {
+            if a == b { continue }
+            if a > b { swap(&a, &b) }
+        }
+        edges.append(GraphEdge(id: EdgeID(from: ids[a], to: ids[b], kind: .traffic), split: nil))
+    }
+    return MeshGraph(nodes: nodes, edges: edges)
+}
+
+@Test func layoutCallersLeftOfCalleesAndNoOverlap() {
+    for seed in 1...20 as ClosedRange<UInt64> {
+        let g = randomGraph(nodes: 40, edges: 70, seed: seed, acyclic: true)
+        let l = Layout.compute(g)
+        #expect(l.backEdges.isEmpty)
+        for e in g.edges {
+            #expect(l.boxes[e.id.from]!.maxX <= l.boxes[e.id.to]!.x, "edge \(e.id) not left to right (seed \(seed))")
+        }
+        let boxes = Array(l.boxes.values)
+        for i in boxes.indices { for j in boxes.indices where j > i { #expect(!boxes[i].intersects(boxes[j])) } }
+        for (id, r) in l.boxes {
+            let band = l.bands.first { $0.namespace == id.namespace }!
+            #expect(r.y > band.y && r.maxY <= band.y + band.height)
+        }
+        #expect(l == Layout.compute(g), "deterministic")
+    }
+}
+
+@Test func layoutSurvivesCycles() {
+    for seed in 1...10 as ClosedRange<UInt64> {
+        let g = randomGraph(nodes: 30, edges: 90, seed: seed, acyclic: false)
+        let l = Layout.compute(g)
+        #expect(l.boxes.count == 30)
+        for e in g.edges where e.id.from != e.id.to && !l.backEdges.contains(e.id) {
+            #expect(l.layers[e.id.from]! < l.layers[e.id.to]!)
+        }
+    }
+    let ids = (0..<3).map { NodeID.workload("a", "n\($0)") }
+    let g = MeshGraph(
+        nodes: ids.map { GraphNode(id: $0, label: $0.name, subtitle: "", isGhost: false) },
+        edges: (0..<3).map { GraphEdge(id: EdgeID(from: ids[$0], to: ids[($0 + 1) % 3], kind: .traffic), split: nil) })
+    let l = Layout.compute(g)
+    #expect(l.backEdges.count == 1)
+    #expect(Set(l.layers.values).count == 3)
+}
+
+@Test func layoutOfFiveThousandNodesCompletes() {
+    let g = randomGraph(nodes: 5000, edges: 9000, seed: 42, acyclic: false, namespaces: 20)
+    let clock = ContinuousClock()
+    var l = GraphLayout.empty
+    let d = clock.measure { l = Layout.compute(g) }
+    print("layout of 5000 nodes / 9000 edges took \(d)")
+    #expect(l.boxes.count == 5000)
+}
+
+@Test func barycenterUncrossesEdges() {
+    // Name order puts a,b above y,z; edges a→z and b→y cross unless a sweep reorders.
+    let a = NodeID.workload("n", "a"), b = NodeID.workload("n", "b"), y = NodeID.workload("n", "y"), z = NodeID.workload("n", "z")
+    let g = MeshGraph(
+        nodes: [a, b, y, z].map { GraphNode(id: $0, label: $0.name, subtitle: "", isGhost: false) },
+        edges: [GraphEdge(id: EdgeID(from: a, to: z, kind: .traffic), split: nil), GraphEdge(id: EdgeID(from: b, to: y, kind: .traffic), split: nil)])
+    let l = Layout.compute(g)
+    #expect((l.order[a]! < l.order[b]!) == (l.order[z]! < l.order[y]!))
+}
