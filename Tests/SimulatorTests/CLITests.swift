@@ -16,10 +16,10 @@ struct CLITests {
         return root.appendingPathComponent(".build/debug/smitop").path
     }
 
-    func smitop(_ h: SimHarness, _ args: [String], context: String? = nil, stdin: String? = nil) throws -> ProcessResult {
+    func smitop(_ h: SimHarness, _ args: [String], context: String? = nil, stdin: String? = nil) async throws -> ProcessResult {
         var a = args + ["--kubeconfig", h.kubeconfig]
         if let context { a += ["--context", context] }
-        return try runProcess(Self.binary, a, env: ["HOME": h.dir], stdin: stdin, timeout: 60)
+        return try await runProcess(Self.binary, a, env: ["HOME": h.dir], stdin: stdin, timeout: 60)
     }
 
     /// name → [service: weight literal] from either output.
@@ -41,9 +41,9 @@ struct CLITests {
         let h = try await SimHarness.start { $0.profile = profile }
         defer { Task { await h.stop() } }
         for context in ["sim-admin", "sim-cert"] {
-            let ours = try smitop(h, ["splits", "-A", "-o", "json"], context: context)
+            let ours = try await smitop(h, ["splits", "-A", "-o", "json"], context: context)
             #expect(ours.status == 0, "\(context): \(ours.stderr)")
-            let theirs = try h.kubectl(["get", "trafficsplits", "-A", "-o", "json"])
+            let theirs = try await h.kubectl(["get", "trafficsplits", "-A", "-o", "json"])
             #expect(theirs.status == 0, "\(theirs.stderr)")
             let a = weights(try JSON.parse(ours.stdout)["items"]?.arrayValue ?? [])
             let b = weights(try JSON.parse(theirs.stdout)["items"]?.arrayValue ?? [])
@@ -51,33 +51,33 @@ struct CLITests {
             #expect(a == b, "\(profile) \(context)")
         }
         // Find the canary split and move its weights; kubectl must see exactly that.
-        let list = try JSON.parse(try h.kubectl(["get", "ts", "-n", "bookstore", "-o", "json"]).stdout)
+        let list = try JSON.parse(try await h.kubectl(["get", "ts", "-n", "bookstore", "-o", "json"]).stdout)
         let split = try TrafficSplit(json: list["items"]!.arrayValue!.first { $0[path: "metadata", "name"]?.stringValue == "books" }!)
         let b0 = split.backends[0].service
         let b1 = split.backends[1].service
-        let set = try smitop(h, ["split", "set", "bookstore/books", "\(b0)=3", "\(b1)=1"])
+        let set = try await smitop(h, ["split", "set", "bookstore/books", "\(b0)=3", "\(b1)=1"])
         #expect(set.status == 0, "\(set.stderr)")
-        let after = try TrafficSplit(json: try JSON.parse(try h.kubectl(["get", "ts", "books", "-n", "bookstore", "-o", "json"]).stdout))
+        let after = try TrafficSplit(json: try JSON.parse(try await h.kubectl(["get", "ts", "books", "-n", "bookstore", "-o", "json"]).stdout))
         #expect(after.backends[0].weight.value == Quantity(integer: 3))
         #expect(after.backends[1].weight.value == Quantity(integer: 1))
         // Weights keep the notation the object was stored in (strings stay strings).
         #expect(after.backends[0].weight.isString == split.backends[0].weight.isString)
 
-        let stale = try smitop(h, ["split", "set", "bookstore/books", "\(b0)=1", "--expect-resource-version", split.meta.resourceVersion!])
+        let stale = try await smitop(h, ["split", "set", "bookstore/books", "\(b0)=1", "--expect-resource-version", split.meta.resourceVersion!])
         #expect(stale.status == 3, "\(stale.stdout)\(stale.stderr)")
         #expect(stale.stderr.contains("conflict"))
-        let unchanged = try TrafficSplit(json: try JSON.parse(try h.kubectl(["get", "ts", "books", "-n", "bookstore", "-o", "json"]).stdout))
+        let unchanged = try TrafficSplit(json: try JSON.parse(try await h.kubectl(["get", "ts", "books", "-n", "bookstore", "-o", "json"]).stdout))
         #expect(unchanged.meta.resourceVersion == after.meta.resourceVersion)
         #expect(unchanged.backends[0].weight.value == Quantity(integer: 3))
 
-        let shift = try smitop(h, ["split", "shift", "bookstore/books", "--to", b1, "--by", "25", "-o", "json"])
+        let shift = try await smitop(h, ["split", "shift", "bookstore/books", "--to", b1, "--by", "25", "-o", "json"])
         #expect(shift.status == 0, "\(shift.stderr)")
         let diff = try JSON.parse(shift.stdout)
         #expect(diff[path: "new", "backends"]?[1]?["share"]?.doubleValue == 0.5)
 
-        let dry = try smitop(h, ["split", "set", "bookstore/books", "\(b0)=9", "--dry-run"])
+        let dry = try await smitop(h, ["split", "set", "bookstore/books", "\(b0)=9", "--dry-run"])
         #expect(dry.status == 0 && dry.stdout.contains("dry run"), "\(dry.stdout)\(dry.stderr)")
-        let notWritten = try TrafficSplit(json: try JSON.parse(try h.kubectl(["get", "ts", "books", "-n", "bookstore", "-o", "json"]).stdout))
+        let notWritten = try TrafficSplit(json: try JSON.parse(try await h.kubectl(["get", "ts", "books", "-n", "bookstore", "-o", "json"]).stdout))
         #expect(notWritten.backends[0].weight.value != Quantity(integer: 9))
     }
 
@@ -86,10 +86,10 @@ struct CLITests {
         let h = try await SimHarness.start { $0.plainHTTP = true }
         defer { Task { await h.stop() } }
         #expect(h.endpoint.url.hasPrefix("http://"))
-        let ours = try smitop(h, ["splits", "-A"])
+        let ours = try await smitop(h, ["splits", "-A"])
         #expect(ours.status == 0, "\(ours.stderr)")
         #expect(ours.stdout.contains("books"))
-        let denied = try smitop(h, ["split", "set", "bookstore/books", "books-v1=1"], context: "sim-readonly")
+        let denied = try await smitop(h, ["split", "set", "bookstore/books", "books-v1=1"], context: "sim-readonly")
         #expect(denied.status == 1)
         #expect(denied.stderr.contains("forbidden") || denied.stderr.contains("Forbidden"), "\(denied.stderr)")
     }
@@ -98,15 +98,15 @@ struct CLITests {
     func otherCommands() async throws {
         let h = try await SimHarness.start()
         defer { Task { await h.stop() } }
-        let m = try smitop(h, ["metrics", "-n", "bookstore", "-o", "json"])
+        let m = try await smitop(h, ["metrics", "-n", "bookstore", "-o", "json"])
         #expect(m.status == 0, "\(m.stderr)")
         let rows = try JSON.parse(m.stdout).arrayValue ?? []
         #expect(rows.contains { $0["name"]?.stringValue == "webapp" && ($0["rps"]?.doubleValue ?? 0) > 0 })
-        let e = try smitop(h, ["metrics", "webapp", "-n", "bookstore", "--edges"])
+        let e = try await smitop(h, ["metrics", "webapp", "-n", "bookstore", "--edges"])
         #expect(e.status == 0 && e.stdout.contains("PEER"), "\(e.stderr)")
 
         // The flagger-owned split warns before writing.
-        let owned = try smitop(h, ["split", "shift", "payments/payments", "--to", "payments-canary", "--by", "5", "--dry-run"])
+        let owned = try await smitop(h, ["split", "shift", "payments/payments", "--to", "payments-canary", "--by", "5", "--dry-run"])
         #expect(owned.status == 0, "\(owned.stderr)")
         #expect(owned.stderr.contains("flagger"), "\(owned.stderr)")
 
@@ -120,14 +120,14 @@ struct CLITests {
               - {service: v1, weight: 1}
               - {service: v2, weight: 3}
             """
-        let ok = try runProcess(Self.binary, ["lint", "-", "-o", "json"], env: [:], stdin: good, timeout: 30)
+        let ok = try await runProcess(Self.binary, ["lint", "-", "-o", "json"], env: [:], stdin: good, timeout: 30)
         #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
         let report = try JSON.parse(ok.stdout)
         #expect(report[0]?["backends"]?[1]?["share"]?.doubleValue == 0.75)
-        let bad = try runProcess(Self.binary, ["lint", "-"], env: [:], stdin: good.replacingOccurrences(of: "weight: 3", with: "weight: -3"), timeout: 30)
+        let bad = try await runProcess(Self.binary, ["lint", "-"], env: [:], stdin: good.replacingOccurrences(of: "weight: 3", with: "weight: -3"), timeout: 30)
         #expect(bad.status == 1, "\(bad.stdout)")
         #expect(bad.stdout.contains("<stdin>:"))
-        let unreadable = try runProcess(Self.binary, ["lint", "-"], env: [:], stdin: "a: [b", timeout: 30)
+        let unreadable = try await runProcess(Self.binary, ["lint", "-"], env: [:], stdin: "a: [b", timeout: 30)
         #expect(unreadable.status == 2)
     }
 
@@ -138,7 +138,7 @@ struct CLITests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/config"
         try "apiVersion: v1\nkind: Config\ncurrent-context: nope\ncontexts: []\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let r = try runProcess(Self.binary, ["splits", "--kubeconfig", path], env: ["HOME": dir], stdin: nil, timeout: 30)
+        let r = try await runProcess(Self.binary, ["splits", "--kubeconfig", path], env: ["HOME": dir], stdin: nil, timeout: 30)
         #expect(r.status == 1)
         #expect(r.stderr.contains(path) && r.stderr.contains("nope"), "\(r.stderr)")
         // An unreachable cluster is a clear error, not a hang or a crash.
@@ -150,7 +150,7 @@ struct CLITests {
             contexts: [{name: x, context: {cluster: c, user: u}}]
             current-context: x
             """.write(toFile: path, atomically: true, encoding: .utf8)
-        let down = try runProcess(Self.binary, ["splits", "--kubeconfig", path], env: ["HOME": dir], stdin: nil, timeout: 60)
+        let down = try await runProcess(Self.binary, ["splits", "--kubeconfig", path], env: ["HOME": dir], stdin: nil, timeout: 60)
         #expect(down.status == 1)
         #expect(!down.stderr.isEmpty && !down.stderr.contains("secret-token-value"), "\(down.stderr)")
     }
@@ -191,29 +191,29 @@ struct InformerTests {
         await drain { $0.count >= 3 }
         #expect(store.count == 3)
 
-        func create(_ name: String) throws {
+        func create(_ name: String) async throws {
             let y = """
                 apiVersion: split.smi-spec.io/v1alpha4
                 kind: TrafficSplit
                 metadata: {name: \(name), namespace: bookstore}
                 spec: {service: books, backends: [{service: books-v1, weight: 1}]}
                 """
-            #expect(try h.kubectl(["create", "-f", "-"], stdin: y).status == 0)
+            #expect(try await h.kubectl(["create", "-f", "-"], stdin: y).status == 0)
         }
-        try create("one")
+        try await create("one")
         await drain { $0.count >= 4 }
         // Drop every watch connection, then change things while the informer reconnects.
-        _ = try h.adminFaults(#"{"dropWatchesNow": true}"#)
-        try create("two")
-        #expect(try h.kubectl(["delete", "ts", "one", "-n", "bookstore"]).status == 0)
+        _ = try await h.adminFaults(#"{"dropWatchesNow": true}"#)
+        try await create("two")
+        #expect(try await h.kubectl(["delete", "ts", "one", "-n", "bookstore"]).status == 0)
         await drain { $0["bookstore/two"] != nil && $0["bookstore/one"] == nil }
         // Force 410 on the open watch and the next one: the informer must relist.
-        _ = try h.adminFaults(#"{"expireWatchesNow": true, "expireWatches": 1}"#)
-        try create("three")
+        _ = try await h.adminFaults(#"{"expireWatchesNow": true, "expireWatches": 1}"#)
+        try await create("three")
         await drain { $0["bookstore/three"] != nil }
         await informer.stop()
 
-        let server = try JSON.parse(try h.kubectl(["get", "ts", "-A", "-o", "json"]).stdout)["items"]?.arrayValue ?? []
+        let server = try JSON.parse(try await h.kubectl(["get", "ts", "-A", "-o", "json"]).stdout)["items"]?.arrayValue ?? []
         let serverKeys = Set(server.map { objectKey($0) })
         #expect(Set(store.objects.keys) == serverKeys)
         #expect(store.count == server.count)

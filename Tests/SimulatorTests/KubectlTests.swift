@@ -11,11 +11,11 @@ struct KubectlTests {
     func discovery() async throws {
         let h = try await SimHarness.start()
         defer { Task { await h.stop() } }
-        let v = try h.kubectl(["version"])
+        let v = try await h.kubectl(["version"])
         #expect(v.status == 0, "\(v.stderr)")
         #expect(v.stdout.contains("Server Version: v1.32.0"))
 
-        let r = try h.kubectl(["api-resources"])
+        let r = try await h.kubectl(["api-resources"])
         #expect(r.status == 0, "\(r.stderr)")
         for line in ["trafficsplits", "traffictargets", "httproutegroups", "tcproutes", "deployments", "services"] {
             #expect(r.stdout.contains(line), "api-resources lacks \(line)")
@@ -24,7 +24,7 @@ struct KubectlTests {
 
         // Unqualified names resolve in the real server's group order: deployments are apps/v1,
         // not the metrics API's TrafficMetrics.
-        let d = try h.kubectl(["get", "deployments", "-n", "bookstore", "-o", "name"])
+        let d = try await h.kubectl(["get", "deployments", "-n", "bookstore", "-o", "name"])
         #expect(d.status == 0, "\(d.stderr)")
         #expect(d.stdout.contains("deployment.apps/"))
     }
@@ -33,21 +33,21 @@ struct KubectlTests {
     func gets() async throws {
         let h = try await SimHarness.start()
         defer { Task { await h.stop() } }
-        let ts = try h.kubectl(["get", "ts", "-A"])
+        let ts = try await h.kubectl(["get", "ts", "-A"])
         #expect(ts.status == 0, "\(ts.stderr)")
         let header = ts.stdout.split(separator: "\n").first.map(String.init) ?? ""
         #expect(header.contains("NAMESPACE") && header.contains("SERVICE") && header.contains("AGE"), "\(header)")
         #expect(ts.stdout.split(separator: "\n").count >= 3)
 
-        let svc = try h.kubectl(["get", "svc", "-n", "bookstore"])
+        let svc = try await h.kubectl(["get", "svc", "-n", "bookstore"])
         #expect(svc.status == 0, "\(svc.stderr)")
         #expect(svc.stdout.contains("CLUSTER-IP") && svc.stdout.contains("PORT(S)"))
 
-        let deploy = try h.kubectl(["get", "deploy", "-A", "-o", "wide"])
+        let deploy = try await h.kubectl(["get", "deploy", "-A", "-o", "wide"])
         #expect(deploy.status == 0, "\(deploy.stderr)")
         #expect(deploy.stdout.contains("READY") && deploy.stdout.contains("IMAGES"))
 
-        let json = try h.kubectl(["get", "trafficsplits", "-A", "-o", "json"])
+        let json = try await h.kubectl(["get", "trafficsplits", "-A", "-o", "json"])
         #expect(json.status == 0, "\(json.stderr)")
         let list = try JSON.parse(json.stdout)
         let items = list["items"]?.arrayValue ?? []
@@ -58,11 +58,11 @@ struct KubectlTests {
         }
         let name = items[0][path: "metadata", "name"]!.stringValue!
         let ns = items[0][path: "metadata", "namespace"]!.stringValue!
-        let yaml = try h.kubectl(["get", "ts", name, "-n", ns, "-o", "yaml"])
+        let yaml = try await h.kubectl(["get", "ts", name, "-n", ns, "-o", "yaml"])
         #expect(yaml.status == 0, "\(yaml.stderr)")
         #expect(yaml.stdout.contains("kind: TrafficSplit") && yaml.stdout.contains("name: \(name)"))
 
-        let missing = try h.kubectl(["get", "ts", "nope", "-n", ns])
+        let missing = try await h.kubectl(["get", "ts", "nope", "-n", ns])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("NotFound") && missing.stderr.contains("\"nope\" not found"), "\(missing.stderr)")
     }
@@ -87,33 +87,33 @@ struct KubectlTests {
             """
         let file = h.dir + "/ts.yaml"
         try manifest.write(toFile: file, atomically: true, encoding: .utf8)
-        let create = try h.kubectl(["create", "-f", file])
+        let create = try await h.kubectl(["create", "-f", file])
         #expect(create.status == 0, "\(create.stderr)")
         #expect(create.stdout.contains("created"))
-        let again = try h.kubectl(["create", "-f", file])
+        let again = try await h.kubectl(["create", "-f", file])
         #expect(again.status != 0 && again.stderr.contains("AlreadyExists"), "\(again.stderr)")
 
-        let merge = try h.kubectl([
+        let merge = try await h.kubectl([
             "patch", "ts", "kubectl-made", "-n", "bookstore", "--type=merge", "-p",
             #"{"spec":{"backends":[{"service":"books-v1","weight":50},{"service":"books-v2","weight":50}]}}"#,
         ])
         #expect(merge.status == 0, "\(merge.stderr)")
         #expect(merge.stdout.contains("patched"))
-        let noop = try h.kubectl([
+        let noop = try await h.kubectl([
             "patch", "ts", "kubectl-made", "-n", "bookstore", "--type=merge", "-p",
             #"{"spec":{"backends":[{"service":"books-v1","weight":50},{"service":"books-v2","weight":50}]}}"#,
         ])
         #expect(noop.stdout.contains("(no change)"), "\(noop.stdout)")
 
-        let jp = try h.kubectl([
+        let jp = try await h.kubectl([
             "patch", "ts", "kubectl-made", "-n", "bookstore", "--type=json", "-p",
             #"[{"op":"test","path":"/spec/backends/0/weight","value":50},{"op":"replace","path":"/spec/backends/0/weight","value":90}]"#,
         ])
         #expect(jp.status == 0, "\(jp.stderr)")
-        let got = try JSON.parse(try h.kubectl(["get", "ts", "kubectl-made", "-n", "bookstore", "-o", "json"]).stdout)
+        let got = try JSON.parse(try await h.kubectl(["get", "ts", "kubectl-made", "-n", "bookstore", "-o", "json"]).stdout)
         #expect(got[path: "spec", "backends"]?[0]?["weight"]?.intValue == 90)
 
-        let smp = try h.kubectl(["patch", "ts", "kubectl-made", "-n", "bookstore", "-p", #"{"spec":{"service":"x"}}"#])
+        let smp = try await h.kubectl(["patch", "ts", "kubectl-made", "-n", "bookstore", "-p", #"{"spec":{"service":"x"}}"#])
         #expect(smp.status != 0, "strategic merge patch must be refused for custom resources")
         #expect(smp.stderr.contains("UnsupportedMediaType") || smp.stderr.contains("unknown format") || smp.stderr.contains("415"), "\(smp.stderr)")
 
@@ -121,21 +121,21 @@ struct KubectlTests {
         let applied = manifest.replacingOccurrences(of: "weight: 70", with: "weight: 60").replacingOccurrences(of: "weight: 30", with: "weight: 40")
         let applyFile = h.dir + "/apply.yaml"
         try applied.replacingOccurrences(of: "kubectl-made", with: "applied").write(toFile: applyFile, atomically: true, encoding: .utf8)
-        let a1 = try h.kubectl(["apply", "-f", applyFile])
+        let a1 = try await h.kubectl(["apply", "-f", applyFile])
         #expect(a1.status == 0 && a1.stdout.contains("created"), "\(a1.stdout)\(a1.stderr)")
-        let a2 = try h.kubectl(["apply", "-f", applyFile])
+        let a2 = try await h.kubectl(["apply", "-f", applyFile])
         #expect(a2.status == 0 && a2.stdout.contains("unchanged"), "\(a2.stdout)\(a2.stderr)")
         try applied.replacingOccurrences(of: "kubectl-made", with: "applied").replacingOccurrences(of: "weight: 60", with: "weight: 10")
             .write(toFile: applyFile, atomically: true, encoding: .utf8)
-        let a3 = try h.kubectl(["apply", "-f", applyFile])
+        let a3 = try await h.kubectl(["apply", "-f", applyFile])
         #expect(a3.status == 0 && a3.stdout.contains("configured"), "\(a3.stdout)\(a3.stderr)")
 
         // Server-side apply creates and updates.
         let ssaFile = h.dir + "/ssa.yaml"
         try manifest.replacingOccurrences(of: "kubectl-made", with: "ssa-made").write(toFile: ssaFile, atomically: true, encoding: .utf8)
-        let s1 = try h.kubectl(["apply", "--server-side", "-f", ssaFile])
+        let s1 = try await h.kubectl(["apply", "--server-side", "-f", ssaFile])
         #expect(s1.status == 0 && s1.stdout.contains("serverside-applied"), "\(s1.stdout)\(s1.stderr)")
-        let ssaObj = try JSON.parse(try h.kubectl(["get", "ts", "ssa-made", "-n", "bookstore", "-o", "json", "--show-managed-fields"]).stdout)
+        let ssaObj = try JSON.parse(try await h.kubectl(["get", "ts", "ssa-made", "-n", "bookstore", "-o", "json", "--show-managed-fields"]).stdout)
         let managers = ssaObj[path: "metadata", "managedFields"]?.arrayValue?.compactMap { $0["manager"]?.stringValue } ?? []
         #expect(managers.contains("kubectl"), "\(managers)")
 
@@ -154,16 +154,16 @@ struct KubectlTests {
                 port: 8080
             """
         try svc.write(toFile: svcFile, atomically: true, encoding: .utf8)
-        #expect(try h.kubectl(["apply", "-f", svcFile]).status == 0)
+        #expect(try await h.kubectl(["apply", "-f", svcFile]).status == 0)
         try svc.replacingOccurrences(of: "8080", with: "9090").write(toFile: svcFile, atomically: true, encoding: .utf8)
-        let svcApply = try h.kubectl(["apply", "-f", svcFile])
+        let svcApply = try await h.kubectl(["apply", "-f", svcFile])
         #expect(svcApply.status == 0, "\(svcApply.stderr)")
-        let svcObj = try h.kubectl(["get", "svc", "extra", "-n", "bookstore", "-o", "json"]).stdout
+        let svcObj = try await h.kubectl(["get", "svc", "extra", "-n", "bookstore", "-o", "json"]).stdout
         #expect(svcObj.contains("9090") && !svcObj.contains("$setElementOrder"), "\(svcObj)")
 
-        let del = try h.kubectl(["delete", "ts", "kubectl-made", "-n", "bookstore"])
+        let del = try await h.kubectl(["delete", "ts", "kubectl-made", "-n", "bookstore"])
         #expect(del.status == 0 && del.stdout.contains("deleted"), "\(del.stdout)\(del.stderr)")
-        #expect(try h.kubectl(["get", "ts", "kubectl-made", "-n", "bookstore"]).status != 0)
+        #expect(try await h.kubectl(["get", "ts", "kubectl-made", "-n", "bookstore"]).status != 0)
     }
 
     @Test("validation errors are 422 with field causes, strict unknown fields are 400")
@@ -183,13 +183,13 @@ struct KubectlTests {
             """
         let file = h.dir + "/bad.yaml"
         try bad.write(toFile: file, atomically: true, encoding: .utf8)
-        let r = try h.kubectl(["create", "-f", file])
+        let r = try await h.kubectl(["create", "-f", file])
         #expect(r.status != 0)
         #expect(r.stderr.contains("spec.service") && r.stderr.contains("Required value"), "\(r.stderr)")
 
         let unknown = bad.replacingOccurrences(of: "spec:\n", with: "spec:\n  service: books\n  bogus: 1\n")
         try unknown.write(toFile: file, atomically: true, encoding: .utf8)
-        let u = try h.kubectl(["create", "-f", file])
+        let u = try await h.kubectl(["create", "-f", file])
         #expect(u.status != 0)
         #expect(u.stderr.contains("unknown field") && u.stderr.contains("bogus"), "\(u.stderr)")
     }
@@ -198,7 +198,7 @@ struct KubectlTests {
     func watchSeesChanges() async throws {
         let h = try await SimHarness.start()
         defer { Task { await h.stop() } }
-        let list = try JSON.parse(try h.kubectl(["get", "ts", "-n", "bookstore", "-o", "json"]).stdout)
+        let list = try JSON.parse(try await h.kubectl(["get", "ts", "-n", "bookstore", "-o", "json"]).stdout)
         let name = list["items"]![0]![path: "metadata", "name"]!.stringValue!
         // kubectl get -w never ends by itself: run it in the background and stop it.
         let p = Process()
@@ -216,7 +216,7 @@ struct KubectlTests {
         while Date() < deadline {
             try await Task.sleep(for: .milliseconds(300))
             if !patched, h.sim.store.watcherCount > 0 {
-                let r = try h.kubectl(["label", "ts", name, "-n", "bookstore", "touched=yes"])
+                let r = try await h.kubectl(["label", "ts", name, "-n", "bookstore", "touched=yes"])
                 #expect(r.status == 0, "\(r.stderr)")
                 patched = true
             }
@@ -225,7 +225,7 @@ struct KubectlTests {
                 break
             }
         }
-        p.waitUntilExit()
+        while p.isRunning { try await Task.sleep(for: .milliseconds(50)) }
         seen = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(patched)
         #expect(seen.contains("MODIFIED") && seen.contains(name), "\(seen)")
@@ -235,18 +235,18 @@ struct KubectlTests {
     func readOnly() async throws {
         let h = try await SimHarness.start()
         defer { Task { await h.stop() } }
-        let get = try h.kubectl(["--context", "sim-readonly", "get", "ts", "-A"])
+        let get = try await h.kubectl(["--context", "sim-readonly", "get", "ts", "-A"])
         #expect(get.status == 0, "\(get.stderr)")
-        let list = try JSON.parse(try h.kubectl(["get", "ts", "-n", "bookstore", "-o", "json"]).stdout)
+        let list = try JSON.parse(try await h.kubectl(["get", "ts", "-n", "bookstore", "-o", "json"]).stdout)
         let name = list["items"]![0]![path: "metadata", "name"]!.stringValue!
-        let w = try h.kubectl(["--context", "sim-readonly", "label", "ts", name, "-n", "bookstore", "x=y"])
+        let w = try await h.kubectl(["--context", "sim-readonly", "label", "ts", name, "-n", "bookstore", "x=y"])
         #expect(w.status != 0)
         #expect(w.stderr.contains("Forbidden") && w.stderr.contains("sim-readonly"), "\(w.stderr)")
-        let can = try h.kubectl(["--context", "sim-readonly", "auth", "can-i", "patch", "trafficsplits"])
+        let can = try await h.kubectl(["--context", "sim-readonly", "auth", "can-i", "patch", "trafficsplits"])
         #expect(can.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "no", "\(can.stdout)\(can.stderr)")
-        let canAdmin = try h.kubectl(["auth", "can-i", "patch", "trafficsplits"])
+        let canAdmin = try await h.kubectl(["auth", "can-i", "patch", "trafficsplits"])
         #expect(canAdmin.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "yes", "\(canAdmin.stdout)\(canAdmin.stderr)")
-        let cert = try h.kubectl(["--context", "sim-cert", "get", "ts", "-A"])
+        let cert = try await h.kubectl(["--context", "sim-cert", "get", "ts", "-A"])
         #expect(cert.status == 0, "client certificate user: \(cert.stderr)")
     }
 
@@ -254,16 +254,16 @@ struct KubectlTests {
     func metricsRaw() async throws {
         let h = try await SimHarness.start()
         defer { Task { await h.stop() } }
-        let root = try h.kubectl(["get", "--raw", "/apis/metrics.smi-spec.io/v1alpha1"])
+        let root = try await h.kubectl(["get", "--raw", "/apis/metrics.smi-spec.io/v1alpha1"])
         #expect(root.status == 0, "\(root.stderr)")
         #expect(root.stdout.contains("TrafficMetrics"))
-        let list = try h.kubectl(["get", "--raw", "/apis/metrics.smi-spec.io/v1alpha1/namespaces/bookstore/deployments"])
+        let list = try await h.kubectl(["get", "--raw", "/apis/metrics.smi-spec.io/v1alpha1/namespaces/bookstore/deployments"])
         #expect(list.status == 0, "\(list.stderr)")
         let j = try JSON.parse(list.stdout)
         #expect(j["kind"]?.stringValue == "TrafficMetricsList")
-        let deployments = try JSON.parse(try h.kubectl(["get", "deploy", "-n", "bookstore", "-o", "json"]).stdout)
+        let deployments = try JSON.parse(try await h.kubectl(["get", "deploy", "-n", "bookstore", "-o", "json"]).stdout)
         let dname = deployments["items"]![0]![path: "metadata", "name"]!.stringValue!
-        let edges = try h.kubectl(["get", "--raw", "/apis/metrics.smi-spec.io/v1alpha1/namespaces/bookstore/deployments/\(dname)/edges"])
+        let edges = try await h.kubectl(["get", "--raw", "/apis/metrics.smi-spec.io/v1alpha1/namespaces/bookstore/deployments/\(dname)/edges"])
         #expect(edges.status == 0, "\(edges.stderr)")
         #expect(try JSON.parse(edges.stdout)["kind"]?.stringValue == "TrafficMetricsList")
     }

@@ -50,8 +50,8 @@ final class SimHarness: Sendable {
     }
 
     /// Runs kubectl against this cluster with a private discovery cache.
-    func kubectl(_ args: [String], stdin: String? = nil, timeout: Double = 60) throws -> ProcessResult {
-        try runProcess(
+    func kubectl(_ args: [String], stdin: String? = nil, timeout: Double = 60) async throws -> ProcessResult {
+        try await runProcess(
             Self.kubectlPath, args + ["--cache-dir", dir + "/kcache"], env: ["KUBECONFIG": kubeconfig, "HOME": dir],
             stdin: stdin, timeout: timeout)
     }
@@ -64,8 +64,8 @@ final class SimHarness: Sendable {
         return "kubectl"
     }
 
-    func adminFaults(_ body: String) throws -> ProcessResult {
-        try runProcess(
+    func adminFaults(_ body: String) async throws -> ProcessResult {
+        try await runProcess(
             "/usr/bin/curl", ["-sk", "-X", "POST", "--data", body, endpoint.url + "/sim/admin/faults"], env: [:], stdin: nil, timeout: 30)
     }
 }
@@ -77,7 +77,19 @@ struct ProcessResult {
 }
 
 /// Runs a program to completion (or kills it after `timeout` seconds, a safety net only).
-func runProcess(_ path: String, _ args: [String], env: [String: String], stdin: String?, timeout: Double) throws -> ProcessResult {
+/// The wait happens on a GCD thread: blocking the cooperative pool (two threads on this
+/// machine) would starve the in-process simulator that the program is talking to.
+func runProcess(_ path: String, _ args: [String], env: [String: String], stdin: String?, timeout: Double) async throws -> ProcessResult {
+    try await withCheckedThrowingContinuation { (c: CheckedContinuation<ProcessResult, any Error>) in
+        DispatchQueue.global().async {
+            do { c.resume(returning: try runProcessBlocking(path, args, env: env, stdin: stdin, timeout: timeout)) } catch {
+                c.resume(throwing: error)
+            }
+        }
+    }
+}
+
+func runProcessBlocking(_ path: String, _ args: [String], env: [String: String], stdin: String?, timeout: Double) throws -> ProcessResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: path.hasPrefix("/") ? path : "/usr/bin/env")
     p.arguments = path.hasPrefix("/") ? args : [path] + args
