@@ -1,0 +1,190 @@
+import Foundation
+import SMI
+import Synchronization
+
+@testable import Simulator
+
+/// One HTTP exchange as curl saw it.
+struct HTTPResult {
+    var status: Int
+    /// Header names lower-cased; repeated headers keep every value.
+    var headers: [(name: String, value: String)]
+    var body: String
+    /// curl's own exit code: 0 when the response ended properly.
+    var curlExit: Int32 = 0
+
+    var json: JSON { (try? JSON.parse(body)) ?? .null }
+
+    func header(_ name: String) -> String? {
+        headers.first { $0.name == name.lowercased() }?.value
+    }
+
+    func headerValues(_ name: String) -> [String] {
+        headers.filter { $0.name == name.lowercased() }.map(\.value)
+    }
+}
+
+extension SimHarness {
+    enum Credential {
+        case admin, readonly, none
+        case token(String)
+    }
+
+    /// A real HTTPS request through curl (its own TLS stack, not smitop's), with the
+    /// simulator's CA pinned rather than verification switched off.
+    func http(
+        _ method: String, _ path: String, body: String? = nil, contentType: String? = "application/json",
+        accept: String? = nil, as cred: Credential = .admin, timeout: Double = 30
+    ) async throws -> HTTPResult {
+        let id = UUID().uuidString
+        let headerFile = dir + "/h-" + id
+        let bodyFile = dir + "/b-" + id
+        defer {
+            try? FileManager.default.removeItem(atPath: headerFile)
+            try? FileManager.default.removeItem(atPath: bodyFile)
+        }
+        var args = ["-s", "-X", method, "-D", headerFile, "-o", bodyFile, "-w", "%{http_code}"]
+        args += tlsArgs()
+        switch cred {
+        case .admin: args += ["-H", "Authorization: Bearer \(endpoint.adminToken)"]
+        case .readonly: args += ["-H", "Authorization: Bearer \(endpoint.readonlyToken)"]
+        case .token(let t): args += ["-H", "Authorization: Bearer \(t)"]
+        case .none: break
+        }
+        if let body {
+            args += ["--data-binary", body]
+            // An empty value makes curl send no Content-Type at all (as the Python client does).
+            args += ["-H", contentType.map { "Content-Type: \($0)" } ?? "Content-Type:"]
+        }
+        if let accept { args += ["-H", "Accept: \(accept)"] }
+        args.append(endpoint.url + path)
+        let r = try await runProcess("/usr/bin/curl", args, env: [:], stdin: nil, timeout: timeout)
+        let headerText = (try? String(contentsOfFile: headerFile, encoding: .utf8)) ?? ""
+        var headers: [(String, String)] = []
+        for line in headerText.split(whereSeparator: { $0 == "\r\n" || $0 == "\n" }) {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers.append((
+                line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            ))
+        }
+        let bodyText = (try? String(contentsOfFile: bodyFile, encoding: .utf8)) ?? ""
+        return HTTPResult(status: Int(r.stdout) ?? 0, headers: headers, body: bodyText, curlExit: r.status)
+    }
+
+    func tlsArgs() -> [String] {
+        guard let ca = endpoint.caPEM else { return [] }
+        let caFile = dir + "/ca.pem"
+        if !FileManager.default.fileExists(atPath: caFile) {
+            _ = FileManager.default.createFile(atPath: caFile, contents: Data(ca.utf8))
+        }
+        return ["--cacert", caFile]
+    }
+
+    /// Waits until the simulator has at least `n` open watches (a client's watch is
+    /// registered), polling the store rather than sleeping a guessed time.
+    func waitForWatchers(_ n: Int, timeout: Double = 30) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if sim.store.watcherCount >= n { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    /// The path of a namespaced TrafficSplit in one served version.
+    static func splitPath(_ version: String, _ ns: String, _ name: String? = nil) -> String {
+        "/apis/split.smi-spec.io/\(version)/namespaces/\(ns)/trafficsplits" + (name.map { "/" + $0 } ?? "")
+    }
+}
+
+/// A program left running in the background (a watch), whose output is collected until it
+/// ends by itself or is stopped.
+final class BackgroundProcess: Sendable {
+    let process: Process
+    private let out = OutputBuffer()
+    private let err = OutputBuffer()
+    private let done = DispatchGroup()
+
+    init(_ path: String, _ args: [String], env: [String: String] = [:]) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        var environment = ProcessInfo.processInfo.environment
+        for (k, v) in env { environment[k] = v }
+        p.environment = environment
+        let o = Pipe()
+        let e = Pipe()
+        p.standardOutput = o
+        p.standardError = e
+        p.standardInput = FileHandle.nullDevice
+        process = p
+        try p.run()
+        for (pipe, sink) in [(o, out), (e, err)] {
+            done.enter()
+            let h = pipe.fileHandleForReading
+            DispatchQueue.global().async { [done] in
+                while true {
+                    let d = h.availableData
+                    if d.isEmpty { break }
+                    sink.data.withLock { $0.append(d) }
+                }
+                done.leave()
+            }
+        }
+    }
+
+    var stdout: String { String(decoding: out.data.withLock { $0 }, as: UTF8.self) }
+    var stderr: String { String(decoding: err.data.withLock { $0 }, as: UTF8.self) }
+
+    /// Polls until `condition` holds on stdout or the deadline passes.
+    func waitForOutput(timeout: Double = 30, _ condition: (String) -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition(stdout) { return true }
+            if !process.isRunning { return condition(stdout) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return condition(stdout)
+    }
+
+    /// Waits for the program to end by itself; false when it was still running at the
+    /// deadline (it is then terminated, so a hung test still finishes).
+    func waitForExit(timeout: Double = 30) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        let endedByItself = !process.isRunning
+        if !endedByItself { process.terminate() }
+        process.waitUntilExit()
+        done.wait()
+        return endedByItself
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        done.wait()
+    }
+}
+
+final class OutputBuffer: Sendable {
+    let data = Mutex(Data())
+}
+
+/// Decodes newline-delimited watch events.
+func watchEvents(_ text: String) -> [JSON] {
+    text.split(separator: "\n").compactMap { try? JSON.parse(String($0)) }
+}
+
+extension SimHarness {
+    /// A streaming request (a watch) left running: `curl -N` prints events as they arrive.
+    func backgroundCurl(_ path: String, as cred: Credential = .admin) throws -> BackgroundProcess {
+        var args = ["-sN"] + tlsArgs()
+        switch cred {
+        case .admin: args += ["-H", "Authorization: Bearer \(endpoint.adminToken)"]
+        case .readonly: args += ["-H", "Authorization: Bearer \(endpoint.readonlyToken)"]
+        case .token(let t): args += ["-H", "Authorization: Bearer \(t)"]
+        case .none: break
+        }
+        return try BackgroundProcess("/usr/bin/curl", args + [endpoint.url + path])
+    }
+}
