@@ -58,8 +58,15 @@ public struct FaultSettings: Sendable, Equatable {
         return o
     }
 
-    /// Applies the fields present in `patch` (a partial settings object).
+    /// Applies the fields present in `patch` (a partial settings object), all or nothing: a
+    /// rejected field must not leave the fields before it switched on.
     mutating func merge(_ patch: JSON) throws(APIError) {
+        var next = self
+        try next.mergeFields(patch)
+        self = next
+    }
+
+    private mutating func mergeFields(_ patch: JSON) throws(APIError) {
         func int(_ k: String) throws(APIError) -> Int? {
             guard let v = patch[k] else { return nil }
             guard let i = v.intValue, i >= 0 else { throw APIError.badRequest("\(k) must be a non-negative integer") }
