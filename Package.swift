@@ -76,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "smitop",
             dependencies: [
-                "SMI", "Kube", "Transport", "Simulator",
+                "SMI", "Kube", "Transport", "Simulator", "Mesh", "App", "UI", "Terminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]

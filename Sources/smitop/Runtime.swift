@@ -1,0 +1,363 @@
+import App
+import Foundation
+import Kube
+import Mesh
+import SMI
+import Synchronization
+import Terminal
+import Transport
+import UI
+
+/// How the TUI connects: a resolved kubeconfig context, or a fixed endpoint (the demo).
+struct Connector: Sendable {
+    var kubeconfigPath: String?
+    var namespace: String?
+    var allNamespaces: Bool
+    var environment: [String: String]
+
+    func resolve(context: String?) throws(KubeError) -> (KubeClient, ResolvedCluster) {
+        let cluster = try Kubeconfig.resolve(
+            KubeconfigOptions(
+                kubeconfigPath: kubeconfigPath, context: context, namespace: namespace, allNamespaces: allNamespaces,
+                environment: environment))
+        let client = KubeClient(
+            cluster: cluster, transport: CurlTransport(tls: cluster.tls), transportForTLS: { CurlTransport(tls: $0) },
+            userAgent: "smitop/\(SmitopVersion.number)")
+        return (client, cluster)
+    }
+
+    /// Every context of the kubeconfig, for `:ctx` completion (empty if it cannot be read).
+    func availableContexts() -> [String] {
+        (try? Kubeconfig.load(files: Kubeconfig.files(for: KubeconfigOptions(kubeconfigPath: kubeconfigPath, environment: environment))))
+            .map { $0.contexts.keys.sorted() } ?? []
+    }
+
+    func contextInfo(_ cluster: ResolvedCluster) -> ContextInfo {
+        ContextInfo(
+            context: cluster.contextName, cluster: cluster.clusterName, server: cluster.server.absoluteString,
+            user: cluster.userName, scope: cluster.allNamespaces ? .all : .one(cluster.namespace),
+            availableContexts: availableContexts())
+    }
+}
+
+/// Messages from the network side to the UI thread. Posting wakes the UI's poll().
+final class Mailbox: Sendable {
+    private let queue = Mutex<[Message]>([])
+    let waker: TerminalWaker
+
+    init(waker: TerminalWaker) { self.waker = waker }
+
+    func post(_ m: Message) {
+        queue.withLock { $0.append(m) }
+        waker.wake()
+    }
+
+    func drain() -> [Message] { queue.withLock { q in defer { q.removeAll() }; return q } }
+}
+
+func nowSeconds() -> Seconds { Date().timeIntervalSince1970 }
+
+/// Executes the App's effects (watches, polls, writes, timers) on the cooperative pool and
+/// answers with messages. It holds no UI state: every decision was made by `reduce`.
+final class EffectRunner: @unchecked Sendable {
+    let mailbox: Mailbox
+    let connector: Connector
+    private let lock = NSLock()
+    private var client: KubeClient?
+    private var informers: [Informer] = []
+    private var watchTasks: [Task<Void, Never>] = []
+    private var pollTask: Task<Void, Never>?
+    private var tickTask: Task<Void, Never>?
+
+    init(mailbox: Mailbox, connector: Connector, client: KubeClient?) {
+        self.mailbox = mailbox
+        self.connector = connector
+        self.client = client
+    }
+
+    private func current() -> KubeClient? {
+        lock.lock()
+        defer { lock.unlock() }
+        return client
+    }
+
+    func run(_ effect: Effect) {
+        switch effect {
+        case .startWatches(let scope): startWatches(scope)
+        case .pollMetrics(let scope, let window, let after): pollMetrics(scope, window: window, after: after)
+        case .scheduleTick(let after):
+            lock.lock()
+            tickTask?.cancel()
+            tickTask = Task { [mailbox] in
+                try? await Task.sleep(for: .milliseconds(Int64(max(0, after) * 1000)))
+                if Task.isCancelled { return }
+                mailbox.post(.tick(now: nowSeconds()))
+            }
+            lock.unlock()
+        case .patch(let req): patch(req)
+        case .reloadObject(let kind, let ref): reload(kind, ref)
+        case .reviewAccess(let scope): reviewAccess(scope)
+        case .switchContext(let name): switchContext(name)
+        case .setTheme, .quit:
+            break  // handled on the UI thread, which owns the terminal
+        }
+    }
+
+    func stop() {
+        lock.lock()
+        let infs = informers
+        informers = []
+        for t in watchTasks { t.cancel() }
+        watchTasks = []
+        pollTask?.cancel()
+        tickTask?.cancel()
+        lock.unlock()
+        for i in infs { Task { await i.stop() } }
+    }
+
+    private func gvr(_ kind: ObjectKind, _ client: KubeClient) async throws(KubeError) -> GroupVersionResource? {
+        switch kind {
+        case .service, .pod: return GroupVersionResource(group: "", version: "v1", resource: kind.resource)
+        case .deployment: return GroupVersionResource(group: "apps", version: "v1", resource: "deployments")
+        case .trafficSplit, .trafficTarget:
+            let group = kind == .trafficSplit ? "split.smi-spec.io" : "access.smi-spec.io"
+            guard let info = try await client.apiGroup(group), let v = info.preferredVersion ?? info.versions.first else { return nil }
+            return GroupVersionResource(group: group, version: v, resource: kind.resource)
+        }
+    }
+
+    private func startWatches(_ scope: NamespaceScope) {
+        lock.lock()
+        let old = informers
+        informers = []
+        for t in watchTasks { t.cancel() }
+        watchTasks = []
+        let client = self.client
+        lock.unlock()
+        for i in old { Task { await i.stop() } }
+        guard let client else { return }
+        let mailbox = self.mailbox
+        for kind in ObjectKind.allCases {
+            let task = Task { [weak self] in
+                let resource: GroupVersionResource?
+                do { resource = try await self?.gvr(kind, client) } catch {
+                    let error = KubeError.from(error)
+                    mailbox.post(.watchFailed(kind, error, retryIn: 0))
+                    mailbox.post(.connection(error.isTransport ? .unreachable(error) : .reachable))
+                    return
+                }
+                guard let resource else {
+                    mailbox.post(.watchFailed(kind, KubeError(source: .httpBody, code: 404, message: "the cluster does not serve \(kind.resource)"), retryIn: 0))
+                    return
+                }
+                let informer = Informer(client: client, resource: resource, namespace: scope.namespace)
+                self?.adopt(informer)
+                await informer.start()
+                for await update in informer.updates {
+                    if Task.isCancelled { break }
+                    switch update {
+                    case .replaceAll(let items, let rv):
+                        mailbox.post(.reflector(kind, .replaceAll(items, resourceVersion: rv)))
+                        mailbox.post(.connection(.reachable))
+                    case .upsert(let o): mailbox.post(.reflector(kind, .upsert(o)))
+                    case .delete(let o): mailbox.post(.reflector(kind, .delete(o)))
+                    case .error(let e, let retryIn):
+                        mailbox.post(.watchFailed(kind, e, retryIn: retryIn))
+                        if e.isTransport || (e.code ?? 0) >= 500 || e.isTooManyRequests {
+                            mailbox.post(.connection(.unreachable(e)))
+                        }
+                    }
+                }
+            }
+            lock.lock()
+            watchTasks.append(task)
+            lock.unlock()
+        }
+    }
+
+    private func adopt(_ i: Informer) {
+        lock.lock()
+        informers.append(i)
+        lock.unlock()
+    }
+
+    private func pollMetrics(_ scope: NamespaceScope, window: String, after: Seconds) {
+        lock.lock()
+        pollTask?.cancel()
+        let client = self.client
+        let mailbox = self.mailbox
+        pollTask = Task {
+            try? await Task.sleep(for: .milliseconds(Int64(max(0, after) * 1000)))
+            if Task.isCancelled { return }
+            guard let client else { return }
+            let prefix = "/apis/metrics.smi-spec.io/v1alpha1"
+            let base = scope.namespace.map { "\(prefix)/namespaces/\($0)/deployments" } ?? "\(prefix)/deployments"
+            do {
+                let list = try TrafficMetricsList(json: try await client.rawGet(base, query: [("t", window)]))
+                var lists = [list]
+                // Edges per deployment, concurrently; a failure for one (an idle workload
+                // answers 500) leaves a gap for that one only.
+                await withTaskGroup(of: TrafficMetricsList?.self) { group in
+                    for item in list.items {
+                        guard let name = item.resource?.name ?? item.name, let ns = item.resource?.namespace ?? item.namespace else { continue }
+                        group.addTask {
+                            guard let j = try? await client.rawGet("\(prefix)/namespaces/\(ns)/deployments/\(name)/edges", query: [("t", window)]) else { return nil }
+                            return try? TrafficMetricsList(json: j)
+                        }
+                    }
+                    for await l in group { if let l { lists.append(l) } }
+                }
+                if Task.isCancelled { return }
+                mailbox.post(.metricsSampled(namespace: scope.namespace, lists: lists, at: nowSeconds()))
+            } catch {
+                if Task.isCancelled { return }
+                mailbox.post(.metricsFailed(namespace: scope.namespace, error: KubeError.from(error), at: nowSeconds()))
+            }
+        }
+        lock.unlock()
+    }
+
+    private func patch(_ req: PatchRequest) {
+        guard let client = current() else { return }
+        let mailbox = self.mailbox
+        Task {
+            do {
+                let result = try await client.mergePatch(
+                    path: req.split.path, patch: req.body, resourceVersion: req.expectedResourceVersion, dryRun: req.dryRun,
+                    fieldManager: req.fieldManager)
+                mailbox.post(req.dryRun ? .dryRunResult(requestID: req.id, result: .success(result)) : .patchSucceeded(requestID: req.id, object: result))
+            } catch {
+                let error = KubeError.from(error)
+                mailbox.post(req.dryRun ? .dryRunResult(requestID: req.id, result: .failure(error)) : .patchFailed(requestID: req.id, error: error))
+            }
+        }
+    }
+
+    private func reload(_ kind: ObjectKind, _ ref: SplitRef) {
+        guard let client = current() else { return }
+        let mailbox = self.mailbox
+        Task {
+            do {
+                mailbox.post(.objectReloaded(kind, try await client.rawGet(ref.path)))
+            } catch {
+                mailbox.post(.reloadFailed(kind, ref, KubeError.from(error)))
+            }
+        }
+    }
+
+    private func reviewAccess(_ scope: NamespaceScope) {
+        guard let client = current() else { return }
+        let mailbox = self.mailbox
+        Task {
+            var attrs: JSON = ["verb": "patch", "group": "split.smi-spec.io", "resource": "trafficsplits"]
+            if let ns = scope.namespace { attrs["namespace"] = .string(ns) }
+            let review: JSON = [
+                "apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                "spec": ["resourceAttributes": attrs],
+            ]
+            do {
+                let r = try await client.requestJSON(method: "POST", path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body: review)
+                mailbox.post(.accessReview(allowed: r[path: "status", "allowed"]?.boolValue ?? false, reason: r[path: "status", "reason"]?.stringValue))
+            } catch {
+                let error = KubeError.from(error)
+                // Unknown is not "denied": writes stay enabled and a 403 is explained if it comes.
+                if error.isForbidden { mailbox.post(.accessReview(allowed: false, reason: error.userMessage)) }
+            }
+        }
+    }
+
+    private func switchContext(_ name: String) {
+        do {
+            let (client, cluster) = try connector.resolve(context: name)
+            lock.lock()
+            self.client = client
+            lock.unlock()
+            mailbox.post(.contextSwitched(connector.contextInfo(cluster)))
+        } catch {
+            mailbox.post(.contextSwitchFailed(name: name, error: error.userMessage))
+        }
+    }
+}
+
+/// The TUI: one thread owns the terminal and the state; `reduce` decides; effects run
+/// elsewhere and answer through the mailbox. The thread sleeps in poll() when nothing happens.
+final class TUI {
+    var state: AppState
+    var theme: Theme
+    let themePaths: [String]
+    let runner: EffectRunner
+    let mailbox: Mailbox
+    let screen: TerminalScreen
+
+    init(state: AppState, theme: Theme, themePaths: [String], screen: TerminalScreen, connector: Connector, client: KubeClient?) {
+        self.state = state
+        self.theme = theme
+        self.themePaths = themePaths
+        self.screen = screen
+        mailbox = Mailbox(waker: screen.waker)
+        runner = EffectRunner(mailbox: mailbox, connector: connector, client: client)
+    }
+
+    /// Runs until `.quit` or a termination signal. Blocks the calling thread.
+    func run(initial: [Message]) {
+        state.size = screen.size
+        var pending: [Message] = [.start(now: nowSeconds()), .resized(screen.size)] + initial
+        var dirty = true
+        while true {
+            for m in pending {
+                let effects = reduce(&state, m)
+                dirty = true
+                for e in effects {
+                    switch e {
+                    case .quit:
+                        runner.stop()
+                        return
+                    case .setTheme(let name):
+                        do {
+                            let t = try Theme.resolve(name: name, searchPaths: themePaths)
+                            theme = t
+                            screen.applyTheme(t)
+                            mailbox.post(.themeChanged(name))
+                        } catch {
+                            mailbox.post(.themeFailed(name: name, error: "\(error)"))
+                        }
+                    default:
+                        runner.run(e)
+                    }
+                }
+            }
+            pending = []
+            if dirty {
+                // The whole frame is rendered each time; ncurses sends only the changed cells.
+                screen.draw(Screen.render(state, theme: theme))
+                dirty = false
+            }
+            screen.waitForEvents()
+            for ev in screen.readEvents() {
+                switch ev {
+                case .key(let k): pending.append(.key(k))
+                case .mouse(let m): pending.append(.mouse(m))
+                case .resize(let s): pending.append(.resized(s))
+                case .resumed: dirty = true
+                case .terminate:
+                    runner.stop()
+                    return
+                }
+            }
+            pending.append(contentsOf: mailbox.drain())
+        }
+    }
+}
+
+/// Runs a blocking loop on its own thread and awaits it: poll() must never block the
+/// cooperative pool, which the network side (and an embedded simulator) run on.
+func runOnDedicatedThread(_ body: @escaping @Sendable () -> Void) async {
+    await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+        let t = Thread {
+            body()
+            c.resume()
+        }
+        t.stackSize = 8 << 20
+        t.start()
+    }
+}

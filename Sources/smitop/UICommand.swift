@@ -1,0 +1,123 @@
+import App
+import ArgumentParser
+import Foundation
+import Kube
+import Simulator
+import Terminal
+import UI
+
+/// Flags of the interactive UI (shared by `smitop` and `smitop demo`).
+struct UIOptions: ParsableArguments {
+    @Option(help: "Colour theme: default, light, colorblind, mono, or one of your own.") var theme: String?
+    @Flag(name: .customLong("read-only"), help: "Disable every write.") var readOnly = false
+    @Option(help: "Metrics refresh interval in seconds (0 pauses polling).") var refresh: Double = 2
+    @Flag(name: .customLong("no-mouse"), help: "Do not capture the mouse.") var noMouse = false
+
+    func appOptions() -> AppOptions {
+        var o = AppOptions()
+        o.refreshInterval = max(0, refresh)
+        o.readOnly = readOnly
+        o.mouseEnabled = !noMouse
+        return o
+    }
+}
+
+/// Starts the terminal and runs the UI on its own thread until the user quits.
+func runTUI(ui: UIOptions, connector: Connector, context: String?) async throws {
+    let env = ProcessInfo.processInfo.environment
+    let paths = Theme.searchPaths(environment: env)
+    let theme: Theme
+    do { theme = try Theme.resolve(name: ui.theme, environment: env, searchPaths: paths) } catch {
+        throw CLIError.fail("theme: \(error)", code: 2)
+    }
+    // A kubeconfig that cannot be read is reported in the UI, not by exiting: the user can
+    // pick another context with :ctx.
+    var client: KubeClient? = nil
+    var info = ContextInfo(context: context ?? "(none)")
+    var initial: [Message] = []
+    do {
+        let (c, cluster) = try connector.resolve(context: context)
+        client = c
+        info = connector.contextInfo(cluster)
+        for w in cluster.warnings { initial.append(.connection(.unreachable(KubeError(source: .config, message: w)))) }
+    } catch {
+        initial.append(.contextSwitchFailed(name: context ?? "(current)", error: error.userMessage))
+        info.availableContexts = connector.availableContexts()
+    }
+    let state = AppState(
+        options: ui.appOptions(), context: info, theme: ui.theme ?? "default", availableThemes: Theme.available(searchPaths: paths))
+    let screen: TerminalScreen
+    do { screen = try TerminalScreen(theme: theme, mouse: !ui.noMouse) } catch {
+        throw CLIError.fail("cannot start the terminal UI: \(error)", code: 1)
+    }
+    let tui = UnsafeTUIBox(TUI(state: state, theme: theme, themePaths: paths, screen: screen, connector: connector, client: client))
+    let start = initial
+    await runOnDedicatedThread {
+        tui.value.run(initial: start)
+        tui.value.screen.shutdown()
+    }
+}
+
+/// The TUI is confined to the UI thread; this box only carries it there.
+final class UnsafeTUIBox: @unchecked Sendable {
+    let value: TUI
+    init(_ v: TUI) { value = v }
+}
+
+struct UICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ui", abstract: "The interactive terminal UI (the default when no command is given).")
+
+    @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var ui: UIOptions
+
+    func run() async throws {
+        let connector = Connector(
+            kubeconfigPath: cluster.kubeconfig, namespace: cluster.namespace, allNamespaces: cluster.allNamespaces,
+            environment: ProcessInfo.processInfo.environment)
+        try await runTUI(ui: ui, connector: connector, context: cluster.context)
+    }
+}
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "The UI on an embedded simulated mesh (bookstore scenario): no cluster or kubeconfig needed.")
+
+    @OptionGroup var ui: UIOptions
+    @Option(help: "Which SMI versions the embedded cluster serves: sdk, linkerd, osm or all.") var profile = SimProfile.default.rawValue
+    @Option(help: "Seed for the scenario and the traffic model.") var seed: UInt64 = 1
+    @Option(name: .customLong("write-kubeconfig"), help: "Also write a kubeconfig for the embedded cluster (for kubectl).")
+    var writeKubeconfig: String?
+
+    func run() async throws {
+        var o = SimulatorOptions()
+        o.address = "127.0.0.1"
+        o.port = 0
+        o.seed = seed
+        o.adminEnabled = true
+        guard let p = SimProfile(rawValue: profile) else { throw CLIError.fail("unknown profile \"\(profile)\"", code: 2) }
+        o.profile = p
+        let sim = try Simulator(options: o)
+        let ready = AsyncStream<SimulatorEndpoint>.makeStream()
+        let server = Task {
+            try await sim.run { e in
+                ready.continuation.yield(e)
+                ready.continuation.finish()
+            }
+        }
+        var it = ready.stream.makeAsyncIterator()
+        guard let endpoint = await it.next() else { throw CLIError.fail("the embedded simulator did not start", code: 1) }
+        // The demo talks to its cluster through the same kubeconfig path as any cluster.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("smitop-demo-\(getpid())").path
+        let path = writeKubeconfig ?? dir + "/kubeconfig"
+        try Simulator.writeKubeconfig(endpoint, to: path)
+        defer {
+            if writeKubeconfig == nil { try? FileManager.default.removeItem(atPath: dir) }
+        }
+        let connector = Connector(kubeconfigPath: path, namespace: nil, allNamespaces: true, environment: ProcessInfo.processInfo.environment)
+        try await runTUI(ui: ui, connector: connector, context: nil)
+        server.cancel()
+        _ = try? await server.value
+    }
+}
