@@ -86,7 +86,7 @@ public final class CurlTransport: HTTPTransport, Sendable {
         let target = try Target(url: request.url, serverName: tls.serverName)
         let transfer = Transfer(
             easy: easy, idleTimeout: request.idleTimeout,
-            display: "\(request.method) \(target.display)", proxyHost: proxyHost)
+            display: "\(request.method) \(target.display)", proxyHost: proxyHost, isTLS: target.isHTTPS)
         transfer.owner = self
         do {
             try configure(transfer, request, target)

@@ -13,6 +13,8 @@ struct FailureContext: Sendable {
     var mayHaveBeenSent: Bool
     /// Host of an explicitly configured proxy, to tell a dead proxy from a dead server.
     var proxyHost: String?
+    /// The URL is https (the connection carries TLS to the server).
+    var isTLS: Bool = false
 }
 
 /// Maps a libcurl result (code plus CURLOPT_ERRORBUFFER text) onto `TransportError`.
@@ -44,6 +46,15 @@ enum ErrorClassifier {
             return error(
                 .clientCertificateRejected, "the server rejected the client certificate",
                 sent: context.mayHaveBeenSent)
+        }
+        if context.isTLS, !context.reachedServer, c == CURLE_SEND_ERROR || c == CURLE_RECV_ERROR {
+            // The other half of the TLS 1.3 race: the server closed the connection before
+            // libcurl read its alert, e.g. "(55) getpeername() failed with errno 107". A server
+            // that completes a handshake and hangs up before the request is refusing the
+            // client certificate (or its absence) in all but freak cases.
+            return error(
+                .clientCertificateRejected,
+                "the server closed the connection right after the TLS handshake (client certificate missing or rejected)")
         }
         switch c {
         case CURLE_COULDNT_RESOLVE_HOST:

@@ -42,14 +42,14 @@ final class Transfer: @unchecked Sendable {
     private var receivedAnything = false
     private var cleanedUp = false
 
-    init(easy: UnsafeMutableRawPointer, idleTimeout: Double?, display: String, proxyHost: String?) {
+    init(easy: UnsafeMutableRawPointer, idleTimeout: Double?, display: String, proxyHost: String?, isTLS: Bool) {
         self.easy = easy
         self.idleTimeout = idleTimeout
         let size = Int(smt_curl_error_size())
         errorBuffer = .allocate(capacity: size)
         errorBuffer.initialize(repeating: 0, count: size)
         failure = FailureContext(
-            display: display, reachedServer: false, mayHaveBeenSent: false, proxyHost: proxyHost)
+            display: display, reachedServer: false, mayHaveBeenSent: false, proxyHost: proxyHost, isTLS: isTLS)
     }
 
     deinit {

@@ -498,7 +498,7 @@ private func closedPort() -> Int {
         let error = await failure(
             CurlTransport(tls: TLSSettings(caPEM: servers.caA)),
             HTTPRequest(method: "GET", url: "\(servers.mutualTLS.https)/echo"))
-        #expect(error?.kind == .clientCertificateRejected)
+        #expect(error?.kind == .clientCertificateRejected, "\(String(describing: error))")
     }
 
     @Test func serverNameIsVerifiedInsteadOfTheURLHost() async throws {
@@ -526,6 +526,21 @@ private func closedPort() -> Int {
                 context: context(reached: true))
             #expect(error.kind == .clientCertificateRejected)
         }
+    }
+
+    @Test func serverHangingUpRightAfterTheTLSHandshakeIsACertificateRejection() {
+        var tls = context(reached: false)
+        tls.isTLS = true
+        let error = ErrorClassifier.classify(
+            code: 55, curlText: "", detail: "getpeername() failed with errno 107: Transport endpoint is not connected",
+            context: tls)
+        #expect(error.kind == .clientCertificateRejected)
+        // Without TLS, or once the request was under way, it is an ordinary lost connection.
+        let plain = ErrorClassifier.classify(code: 56, curlText: "", detail: "Recv failure: Connection reset by peer", context: context(reached: true))
+        #expect(plain.kind == .connectionLost)
+        tls.reachedServer = true
+        let later = ErrorClassifier.classify(code: 56, curlText: "", detail: "Recv failure: Connection reset by peer", context: tls)
+        #expect(later.kind == .connectionLost)
     }
 
     @Test func mapping() {

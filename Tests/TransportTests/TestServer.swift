@@ -58,6 +58,11 @@ final class TestServers: Sendable {
                 "--require-client-cert",
             ])
         tlsB = Server(script: "\(d)/server.py", arguments: ["--cert", "\(d)/serverB.crt", "--key", "\(d)/serverB.key"])
+        // Servers read script, certificates and keys before reporting their port; the CA
+        // directory is read per handshake and stays.
+        for name in ["caA.key", "caB.key", "serverA.key", "serverB.key", "client.key", "server.py"] {
+            try? FileManager.default.removeItem(atPath: "\(d)/\(name)")
+        }
     }
 
     private static func makeCA(_ name: String, in d: String) {
