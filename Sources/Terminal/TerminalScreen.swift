@@ -48,6 +48,8 @@ public final class TerminalScreen {
     private var theme: Theme
     private var pairs: [Role: (attrs: attr_t, pair: Int16)] = [:]
     private var mouseEnabled = false
+    /// After a resize or a stop the terminal's contents are unknown to ncurses: repaint it all.
+    private var needsFullRepaint = false
     private var active = false
 
     /// Take over the terminal. Throws when stdin/stdout is not a terminal or no terminfo
@@ -188,6 +190,10 @@ public final class TerminalScreen {
             // A frame rendered for the old size: blank what it does not cover.
             werase(window)
         }
+        if needsFullRepaint {
+            needsFullRepaint = false
+            clearok(window, true)
+        }
         var chars = [wchar_t](repeating: 0, count: 8)
         for y in 0..<min(rows, buffer.height) {
             for x in 0..<min(cols, buffer.width) {
@@ -322,6 +328,7 @@ public final class TerminalScreen {
             wresize(window, smt_lines(), smt_cols())
         }
         size = TermSize(columns: Int(getmaxx(window)), rows: Int(getmaxy(window)))
+        needsFullRepaint = true
         events.removeAll { if case .resize = $0 { return true } else { return false } }
         events.append(.resize(size))
     }
