@@ -47,7 +47,8 @@ final class TestServers: Sendable {
         clientCert = bytes("client.crt")
         clientKey = bytes("client.key")
 
-        plain = Server(script: "\(d)/server.py", arguments: [])
+        // The plain server removes the directory when the test process ends and its stdin closes.
+        plain = Server(script: "\(d)/server.py", arguments: ["--cleanup", d])
         tlsA = Server(
             script: "\(d)/server.py",
             arguments: ["--cert", "\(d)/serverA.crt", "--key", "\(d)/serverA.key", "--client-ca", "\(d)/caA.crt"])
@@ -146,6 +147,7 @@ final class TestServers: Sendable {
         ap = argparse.ArgumentParser()
         ap.add_argument("--cert"); ap.add_argument("--key"); ap.add_argument("--client-ca")
         ap.add_argument("--require-client-cert", action="store_true")
+        ap.add_argument("--cleanup")
         args = ap.parse_args()
 
         lock = threading.Lock()
@@ -278,6 +280,9 @@ final class TestServers: Sendable {
 
         def watch_stdin():
             sys.stdin.read()
+            if args.cleanup:
+                import shutil
+                shutil.rmtree(args.cleanup, ignore_errors=True)
             os._exit(0)
         threading.Thread(target=watch_stdin, daemon=True).start()
         print("PORT", server.server_address[1], flush=True)
