@@ -107,8 +107,9 @@ final class BackgroundProcess: Sendable {
 
     init(_ path: String, _ args: [String], env: [String: String] = [:]) throws {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
+        // A bare name (python3) is looked up on PATH, as runProcess does.
+        p.executableURL = URL(fileURLWithPath: path.hasPrefix("/") ? path : "/usr/bin/env")
+        p.arguments = path.hasPrefix("/") ? args : [path] + args
         var environment = ProcessInfo.processInfo.environment
         for (k, v) in env { environment[k] = v }
         p.environment = environment
