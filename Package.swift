@@ -88,6 +88,7 @@ let package = Package(
         .testTarget(name: "MeshTests", dependencies: ["Mesh", "SMI", "Kube"]),
         .testTarget(name: "AppTests", dependencies: ["App", "Mesh", "SMI", "Kube"]),
         .testTarget(name: "UITests", dependencies: ["UI", "App", "Mesh", "SMI", "Kube"]),
+        .testTarget(name: "TerminalTests", dependencies: ["Terminal", "UI", "App"]),
     ],
     swiftLanguageModes: [.v6]
 )
