@@ -83,7 +83,7 @@ let package = Package(
         ),
         .testTarget(name: "SMITests", dependencies: ["SMI"]),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "SMI"]),
-        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Kube", "SMI", "Transport"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Kube", "SMI", "Transport"], exclude: ["python"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Kube"]),
         .testTarget(name: "MeshTests", dependencies: ["Mesh", "SMI", "Kube"]),
         .testTarget(name: "AppTests", dependencies: ["App", "Mesh", "SMI", "Kube"]),
