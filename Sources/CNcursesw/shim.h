@@ -58,6 +58,21 @@ static inline int smt_pipe_nonblocking(int fds[2]) {
     return 0;
 }
 
+// glibc only declares wcwidth under _XOPEN_SOURCE, which SwiftPM drops; the declaration is
+// the standard one.
+extern int wcwidth(wchar_t c);
+
+/// Columns the C library (and so ncurses) gives a cell's characters; -1 if any is unprintable.
+static inline int smt_cells_width(const wchar_t *chars) {
+    int total = 0;
+    for (; *chars; chars++) {
+        int w = wcwidth(*chars);
+        if (w < 0) return -1;
+        total += w;
+    }
+    return total;
+}
+
 /// The terminal size from the kernel (what a SIGWINCH means), 0 when unknown.
 static inline int smt_winsize(int fd, int *rows, int *cols) {
     struct winsize ws;

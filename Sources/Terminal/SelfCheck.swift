@@ -9,7 +9,7 @@ public enum TerminalSelfCheck {
     public static func run(theme: Theme, glyphs: Glyphs = .unicode) throws {
         let screen = try TerminalScreen(theme: theme, mouse: false)
         defer { screen.shutdown() }
-        var log: [String] = ["colour depth: \(screen.colorDepth)", screen.notice ?? "terminfo ok"]
+        var log: [String] = ["colour depth: \(screen.colorDepth), UTF-8: \(screen.isUTF8)", screen.notice ?? "terminfo ok"]
         var mouse = false
         while true {
             screen.draw(frame(screen.size, theme: theme, glyphs: glyphs, log: log))

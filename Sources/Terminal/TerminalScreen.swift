@@ -35,6 +35,9 @@ public final class TerminalScreen {
     /// Set when `$TERM` had no terminfo entry and a fallback was used; show it to the user.
     public private(set) var notice: String?
     public let waker: TerminalWaker
+    /// The locale's character set is UTF-8; otherwise draw with `Glyphs.ascii` (non-ASCII
+    /// cells would be shown as `?`).
+    public let isUTF8: Bool
     /// The tty, the signal pipe and the wake pipe: all three make `readEvents` worth calling.
     public var pollFDs: [Int32] { [inputFD, signalReadFD, wakeReadFD] }
     public let inputFD: Int32 = 0
@@ -59,6 +62,8 @@ public final class TerminalScreen {
             throw TerminalError(message: "smitop needs a terminal: stdin and stdout must be a tty")
         }
         setlocale(LC_ALL, "")
+        let codeset = String(cString: nl_langinfo(nl_item(CODESET))).uppercased()
+        isUTF8 = codeset == "UTF-8" || codeset == "UTF8"
         var sig: [Int32] = [0, 0]
         var wk: [Int32] = [0, 0]
         guard smt_pipe_nonblocking(&sig) == 0, smt_pipe_nonblocking(&wk) == 0 else {
@@ -214,6 +219,17 @@ public final class TerminalScreen {
                     }
                 }
                 chars[n] = 0
+                // UI measures with a table taken from glibc; should the C library here disagree
+                // (another Unicode version), draw placeholders of the width the UI reserved
+                // rather than let ncurses shift the rest of the row.
+                if chars[0] >= 0x80 && Int(smt_cells_width(chars)) != (cell.width == 2 && x + 1 < cols ? 2 : 1) {
+                    chars[0] = 0x3F
+                    chars[1] = 0
+                    if cell.width == 2 && x + 1 < cols {
+                        let p = pairs[cell.style.role] ?? (smt_a_normal(), 0)
+                        _ = smt_put_cell(window, Int32(y), Int32(x + 1), [0x3F, 0], p.attrs, p.pair)
+                    }
+                }
                 let p = pairs[cell.style.role] ?? (smt_a_normal(), 0)
                 var attrs = p.attrs
                 if cell.style.attrs.contains(.bold) { attrs |= smt_a_bold() }

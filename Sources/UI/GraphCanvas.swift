@@ -98,7 +98,35 @@ public struct GraphCanvas: Sendable {
 
     /// The polyline of an edge (canvas coordinates) and where its label goes, or nil when the
     /// boxes overlap so that no sensible route exists.
-    func route(_ e: Edge) -> (points: [(Int, Int)], arrowLeft: Bool, labelSegment: (x: Int, y: Int, width: Int))? {
+    /// Vertical lane of each forward edge inside its gap: edges into the same target share a
+    /// lane (they merge into one arrow), different targets get different lanes, so edges that
+    /// cross show a ┼ instead of running on top of each other.
+    func lanes() -> [Int: Int] {
+        var groups: [[Int]: [(edge: Int, ty: Int, to: Int)]] = [:]
+        for (i, e) in edges.enumerated() {
+            guard nodes.indices.contains(e.from), nodes.indices.contains(e.to) else { continue }
+            let s = nodes[e.from].rect
+            let t = nodes[e.to].rect
+            guard t.x > s.maxX else { continue }
+            groups[[s.maxX, t.x], default: []].append((i, t.y + t.height / 2, e.to))
+        }
+        var out: [Int: Int] = [:]
+        for (key, members) in groups {
+            let targets = Array(Set(members.map { $0.to })).sorted { a, b in
+                let ya = nodes[a].rect.y
+                let yb = nodes[b].rect.y
+                return ya != yb ? ya < yb : a < b
+            }
+            let gap = key[1] - 1 - key[0]
+            for m in members {
+                let k = targets.firstIndex(of: m.to)!
+                out[m.edge] = key[0] + max(1, min(gap - 1, (k + 1) * gap / (targets.count + 1)))
+            }
+        }
+        return out
+    }
+
+    func route(_ e: Edge, lane: Int? = nil) -> (points: [(Int, Int)], arrowLeft: Bool, labelSegment: (x: Int, y: Int, width: Int))? {
         guard nodes.indices.contains(e.from), nodes.indices.contains(e.to), e.from != e.to else { return nil }
         let s = nodes[e.from].rect
         let t = nodes[e.to].rect
@@ -107,10 +135,11 @@ public struct GraphCanvas: Sendable {
         if t.x > s.maxX {
             let x0 = s.maxX
             let x1 = t.x - 1
-            let mx = (x0 + x1) / 2
+            let mx = lane ?? (x0 + x1) / 2
             let first = (x: x0 + 1, y: sy, width: mx - x0 - 1)
             let second = (x: mx + 1, y: ty, width: x1 - mx - 1)
-            let seg = sy == ty ? (x: x0 + 1, y: sy, width: x1 - x0 - 1) : (second.width >= first.width ? second : first)
+            // Near the target: the first segment is shared by every edge leaving the source.
+            let seg = sy == ty ? (x: x0 + 1, y: sy, width: x1 - x0 - 1) : (second.width >= 4 || second.width >= first.width ? second : first)
             return ([(x0, sy), (mx, sy), (mx, ty), (x1, ty)], false, seg)
         }
         if t.maxX < s.x {
@@ -160,8 +189,9 @@ public struct GraphCanvas: Sendable {
             cells[key] = c
         }
         var labels: [(x: Int, y: Int, width: Int, text: String, style: Style)] = []
-        for e in edges {
-            guard let r = route(e) else { continue }
+        let laneOf = lanes()
+        for (i, e) in edges.enumerated() {
+            guard let r = route(e, lane: laneOf[i]) else { continue }
             let pts = r.points
             var walk: [(Int, Int)] = [pts[0]]
             for i in 1..<pts.count {

@@ -329,7 +329,9 @@ public struct TableWidget: Sendable {
 
     public func draw(_ buf: inout CellBuffer, _ rect: Rect, glyphs g: Glyphs) {
         guard rect.width > 0, rect.height > 0 else { return }
-        let widths = layout(width: rect.width)
+        // With more rows than fit, the last column is a scroll gutter so hints never cover data.
+        let scrolls = rows.count > rect.height - 1 && rect.width > 4
+        let widths = layout(width: scrolls ? rect.width - 1 : rect.width)
         var x = rect.x
         for (i, col) in columns.enumerated() where widths[i] > 0 {
             var title = col.title
@@ -365,12 +367,15 @@ public struct TableWidget: Sendable {
                     cx += 1
                 }
             }
-            if isSel && cx < rect.maxX {
-                buf.fill(Rect(x: cx, y: y, width: rect.maxX - cx, height: 1), style: Style(.selection))
+            let selEnd = scrolls ? rect.maxX - 1 : rect.maxX
+            if isSel && cx < selEnd {
+                buf.fill(Rect(x: cx, y: y, width: selEnd - cx, height: 1), style: Style(.selection))
             }
         }
         // Scroll hints in the last column: more rows above / below.
         let hintX = rect.maxX - 1
+        guard scrolls else { return }
+        buf.fill(Rect(x: hintX, y: rect.y + 1, width: 1, height: visible), style: Style(.text))
         if off > 0 { buf.put(DisplayCluster(g.scrollUp, width: 1), x: hintX, y: rect.y + 1, style: Style(.muted)) }
         if off + visible < rows.count {
             buf.put(DisplayCluster(g.scrollDown, width: 1), x: hintX, y: rect.maxY - 1, style: Style(.muted))
