@@ -329,7 +329,7 @@ final class TUI {
             pending = []
             if dirty {
                 // The whole frame is rendered each time; ncurses sends only the changed cells.
-                screen.draw(Screen.render(state, theme: theme))
+                screen.draw(Screen.render(state, theme: theme, glyphs: screen.isUTF8 ? .unicode : .ascii))
                 dirty = false
             }
             screen.waitForEvents()
