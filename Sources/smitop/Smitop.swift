@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Terminal
+import Transport
 
 @main
 struct Smitop: AsyncParsableCommand {
@@ -17,7 +19,8 @@ struct Smitop: AsyncParsableCommand {
 
 enum SmitopVersion {
     static let number = "0.1.0"
-    static var string: String { number }
+    /// The version and the C libraries it runs with: what a bug report needs.
+    static var string: String { "smitop \(number)\n\(CurlTransport.versionDescription)\n\(TerminalLibrary.version)" }
 }
 
 
