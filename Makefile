@@ -50,10 +50,9 @@ test: deps $(PY_DEPS)
 sim: build
 	$(BIN) sim --write-kubeconfig $(HOME)/.kube/smitop-sim.yaml
 
+# The UI on an embedded simulated mesh (bookstore scenario); q quits.
 demo: build
-	@if $(BIN) demo --help >/dev/null 2>&1; then $(BIN) demo; else \
-	  echo "==> starting the simulator (bookstore scenario); kubeconfig: $(HOME)/.kube/smitop-sim.yaml"; \
-	  $(BIN) sim --write-kubeconfig $(HOME)/.kube/smitop-sim.yaml; fi
+	$(BIN) demo
 
 install: release
 	install -d $(PREFIX)/bin $(PREFIX)/share/smitop/themes
