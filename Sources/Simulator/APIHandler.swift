@@ -199,7 +199,7 @@ struct APIHandler: HTTPResponder {
         return try await resource(r, target: target, user: user, request: request, context: context)
     }
 
-    var discovery: Discovery { Discovery(registry: sim.registry, serverAddress: "\(sim.options.address):\(0)") }
+    var discovery: Discovery { Discovery(registry: sim.registry, serverAddress: "\(sim.options.address):\(sim.boundPort.load(ordering: .relaxed))") }
     var openAPIHash: String { "smitop-\(sim.options.profile.rawValue)-1" }
 
     var versionInfo: JSON {

@@ -63,6 +63,8 @@ public final class Simulator: Sendable {
     let defaultNamespace: String
     let persistence: StatePersistence?
     let metricsState: Mutex<MetricsState>
+    /// The listening port once known (port 0 is resolved at bind time); discovery reports it.
+    let boundPort = Atomic<Int>(0)
 
     public init(options: SimulatorOptions) throws {
         self.options = options
@@ -212,6 +214,7 @@ public final class Simulator: Sendable {
             configuration: .init(address: .hostname(options.address, port: options.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
+                self.boundPort.store(port, ordering: .relaxed)
                 await onReady(self.endpoint(port: port))
             },
             logger: logger)

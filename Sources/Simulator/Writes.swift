@@ -106,7 +106,7 @@ enum Writes {
             h ^= UInt32(b)
             h = h &* 16_777_619
         }
-        return "10.\(96 + Int(h >> 28))).\(Int((h >> 8) & 0xFF)).\(Int(h & 0xFF) | 1)".replacingOccurrences(of: ")", with: "")
+        return "10.\(96 + Int(h >> 28)).\(Int((h >> 8) & 0xFF)).\(Int(h & 0xFF) | 1)"
     }
 
     /// The field manager the real server records when a client names none: the user agent's

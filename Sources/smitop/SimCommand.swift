@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kube
 import Simulator
 
 struct SimCommand: AsyncParsableCommand {
@@ -159,7 +160,17 @@ enum SignalSources {
 /// Errors become one line on stderr and an exit code (see `smitop --help`).
 enum CLIError {
     static func fail(_ message: String, code: Int32) -> ExitCode {
-        FileHandle.standardError.write(Data("smitop: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("smitop: \(safeLines(message))\n".utf8))
         return ExitCode(code)
     }
+}
+
+/// Server messages can hold anything a cluster stores: every line is sanitised before it
+/// reaches the terminal (newlines between lines are ours and kept).
+func safeLines(_ text: String) -> String {
+    text.split(separator: "\n", omittingEmptySubsequences: false)
+        .map { line in
+            let indent = line.prefix { $0 == " " }
+            return indent + sanitizedForDisplay(String(line), limit: 4000)
+        }.joined(separator: "\n")
 }

@@ -105,6 +105,11 @@ struct CLITests {
         let e = try await smitop(h, ["metrics", "webapp", "-n", "bookstore", "--edges"])
         #expect(e.status == 0 && e.stdout.contains("PEER"), "\(e.stderr)")
 
+        // A server message echoing a hostile name reaches the terminal without control bytes.
+        let hostile = try await smitop(h, ["split", "set", "bookstore/x\u{1b}[31mred", "a=1"])
+        #expect(hostile.status == 1, "\(hostile.stderr)")
+        #expect(hostile.stderr.contains("not found") && !hostile.stderr.contains("\u{1b}"), "\(hostile.stderr)")
+
         // The flagger-owned split warns before writing.
         let owned = try await smitop(h, ["split", "shift", "payments/payments", "--to", "payments-canary", "--by", "5", "--dry-run"])
         #expect(owned.status == 0, "\(owned.stderr)")
