@@ -10,6 +10,18 @@ public enum CommandSpec {
         "g": "graph", "services": "svc", "service": "svc", "splits": "ts", "trafficsplits": "ts",
         "trafficsplit": "ts", "namespace": "ns", "context": "ctx", "q!": "q", "quit": "q", "ctx!": "ctx!",
     ]
+    /// For help and docs/keybindings.md: usage and what it does, one per command.
+    public static let help: [(usage: String, text: String)] = [
+        (":graph (:g)", "the service graph"),
+        (":svc (:services)", "the services table"),
+        (":ts (:splits)", "the TrafficSplits table"),
+        (":ns NAME, :ns all", "watch one namespace, or every namespace"),
+        (":ctx NAME", "switch to another kubeconfig context (refused while a draft is unsaved)"),
+        (":ctx! NAME", "switch even though drafts are unsaved (they are dropped)"),
+        (":theme NAME", "switch the colour theme (default, light, colorblind, mono, or your own)"),
+        (":help", "this list of keys"),
+        (":q (:quit)", "quit (asks first when a draft is unsaved)"),
+    ]
 }
 
 extension AppState {

@@ -52,6 +52,9 @@ public struct HTTPRequest: Sendable {
     public var timeout: Double?
     /// Abort when no byte has arrived for this many seconds (detects a silent connection).
     public var idleTimeout: Double?
+    /// Open a new connection instead of reusing a pooled one: after a connection went silent,
+    /// HTTP/2 would otherwise multiplex the retry onto the same dead connection.
+    public var freshConnection = false
 
     public init(
         method: String, url: String, headers: [HTTPHeader] = [], body: [UInt8]? = nil,

@@ -25,6 +25,8 @@ public actor Informer {
     let continuation: AsyncStream<InformerUpdate>.Continuation
     public nonisolated let updates: AsyncStream<InformerUpdate>
     var started = false
+    /// Set when a watch went silent: its connection may be dead, so the next one must not reuse it.
+    var nextWatchFresh = false
 
     public init(
         client: KubeClient, resource: GroupVersionResource, namespace: String?, config: Reflector.Config = .init(),
@@ -84,8 +86,13 @@ public actor Informer {
             let ns = namespace
             // A server-side timeout like client-go's (5–10 minutes) spreads re-watches out.
             let timeout = Int.random(in: 300...600)
+            let idle = reflector.config.watchIdleTimeout
+            let fresh = nextWatchFresh
+            nextWatchFresh = false
             watchTask = Task {
-                let stream = client.watch(r, namespace: ns, resourceVersion: rv, allowBookmarks: bookmarks, timeoutSeconds: timeout)
+                let stream = client.watch(
+                    r, namespace: ns, resourceVersion: rv, allowBookmarks: bookmarks, timeoutSeconds: timeout, idleTimeout: idle,
+                    freshConnection: fresh)
                 var opened = false
                 do {
                     for try await event in stream {
@@ -98,7 +105,9 @@ public actor Informer {
                     }
                     self.feedWatch(gen, .watchClosed(nil))
                 } catch {
-                    self.feedWatch(gen, .watchClosed(KubeError.from(error)))
+                    let e = KubeError.from(error)
+                    if e.isIdleTimeout { self.markNextWatchFresh(gen) }
+                    self.feedWatch(gen, .watchClosed(e))
                 }
             }
         case .cancelWatch:
@@ -121,6 +130,10 @@ public actor Informer {
         case .reportError(let e, let retryIn):
             continuation.yield(.error(e, retryIn: retryIn))
         }
+    }
+
+    func markNextWatchFresh(_ generation: Int) {
+        if generation == watchGeneration { nextWatchFresh = true }
     }
 
     /// Events from a watch that has since been cancelled or replaced are dropped.

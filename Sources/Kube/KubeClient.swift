@@ -289,7 +289,8 @@ public final class KubeClient: Sendable {
     /// the request.
     public func watch(
         _ r: GroupVersionResource, namespace: String?, resourceVersion: String?, allowBookmarks: Bool = true,
-        labelSelector: String? = nil, fieldSelector: String? = nil, timeoutSeconds: Int? = nil
+        labelSelector: String? = nil, fieldSelector: String? = nil, timeoutSeconds: Int? = nil,
+        idleTimeout: Double? = nil, freshConnection: Bool = false
     ) -> AsyncThrowingStream<WatchEvent, any Error> {
         var query: [(String, String)] = []
         if allowBookmarks { query.append(("allowWatchBookmarks", "true")) }
@@ -298,14 +299,23 @@ public final class KubeClient: Sendable {
         if let rv = resourceVersion { query.append(("resourceVersion", rv)) }
         if let t = timeoutSeconds { query.append(("timeoutSeconds", String(t))) }
         query.append(("watch", "true"))
-        return watch(path: resourcePath(r, namespace: namespace), query: query, operation: "watch \(r)")
+        return watch(
+            path: resourcePath(r, namespace: namespace), query: query, operation: "watch \(r)", idleTimeout: idleTimeout,
+            freshConnection: freshConnection)
     }
 
-    public func watch(path: String, query: [(String, String)], operation: String? = nil) -> AsyncThrowingStream<WatchEvent, any Error> {
+    /// `idleTimeout`: fail with `.transport(.idleTimeout)` when no byte (event, bookmark,
+    /// headers) arrived for that long; it is how a connection that went silent is noticed.
+    public func watch(
+        path: String, query: [(String, String)], operation: String? = nil, idleTimeout: Double? = nil,
+        freshConnection: Bool = false
+    ) -> AsyncThrowingStream<WatchEvent, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    try await self.runWatch(path: path, query: query, operation: operation) { continuation.yield($0) }
+                    try await self.runWatch(
+                        path: path, query: query, operation: operation, idleTimeout: idleTimeout, freshConnection: freshConnection
+                    ) { continuation.yield($0) }
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)
@@ -315,11 +325,15 @@ public final class KubeClient: Sendable {
         }
     }
 
-    private func runWatch(path: String, query: [(String, String)], operation: String?, yield: (WatchEvent) -> Void) async throws(KubeError) {
+    private func runWatch(
+        path: String, query: [(String, String)], operation: String?, idleTimeout: Double?, freshConnection: Bool,
+        yield: (WatchEvent) -> Void
+    ) async throws(KubeError) {
         var retried = false
         attempt: while true {
             // No whole-request timeout: a watch lives as long as the server keeps it.
-            var req = HTTPRequest(method: "GET", url: url(path: path, query: query), timeout: nil)
+            var req = HTTPRequest(method: "GET", url: url(path: path, query: query), timeout: nil, idleTimeout: idleTimeout)
+            req.freshConnection = freshConnection
             req.headers.append(HTTPHeader("Accept", "application/json"))
             let t = try await prepare(&req)
             var decoder = WatchFrameDecoder()

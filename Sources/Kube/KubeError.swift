@@ -163,6 +163,11 @@ public struct KubeError: Error, Sendable, Equatable, CustomStringConvertible {
         if case .transport = source { return true }
         return false
     }
+    /// Nothing arrived on the connection for the request's idle timeout.
+    public var isIdleTimeout: Bool {
+        if case .transport(.idleTimeout) = source { return true }
+        return false
+    }
 
     /// Matches client-go's `reasonForCode` so code-only errors still have a reason.
     public static func reasonForCode(_ code: Int?) -> String {

@@ -119,6 +119,10 @@ public struct Reflector: Sendable {
         /// A watch that ends this soon after it was requested, with no events, counts as a
         /// failure (backoff) so a server that closes watches at once never causes a hot loop.
         public var minHealthyWatch: Seconds = 1
+        /// A watch with no byte for this long is treated as a dead connection (a blackhole
+        /// sends no FIN). client-go gets the same from HTTP/2 pings: 30 s read-idle + 15 s
+        /// ping timeout. Servers send bookmarks more often than this on a healthy watch.
+        public var watchIdleTimeout: Seconds? = 45
         public var backoff = Backoff()
         public init() {}
     }
@@ -261,6 +265,12 @@ public struct Reflector: Sendable {
             lastResourceVersion = nil
             if quick { return wait(then: .list, error: error, now: now) }
             return beginList(paged: true)
+        }
+        if error.isIdleTimeout && events > 0 {
+            // It had been delivering: a quiet server without bookmarks looks the same as a
+            // silent connection, so try once more at once (the runner opens a fresh
+            // connection); a silent retry with no events falls through to backoff below.
+            return beginWatch(now: now)
         }
         if error.isTooManyRequests || error.isTransport {
             // The resume point is still good: retry the watch (a too-old RV will answer 410).

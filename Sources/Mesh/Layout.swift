@@ -60,11 +60,12 @@ public struct GraphLayout: Sendable, Equatable {
 }
 
 public struct LayoutOptions: Sendable, Equatable {
-    /// Gap between layers: room for an edge label such as "123.4rps 99.9%".
+    /// Gap between layers: room for an edge label such as "✓ 123rps 99.9%" and its arrow.
     public var layerGap = 16
     public var rowGap = 1
     public var boxHeight = 4
-    public var minBoxWidth = 12
+    /// Wide enough for the metrics line ("12.3rps 99.9%") under a short name.
+    public var minBoxWidth = 15
     public var maxBoxWidth = 36
     public var margin = 1
     public var sweeps = 6

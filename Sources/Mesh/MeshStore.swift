@@ -19,6 +19,19 @@ public enum ObjectKind: String, Sendable, CaseIterable, Hashable, Codable {
         case .trafficTarget: return "traffictargets"
         }
     }
+
+    /// Where this kind is served. SMI groups are discovered (clusters serve v1alpha1 to
+    /// v1alpha4 depending on the mesh); nil when the cluster does not serve the group.
+    public func resource(on client: KubeClient) async throws(KubeError) -> GroupVersionResource? {
+        switch self {
+        case .service, .pod: return GroupVersionResource(group: "", version: "v1", resource: resource)
+        case .deployment: return GroupVersionResource(group: "apps", version: "v1", resource: "deployments")
+        case .trafficSplit, .trafficTarget:
+            let group = self == .trafficSplit ? "split.smi-spec.io" : "access.smi-spec.io"
+            guard let info = try await client.apiGroup(group), let v = info.preferredVersion ?? info.versions.first else { return nil }
+            return GroupVersionResource(group: group, version: v, resource: resource)
+        }
+    }
 }
 
 /// Identity of a namespaced object inside one kind.

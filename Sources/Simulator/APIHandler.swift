@@ -74,6 +74,7 @@ struct APIHandler: HTTPResponder {
         if segments.first == "sim", segments.dropFirst().first == "admin" {
             return await admin(request: &request, context: context, segments: Array(segments.dropFirst(2)))
         }
+        await sim.faults.waitWhileBlackholed()
         // Authenticate before anything else, as the real server does (discovery too).
         guard let user = await authenticate(request, context: context) else {
             return Self.status(APIError(code: 401, reason: "Unauthorized", message: "Unauthorized"))
@@ -459,6 +460,7 @@ struct APIHandler: HTTPResponder {
                         case .error(let e):
                             line = Self.eventLine(type: "ERROR", object: e.status.serialized())
                         }
+                        await sim.faults.waitWhileBlackholed()
                         try await writer.write(ByteBuffer(bytes: line))
                     }
                     group.cancelAll()

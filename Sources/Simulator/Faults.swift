@@ -19,6 +19,9 @@ public struct FaultSettings: Sendable, Equatable {
     public var dropWatchesEverySeconds: Double = 0
     /// A progressive-delivery controller that rewrites a split's weights every N seconds.
     public var competingWriter: CompetingWriter? = nil
+    /// The network path goes silent without closing anything (a blackhole: no FIN, no RST).
+    /// API requests hang unanswered and open watches stop delivering until it is lifted.
+    public var blackhole = false
 
     public struct CompetingWriter: Sendable, Equatable {
         /// "namespace/name" of the TrafficSplit it owns.
@@ -44,6 +47,7 @@ public struct FaultSettings: Sendable, Equatable {
             "latencyMs": .int(latencyMs), "errorBurst": .int(errorBurst), "errorCode": .int(errorCode),
             "throttleBurst": .int(throttleBurst), "retryAfterSeconds": .int(retryAfterSeconds),
             "expireWatches": .int(expireWatches), "dropWatchesEverySeconds": .double(dropWatchesEverySeconds),
+            "blackhole": .bool(blackhole),
         ]
         if let c = competingWriter {
             var w = JSONObject()
@@ -84,6 +88,10 @@ public struct FaultSettings: Sendable, Equatable {
         if let v = patch["dropWatchesEverySeconds"] {
             guard let d = v.doubleValue, d >= 0 else { throw APIError.badRequest("dropWatchesEverySeconds must be >= 0") }
             dropWatchesEverySeconds = d
+        }
+        if let v = patch["blackhole"] {
+            guard let b = v.boolValue else { throw APIError.badRequest("blackhole must be true or false") }
+            blackhole = b
         }
         if let c = patch["competingWriter"] {
             if c.isNull {
@@ -139,6 +147,13 @@ final class FaultController: Sendable {
             }
             return (s.latencyMs, .none)
         }
+    }
+
+    var isBlackholed: Bool { settings.withLock { $0.blackhole } }
+
+    /// Holds the caller for as long as the blackhole fault is on.
+    func waitWhileBlackholed() async {
+        while isBlackholed && !Task.isCancelled { try? await Task.sleep(for: .milliseconds(50)) }
     }
 
     func takeExpireWatch() -> Bool {

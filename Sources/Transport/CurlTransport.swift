@@ -128,6 +128,7 @@ public final class CurlTransport: HTTPTransport, Sendable {
         try h.long(CURLOPT_TCP_KEEPALIVE, 1, "CURLOPT_TCP_KEEPALIVE")
         try h.long(CURLOPT_TCP_KEEPIDLE, 30, "CURLOPT_TCP_KEEPIDLE")
         try h.long(CURLOPT_TCP_KEEPINTVL, 15, "CURLOPT_TCP_KEEPINTVL")
+        if request.freshConnection { try h.long(CURLOPT_FRESH_CONNECT, 1, "CURLOPT_FRESH_CONNECT") }
         if request.header("Accept-Encoding") == nil {
             // "": every encoding this libcurl decodes; bodies arrive decoded.
             try h.string(CURLOPT_ACCEPT_ENCODING, "", "CURLOPT_ACCEPT_ENCODING")

@@ -30,9 +30,11 @@ enum Fmt {
         return v >= 100 ? fixed(v, 0) + "rps" : fixed(v, 1) + "rps"
     }
 
+    /// "99.5%"; exactly "100%" without the decimal, the common case, so metric lines fit boxes.
     static func percent(_ v: Double?) -> String {
         guard let v else { return "–" }
-        return fixed(v * 100, 1) + "%"
+        let s = fixed(v * 100, 1)
+        return (s == "100.0" ? "100" : s) + "%"
     }
 
     static func latency(_ v: Double?, unit: String? = "ms") -> String {

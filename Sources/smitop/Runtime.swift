@@ -115,17 +115,6 @@ final class EffectRunner: @unchecked Sendable {
         for i in infs { Task { await i.stop() } }
     }
 
-    private func gvr(_ kind: ObjectKind, _ client: KubeClient) async throws(KubeError) -> GroupVersionResource? {
-        switch kind {
-        case .service, .pod: return GroupVersionResource(group: "", version: "v1", resource: kind.resource)
-        case .deployment: return GroupVersionResource(group: "apps", version: "v1", resource: "deployments")
-        case .trafficSplit, .trafficTarget:
-            let group = kind == .trafficSplit ? "split.smi-spec.io" : "access.smi-spec.io"
-            guard let info = try await client.apiGroup(group), let v = info.preferredVersion ?? info.versions.first else { return nil }
-            return GroupVersionResource(group: group, version: v, resource: kind.resource)
-        }
-    }
-
     private func startWatches(_ scope: NamespaceScope) {
         lock.lock()
         let old = informers
@@ -140,7 +129,7 @@ final class EffectRunner: @unchecked Sendable {
         for kind in ObjectKind.allCases {
             let task = Task { [weak self] in
                 let resource: GroupVersionResource?
-                do { resource = try await self?.gvr(kind, client) } catch {
+                do { resource = try await kind.resource(on: client) } catch {
                     let error = KubeError.from(error)
                     mailbox.post(.watchFailed(kind, error, retryIn: 0))
                     mailbox.post(.connection(error.isTransport ? .unreachable(error) : .reachable))
@@ -190,23 +179,8 @@ final class EffectRunner: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(Int64(max(0, after) * 1000)))
             if Task.isCancelled { return }
             guard let client else { return }
-            let prefix = "/apis/metrics.smi-spec.io/v1alpha1"
-            let base = scope.namespace.map { "\(prefix)/namespaces/\($0)/deployments" } ?? "\(prefix)/deployments"
             do {
-                let list = try TrafficMetricsList(json: try await client.rawGet(base, query: [("t", window)]))
-                var lists = [list]
-                // Edges per deployment, concurrently; a failure for one (an idle workload
-                // answers 500) leaves a gap for that one only.
-                await withTaskGroup(of: TrafficMetricsList?.self) { group in
-                    for item in list.items {
-                        guard let name = item.resource?.name ?? item.name, let ns = item.resource?.namespace ?? item.namespace else { continue }
-                        group.addTask {
-                            guard let j = try? await client.rawGet("\(prefix)/namespaces/\(ns)/deployments/\(name)/edges", query: [("t", window)]) else { return nil }
-                            return try? TrafficMetricsList(json: j)
-                        }
-                    }
-                    for await l in group { if let l { lists.append(l) } }
-                }
+                let lists = try await client.pollTrafficMetrics(namespace: scope.namespace, window: window)
                 if Task.isCancelled { return }
                 mailbox.post(.metricsSampled(namespace: scope.namespace, lists: lists, at: nowSeconds()))
             } catch {

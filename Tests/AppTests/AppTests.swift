@@ -1,3 +1,4 @@
+import Foundation
 import Kube
 import Mesh
 import SMI
@@ -363,4 +364,18 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     s.view = .services
     _ = reduce(&s, .mouse(MouseEvent(.press, x: 2, y: r.y + 3)))
     #expect(s.tables[.services]?.selectedRow == 2)
+}
+
+/// docs/keybindings.md is generated from the key map; this keeps the two identical.
+/// `SMITOP_RECORD_SNAPSHOTS=1` rewrites the page.
+@Test func keybindingsPageMatchesTheKeyMap() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let page = root.appendingPathComponent("docs/keybindings.md")
+    let generated = KeyMap.markdown()
+    if ProcessInfo.processInfo.environment["SMITOP_RECORD_SNAPSHOTS"] == "1" {
+        try generated.write(to: page, atomically: true, encoding: .utf8)
+        return
+    }
+    let onDisk = try String(contentsOf: page, encoding: .utf8)
+    #expect(onDisk == generated, "docs/keybindings.md is out of date; run the tests with SMITOP_RECORD_SNAPSHOTS=1")
 }

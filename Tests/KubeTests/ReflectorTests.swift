@@ -86,6 +86,23 @@ import Testing
         #expect(delays[3] >= 6.4)
     }
 
+    @Test func silentWatchAfterEventsRewatchesAtOnceThenBacksOffIfStillSilent() {
+        var h = Harness()
+        h.send(.start)
+        h.send(.listCompleted(items: [], resourceVersion: "10", continueToken: nil), at: 0)
+        h.send(.watchOpened)
+        h.send(Self.ev(.bookmark, .object(JSONObject([("metadata", ["resourceVersion": "15"])]))))
+        let idle = KubeError(source: .transport(.idleTimeout), message: "no data received for 45 s")
+        // First silence after a delivering watch: re-watch from the last RV, no relist, no error.
+        let a = h.send(.watchClosed(idle), at: 60)
+        #expect(a == [.startWatch(fromResourceVersion: "15", allowBookmarks: true)])
+        // The retry stays silent from the start: that is a dead connection, so back off and say so.
+        let b = h.send(.watchClosed(idle), at: 105)
+        #expect(b.contains { if case .reportError(let e, _) = $0 { return e.isIdleTimeout } else { return false } })
+        #expect(h.lastTimer(b) != nil)
+        #expect(!b.contains { if case .startList = $0 { return true } else { return false } }, "the resume point is still good")
+    }
+
     @Test func backoffResetsAfterAHealthyPeriod() {
         var b = Backoff()
         var rng = SplitMix64(seed: 3)

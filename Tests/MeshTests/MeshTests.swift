@@ -190,3 +190,39 @@ func randomGraph(nodes n: Int, edges e: Int, seed: UInt64, acyclic: Bool, namesp
     let l = Layout.compute(g)
     #expect((l.order[a]! < l.order[b]!) == (l.order[z]! < l.order[y]!))
 }
+
+@Test func graphExportJSONAndDOT() throws {
+    var s = bookstore()
+    s.upsert(.service, service("shop", #"we\"ird"#, selector: ["app": "none"]))
+    var m = MetricsStore()
+    m.record(namespace: "shop", lists: [metricsList("shop", [("web", "books-v1", 90, 0, "10"), ("web", "books-v2", 8, 2, "20"), ("web", nil, 100, 0, "3")])], at: 10)
+    let g = MeshGraph.build(store: s, observedEdges: m.edges.keys)
+    let export = GraphExport(graph: g, metrics: m)
+
+    let j = export.json
+    let nodes = j["nodes"]?.arrayValue ?? []
+    let edges = j["edges"]?.arrayValue ?? []
+    #expect(nodes.count == g.nodes.count && edges.count == g.edges.count)
+    #expect(Set(nodes.compactMap { $0["id"]?.stringValue }) == Set(g.nodes.map(\.id.description)))
+    let v2 = edges.first { $0["kind"]?.stringValue == "traffic" && $0["to"]?.stringValue == "deploy/shop/books-v2" }
+    #expect(v2?[path: "metrics", "successRate"]?.doubleValue == 0.8)
+    let split = edges.first { $0["kind"]?.stringValue == "split" && $0["to"]?.stringValue == "svc/shop/books-v2" }
+    #expect(split?[path: "split", "share"]?.doubleValue == 0.1)
+    #expect(split?[path: "split", "weight"]?.stringValue == "10")
+    #expect(nodes.first { $0["id"]?.stringValue == "deploy/shop/web" }?[path: "metrics", "rps"]?.doubleValue != nil)
+    // Re-parses as JSON: what scripts will do with it.
+    #expect(try JSON.parse(String(decoding: j.serialized(), as: UTF8.self)) == j)
+
+    let dot = export.dot
+    #expect(dot.hasPrefix("digraph mesh {") && dot.hasSuffix("}\n"))
+    #expect(dot.contains(#"subgraph "cluster_shop""#))
+    #expect(dot.contains(##""deploy/shop/web" -> "deploy/shop/books-v2" [label="0.3 rps 80.0%", color="#d70000"]"##), "\(dot)")
+    #expect(dot.contains(#""svc/shop/books" -> "svc/shop/books-v2" [label="split books 10.0%", style=dashed"#))
+    // A quote in a name cannot end the DOT string early.
+    #expect(dot.contains(#""svc/shop/we\"ird""#))
+    // Every line but the braces is a statement: balanced quotes on each line.
+    for line in dot.split(separator: "\n") {
+        let unescaped = line.replacingOccurrences(of: "\\\\", with: "").replacingOccurrences(of: "\\\"", with: "")
+        #expect(unescaped.filter { $0 == "\"" }.count % 2 == 0, "\(line)")
+    }
+}

@@ -63,6 +63,22 @@ struct CLITests {
         // Weights keep the notation the object was stored in (strings stay strings).
         #expect(after.backends[0].weight.isString == split.backends[0].weight.isString)
 
+        // The graph reads the same objects: its split edges carry the weights just written,
+        // and the metrics API contributes observed traffic edges.
+        let graph = try await smitop(h, ["graph", "-A", "-o", "json"], context: "sim-cert")
+        #expect(graph.status == 0, "\(graph.stderr)")
+        let g = try JSON.parse(graph.stdout)
+        let splitEdges = (g["edges"]?.arrayValue ?? []).filter { $0[path: "split", "name"]?.stringValue == "books" && $0[path: "split", "namespace"]?.stringValue == "bookstore" }
+        #expect(splitEdges.count == split.backends.count)
+        #expect(splitEdges.first { $0["to"]?.stringValue == "svc/bookstore/\(b1)" }?[path: "split", "share"]?.doubleValue == 0.25)
+        #expect((g["edges"]?.arrayValue ?? []).contains { $0["kind"]?.stringValue == "traffic" && ($0[path: "metrics", "rps"]?.doubleValue ?? 0) > 0 })
+        let nodeIDs = Set((g["nodes"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue })
+        for e in g["edges"]?.arrayValue ?? [] {
+            #expect(nodeIDs.contains(e["from"]?.stringValue ?? "") && nodeIDs.contains(e["to"]?.stringValue ?? ""), "dangling edge \(e)")
+        }
+        let dot = try await smitop(h, ["graph", "-n", "bookstore", "-o", "dot"])
+        #expect(dot.status == 0 && dot.stdout.hasPrefix("digraph mesh {") && dot.stdout.contains("svc/bookstore/books"), "\(dot.stderr)")
+
         let stale = try await smitop(h, ["split", "set", "bookstore/books", "\(b0)=1", "--expect-resource-version", split.meta.resourceVersion!])
         #expect(stale.status == 3, "\(stale.stdout)\(stale.stderr)")
         #expect(stale.stderr.contains("conflict"))
@@ -226,5 +242,60 @@ struct InformerTests {
             #expect(store[objectKey(o)]?[path: "metadata", "resourceVersion"] == o[path: "metadata", "resourceVersion"])
         }
         #expect(replaces >= 2, "a forced 410 must lead to a relist")
+    }
+}
+
+/// A connection that goes silent (no FIN, no RST) is noticed by the watch idle timeout, the
+/// informer says so, and it recovers by itself on a fresh connection when the path heals.
+@Suite("silent connection")
+struct BlackholeTests {
+    @Test func silentWatchIsDetectedAndRecovers() async throws {
+        let h = try await SimHarness.start { $0.bookmarkInterval = 0.3 }
+        defer { Task { await h.stop() } }
+        let cluster = try Kubeconfig.resolve(KubeconfigOptions(kubeconfigPath: h.kubeconfig, environment: ["HOME": h.dir]))
+        let client = KubeClient(cluster: cluster, transport: CurlTransport(tls: cluster.tls))
+        var config = Reflector.Config()
+        config.backoff = Backoff(initial: 0.1, maximum: 0.5)
+        config.watchIdleTimeout = 1.5
+        let ts = GroupVersionResource(group: "split.smi-spec.io", version: "v1alpha4", resource: "trafficsplits")
+        let informer = Informer(client: client, resource: ts, namespace: nil, config: config, seed: 3)
+        await informer.start()
+        var store = ReflectorStore()
+        var errors: [KubeError] = []
+        var iterator = informer.updates.makeAsyncIterator()
+        func drain(until done: () -> Bool) async {
+            let deadline = Date().addingTimeInterval(40)
+            while Date() < deadline, !done() {
+                guard let u = await iterator.next() else { return }
+                switch u {
+                case .replaceAll(let items, let rv): store.apply(.replaceAll(items, resourceVersion: rv))
+                case .upsert(let o): store.apply(.upsert(o))
+                case .delete(let o): store.apply(.delete(o))
+                case .error(let e, _): errors.append(e)
+                }
+            }
+        }
+        await drain { store.count >= 3 }
+        // Bookmarks keep a healthy watch from idling out: no error while the path is fine.
+        try await Task.sleep(for: .seconds(3))
+        #expect(errors.isEmpty, "a watch with bookmarks must not time out: \(errors.map(\.message))")
+
+        _ = try await h.adminFaults(#"{"blackhole": true}"#)
+        await drain { errors.contains { $0.isIdleTimeout } }
+        #expect(errors.contains { $0.isIdleTimeout }, "the silent connection was never reported")
+
+        _ = try await h.adminFaults(#"{"blackhole": false}"#)
+        let y = """
+            apiVersion: split.smi-spec.io/v1alpha4
+            kind: TrafficSplit
+            metadata: {name: after-silence, namespace: bookstore}
+            spec: {service: books, backends: [{service: books-v1, weight: 1}]}
+            """
+        #expect(try await h.kubectl(["create", "-f", "-"], stdin: y).status == 0)
+        await drain { store["bookstore/after-silence"] != nil }
+        await informer.stop()
+        #expect(store["bookstore/after-silence"] != nil, "the informer did not recover after the path healed")
+        let server = try JSON.parse(try await h.kubectl(["get", "ts", "-A", "-o", "json"]).stdout)["items"]?.arrayValue ?? []
+        #expect(Set(store.objects.keys) == Set(server.map { objectKey($0) }))
     }
 }

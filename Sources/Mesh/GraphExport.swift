@@ -1,0 +1,150 @@
+// The service graph as data for other tools: JSON (for scripts) and Graphviz DOT (for a
+// picture). Both read the same MeshGraph the TUI draws, with the latest metric samples, so
+// `smitop graph` and the screen never disagree about what is connected.
+
+import Foundation
+import SMI
+
+public struct GraphExport: Sendable {
+    public var graph: MeshGraph
+    public var metrics: MetricsStore
+    public var thresholds: HealthThresholds
+
+    public init(graph: MeshGraph, metrics: MetricsStore, thresholds: HealthThresholds = HealthThresholds()) {
+        self.graph = graph
+        self.metrics = metrics
+        self.thresholds = thresholds
+    }
+
+    func sample(_ n: GraphNode) -> MetricSample? {
+        n.id.kind == .workload ? metrics.workload(n.id.object)?.latest : nil
+    }
+
+    func sample(_ e: GraphEdge) -> MetricSample? {
+        e.id.trafficKey.flatMap { metrics.edge($0)?.latest }
+    }
+
+    static func kindName(_ k: EdgeKind) -> String {
+        switch k {
+        case .traffic: return "traffic"
+        case .split: return "split"
+        case .selects: return "selects"
+        }
+    }
+
+    static func metricsJSON(_ s: MetricSample?) -> JSON {
+        guard let s else { return .null }
+        func num(_ d: Double?) -> JSON { d.map { .double(($0 * 1000).rounded() / 1000) } ?? .null }
+        var o: JSON = ["rps": num(s.rps), "successRate": num(s.successRate)]
+        let unit = s.latencyUnit ?? "ms"
+        o["p50"] = num(s.p50)
+        o["p90"] = num(s.p90)
+        o["p99"] = num(s.p99)
+        o["latencyUnit"] = .string(unit)
+        return o
+    }
+
+    /// `{nodes: [...], edges: [...]}`, nodes and edges in the graph's deterministic order.
+    public var json: JSON {
+        var nodes: [JSON] = []
+        nodes.reserveCapacity(graph.nodes.count)
+        for n in graph.nodes {
+            nodes.append([
+                "id": .string(n.id.description), "kind": .string(n.id.kind.rawValue), "namespace": .string(n.id.namespace),
+                "name": .string(n.id.name), "detail": .string(n.subtitle), "ghost": .bool(n.isGhost),
+                "metrics": Self.metricsJSON(sample(n)),
+            ])
+        }
+        var edges: [JSON] = []
+        edges.reserveCapacity(graph.edges.count)
+        for e in graph.edges {
+            var o: JSON = ["from": .string(e.id.from.description), "to": .string(e.id.to.description), "kind": .string(Self.kindName(e.id.kind))]
+            if let s = e.split {
+                o["split"] = [
+                    "namespace": .string(s.split.namespace), "name": .string(s.split.name), "weight": .string(s.weight),
+                    "share": s.share.map { .double($0.doubleValue) } ?? .null,
+                ]
+            }
+            if e.id.kind == .traffic { o["metrics"] = Self.metricsJSON(sample(e)) }
+            edges.append(o)
+        }
+        return [
+            "kind": "MeshGraph", "window": metrics.window.map(JSON.string) ?? .null, "namespaces": .array(graph.namespaces.map(JSON.string)),
+            "nodes": .array(nodes), "edges": .array(edges),
+        ]
+    }
+
+    /// Graphviz: namespaces as clusters, services as ellipses, workloads as boxes; traffic
+    /// edges solid and labelled with rps and success rate (coloured by health, but the number
+    /// is always in the label), split edges dashed with the share, selector edges dotted.
+    public var dot: String {
+        var out = "digraph mesh {\n  rankdir=LR;\n  node [fontname=\"monospace\", fontsize=10];\n  edge [fontname=\"monospace\", fontsize=9];\n"
+        var i = 0
+        while i < graph.nodes.count {
+            let ns = graph.nodes[i].id.namespace
+            out += "  subgraph \(Self.quote("cluster_" + ns)) {\n    label=\(Self.quote(ns));\n    style=rounded;\n"
+            while i < graph.nodes.count, graph.nodes[i].id.namespace == ns {
+                let n = graph.nodes[i]
+                var attrs = ["label=\(Self.quote(n.label + "\n" + n.subtitle))"]
+                attrs.append(n.id.kind == .service ? "shape=ellipse" : "shape=box")
+                if n.isGhost { attrs.append("style=dashed") }
+                if let s = sample(n), let rps = s.rps {
+                    attrs.append("tooltip=\(Self.quote(String(format: "%.2f rps", rps)))")
+                }
+                out += "    \(Self.quote(n.id.description)) [\(attrs.joined(separator: ", "))];\n"
+                i += 1
+            }
+            out += "  }\n"
+        }
+        for e in graph.edges {
+            var attrs: [String] = []
+            switch e.id.kind {
+            case .traffic:
+                let s = sample(e)
+                attrs.append("label=\(Self.quote(Self.trafficLabel(s)))")
+                attrs.append("color=\(Self.quote(Self.colour(thresholds.classify(s?.successRate))))")
+            case .split:
+                let share = e.split?.share.map { $0.percentText(decimals: 1) } ?? "-"
+                attrs.append("label=\(Self.quote("split \(e.split?.split.name ?? "") \(share)"))")
+                attrs.append("style=dashed")
+                attrs.append("color=\"#5f87d7\"")
+            case .selects:
+                attrs.append("style=dotted")
+                attrs.append("arrowhead=none")
+                attrs.append("color=\"#808080\"")
+            }
+            out += "  \(Self.quote(e.id.from.description)) -> \(Self.quote(e.id.to.description)) [\(attrs.joined(separator: ", "))];\n"
+        }
+        out += "}\n"
+        return out
+    }
+
+    static func trafficLabel(_ s: MetricSample?) -> String {
+        guard let s, let rps = s.rps else { return "no data" }
+        let sr = s.successRate.map { String(format: "%.1f%%", $0 * 100) } ?? "-"
+        return String(format: "%.1f rps", rps) + " " + sr
+    }
+
+    static func colour(_ h: Health) -> String {
+        switch h {
+        case .healthy: return "#2e8b57"
+        case .warning: return "#d78700"
+        case .critical: return "#d70000"
+        case .unknown: return "#808080"
+        }
+    }
+
+    /// A DOT quoted string. Names are already sanitised; quotes and backslashes still need escaping.
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for ch in s {
+            switch ch {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            default: out.append(ch)
+            }
+        }
+        return out + "\""
+    }
+}
