@@ -23,7 +23,16 @@ public struct AppOptions: Sendable, Equatable {
     public var offlineAfter: Seconds = 15
     /// Without any fresh data for this many refresh intervals, the badge says stale.
     public var staleAfterIntervals: Double = 3
+    /// The split editor's step when it opens, in share points (config `step`).
+    public var defaultStep = 5
+    /// Key bindings, with the config file's overrides applied.
+    public var keyMap = KeyMap.standard
+    /// Contexts that are always read-only (config `contexts.NAME.readOnly`), e.g. production.
+    public var readOnlyContexts: Set<String> = []
     public init() {}
+
+    /// Read-only by flag, or because the config marks this context so.
+    public func isReadOnly(context: String) -> Bool { readOnly || readOnlyContexts.contains(context) }
 }
 
 /// Where we are connected (header). Filled from the kubeconfig by the runtime.
@@ -170,13 +179,15 @@ public struct StatusLine: Sendable, Equatable {
 public struct ReadOnlyState: Sendable, Equatable {
     /// `--read-only` was given.
     public var flag = false
+    /// Why `flag` is set, for the badge: "--read-only" or "read-only context (config)".
+    public var flagReason = "--read-only"
     /// The access review said no (its reason).
     public var deniedReason: String?
     public init() {}
     public var isReadOnly: Bool { flag || deniedReason != nil }
     /// Shown in the header badge and when a write key is refused.
     public var reason: String? {
-        if flag { return "--read-only" }
+        if flag { return flagReason }
         return deniedReason.map { "no permission to patch trafficsplits: \($0)" }
     }
 }
@@ -227,6 +238,8 @@ public struct AppState: Sendable, Equatable {
     public var metrics: MetricsStore
     /// Full graph of the scope.
     public var graph = MeshGraph()
+    /// Object deltas changed the topology since `graph` was built; `settle()` rebuilds it.
+    public internal(set) var graphStale = false
     /// What the graph view shows: `graph`, or the focus neighbourhood.
     public var visibleGraph = MeshGraph()
     /// Layout of `visibleGraph`; recomputed only when its topology changes.
@@ -287,7 +300,12 @@ public struct AppState: Sendable, Equatable {
         self.theme = theme
         self.availableThemes = availableThemes
         metrics = MetricsStore(historyCapacity: options.historyCapacity)
-        readOnly.flag = options.readOnly
+        applyReadOnlyOptions()
+    }
+
+    mutating func applyReadOnlyOptions() {
+        readOnly.flag = options.isReadOnly(context: context.context)
+        readOnly.flagReason = options.readOnly ? "--read-only" : "read-only context (config)"
     }
 
     /// The editor's draft, when the editor is open.

@@ -35,6 +35,8 @@ extension AppState {
         case .forceQuit?:
             quitting = true
             return [.quit]
+        case .suspend?:
+            return [.suspend]
         case .cancelLine?:
             mode = .normal
             if !isCommand { currentFilter = "" }

@@ -73,6 +73,8 @@ public enum Effect: Sendable, Equatable {
     case switchContext(String)
     /// Load the theme; answer `.themeChanged` or `.themeFailed`.
     case setTheme(String)
+    /// Give the terminal back to the shell and stop the process (Ctrl-Z); state is untouched.
+    case suspend
     /// Restore the terminal and exit 0.
     case quit
 }

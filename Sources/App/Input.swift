@@ -34,6 +34,39 @@ public enum Key: Sendable, Hashable, CustomStringConvertible {
         case .ctrl(let c): return "Ctrl-\(String(c).uppercased())"
         }
     }
+
+    /// A key as written in the config file: a single character, a name from `description`
+    /// ("Enter", "PgDn", "F5", "Ctrl-R", "Space"; any case), or "up"/"down"/"left"/"right".
+    public init?(name: String) {
+        if name.count == 1, let c = name.first {
+            self = .char(c)
+            return
+        }
+        let n = name.lowercased()
+        let named: [String: Key] = [
+            "space": .char(" "), "up": .up, "↑": .up, "down": .down, "↓": .down, "left": .left, "←": .left,
+            "right": .right, "→": .right, "enter": .enter, "return": .enter, "esc": .esc, "escape": .esc,
+            "backspace": .backspace, "delete": .delete, "del": .delete, "tab": .tab, "shift-tab": .backTab,
+            "backtab": .backTab, "home": .home, "end": .end, "pgup": .pageUp, "pageup": .pageUp, "pgdn": .pageDown,
+            "pagedown": .pageDown,
+        ]
+        if let k = named[n] {
+            self = k
+            return
+        }
+        if n.hasPrefix("f"), let i = Int(n.dropFirst()), (1...12).contains(i) {
+            self = .function(i)
+            return
+        }
+        for prefix in ["ctrl-", "ctrl+", "c-", "^"] where n.hasPrefix(prefix) {
+            let rest = n.dropFirst(prefix.count)
+            if rest.count == 1, let c = rest.first, c.isLetter, c.isASCII {
+                self = .ctrl(c)
+                return
+            }
+        }
+        return nil
+    }
 }
 
 public struct MouseEvent: Sendable, Hashable {

@@ -7,7 +7,7 @@ import SMI
 extension AppState {
     mutating func handleKey(_ key: Key) -> [Effect] {
         let context = keyContext
-        let action = KeyMap.action(for: key, in: context)
+        let action = options.keyMap.action(for: key, in: context)
         if action != .quit { quitArmed = false }
         switch context {
         case .command, .filter: return handleLine(key, action)
@@ -28,13 +28,15 @@ extension AppState {
         case .forceQuit:
             quitting = true
             return [.quit]
+        case .suspend:
+            return [.suspend]
         case .help:
             if view != .help { previousView = view }
             view = .help
             helpScroll = 0
         case .closeHelp: view = previousView
         case .scrollUp: helpScroll = max(0, helpScroll - 1)
-        case .scrollDown: helpScroll = min(helpScroll + 1, max(0, KeyMap.all.count + 2 * KeyContext.allCases.count - 1))
+        case .scrollDown: helpScroll = min(helpScroll + 1, max(0, options.keyMap.all.count + 2 * KeyContext.allCases.count - 1))
         case .commandMode:
             mode = .command
             commandLine.text = ""

@@ -33,7 +33,7 @@ public enum KeyContext: String, Sendable, Hashable, CaseIterable {
 
 public enum Action: String, Sendable, Hashable, CaseIterable {
     // global
-    case quit, forceQuit, help, commandMode, filterMode, showGraph, showServices, showSplits, undo
+    case quit, forceQuit, suspend, help, commandMode, filterMode, showGraph, showServices, showSplits, undo
     // graph
     case moveLeft, moveRight, moveUp, moveDown, openDetail, closeDetail, toggleFocus, nextEdge
     case panLeft, panRight, panUp, panDown, editSplit
@@ -64,16 +64,77 @@ public struct KeyBinding: Sendable, Equatable {
     public var keysText: String { keys.map(\.description).joined(separator: "/") }
 }
 
-public enum KeyMap {
+/// The bindings in effect: the built-in table, possibly with some actions re-bound by the
+/// config file. A value in `AppOptions`, so `reduce` stays a function of its state.
+public struct KeyMap: Sendable, Equatable {
+    public private(set) var all: [KeyBinding]
+    private var table: [KeyContext: [Key: Action]]
+
+    public init(_ bindings: [KeyBinding]) {
+        all = bindings
+        var t: [KeyContext: [Key: Action]] = [:]
+        for binding in bindings {
+            for k in binding.keys where t[binding.context]?[k] == nil { t[binding.context, default: [:]][k] = binding.action }
+        }
+        table = t
+    }
+
+    public static let standard = KeyMap(KeyMap.defaults)
+
+    /// Re-binds actions: each listed action gets exactly these keys in every context where it
+    /// had a binding. A key taken from another action in the same context is removed from it,
+    /// so one key never means two things.
+    public func overriding(_ overrides: [Action: [Key]]) -> KeyMap {
+        guard !overrides.isEmpty else { return self }
+        var bs = all
+        for i in bs.indices {
+            if let keys = overrides[bs[i].action] { bs[i].keys = keys }
+        }
+        for i in bs.indices where overrides[bs[i].action] == nil {
+            let taken = Set(bs.filter { $0.context == bs[i].context && overrides[$0.action] != nil }.flatMap(\.keys))
+            bs[i].keys.removeAll { taken.contains($0) }
+        }
+        return KeyMap(bs)
+    }
+
+    /// The action a key triggers in a context. Context bindings win over global ones; modal
+    /// contexts (editor, diff, confirm, command, filter) see no global bindings except Ctrl-C
+    /// and Ctrl-Z, which work everywhere as they do in any terminal program.
+    public func action(for key: Key, in context: KeyContext) -> Action? {
+        if let a = table[context]?[key] { return a }
+        switch context {
+        case .graph, .table, .help, .global: return table[.global]?[key]
+        default:
+            if key == .ctrl("c") { return .forceQuit }
+            return key == .ctrl("z") ? .suspend : nil
+        }
+    }
+
+    public func bindings(in context: KeyContext) -> [KeyBinding] { all.filter { $0.context == context && !$0.keys.isEmpty } }
+
+    /// Footer hints for a context: its own hinted bindings, then the global ones that apply.
+    public func hints(for context: KeyContext) -> [(keys: String, label: String)] {
+        var out = bindings(in: context).compactMap { b in b.hint.map { (b.keysText, $0) } }
+        if [.graph, .table, .help].contains(context) {
+            out += bindings(in: .global).compactMap { b in b.hint.map { (b.keysText, $0) } }
+        }
+        return out
+    }
+}
+
+extension KeyMap {
     private static func b(_ keys: [Key], _ action: Action, _ context: KeyContext, _ help: String, _ hint: String? = nil)
         -> KeyBinding
     {
         KeyBinding(keys: keys, action: action, context: context, help: help, hint: hint)
     }
 
-    public static let all: [KeyBinding] = [
+    public static var all: [KeyBinding] { standard.all }
+
+    static let defaults: [KeyBinding] = [
         b([.char("q")], .quit, .global, "quit smitop", "quit"),
         b([.ctrl("c")], .forceQuit, .global, "quit at once, from anywhere (drafts are not saved)"),
+        b([.ctrl("z")], .suspend, .global, "suspend to the shell, from anywhere (`fg` resumes; drafts stay)"),
         b([.char("?"), .function(1)], .help, .global, "show this help", "help"),
         b([.char(":")], .commandMode, .global, "command mode (:graph :svc :ts :ns :ctx :theme :q)", "cmd"),
         b([.char("/")], .filterMode, .global, "filter by name: substring, or a regex when it has regex syntax", "filter"),
@@ -161,34 +222,9 @@ public enum KeyMap {
         b([.ctrl("u")], .clearLine, .filter, "clear the line"),
     ]
 
-    private static let table: [KeyContext: [Key: Action]] = {
-        var t: [KeyContext: [Key: Action]] = [:]
-        for binding in all {
-            for k in binding.keys where t[binding.context]?[k] == nil { t[binding.context, default: [:]][k] = binding.action }
-        }
-        return t
-    }()
-
-    /// The action a key triggers in a context. Context bindings win over global ones; modal
-    /// contexts (editor, diff, confirm, command, filter) see no global bindings except Ctrl-C.
-    public static func action(for key: Key, in context: KeyContext) -> Action? {
-        if let a = table[context]?[key] { return a }
-        switch context {
-        case .graph, .table, .help, .global: return table[.global]?[key]
-        default: return key == .ctrl("c") ? .forceQuit : nil
-        }
-    }
-
-    public static func bindings(in context: KeyContext) -> [KeyBinding] { all.filter { $0.context == context } }
-
-    /// Footer hints for a context: its own hinted bindings, then the global ones that apply.
-    public static func hints(for context: KeyContext) -> [(keys: String, label: String)] {
-        var out = bindings(in: context).compactMap { b in b.hint.map { (b.keysText, $0) } }
-        if [.graph, .table, .help].contains(context) {
-            out += bindings(in: .global).compactMap { b in b.hint.map { (b.keysText, $0) } }
-        }
-        return out
-    }
+    public static func action(for key: Key, in context: KeyContext) -> Action? { standard.action(for: key, in: context) }
+    public static func bindings(in context: KeyContext) -> [KeyBinding] { standard.bindings(in: context) }
+    public static func hints(for context: KeyContext) -> [(keys: String, label: String)] { standard.hints(for: context) }
 
     /// docs/keybindings.md, generated.
     public static func markdown() -> String {

@@ -6,7 +6,28 @@ import Mesh
 import SMI
 
 public func reduce(_ state: inout AppState, _ msg: Message) -> [Effect] {
+    let fx = reduceDeferringGraph(&state, msg)
+    state.settle()
+    return fx
+}
+
+/// Many messages at once, as the runtime drains them from its mailbox: a burst of watch
+/// events rebuilds the graph once at the end, not once per event. Effects in order.
+public func reduce(_ state: inout AppState, batch: [Message]) -> [Effect] {
     var fx: [Effect] = []
+    for m in batch { fx += reduceDeferringGraph(&state, m) }
+    state.settle()
+    return fx
+}
+
+func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
+    var fx: [Effect] = []
+    // Object deltas only mark the graph stale; anything that reads the graph (keys, mouse,
+    // resize, metrics) sees it rebuilt first, once, however many deltas came before.
+    switch msg {
+    case .reflector, .watchEvent, .objectsReplaced, .objectUpserted, .objectDeleted, .objectReloaded: break
+    default: state.settle()
+    }
     switch msg {
     case .start(let now):
         state.now = now
@@ -33,7 +54,9 @@ public func reduce(_ state: inout AppState, _ msg: Message) -> [Effect] {
 
     case .reflector(let kind, let action):
         switch action {
-        case .replaceAll(let items, _): state.applyObjects(kind) { $0.replaceAll(kind, items) }
+        case .replaceAll(let items, _):
+            state.applyObjects(kind) { $0.replaceAll(kind, items) }
+            state.relisted(kind)
         case .upsert(let o): state.applyObjects(kind) { $0.upsert(kind, o) }
         case .delete(let o): state.applyObjects(kind) { $0.delete(kind, o) }
         case .reportError(let e, let retry): state.watchFailed(kind, e, retryIn: retry)
@@ -45,7 +68,9 @@ public func reduce(_ state: inout AppState, _ msg: Message) -> [Effect] {
         case .deleted: state.applyObjects(kind) { $0.delete(kind, event.object) }
         case .bookmark, .error: break
         }
-    case .objectsReplaced(let kind, let items): state.applyObjects(kind) { $0.replaceAll(kind, items) }
+    case .objectsReplaced(let kind, let items):
+        state.applyObjects(kind) { $0.replaceAll(kind, items) }
+        state.relisted(kind)
     case .objectUpserted(let kind, let o), .objectReloaded(let kind, let o): state.applyObjects(kind) { $0.upsert(kind, o) }
     case .objectDeleted(let kind, let o): state.applyObjects(kind) { $0.delete(kind, o) }
     case .watchFailed(let kind, let e, let retry): state.watchFailed(kind, e, retryIn: retry)
@@ -59,14 +84,14 @@ public func reduce(_ state: inout AppState, _ msg: Message) -> [Effect] {
         state.connection.retryIn = nil
         if state.metrics.edgeSetVersion != before { state.rebuildGraph() }
         state.updateConnection()
-        fx = [.pollMetrics(state.context.scope, window: state.options.metricsWindow, after: state.options.refreshInterval)]
+        fx = state.nextMetricsPoll()
     case .metricsFailed(let ns, let e, let at):
         state.now = max(state.now, at)
         state.metrics.recordFailure(namespace: ns, message: e.userMessage, at: at)
         if e.isUnreachable { state.markFailing(e) }
         state.set("metrics: \(e.userMessage)", .warning)
         state.updateConnection()
-        fx = [.pollMetrics(state.context.scope, window: state.options.metricsWindow, after: state.options.refreshInterval)]
+        fx = state.nextMetricsPoll()
 
     case .connection(.reachable):
         state.connection.failingSince = nil
@@ -97,6 +122,7 @@ public func reduce(_ state: inout AppState, _ msg: Message) -> [Effect] {
         state.editing = nil
         state.journal = []
         state.readOnly.deniedReason = nil
+        state.applyReadOnlyOptions()
         state.set("switched to context \(info.context)")
         fx = [.startWatches(info.scope), .pollMetrics(info.scope, window: state.options.metricsWindow, after: 0)]
         if !state.readOnly.flag { fx.append(.reviewAccess(info.scope)) }
@@ -123,6 +149,13 @@ extension AppState {
         message = StatusLine(clean(text, limit: 500), level: level, at: now)
     }
 
+    /// The next poll after one finished; none when polling is paused (`--refresh 0`): the
+    /// first sample stays on screen and the process sleeps until a key or a watch event.
+    func nextMetricsPoll() -> [Effect] {
+        guard options.refreshInterval > 0 else { return [] }
+        return [.pollMetrics(context.scope, window: options.metricsWindow, after: options.refreshInterval)]
+    }
+
     // MARK: connection
 
     mutating func markFailing(_ e: KubeError) {
@@ -147,7 +180,9 @@ extension AppState {
             connection.status = now - since >= options.offlineAfter ? .offline : .stale
         } else if connection.lastDataAt == nil {
             connection.status = .connecting
-        } else if let m = metrics.lastSampledAt, now - m > options.staleAfterIntervals * options.refreshInterval {
+        } else if options.refreshInterval > 0, let m = metrics.lastSampledAt,
+            now - m > options.staleAfterIntervals * options.refreshInterval
+        {
             connection.status = .stale
         } else {
             connection.status = .live
@@ -162,7 +197,21 @@ extension AppState {
         connection.failingSince = nil
         connection.retryIn = nil
         updateConnection()
-        if kind == .service || kind == .deployment || kind == .trafficSplit { rebuildGraph(topologyChanged: c.topologyChanged) }
+        if c.topologyChanged && (kind == .service || kind == .deployment || kind == .trafficSplit) {
+            graphStale = true
+        } else if !graphStale {
+            // Same nodes and edges: patch the labels that changed, in place.
+            for id in c.changedSplits {
+                guard let s = store.trafficSplits[id] else { continue }
+                graph.updateSplitShares(id, s)
+                visibleGraph.updateSplitShares(id, s)
+            }
+            if let d = c.changedDeployment.flatMap({ store.deployments[$0] }) {
+                let sub = MeshGraph.deploymentSubtitle(d)
+                graph.updateSubtitle(NodeID(.workload, d.id), sub)
+                visibleGraph.updateSubtitle(NodeID(.workload, d.id), sub)
+            }
+        }
         for id in c.changedSplits {
             guard var d = drafts[id] else { continue }
             if let s = store.trafficSplits[id] {
@@ -177,8 +226,22 @@ extension AppState {
         }
     }
 
+    /// A relist may have changed any status field (ready counts): rebuild once rather than diff.
+    mutating func relisted(_ kind: ObjectKind) {
+        if kind == .service || kind == .deployment || kind == .trafficSplit { graphStale = true }
+    }
+
+    /// Rebuilds the graph if object deltas changed its topology since the last time. The
+    /// runtime calls it before drawing a frame; `reduce` before any message that reads the graph.
+    public mutating func settle() {
+        guard graphStale else { return }
+        graphStale = false
+        rebuildGraph()
+    }
+
     /// Graph rebuild is O(objects); the layout is recomputed only for a new topology.
     mutating func rebuildGraph(topologyChanged: Bool = true) {
+        graphStale = false
         graph = MeshGraph.build(store: store, observedEdges: metrics.edges.keys)
         refreshVisibleGraph()
     }

@@ -7,7 +7,10 @@ import SMI
 extension AppState {
     mutating func openEditor(_ id: ObjectID) {
         guard drafts[id] != nil || store.trafficSplits[id] != nil else { return set("no split \(id)", .error) }
-        if drafts[id] == nil, let s = store.trafficSplits[id] { drafts[id] = SplitDraft(split: s) }
+        if drafts[id] == nil, let s = store.trafficSplits[id] {
+            drafts[id] = SplitDraft(split: s)
+            drafts[id]!.step = options.defaultStep
+        }
         // A kept draft reopens where it was, unless it was mid-request.
         if var d = drafts[id], d.phase != .editing {
             switch d.phase {
@@ -30,6 +33,7 @@ extension AppState {
             quitting = true
             return [.quit]
         }
+        if action == .suspend { return [.suspend] }
         var fx: [Effect] = []
         switch d.phase {
         case .writing, .dryRunning:

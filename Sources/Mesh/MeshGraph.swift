@@ -137,6 +137,26 @@ public struct MeshGraph: Sendable, Equatable {
         topologyKey = h.finalize()
     }
 
+    /// A split's weights changed but not its services: update its edges' shares in place,
+    /// O(backends), instead of rebuilding the graph from every object.
+    public mutating func updateSplitShares(_ sid: ObjectID, _ split: TrafficSplit) {
+        let root = NodeID.service(sid.namespace, split.service)
+        let shares = split.analysis.shares
+        for (i, b) in split.backends.enumerated() {
+            let id = EdgeID(from: root, to: NodeID.service(sid.namespace, b.service), kind: .split(sid))
+            guard let e = edgeIndex[id] else { continue }
+            edges[e].split = SplitShare(split: sid, backendIndex: i, weight: b.weight.description, share: shares[i])
+        }
+    }
+
+    /// Only a box's second line changed (a deployment's ready count).
+    public mutating func updateSubtitle(_ id: NodeID, _ subtitle: String) {
+        guard let i = index[id] else { return }
+        nodes[i].subtitle = subtitle
+    }
+
+    public static func deploymentSubtitle(_ d: DeploymentInfo) -> String { "deploy \(d.readyReplicas)/\(d.replicas)" }
+
     public func node(_ id: NodeID) -> GraphNode? { index[id].map { nodes[$0] } }
     public func edge(_ id: EdgeID) -> GraphEdge? { edgeIndex[id].map { edges[$0] } }
 
@@ -175,7 +195,7 @@ public struct MeshGraph: Sendable, Equatable {
         var byLabel: [String: [String: [ObjectID]]] = [:]  // namespace → "k=v" → deployments
         for d in store.deployments.values {
             let id = NodeID(.workload, d.id)
-            nodes[id] = GraphNode(id: id, label: d.id.name, subtitle: "deploy \(d.readyReplicas)/\(d.replicas)", isGhost: false)
+            nodes[id] = GraphNode(id: id, label: d.id.name, subtitle: deploymentSubtitle(d), isGhost: false)
             for (k, v) in d.podLabels { byLabel[d.id.namespace, default: [:]]["\(k)=\(v)", default: []].append(d.id) }
         }
         var edges: [GraphEdge] = []

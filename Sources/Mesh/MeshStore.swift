@@ -160,10 +160,13 @@ public struct StoreChange: Sendable, Equatable {
     public var topologyChanged: Bool
     /// Keys of TrafficSplits that were added, changed or removed.
     public var changedSplits: Set<ObjectID>
-    public init(kind: ObjectKind, topologyChanged: Bool, changedSplits: Set<ObjectID> = []) {
+    /// A deployment whose status (not topology) changed, so only its box label needs an update.
+    public var changedDeployment: ObjectID?
+    public init(kind: ObjectKind, topologyChanged: Bool, changedSplits: Set<ObjectID> = [], changedDeployment: ObjectID? = nil) {
         self.kind = kind
         self.topologyChanged = topologyChanged
         self.changedSplits = changedSplits
+        self.changedDeployment = changedDeployment
     }
 }
 
@@ -284,7 +287,7 @@ public struct MeshStore: Sendable, Equatable {
             let d = DeploymentInfo(json: object)
             let topo = deployments[d.id]?.podLabels != d.podLabels || deployments[d.id] == nil
             deployments[d.id] = d
-            return StoreChange(kind: kind, topologyChanged: topo)
+            return StoreChange(kind: kind, topologyChanged: topo, changedDeployment: topo ? nil : d.id)
         case .pod:
             let p = PodInfo(json: object)
             pods[p.id] = p

@@ -189,32 +189,48 @@ public struct GraphCanvas: Sendable {
             cells[key] = c
         }
         var labels: [(x: Int, y: Int, width: Int, text: String, style: Style)] = []
+        // The visible area in canvas coordinates, one cell wider on each side so a line
+        // entering the screen gets its joint right.
+        let visX0 = area.x - dx - 1
+        let visX1 = area.maxX - dx
+        let visY0 = area.y - dy - 1
+        let visY1 = area.maxY - dy
         let laneOf = lanes()
         for (i, e) in edges.enumerated() {
             guard let r = route(e, lane: laneOf[i]) else { continue }
             let pts = r.points
-            var walk: [(Int, Int)] = [pts[0]]
-            for i in 1..<pts.count {
-                var (x, y) = walk[walk.count - 1]
-                let (tx, ty) = pts[i]
-                while x != tx || y != ty {
-                    if x != tx { x += tx > x ? 1 : -1 } else { y += ty > y ? 1 : -1 }
-                    walk.append((x, y))
-                }
-            }
             // Start cell reaches back into the source box so the edge visibly leaves it.
-            mark(walk[0].0, walk[0].1, r.arrowLeft ? GraphCanvas.right : GraphCanvas.left, e)
-            for i in 0..<(walk.count - 1) {
-                let (ax, ay) = walk[i]
-                let (bx, by) = walk[i + 1]
-                let (fwd, back): (UInt8, UInt8) =
-                    bx > ax ? (GraphCanvas.right, GraphCanvas.left)
-                    : bx < ax ? (GraphCanvas.left, GraphCanvas.right)
-                    : by > ay ? (GraphCanvas.down, GraphCanvas.up) : (GraphCanvas.up, GraphCanvas.down)
-                mark(ax, ay, fwd, e)
-                mark(bx, by, back, e)
+            mark(pts[0].0, pts[0].1, r.arrowLeft ? GraphCanvas.right : GraphCanvas.left, e)
+            // Segments are axis-aligned (x first, then y, as routed). Only the stretch of each
+            // segment that can touch the screen is walked: an edge spanning thousands of rows
+            // of a tall graph costs what is visible of it.
+            var cursor = pts[0]
+            for i in 1..<pts.count {
+                let corner = (pts[i].0, cursor.1)
+                for (a, b) in [(cursor, corner), (corner, pts[i])] {
+                    if a.1 == b.1, a.0 != b.0 {
+                        guard a.1 >= visY0, a.1 <= visY1 else { continue }
+                        let lo = max(min(a.0, b.0), visX0)
+                        let hi = min(max(a.0, b.0), visX1)
+                        guard lo < hi else { continue }
+                        for x in lo..<hi {
+                            mark(x, a.1, GraphCanvas.right, e)
+                            mark(x + 1, a.1, GraphCanvas.left, e)
+                        }
+                    } else if a.0 == b.0, a.1 != b.1 {
+                        guard a.0 >= visX0, a.0 <= visX1 else { continue }
+                        let lo = max(min(a.1, b.1), visY0)
+                        let hi = min(max(a.1, b.1), visY1)
+                        guard lo < hi else { continue }
+                        for y in lo..<hi {
+                            mark(a.0, y, GraphCanvas.down, e)
+                            mark(a.0, y + 1, GraphCanvas.up, e)
+                        }
+                    }
+                }
+                cursor = pts[i]
             }
-            let end = walk[walk.count - 1]
+            let end = pts[pts.count - 1]
             let ex = end.0 + dx
             let ey = end.1 + dy
             if area.contains(x: ex, y: ey) {

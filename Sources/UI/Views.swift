@@ -127,7 +127,7 @@ public enum Views {
                 (sep + "ns ", Style(.header)), (s.context.scope.description, Style(.header, [.bold])),
             ], right: right, fill: Style(.header))
         guard rect.height > 1 else { return }
-        var info = "metrics " + (s.metrics.window ?? s.options.metricsWindow)
+        var info = "metrics " + (s.metrics.window ?? s.options.metricsWindow) + (s.options.refreshInterval > 0 ? "" : " (paused)")
         if let age = s.connection.dataAge(now: s.now) {
             info += " · updated " + Fmt.age(age) + " ago"
         } else {
@@ -170,7 +170,7 @@ public enum Views {
 
     public static func hints(_ s: AppState, _ rect: Rect, _ buf: inout CellBuffer) {
         var segs: [(String, Style)] = []
-        for h in KeyMap.hints(for: s.keyContext) {
+        for h in s.options.keyMap.hints(for: s.keyContext) {
             segs.append((" " + h.keys, Style(.keyHint)))
             segs.append((" " + h.label + " ", Style(.footer)))
         }
@@ -230,12 +230,37 @@ public enum Views {
             return
         }
         let filter = FilterMatcher(s.graphFilter)
+        // Only what can reach the screen is formatted and routed: a frame costs what is
+        // visible, not what the cluster holds. An edge is kept when its span crosses the
+        // visible columns (so lanes in a gap are assigned as in the full drawing and do not
+        // jump while panning); its label only when its bounding box is on screen.
+        let view = CellRect(x: s.pan.x - 2, y: s.pan.y - 1, width: rect.width + 4, height: rect.height + 2)
+        var keep = Set<NodeID>()
+        var keptEdges: [(GraphEdge, labelled: Bool)] = []
+        for e in g.edges {
+            guard let a = s.layout.boxes[e.id.from], let b = s.layout.boxes[e.id.to] else { continue }
+            let minX = min(a.x, b.x)
+            let maxX = max(a.maxX, b.maxX) + 2
+            guard maxX >= view.x && minX <= view.maxX else { continue }
+            let minY = min(a.y, b.y)
+            let maxY = max(a.maxY, b.maxY)
+            keptEdges.append((e, maxY >= view.y && minY <= view.maxY))
+            keep.insert(e.id.from)
+            keep.insert(e.id.to)
+        }
         var index: [NodeID: Int] = [:]
         var nodes: [GraphCanvas.Node] = []
         for n in g.nodes {
             guard let box = s.layout.boxes[n.id] else { continue }
-            let (line, h) = nodeMetrics(s, n.id)
+            let visible = box.intersects(view)
+            guard visible || keep.contains(n.id) else { continue }
             index[n.id] = nodes.count
+            guard visible else {
+                // Off screen but an edge ends here: its position is all the router needs.
+                nodes.append(GraphCanvas.Node(rect: Rect(box), title: "", lines: [], health: .unknown, selected: false, dimmed: false))
+                continue
+            }
+            let (line, h) = nodeMetrics(s, n.id)
             nodes.append(
                 GraphCanvas.Node(
                     rect: Rect(box), title: n.label,
@@ -244,7 +269,7 @@ public enum Views {
                     dimmed: !s.graphFilter.isEmpty && !filter.matches(n.id.object.key)))
         }
         var edges: [GraphCanvas.Edge] = []
-        for e in g.edges {
+        for (e, labelled) in keptEdges {
             guard let a = index[e.id.from], let b = index[e.id.to] else { continue }
             var label = ""
             var h = Health.unknown
@@ -252,13 +277,13 @@ public enum Views {
             switch e.id.kind {
             case .traffic:
                 if let key = e.id.trafficKey, let hist = s.metrics.edge(key), let m = hist.latest ?? hist.lastKnown {
-                    label = Fmt.rps(m.rps) + " " + Fmt.percent(m.successRate)
+                    if labelled { label = Fmt.rps(m.rps) + " " + Fmt.percent(m.successRate) }
                     h = health(s, m)
                 }
             case .split:
                 isSplit = true
                 if let sh = e.split {
-                    label = sh.share.map { $0.percentText(decimals: 0) } ?? sh.weight
+                    if labelled { label = sh.share.map { $0.percentText(decimals: 0) } ?? sh.weight }
                     h = .healthy
                 }
             case .selects:
@@ -574,10 +599,10 @@ public enum Views {
     // MARK: Help
 
     /// The help text as lines, generated from the key map.
-    public static func helpLines() -> [(String, Style)] {
+    public static func helpLines(_ keyMap: KeyMap = .standard) -> [(String, Style)] {
         var out: [(String, Style)] = []
         for c in KeyContext.allCases {
-            let bs = KeyMap.bindings(in: c)
+            let bs = keyMap.bindings(in: c)
             guard !bs.isEmpty else { continue }
             out.append((c.title, Style(.title)))
             for b in bs { out.append(("  " + TextWidth.pad(b.keysText, to: 18) + " " + b.help, Style(.text))) }
@@ -588,7 +613,7 @@ public enum Views {
 
     public static func help(_ s: AppState, _ rect: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer) {
         guard !rect.isEmpty else { return }
-        let lines = helpLines()
+        let lines = helpLines(s.options.keyMap)
         let top = max(0, min(s.helpScroll, max(0, lines.count - rect.height)))
         for i in 0..<rect.height where top + i < lines.count {
             let (text, st) = lines[top + i]

@@ -53,6 +53,43 @@ final class Mailbox: Sendable {
     }
 
     func drain() -> [Message] { queue.withLock { q in defer { q.removeAll() }; return q } }
+
+    /// When the latest full list arrived from the network (for the start-up benchmark).
+    let lastListArrival = Mutex<Double>(0)
+    func noteListArrived() { lastListArrival.withLock { $0 = nowSeconds() } }
+}
+
+/// `SMITOP_STARTUP_REPORT=FILE`: after the first frame drawn once every watched kind has
+/// listed, append one JSON line: when the last list arrived, when that frame was on screen,
+/// and the resident memory then. `make bench` reads it; nothing else does.
+struct StartupReport {
+    let path: String?
+    var done = false
+
+    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        path = environment["SMITOP_STARTUP_REPORT"].flatMap { $0.isEmpty ? nil : $0 }
+        done = path == nil
+    }
+
+    mutating func frameDrawn(_ state: AppState, lastListArrival: Double) {
+        guard !done, let path, state.store.synced.count == ObjectKind.allCases.count else { return }
+        done = true
+        let objects = state.store.services.count + state.store.deployments.count + state.store.pods.count
+            + state.store.trafficSplits.count + state.store.trafficTargets.count
+        let line = "{\"listsDoneAt\":\(lastListArrival),\"frameAt\":\(nowSeconds()),\"rssKiB\":\(Self.residentKiB()),\"objects\":\(objects)}\n"
+        guard let h = FileHandle(forWritingAtPath: path) ?? (FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil) else { return }
+        h.seekToEndOfFile()
+        h.write(Data(line.utf8))
+        try? h.close()
+    }
+
+    static func residentKiB() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
+        }
+        return 0
+    }
 }
 
 func nowSeconds() -> Seconds { Date().timeIntervalSince1970 }
@@ -98,7 +135,7 @@ final class EffectRunner: @unchecked Sendable {
         case .reloadObject(let kind, let ref): reload(kind, ref)
         case .reviewAccess(let scope): reviewAccess(scope)
         case .switchContext(let name): switchContext(name)
-        case .setTheme, .quit:
+        case .setTheme, .quit, .suspend:
             break  // handled on the UI thread, which owns the terminal
         }
     }
@@ -146,6 +183,7 @@ final class EffectRunner: @unchecked Sendable {
                     if Task.isCancelled { break }
                     switch update {
                     case .replaceAll(let items, let rv):
+                        mailbox.noteListArrived()
                         mailbox.post(.reflector(kind, .replaceAll(items, resourceVersion: rv)))
                         mailbox.post(.connection(.reachable))
                     case .upsert(let o): mailbox.post(.reflector(kind, .upsert(o)))
@@ -277,15 +315,19 @@ final class TUI {
         state.size = screen.size
         var pending: [Message] = [.start(now: nowSeconds()), .resized(screen.size)] + initial
         var dirty = true
+        var startup = StartupReport()
         while true {
-            for m in pending {
-                let effects = reduce(&state, m)
+            if !pending.isEmpty {
+                // One batch per wake-up: a burst of watch events costs one graph rebuild.
+                let effects = reduce(&state, batch: pending)
                 dirty = true
                 for e in effects {
                     switch e {
                     case .quit:
                         runner.stop()
                         return
+                    case .suspend:
+                        screen.suspend()
                     case .setTheme(let name):
                         do {
                             let t = try Theme.resolve(name: name, searchPaths: themePaths)
@@ -305,6 +347,7 @@ final class TUI {
                 // The whole frame is rendered each time; ncurses sends only the changed cells.
                 screen.draw(Screen.render(state, theme: theme, glyphs: screen.isUTF8 ? .unicode : .ascii))
                 dirty = false
+                startup.frameDrawn(state, lastListArrival: mailbox.lastListArrival.withLock { $0 })
             }
             screen.waitForEvents()
             for ev in screen.readEvents() {

@@ -10,24 +10,38 @@ import UI
 struct UIOptions: ParsableArguments {
     @Option(help: "Colour theme: default, light, colorblind, mono, or one of your own.") var theme: String?
     @Flag(name: .customLong("read-only"), help: "Disable every write.") var readOnly = false
-    @Option(help: "Metrics refresh interval in seconds (0 pauses polling).") var refresh: Double = 2
+    @Option(help: "Metrics refresh interval in seconds (0 pauses polling; default 2).") var refresh: Double?
     @Flag(name: .customLong("no-mouse"), help: "Do not capture the mouse.") var noMouse = false
+    @Option(help: "Config file (default: $SMITOP_CONFIG, else $XDG_CONFIG_HOME/smitop/config.yaml).") var config: String?
 
-    func appOptions() -> AppOptions {
+    /// The config file (if any), then the flags over it.
+    func settings(environment: [String: String]) throws -> (options: AppOptions, theme: String?, source: String?) {
+        let cfg: SmitopConfig
+        do {
+            if let path = config {
+                cfg = try SmitopConfig.load(path: path, required: true)
+            } else if let path = SmitopConfig.defaultPath(environment: environment) {
+                cfg = try SmitopConfig.load(path: path)
+            } else {
+                cfg = SmitopConfig()
+            }
+        } catch { throw CLIError.fail("config: \(error)", code: 2) }
         var o = AppOptions()
-        o.refreshInterval = max(0, refresh)
-        o.readOnly = readOnly
-        o.mouseEnabled = !noMouse
-        return o
+        cfg.apply(to: &o)
+        if let r = refresh { o.refreshInterval = max(0, r) }
+        if readOnly { o.readOnly = true }
+        if noMouse { o.mouseEnabled = false }
+        return (o, theme ?? cfg.theme, cfg.source)
     }
 }
 
 /// Starts the terminal and runs the UI on its own thread until the user quits.
 func runTUI(ui: UIOptions, connector: Connector, context: String?) async throws {
     let env = ProcessInfo.processInfo.environment
+    let settings = try ui.settings(environment: env)
     let paths = Theme.searchPaths(environment: env)
     let theme: Theme
-    do { theme = try Theme.resolve(name: ui.theme, environment: env, searchPaths: paths) } catch {
+    do { theme = try Theme.resolve(name: settings.theme, environment: env, searchPaths: paths) } catch {
         throw CLIError.fail("theme: \(error)", code: 2)
     }
     // A kubeconfig that cannot be read is reported in the UI, not by exiting: the user can
@@ -45,9 +59,9 @@ func runTUI(ui: UIOptions, connector: Connector, context: String?) async throws 
         info.availableContexts = connector.availableContexts()
     }
     let state = AppState(
-        options: ui.appOptions(), context: info, theme: ui.theme ?? "default", availableThemes: Theme.available(searchPaths: paths))
+        options: settings.options, context: info, theme: settings.theme ?? "default", availableThemes: Theme.available(searchPaths: paths))
     let screen: TerminalScreen
-    do { screen = try TerminalScreen(theme: theme, mouse: !ui.noMouse) } catch {
+    do { screen = try TerminalScreen(theme: theme, mouse: settings.options.mouseEnabled) } catch {
         throw CLIError.fail("cannot start the terminal UI: \(error)", code: 1)
     }
     let tui = UnsafeTUIBox(TUI(state: state, theme: theme, themePaths: paths, screen: screen, connector: connector, client: client))
@@ -119,5 +133,48 @@ struct DemoCommand: AsyncParsableCommand {
         try await runTUI(ui: ui, connector: connector, context: nil)
         server.cancel()
         _ = try? await server.value
+    }
+}
+
+/// `smitop terminal-check`: the terminal layer alone, no cluster (every theme role, wide and
+/// combining characters, box drawing, each decoded key and mouse event; z suspends, ! crashes
+/// on purpose to show the terminal is restored). For bug reports about a terminal.
+struct TerminalCheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "terminal-check", abstract: "Check this terminal: colours, wide characters, keys, mouse.", shouldDisplay: false)
+
+    @Option(help: "Colour theme to draw with.") var theme: String?
+
+    func run() throws {
+        let t: Theme
+        do { t = try Theme.resolve(name: theme) } catch { throw CLIError.fail("theme: \(error)", code: 2) }
+        try TerminalSelfCheck.run(theme: t)
+    }
+}
+
+/// `smitop config view`: the settings in effect (config file, then flags), as YAML.
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Show smitop's configuration.", subcommands: [ConfigViewCommand.self],
+        defaultSubcommand: ConfigViewCommand.self)
+}
+
+struct ConfigViewCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "view",
+        abstract: "Print the effective configuration (the config file over the defaults, then the flags given here).",
+        discussion: "The file holds no credentials; cluster credentials stay in the kubeconfig and are never printed.")
+
+    @OptionGroup var ui: UIOptions
+    @Option(name: [.customShort("o"), .customLong("output")], help: "yaml or json.") var output: String = "yaml"
+
+    func run() throws {
+        let s = try ui.settings(environment: ProcessInfo.processInfo.environment)
+        let j = SmitopConfig.effective(s.options, theme: s.theme ?? "default", source: s.source)
+        switch output {
+        case "json": printJSON(j)
+        case "yaml": printYAML(j)
+        default: throw CLIError.fail("unknown output \(output): yaml or json", code: 2)
+        }
     }
 }

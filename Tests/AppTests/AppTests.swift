@@ -379,3 +379,89 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     let onDisk = try String(contentsOf: page, encoding: .utf8)
     #expect(onDisk == generated, "docs/keybindings.md is out of date; run the tests with SMITOP_RECORD_SNAPSHOTS=1")
 }
+
+@Test func refreshZeroPollsOnceThenSleeps() {
+    var o = AppOptions()
+    o.refreshInterval = 0
+    var s = AppState(options: o, context: ContextInfo(context: "kind", scope: .one("shop")), availableThemes: ["default"])
+    let start = reduce(&s, .start(now: 0))
+    #expect(start.contains { if case .pollMetrics = $0 { return true } else { return false } }, "one first sample")
+    let after = reduce(&s, .metricsSampled(namespace: "shop", lists: [], at: 1))
+    #expect(after.isEmpty, "paused: no further poll is scheduled")
+    _ = reduce(&s, .tick(now: 600))
+    #expect(s.connection.status == .live, "old metrics are not 'stale' while polling is paused")
+    var running = AppState(context: ContextInfo(context: "kind", scope: .one("shop")), availableThemes: ["default"])
+    _ = reduce(&running, .start(now: 0))
+    #expect(reduce(&running, .metricsSampled(namespace: "shop", lists: [], at: 1)).contains { if case .pollMetrics = $0 { return true } else { return false } })
+}
+
+@Test func configFileParsesEveryKeyAndRefusesTypos() throws {
+    let text = """
+        theme: light
+        refresh: 5
+        metricsWindow: 1m
+        thresholds: {warning: 0.99, critical: 0.9}
+        step: 10
+        mouse: false
+        contexts:
+          prod: {readOnly: true}
+          dev: {readOnly: false}
+        keys:
+          quit: [Q, Ctrl-Q]
+          help: F1
+        """
+    let c = try SmitopConfig.parse(text, file: "/cfg.yaml")
+    var o = AppOptions()
+    c.apply(to: &o)
+    #expect(c.theme == "light")
+    #expect(o.refreshInterval == 5 && o.metricsWindow == "1m" && o.defaultStep == 10 && !o.mouseEnabled)
+    #expect(o.thresholds.warning == 0.99 && o.thresholds.critical == 0.9)
+    #expect(o.readOnlyContexts == ["prod"])
+    #expect(o.isReadOnly(context: "prod") && !o.isReadOnly(context: "dev"))
+    #expect(o.keyMap.action(for: .char("Q"), in: .graph) == .quit)
+    #expect(o.keyMap.action(for: .ctrl("q"), in: .table) == .quit)
+    #expect(o.keyMap.action(for: .char("q"), in: .graph) == nil, "the old key is re-bound away")
+    #expect(o.keyMap.action(for: .char("?"), in: .graph) == nil)
+    #expect(o.keyMap.action(for: .function(1), in: .graph) == .help)
+
+    // The re-bound keys are what the state machine uses, and what help and the footer show.
+    var s = AppState(options: o, context: ContextInfo(context: "prod", scope: .one("shop")), availableThemes: ["default"])
+    #expect(s.readOnly.isReadOnly && s.readOnly.reason == "read-only context (config)")
+    #expect(reduce(&s, .key(.char("q"))).isEmpty)
+    #expect(reduce(&s, .key(.char("Q"))) == [.quit])
+
+    // Every mistake names the file, the line and the setting.
+    let bad: [(String, String)] = [
+        ("refesh: 2\n", "refesh"), ("refresh: fast\n", "refresh"), ("thresholds:\n  warning: 95\n", "thresholds.warning"),
+        ("step: 7\n", "step"), ("keys:\n  quit: [Hyper-Q]\n", "Hyper-Q"), ("keys:\n  explode: q\n", "keys.explode"),
+        ("contexts:\n  prod: {readonly: true}\n", "contexts.prod.readonly"), ("- a\n", "mapping"),
+        ("thresholds: {warning: 0.8, critical: 0.9}\n", "critical"), ("theme: [\n", "/cfg.yaml"),
+    ]
+    for (text, needle) in bad {
+        do {
+            _ = try SmitopConfig.parse(text, file: "/cfg.yaml")
+            Issue.record("accepted \(text)")
+        } catch {
+            #expect(error.description.contains(needle) && error.description.hasPrefix("/cfg.yaml"), "\(error)")
+        }
+    }
+    do {
+        _ = try SmitopConfig.parse("mouse: true\nstep: 3\n", file: "/cfg.yaml")
+    } catch {
+        #expect(error.line == 2, "\(error)")
+    }
+    // A missing default file is fine; a named one that is missing is not.
+    #expect(try SmitopConfig.load(path: "/nonexistent/smitop.yaml") == SmitopConfig())
+    #expect(throws: ConfigError.self) { try SmitopConfig.load(path: "/nonexistent/smitop.yaml", required: true) }
+    #expect(SmitopConfig.defaultPath(environment: ["XDG_CONFIG_HOME": "/x", "HOME": "/h"]) == "/x/smitop/config.yaml")
+    #expect(SmitopConfig.defaultPath(environment: ["HOME": "/h"]) == "/h/.config/smitop/config.yaml")
+    #expect(SmitopConfig.defaultPath(environment: ["SMITOP_CONFIG": "/c.yaml", "HOME": "/h"]) == "/c.yaml")
+}
+
+@Test func configurationPageDocumentsEveryKey() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let page = try String(contentsOf: root.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
+    for r in SmitopConfig.reference {
+        #expect(page.contains("| `\(r.key)` | `\(r.defaultValue)` |"), "docs/configuration.md lacks \(r.key) (default \(r.defaultValue))")
+    }
+}

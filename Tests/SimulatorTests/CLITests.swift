@@ -150,6 +150,19 @@ struct CLITests {
         #expect(bad.stdout.contains("<stdin>:"))
         let unreadable = try await runProcess(Self.binary, ["lint", "-"], env: [:], stdin: "a: [b", timeout: 30)
         #expect(unreadable.status == 2)
+
+        // The config file as the TUI will use it, flags over the file.
+        let cfg = h.dir + "/config.yaml"
+        try "refresh: 7\nstep: 10\ncontexts: {prod: {readOnly: true}}\nkeys: {quit: [Q]}\n".write(toFile: cfg, atomically: true, encoding: .utf8)
+        let view = try await runProcess(Self.binary, ["config", "view", "-o", "json", "--theme", "mono"], env: ["SMITOP_CONFIG": cfg, "HOME": h.dir], stdin: nil, timeout: 30)
+        #expect(view.status == 0, "\(view.stderr)")
+        let v = try JSON.parse(view.stdout)
+        #expect(v["source"]?.stringValue == cfg && v["refresh"]?.doubleValue == 7 && v["step"]?.intValue == 10 && v["theme"]?.stringValue == "mono")
+        #expect(v[path: "contexts", "prod", "readOnly"]?.boolValue == true)
+        #expect(v[path: "keys", "quit"]?[0]?.stringValue == "Q")
+        try "refresh: -1\n".write(toFile: cfg, atomically: true, encoding: .utf8)
+        let broken = try await runProcess(Self.binary, ["config", "view"], env: ["SMITOP_CONFIG": cfg, "HOME": h.dir], stdin: nil, timeout: 30)
+        #expect(broken.status == 2 && broken.stderr.contains(cfg + ":1") && broken.stderr.contains("refresh"), "\(broken.stderr)")
     }
 
     @Test("a broken kubeconfig names the file and the field")

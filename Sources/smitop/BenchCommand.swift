@@ -1,0 +1,183 @@
+import App
+import ArgumentParser
+import Foundation
+import Kube
+import Mesh
+import SMI
+import Simulator
+import Transport
+import UI
+
+/// In-process benchmarks for `make bench` (scripts/bench.py): the parts that have no
+/// external command to time. Prints one JSON object; every figure is a list of samples so
+/// the report can show medians and ranges. Hidden: it is a measuring tool, not a feature.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-internal", abstract: "In-process benchmarks (layout, frames, events, writes) as JSON.",
+        shouldDisplay: false)
+
+    @Option(help: "Repetitions per figure.") var runs = 15
+    @Option(help: "Writes for the write-latency figure.") var writes = 100
+    @Option(help: "Services in the large scenario.") var services = 5000
+    @Option(help: "TrafficSplits in the large scenario.") var splits = 10000
+    @Option(help: "Comma-separated parts: layout,frame,events,write.") var parts = "layout,frame,events,write"
+
+    func run() async throws {
+        let want = Set(parts.split(separator: ",").map(String.init))
+        var out = JSONObject()
+        if want.contains("layout") { out["layout"] = layout() }
+        var big: AppState? = nil
+        if want.contains("frame") || want.contains("events") { big = try largeState() }
+        if want.contains("frame"), let big { out["frame"] = frame(big) }
+        if want.contains("events"), let big { out["events"] = events(big) }
+        if want.contains("write") { out["write"] = try await writeLatency() }
+        printJSON(.object(out))
+    }
+
+    static func ms(_ start: ContinuousClock.Instant) -> Double {
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+    }
+
+    static func samples(_ xs: [Double]) -> JSON { .array(xs.map { .double(($0 * 1000).rounded() / 1000) }) }
+
+    // Target 3: layout of synthetic call graphs and of the generated scenario's real graph.
+    func layout() -> JSON {
+        var rows: [JSON] = []
+        for (n, e) in [(100, 300), (1000, 3000), (5000, 15000)] {
+            let g = MeshGraph.synthetic(nodes: n, edges: e, seed: 42, acyclic: true, namespaces: max(1, n / 100))
+            var xs: [Double] = []
+            for _ in 0..<(n >= 5000 ? max(3, runs / 3) : runs) {
+                let t = ContinuousClock.now
+                let l = Layout.compute(g)
+                xs.append(Self.ms(t))
+                precondition(l.boxes.count == g.nodes.count)
+            }
+            rows.append(["graph": "synthetic", "nodes": .int(g.nodes.count), "edges": .int(g.edges.count), "samplesMs": Self.samples(xs)])
+        }
+        return .array(rows)
+    }
+
+    /// The TUI's state after the initial lists of the generated scenario, with one metrics poll.
+    func largeState() throws -> AppState {
+        let scenario = try Scenario.make(name: "generated", seed: 1, profile: .default, services: services, splits: splits)
+        var byKind: [ObjectKind: [JSON]] = [:]
+        for o in scenario.objects {
+            switch o["kind"]?.stringValue {
+            case "Service": byKind[.service, default: []].append(o)
+            case "Deployment": byKind[.deployment, default: []].append(o)
+            case "Pod": byKind[.pod, default: []].append(o)
+            case "TrafficSplit": byKind[.trafficSplit, default: []].append(o)
+            case "TrafficTarget": byKind[.trafficTarget, default: []].append(o)
+            default: break
+            }
+        }
+        var s = AppState(context: ContextInfo(context: "bench", scope: .all), size: TermSize(columns: 300, rows: 80), availableThemes: ["default"])
+        _ = reduce(&s, .start(now: 0))
+        for k in ObjectKind.allCases { _ = reduce(&s, .objectsReplaced(k, byKind[k] ?? [])) }
+        _ = reduce(&s, .resized(TermSize(columns: 300, rows: 80)))
+        s.settle()
+        return s
+    }
+
+    // Target 4: a full 300×80 frame of the largest scenario.
+    func frame(_ state: AppState) -> JSON {
+        let theme = try! Theme.load(name: "default", searchPaths: [])
+        var xs: [Double] = []
+        for _ in 0..<runs {
+            let t = ContinuousClock.now
+            let b = Screen.render(state, theme: theme)
+            xs.append(Self.ms(t))
+            precondition(b.width == 300)
+        }
+        return ["columns": 300, "rows": 80, "nodes": .int(state.graph.nodes.count), "samplesMs": Self.samples(xs)]
+    }
+
+    // Target 6b: watch events absorbed per second (reduce of each event plus one frame per
+    // batch, as the UI thread does when the mailbox holds many messages).
+    func events(_ state: AppState) -> JSON {
+        let theme = try! Theme.load(name: "default", searchPaths: [])
+        let splits = Array(state.store.trafficSplits.values.prefix(1000))
+        var xs: [Double] = []
+        let perRun = 10_000
+        for r in 0..<max(3, runs / 3) {
+            var s = state
+            let events: [JSON] = (0..<perRun).map { i in
+                var o = splits[i % splits.count].encode()
+                o[path: "metadata", "resourceVersion"] = .string(String(10_000_000 + r * perRun + i))
+                return o
+            }
+            let t = ContinuousClock.now
+            var i = 0
+            while i < events.count {
+                // One batch per frame: what arrived while the last frame was drawn.
+                _ = reduce(&s, batch: events[i..<min(events.count, i + 500)].map { .reflector(.trafficSplit, .upsert($0)) })
+                _ = Screen.render(s, theme: theme)
+                i += 500
+            }
+            xs.append(Self.ms(t))
+        }
+        let rates = xs.map { Double(perRun) / ($0 / 1000) }
+        return ["events": .int(perRun), "batch": 500, "samplesMs": Self.samples(xs), "eventsPerSecond": Self.samples(rates)]
+    }
+
+    // Target 6a: write → watch event → state updated → frame rendered, over real HTTPS
+    // against an embedded simulator.
+    func writeLatency() async throws -> JSON {
+        var o = SimulatorOptions()
+        o.port = 0
+        let sim = try Simulator(options: o)
+        let ready = AsyncStream<SimulatorEndpoint>.makeStream()
+        let server = Task {
+            try await sim.run { e in
+                ready.continuation.yield(e)
+                ready.continuation.finish()
+            }
+        }
+        defer { server.cancel() }
+        var it = ready.stream.makeAsyncIterator()
+        guard let endpoint = await it.next() else { throw CLIError.fail("the embedded simulator did not start", code: 1) }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("smitop-bench-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Simulator.writeKubeconfig(endpoint, to: dir + "/kubeconfig")
+        let cluster = try Kubeconfig.resolve(KubeconfigOptions(kubeconfigPath: dir + "/kubeconfig", environment: [:]))
+        let client = KubeClient(cluster: cluster, transport: CurlTransport(tls: cluster.tls))
+        guard let gvr = try await ObjectKind.trafficSplit.resource(on: client) else { throw CLIError.fail("no TrafficSplit API", code: 1) }
+        let informer = Informer(client: client, resource: gvr, namespace: "bookstore")
+        await informer.start()
+        defer { Task { await informer.stop() } }
+        var updates = informer.updates.makeAsyncIterator()
+        var state = AppState(context: ContextInfo(context: "bench", scope: .one("bookstore")), size: TermSize(columns: 200, rows: 50), availableThemes: ["default"])
+        _ = reduce(&state, .start(now: 0))
+        let theme = try! Theme.load(name: "default", searchPaths: [])
+        let id = ObjectID(namespace: "bookstore", name: "books")
+        while state.store.trafficSplits[id] == nil {
+            guard let u = await updates.next() else { throw CLIError.fail("watch ended", code: 1) }
+            if case .replaceAll(let items, let rv) = u { _ = reduce(&state, .reflector(.trafficSplit, .replaceAll(items, resourceVersion: rv))) }
+        }
+        var xs: [Double] = []
+        for i in 0..<writes {
+            guard let current = state.store.trafficSplits[id] else { break }
+            let next = try current.shifting(points: Fraction(i % 2 == 0 ? 5 : -5, 100), to: current.backends.count - 1)
+            let t = ContinuousClock.now
+            let written = try await client.mergePatch(
+                path: resourcePath(gvr, namespace: "bookstore", name: "books"), patch: next.weightsMergePatch(),
+                resourceVersion: current.meta.resourceVersion)
+            let rv = written[path: "metadata", "resourceVersion"]?.stringValue
+            // Done when the watch has delivered our write and the frame showing it is drawn.
+            while state.store.trafficSplits[id]?.meta.resourceVersion != rv {
+                guard let u = await updates.next() else { throw CLIError.fail("watch ended", code: 1) }
+                switch u {
+                case .upsert(let o): _ = reduce(&state, .reflector(.trafficSplit, .upsert(o)))
+                case .replaceAll(let items, let rv): _ = reduce(&state, .reflector(.trafficSplit, .replaceAll(items, resourceVersion: rv)))
+                default: break
+                }
+            }
+            state.settle()
+            _ = Screen.render(state, theme: theme)
+            xs.append(Self.ms(t))
+        }
+        return ["writes": .int(xs.count), "samplesMs": Self.samples(xs)]
+    }
+}
