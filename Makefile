@@ -6,7 +6,7 @@ BIN := .build/debug/smitop
 RELEASE_BIN := .build/release/smitop
 PY_DEPS := .build/.python-deps
 
-.PHONY: all deps build release test unit-test e2e-test demo sim lint-format bench fuzz install clean
+.PHONY: all deps build release test demo sim bench install install-files clean
 
 all: build
 
@@ -54,11 +54,23 @@ sim: build
 demo: build
 	$(BIN) demo
 
-install: release
-	install -d $(PREFIX)/bin $(PREFIX)/share/smitop/themes
-	install -m 0755 $(RELEASE_BIN) $(PREFIX)/bin/smitop
+# PREFIX/bin (binary and the kubectl-smitop plugin link), PREFIX/share/smitop/themes (found by
+# the installed binary), a man page generated from the command definitions, and bash, zsh and
+# fish completions. `install-files` installs an already built INSTALL_BIN (the tests use it).
+INSTALL_BIN ?= $(RELEASE_BIN)
+install: release install-files
+
+install-files:
+	install -d $(PREFIX)/bin $(PREFIX)/share/smitop/themes $(PREFIX)/share/man/man1 \
+	  $(PREFIX)/share/bash-completion/completions $(PREFIX)/share/zsh/site-functions $(PREFIX)/share/fish/vendor_completions.d
+	install -m 0755 $(INSTALL_BIN) $(PREFIX)/bin/smitop
 	ln -sf smitop $(PREFIX)/bin/kubectl-smitop
-	cp -r themes/. $(PREFIX)/share/smitop/themes/ 2>/dev/null || true
+	install -m 0644 themes/*.yaml $(PREFIX)/share/smitop/themes/
+	$(INSTALL_BIN) --experimental-dump-help | python3 scripts/gen-man.py "$$($(INSTALL_BIN) --version | head -1 | cut -d' ' -f2)" > $(PREFIX)/share/man/man1/smitop.1
+	$(INSTALL_BIN) --generate-completion-script bash > $(PREFIX)/share/bash-completion/completions/smitop
+	$(INSTALL_BIN) --generate-completion-script zsh > $(PREFIX)/share/zsh/site-functions/_smitop
+	$(INSTALL_BIN) --generate-completion-script fish > $(PREFIX)/share/fish/vendor_completions.d/smitop.fish
+	@echo "==> installed smitop in $(PREFIX)/bin (also as the kubectl plugin: kubectl smitop)"
 
 clean:
 	$(SWIFT) package clean

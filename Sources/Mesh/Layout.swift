@@ -51,6 +51,9 @@ public struct GraphLayout: Sendable, Equatable {
     public var height: Int
     /// The graph topology this layout was made for (`MeshGraph.topologyKey`).
     public var topologyKey: Int
+    /// `boxes` again, by node index of the graph it was made for: a frame culls thousands of
+    /// boxes and edges by integer compares instead of hashing names.
+    public var rects: [CellRect] = []
 
     public static let empty = GraphLayout(
         boxes: [:], layers: [:], order: [:], bands: [], backEdges: [], width: 0, height: 0, topologyKey: 0)
@@ -224,6 +227,7 @@ public enum Layout {
             y += h + 1
         }
         var boxes: [NodeID: CellRect] = [:]
+        var rects = Array(repeating: CellRect(x: 0, y: 0, width: 0, height: 0), count: n)
         var layersOut: [NodeID: Int] = [:]
         var orderOut: [NodeID: Int] = [:]
         boxes.reserveCapacity(n)
@@ -237,6 +241,7 @@ public enum Layout {
                 slot[b] += 1
                 let id = graph.nodes[u].id
                 boxes[id] = r
+                rects[u] = r
                 layersOut[id] = l
                 orderOut[id] = i
                 maxX = max(maxX, r.maxX)
@@ -250,6 +255,6 @@ public enum Layout {
         }
         return GraphLayout(
             boxes: boxes, layers: layersOut, order: orderOut, bands: bands, backEdges: back,
-            width: maxX + options.margin, height: y - 1 + options.margin, topologyKey: graph.topologyKey)
+            width: maxX + options.margin, height: y - 1 + options.margin, topologyKey: graph.topologyKey, rects: rects)
     }
 }

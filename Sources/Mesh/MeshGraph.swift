@@ -99,6 +99,11 @@ public struct GraphEdge: Sendable, Equatable {
     public var split: SplitShare?
 }
 
+public struct EdgeEnds: Sendable, Equatable {
+    public var from: Int
+    public var to: Int
+}
+
 public struct MeshGraph: Sendable, Equatable {
     /// Sorted by NodeID (namespace, name, kind): deterministic order for layout and navigation.
     public private(set) var nodes: [GraphNode] = []
@@ -106,6 +111,8 @@ public struct MeshGraph: Sendable, Equatable {
     public private(set) var index: [NodeID: Int] = [:]
     public private(set) var edgeIndex: [EdgeID: Int] = [:]
     /// Edge indices per node.
+    /// Node indices of each edge's ends, by edge index.
+    public private(set) var ends: [EdgeEnds] = []
     public private(set) var outgoing: [[Int]] = []
     public private(set) var incoming: [[Int]] = []
     /// Hash of node ids and edge ids: equal keys ⇒ the same layout applies.
@@ -128,10 +135,13 @@ public struct MeshGraph: Sendable, Equatable {
         incoming = Array(repeating: [], count: self.nodes.count)
         var h = Hasher()
         for n in self.nodes { h.combine(n.id) }
+        ends.reserveCapacity(es.count)
         for (i, e) in es.enumerated() {
             edgeIndex[e.id] = i
-            outgoing[index[e.id.from]!].append(i)
-            incoming[index[e.id.to]!].append(i)
+            let (u, v) = (index[e.id.from]!, index[e.id.to]!)
+            ends.append(EdgeEnds(from: u, to: v))
+            outgoing[u].append(i)
+            incoming[v].append(i)
             h.combine(e.id)
         }
         topologyKey = h.finalize()

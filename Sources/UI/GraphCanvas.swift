@@ -102,25 +102,31 @@ public struct GraphCanvas: Sendable {
     /// lane (they merge into one arrow), different targets get different lanes, so edges that
     /// cross show a ┼ instead of running on top of each other.
     func lanes() -> [Int: Int] {
-        var groups: [[Int]: [(edge: Int, ty: Int, to: Int)]] = [:]
+        // Gap (source right edge, target left edge) packed in one Int: no array keys to allocate.
+        var groups: [Int: [(edge: Int, to: Int)]] = [:]
         for (i, e) in edges.enumerated() {
             guard nodes.indices.contains(e.from), nodes.indices.contains(e.to) else { continue }
             let s = nodes[e.from].rect
             let t = nodes[e.to].rect
             guard t.x > s.maxX else { continue }
-            groups[[s.maxX, t.x], default: []].append((i, t.y + t.height / 2, e.to))
+            groups[s.maxX << 32 | (t.x & 0xFFFF_FFFF), default: []].append((i, e.to))
         }
         var out: [Int: Int] = [:]
+        out.reserveCapacity(edges.count)
         for (key, members) in groups {
-            let targets = Array(Set(members.map { $0.to })).sorted { a, b in
+            var seen = Set<Int>()
+            let targets = members.map(\.to).filter { seen.insert($0).inserted }.sorted { a, b in
                 let ya = nodes[a].rect.y
                 let yb = nodes[b].rect.y
                 return ya != yb ? ya < yb : a < b
             }
-            let gap = key[1] - 1 - key[0]
+            var rank: [Int: Int] = [:]
+            for (k, t) in targets.enumerated() { rank[t] = k }
+            let x0 = key >> 32
+            let gap = (key & 0xFFFF_FFFF) - 1 - x0
             for m in members {
-                let k = targets.firstIndex(of: m.to)!
-                out[m.edge] = key[0] + max(1, min(gap - 1, (k + 1) * gap / (targets.count + 1)))
+                let k = rank[m.to]!
+                out[m.edge] = x0 + max(1, min(gap - 1, (k + 1) * gap / (targets.count + 1)))
             }
         }
         return out

@@ -235,26 +235,31 @@ public enum Views {
         // visible columns (so lanes in a gap are assigned as in the full drawing and do not
         // jump while panning); its label only when its bounding box is on screen.
         let view = CellRect(x: s.pan.x - 2, y: s.pan.y - 1, width: rect.width + 4, height: rect.height + 2)
-        var keep = Set<NodeID>()
-        var keptEdges: [(GraphEdge, labelled: Bool)] = []
-        for e in g.edges {
-            guard let a = s.layout.boxes[e.id.from], let b = s.layout.boxes[e.id.to] else { continue }
+        // The layout's rects are by node index when it was made for exactly this graph (same
+        // topology key); otherwise (never expected) fall back to looking boxes up by name.
+        let rects: [CellRect?] =
+            s.layout.rects.count == g.nodes.count && s.layout.topologyKey == g.topologyKey
+            ? s.layout.rects.map { $0 } : g.nodes.map { s.layout.boxes[$0.id] }
+        var keep = [Bool](repeating: false, count: g.nodes.count)
+        var keptEdges: [(edge: Int, labelled: Bool)] = []
+        for (i, ends) in g.ends.enumerated() {
+            guard let a = rects[ends.from], let b = rects[ends.to] else { continue }
             let minX = min(a.x, b.x)
             let maxX = max(a.maxX, b.maxX) + 2
             guard maxX >= view.x && minX <= view.maxX else { continue }
             let minY = min(a.y, b.y)
             let maxY = max(a.maxY, b.maxY)
-            keptEdges.append((e, maxY >= view.y && minY <= view.maxY))
-            keep.insert(e.id.from)
-            keep.insert(e.id.to)
+            keptEdges.append((i, maxY >= view.y && minY <= view.maxY))
+            keep[ends.from] = true
+            keep[ends.to] = true
         }
-        var index: [NodeID: Int] = [:]
+        var canvasIndex = [Int](repeating: -1, count: g.nodes.count)
         var nodes: [GraphCanvas.Node] = []
-        for n in g.nodes {
-            guard let box = s.layout.boxes[n.id] else { continue }
+        for (u, n) in g.nodes.enumerated() {
+            guard let box = rects[u] else { continue }
             let visible = box.intersects(view)
-            guard visible || keep.contains(n.id) else { continue }
-            index[n.id] = nodes.count
+            guard visible || keep[u] else { continue }
+            canvasIndex[u] = nodes.count
             guard visible else {
                 // Off screen but an edge ends here: its position is all the router needs.
                 nodes.append(GraphCanvas.Node(rect: Rect(box), title: "", lines: [], health: .unknown, selected: false, dimmed: false))
@@ -269,8 +274,11 @@ public enum Views {
                     dimmed: !s.graphFilter.isEmpty && !filter.matches(n.id.object.key)))
         }
         var edges: [GraphCanvas.Edge] = []
-        for (e, labelled) in keptEdges {
-            guard let a = index[e.id.from], let b = index[e.id.to] else { continue }
+        for (i, labelled) in keptEdges {
+            let e = g.edges[i]
+            let a = canvasIndex[g.ends[i].from]
+            let b = canvasIndex[g.ends[i].to]
+            guard a >= 0, b >= 0 else { continue }
             var label = ""
             var h = Health.unknown
             var isSplit = false

@@ -312,3 +312,74 @@ struct BlackholeTests {
         #expect(Set(store.objects.keys) == Set(server.map { objectKey($0) }))
     }
 }
+
+/// The README's headless commands run as written (from the repository root, with KUBECONFIG
+/// pointing at a simulator, as the README tells a newcomer to do).
+@Suite("README commands")
+struct ReadmeCommandTests {
+    @Test func headlessCommandsRunAsWritten() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        guard let marker = readme.range(of: "<!-- readme-test"), let open = readme.range(of: "```sh\n", range: marker.upperBound..<readme.endIndex),
+            let close = readme.range(of: "```", range: open.upperBound..<readme.endIndex)
+        else {
+            Issue.record("README.md has no <!-- readme-test --> block")
+            return
+        }
+        let lines = readme[open.upperBound..<close.lowerBound].split(separator: "\n").map { line -> String in
+            let code = line.range(of: " #").map { String(line[..<$0.lowerBound]) } ?? String(line)
+            return code.trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty }
+        #expect(lines.count >= 6)
+        let h = try await SimHarness.start()
+        defer { Task { await h.stop() } }
+        for line in lines {
+            var words = line.split(separator: " ").map(String.init)
+            #expect(words.first == "smitop", "\(line)")
+            words.removeFirst()
+            let r = try await runProcess(
+                CLITests.binary, words, env: ["KUBECONFIG": h.kubeconfig, "HOME": h.dir, "XDG_CONFIG_HOME": h.dir], stdin: nil, timeout: 60,
+                cwd: root.path)
+            #expect(r.status == 0, "README: \(line)\n\(r.stderr)")
+            #expect(!r.stdout.isEmpty, "README: \(line) printed nothing")
+        }
+    }
+}
+
+/// `make install` lays out what a packaged tool needs, generated from the command definitions.
+@Suite("install")
+struct InstallTests {
+    @Test func installLaysOutBinaryPluginThemesManPageAndCompletions() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let prefix = NSTemporaryDirectory() + "smitop-prefix-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: prefix) }
+        let make = try await runProcess("make", ["-s", "install-files", "PREFIX=\(prefix)", "INSTALL_BIN=\(CLITests.binary)"], env: [:], stdin: nil, timeout: 120, cwd: root)
+        #expect(make.status == 0, "\(make.stdout)\(make.stderr)")
+        let fm = FileManager.default
+        for f in ["bin/smitop", "bin/kubectl-smitop", "share/man/man1/smitop.1", "share/bash-completion/completions/smitop",
+                  "share/zsh/site-functions/_smitop", "share/fish/vendor_completions.d/smitop.fish"] {
+            #expect(fm.fileExists(atPath: prefix + "/" + f), "missing \(f)")
+        }
+        let themes = try fm.contentsOfDirectory(atPath: root + "/themes").filter { $0.hasSuffix(".yaml") }
+        #expect(!themes.isEmpty)
+        for t in themes { #expect(fm.fileExists(atPath: prefix + "/share/smitop/themes/" + t), "theme \(t) not installed") }
+
+        // The man page covers every visible command, with its flags.
+        let man = try String(contentsOfFile: prefix + "/share/man/man1/smitop.1", encoding: .utf8)
+        #expect(man.hasPrefix(".TH SMITOP 1"))
+        for c in ["SMITOP SPLITS", "SMITOP SPLIT SET", "SMITOP SPLIT SHIFT", "SMITOP METRICS", "SMITOP GRAPH", "SMITOP LINT", "SMITOP SIM", "SMITOP DEMO", "SMITOP CONFIG VIEW"] {
+            #expect(man.contains(".SH \(c)\n"), "man page lacks \(c)")
+        }
+        #expect(man.contains("\\-\\-expect\\-resource\\-version"))
+        #expect(!man.contains("BENCH"), "hidden commands stay out of the man page")
+        let bash = try await runProcess("bash", ["-n", prefix + "/share/bash-completion/completions/smitop"], env: [:], stdin: nil, timeout: 30)
+        #expect(bash.status == 0, "\(bash.stderr)")
+        let completion = try String(contentsOfFile: prefix + "/share/bash-completion/completions/smitop", encoding: .utf8)
+        #expect(completion.contains("splits") && completion.contains("--expect-resource-version"))
+
+        // kubectl finds the plugin on PATH and runs it.
+        let plugin = try await runProcess(
+            SimHarness.kubectlPath, ["smitop", "--version"], env: ["PATH": prefix + "/bin:/usr/bin:/bin", "HOME": prefix], stdin: nil, timeout: 60)
+        #expect(plugin.status == 0 && plugin.stdout.hasPrefix("smitop "), "\(plugin.stdout)\(plugin.stderr)")
+    }
+}

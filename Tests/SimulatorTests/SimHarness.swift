@@ -79,18 +79,19 @@ struct ProcessResult {
 /// Runs a program to completion (or kills it after `timeout` seconds, a safety net only).
 /// The wait happens on a GCD thread: blocking the cooperative pool (two threads on this
 /// machine) would starve the in-process simulator that the program is talking to.
-func runProcess(_ path: String, _ args: [String], env: [String: String], stdin: String?, timeout: Double) async throws -> ProcessResult {
+func runProcess(_ path: String, _ args: [String], env: [String: String], stdin: String?, timeout: Double, cwd: String? = nil) async throws -> ProcessResult {
     try await withCheckedThrowingContinuation { (c: CheckedContinuation<ProcessResult, any Error>) in
         DispatchQueue.global().async {
-            do { c.resume(returning: try runProcessBlocking(path, args, env: env, stdin: stdin, timeout: timeout)) } catch {
+            do { c.resume(returning: try runProcessBlocking(path, args, env: env, stdin: stdin, timeout: timeout, cwd: cwd)) } catch {
                 c.resume(throwing: error)
             }
         }
     }
 }
 
-func runProcessBlocking(_ path: String, _ args: [String], env: [String: String], stdin: String?, timeout: Double) throws -> ProcessResult {
+func runProcessBlocking(_ path: String, _ args: [String], env: [String: String], stdin: String?, timeout: Double, cwd: String? = nil) throws -> ProcessResult {
     let p = Process()
+    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     p.executableURL = URL(fileURLWithPath: path.hasPrefix("/") ? path : "/usr/bin/env")
     p.arguments = path.hasPrefix("/") ? args : [path] + args
     var environment = ProcessInfo.processInfo.environment
