@@ -54,6 +54,10 @@ public struct GraphLayout: Sendable, Equatable {
     /// `boxes` again, by node index of the graph it was made for: a frame culls thousands of
     /// boxes and edges by integer compares instead of hashing names.
     public var rects: [CellRect] = []
+    /// By edge index: the column where a forward edge turns vertical, or -1. Edges into the
+    /// same target share a lane (they merge into one arrow); different targets in the same gap
+    /// get different lanes, so crossing edges show a ┼ rather than running on top of each other.
+    public var lanes: [Int] = []
 
     public static let empty = GraphLayout(
         boxes: [:], layers: [:], order: [:], bands: [], backEdges: [], width: 0, height: 0, topologyKey: 0)
@@ -255,6 +259,33 @@ public enum Layout {
         }
         return GraphLayout(
             boxes: boxes, layers: layersOut, order: orderOut, bands: bands, backEdges: back,
-            width: maxX + options.margin, height: y - 1 + options.margin, topologyKey: graph.topologyKey, rects: rects)
+            width: maxX + options.margin, height: y - 1 + options.margin, topologyKey: graph.topologyKey, rects: rects,
+            lanes: lanes(graph, rects))
+    }
+
+    static func lanes(_ graph: MeshGraph, _ rects: [CellRect]) -> [Int] {
+        var out = [Int](repeating: -1, count: graph.edges.count)
+        // Gap (source right edge, target left edge) packed in one Int.
+        var groups: [Int: [(edge: Int, to: Int)]] = [:]
+        for (i, e) in graph.ends.enumerated() where e.from != e.to {
+            let s = rects[e.from]
+            let t = rects[e.to]
+            guard t.x > s.maxX else { continue }
+            groups[s.maxX << 32 | (t.x & 0xFFFF_FFFF), default: []].append((i, e.to))
+        }
+        for (key, members) in groups {
+            var seen = Set<Int>()
+            let targets = members.map(\.to).filter { seen.insert($0).inserted }.sorted { a, b in
+                rects[a].y != rects[b].y ? rects[a].y < rects[b].y : a < b
+            }
+            var rank: [Int: Int] = [:]
+            for (k, t) in targets.enumerated() { rank[t] = k }
+            let x0 = key >> 32
+            let gap = (key & 0xFFFF_FFFF) - 1 - x0
+            for m in members {
+                out[m.edge] = x0 + max(1, min(gap - 1, (rank[m.to]! + 1) * gap / (targets.count + 1)))
+            }
+        }
+        return out
     }
 }

@@ -35,7 +35,14 @@ public struct GraphCanvas: Sendable {
         public var split: Bool
         public var selected: Bool
         public var dimmed: Bool
-        public init(from: Int, to: Int, label: String = "", health: Health = .unknown, split: Bool = false, selected: Bool = false, dimmed: Bool = false) {
+        /// The column of the edge's vertical run, when the layout has assigned one (it does so
+        /// once per topology, so panning never moves a line); nil: assigned here.
+        public var lane: Int?
+        public init(
+            from: Int, to: Int, label: String = "", health: Health = .unknown, split: Bool = false, selected: Bool = false,
+            dimmed: Bool = false, lane: Int? = nil
+        ) {
+            self.lane = lane
             self.from = from
             self.to = to
             self.label = label
@@ -201,9 +208,9 @@ public struct GraphCanvas: Sendable {
         let visX1 = area.maxX - dx
         let visY0 = area.y - dy - 1
         let visY1 = area.maxY - dy
-        let laneOf = lanes()
+        let laneOf = edges.contains { $0.lane == nil } ? lanes() : [:]
         for (i, e) in edges.enumerated() {
-            guard let r = route(e, lane: laneOf[i]) else { continue }
+            guard let r = route(e, lane: e.lane ?? laneOf[i]) else { continue }
             let pts = r.points
             // Start cell reaches back into the source box so the edge visibly leaves it.
             mark(pts[0].0, pts[0].1, r.arrowLeft ? GraphCanvas.right : GraphCanvas.left, e)

@@ -240,6 +240,7 @@ public enum Views {
         let rects: [CellRect?] =
             s.layout.rects.count == g.nodes.count && s.layout.topologyKey == g.topologyKey
             ? s.layout.rects.map { $0 } : g.nodes.map { s.layout.boxes[$0.id] }
+        let lanes = s.layout.lanes.count == g.edges.count && s.layout.topologyKey == g.topologyKey ? s.layout.lanes : nil
         var keep = [Bool](repeating: false, count: g.nodes.count)
         var keptEdges: [(edge: Int, labelled: Bool)] = []
         for (i, ends) in g.ends.enumerated() {
@@ -249,7 +250,10 @@ public enum Views {
             guard maxX >= view.x && minX <= view.maxX else { continue }
             let minY = min(a.y, b.y)
             let maxY = max(a.maxY, b.maxY)
-            keptEdges.append((i, maxY >= view.y && minY <= view.maxY))
+            let onScreen = maxY >= view.y && minY <= view.maxY
+            // With lanes fixed by the layout, an edge whose box misses the screen draws nothing.
+            if lanes != nil && !onScreen { continue }
+            keptEdges.append((i, onScreen))
             keep[ends.from] = true
             keep[ends.to] = true
         }
@@ -300,7 +304,7 @@ public enum Views {
             edges.append(
                 GraphCanvas.Edge(
                     from: a, to: b, label: label, health: h, split: isSplit, selected: s.selection == .edge(e.id),
-                    dimmed: nodes[a].dimmed && nodes[b].dimmed))
+                    dimmed: nodes[a].dimmed && nodes[b].dimmed, lane: lanes.flatMap { $0[i] >= 0 ? $0[i] : nil }))
         }
         let bands = s.layout.bands.count > 1 ? s.layout.bands.map { GraphCanvas.Band(label: $0.namespace, y: $0.y) } : []
         GraphCanvas(nodes: nodes, edges: edges, bands: bands, origin: (s.pan.x, s.pan.y)).draw(&buf, rect, glyphs: ctx.glyphs)
