@@ -201,6 +201,13 @@ public struct JournalEntry: Sendable, Equatable {
     /// The resourceVersion the write produced: undo is safe only from exactly this version.
     public var resultingResourceVersion: String?
     public var at: Seconds
+    public init(split: SplitRef, before: [Backend], after: [Backend], resultingResourceVersion: String?, at: Seconds) {
+        self.split = split
+        self.before = before
+        self.after = after
+        self.resultingResourceVersion = resultingResourceVersion
+        self.at = at
+    }
 }
 
 /// A request in flight and what its answer means.

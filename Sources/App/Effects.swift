@@ -122,6 +122,10 @@ public enum Message: Sendable, Equatable {
     /// Result of a SelfSubjectAccessReview for patching trafficsplits.
     case accessReview(allowed: Bool, reason: String?)
 
+    /// Something the runtime could not do that the user should know (saving drafts failed).
+    case warning(String)
+    /// Drafts and the write journal saved by the last run in this context.
+    case sessionRestored(SessionSnapshot)
     case contextSwitched(ContextInfo)
     case contextSwitchFailed(name: String, error: String)
     case themeChanged(String)

@@ -133,7 +133,7 @@ extension KeyMap {
 
     static let defaults: [KeyBinding] = [
         b([.char("q")], .quit, .global, "quit smitop", "quit"),
-        b([.ctrl("c")], .forceQuit, .global, "quit at once, from anywhere (drafts are not saved)"),
+        b([.ctrl("c")], .forceQuit, .global, "quit at once, from anywhere (drafts stay saved for the next start)"),
         b([.ctrl("z")], .suspend, .global, "suspend to the shell, from anywhere (`fg` resumes; drafts stay)"),
         b([.char("?"), .function(1)], .help, .global, "show this help", "help"),
         b([.char(":")], .commandMode, .global, "command mode (:graph :svc :ts :ns :ctx :theme :q)", "cmd"),

@@ -115,6 +115,10 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
             state.set("read-only: \(state.readOnly.reason ?? "")", .warning)
         }
 
+    case .warning(let text):
+        state.set(text, .warning)
+    case .sessionRestored(let snapshot):
+        state.restoreSession(snapshot)
     case .contextSwitched(let info):
         state.context = info
         state.resetData()

@@ -301,7 +301,13 @@ final class TUI {
     let mailbox: Mailbox
     let screen: TerminalScreen
 
-    init(state: AppState, theme: Theme, themePaths: [String], screen: TerminalScreen, connector: Connector, client: KubeClient?) {
+    let session: SessionFile?
+
+    init(
+        state: AppState, theme: Theme, themePaths: [String], screen: TerminalScreen, connector: Connector, client: KubeClient?,
+        session: SessionFile?
+    ) {
+        self.session = session
         self.state = state
         self.theme = theme
         self.themePaths = themePaths
@@ -316,6 +322,22 @@ final class TUI {
         var pending: [Message] = [.start(now: nowSeconds()), .resized(screen.size)] + initial
         var dirty = true
         var startup = StartupReport()
+        var saved = (key: SessionSnapshot.key(state.context), snapshot: SessionSnapshot())
+        var saveFailed = false
+        // Every change to drafts or the journal is on disk before the next frame and before
+        // any exit: a crash, a lost terminal or a kill loses nothing that was on screen.
+        func persist() {
+            guard let session else { return }
+            let now = (key: SessionSnapshot.key(state.context), snapshot: SessionSnapshot(state))
+            guard now.key != saved.key || now.snapshot != saved.snapshot else { return }
+            if let error = session.save(key: now.key, now.snapshot) {
+                if !saveFailed { mailbox.post(.warning("drafts are not being saved: \(error)")) }
+                saveFailed = true
+            } else {
+                saveFailed = false
+            }
+            saved = now
+        }
         while true {
             if !pending.isEmpty {
                 // One batch per wake-up: a burst of watch events costs one graph rebuild.
@@ -324,6 +346,7 @@ final class TUI {
                 for e in effects {
                     switch e {
                     case .quit:
+                        persist()
                         runner.stop()
                         return
                     case .suspend:
@@ -343,6 +366,7 @@ final class TUI {
                 }
             }
             pending = []
+            persist()
             if dirty {
                 // The whole frame is rendered each time; ncurses sends only the changed cells.
                 screen.draw(Screen.render(state, theme: theme, glyphs: screen.isUTF8 ? .unicode : .ascii))
@@ -357,6 +381,7 @@ final class TUI {
                 case .resize(let s): pending.append(.resized(s))
                 case .resumed: dirty = true
                 case .terminate:
+                    persist()
                     runner.stop()
                     return
                 }

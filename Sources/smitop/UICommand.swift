@@ -60,11 +60,13 @@ func runTUI(ui: UIOptions, connector: Connector, context: String?) async throws 
     }
     let state = AppState(
         options: settings.options, context: info, theme: settings.theme ?? "default", availableThemes: Theme.available(searchPaths: paths))
+    let session = SessionFile.defaultPath(environment: env).map(SessionFile.init(path:))
+    if let restored = session?.load(key: SessionSnapshot.key(info)) { initial.append(.sessionRestored(restored)) }
     let screen: TerminalScreen
     do { screen = try TerminalScreen(theme: theme, mouse: settings.options.mouseEnabled) } catch {
         throw CLIError.fail("cannot start the terminal UI: \(error)", code: 1)
     }
-    let tui = UnsafeTUIBox(TUI(state: state, theme: theme, themePaths: paths, screen: screen, connector: connector, client: client))
+    let tui = UnsafeTUIBox(TUI(state: state, theme: theme, themePaths: paths, screen: screen, connector: connector, client: client, session: session))
     let start = initial
     await runOnDedicatedThread {
         tui.value.run(initial: start)

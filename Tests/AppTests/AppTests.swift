@@ -465,3 +465,41 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
         #expect(page.contains("| `\(r.key)` | `\(r.defaultValue)` |"), "docs/configuration.md lacks \(r.key) (default \(r.defaultValue))")
     }
 }
+
+@Test func sessionSnapshotRoundTripsDraftsAndJournalAndDropsGarbage() throws {
+    var s = loaded()
+    s.view = .splits
+    keys(&s, [.enter, .down, .right, .right, .esc])
+    let id = ObjectID(namespace: "shop", name: "books")
+    #expect(s.drafts[id]?.isDirty == true)
+    s.journal = [JournalEntry(
+        split: SplitRef(namespace: "shop", name: "books", apiVersion: "split.smi-spec.io/v1alpha2"),
+        before: s.drafts[id]!.base.backends, after: s.drafts[id]!.working.backends, resultingResourceVersion: "8", at: 5)]
+    let snap = SessionSnapshot(s)
+    #expect(snap.drafts.count == 1)
+    // Through text, as on disk.
+    let back = SessionSnapshot(json: try JSON.parse(String(decoding: snap.json.serialized(), as: UTF8.self)))
+    #expect(back.drafts.first?.working.backends == s.drafts[id]!.working.backends)
+    #expect(back.drafts.first?.base.meta.resourceVersion == "7")
+    #expect(back.journal == s.journal)
+
+    // A fresh start restores them; when the server's object arrives it is reconciled as usual.
+    var fresh = loaded()
+    _ = reduce(&fresh, .sessionRestored(back))
+    #expect(fresh.drafts[id]?.isDirty == true)
+    #expect(fresh.journal.count == 1)
+    #expect(fresh.message?.text.contains("unsaved draft") == true)
+    _ = reduce(&fresh, .objectUpserted(.trafficSplit, split([70, 30], rv: "9")))
+    #expect(fresh.drafts[id]?.theirs?.meta.resourceVersion == "9", "a server change meanwhile is shown as theirs")
+
+    // Clean drafts are not kept; broken entries are dropped, the rest restored.
+    var clean = loaded()
+    clean.view = .splits
+    keys(&clean, [.enter, .esc])
+    #expect(SessionSnapshot(clean).drafts.isEmpty)
+    var j = snap.json
+    j["drafts"] = .array([["base": "nonsense"], ["weights": [1]]] + (snap.json["drafts"]?.arrayValue ?? []))
+    j["journal"] = .array([["namespace": 3]] + (snap.json["journal"]?.arrayValue ?? []))
+    let partial = SessionSnapshot(json: j)
+    #expect(partial.drafts.count == 1 && partial.journal.count == 1)
+}

@@ -44,9 +44,14 @@ final class SimHarness: Sendable {
     }
 
     func stop() async {
+        await stopServer()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// Stops the API server as a crash would end it, keeping the kubeconfig and files.
+    func stopServer() async {
         task.cancel()
         _ = try? await task.value
-        try? FileManager.default.removeItem(atPath: dir)
     }
 
     /// Runs kubectl against this cluster with a private discovery cache.

@@ -178,3 +178,104 @@ struct TUIEndToEndTests {
         try await t.keys("Escape", "q", "q")
     }
 }
+
+/// Faults with the real binary in tmux: what a user sees when the cluster or the process dies.
+@Suite("TUI under faults in tmux", .serialized)
+struct TUIFaultTests {
+    /// smitop's own process (not the shell tmux runs it in): its command line starts with the binary.
+    func pid(of kubeconfig: String) async throws -> Int32? {
+        let r = try await runProcess("/usr/bin/pgrep", ["-f", "^\(CLITests.binary) --kubeconfig \(kubeconfig)"], env: [:], stdin: nil, timeout: 10)
+        return r.stdout.split(separator: "\n").compactMap { Int32($0) }.first
+    }
+
+    @Test("drafts survive SIGHUP and SIGTERM, on disk with mode 0600, and are offered at the next start")
+    func draftsSurviveTheProcess() async throws {
+        let h = try await SimHarness.start()
+        defer { Task { await h.stop() } }
+        let state = h.dir + "/state"
+        let command = "\(CLITests.binary) --kubeconfig \(h.kubeconfig) -A 2>\(h.dir)/tui.err"
+        let env = ["HOME": h.dir, "XDG_STATE_HOME": state]
+        for signal in ["HUP", "TERM"] {
+            let t = try await TmuxSession(command: command, env: env)
+            defer { Task { await t.kill() } }
+            try await t.waitFor("the live graph") { $0.contains("LIVE") }
+            try await t.keys(":", "t", "s", "Enter")
+            try await t.waitFor("the splits table") { $0.contains("BACKENDS") }
+            if signal == "HUP" {
+                try await t.keys("j", "Enter")
+                try await t.waitFor("the split editor") { $0.contains("edit trafficsplit/books") }
+                try await t.keys("j", "l", "l", "Escape")
+                try await t.waitFor("the draft mark in the table") { $0.contains("books *") }
+            } else {
+                // Second run: the draft from the first is offered, and survives a SIGTERM too.
+                let s = try await t.waitFor("the restored draft") { $0.contains("books *") }
+                #expect(s.contains("books *"))
+            }
+            guard let p = try await pid(of: h.kubeconfig) else {
+                Issue.record("smitop is not running")
+                return
+            }
+            _ = try await runProcess("/bin/kill", ["-\(signal)", String(p)], env: [:], stdin: nil, timeout: 10)
+            let deadline = Date().addingTimeInterval(15)
+            while Date() < deadline, try await pid(of: h.kubeconfig) != nil { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(try await pid(of: h.kubeconfig) == nil, "smitop did not exit on SIG\(signal)")
+            let file = state + "/smitop/session.json"
+            let attrs = try FileManager.default.attributesOfItem(atPath: file)
+            #expect((attrs[.posixPermissions] as? NSNumber)?.intValue == 0o600, "session file mode")
+            let dirAttrs = try FileManager.default.attributesOfItem(atPath: state + "/smitop")
+            #expect((dirAttrs[.posixPermissions] as? NSNumber)?.intValue == 0o700, "session directory mode")
+            let saved = try JSON.parse(try String(contentsOfFile: file, encoding: .utf8))
+            let drafts = (saved["sessions"]?.objectValue).flatMap { o in o.first(where: { _ in true })?.value }?["drafts"]?.arrayValue ?? []
+            #expect(drafts.count == 1 && drafts.first?[path: "base", "metadata", "name"]?.stringValue == "books")
+            #expect(drafts.first?["weights"]?.arrayValue?.map { $0.compactString } == ["80", "20"])
+            await t.kill()
+        }
+        // Third run: open the restored draft; the editor has our weights, the server its own.
+        let t = try await TmuxSession(command: command, env: env)
+        defer { Task { await t.kill() } }
+        try await t.waitFor("the live graph") { $0.contains("LIVE") }
+        try await t.keys(":", "t", "s", "Enter")
+        try await t.waitFor("the splits table") { $0.contains("books *") }
+        try await t.keys("j", "Enter")
+        let editor = try await t.waitFor("the editor with the restored draft") { $0.contains("edit trafficsplit/books") && $0.contains("80*") }
+        #expect(editor.contains("20*"))
+        let j = try JSON.parse(try await h.kubectl(["get", "ts", "books", "-n", "bookstore", "-o", "json"]).stdout)
+        #expect((j[path: "spec", "backends"]?.arrayValue ?? []).map { $0["weight"]?.compactString ?? "" } == ["90", "10"], "nothing was written")
+    }
+
+    @Test("the API server dies and comes back: offline, reconnect, relist, deletions seen, draft kept")
+    func apiServerRestart() async throws {
+        let stateDir = NSTemporaryDirectory() + "smitop-etcd-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: stateDir) }
+        let a = try await SimHarness.start { $0.stateDir = stateDir }
+        let t = try await TmuxSession(
+            command: "\(CLITests.binary) --kubeconfig \(a.kubeconfig) -A 2>\(a.dir)/tui.err", env: ["HOME": a.dir, "XDG_STATE_HOME": a.dir + "/state"])
+        defer { Task { await t.kill() } }
+        try await t.waitFor("the live graph") { $0.contains("LIVE") }
+        try await t.keys(":", "t", "s", "Enter")
+        try await t.waitFor("the splits table") { $0.contains("BACKENDS") && $0.contains("authors") }
+        try await t.keys("j", "Enter")
+        try await t.waitFor("the split editor") { $0.contains("edit trafficsplit/books") }
+        try await t.keys("j", "l", "Escape")
+        try await t.waitFor("the draft mark") { $0.contains("books *") }
+
+        await a.stopServer()
+        let offline = try await t.waitFor("the offline badge", timeout: 60) { $0.contains("OFFLINE") }
+        #expect(offline.contains("books *"), "the last data and the draft stay on screen while offline")
+        #expect(offline.contains("ago"), "the badge says how old the data is")
+
+        // The same cluster comes back on the same port (its state persisted, as etcd keeps it).
+        let b = try await SimHarness.start {
+            $0.stateDir = stateDir
+            $0.port = a.endpoint.port
+        }
+        defer { Task { await b.stop(); await a.stop() } }
+        let ns = try JSON.parse(try await b.kubectl(["get", "ts", "-A", "-o", "json"]).stdout)["items"]?.arrayValue?
+            .first { $0[path: "metadata", "name"]?.stringValue == "authors" }?[path: "metadata", "namespace"]?.stringValue ?? "bookstore"
+        #expect(try await b.kubectl(["delete", "ts", "authors", "-n", ns]).status == 0)
+        let back = try await t.waitFor("reconnected without the deleted split", timeout: 90) { s in
+            s.contains("LIVE") && !s.split(separator: "\n").contains { $0.contains(" authors ") }
+        }
+        #expect(back.contains("books *"), "the draft survives the reconnect")
+    }
+}

@@ -1,0 +1,105 @@
+// What must outlive the process: unsaved drafts and the journal of smitop's own writes (for
+// undo). The runtime saves it after every change (so a crash or a lost terminal loses
+// nothing) and offers it again at the next start in the same context. This file is the pure
+// part: state ⇄ JSON. Only drafts that differ from the server are kept.
+
+import Kube
+import Mesh
+import SMI
+
+public struct SessionSnapshot: Sendable, Equatable {
+    public var drafts: [SplitDraft]
+    public var journal: [JournalEntry]
+
+    public init(drafts: [SplitDraft] = [], journal: [JournalEntry] = []) {
+        self.drafts = drafts
+        self.journal = journal
+    }
+
+    public var isEmpty: Bool { drafts.isEmpty && journal.isEmpty }
+
+    /// The session key: the same context name pointing at another server is another cluster.
+    public static func key(_ c: ContextInfo) -> String { "\(c.context)@\(c.server)" }
+
+    public init(_ state: AppState) {
+        drafts = state.drafts.values.filter(\.isDirty).sorted { $0.key < $1.key }
+        journal = state.journal
+    }
+
+    public var json: JSON {
+        var ds: [JSON] = []
+        for d in drafts {
+            ds.append([
+                "base": d.base.encode(), "weights": .array(d.working.backends.map(\.weight.literal)),
+                "selected": .int(d.selected), "step": .int(d.step),
+            ])
+        }
+        var js: [JSON] = []
+        for e in journal {
+            js.append([
+                "namespace": .string(e.split.namespace), "name": .string(e.split.name), "apiVersion": .string(e.split.apiVersion),
+                "before": .array(e.before.map { ["service": .string($0.service), "weight": $0.weight.literal] }),
+                "after": .array(e.after.map { ["service": .string($0.service), "weight": $0.weight.literal] }),
+                "resultingResourceVersion": e.resultingResourceVersion.map(JSON.string) ?? .null, "at": .double(e.at),
+            ])
+        }
+        return ["drafts": .array(ds), "journal": .array(js)]
+    }
+
+    /// Lenient: an entry that no longer decodes (a file from another version, a hand edit) is
+    /// dropped, the rest restored. Names pass through the same sanitising as cluster data.
+    public init(json: JSON) {
+        drafts = []
+        journal = []
+        for d in json["drafts"]?.arrayValue ?? [] {
+            guard let baseJSON = d["base"], var base = try? TrafficSplit(json: baseJSON), let ws = d["weights"]?.arrayValue,
+                ws.count == base.backends.count
+            else { continue }
+            var weights: [Weight] = []
+            for w in ws { if let x = try? Weight(json: w) { weights.append(x) } }
+            guard weights.count == ws.count else { continue }
+            base.meta.name = sanitizedForDisplay(base.meta.name, limit: 253)
+            base.meta.namespace = base.meta.namespace.map { sanitizedForDisplay($0, limit: 253) }
+            var draft = SplitDraft(split: base)
+            draft.working = base.with(weights: weights)
+            draft.selected = min(max(0, Int(d["selected"]?.intValue ?? 0)), max(0, base.backends.count - 1))
+            if let st = d["step"]?.intValue, SplitDraft.steps.contains(Int(st)) { draft.step = Int(st) }
+            draft.notice = "restored from your last session (not written yet)"
+            if draft.isDirty { drafts.append(draft) }
+        }
+        for e in json["journal"]?.arrayValue ?? [] {
+            func backends(_ j: JSON?) -> [Backend]? {
+                guard let a = j?.arrayValue else { return nil }
+                var out: [Backend] = []
+                for b in a {
+                    guard let s = b["service"]?.stringValue, let wj = b["weight"], let w = try? Weight(json: wj) else { return nil }
+                    out.append(Backend(service: sanitizedForDisplay(s, limit: 253), weight: w))
+                }
+                return out
+            }
+            guard let ns = e["namespace"]?.stringValue, let name = e["name"]?.stringValue, let av = e["apiVersion"]?.stringValue,
+                let before = backends(e["before"]), let after = backends(e["after"])
+            else { continue }
+            journal.append(
+                JournalEntry(
+                    split: SplitRef(namespace: sanitizedForDisplay(ns, limit: 253), name: sanitizedForDisplay(name, limit: 253), apiVersion: av),
+                    before: before, after: after, resultingResourceVersion: e["resultingResourceVersion"]?.stringValue,
+                    at: e["at"]?.doubleValue ?? 0))
+        }
+    }
+}
+
+extension AppState {
+    /// Puts back what the last session left: drafts (reconciled with the server as soon as
+    /// its objects arrive, like any draft) and the journal, so `u` still works.
+    mutating func restoreSession(_ s: SessionSnapshot) {
+        for d in s.drafts where drafts[d.key] == nil || !(drafts[d.key]?.isDirty ?? false) {
+            drafts[d.key] = d
+            if let current = store.trafficSplits[d.key] { drafts[d.key]!.serverChanged(current) }
+        }
+        if journal.isEmpty { journal = s.journal }
+        guard !s.drafts.isEmpty else { return }
+        let names = s.drafts.map(\.key.key).joined(separator: ", ")
+        set("\(s.drafts.count) unsaved draft\(s.drafts.count == 1 ? "" : "s") from your last session: \(names) (:ts, then e to open)", .warning)
+    }
+}
