@@ -6,7 +6,7 @@ BIN := .build/debug/smitop
 RELEASE_BIN := .build/release/smitop
 PY_DEPS := .build/.python-deps
 
-.PHONY: all deps build release test demo sim bench install install-files clean
+.PHONY: all deps build release test demo sim bench fuzz install install-files clean
 
 all: build
 
@@ -46,6 +46,15 @@ test: deps $(PY_DEPS)
 	@echo "==> building smitop and its tests (a first build takes several minutes)"
 	$(SWIFT) build --build-tests
 	SMITOP_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --skip-build
+
+# A long fuzzing campaign over every parser (make test runs a short fixed one). FUZZ_ITERATIONS
+# inputs per target; a new seed each run unless FUZZ_SEED is set; exit 1 on a property violation,
+# a crash kills the run (replay it with the printed seed).
+FUZZ_ITERATIONS ?= 200000
+FUZZ_SEED ?= $(shell date +%s)
+fuzz: build
+	@echo "==> fuzzing with seed $(FUZZ_SEED), $(FUZZ_ITERATIONS) inputs per target"
+	$(BIN) fuzz --iterations $(FUZZ_ITERATIONS) --seed $(FUZZ_SEED) --corpus Tests/Fixtures/smi --corpus Tests/Fixtures/fuzz --corpus themes
 
 sim: build
 	$(BIN) sim --write-kubeconfig $(HOME)/.kube/smitop-sim.yaml

@@ -163,7 +163,14 @@ public final class KubeClient: Sendable {
     public var sendsCredentials: Bool {
         if server.scheme == "https" { return true }
         let host = (server.host ?? "").lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        return host == "localhost" || host == "::1" || Self.isIPv4Loopback(host)
+    }
+
+    /// 127.0.0.0/8 as an address, never as a name prefix: "127.evil.example" is a host name.
+    static func isIPv4Loopback(_ host: String) -> Bool {
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "127" else { return false }
+        return parts.allSatisfy { p in !p.isEmpty && p.count <= 3 && p.allSatisfy({ $0.isASCII && $0.isNumber }) && Int(p)! <= 255 }
     }
 
     private func prepare(_ request: inout HTTPRequest) async throws(KubeError) -> any HTTPTransport {

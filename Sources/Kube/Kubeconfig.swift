@@ -90,11 +90,28 @@ public struct Kubeconfig: Sendable {
 
     public init() {}
 
+    /// "http://user:password@proxy:3128" → "http://***@proxy:3128": URLs are echoed in
+    /// messages, their credentials never.
+    static func redactingUserInfo(_ url: String) -> String {
+        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
+        return url[..<scheme.upperBound] + "***" + url[at...]
+    }
+
+    /// The YAML reader quotes the offending source line under a caret. In a kubeconfig that
+    /// line may hold a token or a key, so only the position and the problem are kept.
+    static func withoutSourceEcho(_ message: String) -> String {
+        var lines = message.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        while let caret = lines.lastIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "^" }) {
+            lines.removeSubrange(max(0, caret - 1)...caret)
+        }
+        return lines.filter { !$0.isEmpty }.joined(separator: " ")
+    }
+
     /// Parses one file's text. `path` is used for messages and relative paths.
     public static func parse(_ text: String, path: String) throws(KubeError) -> Kubeconfig {
         let json: JSON
         do { json = try JSON.parseYAML(text) } catch {
-            throw .config("kubeconfig \(path): invalid YAML: \(error.message)")
+            throw .config("kubeconfig \(path): invalid YAML: \(withoutSourceEcho(error.message))")
         }
         var k = Kubeconfig()
         k.files = [path]
@@ -261,7 +278,7 @@ extension Kubeconfig {
         tls.serverName = try c.string("tls-server-name").flatMap { $0.isEmpty ? nil : $0 }
         if let p = try c.string("proxy-url"), !p.isEmpty {
             guard let u = URL(string: p), let s = u.scheme?.lowercased(), ["http", "https", "socks5", "socks5h"].contains(s), u.host != nil else {
-                throw c.error("proxy-url", "\"\(sanitizedForDisplay(p, limit: 200))\" is not an http, https or socks5 URL")
+                throw c.error("proxy-url", "\"\(sanitizedForDisplay(Self.redactingUserInfo(p), limit: 200))\" is not an http, https or socks5 URL")
             }
             tls.proxyURL = p
         }
@@ -325,7 +342,12 @@ extension Kubeconfig {
         guard var comps = URLComponents(string: withScheme), let scheme = comps.scheme?.lowercased(),
             scheme == "https" || scheme == "http", let host = comps.host, !host.isEmpty
         else {
-            throw c.error("server", "\"\(sanitizedForDisplay(text, limit: 200))\" is not an http(s) URL")
+            throw c.error("server", "\"\(sanitizedForDisplay(redactingUserInfo(text), limit: 200))\" is not an http(s) URL")
+        }
+        // Credentials belong in the user entry; in the URL libcurl would send them anywhere,
+        // plain http included, and every message would print them.
+        if comps.user != nil || comps.password != nil {
+            throw c.error("server", "must not contain a user name or password (put credentials in the user entry)")
         }
         if comps.query != nil || comps.fragment != nil {
             throw c.error("server", "must not contain a query or fragment")

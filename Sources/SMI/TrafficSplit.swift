@@ -190,6 +190,9 @@ public struct TrafficSplit: Sendable, Equatable {
         var out = raw
         let inSpec = raw["spec"]?.objectValue != nil
         var container = inSpec ? (raw["spec"] ?? .null) : raw
+        // Found by `smitop fuzz`: an object without a backends list decodes to no backends;
+        // writing an empty list back would change an object nobody edited.
+        if container["backends"] == nil && backends.isEmpty { return raw }
         guard var list = container["backends"]?.arrayValue, list.count == backends.count else {
             // The backend list itself was replaced (not something the edit ops do): write it whole.
             container["backends"] = .array(backends.map { ["service": .string($0.service), "weight": $0.weight.literal] })

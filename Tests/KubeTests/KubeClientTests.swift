@@ -78,9 +78,12 @@ let ts = GroupVersionResource(group: "split.smi-spec.io", version: "v1alpha4", r
             _ = try await client(t, server: server).rawGet("/version")
             #expect(t.requests[0].header("Authorization") == "Bearer tok", "\(server)")
         }
-        let remote = ScriptedTransport { _ in ok(#"{"kind":"X"}"#) }
-        _ = try await client(remote, server: "http://10.0.0.1:8080").rawGet("/version")
-        #expect(remote.requests[0].header("Authorization") == nil)
+        // Names that only look like loopback addresses are other hosts.
+        for server in ["http://10.0.0.1:8080", "http://127.evil.example:8080", "http://127.0.0.1.nip.io:8080", "http://1270.0.0.1:8080"] {
+            let remote = ScriptedTransport { _ in ok(#"{"kind":"X"}"#) }
+            _ = try await client(remote, server: server).rawGet("/version")
+            #expect(remote.requests[0].header("Authorization") == nil, "\(server)")
+        }
     }
 
     @Test func refreshesCredentialsOnceOn401() async throws {

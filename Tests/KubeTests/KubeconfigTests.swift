@@ -149,6 +149,27 @@ func b64(_ s: String) -> String { Data(s.utf8).base64EncodedString() }
 
         let bad = d.write("bad", "clusters: [unclosed")
         #expect(message { () throws(KubeError) -> ResolvedCluster in try resolve(["KUBECONFIG": bad]) }.hasPrefix("kubeconfig \(bad): invalid YAML"))
+        // A syntax error on a line holding a secret names the place, never the line itself.
+        for text in ["users:\n- name: u\n  user: {token: \"sekrit-123456, : x\n", "users:\n- name: u\n  user:\n    token: sekrit-123456\n   bad: [\n"] {
+            let f = d.write("leaky", text)
+            let msg = message { () throws(KubeError) -> ResolvedCluster in try resolve(["KUBECONFIG": f]) }
+            #expect(msg.contains("invalid YAML") && msg.contains("line"), "\(msg)")
+            #expect(!msg.contains("sekrit"), "the secret leaked: \(msg)")
+        }
+        // Credentials in URLs are refused (server) or never echoed (proxy).
+        let urls = d.write("urls", """
+            current-context: a
+            clusters:
+            - {name: a, cluster: {server: "https://admin:hunter2@k:6443"}}
+            - {name: b, cluster: {server: "https://k", proxy-url: "ftp://bob:hunter2@proxy:21"}}
+            contexts:
+            - {name: a, context: {cluster: a}}
+            - {name: b, context: {cluster: b}}
+            """)
+        let ma = message { () throws(KubeError) -> ResolvedCluster in try resolve(["KUBECONFIG": urls]) }
+        #expect(ma.contains("server: must not contain a user name or password") && !ma.contains("hunter2"), "\(ma)")
+        let mb = message { () throws(KubeError) -> ResolvedCluster in try resolve(["KUBECONFIG": urls]) { $0.context = "b" } }
+        #expect(mb.contains("proxy-url") && !mb.contains("hunter2"), "\(mb)")
         #expect(message { () throws(KubeError) -> ResolvedCluster in try resolve(["HOME": d.path + "/nowhere"]) }.contains("no kubeconfig found"))
         #expect(message { () throws(KubeError) -> ResolvedCluster in try resolve([:]) { $0.kubeconfigPath = d.path + "/absent" } }.contains("no such file"))
     }

@@ -383,3 +383,109 @@ struct InstallTests {
         #expect(plugin.status == 0 && plugin.stdout.hasPrefix("smitop "), "\(plugin.stdout)\(plugin.stderr)")
     }
 }
+
+/// A fixed fuzzing run of every parser in make test (make fuzz runs a long one).
+@Suite("fuzz")
+struct FuzzRunTests {
+    @Test func everyParserSurvivesMutatedInputs() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let r = try await runProcess(
+            CLITests.binary,
+            ["fuzz", "--iterations", "3000", "--seed", "20261126", "--corpus", "Tests/Fixtures/smi", "--corpus", "Tests/Fixtures/fuzz", "--corpus", "themes"],
+            env: [:], stdin: nil, timeout: 600, cwd: root)
+        #expect(r.status == 0, "a parser crashed or broke a property:\n\(r.stdout)\n\(r.stderr)")
+        let report = try JSON.parse(r.stdout)
+        let targets = report["targets"]?.arrayValue ?? []
+        #expect(targets.count >= 13)
+        for t in targets {
+            let name = t["target"]?.stringValue ?? "?"
+            #expect(t["inputs"]?.intValue == 3000, "\(name)")
+            #expect((t["accepted"]?.intValue ?? 0) > 0, "\(name): no input was valid, so the fuzzer never reached past the first error")
+            #expect(t["violations"]?.arrayValue?.isEmpty == true, "\(name): \(t["violations"]!)")
+        }
+    }
+}
+
+/// Every byte smitop prints in a full run (every command, success and failure, the TUI's
+/// screen and its stderr, the simulator's request trace) is scanned for the secrets it used.
+@Suite("secret scan")
+struct SecretScanTests {
+    @Test func noSecretInAnyOutput() async throws {
+        let h = try await SimHarness.start()
+        defer { Task { await h.stop() } }
+        let kc = try String(contentsOfFile: h.kubeconfig, encoding: .utf8)
+        var secrets = [h.endpoint.adminToken, h.endpoint.readonlyToken]
+        // Every line of the client key's and certificate's base64 body counts as a secret.
+        for pem in [h.endpoint.clientKeyPEM, h.endpoint.clientCertPEM].compactMap({ $0 }) {
+            secrets += pem.split(separator: "\n").map(String.init).filter { $0.count >= 24 && !$0.hasPrefix("-----") }
+        }
+        // The kubeconfig holds them as base64 data too.
+        for line in kc.split(separator: "\n") where line.contains("-data:") {
+            if let v = line.split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces), v.count > 40 {
+                secrets.append(String(v.prefix(40)))
+            }
+        }
+        #expect(secrets.count >= 4)
+
+        var outputs: [(String, String)] = []
+        func run(_ args: [String], kubeconfig: String? = nil, env: [String: String] = [:]) async throws {
+            let r = try await runProcess(
+                CLITests.binary, args + ["--kubeconfig", kubeconfig ?? h.kubeconfig], env: ["HOME": h.dir, "XDG_CONFIG_HOME": h.dir].merging(env) { $1 },
+                stdin: nil, timeout: 60)
+            outputs.append((args.joined(separator: " "), r.stdout + r.stderr))
+        }
+        for ctx in ["sim-admin", "sim-cert", "sim-readonly"] {
+            for cmd in [["splits", "-A", "-o", "yaml"], ["splits", "-A", "-o", "wide"], ["graph", "-A"], ["metrics", "-A", "-o", "json"],
+                        ["split", "set", "bookstore/books", "books-v1=3", "books-v2=1"],
+                        ["split", "set", "bookstore/books", "books-v1=1", "--expect-resource-version", "1"],
+                        ["split", "shift", "bookstore/nope", "--to", "x", "--by", "5"]] {
+                try await run(cmd + ["--context", ctx])
+            }
+        }
+        try await run(["config", "view"])
+        try await run(["splits", "--context", "no-such-context"])
+        // Failures that carry the credentials: a dead server, a wrong token (401), broken YAML
+        // on the token's line.
+        let dead = h.dir + "/dead.yaml"
+        try kc.replacingOccurrences(of: h.endpoint.url, with: "https://127.0.0.1:1").write(toFile: dead, atomically: true, encoding: .utf8)
+        try await run(["splits", "-A"], kubeconfig: dead)
+        let wrong = h.dir + "/wrong.yaml"
+        try kc.replacingOccurrences(of: h.endpoint.adminToken, with: h.endpoint.adminToken + "x").write(toFile: wrong, atomically: true, encoding: .utf8)
+        try await run(["splits", "-A"], kubeconfig: wrong)
+        let broken = h.dir + "/broken.yaml"
+        try kc.replacingOccurrences(of: "token: " + h.endpoint.adminToken, with: "token: \"" + h.endpoint.adminToken + ", [").write(toFile: broken, atomically: true, encoding: .utf8)
+        try await run(["splits", "-A"], kubeconfig: broken)
+        #expect(outputs.contains { $0.1.contains("invalid YAML") }, "the broken kubeconfig was not reported")
+
+        // The TUI: its screen over a session with a write attempt, and its stderr.
+        let t = try await TmuxSession(
+            command: "\(CLITests.binary) --kubeconfig \(h.kubeconfig) -A 2>\(h.dir)/tui.err", env: ["HOME": h.dir, "XDG_STATE_HOME": h.dir + "/state"])
+        defer { Task { await t.kill() } }
+        var screens = [try await t.waitFor("the live graph") { $0.contains("LIVE") }]
+        try await t.keys(":", "t", "s", "Enter")
+        screens.append(try await t.waitFor("the splits table") { $0.contains("BACKENDS") })
+        try await t.keys("j", "Enter")
+        screens.append(try await t.waitFor("the editor") { $0.contains("edit trafficsplit/") })
+        // Promote (the earlier commands left weights 3:1, too coarse for a 5-point step).
+        try await t.keys("p", "Enter")
+        screens.append(try await t.waitFor("the diff") { $0.contains("write trafficsplit/") })
+        try await t.keys(":", "c", "t", "x", " ", "n", "o", "p", "e", "Enter")
+        screens.append(try await t.screen())
+        try await t.keys("q", "q")
+        try await Task.sleep(for: .milliseconds(500))
+        outputs.append(("tui screens", screens.joined(separator: "\n")))
+        outputs.append(("tui stderr", (try? String(contentsOfFile: h.dir + "/tui.err", encoding: .utf8)) ?? ""))
+        if let session = try? String(contentsOfFile: h.dir + "/state/smitop/session.json", encoding: .utf8) { outputs.append(("session file", session)) }
+
+        // The simulator as a process with its request trace on.
+        let simOut = try await runProcess(
+            "/usr/bin/timeout", ["-s", "INT", "4", CLITests.binary, "sim", "--port", "0", "--write-kubeconfig", h.dir + "/sim2.yaml"],
+            env: ["SMITOP_SIM_TRACE": "1", "HOME": h.dir], stdin: nil, timeout: 30)
+        outputs.append(("sim", simOut.stdout + simOut.stderr))
+
+        #expect(outputs.count > 25)
+        for (what, text) in outputs {
+            for s in secrets { #expect(!text.contains(s), "a secret appeared in the output of `\(what)`") }
+        }
+    }
+}
