@@ -47,6 +47,11 @@ test: deps $(PY_DEPS)
 	$(SWIFT) build --build-tests
 	SMITOP_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --skip-build
 
+# Benchmarks against kubectl and curl in the same run; writes docs/benchmarks.md (about 10
+# minutes; BENCH_FLAGS=--quick for a shorter, noisier run).
+bench: release $(PY_DEPS)
+	python3 scripts/bench.py --bin $(RELEASE_BIN) $(BENCH_FLAGS)
+
 # A long fuzzing campaign over every parser (make test runs a short fixed one). FUZZ_ITERATIONS
 # inputs per target; a new seed each run unless FUZZ_SEED is set; exit 1 on a property violation,
 # a crash kills the run (replay it with the printed seed).

@@ -107,7 +107,9 @@ public enum Message: Sendable, Equatable {
     case watchFailed(ObjectKind, KubeError, retryIn: Seconds)
 
     // Metrics.
-    case metricsSampled(namespace: String?, lists: [TrafficMetricsList], at: Seconds)
+    /// `edgesFetched`: the deployments whose `/edges` this poll read (nil: all of them); the
+    /// edges of the others keep their last sample instead of getting a gap.
+    case metricsSampled(namespace: String?, lists: [TrafficMetricsList], edgesFetched: Set<ObjectID>? = nil, at: Seconds)
     case metricsFailed(namespace: String?, error: KubeError, at: Seconds)
 
     case connection(ConnectionEvent)

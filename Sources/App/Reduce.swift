@@ -75,10 +75,10 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
     case .objectDeleted(let kind, let o): state.applyObjects(kind) { $0.delete(kind, o) }
     case .watchFailed(let kind, let e, let retry): state.watchFailed(kind, e, retryIn: retry)
 
-    case .metricsSampled(let ns, let lists, let at):
+    case .metricsSampled(let ns, let lists, let fetched, let at):
         state.now = max(state.now, at)
         let before = state.metrics.edgeSetVersion
-        state.metrics.record(namespace: ns, lists: lists, at: at)
+        state.metrics.record(namespace: ns, lists: lists, edgesFetched: fetched, at: at)
         state.connection.lastDataAt = at
         state.connection.failingSince = nil
         state.connection.retryIn = nil

@@ -296,7 +296,7 @@ public struct MeshStore: Sendable, Equatable {
             let meta = ObjectMeta(object: object)
             let id = ObjectID(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))
             do {
-                var split = try TrafficSplit(json: object)
+                var split = try TrafficSplit(json: object).slimmed()
                 split.service = clean(split.service)
                 for i in split.backends.indices { split.backends[i].service = clean(split.backends[i].service) }
                 decodeErrors["\(kind.rawValue):\(id.key)"] = nil

@@ -113,7 +113,9 @@ public struct MetricsStore: Sendable, Equatable {
     /// Records one poll of a namespace (nil = all namespaces). `lists` are the responses of
     /// that poll: resource lists (`/namespaces/ns/deployments`) and `/edges` lists, in any order.
     /// Series of that scope that the poll did not mention get a gap.
-    public mutating func record(namespace: String?, lists: [TrafficMetricsList], at t: Seconds) {
+    /// `edgesFetched` (nil = every workload's) limits the gaps to edges whose ends were asked:
+    /// an edge of a workload not polled this time keeps its history as it is.
+    public mutating func record(namespace: String?, lists: [TrafficMetricsList], edgesFetched: Set<ObjectID>? = nil, at t: Seconds) {
         var seenWorkloads: [ObjectID: MetricSample] = [:]
         var seenEdges: [TrafficEdgeKey: MetricSample] = [:]
         for list in lists {
@@ -146,6 +148,7 @@ public struct MetricsStore: Sendable, Equatable {
         for k in edges.keys where namespace == nil || k.from.namespace == namespace || k.to.namespace == namespace
             || seenEdges[k] != nil
         {
+            if seenEdges[k] == nil, let fetched = edgesFetched, !fetched.contains(k.from), !fetched.contains(k.to) { continue }
             edges[k]!.append(seenEdges[k])
         }
         for k in seenWorkloads.keys where workloads[k] == nil {

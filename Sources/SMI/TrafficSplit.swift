@@ -184,6 +184,22 @@ public struct TrafficSplit: Sendable, Equatable {
         self.matches = matches
     }
 
+    /// The same split without what only the server needs: `managedFields` and kubectl's
+    /// last-applied annotation are most of an object's bytes, and a UI holding ten thousand
+    /// splits keeps this form (the managers were read into `meta` already, and a write sends
+    /// only the weights and the resourceVersion).
+    public func slimmed() -> TrafficSplit {
+        var copy = self
+        guard case .object(var m) = raw["metadata"] ?? .null else { return copy }
+        m["managedFields"] = nil
+        if case .object(var a) = m["annotations"] ?? .null {
+            a["kubectl.kubernetes.io/last-applied-configuration"] = nil
+            m["annotations"] = a.isEmpty ? nil : .object(a)
+        }
+        copy.raw["metadata"] = .object(m)
+        return copy
+    }
+
     /// `raw` with the current weights written in. Only weights change: services, order, the
     /// apiVersion and every unmodelled field are the ones read.
     public func encode() -> JSON {

@@ -44,8 +44,8 @@ struct GraphCommand: AsyncParsableCommand {
         for (key, reason) in store.decodeErrors.sorted(by: { $0.key < $1.key }) { warn("cannot read \(key): \(reason)") }
         if !noMetrics {
             do {
-                let lists = try await client.pollTrafficMetrics(namespace: ns, window: window)
-                metrics.record(namespace: ns, lists: lists, at: Date().timeIntervalSince1970)
+                let poll = try await client.pollTrafficMetrics(namespace: ns, window: window)
+                metrics.record(namespace: ns, lists: poll.lists, at: Date().timeIntervalSince1970)
             } catch {
                 // The topology is still worth printing; say why the traffic edges are missing.
                 warn("metrics unavailable, traffic edges left out: \(KubeError.from(error).userMessage)")

@@ -104,6 +104,10 @@ final class EffectRunner: @unchecked Sendable {
     private var informers: [Informer] = []
     private var watchTasks: [Task<Void, Never>] = []
     private var pollTask: Task<Void, Never>?
+    /// `/edges` requests per metrics poll at most (one per deployment): on a mesh of
+    /// thousands, each poll refreshes the next slice and the whole graph every few polls.
+    static let edgeBudget = 200
+    private let edgeRotation = Mutex(0)
     private var tickTask: Task<Void, Never>?
 
     init(mailbox: Mailbox, connector: Connector, client: KubeClient?) {
@@ -218,9 +222,15 @@ final class EffectRunner: @unchecked Sendable {
             if Task.isCancelled { return }
             guard let client else { return }
             do {
-                let lists = try await client.pollTrafficMetrics(namespace: scope.namespace, window: window)
+                let poll = try await client.pollTrafficMetrics(
+                    namespace: scope.namespace, window: window, edgeBudget: Self.edgeBudget, rotation: self.edgeRotation.withLock { $0 })
                 if Task.isCancelled { return }
-                mailbox.post(.metricsSampled(namespace: scope.namespace, lists: lists, at: nowSeconds()))
+                self.edgeRotation.withLock { $0 = poll.nextRotation }
+                let fetched: Set<ObjectID>? = poll.complete ? nil : Set(poll.edgesFetched.map { key in
+                    let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+                    return ObjectID(namespace: parts.first ?? "", name: parts.count > 1 ? parts[1] : "")
+                })
+                mailbox.post(.metricsSampled(namespace: scope.namespace, lists: poll.lists, edgesFetched: fetched, at: nowSeconds()))
             } catch {
                 if Task.isCancelled { return }
                 mailbox.post(.metricsFailed(namespace: scope.namespace, error: KubeError.from(error), at: nowSeconds()))

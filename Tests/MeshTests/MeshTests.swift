@@ -214,3 +214,20 @@ func randomGraph(nodes n: Int, edges e: Int, seed: UInt64, acyclic: Bool, namesp
         #expect(unescaped.filter { $0 == "\"" }.count % 2 == 0, "\(line)")
     }
 }
+
+@Test func partialEdgePollsKeepTheEdgesTheyDidNotAsk() {
+    var m = MetricsStore()
+    let web = ObjectID(namespace: "shop", name: "web")
+    m.record(namespace: "shop", lists: [metricsList("shop", [("web", "books-v1", 90, 0, "10"), ("cart", "books-v2", 9, 1, "20")])], at: 1)
+    let k1 = TrafficEdgeKey(from: web, to: ObjectID(namespace: "shop", name: "books-v1"))
+    let k2 = TrafficEdgeKey(from: ObjectID(namespace: "shop", name: "cart"), to: ObjectID(namespace: "shop", name: "books-v2"))
+    // This poll asked only for cart's edges, and cart's edge went quiet: a gap for it, while
+    // web's edge, not asked this time, keeps its last sample.
+    m.record(namespace: "shop", lists: [], edgesFetched: [ObjectID(namespace: "shop", name: "cart")], at: 3)
+    #expect(m.edge(k1)?.latest?.successRate == 1)
+    #expect(m.edge(k1)?.count == 1)
+    #expect(m.edge(k2)?.latest == nil && m.edge(k2)?.count == 2)
+    // A complete poll (nil) gaps everything it did not see, as before.
+    m.record(namespace: "shop", lists: [], at: 5)
+    #expect(m.edge(k1)?.latest == nil)
+}

@@ -1,4 +1,6 @@
 import Foundation
+import Kube
+import Transport
 import SMI
 import Testing
 
@@ -357,4 +359,28 @@ private func sameShape(_ a: JSON, _ b: JSON, path: String = "$") {
     print("list of \(r.body["items"]?.arrayValue?.count ?? 0) deployments in \(String(format: "%.3f", Date().timeIntervalSince(start))) s")
     #expect(r.status == 200)
     #expect((r.body["items"]?.arrayValue?.count ?? 0) > 300)
+}
+
+/// The client's metrics poll against the simulator: a bounded number of `/edges` requests per
+/// poll, taking turns, so a poll costs the same on ten services or ten thousand.
+@Suite("metrics poll budget")
+struct MetricsPollBudgetTests {
+    @Test func edgesAreFetchedInTurnsWithinTheBudget() async throws {
+        let h = try await SimHarness.start()
+        defer { Task { await h.stop() } }
+        let cluster = try Kubeconfig.resolve(KubeconfigOptions(kubeconfigPath: h.kubeconfig, environment: ["HOME": h.dir]))
+        let client = KubeClient(cluster: cluster, transport: CurlTransport(tls: cluster.tls))
+        let all = try await client.pollTrafficMetrics(namespace: nil, window: "30s")
+        #expect(all.complete && all.edgesFetched.count >= 4, "\(all.edgesFetched)")
+        var seen = Set<String>()
+        var rotation = 0
+        for _ in 0..<((all.edgesFetched.count + 1) / 2) {
+            let p = try await client.pollTrafficMetrics(namespace: nil, window: "30s", edgeBudget: 2, rotation: rotation)
+            #expect(!p.complete && p.edgesFetched.count == 2)
+            #expect(p.lists.count <= 3, "the resource list and at most two /edges lists")
+            seen.formUnion(p.edgesFetched)
+            rotation = p.nextRotation
+        }
+        #expect(seen == all.edgesFetched, "taking turns covers every deployment with traffic")
+    }
 }
