@@ -56,6 +56,8 @@ public struct ListOptions: Sendable, Equatable {
     public var limit: Int?
     public var continueToken: String?
     public var resourceVersion: String?
+    /// Keep every field of the listed objects; by default `KubeClient.bulkyKeys` are left out.
+    public var full = false
 
     public init(labelSelector: String? = nil, fieldSelector: String? = nil, limit: Int? = nil, continueToken: String? = nil, resourceVersion: String? = nil) {
         self.labelSelector = labelSelector
@@ -228,8 +230,12 @@ public final class KubeClient: Sendable {
         return e
     }
 
-    func decodeJSON(_ r: HTTPResponse, operation: String?) throws(KubeError) -> JSON {
-        do { return try JSON.parse(r.body) } catch {
+    /// Never read from a list by smitop, and most of its bytes: the field sets of
+    /// `managedFields` entries (their `manager` names are kept) and kubectl's last-applied copy.
+    public static let bulkyKeys = ["fieldsV1", "kubectl.kubernetes.io/last-applied-configuration"]
+
+    func decodeJSON(_ r: HTTPResponse, operation: String?, skippingKeys: [String] = []) throws(KubeError) -> JSON {
+        do { return try JSON.parse(r.body, skippingKeys: skippingKeys) } catch {
             let ct = r.header("Content-Type") ?? "none"
             var e = KubeError.classifyBody(status: r.status, contentType: ct, body: r.body)
             e = KubeError(
@@ -242,12 +248,12 @@ public final class KubeClient: Sendable {
 
     public func requestJSON(
         method: String, path: String, query: [(String, String)] = [], body: JSON? = nil,
-        contentType: String = "application/json", operation: String? = nil
+        contentType: String = "application/json", operation: String? = nil, skippingKeys: [String] = []
     ) async throws(KubeError) -> JSON {
         let resp = try await send(
             method: method, path: path, query: query, body: body?.serialized(), contentType: body == nil ? nil : contentType,
             operation: operation)
-        return try decodeJSON(resp, operation: operation)
+        return try decodeJSON(resp, operation: operation, skippingKeys: skippingKeys)
     }
 
     // MARK: typed requests
@@ -258,7 +264,9 @@ public final class KubeClient: Sendable {
 
     /// One page.
     public func list(_ r: GroupVersionResource, namespace: String?, options: ListOptions = ListOptions()) async throws(KubeError) -> ObjectList {
-        let json = try await requestJSON(method: "GET", path: resourcePath(r, namespace: namespace), query: options.query, operation: "list \(r)")
+        let json = try await requestJSON(
+            method: "GET", path: resourcePath(r, namespace: namespace), query: options.query, operation: "list \(r)",
+            skippingKeys: options.full ? [] : Self.bulkyKeys)
         do { return try ObjectList(json: json) } catch {
             var e = error
             e.operation = "list \(r)"

@@ -209,10 +209,14 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 
 extension JSON {
     /// Parses one JSON document. Trailing whitespace is allowed; anything else after it is not.
-    public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSON {
+    /// Members named in `skippingKeys` (at any depth) are checked for well-formedness but not
+    /// built: a list of ten thousand objects is mostly `managedFields[].fieldsV1` and
+    /// last-applied annotations that no reader of it needs.
+    public static func parse(_ bytes: some Collection<UInt8>, skippingKeys: [String] = []) throws(JSONParseError) -> JSON {
         let array = Array(bytes)
         return try array.withUnsafeBufferPointer { (buf) throws(JSONParseError) -> JSON in
             var p = JSONParser(buf)
+            p.skipKeys = skippingKeys.map { Array($0.utf8) }
             let v = try p.parseValue(depth: 0)
             p.skipWhitespace()
             if p.pos != buf.count { throw p.error("unexpected data after the document") }
@@ -228,6 +232,7 @@ extension JSON {
 struct JSONParser {
     let buf: UnsafeBufferPointer<UInt8>
     var pos = 0
+    var skipKeys: [[UInt8]] = []
     // Deeply nested input must not overflow the stack; the real API server limits nesting too.
     static let maxDepth = 512
 
@@ -281,22 +286,86 @@ struct JSONParser {
             skipWhitespace()
             guard pos < buf.count, buf[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
             pos += 1
-            let value = try parseValue(depth: depth + 1)
-            entries.append((key, value))
+            if !skipKeys.isEmpty, skipKeys.contains(where: { key.utf8.elementsEqual($0) }) {
+                try skipValue(depth: depth + 1)
+            } else {
+                entries.append((key, try parseValue(depth: depth + 1)))
+            }
             skipWhitespace()
             guard pos < buf.count else { throw error("unexpected end of input in object") }
             if buf[pos] == UInt8(ascii: ",") { pos += 1; continue }
             if buf[pos] == UInt8(ascii: "}") { pos += 1; break }
             throw error("expected ',' or '}'")
         }
-        // Duplicate keys: last one wins, as in Go's decoder.
+        // Duplicate keys: last one wins, as in Go's decoder. Most objects are small, where
+        // comparing pairs is cheaper than hashing every key into a set.
         var o = JSONObject()
-        if Set(entries.map(\.key)).count == entries.count {
+        let unique: Bool
+        if entries.count <= 12 {
+            var dup = false
+            outer: for i in entries.indices {
+                for j in (i + 1)..<entries.count where entries[i].key == entries[j].key {
+                    dup = true
+                    break outer
+                }
+            }
+            unique = !dup
+        } else {
+            unique = Set(entries.map(\.key)).count == entries.count
+        }
+        if unique {
             o = JSONObject(uniqueEntries: entries)
         } else {
             for e in entries { o[e.key] = e.value }
         }
         return .object(o)
+    }
+
+    /// Steps over one value, checking its structure as `parseValue` would, building nothing.
+    mutating func skipValue(depth: Int) throws(JSONParseError) {
+        if depth > JSONParser.maxDepth { throw error("nesting too deep") }
+        skipWhitespace()
+        guard pos < buf.count else { throw error("unexpected end of input") }
+        switch buf[pos] {
+        case UInt8(ascii: "{"):
+            pos += 1
+            skipWhitespace()
+            if pos < buf.count, buf[pos] == UInt8(ascii: "}") { pos += 1; return }
+            while true {
+                skipWhitespace()
+                guard pos < buf.count, buf[pos] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+                try skipString()
+                skipWhitespace()
+                guard pos < buf.count, buf[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                pos += 1
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard pos < buf.count else { throw error("unexpected end of input in object") }
+                if buf[pos] == UInt8(ascii: ",") { pos += 1; continue }
+                if buf[pos] == UInt8(ascii: "}") { pos += 1; return }
+                throw error("expected ',' or '}'")
+            }
+        case UInt8(ascii: "["):
+            pos += 1
+            skipWhitespace()
+            if pos < buf.count, buf[pos] == UInt8(ascii: "]") { pos += 1; return }
+            while true {
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard pos < buf.count else { throw error("unexpected end of input in array") }
+                if buf[pos] == UInt8(ascii: ",") { pos += 1; continue }
+                if buf[pos] == UInt8(ascii: "]") { pos += 1; return }
+                throw error("expected ',' or ']'")
+            }
+        case UInt8(ascii: "\""): try skipString()
+        default: _ = try parseValue(depth: depth)  // a scalar: nothing to save by skipping
+        }
+    }
+
+    /// Steps over a string with exactly `parseString`'s checks (escapes, UTF-8), so skipping
+    /// never accepts a document that parsing would refuse. Short keys stay inline in `String`.
+    mutating func skipString() throws(JSONParseError) {
+        _ = try parseString()
     }
 
     mutating func parseArray(depth: Int) throws(JSONParseError) -> JSON {

@@ -332,6 +332,7 @@ final class TUI {
         var pending: [Message] = [.start(now: nowSeconds()), .resized(screen.size)] + initial
         var dirty = true
         var startup = StartupReport()
+        var trimmed = false
         var saved = (key: SessionSnapshot.key(state.context), snapshot: SessionSnapshot())
         var saveFailed = false
         // Every change to drafts or the journal is on disk before the next frame and before
@@ -382,6 +383,12 @@ final class TUI {
                 screen.draw(Screen.render(state, theme: theme, glyphs: screen.isUTF8 ? .unicode : .ascii))
                 dirty = false
                 startup.frameDrawn(state, lastListArrival: mailbox.lastListArrival.withLock { $0 })
+                if !trimmed, state.store.synced.count == ObjectKind.allCases.count {
+                    // The initial lists were decoded into short-lived trees many times the
+                    // size of what is kept; glibc holds freed pages until asked to return them.
+                    trimmed = true
+                    returnFreedMemoryToTheSystem()
+                }
             }
             screen.waitForEvents()
             for ev in screen.readEvents() {
@@ -399,6 +406,14 @@ final class TUI {
             pending.append(contentsOf: mailbox.drain())
         }
     }
+}
+
+/// glibc's `malloc_trim(0)`, looked up at run time (Swift's Glibc module does not export it;
+/// on another libc it is simply absent and nothing happens).
+func returnFreedMemoryToTheSystem() {
+    typealias Trim = @convention(c) (Int) -> Int32
+    guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+    _ = unsafeBitCast(sym, to: Trim.self)(0)
 }
 
 /// Runs a blocking loop on its own thread and awaits it: poll() must never block the

@@ -168,3 +168,47 @@ struct SplitMix64: RandomNumberGenerator {
     #expect(text.contains("€é😀"), "ordinary non-ASCII stays readable")
     #expect(try JSON.parse(bytes) == .string(hostile), "the same value after parsing")
 }
+
+@Test func skippingKeysDropsThemAtAnyDepthAndAcceptsExactlyWhatParsingAccepts() throws {
+    let doc = #"{"metadata":{"name":"a","managedFields":[{"manager":"flagger","fieldsV1":{"f:spec":{"f:backends":{}}}}],"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"big\":1}","keep":"x"}},"spec":{"fieldsV1":[1,2,{"a":null}]}}"#
+    let full = try JSON.parse(doc)
+    let slim = try JSON.parse(Array(doc.utf8), skippingKeys: ["fieldsV1", "kubectl.kubernetes.io/last-applied-configuration"])
+    #expect(slim[path: "metadata", "managedFields"]?[0]?["manager"] == "flagger")
+    #expect(slim[path: "metadata", "managedFields"]?[0]?["fieldsV1"] == nil)
+    #expect(slim[path: "metadata", "annotations", "keep"] == "x")
+    #expect(slim[path: "metadata", "annotations"]?["kubectl.kubernetes.io/last-applied-configuration"] == nil)
+    #expect(slim["spec"]?.objectValue?.isEmpty == true)
+    #expect(full[path: "metadata", "managedFields"]?[0]?["fieldsV1"] != nil)
+    // Broken JSON inside a skipped member is still an error.
+    for bad in [#"{"fieldsV1":{"a":}}"#, #"{"fieldsV1":"\x"}"#, #"{"fieldsV1":[1,}"#, #"{"fieldsV1":"#, "{\"fieldsV1\":\"\u{01}\"}"] {
+        #expect(throws: JSONParseError.self) { try JSON.parse(Array(bad.utf8), skippingKeys: ["fieldsV1"]) }
+        #expect(throws: JSONParseError.self) { try JSON.parse(bad) }
+    }
+    // Seeded documents: skipping a key is the same as parsing and removing it.
+    var rng = SplitMix64(seed: 5)
+    func gen(_ depth: Int) -> String {
+        switch rng.next() % (depth > 3 ? 3 : 5) {
+        case 0: return "\(Int(rng.next() % 1000))"
+        case 1: return "\"s\(rng.next() % 9)\""
+        case 2: return ["true", "false", "null"][Int(rng.next() % 3)]
+        case 3: return "[" + (0..<Int(rng.next() % 4)).map { _ in gen(depth + 1) }.joined(separator: ",") + "]"
+        default:
+            return "{" + (0..<Int(rng.next() % 4)).map { i in "\"\(["x", "k\(i)", "y"][Int(rng.next() % 3)])\":" + gen(depth + 1) }.joined(separator: ",") + "}"
+        }
+    }
+    func removing(_ j: JSON, _ key: String) -> JSON {
+        switch j {
+        case .object(let o):
+            var out = JSONObject()
+            for (k, v) in o where k != key { out[k] = removing(v, key) }
+            return .object(out)
+        case .array(let a): return .array(a.map { removing($0, key) })
+        default: return j
+        }
+    }
+    for _ in 0..<500 {
+        let text = gen(0)
+        let parsed = try JSON.parse(text)
+        #expect(try JSON.parse(Array(text.utf8), skippingKeys: ["x"]) == removing(parsed, "x"), "\(text)")
+    }
+}

@@ -50,6 +50,12 @@ final class TmuxSession: Sendable {
     func kill() async {
         _ = try? await runProcess("/usr/bin/tmux", ["-L", socket, "kill-server"], env: [:], stdin: nil, timeout: 10)
     }
+
+    /// A `defer { Task { await kill() } }` may never run before the test process exits; this
+    /// does, so no tmux server (and no smitop in it) outlives its test to load the machine.
+    deinit {
+        _ = try? spawnDetached(["/usr/bin/tmux", "-L", socket, "kill-server"])
+    }
 }
 
 /// Starts a program that leaves a daemon behind (the tmux server) and waits for the program
