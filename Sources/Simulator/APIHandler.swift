@@ -419,7 +419,9 @@ struct APIHandler: HTTPResponder {
                         let started = Date()
                         var lastBookmark = Date()
                         while !Task.isCancelled {
-                            try await Task.sleep(for: .milliseconds(100))
+                            // Half a second: precise enough for timeouts, bookmarks and drops,
+                            // and an idle demo does not wake ten times a second per watch.
+                            try await Task.sleep(for: .milliseconds(500))
                             if let timeout, Date().timeIntervalSince(started) >= timeout {
                                 store.stopWatch(id)
                                 return

@@ -174,7 +174,7 @@ extension Simulator {
         var lastDrop = Date()
         var lastWrite = Date.distantPast
         while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(200))
+            try? await Task.sleep(for: .milliseconds(500))
             observeWeights()
             let s = faults.settings.withLock { $0 }
             if s.dropWatchesEverySeconds > 0, Date().timeIntervalSince(lastDrop) >= s.dropWatchesEverySeconds {

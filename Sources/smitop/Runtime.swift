@@ -108,7 +108,6 @@ final class EffectRunner: @unchecked Sendable {
     /// thousands, each poll refreshes the next slice and the whole graph every few polls.
     static let edgeBudget = 200
     private let edgeRotation = Mutex(0)
-    private var tickTask: Task<Void, Never>?
 
     init(mailbox: Mailbox, connector: Connector, client: KubeClient?) {
         self.mailbox = mailbox
@@ -126,21 +125,12 @@ final class EffectRunner: @unchecked Sendable {
         switch effect {
         case .startWatches(let scope): startWatches(scope)
         case .pollMetrics(let scope, let window, let after): pollMetrics(scope, window: window, after: after)
-        case .scheduleTick(let after):
-            lock.lock()
-            tickTask?.cancel()
-            tickTask = Task { [mailbox] in
-                try? await Task.sleep(for: .milliseconds(Int64(max(0, after) * 1000)))
-                if Task.isCancelled { return }
-                mailbox.post(.tick(now: nowSeconds()))
-            }
-            lock.unlock()
         case .patch(let req): patch(req)
         case .reloadObject(let kind, let ref): reload(kind, ref)
         case .reviewAccess(let scope): reviewAccess(scope)
         case .switchContext(let name): switchContext(name)
-        case .setTheme, .quit, .suspend:
-            break  // handled on the UI thread, which owns the terminal
+        case .setTheme, .quit, .suspend, .scheduleTick:
+            break  // handled on the UI thread, which owns the terminal and its poll() timeout
         }
     }
 
@@ -151,7 +141,6 @@ final class EffectRunner: @unchecked Sendable {
         for t in watchTasks { t.cancel() }
         watchTasks = []
         pollTask?.cancel()
-        tickTask?.cancel()
         lock.unlock()
         for i in infs { Task { await i.stop() } }
     }
@@ -333,6 +322,7 @@ final class TUI {
         var dirty = true
         var startup = StartupReport()
         var trimmed = false
+        var nextTick: Double?
         var saved = (key: SessionSnapshot.key(state.context), snapshot: SessionSnapshot())
         var saveFailed = false
         // Every change to drafts or the journal is on disk before the next frame and before
@@ -362,6 +352,10 @@ final class TUI {
                         return
                     case .suspend:
                         screen.suspend()
+                    case .scheduleTick(let after):
+                        // The clock is the UI thread's own poll() timeout: one wakeup a second
+                        // on one thread, instead of a timer task that wakes three.
+                        nextTick = nowSeconds() + max(0, after)
                     case .setTheme(let name):
                         do {
                             let t = try Theme.resolve(name: name, searchPaths: themePaths)
@@ -390,7 +384,12 @@ final class TUI {
                     returnFreedMemoryToTheSystem()
                 }
             }
-            screen.waitForEvents()
+            let timeout = nextTick.map { Int32(max(0, min(60_000, ($0 - nowSeconds()) * 1000)).rounded(.up)) }
+            screen.waitForEvents(timeoutMs: timeout)
+            if let t = nextTick, nowSeconds() >= t {
+                nextTick = nil
+                pending.append(.tick(now: nowSeconds()))
+            }
             for ev in screen.readEvents() {
                 switch ev {
                 case .key(let k): pending.append(.key(k))
