@@ -1295,8 +1295,37 @@ def render_internal(N, lines, summary):
             lines.append(cell(title, v) + "\n")
 
     lines.append("Figures measured inside one smitop process, as `smitop bench-internal` prints them; arrays of "
-                 "samples are shown as median (min–max) and their count n.\n")
+                 "samples are shown as median (min–max) and their count n. Layout: `Layout.compute` of a "
+                 "synthetic call graph. Frame: `Screen.render` of a 300×80 frame of the generated 5,000-service, "
+                 "10,000-split scenario (graph view). Events: 10,000 TrafficSplit watch events reduced in batches "
+                 "of 500 with one frame per batch, as the UI thread does. Write: a weight patch over HTTPS to an "
+                 "embedded simulator until the watch event carrying it is reduced and the frame showing it "
+                 "rendered (the key decoding and the terminal write, microseconds, are not in it).\n")
     data = N["data"]
+    if isinstance(data, dict):
+        rows = []
+        def p(xs, q):
+            xs = sorted(xs)
+            return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+        for l in data.get("layout", []):
+            if l.get("nodes") in (1000, 5000):
+                limit = 50 if l["nodes"] == 1000 else 500
+                m = statistics.median(l["samplesMs"])
+                rows.append([f"3. layout of {l['nodes']:,} nodes, {l['edges']:,} edges", f"< {limit} ms", ms(m / 1000), verdict(m < limit, "")])
+        if "frame" in data:
+            m = statistics.median(data["frame"]["samplesMs"])
+            rows.append(["4. a 300×80 frame of the largest scenario", "< 5 ms", ms(m / 1000), verdict(m < 5, "")])
+        if "events" in data:
+            r = statistics.median(data["events"]["eventsPerSecond"])
+            rows.append(["6. watch events absorbed", "≥ 10,000/s", f"{r:,.0f}/s", verdict(r >= 10000, "")])
+        if "write" in data:
+            w = data["write"]["samplesMs"]
+            rows.append(["6. write → watch event → frame, p99 of 100", "< 50 ms", ms(p(w, 0.99) / 1000), verdict(p(w, 0.99) < 50, "")])
+        if rows:
+            lines.append(table(["target", "limit", "measured (median; p99 for the write)", "met?"], rows))
+            lines.append("")
+            for r in rows:
+                summary.append(f"{r[0]}: {r[3]} {r[2]}")
     if isinstance(data, dict):
         for k, v in data.items():
             emit(k, v, 1)
@@ -1358,7 +1387,52 @@ def render(ctx, info, results, started, finished):
     render_idle(results.get("idle"), lines, summary)
     render_simulator(L, results.get("startup"), lines, summary)
     render_internal(results.get("internal"), lines, summary)
+    render_shortfalls(summary, lines)
     return "\n".join(lines).rstrip() + "\n", summary
+
+
+# Why a target is missed and what would meet it, printed for each target this run missed.
+SHORTFALLS = [
+    ("listing wall time ≤ 3 × curl",
+     "smitop's listing time is CPU in its own process (the CPU column above is close to the wall "
+     "time; the simulator is idle): it parses every page into a JSON tree, decodes each split into "
+     "the SMI model and writes the result, where curl only moves bytes. The parser already skips "
+     "`managedFields[].fieldsV1` and last-applied copies without building them. Meeting 3× "
+     "(about 200 ms here) needs decoding straight from the bytes into the split model with no "
+     "intermediate tree (a streaming decoder that reads only metadata and spec), and fetching the "
+     "next page while the current one is decoded."),
+    ("start-up frame after lists",
+     "The first frame itself comes within the target. The resident memory does not: the store keeps "
+     "each object's decoded fields and, for every TrafficSplit, its JSON (without managedFields "
+     "field sets and last-applied copies) so a write can carry the object's own notation back; "
+     "24,000 objects in Swift strings and JSON trees come to about 1 KB of heap each after the "
+     "memory of the list responses has been returned (`malloc_trim` after the first sync). Meeting "
+     "150 MB needs a compact store: interned strings (namespaces, label keys and values repeat "
+     "thousands of times), splits kept as their spec only (the object is re-read before an edit), "
+     "and pods reduced to the counts the views show."),
+    ("paused wakeups beyond the 1 Hz clock",
+     "The TUI alone meets it (see the `smitop -A --refresh 0` row: its wakeups are the 1 Hz clock on "
+     "the UI thread and Dispatch's timer thread). The rest belongs to the simulator embedded in "
+     "`smitop demo`: each open watch has a ticker for bookmarks, timeouts and the drop fault (twice a "
+     "second), and the traffic model and fault loop tick twice a second. Meeting it in the demo "
+     "needs one timer for all watches that sleeps until the next bookmark or timeout is due."),
+    ("simulator not the bottleneck (TUI start-up)",
+     "During the TUI's start-up the simulator serves 24,000 objects in pages and answers the "
+     "metrics API, so it is busy; the start-up figure is measured from the arrival of the last list, "
+     "so the simulator's time is not in it. It is the bottleneck of how soon the lists arrive, not "
+     "of the figure."),
+]
+
+
+def render_shortfalls(summary, lines):
+    missed = [(name, why) for name, why in SHORTFALLS if any(x.startswith(name) and "✗" in x for x in summary)]
+    lines.append("## Targets not met, why, and what would meet them\n")
+    if not missed:
+        lines.append("Every measured target is met in this run.\n")
+        return
+    for name, why in missed:
+        lines.append(f"- **{name}.** {why}")
+    lines.append("")
 
 
 # ---------------------------------------------------------------------------------------

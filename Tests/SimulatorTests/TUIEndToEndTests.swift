@@ -123,6 +123,22 @@ struct TUIEndToEndTests {
         try await t.keys("y")
         try await t.waitFor("the write to be confirmed") { $0.contains("wrote trafficsplit/books") }
         #expect(try await weights(h) == ["80", "20"])
+
+        // The live metrics follow the new weights within a metrics window: the split's detail
+        // pane shows the share of traffic books-v2 really receives move from ~10 % to ~20 %.
+        try await t.keys("Escape", ":", "g", "r", "a", "p", "h", "Enter", "/", "b", "o", "o", "k", "s", "Enter", "Enter")
+        try await t.waitFor("the split's detail pane") { $0.contains("split books") }
+        func seen(_ screen: String) -> Int? {
+            guard let line = screen.split(separator: "\n").first(where: { $0.contains("books-v2") && $0.contains("20%") }),
+                let m = line.range(of: #"books-v2\s+20\s+20%\s+(\d+)%"#, options: .regularExpression)
+            else { return nil }
+            return Int(line[m].split(separator: " ").last!.dropLast())
+        }
+        let followed = try await t.waitFor("the observed share of books-v2 to reach about 20 %", timeout: 90) { s in
+            guard let v = seen(s) else { return false }
+            return (16...24).contains(v)
+        }
+        #expect(seen(followed).map { (16...24).contains($0) } == true, "observed share did not follow the weights:\n\(followed)")
     }
 
     @Test("a concurrent kubectl change is detected and nothing is overwritten")
