@@ -126,17 +126,8 @@ struct BenchCommand: AsyncParsableCommand {
     func writeLatency() async throws -> JSON {
         var o = SimulatorOptions()
         o.port = 0
-        let sim = try Simulator(options: o)
-        let ready = AsyncStream<SimulatorEndpoint>.makeStream()
-        let server = Task {
-            try await sim.run { e in
-                ready.continuation.yield(e)
-                ready.continuation.finish()
-            }
-        }
+        let (endpoint, server) = try await startEmbeddedSimulator(o)
         defer { server.cancel() }
-        var it = ready.stream.makeAsyncIterator()
-        guard let endpoint = await it.next() else { throw CLIError.fail("the embedded simulator did not start", code: 1) }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("smitop-bench-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }

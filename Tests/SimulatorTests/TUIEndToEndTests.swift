@@ -126,7 +126,8 @@ struct TUIEndToEndTests {
 
         // The live metrics follow the new weights within a metrics window: the split's detail
         // pane shows the share of traffic books-v2 really receives move from ~10 % to ~20 %.
-        try await t.keys("Escape", ":", "g", "r", "a", "p", "h", "Enter", "/", "b", "o", "o", "k", "s", "Enter", "Enter")
+        // "/books$" is a regex (names are matched as namespace/name, and "bookstore" contains "books").
+        try await t.keys("Escape", ":", "g", "r", "a", "p", "h", "Enter", "/", "/", "b", "o", "o", "k", "s", "$", "Enter", "Enter")
         try await t.waitFor("the split's detail pane") { $0.contains("split books") }
         func seen(_ screen: String) -> Int? {
             guard let line = screen.split(separator: "\n").first(where: { $0.contains("books-v2") && $0.contains("20%") }),
