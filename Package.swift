@@ -79,6 +79,7 @@ let package = Package(
                 "SMI", "Kube", "Transport", "Simulator", "Mesh", "App", "UI", "Terminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(name: "SMITests", dependencies: ["SMI"]),

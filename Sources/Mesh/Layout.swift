@@ -265,13 +265,26 @@ public enum Layout {
 
     static func lanes(_ graph: MeshGraph, _ rects: [CellRect]) -> [Int] {
         var out = [Int](repeating: -1, count: graph.edges.count)
-        // Gap (source right edge, target left edge) packed in one Int.
+        // An edge that skips layers turns in the gap just before its target: a vertical run in
+        // an earlier gap would cross the boxes of the layers in between lengthwise (their
+        // borders). Its horizontal run passes behind those boxes instead, as in any layered drawing.
+        let columnEnds = Array(Set(rects.map(\.maxX))).sorted()
+        func gapStart(before x: Int, after sx: Int) -> Int {
+            var lo = 0
+            var hi = columnEnds.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if columnEnds[mid] < x { lo = mid + 1 } else { hi = mid }
+            }
+            return lo > 0 ? max(sx, columnEnds[lo - 1]) : sx
+        }
+        // Gap (start, target left edge) packed in one Int.
         var groups: [Int: [(edge: Int, to: Int)]] = [:]
         for (i, e) in graph.ends.enumerated() where e.from != e.to {
             let s = rects[e.from]
             let t = rects[e.to]
             guard t.x > s.maxX else { continue }
-            groups[s.maxX << 32 | (t.x & 0xFFFF_FFFF), default: []].append((i, e.to))
+            groups[gapStart(before: t.x, after: s.maxX) << 32 | (t.x & 0xFFFF_FFFF), default: []].append((i, e.to))
         }
         for (key, members) in groups {
             var seen = Set<Int>()

@@ -19,6 +19,8 @@ struct ClusterOptions: ParsableArguments {
     var namespace: String?
     @Flag(name: [.customShort("A"), .customLong("all-namespaces")], help: "Every namespace.")
     var allNamespaces = false
+    @Flag(name: .customLong("trust-exec"), help: "Run the kubeconfig's exec credential plugin without asking.")
+    var trustExec = false
 
     /// Resolves the kubeconfig and builds a client on libcurl. Warnings (such as
     /// insecure-skip-tls-verify) go to stderr every time: they must never be silent.
@@ -31,6 +33,11 @@ struct ClusterOptions: ParsableArguments {
             throw CLIError.fail(error.userMessage, code: 1)
         }
         for w in cluster.warnings { warn(w) }
+        if let refusal = ExecTrust(environment: ProcessInfo.processInfo.environment).decide(
+            cluster, trustFlag: trustExec, ask: ExecTrust.askOnTerminal)
+        {
+            throw CLIError.fail(refusal, code: 1)
+        }
         let client = KubeClient(
             cluster: cluster, transport: CurlTransport(tls: cluster.tls),
             transportForTLS: { CurlTransport(tls: $0) }, userAgent: "smitop/\(SmitopVersion.number)")

@@ -14,12 +14,18 @@ struct Connector: Sendable {
     var namespace: String?
     var allNamespaces: Bool
     var environment: [String: String]
+    var trustExec = false
 
-    func resolve(context: String?) throws(KubeError) -> (KubeClient, ResolvedCluster) {
+    /// `ask`: how to ask before running an untrusted exec plugin. At start that is the
+    /// terminal; once the UI owns it (`:ctx`), nobody: the switch is refused with the reason.
+    func resolve(context: String?, ask: (String) -> Bool? = { _ in nil }) throws(KubeError) -> (KubeClient, ResolvedCluster) {
         let cluster = try Kubeconfig.resolve(
             KubeconfigOptions(
                 kubeconfigPath: kubeconfigPath, context: context, namespace: namespace, allNamespaces: allNamespaces,
                 environment: environment))
+        if let refusal = ExecTrust(environment: environment).decide(cluster, trustFlag: trustExec, ask: ask) {
+            throw KubeError.credential(refusal)
+        }
         let client = KubeClient(
             cluster: cluster, transport: CurlTransport(tls: cluster.tls), transportForTLS: { CurlTransport(tls: $0) },
             userAgent: "smitop/\(SmitopVersion.number)")

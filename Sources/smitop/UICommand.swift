@@ -50,7 +50,7 @@ func runTUI(ui: UIOptions, connector: Connector, context: String?) async throws 
     var info = ContextInfo(context: context ?? "(none)")
     var initial: [Message] = []
     do {
-        let (c, cluster) = try connector.resolve(context: context)
+        let (c, cluster) = try connector.resolve(context: context, ask: ExecTrust.askOnTerminal)
         client = c
         info = connector.contextInfo(cluster)
         for w in cluster.warnings { initial.append(.connection(.unreachable(KubeError(source: .config, message: w)))) }
@@ -90,7 +90,7 @@ struct UICommand: AsyncParsableCommand {
     func run() async throws {
         let connector = Connector(
             kubeconfigPath: cluster.kubeconfig, namespace: cluster.namespace, allNamespaces: cluster.allNamespaces,
-            environment: ProcessInfo.processInfo.environment)
+            environment: ProcessInfo.processInfo.environment, trustExec: cluster.trustExec)
         try await runTUI(ui: ui, connector: connector, context: cluster.context)
     }
 }

@@ -489,3 +489,60 @@ struct SecretScanTests {
         }
     }
 }
+
+/// A kubeconfig's exec plugin runs only with consent: --trust-exec, or a "yes" at the prompt
+/// (remembered for that exact kubeconfig), never silently.
+@Suite("exec plugin trust")
+struct ExecTrustTests {
+    @Test func execPluginsRunOnlyWithConsent() async throws {
+        let h = try await SimHarness.start()
+        defer { Task { await h.stop() } }
+        let marker = h.dir + "/plugin-ran"
+        let plugin = h.dir + "/login.sh"
+        try """
+            #!/bin/sh
+            touch \(marker)
+            printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "\(h.endpoint.adminToken)"
+            """.write(toFile: plugin, atomically: true, encoding: .utf8)
+        chmod(plugin, 0o755)
+        var kc = try String(contentsOfFile: h.kubeconfig, encoding: .utf8)
+        // sim-admin logs in through the plugin instead of its static token.
+        kc = kc.replacingOccurrences(
+            of: "token: \(h.endpoint.adminToken)",
+            with: "exec: {apiVersion: client.authentication.k8s.io/v1, command: \(plugin), interactiveMode: Never}")
+        let path = h.dir + "/exec.yaml"
+        try kc.write(toFile: path, atomically: true, encoding: .utf8)
+        let env = ["HOME": h.dir, "XDG_STATE_HOME": h.dir + "/state"]
+
+        // No terminal to ask, no flag: refused, and the plugin never ran.
+        let refused = try await runProcess(CLITests.binary, ["splits", "-A", "--kubeconfig", path], env: env, stdin: nil, timeout: 60)
+        #expect(refused.status == 1 && refused.stderr.contains("--trust-exec") && refused.stderr.contains(plugin), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: marker), "the plugin ran without consent")
+
+        // --trust-exec: it runs.
+        let trusted = try await runProcess(CLITests.binary, ["splits", "-A", "--kubeconfig", path, "--trust-exec"], env: env, stdin: nil, timeout: 60)
+        #expect(trusted.status == 0 && trusted.stdout.contains("books"), "\(trusted.stderr)")
+        #expect(FileManager.default.fileExists(atPath: marker))
+        try FileManager.default.removeItem(atPath: marker)
+
+        // At a terminal smitop asks; "y" runs it and remembers this kubeconfig.
+        let t = try await TmuxSession(command: "\(CLITests.binary) splits -A --kubeconfig \(path) > \(h.dir)/out.txt", env: env)
+        defer { Task { await t.kill() } }
+        try await t.waitFor("the question") { $0.contains("[y/N]") && $0.contains("logs in by running a program") }
+        try await t.keys("y", "Enter")
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, !((try? String(contentsOfFile: h.dir + "/out.txt", encoding: .utf8)) ?? "").contains("books") {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(FileManager.default.fileExists(atPath: marker), "the plugin did not run after yes")
+        let store = h.dir + "/state/smitop/trusted-exec"
+        #expect((try FileManager.default.attributesOfItem(atPath: store)[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let remembered = try await runProcess(CLITests.binary, ["splits", "-A", "--kubeconfig", path], env: env, stdin: nil, timeout: 60)
+        #expect(remembered.status == 0, "a trusted kubeconfig runs without asking again: \(remembered.stderr)")
+
+        // An edited kubeconfig is a different one: asked again (here: refused, no terminal).
+        try (kc + "\n# edited\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let edited = try await runProcess(CLITests.binary, ["splits", "-A", "--kubeconfig", path], env: env, stdin: nil, timeout: 60)
+        #expect(edited.status == 1 && edited.stderr.contains("--trust-exec"), "\(edited.stderr)")
+    }
+}

@@ -1,0 +1,80 @@
+import Crypto
+import Foundation
+import Kube
+
+/// Asking before running a kubeconfig's exec credential plugin. A kubeconfig is code: its
+/// `exec` entry runs a program as you. smitop runs one only from a kubeconfig it has been told
+/// to trust: `--trust-exec`, or a "yes" at a prompt (when a terminal is there to ask), which is
+/// remembered for exactly that kubeconfig content and command (a SHA-256 of both) in
+/// `$XDG_STATE_HOME/smitop/trusted-exec` (mode 0600). An edited kubeconfig asks again.
+struct ExecTrust: Sendable {
+    let storePath: String?
+
+    init(environment: [String: String]) {
+        if let x = environment["XDG_STATE_HOME"], !x.isEmpty {
+            storePath = x + "/smitop/trusted-exec"
+        } else if let h = environment["HOME"], !h.isEmpty {
+            storePath = h + "/.local/state/smitop/trusted-exec"
+        } else {
+            storePath = nil
+        }
+    }
+
+    /// The exec plugin this cluster would run, if any, and the fingerprint that trusting it means.
+    static func plugin(of cluster: ResolvedCluster) -> (command: String, fingerprint: String)? {
+        guard let exec = cluster.credentials as? ExecCredentialProvider else { return nil }
+        var h = SHA256()
+        for f in cluster.sourceFiles {
+            h.update(data: Data(f.utf8))
+            h.update(data: FileManager.default.contents(atPath: f) ?? Data())
+        }
+        let command = ([exec.config.command] + exec.config.args).joined(separator: " ")
+        h.update(data: Data(command.utf8))
+        return (command, h.finalize().map { String(format: "%02x", $0) }.joined())
+    }
+
+    func isTrusted(_ fingerprint: String) -> Bool {
+        guard let p = storePath, let text = try? String(contentsOfFile: p, encoding: .utf8) else { return false }
+        return text.split(separator: "\n").contains { $0 == fingerprint }
+    }
+
+    func remember(_ fingerprint: String) {
+        guard let p = storePath else { return }
+        let dir = (p as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let old = (try? String(contentsOfFile: p, encoding: .utf8)) ?? ""
+        let tmp = p + ".tmp-\(getpid())"
+        if FileManager.default.createFile(atPath: tmp, contents: Data((old + fingerprint + "\n").utf8), attributes: [.posixPermissions: 0o600]) {
+            if rename(tmp, p) != 0 { unlink(tmp) }
+        }
+    }
+
+    /// nil when the plugin may run; otherwise why not. `ask` is given the question and returns
+    /// the answer (nil: nobody to ask).
+    func decide(_ cluster: ResolvedCluster, trustFlag: Bool, ask: (String) -> Bool?) -> String? {
+        guard let (command, fingerprint) = Self.plugin(of: cluster) else { return nil }
+        if trustFlag || isTrusted(fingerprint) { return nil }
+        let files = cluster.sourceFiles.joined(separator: ", ")
+        let question = "the kubeconfig \(files) (user \"\(cluster.userName)\") logs in by running a program:\n  \(command)\nRun it now, and trust this kubeconfig from now on?"
+        switch ask(question) {
+        case true?:
+            remember(fingerprint)
+            return nil
+        case false?:
+            return "not running the credential plugin of \(files): declined"
+        case nil:
+            return "not running the credential plugin \"\(command)\" of \(files) without your consent: run smitop once in a terminal to be asked, or pass --trust-exec"
+        }
+    }
+
+    /// Asks on the terminal when there is one (stdin and stderr both TTYs), before the UI takes it.
+    static func askOnTerminal(_ question: String) -> Bool? {
+        guard isatty(0) == 1, isatty(2) == 1 else { return nil }
+        // Each line is cleaned on its own: the command comes from a file, and must not be able
+        // to move the cursor or hide the question.
+        let lines = question.split(separator: "\n").map { sanitizedForDisplay(String($0), limit: 1000) }
+        FileHandle.standardError.write(Data("smitop: \(lines.joined(separator: "\n  ")) [y/N] ".utf8))
+        guard let line = readLine() else { return false }
+        return ["y", "yes"].contains(line.trimmingCharacters(in: .whitespaces).lowercased())
+    }
+}
