@@ -71,7 +71,11 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
     case .objectsReplaced(let kind, let items):
         state.applyObjects(kind) { $0.replaceAll(kind, items) }
         state.relisted(kind)
-    case .objectUpserted(let kind, let o), .objectReloaded(let kind, let o): state.applyObjects(kind) { $0.upsert(kind, o) }
+    case .objectUpserted(let kind, let o): state.applyObjects(kind) { $0.upsert(kind, o) }
+    case .objectReloaded(let kind, let o):
+        state.applyObjects(kind) { $0.upsert(kind, o) }
+        let meta = ObjectMeta(object: o)
+        if kind == .trafficSplit { state.settleUnknownWrite(ObjectID(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))) }
     case .objectDeleted(let kind, let o): state.applyObjects(kind) { $0.delete(kind, o) }
     case .watchFailed(let kind, let e, let retry): state.watchFailed(kind, e, retryIn: retry)
 
@@ -105,6 +109,12 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
     case .patchFailed(let id, let error): fx = state.patchFailed(id, error)
     case .dryRunResult(let id, let result): state.dryRunFinished(id, result)
     case .reloadFailed(_, let ref, let e):
+        let key = ObjectID(namespace: ref.namespace, name: ref.name)
+        if state.drafts[key]?.unknownOutcome == true {
+            // Still unknown: the watch will show the server's version when the connection is
+            // back, and applyObjects settles it then. Nothing is resent meanwhile.
+            state.drafts[key]?.notice = "could not check whether the write reached the server (\(e.userMessage)); nothing is resent, the draft is kept"
+        }
         state.set("could not reload \(ref): \(e.userMessage)", .error)
 
     case .accessReview(let allowed, let reason):
@@ -216,6 +226,7 @@ extension AppState {
                 visibleGraph.updateSubtitle(NodeID(.workload, d.id), sub)
             }
         }
+        for id in c.changedSplits where drafts[id]?.unknownOutcome == true { settleUnknownWrite(id) }
         for id in c.changedSplits {
             guard var d = drafts[id] else { continue }
             if let s = store.trafficSplits[id] {

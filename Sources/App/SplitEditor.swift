@@ -67,6 +67,9 @@ public struct SplitDraft: Sendable, Equatable {
     public var notice: String?
     /// The controller warning was acknowledged for this draft.
     public var controllerAcknowledged = false
+    /// A write failed after it may have reached the server (the connection broke mid-request):
+    /// not resent blindly; the split is re-read and compared with these weights first.
+    public var unknownOutcome = false
 
     public init(split: TrafficSplit) {
         key = ObjectID(namespace: split.meta.namespace ?? "", name: split.meta.name)

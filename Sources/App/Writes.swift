@@ -119,6 +119,31 @@ extension AppState {
         ]
     }
 
+    /// After a write of unknown outcome, the server's split decides: our weights there mean it
+    /// landed (recorded as our write, undoable); anything else means it did not, and the draft
+    /// stays for the user to write again.
+    mutating func settleUnknownWrite(_ key: ObjectID) {
+        guard var d = drafts[key], d.unknownOutcome, let server = store.trafficSplits[key] else { return }
+        d.unknownOutcome = false
+        let ours = d.working.backends.map { [$0.service, $0.weight.value.canonical] }
+        let theirs = server.backends.map { [$0.service, $0.weight.value.canonical] }
+        if ours == theirs && server.meta.resourceVersion != d.base.meta.resourceVersion {
+            journal.append(
+                JournalEntry(split: d.ref, before: d.base.backends, after: server.backends, resultingResourceVersion: server.meta.resourceVersion, at: now))
+            d.base = server
+            d.working = server
+            d.theirs = nil
+            d.conflict = nil
+            d.notice = "the write did reach the server (checked by re-reading; resourceVersion \(server.meta.resourceVersion ?? "?"))"
+            set("wrote \(d.ref) (confirmed by re-reading after the connection failed)")
+        } else {
+            if server.meta.resourceVersion != d.base.meta.resourceVersion { d.theirs = server }
+            d.notice = "the write did not reach the server; your draft is kept (Enter, y writes it again)"
+            set(d.notice ?? "", .warning)
+        }
+        drafts[key] = d
+    }
+
     mutating func dryRun(_ d: inout SplitDraft) -> [Effect] {
         if readOnly.isReadOnly {
             d.notice = "read-only: \(readOnly.reason ?? "")"
@@ -192,6 +217,15 @@ extension AppState {
             d.phase = .editing
             d.controllerAcknowledged = false
             var fx: [Effect] = []
+            if !isUndo && error.isTransport && error.mayHaveBeenSent {
+                // The request may have been applied; resending could apply it twice (or, with the
+                // same resourceVersion, meet a 409 that says nothing). Re-read and compare first.
+                d.unknownOutcome = true
+                d.notice = "the connection failed after the write was sent: checking whether it reached the server…"
+                drafts[key] = d
+                set(d.notice ?? "", .warning)
+                return [.reloadObject(.trafficSplit, d.ref)]
+            }
             if error.isConflict {
                 // The draft stays; fetch the server's version to show theirs beside yours.
                 d.conflict = error.userMessage

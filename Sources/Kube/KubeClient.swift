@@ -208,6 +208,10 @@ public final class KubeClient: Sendable {
         var retried = false
         while true {
             var req = HTTPRequest(method: method, url: url(path: path, query: query), body: body, timeout: requestTimeout)
+            // libcurl silently resends a request whose reused connection died before an answer.
+            // For a write that may already have been applied, that is a blind resend: writes
+            // go on a connection of their own, so a lost answer reaches us as a lost answer.
+            req.freshConnection = method != "GET" && method != "HEAD"
             req.headers.append(HTTPHeader("Accept", accept))
             if let contentType { req.headers.append(HTTPHeader("Content-Type", contentType)) }
             let t = try await prepare(&req)

@@ -97,7 +97,12 @@ struct APIHandler: HTTPResponder {
             accept: request.headers[.accept], contentType: request.headers[.contentType],
             userAgent: request.headers[.userAgent], body: body)
         do {
-            return try await route(api, user: user, request: request, context: context)
+            let response = try await route(api, user: user, request: request, context: context)
+            if api.method != "GET", response.status.code < 300, sim.faults.takeDropResponse() {
+                // Applied, and now the answer is lost: cut the connection before it is written.
+                context.channel.close(promise: nil)
+            }
+            return response
         } catch let e as APIError {
             return Self.status(e)
         }

@@ -22,6 +22,9 @@ public struct FaultSettings: Sendable, Equatable {
     /// The network path goes silent without closing anything (a blackhole: no FIN, no RST).
     /// API requests hang unanswered and open watches stop delivering until it is lifted.
     public var blackhole = false
+    /// The next N writes (POST, PUT, PATCH, DELETE) are applied, then their connection is cut
+    /// before the response: the client cannot know whether the write happened.
+    public var dropResponses = 0
 
     public struct CompetingWriter: Sendable, Equatable {
         /// "namespace/name" of the TrafficSplit it owns.
@@ -47,7 +50,7 @@ public struct FaultSettings: Sendable, Equatable {
             "latencyMs": .int(latencyMs), "errorBurst": .int(errorBurst), "errorCode": .int(errorCode),
             "throttleBurst": .int(throttleBurst), "retryAfterSeconds": .int(retryAfterSeconds),
             "expireWatches": .int(expireWatches), "dropWatchesEverySeconds": .double(dropWatchesEverySeconds),
-            "blackhole": .bool(blackhole),
+            "blackhole": .bool(blackhole), "dropResponses": .int(dropResponses),
         ]
         if let c = competingWriter {
             var w = JSONObject()
@@ -85,6 +88,7 @@ public struct FaultSettings: Sendable, Equatable {
         if let v = try int("throttleBurst") { throttleBurst = v }
         if let v = try int("retryAfterSeconds") { retryAfterSeconds = v }
         if let v = try int("expireWatches") { expireWatches = v }
+        if let v = try int("dropResponses") { dropResponses = v }
         if let v = patch["dropWatchesEverySeconds"] {
             guard let d = v.doubleValue, d >= 0 else { throw APIError.badRequest("dropWatchesEverySeconds must be >= 0") }
             dropWatchesEverySeconds = d
@@ -150,6 +154,14 @@ final class FaultController: Sendable {
     }
 
     var isBlackholed: Bool { settings.withLock { $0.blackhole } }
+
+    func takeDropResponse() -> Bool {
+        settings.withLock { s in
+            guard s.dropResponses > 0 else { return false }
+            s.dropResponses -= 1
+            return true
+        }
+    }
 
     /// Holds the caller for as long as the blackhole fault is on.
     func waitWhileBlackholed() async {

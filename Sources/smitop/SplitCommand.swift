@@ -59,6 +59,20 @@ func writeWeights(
             if let m = theirs.meta.managers.last { msg += "\n  last writer: \(clean(m))" }
         }
         throw CLIError.fail(msg, code: 3)
+    } catch let e where e.isTransport && e.mayHaveBeenSent && !write.dryRun {
+        // The connection broke after the patch went out: it may have been applied. Never
+        // resend blindly; read the split back and say which it was.
+        guard let now = try? TrafficSplit(json: try await client.get(gvr, namespace: ns, name: name)) else {
+            throw CLIError.fail(
+                "the connection failed after the write was sent (\(e.userMessage)), and the split could not be read back: whether it was applied is unknown; check with smitop splits -n \(ns)",
+                code: 1)
+        }
+        let canonical = { (t: TrafficSplit) in t.backends.map { [$0.service, $0.weight.value.canonical] } }
+        guard canonical(now) == canonical(next), now.meta.resourceVersion != current.meta.resourceVersion else {
+            throw CLIError.fail("the connection failed after the write was sent (\(e.userMessage)); reading it back shows it was not applied: nothing changed", code: 1)
+        }
+        warn("the connection failed after the write was sent; reading it back shows it was applied")
+        result = now.encode()
     } catch {
         throw fail(error)
     }

@@ -503,3 +503,42 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     let partial = SessionSnapshot(json: j)
     #expect(partial.drafts.count == 1 && partial.journal.count == 1)
 }
+
+@Test func aWriteOfUnknownOutcomeIsCheckedNotResent() {
+    let lost = KubeError(source: .transport(.timeout), message: "PATCH https://k/…: timed out", mayHaveBeenSent: true)
+    let ref = SplitRef(namespace: "shop", name: "books", apiVersion: "split.smi-spec.io/v1alpha2")
+    // It landed: the re-read shows our weights at a new resourceVersion.
+    var s = loaded()
+    s.view = .splits
+    keys(&s, [.enter, .char("3"), .enter])
+    guard case .patch(let p)? = keys(&s, [.char("y")]).first else { Issue.record("no patch"); return }
+    let fx = reduce(&s, .patchFailed(requestID: p.id, error: lost))
+    #expect(fx == [.reloadObject(.trafficSplit, ref)], "re-read, never a second patch")
+    #expect(s.editor?.unknownOutcome == true && s.editor?.isDirty == true)
+    _ = reduce(&s, .objectReloaded(.trafficSplit, split([30, 70], rv: "8")))
+    #expect(s.editor?.unknownOutcome == false)
+    #expect(s.editor?.isDirty == false && s.editor?.base.meta.resourceVersion == "8")
+    #expect(s.journal.last?.resultingResourceVersion == "8", "a write that landed is undoable like any other")
+    #expect(s.editor?.notice?.contains("did reach the server") == true)
+
+    // It did not land: the re-read shows the old weights; the draft stays, nothing is sent.
+    var t = loaded()
+    t.view = .splits
+    keys(&t, [.enter, .char("3"), .enter])
+    guard case .patch(let q)? = keys(&t, [.char("y")]).first else { Issue.record("no patch"); return }
+    _ = reduce(&t, .patchFailed(requestID: q.id, error: lost))
+    let after = reduce(&t, .objectReloaded(.trafficSplit, split([90, 10], rv: "7")))
+    #expect(!after.contains { if case .patch = $0 { return true } else { return false } })
+    #expect(t.editor?.isDirty == true && weights(t.editor) == ["30", "70"])
+    #expect(t.editor?.notice?.contains("did not reach the server") == true)
+    #expect(t.journal.isEmpty)
+
+    // A request refused before it was sent (connection refused) is an ordinary failure.
+    var u = loaded()
+    u.view = .splits
+    keys(&u, [.enter, .char("3"), .enter])
+    guard case .patch(let r)? = keys(&u, [.char("y")]).first else { Issue.record("no patch"); return }
+    let refused = KubeError(source: .transport(.couldNotConnect), message: "connection refused", mayHaveBeenSent: false)
+    #expect(reduce(&u, .patchFailed(requestID: r.id, error: refused)).isEmpty)
+    #expect(u.editor?.unknownOutcome == false && u.editor?.notice?.contains("write failed") == true)
+}

@@ -147,6 +147,10 @@ let ts = GroupVersionResource(group: "split.smi-spec.io", version: "v1alpha4", r
         #expect(r.method == "PATCH")
         #expect(r.header("Content-Type") == "application/merge-patch+json")
         #expect(r.url.hasSuffix("/namespaces/demo/trafficsplits/web?dryRun=All&fieldManager=smitop"))
+        // A write never shares a connection libcurl might silently resend it on.
+        #expect(r.freshConnection)
+        _ = try? await client(t).get(ts, namespace: "demo", name: "web")
+        #expect(t.requests.last?.freshConnection == false, "reads reuse connections")
     }
 
     @Test func nonJSONSuccessBodyIsADecodingError() async {

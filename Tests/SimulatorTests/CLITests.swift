@@ -258,6 +258,35 @@ struct InformerTests {
     }
 }
 
+/// A write whose answer is lost (the simulator applies it, then cuts the connection) is
+/// checked by reading the split back, never resent blindly.
+@Suite("unknown write outcome")
+struct UnknownOutcomeTests {
+    @Test func aLostAnswerIsResolvedByReadingBack() async throws {
+        let h = try await SimHarness.start()
+        defer { Task { await h.stop() } }
+        func run(_ args: [String]) async throws -> ProcessResult {
+            try await runProcess(CLITests.binary, args + ["--kubeconfig", h.kubeconfig], env: ["HOME": h.dir], stdin: nil, timeout: 60)
+        }
+        func weights() async throws -> [String] {
+            let j = try JSON.parse(try await h.kubectl(["get", "ts", "books", "-n", "bookstore", "-o", "json"]).stdout)
+            return (j[path: "spec", "backends"]?.arrayValue ?? []).map { $0["weight"]?.compactString ?? "" }
+        }
+        let rvBefore = try JSON.parse(try await h.kubectl(["get", "ts", "books", "-n", "bookstore", "-o", "json"]).stdout)[path: "metadata", "resourceVersion"]
+        _ = try await h.adminFaults(#"{"dropResponses": 1}"#)
+        let r = try await run(["split", "set", "bookstore/books", "books-v1=7", "books-v2=3"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stderr.contains("reading it back shows it was applied"), "\(r.stderr)")
+        #expect(try await weights() == ["7", "3"])
+        let after = try JSON.parse(try await h.kubectl(["get", "ts", "books", "-n", "bookstore", "-o", "json"]).stdout)
+        #expect(after[path: "metadata", "resourceVersion"] != rvBefore)
+        // Exactly one write happened: the managedFields entry of smitop was updated once, and
+        // no second patch followed (the fault count is spent, a resend would have succeeded).
+        let faults = try JSON.parse(try await h.http("GET", "/sim/admin/faults").body)
+        #expect(faults["dropResponses"]?.intValue == 0)
+    }
+}
+
 /// A connection that goes silent (no FIN, no RST) is noticed by the watch idle timeout, the
 /// informer says so, and it recovers by itself on a fresh connection when the path heals.
 @Suite("silent connection")
