@@ -49,7 +49,8 @@ public struct MetricHistory: Sendable, Equatable {
 
     public init(capacity: Int = 60) {
         self.capacity = max(1, capacity)
-        storage.reserveCapacity(self.capacity)
+        // No reservation up front: a mesh of thousands of workloads and edges would hold a
+        // full history's worth of memory for each from the first poll (tens of MB at start-up).
     }
 
     public var count: Int { storage.count }

@@ -20,7 +20,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Writes for the write-latency figure.") var writes = 100
     @Option(help: "Services in the large scenario.") var services = 5000
     @Option(help: "TrafficSplits in the large scenario.") var splits = 10000
-    @Option(help: "Comma-separated parts: layout,frame,events,write.") var parts = "layout,frame,events,write"
+    @Option(help: "Comma-separated parts: layout,frame,events,write,memory.") var parts = "layout,frame,events,write,memory"
 
     func run() async throws {
         let want = Set(parts.split(separator: ",").map(String.init))
@@ -31,6 +31,7 @@ struct BenchCommand: AsyncParsableCommand {
         if want.contains("frame"), let big { out["frame"] = frame(big) }
         if want.contains("events"), let big { out["events"] = events(big) }
         if want.contains("write") { out["write"] = try await writeLatency() }
+        if want.contains("memory") { out["memory"] = try memory() }
         printJSON(.object(out))
     }
 
@@ -119,6 +120,32 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let rates = xs.map { Double(perRun) / ($0 / 1000) }
         return ["events": .int(perRun), "batch": 500, "samplesMs": Self.samples(xs), "eventsPerSecond": Self.samples(rates)]
+    }
+
+    /// Where start-up memory goes: resident size after each kind of object is in the store,
+    /// the objects handed over as the list responses deliver them (then released).
+    func memory() throws -> JSON {
+        var rows: [JSON] = []
+        returnFreedMemoryToTheSystem()
+        let base = StartupReport.residentKiB()
+        var s = AppState(context: ContextInfo(context: "bench", scope: .all), size: TermSize(columns: 300, rows: 80), availableThemes: ["default"])
+        _ = reduce(&s, .start(now: 0))
+        rows.append(["stage": "empty", "rssMB": .int((StartupReport.residentKiB() - base) / 1024)])
+        for kind in [ObjectKind.service, .deployment, .pod, .trafficSplit, .trafficTarget] {
+            do {
+                // Built and dropped per kind, as list pages arrive and are released.
+                let scenario = try Scenario.make(name: "generated", seed: 1, profile: .default, services: services, splits: splits)
+                let name = ["service": "Service", "deployment": "Deployment", "pod": "Pod", "trafficSplit": "TrafficSplit", "trafficTarget": "TrafficTarget"][kind.rawValue]!
+                let objects = scenario.objects.filter { $0["kind"]?.stringValue == name }
+                _ = reduce(&s, .objectsReplaced(kind, objects))
+                rows.append(["stage": .string("+ \(objects.count) \(kind.rawValue)s"), "objects": .int(objects.count)])
+            }
+            returnFreedMemoryToTheSystem()
+            var last = rows.removeLast()
+            last["rssMB"] = .int((StartupReport.residentKiB() - base) / 1024)
+            rows.append(last)
+        }
+        return .array(rows)
     }
 
     // Target 6a: write → watch event → state updated → frame rendered, over real HTTPS
