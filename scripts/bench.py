@@ -1072,14 +1072,21 @@ def render_simulator_startup(S, lines, summary):
     summary.append(f"simulator not the bottleneck (TUI start-up): {verdict(ok, f'{100 * m:.0f} % of a core')}")
 
 
-def render_startup(S, lines, summary):
-    lines.append("## 2. Start-up: first complete frame with 5,000 services and 10,000 splits\n")
-    if S is None:
+def section(title, result, lines, summary, label):
+    """Writes the section title; False (with the reason written) when there is nothing to show."""
+    lines.append(f"## {title}\n")
+    if result is None:
         lines.append("Not measured.\n")
-        return
-    if "error" in S:
-        lines.append(f"**Failed:** {S['error']}\n")
-        summary.append(f"start-up: failed ({S['error']})")
+        return False
+    if "error" in result:
+        lines.append(f"**Failed:** {result['error']}\n")
+        summary.append(f"{label}: failed ({result['error']})")
+        return False
+    return True
+
+
+def render_startup(S, lines, summary):
+    if not section("2. Start-up: first complete frame with 5,000 services and 10,000 splits", S, lines, summary, "start-up"):
         return
     lines.append(f"The TUI (`smitop --kubeconfig KC -A`) in tmux at {TUI_COLS}×{TUI_ROWS} with "
                  "`SMITOP_STARTUP_REPORT`: smitop appends one line when it has drawn the first frame after every "
@@ -1125,13 +1132,7 @@ def render_startup(S, lines, summary):
 
 
 def render_idle(I, lines, summary):
-    lines.append("## 5. Idle: the demo over a minute\n")
-    if I is None:
-        lines.append("Not measured.\n")
-        return
-    if "error" in I:
-        lines.append(f"**Failed:** {I['error']}\n")
-        summary.append(f"idle: failed ({I['error']})")
+    if not section("5. Idle: the demo over a minute", I, lines, summary, "idle"):
         return
     w = I["window"]
     lines.append(f"Each program in tmux ({TUI_COLS}×{TUI_ROWS}), left alone for {I['settle']} s, then measured over "
@@ -1249,13 +1250,7 @@ def render_bytes(I, lines, summary):
 
 
 def render_internal(N, lines, summary):
-    lines.append("## In-process benchmarks (`smitop bench-internal`)\n")
-    if N is None:
-        lines.append("Not run.\n")
-        return
-    if "error" in N:
-        lines.append(f"Not available: {N['error']}.\n")
-        summary.append(f"bench-internal: not available ({N['error']})")
+    if not section("In-process benchmarks (`smitop bench-internal`)", N, lines, summary, "bench-internal"):
         return
     summary.append("bench-internal: included")
 
