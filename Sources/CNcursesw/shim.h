@@ -200,7 +200,11 @@ static inline void smt_stop_self(void) {
     sigemptyset(&set);
     sigaddset(&set, SIGTSTP);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
-    kill(0, SIGTSTP);
+    // raise(), not kill(0, ...): a signal sent to the process may be delivered to another
+    // thread after kill() has returned, by which time the handler below is back and the stop
+    // never happens (seen under load). A signal raised in this thread, unblocked here, takes
+    // effect before raise() returns.
+    raise(SIGTSTP);
     // Execution continues here after SIGCONT.
     smt_sigaction(SIGTSTP, smt_notify_handler, SA_RESTART);
 }

@@ -302,3 +302,51 @@ struct TUIFaultTests {
         #expect(back.contains("books *"), "the draft survives the reconnect")
     }
 }
+
+/// Job control and crashes in a real interactive shell: Ctrl-Z gives the terminal back and
+/// `fg` resumes; a crash signal restores the screen before the process dies; a cluster that
+/// cannot be reached never ends the program.
+@Suite("TUI job control and crashes in tmux", .serialized)
+struct TUIJobControlTests {
+    @Test func suspendResumeCrashAndUnreachableCluster() async throws {
+        let h = try await SimHarness.start()
+        defer { Task { await h.stop() } }
+        let t = try await TmuxSession(command: "PS1='$ ' bash --norc --noprofile -i", env: ["HOME": h.dir, "XDG_STATE_HOME": h.dir + "/state"])
+        defer { Task { await t.kill() } }
+        try await t.waitFor("the shell") { $0.contains("$") }
+        try await t.keys("echo before-smitop", "Enter")
+        try await t.keys("\(CLITests.binary) --kubeconfig \(h.kubeconfig) -A 2>\(h.dir)/tui.err", "Enter")
+        try await t.waitFor("the live graph") { $0.contains("LIVE") }
+
+        // Ctrl-Z: the shell's screen is back (with what was typed before), the job is stopped.
+        try await t.keys("C-z")
+        let stopped = try await t.waitFor("the job to stop") { $0.contains("Stopped") }
+        #expect(stopped.contains("before-smitop") && !stopped.contains("LIVE"), "the UI must leave the screen when suspended:\n\(stopped)")
+        try await t.keys("fg", "Enter")
+        try await t.waitFor("the UI to come back") { $0.contains("LIVE") && !$0.contains("Stopped") }
+
+        // A crash signal: the handler restores the terminal, then the process dies of it.
+        let pids = try await runProcess("/usr/bin/pgrep", ["-f", "^\(CLITests.binary) --kubeconfig \(h.kubeconfig)"], env: [:], stdin: nil, timeout: 10)
+        guard let pid = pids.stdout.split(separator: "\n").first.map(String.init) else {
+            Issue.record("smitop is not running")
+            return
+        }
+        _ = try await runProcess("/bin/kill", ["-SEGV", pid], env: [:], stdin: nil, timeout: 10)
+        let crashed = try await t.waitFor("the shell after the crash") { $0.contains("Segmentation fault") }
+        #expect(crashed.contains("before-smitop") && !crashed.contains("LIVE"), "the screen was not restored:\n\(crashed)")
+        try await t.keys("echo after-$((20+22))", "Enter")
+        try await t.waitFor("a usable shell") { $0.contains("after-42") }
+
+        // A cluster that is not there: the UI starts, says so, and stays up.
+        let dead = h.dir + "/dead.yaml"
+        try String(contentsOfFile: h.kubeconfig, encoding: .utf8).replacingOccurrences(of: h.endpoint.url, with: "https://127.0.0.1:1")
+            .write(toFile: dead, atomically: true, encoding: .utf8)
+        try await t.keys("clear; \(CLITests.binary) --kubeconfig \(dead) -A 2>\(h.dir)/tui2.err", "Enter")
+        let offline = try await t.waitFor("the offline badge", timeout: 60) { $0.contains("OFFLINE") }
+        #expect(offline.lowercased().contains("refused") || offline.lowercased().contains("connect"), "the reason is shown:\n\(offline)")
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await t.screen().contains("OFFLINE"), "still running")
+        try await t.keys("q")
+        try await t.waitFor("the shell after quitting") { s in !s.contains("OFFLINE") && s.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == "$" } }
+    }
+}
