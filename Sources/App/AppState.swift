@@ -44,10 +44,14 @@ public struct ContextInfo: Sendable, Equatable {
     public var scope: NamespaceScope
     /// Every context in the kubeconfig, for `:ctx` completion.
     public var availableContexts: [String]
+    /// Standing warnings about this connection (insecure-skip-tls-verify): shown in the header
+    /// for as long as the connection lasts, never cleared by data arriving.
+    public var warnings: [String]
     public init(
         context: String, cluster: String = "", server: String = "", user: String = "",
-        scope: NamespaceScope = .one("default"), availableContexts: [String] = []
+        scope: NamespaceScope = .one("default"), availableContexts: [String] = [], warnings: [String] = []
     ) {
+        self.warnings = warnings.map { sanitizedForDisplay($0, limit: 200) }
         self.context = context
         self.cluster = cluster
         self.server = server

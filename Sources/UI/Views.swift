@@ -140,9 +140,13 @@ public enum Views {
         var right2 = "\(s.store.services.count) svc · \(s.store.trafficSplits.count) ts"
         if let f = s.focus { right2 = "focus " + f.name + " · " + right2 }
         if !s.graphFilter.isEmpty && s.view == .graph { right2 = "/" + s.graphFilter + " · " + right2 }
+        // A standing warning (TLS not verified) leads the line for the whole session.
+        var left: [(String, Style)] = []
+        if let w = s.context.warnings.first { left.append((" ! " + w + " ·", Style(.warning, [.bold]))) }
+        left.append((" " + info, Style(s.connection.status == .live ? .muted : .warning)))
         Widgets.bar(
             &buf, Rect(x: rect.x, y: rect.y + 1, width: rect.width, height: 1),
-            left: [(" " + info, Style(s.connection.status == .live ? .muted : .warning))],
+            left: left,
             right: [(right2 + " ", Style(.muted))], fill: Style(.text))
     }
 

@@ -42,7 +42,7 @@ struct Connector: Sendable {
         ContextInfo(
             context: cluster.contextName, cluster: cluster.clusterName, server: cluster.server.absoluteString,
             user: cluster.userName, scope: cluster.allNamespaces ? .all : .one(cluster.namespace),
-            availableContexts: availableContexts())
+            availableContexts: availableContexts(), warnings: cluster.warnings)
     }
 }
 

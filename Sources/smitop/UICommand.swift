@@ -53,7 +53,6 @@ func runTUI(ui: UIOptions, connector: Connector, context: String?) async throws 
         let (c, cluster) = try connector.resolve(context: context, ask: ExecTrust.askOnTerminal)
         client = c
         info = connector.contextInfo(cluster)
-        for w in cluster.warnings { initial.append(.connection(.unreachable(KubeError(source: .config, message: w)))) }
     } catch {
         initial.append(.contextSwitchFailed(name: context ?? "(current)", error: error.userMessage))
         info.availableContexts = connector.availableContexts()

@@ -193,3 +193,14 @@ func render(_ s: AppState, glyphs: Glyphs = .unicode) -> CellBuffer { Screen.ren
         Snapshot.check(render(s), "hostile-60x10")
     }
 }
+
+@Test func insecureTLSWarningStaysInTheHeaderWhileLive() {
+    var s = fixture(size: TermSize(columns: 120, rows: 30))
+    s.context.warnings = ["TLS certificates of cluster \"kind\" are not verified (insecure-skip-tls-verify)"]
+    _ = reduce(&s, .metricsSampled(namespace: "shop", lists: [], at: 20))
+    _ = reduce(&s, .tick(now: 21))
+    #expect(s.connection.status == .live)
+    let b = render(s)
+    #expect(b.row(1).contains("! TLS certificates of cluster \"kind\" are not verified"), "\(b.row(1))")
+    #expect(b.row(0).contains("LIVE"))
+}
