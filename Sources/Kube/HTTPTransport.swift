@@ -55,6 +55,10 @@ public struct HTTPRequest: Sendable {
     /// Open a new connection instead of reusing a pooled one: after a connection went silent,
     /// HTTP/2 would otherwise multiplex the retry onto the same dead connection.
     public var freshConnection = false
+    /// A buffered response larger than this is refused (the transfer is aborted): a broken or
+    /// hostile server must not be able to make smitop hold unbounded memory. Streams are
+    /// bounded per frame by their decoder instead.
+    public var maxBodyBytes = 512 << 20
 
     public init(
         method: String, url: String, headers: [HTTPHeader] = [], body: [UInt8]? = nil,

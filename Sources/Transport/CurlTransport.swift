@@ -88,6 +88,7 @@ public final class CurlTransport: HTTPTransport, Sendable {
             easy: easy, idleTimeout: request.idleTimeout,
             display: "\(request.method) \(target.display)", proxyHost: proxyHost, isTLS: target.isHTTPS)
         transfer.owner = self
+        transfer.maxBodyBytes = request.maxBodyBytes
         do {
             try configure(transfer, request, target)
         } catch {

@@ -42,6 +42,9 @@ final class Transfer: @unchecked Sendable {
     private var receivedAnything = false
     private var cleanedUp = false
 
+    var maxBodyBytes = Int.max
+    var bodyTooLarge = false
+
     init(easy: UnsafeMutableRawPointer, idleTimeout: Double?, display: String, proxyHost: String?, isTLS: Bool) {
         self.easy = easy
         self.idleTimeout = idleTimeout
@@ -73,7 +76,9 @@ final class Transfer: @unchecked Sendable {
         }
     }
 
-    func didReceiveBody(_ bytes: UnsafeRawBufferPointer) {
+    /// False aborts the transfer: the buffered body would pass `maxBodyBytes`.
+    @discardableResult
+    func didReceiveBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
         receivedAnything = true
         lastActivity = .now
         switch sink {
@@ -84,10 +89,15 @@ final class Transfer: @unchecked Sendable {
             }
             continuation.yield(.data(Array(bytes)))
         case .buffered:
+            if body.count + bytes.count > maxBodyBytes {
+                bodyTooLarge = true
+                return false
+            }
             body.append(contentsOf: bytes)
         case nil:
             break
         }
+        return true
     }
 
     /// Delivers the result and frees the handle. The handle must already be out of the multi.
@@ -97,6 +107,11 @@ final class Transfer: @unchecked Sendable {
         switch outcome {
         case .curl(let code) where code == CURLE_OK:
             error = nil
+        case .curl where bodyTooLarge:
+            let limit = maxBodyBytes >= 1 << 20 ? "\(maxBodyBytes >> 20) MiB" : "\(maxBodyBytes) bytes"
+            error = TransportError(
+                kind: .other, message: "\(failure.display): the response is larger than \(limit); refused",
+                mayHaveBeenSent: true)
         case .curl(let code):
             error = ErrorClassifier.classify(
                 code: code.rawValue, curlText: code.text,
@@ -195,8 +210,8 @@ enum Callbacks {
         let length = size * count
         guard let userdata else { return length }
         let transfer = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
-        transfer.didReceiveBody(UnsafeRawBufferPointer(start: pointer, count: length))
-        return length
+        // Returning less than the length makes libcurl abort the transfer.
+        return transfer.didReceiveBody(UnsafeRawBufferPointer(start: pointer, count: length)) ? length : 0
     }
 
     static let header: smt_data_cb = { pointer, size, count, userdata in

@@ -101,6 +101,22 @@ private func closedPort() -> Int {
         #expect(echoedHeader(echo, "Content-Length") == nil)
     }
 
+    @Test func anOversizedResponseIsRefusedNotHeld() async throws {
+        let transport = CurlTransport()
+        // The echo of a 10 KB body is bigger than a 4 KB limit.
+        var req = HTTPRequest(method: "POST", url: "\(servers.plain.http)/echo", body: Array(repeating: 0x41, count: 10_000))
+        req.maxBodyBytes = 4096
+        do {
+            _ = try await transport.send(req)
+            Issue.record("an oversized response was accepted")
+        } catch {
+            #expect(error.message.contains("larger than 4096 bytes"), "\(error.message)")
+        }
+        // Within the limit, the same transport goes on working.
+        req.maxBodyBytes = 1 << 20
+        #expect(try await transport.send(req).status == 200)
+    }
+
     @Test(arguments: ["POST", "PUT", "PATCH", "DELETE"])
     func bodiesWithBinaryBytesArriveIntact(method: String) async throws {
         var generator = SystemRandomNumberGenerator()
