@@ -79,6 +79,13 @@ func render(_ s: AppState, glyphs: Glyphs = .unicode) -> CellBuffer { Screen.ren
         Snapshot.check(render(s), "graph-\(w)x\(h)")
     }
 
+    /// The README's screenshot: the same graph after the message line has been cleared.
+    @Test func readmeGraph() {
+        var s = fixture(size: TermSize(columns: 80, rows: 22))
+        s.message = nil
+        Snapshot.check(render(s), "readme-graph-80x22")
+    }
+
     @Test(arguments: sizes) func graphWithDetailOfTheSplitRoot(w: Int, h: Int) {
         var s = fixture(size: TermSize(columns: w, rows: h))
         s.selection = .node(.service("shop", "books"))
