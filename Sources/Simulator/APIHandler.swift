@@ -99,8 +99,16 @@ struct APIHandler: HTTPResponder {
         do {
             let response = try await route(api, user: user, request: request, context: context)
             if api.method != "GET", response.status.code < 300, sim.faults.takeDropResponse() {
-                // Applied, and now the answer is lost: cut the connection before it is written.
-                context.channel.close(promise: nil)
+                // Applied, and now the answer is lost: the connection is cut where the body
+                // would go. Done inside the body writer, which still finishes, so the server's
+                // own bookkeeping of the response stays whole.
+                let channel = context.channel
+                return Response(
+                    status: response.status, headers: response.headers,
+                    body: ResponseBody { writer in
+                        channel.close(promise: nil)
+                        try? await writer.finish(nil)
+                    })
             }
             return response
         } catch let e as APIError {

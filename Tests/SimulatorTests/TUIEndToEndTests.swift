@@ -350,3 +350,24 @@ struct TUIJobControlTests {
         try await t.waitFor("the shell after quitting") { s in !s.contains("OFFLINE") && s.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == "$" } }
     }
 }
+
+@Suite("TUI with a broken kubeconfig")
+struct TUIBrokenKubeconfigTests {
+    @Test func aBrokenKubeconfigIsShownAndAnotherContextCanBePicked() async throws {
+        let h = try await SimHarness.start()
+        defer { Task { await h.stop() } }
+        // Two files merged as KUBECONFIG: the current context points at a cluster that does not
+        // exist; the simulator's contexts are fine. smitop starts, says what is wrong, and :ctx
+        // gets to a working one.
+        let broken = h.dir + "/broken.yaml"
+        try "apiVersion: v1\nkind: Config\ncurrent-context: gone\ncontexts:\n- {name: gone, context: {cluster: nowhere, user: nobody}}\n"
+            .write(toFile: broken, atomically: true, encoding: .utf8)
+        let t = try await TmuxSession(
+            command: "env KUBECONFIG=\(broken):\(h.kubeconfig) \(CLITests.binary) -A 2>\(h.dir)/tui.err", env: ["HOME": h.dir, "XDG_STATE_HOME": h.dir + "/state"])
+        defer { Task { await t.kill() } }
+        let s = try await t.waitFor("the kubeconfig error") { $0.contains("cannot switch to context") && $0.contains("contexts[0].context.cluster") }
+        #expect(s.contains(broken), "the file is named:\n\(s)")
+        try await t.keys(":", "c", "t", "x", " ", "s", "i", "m", "-", "a", "d", "m", "i", "n", "Enter")
+        try await t.waitFor("the working context, live") { $0.contains("sim-admin") && $0.contains("LIVE") && $0.contains("books") }
+    }
+}
