@@ -56,8 +56,6 @@ public struct ListOptions: Sendable, Equatable {
     public var limit: Int?
     public var continueToken: String?
     public var resourceVersion: String?
-    /// Keep every field of the listed objects; by default `KubeClient.bulkyKeys` are left out.
-    public var full = false
 
     public init(labelSelector: String? = nil, fieldSelector: String? = nil, limit: Int? = nil, continueToken: String? = nil, resourceVersion: String? = nil) {
         self.labelSelector = labelSelector
@@ -270,7 +268,7 @@ public final class KubeClient: Sendable {
     public func list(_ r: GroupVersionResource, namespace: String?, options: ListOptions = ListOptions()) async throws(KubeError) -> ObjectList {
         let json = try await requestJSON(
             method: "GET", path: resourcePath(r, namespace: namespace), query: options.query, operation: "list \(r)",
-            skippingKeys: options.full ? [] : Self.bulkyKeys)
+            skippingKeys: Self.bulkyKeys)
         do { return try ObjectList(json: json) } catch {
             var e = error
             e.operation = "list \(r)"

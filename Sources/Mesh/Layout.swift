@@ -263,8 +263,12 @@ public enum Layout {
             lanes: lanes(graph, rects))
     }
 
-    static func lanes(_ graph: MeshGraph, _ rects: [CellRect]) -> [Int] {
-        var out = [Int](repeating: -1, count: graph.edges.count)
+    static func lanes(_ graph: MeshGraph, _ rects: [CellRect]) -> [Int] { assignLanes(ends: graph.ends, rects: rects) }
+
+    /// By edge: the column where a forward edge turns vertical, or -1. Shared by the layout
+    /// and by `GraphCanvas` when it is given boxes without lanes, so both draw alike.
+    public static func assignLanes(ends: [EdgeEnds], rects: [CellRect]) -> [Int] {
+        var out = [Int](repeating: -1, count: ends.count)
         // An edge that skips layers turns in the gap just before its target: a vertical run in
         // an earlier gap would cross the boxes of the layers in between lengthwise (their
         // borders). Its horizontal run passes behind those boxes instead, as in any layered drawing.
@@ -280,7 +284,7 @@ public enum Layout {
         }
         // Gap (start, target left edge) packed in one Int.
         var groups: [Int: [(edge: Int, to: Int)]] = [:]
-        for (i, e) in graph.ends.enumerated() where e.from != e.to {
+        for (i, e) in ends.enumerated() where e.from != e.to && rects.indices.contains(e.from) && rects.indices.contains(e.to) {
             let s = rects[e.from]
             let t = rects[e.to]
             guard t.x > s.maxX else { continue }

@@ -102,6 +102,10 @@ public struct GraphEdge: Sendable, Equatable {
 public struct EdgeEnds: Sendable, Equatable {
     public var from: Int
     public var to: Int
+    public init(from: Int, to: Int) {
+        self.from = from
+        self.to = to
+    }
 }
 
 public struct MeshGraph: Sendable, Equatable {

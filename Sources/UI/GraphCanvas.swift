@@ -103,42 +103,18 @@ public struct GraphCanvas: Sendable {
         return Style(e.health == .unknown ? .edge : e.health.role)
     }
 
-    /// The polyline of an edge (canvas coordinates) and where its label goes, or nil when the
-    /// boxes overlap so that no sensible route exists.
-    /// Vertical lane of each forward edge inside its gap: edges into the same target share a
-    /// lane (they merge into one arrow), different targets get different lanes, so edges that
-    /// cross show a ┼ instead of running on top of each other.
+    /// Lanes for edges the caller gave none (the same rule as the layout's `Layout.assignLanes`).
     func lanes() -> [Int: Int] {
-        // Gap (source right edge, target left edge) packed in one Int: no array keys to allocate.
-        var groups: [Int: [(edge: Int, to: Int)]] = [:]
-        for (i, e) in edges.enumerated() {
-            guard nodes.indices.contains(e.from), nodes.indices.contains(e.to) else { continue }
-            let s = nodes[e.from].rect
-            let t = nodes[e.to].rect
-            guard t.x > s.maxX else { continue }
-            groups[s.maxX << 32 | (t.x & 0xFFFF_FFFF), default: []].append((i, e.to))
-        }
+        let lanes = Layout.assignLanes(
+            ends: edges.map { EdgeEnds(from: $0.from, to: $0.to) },
+            rects: nodes.map { CellRect(x: $0.rect.x, y: $0.rect.y, width: $0.rect.width, height: $0.rect.height) })
         var out: [Int: Int] = [:]
-        out.reserveCapacity(edges.count)
-        for (key, members) in groups {
-            var seen = Set<Int>()
-            let targets = members.map(\.to).filter { seen.insert($0).inserted }.sorted { a, b in
-                let ya = nodes[a].rect.y
-                let yb = nodes[b].rect.y
-                return ya != yb ? ya < yb : a < b
-            }
-            var rank: [Int: Int] = [:]
-            for (k, t) in targets.enumerated() { rank[t] = k }
-            let x0 = key >> 32
-            let gap = (key & 0xFFFF_FFFF) - 1 - x0
-            for m in members {
-                let k = rank[m.to]!
-                out[m.edge] = x0 + max(1, min(gap - 1, (k + 1) * gap / (targets.count + 1)))
-            }
-        }
+        for (i, l) in lanes.enumerated() where l >= 0 { out[i] = l }
         return out
     }
 
+    /// The polyline of an edge (canvas coordinates) and where its label goes, or nil when the
+    /// boxes overlap so that no sensible route exists.
     func route(_ e: Edge, lane: Int? = nil) -> (points: [(Int, Int)], arrowLeft: Bool, labelSegment: (x: Int, y: Int, width: Int))? {
         guard nodes.indices.contains(e.from), nodes.indices.contains(e.to), e.from != e.to else { return nil }
         let s = nodes[e.from].rect

@@ -241,14 +241,14 @@ public enum Views {
         let view = CellRect(x: s.pan.x - 2, y: s.pan.y - 1, width: rect.width + 4, height: rect.height + 2)
         // The layout's rects are by node index when it was made for exactly this graph (same
         // topology key); otherwise (never expected) fall back to looking boxes up by name.
-        let rects: [CellRect?] =
-            s.layout.rects.count == g.nodes.count && s.layout.topologyKey == g.topologyKey
-            ? s.layout.rects.map { $0 } : g.nodes.map { s.layout.boxes[$0.id] }
+        let byIndex = s.layout.rects.count == g.nodes.count && s.layout.topologyKey == g.topologyKey
+        let layoutRects = s.layout.rects
+        func box(_ u: Int) -> CellRect? { byIndex ? layoutRects[u] : s.layout.boxes[g.nodes[u].id] }
         let lanes = s.layout.lanes.count == g.edges.count && s.layout.topologyKey == g.topologyKey ? s.layout.lanes : nil
         var keep = [Bool](repeating: false, count: g.nodes.count)
         var keptEdges: [(edge: Int, labelled: Bool)] = []
         for (i, ends) in g.ends.enumerated() {
-            guard let a = rects[ends.from], let b = rects[ends.to] else { continue }
+            guard let a = box(ends.from), let b = box(ends.to) else { continue }
             let minX = min(a.x, b.x)
             let maxX = max(a.maxX, b.maxX) + 2
             guard maxX >= view.x && minX <= view.maxX else { continue }
@@ -264,19 +264,19 @@ public enum Views {
         var canvasIndex = [Int](repeating: -1, count: g.nodes.count)
         var nodes: [GraphCanvas.Node] = []
         for (u, n) in g.nodes.enumerated() {
-            guard let box = rects[u] else { continue }
-            let visible = box.intersects(view)
+            guard let r = box(u) else { continue }
+            let visible = r.intersects(view)
             guard visible || keep[u] else { continue }
             canvasIndex[u] = nodes.count
             guard visible else {
                 // Off screen but an edge ends here: its position is all the router needs.
-                nodes.append(GraphCanvas.Node(rect: Rect(box), title: "", lines: [], health: .unknown, selected: false, dimmed: false))
+                nodes.append(GraphCanvas.Node(rect: Rect(r), title: "", lines: [], health: .unknown, selected: false, dimmed: false))
                 continue
             }
             let (line, h) = nodeMetrics(s, n.id)
             nodes.append(
                 GraphCanvas.Node(
-                    rect: Rect(box), title: n.label,
+                    rect: Rect(r), title: n.label,
                     lines: [line ?? (n.isGhost ? "not found" : n.subtitle)], health: h,
                     selected: s.selection == .node(n.id),
                     dimmed: !s.graphFilter.isEmpty && !filter.matches(n.id.object.key)))

@@ -46,7 +46,7 @@ struct FuzzCommand: ParsableCommand {
         var report: [JSON] = []
         var failed = false
         for t in all where want?.contains(t.name) ?? true {
-            var rng = SplitMix64(seed: seed ^ UInt64(truncatingIfNeeded: t.name.hashValue & 0) ^ FuzzTargets.stableHash(t.name))
+            var rng = SplitMix64(seed: seed ^ FuzzTargets.stableHash(t.name))
             var accepted = 0
             var rejected = 0
             var violations: [String] = []

@@ -106,13 +106,7 @@ final class BackgroundProcess: Sendable {
     private let done = DispatchGroup()
 
     init(_ path: String, _ args: [String], env: [String: String] = [:]) throws {
-        let p = Process()
-        // A bare name (python3) is looked up on PATH, as runProcess does.
-        p.executableURL = URL(fileURLWithPath: path.hasPrefix("/") ? path : "/usr/bin/env")
-        p.arguments = path.hasPrefix("/") ? args : [path] + args
-        var environment = ProcessInfo.processInfo.environment
-        for (k, v) in env { environment[k] = v }
-        p.environment = environment
+        let p = makeProcess(path, args, env: env)
         let o = Pipe()
         let e = Pipe()
         p.standardOutput = o

@@ -94,14 +94,20 @@ func runProcess(_ path: String, _ args: [String], env: [String: String], stdin: 
     }
 }
 
-func runProcessBlocking(_ path: String, _ args: [String], env: [String: String], stdin: String?, timeout: Double, cwd: String? = nil) throws -> ProcessResult {
+/// A child process with this environment added to ours; a bare name (python3) is looked up on PATH.
+func makeProcess(_ path: String, _ args: [String], env: [String: String]) -> Process {
     let p = Process()
-    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     p.executableURL = URL(fileURLWithPath: path.hasPrefix("/") ? path : "/usr/bin/env")
     p.arguments = path.hasPrefix("/") ? args : [path] + args
     var environment = ProcessInfo.processInfo.environment
     for (k, v) in env { environment[k] = v }
     p.environment = environment
+    return p
+}
+
+func runProcessBlocking(_ path: String, _ args: [String], env: [String: String], stdin: String?, timeout: Double, cwd: String? = nil) throws -> ProcessResult {
+    let p = makeProcess(path, args, env: env)
+    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     let out = Pipe()
     let err = Pipe()
     p.standardOutput = out

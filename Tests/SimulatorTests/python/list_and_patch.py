@@ -5,20 +5,14 @@ Usage: list_and_patch.py KUBECONFIG SPLIT_VERSION NAMESPACE NAME
 Prints one JSON object per line; the Swift test asserts on them.
 """
 import json
-import sys
 
-from kubernetes import client, config
+from kubernetes import client
 
-GROUP = "split.smi-spec.io"
-
-
-def out(**kw):
-    print(json.dumps(kw), flush=True)
+from simclient import GROUP, connect, out
 
 
 def main():
-    kubeconfig, version, ns, name = sys.argv[1:5]
-    config.load_kube_config(config_file=kubeconfig)
+    version, ns, name = connect()
     core = client.CoreV1Api()
     apps = client.AppsV1Api()
     custom = client.CustomObjectsApi()

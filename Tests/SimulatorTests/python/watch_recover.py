@@ -5,21 +5,15 @@ resourceVersion), and see a later change.
 Usage: watch_recover.py KUBECONFIG SPLIT_VERSION NAMESPACE NAME
 Phases are driven by the label `phase` the Swift test sets on NAME. Prints JSON lines.
 """
-import json
 import sys
 
-from kubernetes import client, config, watch
+from kubernetes import client, watch
 
-GROUP = "split.smi-spec.io"
-
-
-def out(**kw):
-    print(json.dumps(kw), flush=True)
+from simclient import GROUP, connect, out
 
 
 def main():
-    kubeconfig, version, ns, name = sys.argv[1:5]
-    config.load_kube_config(config_file=kubeconfig)
+    version, ns, name = connect()
     custom = client.CustomObjectsApi()
 
     def relist():
