@@ -21,7 +21,7 @@ struct ExecTrust: Sendable {
     }
 
     /// The exec plugin this cluster would run, if any, and the fingerprint that trusting it means.
-    static func plugin(of cluster: ResolvedCluster) -> (command: String, fingerprint: String)? {
+    static func plugin(of cluster: ResolvedCluster) -> (program: String, command: String, fingerprint: String)? {
         guard let exec = cluster.credentials as? ExecCredentialProvider else { return nil }
         var h = SHA256()
         for f in cluster.sourceFiles {
@@ -30,7 +30,7 @@ struct ExecTrust: Sendable {
         }
         let command = ([exec.config.command] + exec.config.args).joined(separator: " ")
         h.update(data: Data(command.utf8))
-        return (command, h.finalize().map { String(format: "%02x", $0) }.joined())
+        return (exec.config.command, command, h.finalize().map { String(format: "%02x", $0) }.joined())
     }
 
     func isTrusted(_ fingerprint: String) -> Bool {
@@ -52,7 +52,7 @@ struct ExecTrust: Sendable {
     /// nil when the plugin may run; otherwise why not. `ask` is given the question and returns
     /// the answer (nil: nobody to ask).
     func decide(_ cluster: ResolvedCluster, trustFlag: Bool, ask: (String) -> Bool?) -> String? {
-        guard let (command, fingerprint) = Self.plugin(of: cluster) else { return nil }
+        guard let (program, command, fingerprint) = Self.plugin(of: cluster) else { return nil }
         if trustFlag || isTrusted(fingerprint) { return nil }
         let files = cluster.sourceFiles.joined(separator: ", ")
         let question = "the kubeconfig \(files) (user \"\(cluster.userName)\") logs in by running a program:\n  \(command)\nRun it now, and trust this kubeconfig from now on?"
@@ -63,7 +63,8 @@ struct ExecTrust: Sendable {
         case false?:
             return "not running the credential plugin of \(files): declined"
         case nil:
-            return "not running the credential plugin \"\(command)\" of \(files) without your consent: run smitop once in a terminal to be asked, or pass --trust-exec"
+            // The program only: its arguments can carry secrets, and this line may land in a CI log.
+            return "not running the credential plugin \"\(program)\" of \(files) without your consent: run smitop once in a terminal to be asked, or pass --trust-exec"
         }
     }
 
