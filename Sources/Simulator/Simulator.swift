@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 import HummingbirdCore
 import HummingbirdTLS
 import Logging
@@ -226,11 +227,21 @@ public final class Simulator: Sendable {
             store.finishAllWatches()
             try? persistence?.save(self)
         }
+        // Cancelling the server task directly races SwiftNIO: a connection accepted while the
+        // server is torn down trips an assertion that kills the process. So the caller's
+        // cancellation becomes a graceful shutdown (stop accepting, let requests end), run in a
+        // task of its own that the cancellation does not reach; a bounded wait, then cancel.
+        var config = ServiceGroupConfiguration(services: [app], logger: logger)
+        config.maximumGracefulShutdownDuration = .seconds(3)
+        let group = ServiceGroup(configuration: config)
+        let running = Task { try await group.run() }
         try await withTaskCancellationHandler {
-            try await app.run()
+            try await running.value
         } onCancel: {
-            // Watches never end by themselves; shutdown must end them.
+            // Watches and blackholed requests never end by themselves; shutdown must end them.
             self.store.finishAllWatches()
+            self.faults.settings.withLock { $0.blackhole = false }
+            Task { await group.triggerGracefulShutdown() }
         }
     }
 

@@ -51,11 +51,14 @@ final class TmuxSession: Sendable {
         _ = try? await runProcess("/usr/bin/tmux", ["-L", socket, "kill-server"], env: [:], stdin: nil, timeout: 10)
     }
 
-    /// A `defer { Task { await kill() } }` may never run before the test process exits; this
-    /// does, so no tmux server (and no smitop in it) outlives its test to load the machine.
-    deinit {
+    /// Synchronous, for `defer`: the UI is gone before the test's simulator is stopped (a
+    /// client connecting while the server task is cancelled trips a SwiftNIO assertion that
+    /// kills the whole test process), and no tmux server outlives its test.
+    func killNow() {
         _ = try? spawnDetached(["/usr/bin/tmux", "-L", socket, "kill-server"])
     }
+
+    deinit { killNow() }
 }
 
 /// Starts a program that leaves a daemon behind (the tmux server) and waits for the program
@@ -85,6 +88,13 @@ func spawnDetached(_ argv: [String]) throws -> Int32 {
     return (status >> 8) & 0xFF
 }
 
+/// The TUI's own process (not the shell tmux runs it in): its command line starts with the
+/// binary and names this kubeconfig.
+func smitopPID(kubeconfig: String) async throws -> Int32? {
+    let r = try await runProcess("/usr/bin/pgrep", ["-f", "^\(CLITests.binary) --kubeconfig \(kubeconfig)"], env: [:], stdin: nil, timeout: 10)
+    return r.stdout.split(separator: "\n").compactMap { Int32($0) }.first
+}
+
 @Suite("TUI end to end in tmux", .serialized)
 struct TUIEndToEndTests {
     func start(_ h: SimHarness, _ extra: String = "", columns: Int = 160, rows: Int = 45) async throws -> TmuxSession {
@@ -103,7 +113,7 @@ struct TUIEndToEndTests {
         let h = try await SimHarness.start()
         defer { Task { await h.stop() } }
         let t = try await start(h)
-        defer { Task { await t.kill() } }
+        defer { t.killNow() }
         let first = try await t.waitFor("the live graph") { $0.contains("LIVE") && $0.contains("books-v2") && $0.contains("rps") }
         for svc in ["webapp", "books-v1", "authors", "payments", "ledger"] {
             #expect(first.contains(svc), "graph lacks \(svc)")
@@ -147,7 +157,7 @@ struct TUIEndToEndTests {
         let h = try await SimHarness.start()
         defer { Task { await h.stop() } }
         let t = try await start(h)
-        defer { Task { await t.kill() } }
+        defer { t.killNow() }
         try await t.waitFor("the live graph") { $0.contains("LIVE") }
         try await t.keys(":", "t", "s", "Enter")
         try await t.waitFor("the splits table") { $0.contains("BACKENDS") }
@@ -174,7 +184,7 @@ struct TUIEndToEndTests {
         let h = try await SimHarness.start()
         defer { Task { await h.stop() } }
         let t = try await start(h, "--read-only --theme light")
-        defer { Task { await t.kill() } }
+        defer { t.killNow() }
         let s = try await t.waitFor("the live graph") { $0.contains("LIVE") }
         #expect(s.lowercased().contains("read-only"), "read-only must be visible:\n\(s)")
         try await t.keys("?")
@@ -205,11 +215,7 @@ struct TUIEndToEndTests {
 /// Faults with the real binary in tmux: what a user sees when the cluster or the process dies.
 @Suite("TUI under faults in tmux", .serialized)
 struct TUIFaultTests {
-    /// smitop's own process (not the shell tmux runs it in): its command line starts with the binary.
-    func pid(of kubeconfig: String) async throws -> Int32? {
-        let r = try await runProcess("/usr/bin/pgrep", ["-f", "^\(CLITests.binary) --kubeconfig \(kubeconfig)"], env: [:], stdin: nil, timeout: 10)
-        return r.stdout.split(separator: "\n").compactMap { Int32($0) }.first
-    }
+    func pid(of kubeconfig: String) async throws -> Int32? { try await smitopPID(kubeconfig: kubeconfig) }
 
     @Test("drafts survive SIGHUP and SIGTERM, on disk with mode 0600, and are offered at the next start")
     func draftsSurviveTheProcess() async throws {
@@ -220,7 +226,7 @@ struct TUIFaultTests {
         let env = ["HOME": h.dir, "XDG_STATE_HOME": state]
         for signal in ["HUP", "TERM"] {
             let t = try await TmuxSession(command: command, env: env)
-            defer { Task { await t.kill() } }
+            defer { t.killNow() }
             try await t.waitFor("the live graph") { $0.contains("LIVE") }
             try await t.keys(":", "t", "s", "Enter")
             try await t.waitFor("the splits table") { $0.contains("BACKENDS") }
@@ -255,7 +261,7 @@ struct TUIFaultTests {
         }
         // Third run: open the restored draft; the editor has our weights, the server its own.
         let t = try await TmuxSession(command: command, env: env)
-        defer { Task { await t.kill() } }
+        defer { t.killNow() }
         try await t.waitFor("the live graph") { $0.contains("LIVE") }
         try await t.keys(":", "t", "s", "Enter")
         try await t.waitFor("the splits table") { $0.contains("books *") }
@@ -273,7 +279,7 @@ struct TUIFaultTests {
         let a = try await SimHarness.start { $0.stateDir = stateDir }
         let t = try await TmuxSession(
             command: "\(CLITests.binary) --kubeconfig \(a.kubeconfig) -A 2>\(a.dir)/tui.err", env: ["HOME": a.dir, "XDG_STATE_HOME": a.dir + "/state"])
-        defer { Task { await t.kill() } }
+        defer { t.killNow() }
         try await t.waitFor("the live graph") { $0.contains("LIVE") }
         try await t.keys(":", "t", "s", "Enter")
         try await t.waitFor("the splits table") { $0.contains("BACKENDS") && $0.contains("authors") }
@@ -292,7 +298,10 @@ struct TUIFaultTests {
             $0.stateDir = stateDir
             $0.port = a.endpoint.port
         }
-        defer { Task { await b.stop(); await a.stop() } }
+        defer {
+            t.killNow()
+            Task { await b.stop(); await a.stop() }
+        }
         let ns = try JSON.parse(try await b.kubectl(["get", "ts", "-A", "-o", "json"]).stdout)["items"]?.arrayValue?
             .first { $0[path: "metadata", "name"]?.stringValue == "authors" }?[path: "metadata", "namespace"]?.stringValue ?? "bookstore"
         #expect(try await b.kubectl(["delete", "ts", "authors", "-n", ns]).status == 0)
@@ -312,7 +321,7 @@ struct TUIJobControlTests {
         let h = try await SimHarness.start()
         defer { Task { await h.stop() } }
         let t = try await TmuxSession(command: "PS1='$ ' bash --norc --noprofile -i", env: ["HOME": h.dir, "XDG_STATE_HOME": h.dir + "/state"])
-        defer { Task { await t.kill() } }
+        defer { t.killNow() }
         try await t.waitFor("the shell") { $0.contains("$") }
         try await t.keys("echo before-smitop", "Enter")
         try await t.keys("\(CLITests.binary) --kubeconfig \(h.kubeconfig) -A 2>\(h.dir)/tui.err", "Enter")
@@ -326,8 +335,7 @@ struct TUIJobControlTests {
         try await t.waitFor("the UI to come back") { $0.contains("LIVE") && !$0.contains("Stopped") }
 
         // A crash signal: the handler restores the terminal, then the process dies of it.
-        let pids = try await runProcess("/usr/bin/pgrep", ["-f", "^\(CLITests.binary) --kubeconfig \(h.kubeconfig)"], env: [:], stdin: nil, timeout: 10)
-        guard let pid = pids.stdout.split(separator: "\n").first.map(String.init) else {
+        guard let pid = try await smitopPID(kubeconfig: h.kubeconfig).map(String.init) else {
             Issue.record("smitop is not running")
             return
         }
@@ -364,7 +372,7 @@ struct TUIBrokenKubeconfigTests {
             .write(toFile: broken, atomically: true, encoding: .utf8)
         let t = try await TmuxSession(
             command: "env KUBECONFIG=\(broken):\(h.kubeconfig) \(CLITests.binary) -A 2>\(h.dir)/tui.err", env: ["HOME": h.dir, "XDG_STATE_HOME": h.dir + "/state"])
-        defer { Task { await t.kill() } }
+        defer { t.killNow() }
         let s = try await t.waitFor("the kubeconfig error") { $0.contains("cannot switch to context") && $0.contains("contexts[0].context.cluster") }
         #expect(s.contains(broken), "the file is named:\n\(s)")
         try await t.keys(":", "c", "t", "x", " ", "s", "i", "m", "-", "a", "d", "m", "i", "n", "Enter")
