@@ -224,6 +224,43 @@ extension JSON {
         }
     }
 
+    /// The value of `name` when it is the last member of the top-level object, found from the
+    /// end without reading the rest; nil when it is not there or the document does not end
+    /// in the plain form `"name":{…}}`.
+    ///
+    /// Why: the API server writes a custom resource list with sorted keys, so `metadata` (the
+    /// continue token the next page request needs) comes after every item. A member found
+    /// this way is at the top level: its value is followed only by the object's closing brace,
+    /// and inside a string the quotes around the name would be escaped. The caller must parse
+    /// the whole document later, which rejects it if it is not JSON after all.
+    public static func trailingMember(_ name: String, in bytes: [UInt8]) -> JSON? {
+        let needle = Array("\"\(name)\":".utf8)
+        return bytes.withUnsafeBufferPointer { buf -> JSON? in
+            var end = buf.count
+            while end > 0, [0x20, 0x0A, 0x0D, 0x09].contains(buf[end - 1]) { end -= 1 }
+            guard end > 0, buf[end - 1] == UInt8(ascii: "}") else { return nil }
+            // Members' values hold no raw quote-colon sequence outside strings, so the last
+            // occurrence is the candidate; look back a bounded way (metadata is small).
+            var i = end - needle.count
+            let stop = max(0, end - 65_536)
+            while i > stop {
+                if buf[i] == needle[0], buf[i - 1] == UInt8(ascii: ",") || buf[i - 1] == UInt8(ascii: "{"),
+                    buf[i..<(i + needle.count)].elementsEqual(needle)
+                {
+                    var p = JSONParser(UnsafeBufferPointer(rebasing: buf[0..<(end - 1)]))
+                    p.pos = i + needle.count
+                    guard let v = try? p.parseValue(depth: 1), v.objectValue != nil else { return nil }
+                    p.skipWhitespace()
+                    // Not a ternary: JSON is ExpressibleByNilLiteral, so `? v : nil` is `.null`.
+                    guard p.pos == end - 1 else { return nil }
+                    return v
+                }
+                i -= 1
+            }
+            return nil
+        }
+    }
+
     public static func parse(_ string: String) throws(JSONParseError) -> JSON {
         try parse(Array(string.utf8))
     }
@@ -286,7 +323,7 @@ struct JSONParser {
             skipWhitespace()
             guard pos < buf.count, buf[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
             pos += 1
-            if !skipKeys.isEmpty, skipKeys.contains(where: { key.utf8.elementsEqual($0) }) {
+            if !skipKeys.isEmpty, skipKeys.contains(where: { key.utf8.count == $0.count && key.utf8.elementsEqual($0) }) {
                 try skipValue(depth: depth + 1)
             } else {
                 entries.append((key, try parseValue(depth: depth + 1)))
@@ -358,14 +395,42 @@ struct JSONParser {
                 throw error("expected ',' or ']'")
             }
         case UInt8(ascii: "\""): try skipString()
-        default: _ = try parseValue(depth: depth)  // a scalar: nothing to save by skipping
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try scanNumber()
+        default: _ = try parseValue(depth: depth)  // true, false, null: nothing to build
         }
     }
 
-    /// Steps over a string with exactly `parseString`'s checks (escapes, UTF-8), so skipping
-    /// never accepts a document that parsing would refuse. Short keys stay inline in `String`.
+    /// Steps over a string with exactly `parseString`'s checks (control characters, escapes;
+    /// invalid UTF-8 is never an error, it is replaced) so skipping never accepts a document
+    /// that parsing would refuse, without building the string: skipped values are most of a
+    /// list's bytes (field sets, last-applied copies full of escaped quotes).
     mutating func skipString() throws(JSONParseError) {
-        _ = try parseString()
+        pos += 1
+        while pos < buf.count {
+            let c = buf[pos]
+            if c == UInt8(ascii: "\"") {
+                pos += 1
+                return
+            }
+            if c < 0x20 { throw error("control character in string") }
+            pos += 1
+            guard c == UInt8(ascii: "\\") else { continue }
+            guard pos < buf.count else { throw error("unexpected end of input in string") }
+            let e = buf[pos]
+            pos += 1
+            switch e {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                continue
+            case UInt8(ascii: "u"):
+                // A bad low half of a surrogate pair is read as U+FFFD by parseString, but its
+                // four digits must still be hex (checked when the loop reaches that escape).
+                _ = try hex4()
+            default:
+                throw error("invalid escape")
+            }
+        }
+        throw error("unterminated string")
     }
 
     mutating func parseArray(depth: Int) throws(JSONParseError) -> JSON {
@@ -389,6 +454,12 @@ struct JSONParser {
 
     mutating func parseNumber() throws(JSONParseError) -> JSON {
         let start = pos
+        try scanNumber()
+        return .number(String(decoding: UnsafeBufferPointer(rebasing: buf[start..<pos]), as: UTF8.self))
+    }
+
+    /// Steps over a number, checking its grammar.
+    mutating func scanNumber() throws(JSONParseError) {
         if buf[pos] == UInt8(ascii: "-") { pos += 1 }
         guard pos < buf.count, isDigit(buf[pos]) else { throw error("invalid number") }
         if buf[pos] == UInt8(ascii: "0") {
@@ -407,7 +478,6 @@ struct JSONParser {
             guard pos < buf.count, isDigit(buf[pos]) else { throw error("invalid number") }
             while pos < buf.count, isDigit(buf[pos]) { pos += 1 }
         }
-        return .number(String(decoding: UnsafeBufferPointer(rebasing: buf[start..<pos]), as: UTF8.self))
     }
 
     @inline(__always) func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
@@ -629,6 +699,20 @@ extension JSON {
         out.append(UInt8(ascii: "\""))
     }
 
+    static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 256)
+
+    /// A line break and `width` spaces of indentation (a copy of a slice, not the slow generic
+    /// append of a repeated element: indentation is a third of `-o json` output).
+    static func newline(_ out: inout [UInt8], _ width: Int) {
+        out.append(0x0A)
+        var n = width
+        while n > 0 {
+            let k = min(n, spaces.count)
+            out.append(contentsOf: spaces[0..<k])
+            n -= k
+        }
+    }
+
     /// Indented JSON, as `kubectl -o json` prints it.
     public func prettyString(indent: Int = 4) -> String {
         var out: [UInt8] = []
@@ -636,11 +720,47 @@ extension JSON {
         return String(decoding: out, as: UTF8.self)
     }
 
-    func writePretty(into out: inout [UInt8], level: Int, indent: Int) {
-        func newline(_ l: Int) {
-            out.append(0x0A)
-            out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: l * indent))
+    /// An element of the array in `prettyObject(_:arrayKey:elements:)`, rendered on its own
+    /// so that a long list can be rendered on several cores.
+    public func prettyElement(indent: Int = 4) -> [UInt8] {
+        var out: [UInt8] = []
+        writePretty(into: &out, level: 2, indent: indent)
+        return out
+    }
+
+    /// Exactly `prettyString()` of an object made of `fields` followed by `arrayKey` holding
+    /// the elements, each rendered already by `prettyElement`.
+    public static func prettyObject(_ fields: [(String, JSON)], arrayKey: String, elements: [[UInt8]], indent: Int = 4) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        func newline(_ l: Int) { JSON.newline(&out, l * indent) }
+        for (k, v) in fields {
+            newline(1)
+            writeString(k, into: &out)
+            out.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
+            v.writePretty(into: &out, level: 1, indent: indent)
+            out.append(UInt8(ascii: ","))
         }
+        newline(1)
+        writeString(arrayKey, into: &out)
+        out.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " "), UInt8(ascii: "[")])
+        if elements.isEmpty {
+            out.append(UInt8(ascii: "]"))
+        } else {
+            for (i, e) in elements.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                newline(2)
+                out.append(contentsOf: e)
+            }
+            newline(1)
+            out.append(UInt8(ascii: "]"))
+        }
+        newline(0)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    func writePretty(into out: inout [UInt8], level: Int, indent: Int) {
+        func newline(_ l: Int) { JSON.newline(&out, l * indent) }
         switch self {
         case .array(let a) where !a.isEmpty:
             out.append(UInt8(ascii: "["))

@@ -59,6 +59,11 @@ public struct SMIDecodeError: Error, Sendable, Equatable, CustomStringConvertibl
 /// Splits "split.smi-spec.io/v1alpha4" into a known kind's version, or explains why not.
 func parseAPIVersion(_ apiVersion: String?, kind: SMIKind) throws(SMIDecodeError) -> SMIVersion {
     guard let apiVersion, !apiVersion.isEmpty else { throw SMIDecodeError("apiVersion", "apiVersion is missing") }
+    // The common case without splitting (one allocation per object of a large list).
+    if apiVersion.hasPrefix(kind.group) {
+        let rest = apiVersion.dropFirst(kind.group.count)
+        if rest.first == "/", let v = SMIVersion(rawValue: String(rest.dropFirst())), kind.versions.contains(v) { return v }
+    }
     let parts = apiVersion.split(separator: "/", omittingEmptySubsequences: false)
     guard parts.count == 2 else {
         throw SMIDecodeError("apiVersion", "apiVersion \"\(apiVersion)\" has no group (expected \(kind.group)/<version>)")
@@ -111,25 +116,28 @@ public enum SMIResource: Sendable, Equatable {
     }
 }
 
-// Small typed readers shared by the decoders: each names the path it failed at.
+// Small typed readers shared by the decoders: each names the path it failed at. The path is
+// built only on failure: decoding a 10,000-split list would otherwise format 50,000 of them.
 extension JSON {
-    func requiredString(_ key: String, at path: String) throws(SMIDecodeError) -> String {
-        let p = path.isEmpty ? key : "\(path).\(key)"
-        guard let v = self[key] else { throw SMIDecodeError(p, "\(key) is required") }
-        guard let s = v.stringValue else { throw SMIDecodeError(p, "expected a string, found \(v.typeName)") }
+    func requiredString(_ key: String, at path: @autoclosure () -> String) throws(SMIDecodeError) -> String {
+        func p() -> String { let base = path(); return base.isEmpty ? key : "\(base).\(key)" }
+        guard let v = self[key] else { throw SMIDecodeError(p(), "\(key) is required") }
+        guard let s = v.stringValue else { throw SMIDecodeError(p(), "expected a string, found \(v.typeName)") }
         return s
     }
-    func optionalString(_ key: String, at path: String) throws(SMIDecodeError) -> String? {
+    func optionalString(_ key: String, at path: @autoclosure () -> String) throws(SMIDecodeError) -> String? {
         guard let v = self[key], !v.isNull else { return nil }
         guard let s = v.stringValue else {
-            throw SMIDecodeError(path.isEmpty ? key : "\(path).\(key)", "expected a string, found \(v.typeName)")
+            let base = path()
+            throw SMIDecodeError(base.isEmpty ? key : "\(base).\(key)", "expected a string, found \(v.typeName)")
         }
         return s
     }
-    func optionalArray(_ key: String, at path: String) throws(SMIDecodeError) -> [JSON] {
+    func optionalArray(_ key: String, at path: @autoclosure () -> String) throws(SMIDecodeError) -> [JSON] {
         guard let v = self[key], !v.isNull else { return [] }
         guard let a = v.arrayValue else {
-            throw SMIDecodeError(path.isEmpty ? key : "\(path).\(key)", "expected a list, found \(v.typeName)")
+            let base = path()
+            throw SMIDecodeError(base.isEmpty ? key : "\(base).\(key)", "expected a list, found \(v.typeName)")
         }
         return a
     }

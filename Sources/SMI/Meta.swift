@@ -8,6 +8,14 @@ public struct OwnerRef: Sendable, Equatable {
     public var name: String
     public var uid: String
     public var controller: Bool
+
+    init(json o: JSON) {
+        apiVersion = o["apiVersion"]?.stringValue ?? ""
+        kind = o["kind"]?.stringValue ?? ""
+        name = o["name"]?.stringValue ?? ""
+        uid = o["uid"]?.stringValue ?? ""
+        controller = o["controller"]?.boolValue ?? false
+    }
 }
 
 public struct ObjectMetaLite: Sendable, Equatable {
@@ -47,14 +55,7 @@ public struct ObjectMetaLite: Sendable, Equatable {
             }
             return out
         }
-        var owners: [OwnerRef] = []
-        for o in m["ownerReferences"]?.arrayValue ?? [] {
-            owners.append(
-                OwnerRef(
-                    apiVersion: o["apiVersion"]?.stringValue ?? "", kind: o["kind"]?.stringValue ?? "",
-                    name: o["name"]?.stringValue ?? "", uid: o["uid"]?.stringValue ?? "",
-                    controller: o["controller"]?.boolValue ?? false))
-        }
+        let owners = (m["ownerReferences"]?.arrayValue ?? []).map(OwnerRef.init(json:))
         var managers: [String] = []
         for f in m["managedFields"]?.arrayValue ?? [] {
             if let s = f["manager"]?.stringValue, !managers.contains(s) { managers.append(s) }
@@ -82,6 +83,17 @@ public struct ControllerInfo: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension ObjectMetaLite {
+    static let knownManagers: [(needle: String, tool: String)] = [
+        ("flagger", "flagger"), ("argo-rollouts", "argo-rollouts"), ("rollouts-controller", "argo-rollouts"),
+        ("linkerd", "linkerd"), ("osm", "osm"), ("argocd", "Argo CD"), ("kustomize-controller", "Flux"),
+        ("helm-controller", "Flux"),
+    ]
+    static let gitOpsLabels: [(label: String, tool: String)] = [
+        ("argocd.argoproj.io/instance", "Argo CD"),
+        ("kustomize.toolkit.fluxcd.io/name", "Flux"),
+        ("helm.toolkit.fluxcd.io/name", "Flux"),
+    ]
+
     /// Strongest evidence first: a controller ownerReference is explicit, a field manager shows
     /// who last wrote the object, a GitOps label means a sync will restore the stored manifest.
     /// Ordinary writers (kubectl, smitop itself, Helm without a reconciler) are not controllers.
@@ -98,25 +110,15 @@ extension ObjectMetaLite {
             }
             return ControllerInfo(source: .ownerReference, tool: tool, detail: "owned by \(o.kind)/\(o.name)")
         }
-        let known: [(needle: String, tool: String)] = [
-            ("flagger", "flagger"), ("argo-rollouts", "argo-rollouts"), ("rollouts-controller", "argo-rollouts"),
-            ("linkerd", "linkerd"), ("osm", "osm"), ("argocd", "Argo CD"), ("kustomize-controller", "Flux"),
-            ("helm-controller", "Flux"),
-        ]
         // Prefix match: real managers are "flagger", "osm-controller", "argocd-application-controller";
         // a substring match would flag unrelated names such as "cosmos".
         for m in managers {
             let lower = m.lowercased()
-            if let k = known.first(where: { lower.hasPrefix($0.needle) }) {
+            if let k = Self.knownManagers.first(where: { lower.hasPrefix($0.needle) }) {
                 return ControllerInfo(source: .fieldManager, tool: k.tool, detail: "field manager \(m)")
             }
         }
-        let gitOps: [(label: String, tool: String)] = [
-            ("argocd.argoproj.io/instance", "Argo CD"),
-            ("kustomize.toolkit.fluxcd.io/name", "Flux"),
-            ("helm.toolkit.fluxcd.io/name", "Flux"),
-        ]
-        for g in gitOps {
+        for g in Self.gitOpsLabels {
             if let v = labels[g.label] { return ControllerInfo(source: .gitOps, tool: g.tool, detail: "\(g.label)=\(v)") }
         }
         // Argo CD may track by annotation instead of label.

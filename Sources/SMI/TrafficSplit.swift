@@ -111,15 +111,8 @@ public struct TrafficSplit: Sendable, Equatable {
 
     public init(json: JSON) throws(SMIDecodeError) {
         guard json.objectValue != nil else { throw SMIDecodeError("", "expected an object, found \(json.typeName)") }
-        if let k = json["kind"]?.stringValue, k != SMIKind.trafficSplit.rawValue {
-            throw SMIDecodeError("kind", "expected TrafficSplit, found \(k)")
-        }
-        let apiVersion = json["apiVersion"]?.stringValue ?? ""
-        version = try parseAPIVersion(apiVersion, kind: .trafficSplit)
-        self.apiVersion = apiVersion
-        meta = ObjectMetaLite(json: json["metadata"])
         // SDK v0.3.0 placed the schema at the object root; such objects exist in old clusters.
-        let spec: JSON
+        let spec: JSON?
         let specPath: String
         if let s = json["spec"], s.objectValue != nil {
             spec = s
@@ -128,33 +121,49 @@ public struct TrafficSplit: Sendable, Equatable {
             spec = json
             specPath = ""
         } else {
-            throw SMIDecodeError("spec", "spec is missing")
+            spec = nil
+            specPath = "spec"
         }
+        try self.init(
+            kind: json["kind"]?.stringValue, apiVersion: json["apiVersion"]?.stringValue ?? "",
+            meta: ObjectMetaLite(json: json["metadata"]), spec: spec, specPath: specPath, raw: json)
+    }
+
+    /// The checks and the spec decoding every decoder shares, in one order, so that the tree
+    /// decoder and the list decoder (TrafficSplitList.swift) give the same model and errors.
+    init(kind: String?, apiVersion: String, meta: ObjectMetaLite, spec: JSON?, specPath: String, raw: JSON) throws(SMIDecodeError) {
+        if let k = kind, k != SMIKind.trafficSplit.rawValue {
+            throw SMIDecodeError("kind", "expected TrafficSplit, found \(k)")
+        }
+        version = try parseAPIVersion(apiVersion, kind: .trafficSplit)
+        self.apiVersion = apiVersion
+        self.meta = meta
+        guard let spec else { throw SMIDecodeError("spec", "spec is missing") }
         func p(_ rest: String) -> String { specPath.isEmpty ? rest : "\(specPath).\(rest)" }
         service = try spec.requiredString("service", at: specPath)
         var backends: [Backend] = []
         for (i, b) in try spec.optionalArray("backends", at: specPath).enumerated() {
-            let bp = p("backends[\(i)]")
-            guard b.objectValue != nil else { throw SMIDecodeError(bp, "expected an object, found \(b.typeName)") }
-            let name = try b.requiredString("service", at: bp)
-            guard let w = b["weight"], !w.isNull else { throw SMIDecodeError("\(bp).weight", "weight is required") }
+            func bp() -> String { p("backends[\(i)]") }
+            guard b.objectValue != nil else { throw SMIDecodeError(bp(), "expected an object, found \(b.typeName)") }
+            let name = try b.requiredString("service", at: bp())
+            guard let w = b["weight"], !w.isNull else { throw SMIDecodeError("\(bp()).weight", "weight is required") }
             do {
                 backends.append(Backend(service: name, weight: try Weight(json: w)))
             } catch {
-                throw SMIDecodeError("\(bp).weight", error.description)
+                throw SMIDecodeError("\(bp()).weight", error.description)
             }
         }
         self.backends = backends
         var matches: [SplitMatch] = []
         for (i, m) in try spec.optionalArray("matches", at: specPath).enumerated() {
-            let mp = p("matches[\(i)]")
+            func mp() -> String { p("matches[\(i)]") }
             matches.append(
                 SplitMatch(
-                    kind: try m.optionalString("kind", at: mp) ?? "", name: try m.requiredString("name", at: mp),
-                    apiGroup: try m.optionalString("apiGroup", at: mp)))
+                    kind: try m.optionalString("kind", at: mp()) ?? "", name: try m.requiredString("name", at: mp()),
+                    apiGroup: try m.optionalString("apiGroup", at: mp())))
         }
         self.matches = matches
-        raw = json
+        self.raw = raw
     }
 
     /// A new split in the given version, written the way that version expects.

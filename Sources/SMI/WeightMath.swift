@@ -33,7 +33,11 @@ public struct Fraction: Sendable, Hashable, Comparable, CustomStringConvertible,
         a.numerator * b.denominator < b.numerator * a.denominator
     }
 
-    public var doubleValue: Double { Double(numerator) / Double(denominator) }
+    public var doubleValue: Double {
+        // Int128 → Double goes through a slow generic path; shares nearly always fit 64 bits.
+        if let n = Int64(exactly: numerator), let d = Int64(exactly: denominator) { return Double(n) / Double(d) }
+        return Double(numerator) / Double(denominator)
+    }
 
     /// "33.3%": the fraction as a percentage rounded half away from zero to `decimals` places.
     public func percentText(decimals: Int = 1) -> String {

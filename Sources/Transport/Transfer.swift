@@ -93,11 +93,21 @@ final class Transfer: @unchecked Sendable {
                 bodyTooLarge = true
                 return false
             }
+            if body.isEmpty { reserveDeclaredLength() }
             body.append(contentsOf: bytes)
         case nil:
             break
         }
         return true
+    }
+
+    /// One allocation for a body whose length the server declared, instead of doubling from
+    /// 16 KB (a 16 MB list was copied eleven times). Capped: the header is the server's word.
+    private func reserveDeclaredLength() {
+        guard let h = head.headers.last(where: { $0.name.lowercased() == "content-length" }),
+            let n = Int(h.value.trimmingCharacters(in: .whitespaces)), n > 0
+        else { return }
+        body.reserveCapacity(min(n, maxBodyBytes, 64 << 20))
     }
 
     /// Delivers the result and frees the handle. The handle must already be out of the multi.

@@ -200,6 +200,36 @@ enum FuzzTargets {
             guard let again = try? TrafficSplit(json: s.encode()), again == s else { return .violation("decode → encode → decode differs") }
             return .accepted
         },
+        FuzzTarget(name: "trafficsplit-list", .json) { b, _ in
+            // The input as a whole list, and as the one item of a list: the list decoder must
+            // accept, refuse and decode exactly as the tree decoder does.
+            let asItem = Array(#"{"apiVersion":"v1","items":["#.utf8) + b + Array(#"],"kind":"TrafficSplitList","metadata":{}}"#.utf8)
+            var accepted = false
+            for doc in [b, asItem] {
+                let streamed: [TrafficSplitListItem]?
+                do { streamed = try TrafficSplit.listItems(fromListBytes: doc) } catch {
+                    if (try? JSON.parse(doc)) != nil { return .violation("list decoder refused a document parsing accepts") }
+                    continue
+                }
+                guard let tree = try? JSON.parse(doc) else { return .violation("list decoder accepted a document parsing refuses") }
+                let treeItems: [JSON]?
+                switch tree["items"] {
+                case .array(let a)?: treeItems = a
+                case .null?: treeItems = []
+                default: treeItems = nil
+                }
+                guard let streamed, let treeItems else {
+                    if (streamed == nil) != (treeItems == nil) { return .violation("list decoder and tree disagree on whether there are items") }
+                    continue
+                }
+                guard streamed.count == treeItems.count else { return .violation("list decoder found \(streamed.count) items, the tree \(treeItems.count)") }
+                for (s, t) in zip(streamed, treeItems) {
+                    if let why = s.disagreement(withTree: t) { return .violation("list decoder: \(why)") }
+                    if case .success = s.split { accepted = true }
+                }
+            }
+            return accepted ? .accepted : .rejected
+        },
         FuzzTarget(name: "smi-kinds", .json) { b, _ in
             guard let j = try? JSON.parse(b) else { return .rejected }
             let ok = (try? TrafficTarget(json: j)) != nil || (try? HTTPRouteGroup(json: j)) != nil || (try? TrafficRoute(json: j)) != nil

@@ -15,33 +15,57 @@ func splitResource(_ client: KubeClient) async throws -> GroupVersionResource {
 }
 
 /// One split as the headless commands print it.
-struct SplitSummary {
+struct SplitSummary: Sendable {
     var split: TrafficSplit
 
     var json: JSON {
+        var t = JSONTreeBuilder()
+        write(to: &t)
+        return t.result
+    }
+
+    /// `-o json` of one split, written without building its tree.
+    func prettyElement() -> [UInt8] {
+        var w = PrettyJSONWriter(level: 2)
+        write(to: &w)
+        return w.bytes
+    }
+
+    /// The summary's one definition, for the tree (YAML, `split set` output) and the writer.
+    func write<B: JSONBuilder>(to b: inout B) {
         let a = split.analysis
-        var backends: [JSON] = []
-        for (i, b) in split.backends.enumerated() {
-            var share: JSON = .null
-            if let s = a.shares[i] { share = .double(s.doubleValue) }
-            backends.append(["service": .string(b.service), "weight": b.weight.literal, "share": share])
+        b.object { b in
+            b.member("namespace", .string(split.meta.namespace ?? ""))
+            b.member("name", .string(split.meta.name))
+            b.member("apiVersion", .string(split.apiVersion))
+            b.member("resourceVersion", .string(split.meta.resourceVersion ?? ""))
+            b.member("service", .string(split.service))
+            b.key("backends")
+            b.array { b in
+                for (i, backend) in split.backends.enumerated() {
+                    b.object { b in
+                        b.member("service", .string(backend.service))
+                        b.member("weight", backend.weight.literal)
+                        b.member("share", a.shares[i].map { .double($0.doubleValue) } ?? .null)
+                    }
+                }
+            }
+            b.key("controller")
+            if let c = split.controller {
+                b.object { b in
+                    b.member("tool", .string(c.tool))
+                    b.member("source", .string(c.source.rawValue))
+                    b.member("detail", .string(c.detail))
+                }
+            } else {
+                b.value(.null)
+            }
+            var problems: [JSON] = []
+            if a.allZero { problems.append("all weights are zero: nothing is routed") }
+            for i in a.negativeIndices { problems.append(.string("backend \(split.backends[i].service) has a negative weight")) }
+            for s in a.duplicateServices { problems.append(.string("backend \(s) is listed more than once")) }
+            if !problems.isEmpty { b.member("problems", .array(problems)) }
         }
-        var o: JSON = [
-            "namespace": .string(split.meta.namespace ?? ""), "name": .string(split.meta.name),
-            "apiVersion": .string(split.apiVersion), "resourceVersion": .string(split.meta.resourceVersion ?? ""),
-            "service": .string(split.service), "backends": .array(backends),
-        ]
-        if let c = split.controller {
-            o["controller"] = ["tool": .string(c.tool), "source": .string("\(c.source)"), "detail": .string(c.detail)]
-        } else {
-            o["controller"] = .null
-        }
-        var problems: [JSON] = []
-        if a.allZero { problems.append("all weights are zero: nothing is routed") }
-        for i in a.negativeIndices { problems.append(.string("backend \(split.backends[i].service) has a negative weight")) }
-        for s in a.duplicateServices { problems.append(.string("backend \(s) is listed more than once")) }
-        if !problems.isEmpty { o["problems"] = .array(problems) }
-        return o
     }
 
     func backendsText(wide: Bool) -> String {
@@ -64,22 +88,47 @@ struct SplitsCommand: AsyncParsableCommand {
     @Option(name: [.customShort("o"), .customLong("output")], help: "table, wide, json or yaml.")
     var output: OutputFormat = .table
 
+    /// One list item as the listing needs it; for `-o json` already rendered, so that the
+    /// rendering runs with the decoding on the page's core, not after the last page.
+    enum Item: Sendable {
+        case split(SplitSummary)
+        case rendered([UInt8])
+        case undecodable(String)
+    }
+
     func run() async throws {
         let (client, resolved) = try cluster.connect()
         let gvr = try await splitResource(client)
-        let list: ObjectList
-        do { list = try await client.listAll(gvr, namespace: cluster.scope(resolved)) } catch { throw fail(error) }
+        let render = output == .json
+        let items: [Item]
+        do {
+            items = try await client.listTrafficSplits(gvr, namespace: cluster.scope(resolved)) { item in
+                switch item.split {
+                case .success(let split):
+                    let s = SplitSummary(split: split)
+                    return render ? .rendered(s.prettyElement()) : .split(s)
+                case .failure(let error):
+                    return .undecodable("\(item.namespace)/\(item.name): \(error)")
+                }
+            }.items
+        } catch { throw fail(error) }
         var splits: [SplitSummary] = []
-        var undecodable: [String] = []
-        for item in list.items {
-            do { splits.append(SplitSummary(split: try TrafficSplit(json: item))) } catch {
-                undecodable.append("\(item[path: "metadata", "namespace"]?.stringValue ?? "")/\(item[path: "metadata", "name"]?.stringValue ?? ""): \(error)")
+        var rendered: [[UInt8]] = []
+        for i in items {
+            switch i {
+            case .split(let s): splits.append(s)
+            case .rendered(let r): rendered.append(r)
+            case .undecodable(let u): warn("cannot read TrafficSplit \(u)")
             }
         }
-        for u in undecodable { warn("cannot read TrafficSplit \(u)") }
         switch output {
         case .json:
-            printJSON(["kind": "TrafficSplitSummaryList", "items": .array(splits.map(\.json))])
+            var out = JSON.prettyObject([("kind", "TrafficSplitSummaryList")], arrayKey: "items", elements: rendered)
+            out.append(0x0A)
+            FileHandle.standardOutput.write(Data(out))
+            // Nothing is left to do but free ten thousand items, which takes longer than
+            // writing them (measured: ~6 % of a 10,000-split listing); the kernel frees faster.
+            exitNow(0)
         case .yaml:
             printYAML(["kind": "TrafficSplitSummaryList", "items": .array(splits.map(\.json))])
         case .table, .wide:

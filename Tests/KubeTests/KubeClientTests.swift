@@ -115,6 +115,38 @@ let ts = GroupVersionResource(group: "split.smi-spec.io", version: "v1alpha4", r
         #expect(urls.last == "https://k:6443/prefix/apis/split.smi-spec.io/v1alpha4/trafficsplits?labelSelector=app%3Dweb")
     }
 
+    /// The pipelined split listing: pages in server order (metadata after the items, as the
+    /// API server writes custom resource lists), an object that moved between pages kept once
+    /// with its last content, a bad item reported without losing the rest.
+    @Test func listTrafficSplitsKeepsOrderAndDeduplicates() async throws {
+        @Sendable func split(_ name: String, _ w: Int) -> String {
+            #"{"apiVersion":"split.smi-spec.io/v1alpha4","kind":"TrafficSplit","metadata":{"name":"\#(name)","namespace":"n"},"spec":{"service":"s","backends":[{"service":"b","weight":\#(w)}]}}"#
+        }
+        let t = ScriptedTransport { r in
+            if r.url.contains("continue=c2") {
+                return ok(#"{"items":[\#(split("a", 9)),{"kind":"TrafficSplit","metadata":{"name":"bad","namespace":"n"}}],"metadata":{"resourceVersion":"8"}}"#)
+            }
+            if r.url.contains("continue=c1") { return ok(#"{"items":[\#(split("b", 2))],"metadata":{"resourceVersion":"7","continue":"c2"}}"#) }
+            return ok(#"{"apiVersion":"v1","items":[\#(split("a", 1))],"kind":"TrafficSplitList","metadata":{"resourceVersion":"7","continue":"c1"}}"#)
+        }
+        let (meta, items) = try await client(t).listTrafficSplits(ts, namespace: nil, pageSize: 1) { $0 }
+        #expect(meta.resourceVersion == "8")
+        #expect(items.map(\.key) == ["n/a", "n/b", "n/bad"])
+        #expect((try? items[0].split.get())?.backends.first?.weight.description == "9")
+        if case .failure(let e) = items[2].split { #expect(e.path == "apiVersion") } else { Issue.record("the bad item decoded") }
+    }
+
+    /// A page that is not a list fails the listing with the tree decoder's message.
+    @Test func listTrafficSplitsRefusesAPageThatIsNotAList() async {
+        let t = ScriptedTransport { _ in ok(#"{"kind":"Status","apiVersion":"v1","metadata":{}}"#) }
+        do {
+            _ = try await client(t).listTrafficSplits(ts, namespace: nil) { $0 }
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.message.contains("not a list"))
+        }
+    }
+
     @Test func watchStreamsEventsAcrossChunks() async throws {
         let body = Array((#"{"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"11"}}}"# + "\n" + #"{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"12"}}}"#).utf8)
         let t = ScriptedTransport { _ in (200, [], body.chunked(5).map(Array.init)) }

@@ -1,0 +1,332 @@
+// Decoding a TrafficSplit list straight from its bytes.
+//
+// Why: listing ten thousand splits through a JSON tree spent most of its time allocating,
+// reference counting and freeing the tree (docs/benchmarks.md), while a split needs a few
+// strings from metadata and its small spec. This decoder walks each item once, keeps only
+// what `TrafficSplit` models, skips everything else without building it, and then runs the
+// very checks and spec decoding `TrafficSplit(json:)` runs (its shared initialiser), so both
+// decoders give the same model and the same errors (tested item by item and by the fuzzer).
+
+/// One item of a TrafficSplit list.
+public struct TrafficSplitListItem: Sendable {
+    /// `namespace/name`, or `name` without a namespace: the identity a list is de-duplicated by.
+    public var key: String
+    public var namespace: String
+    public var name: String
+    public var split: Result<TrafficSplit, SMIDecodeError>
+
+    public init(key: String, namespace: String, name: String, split: Result<TrafficSplit, SMIDecodeError>) {
+        self.key = key
+        self.namespace = namespace
+        self.name = name
+        self.split = split
+    }
+}
+
+extension TrafficSplit {
+    /// The `items` of a list response, or nil when the document has no `items` member (the
+    /// caller decides whether that is an error). Throws only for malformed JSON.
+    ///
+    /// Each split's `raw` is its slim form: `apiVersion`, `kind`, `metadata` with name,
+    /// namespace and resourceVersion, and `spec` as read, which is all `encode()` and
+    /// `weightsMergePatch()` use. Items in the SDK v0.3.0 layout (schema at the root) are
+    /// decoded through the tree, whole.
+    public static func listItems(fromListBytes bytes: [UInt8]) throws(JSONParseError) -> [TrafficSplitListItem]? {
+        try bytes.withUnsafeBufferPointer { (buf) throws(JSONParseError) -> [TrafficSplitListItem]? in
+            var p = JSONParser(buf)
+            p.skipWhitespace()
+            guard p.peek == UInt8(ascii: "{") else {
+                _ = try p.parseValue(depth: 0)
+                try p.expectEnd()
+                return nil
+            }
+            var items: [TrafficSplitListItem]?
+            try p.forEachMember(depth: 0) { (p, key) throws(JSONParseError) in
+                guard key.is("items") else { return try p.skipValue(depth: 1) }
+                p.skipWhitespace()
+                if p.peek == UInt8(ascii: "n") {
+                    try p.literal("null")
+                    items = []
+                    return
+                }
+                guard p.peek == UInt8(ascii: "[") else {
+                    // Not a list: the caller reports it, as it does for a tree without items.
+                    try p.skipValue(depth: 1)
+                    items = nil
+                    return
+                }
+                var out: [TrafficSplitListItem] = []
+                try p.forEachElement(depth: 1) { (p) throws(JSONParseError) in
+                    out.append(try p.trafficSplitItem(depth: 2))
+                }
+                items = out
+            }
+            try p.expectEnd()
+            return items
+        }
+    }
+}
+
+extension JSONParser {
+    var peek: UInt8? { pos < buf.count ? buf[pos] : nil }
+
+    mutating func expectEnd() throws(JSONParseError) {
+        skipWhitespace()
+        if pos != buf.count { throw error("unexpected data after the document") }
+    }
+
+    /// An object member's name: compared in place when it has no escapes (nearly always).
+    struct Key {
+        let bytes: UnsafeBufferPointer<UInt8>?
+        let decoded: String?
+
+        func `is`(_ name: StaticString) -> Bool {
+            if let bytes {
+                guard bytes.count == name.utf8CodeUnitCount else { return false }
+                let n = name.utf8Start
+                for i in 0..<bytes.count where bytes[i] != n[i] { return false }
+                return true
+            }
+            return decoded! == name.description
+        }
+
+        var string: String { decoded ?? String(decoding: bytes!, as: UTF8.self) }
+    }
+
+    mutating func parseKey() throws(JSONParseError) -> Key {
+        let start = pos + 1
+        var i = start
+        while i < buf.count {
+            let c = buf[i]
+            if c == UInt8(ascii: "\"") {
+                pos = i + 1
+                return Key(bytes: UnsafeBufferPointer(rebasing: buf[start..<i]), decoded: nil)
+            }
+            if c == UInt8(ascii: "\\") || c < 0x20 { break }
+            i += 1
+        }
+        return Key(bytes: nil, decoded: try parseString())
+    }
+
+    /// Calls `body` for each member of the object at `pos`; `body` must consume the value.
+    /// Later duplicates reach `body` after earlier ones, so "last one wins" as in `parseObject`.
+    mutating func forEachMember(depth: Int, _ body: (inout JSONParser, Key) throws(JSONParseError) -> Void) throws(JSONParseError) {
+        if depth > JSONParser.maxDepth { throw error("nesting too deep") }
+        pos += 1
+        skipWhitespace()
+        if peek == UInt8(ascii: "}") {
+            pos += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            guard peek == UInt8(ascii: "\"") else { throw error("expected a string key") }
+            let key = try parseKey()
+            skipWhitespace()
+            guard peek == UInt8(ascii: ":") else { throw error("expected ':'") }
+            pos += 1
+            try body(&self, key)
+            skipWhitespace()
+            guard pos < buf.count else { throw error("unexpected end of input in object") }
+            if buf[pos] == UInt8(ascii: ",") { pos += 1; continue }
+            if buf[pos] == UInt8(ascii: "}") { pos += 1; return }
+            throw error("expected ',' or '}'")
+        }
+    }
+
+    /// Calls `body` for each element of the array at `pos`; `body` must consume it.
+    mutating func forEachElement(depth: Int, _ body: (inout JSONParser) throws(JSONParseError) -> Void) throws(JSONParseError) {
+        if depth > JSONParser.maxDepth { throw error("nesting too deep") }
+        pos += 1
+        skipWhitespace()
+        if peek == UInt8(ascii: "]") {
+            pos += 1
+            return
+        }
+        while true {
+            try body(&self)
+            skipWhitespace()
+            guard pos < buf.count else { throw error("unexpected end of input in array") }
+            if buf[pos] == UInt8(ascii: ",") { pos += 1; continue }
+            if buf[pos] == UInt8(ascii: "]") { pos += 1; return }
+            throw error("expected ',' or ']'")
+        }
+    }
+
+    /// A string value, or nil (consumed) for any other type: metadata is read leniently.
+    mutating func stringOrSkip(depth: Int) throws(JSONParseError) -> String? {
+        skipWhitespace()
+        if peek == UInt8(ascii: "\"") { return try parseString() }
+        try skipValue(depth: depth)
+        return nil
+    }
+
+    /// `labels`/`annotations`: string values only, as `ObjectMetaLite(json:)` reads them.
+    /// `dropping` is skipped as `JSON.parse(skippingKeys:)` skips it: never read at all.
+    mutating func stringMap(depth: Int, dropping: StaticString? = nil) throws(JSONParseError) -> [String: String] {
+        skipWhitespace()
+        guard peek == UInt8(ascii: "{") else {
+            try skipValue(depth: depth)
+            return [:]
+        }
+        var out: [String: String] = [:]
+        // Objects carry a handful of labels: one table up front instead of growing 1→2→4→8.
+        out.reserveCapacity(8)
+        try forEachMember(depth: depth) { (p, key) throws(JSONParseError) in
+            if let d = dropping, key.is(d) { return try p.skipValue(depth: depth + 1) }
+            let k = key.string
+            if let v = try p.stringOrSkip(depth: depth + 1) { out[k] = v } else { out[k] = nil }
+        }
+        return out
+    }
+
+    mutating func objectMetaLite(depth: Int) throws(JSONParseError) -> ObjectMetaLite {
+        skipWhitespace()
+        var m = ObjectMetaLite(name: "")
+        guard peek == UInt8(ascii: "{") else {
+            try skipValue(depth: depth)
+            return m
+        }
+        try forEachMember(depth: depth) { (p, key) throws(JSONParseError) in
+            let d = depth + 1
+            if key.is("name") {
+                m.name = try p.stringOrSkip(depth: d) ?? ""
+            } else if key.is("namespace") {
+                m.namespace = try p.stringOrSkip(depth: d)
+            } else if key.is("resourceVersion") {
+                m.resourceVersion = try p.stringOrSkip(depth: d)
+            } else if key.is("uid") {
+                m.uid = try p.stringOrSkip(depth: d)
+            } else if key.is("labels") {
+                m.labels = try p.stringMap(depth: d)
+            } else if key.is("annotations") {
+                // As lists are read everywhere (KubeClient.bulkyKeys): kubectl's copy of the
+                // whole object is most of an object's bytes and never read.
+                m.annotations = try p.stringMap(depth: d, dropping: "kubectl.kubernetes.io/last-applied-configuration")
+            } else if key.is("ownerReferences") {
+                // Rare and small: read through the tree, with the tree decoder's rules.
+                m.ownerReferences = (try p.parseValue(depth: d).arrayValue ?? []).map(OwnerRef.init(json:))
+            } else if key.is("managedFields") {
+                m.managers = try p.managers(depth: d)
+            } else {
+                try p.skipValue(depth: d)
+            }
+        }
+        return m
+    }
+
+    /// `managedFields[].manager`, in order, duplicates removed; the field sets are skipped.
+    mutating func managers(depth: Int) throws(JSONParseError) -> [String] {
+        skipWhitespace()
+        guard peek == UInt8(ascii: "[") else {
+            try skipValue(depth: depth)
+            return []
+        }
+        var out: [String] = []
+        try forEachElement(depth: depth) { (p) throws(JSONParseError) in
+            p.skipWhitespace()
+            guard p.peek == UInt8(ascii: "{") else { return try p.skipValue(depth: depth + 1) }
+            var manager: String?
+            try p.forEachMember(depth: depth + 1) { (p, key) throws(JSONParseError) in
+                if key.is("manager") {
+                    manager = try p.stringOrSkip(depth: depth + 2)
+                } else {
+                    try p.skipValue(depth: depth + 2)
+                }
+            }
+            if let s = manager, !out.contains(s) { out.append(s) }
+        }
+        return out
+    }
+
+    mutating func trafficSplitItem(depth: Int) throws(JSONParseError) -> TrafficSplitListItem {
+        skipWhitespace()
+        let start = pos
+        guard peek == UInt8(ascii: "{") else {
+            let v = try parseValue(depth: depth)
+            return TrafficSplitListItem(
+                key: "", namespace: "", name: "", split: .failure(SMIDecodeError("", "expected an object, found \(v.typeName)")))
+        }
+        var kind: String?
+        var apiVersion: String?
+        var meta = ObjectMetaLite(name: "")
+        var spec: JSON?
+        var rootLayout = false
+        try forEachMember(depth: depth) { (p, key) throws(JSONParseError) in
+            let d = depth + 1
+            if key.is("kind") {
+                kind = try p.stringOrSkip(depth: d)
+            } else if key.is("apiVersion") {
+                apiVersion = try p.stringOrSkip(depth: d)
+            } else if key.is("metadata") {
+                meta = try p.objectMetaLite(depth: d)
+            } else if key.is("spec") {
+                spec = try p.parseValue(depth: d)
+            } else if key.is("backends") {
+                rootLayout = true
+                try p.skipValue(depth: d)
+            } else {
+                try p.skipValue(depth: d)
+            }
+        }
+        let key = (meta.namespace ?? "").isEmpty ? meta.name : "\(meta.namespace!)/\(meta.name)"
+        let specObject = spec?.objectValue != nil ? spec : nil
+        if specObject == nil && rootLayout {
+            // The SDK v0.3.0 layout: rare enough to read through the tree, whole.
+            let end = pos
+            pos = start
+            let tree = try parseValue(depth: depth)
+            pos = end
+            let result = Result { () throws(SMIDecodeError) in try TrafficSplit(json: tree) }
+            return TrafficSplitListItem(key: key, namespace: meta.namespace ?? "", name: meta.name, split: result)
+        }
+        var rawMeta = JSONObject()
+        rawMeta["name"] = .string(meta.name)
+        if let ns = meta.namespace { rawMeta["namespace"] = .string(ns) }
+        if let rv = meta.resourceVersion { rawMeta["resourceVersion"] = .string(rv) }
+        var raw = JSONObject()
+        if let apiVersion { raw["apiVersion"] = .string(apiVersion) }
+        if let kind { raw["kind"] = .string(kind) }
+        raw["metadata"] = .object(rawMeta)
+        if let spec { raw["spec"] = spec }
+        let m = meta
+        let result = Result { () throws(SMIDecodeError) in
+            try TrafficSplit(
+                kind: kind, apiVersion: apiVersion ?? "", meta: m, spec: specObject, specPath: "spec", raw: .object(raw))
+        }
+        return TrafficSplitListItem(key: key, namespace: meta.namespace ?? "", name: meta.name, split: result)
+    }
+}
+
+extension TrafficSplitListItem {
+    /// What differs between this item and `TrafficSplit(json:)` of the same item, or nil when
+    /// they agree: the same model (kubectl's last-applied annotation aside, which the list
+    /// decoder never reads), the same spec to write back, or the same error. For the tests
+    /// and `smitop fuzz`, which hold the two decoders to one behaviour.
+    public func disagreement(withTree item: JSON) -> String? {
+        let tree = Result { () throws(SMIDecodeError) in try TrafficSplit(json: item) }
+        if key != objectKeyOf(item) { return "key \(key) ≠ \(objectKeyOf(item))" }
+        switch (split, tree) {
+        case (.failure(let a), .failure(let b)):
+            return a == b ? nil : "errors differ: \(a) ≠ \(b)"
+        case (.success(let a), .success(var b)):
+            b.meta.annotations["kubectl.kubernetes.io/last-applied-configuration"] = nil
+            if a.meta != b.meta { return "metadata differs" }
+            if a.apiVersion != b.apiVersion || a.version != b.version { return "apiVersion differs" }
+            if a.service != b.service || a.backends != b.backends || a.matches != b.matches { return "spec differs" }
+            let specA = a.encode()["spec"] ?? a.encode()
+            let specB = b.encode()["spec"] ?? b.encode()
+            if b.raw["spec"]?.objectValue != nil, specA != specB { return "encoded spec differs" }
+            if a.weightsMergePatch() != b.weightsMergePatch() { return "merge patch differs" }
+            return nil
+        case (.success, .failure(let e)): return "list decoder accepted what the tree decoder refused (\(e))"
+        case (.failure(let e), .success): return "list decoder refused what the tree decoder accepted (\(e))"
+        }
+    }
+
+    private func objectKeyOf(_ item: JSON) -> String {
+        let name = item["metadata"]?["name"]?.stringValue ?? ""
+        if let ns = item["metadata"]?["namespace"]?.stringValue, !ns.isEmpty { return "\(ns)/\(name)" }
+        return name
+    }
+}
