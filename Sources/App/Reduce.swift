@@ -257,6 +257,10 @@ extension AppState {
     /// Graph rebuild is O(objects); the layout is recomputed only for a new topology.
     mutating func rebuildGraph(topologyChanged: Bool = true) {
         graphStale = false
+        // Let the old graph go first (the visible one shares it): holding both while the new
+        // one is built was the start-up peak.
+        graph = MeshGraph()
+        visibleGraph = MeshGraph()
         graph = MeshGraph.build(store: store, observedEdges: metrics.edges.keys)
         refreshVisibleGraph()
     }

@@ -30,7 +30,9 @@ public struct SessionSnapshot: Sendable, Equatable {
         var ds: [JSON] = []
         for d in drafts {
             ds.append([
-                "base": d.base.encode(), "weights": .array(d.working.backends.map(\.weight.literal)),
+                // With its metadata: the stored split is slim, and a restored draft must still
+                // warn that a controller will revert it.
+                "base": d.base.encodeWithMetadata(), "weights": .array(d.working.backends.map(\.weight.literal)),
                 "selected": .int(d.selected), "step": .int(d.step),
             ])
         }

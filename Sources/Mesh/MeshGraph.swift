@@ -128,12 +128,24 @@ public struct MeshGraph: Sendable, Equatable {
         var seen = Set<NodeID>()
         self.nodes = nodes.filter { seen.insert($0.id).inserted }.sorted { $0.id < $1.id }
         for (i, n) in self.nodes.enumerated() { index[n.id] = i }
+        // Sorted through 4-byte indices, duplicates dropped as adjacent runs (the first one
+        // kept): sorting the ~240-byte edges themselves, and a set of their ids, took tens of
+        // MB at once for a mesh with 37,000 edges, on top of the graph being replaced.
+        var order: [Int32] = []
+        order.reserveCapacity(edges.count)
+        for (i, e) in edges.enumerated() where index[e.id.from] != nil && index[e.id.to] != nil { order.append(Int32(i)) }
+        order.sort { a, b in
+            let x = edges[Int(a)].id
+            let y = edges[Int(b)].id
+            return x == y ? a < b : x < y
+        }
         var es: [GraphEdge] = []
-        var seenE = Set<EdgeID>()
-        for e in edges where index[e.id.from] != nil && index[e.id.to] != nil && seenE.insert(e.id).inserted {
+        es.reserveCapacity(order.count)
+        for i in order {
+            let e = edges[Int(i)]
+            if let last = es.last, last.id == e.id { continue }
             es.append(e)
         }
-        es.sort { $0.id < $1.id }
         self.edges = es
         outgoing = Array(repeating: [], count: self.nodes.count)
         incoming = Array(repeating: [], count: self.nodes.count)
@@ -213,6 +225,7 @@ public struct MeshGraph: Sendable, Equatable {
             for (k, v) in d.podLabels { byLabel[d.id.namespace, default: [:]]["\(k)=\(v)", default: []].append(d.id) }
         }
         var edges: [GraphEdge] = []
+        edges.reserveCapacity(store.services.count + 2 * store.trafficSplits.count)
         for s in store.services.values where !s.selector.isEmpty {
             guard let nsIndex = byLabel[s.id.namespace] else { continue }
             // Candidates: deployments carrying the rarest selector pair; then check the rest.

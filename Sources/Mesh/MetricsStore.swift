@@ -42,10 +42,29 @@ public struct MetricSample: Sendable, Equatable {
 
 /// Fixed-capacity history, oldest first. `nil` entries are gaps (a poll that failed or did
 /// not cover this series).
+///
+/// Stored packed: a mesh of thousands of workloads and edges keeps a history for each, and a
+/// `MetricSample?` is 112 bytes (measured: 60 of them per series came to ~100 MB for 5,000
+/// services). Older entries keep their values as `Float` (sparklines need the shape, not the
+/// ninth digit) and their time as an offset; the newest sample, whose numbers are printed, is
+/// kept exactly.
 public struct MetricHistory: Sendable, Equatable {
+    struct Packed: Sendable, Equatable {
+        // NaN = absent (the values are finite or absent: MetricSample never holds NaN).
+        var rps, successRate, p50, p90, p99: Float
+        /// Seconds after `base`; NaN marks a gap.
+        var at: Float
+    }
+
     public let capacity: Int
-    private var storage: [MetricSample?] = []
+    private var storage: [Packed] = []
     private var start = 0
+    /// The time offsets are from here (the first entry's time).
+    private var base: Seconds?
+    /// The newest entry exactly as appended (nil: none yet, or a gap).
+    private var newest: MetricSample?
+    /// The unit of the newest sample that had one; units do not change between polls.
+    private var unit: String?
 
     public init(capacity: Int = 60) {
         self.capacity = max(1, capacity)
@@ -56,29 +75,58 @@ public struct MetricHistory: Sendable, Equatable {
     public var count: Int { storage.count }
 
     public mutating func append(_ s: MetricSample?) {
-        if storage.count < capacity {
-            storage.append(s)
+        newest = s
+        let p: Packed
+        if let s {
+            if base == nil { base = s.sampledAt }
+            if let u = s.latencyUnit { unit = u }
+            func f(_ v: Double?) -> Float { v.map(Float.init) ?? .nan }
+            p = Packed(
+                rps: f(s.rps), successRate: f(s.successRate), p50: f(s.p50), p90: f(s.p90), p99: f(s.p99),
+                at: Float(s.sampledAt - base!))
         } else {
-            storage[start] = s
+            p = Packed(rps: .nan, successRate: .nan, p50: .nan, p90: .nan, p99: .nan, at: .nan)
+        }
+        if storage.count < capacity {
+            storage.append(p)
+        } else {
+            storage[start] = p
             start = (start + 1) % capacity
         }
     }
 
-    /// Oldest first.
-    public var entries: [MetricSample?] {
-        if storage.count < capacity { return storage }
-        return Array(storage[start...] + storage[..<start])
+    private var newestIndex: Int? {
+        guard !storage.isEmpty else { return nil }
+        return storage.count < capacity ? storage.count - 1 : (start + capacity - 1) % capacity
     }
+
+    private func unpack(_ i: Int) -> MetricSample? {
+        if i == newestIndex { return newest }
+        let p = storage[i]
+        guard !p.at.isNaN, let base else { return nil }
+        func d(_ v: Float) -> Double? { v.isNaN ? nil : Double(v) }
+        return MetricSample(
+            rps: d(p.rps), successRate: d(p.successRate), p50: d(p.p50), p90: d(p.p90), p99: d(p.p99), latencyUnit: unit,
+            sampledAt: base + Double(p.at))
+    }
+
+    /// Storage indices, oldest first.
+    private var order: [Int] {
+        storage.count < capacity ? Array(storage.indices) : Array(start..<capacity) + Array(0..<start)
+    }
+
+    /// Oldest first.
+    public var entries: [MetricSample?] { order.map(unpack) }
 
     /// The newest entry, if it is a sample (a trailing gap means "currently unknown").
-    public var latest: MetricSample? {
-        guard !storage.isEmpty else { return nil }
-        let i = storage.count < capacity ? storage.count - 1 : (start + capacity - 1) % capacity
-        return storage[i]
-    }
+    public var latest: MetricSample? { newest }
 
     /// The newest real sample, even if gaps followed it (shown marked stale).
-    public var lastKnown: MetricSample? { entries.reversed().lazy.compactMap { $0 }.first }
+    public var lastKnown: MetricSample? {
+        if let newest { return newest }
+        for i in order.reversed() { if let s = unpack(i) { return s } }
+        return nil
+    }
 
     /// One value per entry for a sparkline; nil = gap.
     public func series(_ value: (MetricSample) -> Double?) -> [Double?] { entries.map { $0.flatMap(value) } }

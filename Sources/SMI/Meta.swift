@@ -68,6 +68,47 @@ public struct ObjectMetaLite: Sendable, Equatable {
     }
 }
 
+extension ObjectMetaLite {
+    /// The inverse of `init(json:)` for what it models (managers as managedFields entries
+    /// carrying only their manager).
+    public var json: JSON {
+        var o = JSONObject()
+        o["name"] = .string(name)
+        if let namespace { o["namespace"] = .string(namespace) }
+        if let resourceVersion { o["resourceVersion"] = .string(resourceVersion) }
+        if let uid { o["uid"] = .string(uid) }
+        func map(_ d: [String: String]) -> JSON {
+            var m = JSONObject()
+            for k in d.keys.sorted() { m[k] = .string(d[k]!) }
+            return .object(m)
+        }
+        if !labels.isEmpty { o["labels"] = map(labels) }
+        if !annotations.isEmpty { o["annotations"] = map(annotations) }
+        if !ownerReferences.isEmpty {
+            o["ownerReferences"] = .array(
+                ownerReferences.map {
+                    [
+                        "apiVersion": .string($0.apiVersion), "kind": .string($0.kind), "name": .string($0.name),
+                        "uid": .string($0.uid), "controller": .bool($0.controller),
+                    ]
+                })
+        }
+        if !managers.isEmpty { o["managedFields"] = .array(managers.map { ["manager": .string($0)] }) }
+        return .object(o)
+    }
+
+    /// Only what `controller` is decided by: the controlling owner reference, the field
+    /// managers and the GitOps label or annotation. The same `controller` results.
+    public func keepingControllerEvidence() -> ObjectMetaLite {
+        var m = ObjectMetaLite(
+            name: name, namespace: namespace, resourceVersion: resourceVersion, uid: uid,
+            ownerReferences: ownerReferences.first(where: \.controller).map { [$0] } ?? [], managers: managers)
+        for g in Self.gitOpsLabels { if let v = labels[g.label] { m.labels[g.label] = v } }
+        if let v = annotations[Self.argoTrackingAnnotation] { m.annotations[Self.argoTrackingAnnotation] = v }
+        return m
+    }
+}
+
 /// Something that will probably revert a manual weight edit.
 public struct ControllerInfo: Sendable, Equatable, CustomStringConvertible {
     public enum Source: String, Sendable, Equatable {
@@ -88,6 +129,7 @@ extension ObjectMetaLite {
         ("linkerd", "linkerd"), ("osm", "osm"), ("argocd", "Argo CD"), ("kustomize-controller", "Flux"),
         ("helm-controller", "Flux"),
     ]
+    static let argoTrackingAnnotation = "argocd.argoproj.io/tracking-id"
     static let gitOpsLabels: [(label: String, tool: String)] = [
         ("argocd.argoproj.io/instance", "Argo CD"),
         ("kustomize.toolkit.fluxcd.io/name", "Flux"),
@@ -122,8 +164,8 @@ extension ObjectMetaLite {
             if let v = labels[g.label] { return ControllerInfo(source: .gitOps, tool: g.tool, detail: "\(g.label)=\(v)") }
         }
         // Argo CD may track by annotation instead of label.
-        if let v = annotations["argocd.argoproj.io/tracking-id"] {
-            return ControllerInfo(source: .gitOps, tool: "Argo CD", detail: "argocd.argoproj.io/tracking-id=\(v)")
+        if let v = annotations[Self.argoTrackingAnnotation] {
+            return ControllerInfo(source: .gitOps, tool: "Argo CD", detail: "\(Self.argoTrackingAnnotation)=\(v)")
         }
         return nil
     }

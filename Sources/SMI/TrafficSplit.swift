@@ -193,20 +193,45 @@ public struct TrafficSplit: Sendable, Equatable {
         self.matches = matches
     }
 
-    /// The same split without what only the server needs: `managedFields` and kubectl's
-    /// last-applied annotation are most of an object's bytes, and a UI holding ten thousand
-    /// splits keeps this form (the managers were read into `meta` already, and a write sends
-    /// only the weights and the resourceVersion).
+    /// The same split as a UI holding ten thousand of them keeps it: `raw` reduced to what
+    /// `encode()` and `weightsMergePatch()` read (apiVersion, kind, name, namespace,
+    /// resourceVersion and the spec), and metadata reduced to the evidence `controller` is
+    /// decided by. Most of an object's bytes are managed fields, kubectl's last-applied copy
+    /// and labels no view shows; a write sends only the weights and the resourceVersion.
     public func slimmed() -> TrafficSplit {
         var copy = self
-        guard case .object(var m) = raw["metadata"] ?? .null else { return copy }
-        m["managedFields"] = nil
-        if case .object(var a) = m["annotations"] ?? .null {
-            a["kubectl.kubernetes.io/last-applied-configuration"] = nil
-            m["annotations"] = a.isEmpty ? nil : .object(a)
+        copy.meta = meta.keepingControllerEvidence()
+        if let spec = raw["spec"], spec.objectValue != nil {
+            copy.raw = Self.slimRaw(apiVersion: raw["apiVersion"], kind: raw["kind"], meta: meta, spec: spec)
+        } else if case .object(var root) = raw {
+            // The SDK v0.3.0 layout keeps its schema at the root: keep that, slim the metadata.
+            root["metadata"] = Self.slimRaw(apiVersion: nil, kind: nil, meta: meta, spec: nil)["metadata"]
+            copy.raw = .object(root)
         }
-        copy.raw["metadata"] = .object(m)
         return copy
+    }
+
+    /// The slim object both decoders keep (see `slimmed()` and TrafficSplitList.swift).
+    static func slimRaw(apiVersion: JSON?, kind: JSON?, meta: ObjectMetaLite, spec: JSON?) -> JSON {
+        var m = JSONObject()
+        m["name"] = .string(meta.name)
+        if let ns = meta.namespace { m["namespace"] = .string(ns) }
+        if let rv = meta.resourceVersion { m["resourceVersion"] = .string(rv) }
+        var o = JSONObject()
+        if let apiVersion { o["apiVersion"] = apiVersion }
+        if let kind { o["kind"] = kind }
+        o["metadata"] = .object(m)
+        if let spec { o["spec"] = spec }
+        return .object(o)
+    }
+
+    /// `encode()` with the modelled metadata written back in full (labels, annotations,
+    /// owners, field managers), so that a split decoded from it again has the same
+    /// `controller`: what a saved draft needs, since the stored split's `raw` is slim.
+    public func encodeWithMetadata() -> JSON {
+        var out = encode()
+        out["metadata"] = meta.json
+        return out
     }
 
     /// `raw` with the current weights written in. Only weights change: services, order, the

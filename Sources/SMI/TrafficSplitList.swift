@@ -280,19 +280,11 @@ extension JSONParser {
             let result = Result { () throws(SMIDecodeError) in try TrafficSplit(json: tree) }
             return TrafficSplitListItem(key: key, namespace: meta.namespace ?? "", name: meta.name, split: result)
         }
-        var rawMeta = JSONObject()
-        rawMeta["name"] = .string(meta.name)
-        if let ns = meta.namespace { rawMeta["namespace"] = .string(ns) }
-        if let rv = meta.resourceVersion { rawMeta["resourceVersion"] = .string(rv) }
-        var raw = JSONObject()
-        if let apiVersion { raw["apiVersion"] = .string(apiVersion) }
-        if let kind { raw["kind"] = .string(kind) }
-        raw["metadata"] = .object(rawMeta)
-        if let spec { raw["spec"] = spec }
+        let raw = TrafficSplit.slimRaw(apiVersion: apiVersion.map(JSON.string), kind: kind.map(JSON.string), meta: meta, spec: spec)
         let m = meta
         let result = Result { () throws(SMIDecodeError) in
             try TrafficSplit(
-                kind: kind, apiVersion: apiVersion ?? "", meta: m, spec: specObject, specPath: "spec", raw: .object(raw))
+                kind: kind, apiVersion: apiVersion ?? "", meta: m, spec: specObject, specPath: "spec", raw: raw)
         }
         return TrafficSplitListItem(key: key, namespace: meta.namespace ?? "", name: meta.name, split: result)
     }

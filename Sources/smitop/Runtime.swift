@@ -71,6 +71,8 @@ final class Mailbox: Sendable {
 struct StartupReport {
     let path: String?
     var done = false
+    /// How long returning the lists' memory took (it happens before that frame).
+    var trimSeconds: Double = 0
 
     init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         path = environment["SMITOP_STARTUP_REPORT"].flatMap { $0.isEmpty ? nil : $0 }
@@ -82,7 +84,7 @@ struct StartupReport {
         done = true
         let objects = state.store.services.count + state.store.deployments.count + state.store.pods.count
             + state.store.trafficSplits.count + state.store.trafficTargets.count
-        let line = "{\"listsDoneAt\":\(lastListArrival),\"frameAt\":\(nowSeconds()),\"rssKiB\":\(Self.residentKiB()),\"objects\":\(objects)}\n"
+        let line = "{\"listsDoneAt\":\(lastListArrival),\"frameAt\":\(nowSeconds()),\"rssKiB\":\(Self.residentKiB()),\"objects\":\(objects),\"trimSeconds\":\(trimSeconds)}\n"
         guard let h = FileHandle(forWritingAtPath: path) ?? (FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil) else { return }
         h.seekToEndOfFile()
         h.write(Data(line.utf8))
@@ -379,16 +381,20 @@ final class TUI {
             pending = []
             persist()
             if dirty {
+                if !trimmed, state.store.synced.count == ObjectKind.allCases.count {
+                    // The initial lists were decoded into short-lived trees many times the
+                    // size of what is kept; glibc holds freed pages until asked to return them.
+                    // Before the first complete frame, so that what stays resident from then
+                    // on is what smitop holds (a few ms; measured in docs/benchmarks.md).
+                    trimmed = true
+                    let t0 = nowSeconds()
+                    returnFreedMemoryToTheSystem()
+                    startup.trimSeconds = nowSeconds() - t0
+                }
                 // The whole frame is rendered each time; ncurses sends only the changed cells.
                 screen.draw(Screen.render(state, theme: theme, glyphs: screen.isUTF8 ? .unicode : .ascii))
                 dirty = false
                 startup.frameDrawn(state, lastListArrival: mailbox.lastListArrival.withLock { $0 })
-                if !trimmed, state.store.synced.count == ObjectKind.allCases.count {
-                    // The initial lists were decoded into short-lived trees many times the
-                    // size of what is kept; glibc holds freed pages until asked to return them.
-                    trimmed = true
-                    returnFreedMemoryToTheSystem()
-                }
             }
             let timeout = nextTick.map { Int32(max(0, min(60_000, ($0 - nowSeconds()) * 1000)).rounded(.up)) }
             screen.waitForEvents(timeoutMs: timeout)

@@ -467,7 +467,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
 }
 
 @Test func sessionSnapshotRoundTripsDraftsAndJournalAndDropsGarbage() throws {
-    var s = loaded()
+    var s = loaded(owner: true)
     s.view = .splits
     keys(&s, [.enter, .down, .right, .right, .esc])
     let id = ObjectID(namespace: "shop", name: "books")
@@ -481,6 +481,8 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     let back = SessionSnapshot(json: try JSON.parse(String(decoding: snap.json.serialized(), as: UTF8.self)))
     #expect(back.drafts.first?.working.backends == s.drafts[id]!.working.backends)
     #expect(back.drafts.first?.base.meta.resourceVersion == "7")
+    // The stored split is slim; the saved draft still knows who will revert it.
+    #expect(back.drafts.first?.base.controller?.tool == "flagger")
     #expect(back.journal == s.journal)
 
     // A fresh start restores them; when the server's object arrives it is reconciled as usual.

@@ -231,3 +231,28 @@ func randomGraph(nodes n: Int, edges e: Int, seed: UInt64, acyclic: Bool, namesp
     m.record(namespace: "shop", lists: [], at: 5)
     #expect(m.edge(k1)?.latest == nil)
 }
+
+/// Histories are packed: the newest sample stays exact (its numbers are printed), older ones
+/// keep values to Float precision and their times, gaps stay gaps, order survives wrapping.
+@Test func packedHistoryKeepsTheNewestExactAndTheShapeOfTheRest() {
+    var h = MetricHistory(capacity: 3)
+    func sample(_ rps: Double, _ t: Double) -> MetricSample {
+        MetricSample(rps: rps, successRate: 0.999_999_9, p50: nil, p99: 12.345_678_9, latencyUnit: "ms", sampledAt: t)
+    }
+    h.append(sample(1.0 / 3, 1_795_000_000.5))
+    h.append(nil)
+    h.append(sample(2.0 / 3, 1_795_000_004.5))
+    #expect(h.latest == sample(2.0 / 3, 1_795_000_004.5))
+    let first = h.entries[0]!
+    #expect(abs(first.rps! - 1.0 / 3) < 1e-6 && first.rps != 1.0 / 3)
+    #expect(first.p50 == nil && first.latencyUnit == "ms" && first.sampledAt == 1_795_000_000.5)
+    #expect(h.entries[1] == nil)
+    // A trailing gap: nothing is current; the last real sample is still known, now as an
+    // older entry (to Float precision).
+    h.append(nil)
+    #expect(h.latest == nil)
+    #expect(abs((h.lastKnown?.rps ?? 0) - 2.0 / 3) < 1e-6)
+    #expect(h.entries.map { $0 == nil } == [true, false, true])
+    h.append(sample(5, 1_795_000_008.5))
+    #expect(h.series { $0.rps }.map { $0.map { ($0 * 1000).rounded() } } == [667, nil, 5000])
+}

@@ -318,3 +318,41 @@ func bytes(_ j: JSON) -> String { j.compactString }
     #expect(s.encode() == j)
     #expect(try TrafficSplit(json: s.encode()) == s)
 }
+
+@Suite struct SlimSplits {
+    static let evidence: [(String, String)] = [
+        ("owner", #""ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"x","uid":"1"},{"apiVersion":"flagger.app/v1beta1","kind":"Canary","name":"c","uid":"2","controller":true}]"#),
+        ("manager", #""managedFields":[{"manager":"kubectl-edit","operation":"Update","fieldsV1":{"f:spec":{}}},{"manager":"osm-controller","operation":"Update"}]"#),
+        ("label", #""labels":{"app":"web","app.kubernetes.io/name":"web","kustomize.toolkit.fluxcd.io/name":"apps"}"#),
+        ("annotation", #""annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{}","argocd.argoproj.io/tracking-id":"a:b/c"}"#),
+        ("none", #""labels":{"team":"x"}"#),
+    ]
+
+    /// What the UI keeps of ten thousand splits: less, with the same controller verdict, the
+    /// same write, and the full metadata restored by `encodeWithMetadata` for a saved draft.
+    @Test(arguments: evidence.map(\.0))
+    func slimmingKeepsTheControllerAndTheWrite(which: String) throws {
+        let meta = Self.evidence.first { $0.0 == which }!.1
+        let s = try splitJSON(
+            #"{"apiVersion":"split.smi-spec.io/v1alpha4","kind":"TrafficSplit","metadata":{"name":"w","namespace":"ns","resourceVersion":"5","uid":"u","creationTimestamp":"2026-01-01T00:00:00Z",\#(meta)},"spec":{"service":"web","backends":[{"service":"a","weight":90},{"service":"b","weight":10}]},"status":{"x":1}}"#
+        )
+        let slim = s.slimmed()
+        #expect(slim.controller == s.controller)
+        #expect((which == "none") == (s.controller == nil))
+        #expect(slim.raw["status"] == nil && slim.raw["metadata"]?["creationTimestamp"] == nil)
+        #expect(slim.raw["metadata"]?["managedFields"] == nil && slim.raw["metadata"]?["labels"] == nil)
+        #expect(slim.weightsMergePatch() == s.weightsMergePatch())
+        #expect(slim.with(weights: [Weight(integer: 50), Weight(integer: 50)]).encode()["spec"] == s.with(weights: [Weight(integer: 50), Weight(integer: 50)]).encode()["spec"])
+        let restored = try TrafficSplit(json: slim.encodeWithMetadata())
+        #expect(restored.controller == s.controller)
+        #expect(restored.meta == slim.meta)
+        #expect(restored.backends == s.backends)
+    }
+
+    @Test func theSDKRootLayoutStaysWritable() throws {
+        let s = try splitJSON(#"{"apiVersion":"split.smi-spec.io/v1alpha1","kind":"TrafficSplit","metadata":{"name":"old","labels":{"a":"b"}},"service":"web","backends":[{"service":"v1","weight":"1"}]}"#)
+        let slim = s.slimmed()
+        #expect(slim.raw["service"] == "web" && slim.raw["metadata"]?["labels"] == nil)
+        #expect(slim.weightsMergePatch() == s.weightsMergePatch())
+    }
+}
