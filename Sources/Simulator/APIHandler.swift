@@ -412,7 +412,7 @@ struct APIHandler: HTTPResponder {
         }
         let expiredNow = expired
         let reg = registration
-        let dropAtStart = sim.faults.dropGeneration.load(ordering: .relaxed)
+        let dropAtStart = sim.faults.drops.generation
         let channel = context.channel
         let bookmarkInterval = sim.options.bookmarkInterval
 
@@ -426,30 +426,34 @@ struct APIHandler: HTTPResponder {
             defer { store.stopWatch(id) }
             try await request.body.consumeWithCancellationOnInboundClose { _ in
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    // Bookmarks, the timeout and the "drop watches" fault share one ticker; it
-                    // ends the stream by unregistering the watcher.
+                    // The timeout and bookmarks: one sleep until whichever is due next, so an
+                    // idle watch costs no wakeups (a watch without either sleeps until
+                    // cancelled). Both end or feed the stream through the store.
                     group.addTask {
                         let started = Date()
-                        var lastBookmark = Date()
+                        var nextBookmark = started.addingTimeInterval(bookmarkInterval)
+                        let deadline = timeout.map { started.addingTimeInterval($0) }
                         while !Task.isCancelled {
-                            // Half a second: precise enough for timeouts, bookmarks and drops,
-                            // and an idle demo does not wake ten times a second per watch.
-                            try await Task.sleep(for: .milliseconds(500))
-                            if let timeout, Date().timeIntervalSince(started) >= timeout {
+                            let due = min(deadline ?? .distantFuture, bookmarks ? nextBookmark : .distantFuture)
+                            let wait = min(due.timeIntervalSinceNow, 86_400)
+                            if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000) + 1)) }
+                            if let deadline, Date() >= deadline {
                                 store.stopWatch(id)
                                 return
                             }
-                            if sim.faults.dropGeneration.load(ordering: .relaxed) != dropAtStart {
-                                // An abrupt drop: no terminating chunk, as when a proxy dies.
-                                channel.close(promise: nil)
-                                store.stopWatch(id)
-                                return
-                            }
-                            if bookmarks, Date().timeIntervalSince(lastBookmark) >= bookmarkInterval {
-                                lastBookmark = Date()
+                            if bookmarks, Date() >= nextBookmark {
+                                nextBookmark = Date().addingTimeInterval(bookmarkInterval)
                                 store.bookmark(id)
                             }
                         }
+                    }
+                    // The "drop watches" fault, waited for rather than polled.
+                    group.addTask {
+                        await sim.faults.drops.wait(past: dropAtStart)
+                        if Task.isCancelled { return }
+                        // An abrupt drop: no terminating chunk, as when a proxy dies.
+                        channel.close(promise: nil)
+                        store.stopWatch(id)
                     }
                     for await item in stream {
                         let line: [UInt8]
@@ -859,7 +863,8 @@ struct APIHandler: HTTPResponder {
                     try s.merge(patch)
                     return s.json
                 }
-                if patch["dropWatchesNow"]?.boolValue == true { sim.faults.dropGeneration.add(1, ordering: .relaxed) }
+                sim.faults.changes.bump()
+                if patch["dropWatchesNow"]?.boolValue == true { sim.faults.drops.bump() }
                 if patch["expireWatchesNow"]?.boolValue == true {
                     sim.store.finishAllWatches(with: .error(APIError.gone("too old resource version: 0 (\(sim.store.currentRV))")))
                 }

@@ -121,7 +121,9 @@ public struct FaultSettings: Sendable, Equatable {
 final class FaultController: Sendable {
     let settings: Mutex<FaultSettings>
     /// Bumped to ask every open watch to drop its connection.
-    let dropGeneration = Atomic<Int>(0)
+    let drops = Signal()
+    /// Bumped whenever the settings change, so that timed faults start without a poll loop.
+    let changes = Signal()
 
     init(_ s: FaultSettings) { settings = Mutex(s) }
 
@@ -181,17 +183,22 @@ final class FaultController: Sendable {
 
 extension Simulator {
     /// The competing writer and the watch dropper: background loops that act like a
-    /// progressive-delivery controller and a flaky network.
+    /// progressive-delivery controller and a flaky network. Asleep until one is configured.
     func runCompetingWriter() async {
         var lastDrop = Date()
         var lastWrite = Date.distantPast
         while !Task.isCancelled {
+            let seen = faults.changes.generation
+            let configured = faults.settings.withLock { $0.competingWriter != nil || $0.dropWatchesEverySeconds > 0 }
+            if !configured {
+                await faults.changes.wait(past: seen)
+                continue
+            }
             try? await Task.sleep(for: .milliseconds(500))
-            observeWeights()
             let s = faults.settings.withLock { $0 }
             if s.dropWatchesEverySeconds > 0, Date().timeIntervalSince(lastDrop) >= s.dropWatchesEverySeconds {
                 lastDrop = Date()
-                faults.dropGeneration.add(1, ordering: .relaxed)
+                faults.drops.bump()
             }
             guard let c = s.competingWriter, Date().timeIntervalSince(lastWrite) >= c.intervalSeconds else { continue }
             lastWrite = Date()

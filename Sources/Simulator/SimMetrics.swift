@@ -15,8 +15,8 @@ extension Simulator {
     var splitType: ResourceType? { registry.find(group: "split.smi-spec.io", resource: "trafficsplits") }
 
     /// Records the current split weights if anything was written since the last look. Called
-    /// on every metrics request and by the background ticker, so a weight change is dated
-    /// within a fraction of a second of its write.
+    /// on every metrics request and after writes (`observeWeightsOnWrites`), so a weight change
+    /// is dated within a fraction of a second of its write.
     func observeWeights() {
         let rv = store.currentRV
         let needs = metricsState.withLock { $0.historyRV != rv }
@@ -27,6 +27,18 @@ extension Simulator {
             m.history.observe(weights, at: now)
             m.history.prune(before: now - 3600)
             m.historyRV = rv
+        }
+    }
+
+    /// Follows writes through the store's commit signal: no timer, so an idle simulator
+    /// sleeps. Writes come in bursts; one look a quarter of a second after the first write of
+    /// a burst dates it closely enough and bounds the cost of looking.
+    func observeWeightsOnWrites() async {
+        while !Task.isCancelled {
+            let seen = store.commits.generation
+            observeWeights()
+            await store.commits.wait(past: seen)
+            try? await Task.sleep(for: .milliseconds(250))
         }
     }
 

@@ -220,9 +220,11 @@ public final class Simulator: Sendable {
             },
             logger: logger)
         let competing = Task { await self.runCompetingWriter() }
+        let weights = Task { await self.observeWeightsOnWrites() }
         let saver = Task { await persistence?.autosave(self) }
         defer {
             competing.cancel()
+            weights.cancel()
             saver.cancel()
             store.finishAllWatches()
             try? persistence?.save(self)

@@ -127,6 +127,8 @@ final class ObjectStore: Sendable {
     }
 
     let state = Mutex(State())
+    /// Bumped by every committed change: lets background work follow writes without a timer.
+    let commits = Signal()
     /// How many events the watch window keeps (the real server keeps ~5 minutes of history).
     let windowSize: Int
 
@@ -323,6 +325,7 @@ final class ObjectStore: Sendable {
     }
 
     private func emit(_ s: inout State, _ e: StoreEvent) {
+        defer { commits.bump() }
         s.events.append(e)
         if s.events.count - s.eventsStart > windowSize {
             s.eventsStart += 1

@@ -237,3 +237,24 @@ func waitUntil(timeout: Double = 20, _ condition: () async throws -> Bool) async
     }
     return try await condition()
 }
+
+/// What lets an idle simulator sleep: waiters are woken by a bump or by cancellation, and one
+/// that arrives after the bump does not wait at all.
+@Test("Signal wakes its waiters on a bump or a cancel, and never misses an earlier bump")
+func signalWakesWithoutPolling() async throws {
+    let s = Signal()
+    let g = s.generation
+    async let woken: Void = s.wait(past: g)
+    try await Task.sleep(for: .milliseconds(50))
+    s.bump()
+    await woken
+    #expect(s.generation == g + 1)
+    // Already past: returns at once.
+    await s.wait(past: g)
+    // Cancelled while waiting: returns without a bump.
+    let t = Task { await s.wait(past: s.generation) }
+    try await Task.sleep(for: .milliseconds(50))
+    t.cancel()
+    await t.value
+    #expect(s.generation == g + 1)
+}
