@@ -482,7 +482,8 @@ public final class KubeClient: Sendable {
                 throw KubeError(TransportError(kind: .other, message: String(describing: error)), operation: operation)
             }
             if let status = errorStatus {
-                if status == 401, !retried, server.scheme == "https", await credentials.invalidate() {
+                // As for requests: whenever credentials are sent (TLS, or loopback http).
+                if status == 401, !retried, sendsCredentials, await credentials.invalidate() {
                     retried = true
                     continue attempt
                 }

@@ -15,6 +15,27 @@ struct Smitop: AsyncParsableCommand {
         version: SmitopVersion.string,
         subcommands: [UICommand.self, DemoCommand.self, SplitsCommand.self, SplitCommand.self, MetricsCommand.self, GraphCommand.self, LintCommand.self, ConfigCommand.self, SimCommand.self, BenchCommand.self, FuzzCommand.self, TerminalCheckCommand.self],
         defaultSubcommand: UICommand.self)
+
+    static func main() async {
+        disableCoreDumps()
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? any AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// A core file would hold what smitop has in memory: bearer tokens, client keys, exec plugin
+/// answers. No core files, as ssh-agent does; the crash handler still restores the terminal.
+func disableCoreDumps() {
+    var none = rlimit(rlim_cur: 0, rlim_max: 0)
+    _ = setrlimit(Int32(RLIMIT_CORE.rawValue), &none)
 }
 
 enum SmitopVersion {

@@ -100,6 +100,33 @@ let ts = GroupVersionResource(group: "split.smi-spec.io", version: "v1alpha4", r
         #expect(always.requests.count == 2)
     }
 
+    /// A watch answered 401 re-reads its credential once and re-opens, over TLS and over
+    /// loopback http alike (credentials go to both); still 401 after that is the error.
+    @Test(arguments: ["https://k:6443", "http://127.0.0.1:8080"])
+    func watchRefreshesCredentialsOnceOn401(server: String) async throws {
+        let d = TempDir()
+        let f = d.write("token", "new")
+        let t = ScriptedTransport { r in
+            r.header("Authorization") == "Bearer new"
+                ? (200, [], [Array(#"{"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"2"}}}"#.utf8) + [0x0A]])
+                : status(401, "Unauthorized")
+        }
+        var events: [WatchEvent] = []
+        let c = client(t, server: server, creds: TokenFileCredentials(path: f, initialToken: "old"))
+        for try await e in c.watch(ts, namespace: nil, resourceVersion: "1") { events.append(e) }
+        #expect(events.map(\.type) == [.added])
+        #expect(t.requests.map { $0.header("Authorization") } == ["Bearer old", "Bearer new"])
+
+        let always = ScriptedTransport { _ in status(401, "Unauthorized") }
+        do {
+            for try await _ in client(always, server: server, creds: TokenFileCredentials(path: f, initialToken: "old")).watch(ts, namespace: nil, resourceVersion: "1") {}
+            Issue.record("expected 401")
+        } catch let e as KubeError {
+            #expect(e.isUnauthorized)
+        }
+        #expect(always.requests.count == 2, "one refresh, then the error")
+    }
+
     @Test func listAllFollowsContinueAndFallsBackWhenItExpires() async throws {
         let t = ScriptedTransport { r in
             if r.url.contains("continue=c2") { return status(410, "Expired") }

@@ -178,6 +178,22 @@ import Testing
         #expect(h.send(.timerFired(token: h.lastTimer(a)!.token), at: 18) == [.startList(continueToken: nil, limit: 500)])
     }
 
+    /// A watch refused with 429: wait what the server said (not the backoff, which is far
+    /// shorter after a healthy list), then re-watch from where the store is, without a relist.
+    @Test func tooManyRequestsOnAWatchWaitsRetryAfterThenRewatches() {
+        var h = Harness()
+        h.send(.start)
+        h.send(.listCompleted(items: [Self.obj("a", rv: "3")], resourceVersion: "10", continueToken: nil), at: 0)
+        h.send(Self.ev(.added, Self.obj("b", rv: "12")), at: 30)
+        var e = KubeError(source: .status, code: 429, reason: "TooManyRequests", message: "slow down")
+        e.retryAfterSeconds = 9
+        let a = h.send(.watchClosed(e), at: 60)
+        #expect(a == [.reportError(e, retryIn: 9), .schedule(after: 9, token: h.lastTimer(a)!.token)])
+        let b = h.send(.timerFired(token: h.lastTimer(a)!.token), at: 69)
+        #expect(b == [.startWatch(fromResourceVersion: "12", allowBookmarks: true)])
+        #expect(h.store.count == 2)
+    }
+
     @Test func transportErrorOnWatchRetriesTheWatchAfterBackoff() {
         var h = Harness()
         h.send(.start)

@@ -110,6 +110,15 @@ struct CLITests {
         #expect(denied.stderr.contains("forbidden") || denied.stderr.contains("Forbidden"), "\(denied.stderr)")
     }
 
+    /// Plain http makes requests without credentials admin: said out loud when the address
+    /// is one other machines can reach, silent on loopback.
+    @Test("smitop sim --plain-http warns on a non-loopback address", arguments: [("0.0.0.0", true), ("127.0.0.1", false)])
+    func plainHTTPWarning(address: String, warns: Bool) async throws {
+        let r = try await runProcess(Self.binary, ["sim", "--plain-http", "--address", address, "--port", "0"], env: [:], stdin: nil, timeout: 3)
+        #expect(r.stdout.hasPrefix("http://"), "the simulator started: \(r.stderr)")
+        #expect(r.stderr.contains("anyone who can reach this address") == warns, "\(r.stderr)")
+    }
+
     @Test("metrics, edges, controller warning, lint")
     func otherCommands() async throws {
         let h = try await SimHarness.start()

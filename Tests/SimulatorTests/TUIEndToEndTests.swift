@@ -244,6 +244,9 @@ struct TUIFaultTests {
                 Issue.record("smitop is not running")
                 return
             }
+            // Its memory holds credentials: no core file may be written of it.
+            let limits = try String(contentsOfFile: "/proc/\(p)/limits", encoding: .utf8)
+            #expect(limits.split(separator: "\n").contains { $0.hasPrefix("Max core file size") && $0.split(separator: " ").filter { $0 == "0" }.count == 2 })
             _ = try await runProcess("/bin/kill", ["-\(signal)", String(p)], env: [:], stdin: nil, timeout: 10)
             let deadline = Date().addingTimeInterval(15)
             while Date() < deadline, try await pid(of: h.kubeconfig) != nil { try await Task.sleep(for: .milliseconds(100)) }
@@ -270,6 +273,34 @@ struct TUIFaultTests {
         #expect(editor.contains("20*"))
         let j = try JSON.parse(try await h.kubectl(["get", "ts", "books", "-n", "bookstore", "-o", "json"]).stdout)
         #expect((j[path: "spec", "backends"]?.arrayValue ?? []).map { $0["weight"]?.compactString ?? "" } == ["90", "10"], "nothing was written")
+    }
+
+    @Test("a burst of 5xx while every watch reconnects: visible, backed off, data kept, live again")
+    func serverErrorBurst() async throws {
+        let h = try await SimHarness.start()
+        defer { Task { await h.stop() } }
+        let t = try await TmuxSession(
+            command: "\(CLITests.binary) --kubeconfig \(h.kubeconfig) -A 2>\(h.dir)/tui.err", env: ["HOME": h.dir, "XDG_STATE_HOME": h.dir + "/state"])
+        defer { t.killNow() }
+        try await t.waitFor("the live graph") { $0.contains("LIVE") }
+        try await t.keys(":", "t", "s", "Enter")
+        try await t.waitFor("the splits table") { $0.contains("BACKENDS") && $0.contains("authors") }
+
+        // Every watch is cut, and the next 30 requests (re-watches, relists, metrics) get 500.
+        _ = try await h.adminFaults(#"{"errorBurst":30,"dropWatchesNow":true}"#)
+        let shown = try await t.waitFor("the errors on screen", timeout: 30) { $0.contains("500") || $0.contains("Internal error") }
+        #expect(shown.contains("books") && shown.contains("authors"), "the last data stays on screen")
+        // Backed off, not a hot loop: five informers and the metrics poll take seconds to use 30.
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(h.sim.faults.settings.withLock { $0.errorBurst } > 0, "the burst was used up at once: retries are not backing off")
+
+        // Once the server answers again, the watches are back: a change made now is seen.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, h.sim.faults.settings.withLock({ $0.errorBurst }) > 0 { try await Task.sleep(for: .milliseconds(200)) }
+        try await t.waitFor("the live badge again", timeout: 60) { $0.contains("LIVE") }
+        _ = try await h.kubectl(["patch", "ts", "books", "-n", "bookstore", "--type", "merge", "-p", #"{"spec":{"backends":[{"service":"books-v1","weight":70},{"service":"books-v2","weight":30}]}}"#])
+        let after = try await t.waitFor("the change made after the burst", timeout: 60) { $0.contains("books-v1 70") }
+        #expect(after.contains("books-v2 30"))
     }
 
     @Test("the API server dies and comes back: offline, reconnect, relist, deletions seen, draft kept")
