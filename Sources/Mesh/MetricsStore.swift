@@ -124,7 +124,13 @@ public struct MetricHistory: Sendable, Equatable {
     /// The newest real sample, even if gaps followed it (shown marked stale).
     public var lastKnown: MetricSample? {
         if let newest { return newest }
-        for i in order.reversed() { if let s = unpack(i) { return s } }
+        // Newest to oldest without building the order (a frame asks this of every edge shown).
+        var k = storage.count - 1
+        while k >= 0 {
+            let i = storage.count < capacity ? k : (start + k) % capacity
+            if let s = unpack(i) { return s }
+            k -= 1
+        }
         return nil
     }
 

@@ -130,6 +130,7 @@ extension ObjectMetaLite {
         ("helm-controller", "Flux"),
     ]
     static let argoTrackingAnnotation = "argocd.argoproj.io/tracking-id"
+    static let gitOpsLabelKeys = gitOpsLabels.map(\.label)
     static let gitOpsLabels: [(label: String, tool: String)] = [
         ("argocd.argoproj.io/instance", "Argo CD"),
         ("kustomize.toolkit.fluxcd.io/name", "Flux"),

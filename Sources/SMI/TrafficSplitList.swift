@@ -27,10 +27,10 @@ extension TrafficSplit {
     /// The `items` of a list response, or nil when the document has no `items` member (the
     /// caller decides whether that is an error). Throws only for malformed JSON.
     ///
-    /// Each split's `raw` is its slim form: `apiVersion`, `kind`, `metadata` with name,
-    /// namespace and resourceVersion, and `spec` as read, which is all `encode()` and
-    /// `weightsMergePatch()` use. Items in the SDK v0.3.0 layout (schema at the root) are
-    /// decoded through the tree, whole.
+    /// Each split comes in its slim form, as `TrafficSplit(json:).slimmed()` gives it: `raw`
+    /// holds what `encode()` and `weightsMergePatch()` read, `meta` what `controller` is
+    /// decided by; nothing else of the metadata is read. Items in the SDK v0.3.0 layout
+    /// (schema at the root) are decoded through the tree, whole, then slimmed.
     public static func listItems(fromListBytes bytes: [UInt8]) throws(JSONParseError) -> [TrafficSplitListItem]? {
         try bytes.withUnsafeBufferPointer { (buf) throws(JSONParseError) -> [TrafficSplitListItem]? in
             var p = JSONParser(buf)
@@ -88,6 +88,11 @@ extension JSONParser {
                 return true
             }
             return decoded! == name.description
+        }
+
+        func `is`(_ name: String) -> Bool {
+            if let bytes { return name.utf8.count == bytes.count && name.utf8.elementsEqual(bytes) }
+            return decoded! == name
         }
 
         var string: String { decoded ?? String(decoding: bytes!, as: UTF8.self) }
@@ -161,20 +166,18 @@ extension JSONParser {
         return nil
     }
 
-    /// `labels`/`annotations`: string values only, as `ObjectMetaLite(json:)` reads them.
-    /// `dropping` is skipped as `JSON.parse(skippingKeys:)` skips it: never read at all.
-    mutating func stringMap(depth: Int, dropping: StaticString? = nil) throws(JSONParseError) -> [String: String] {
+    /// `labels`/`annotations` as `ObjectMetaLite(json:)` reads them (string values only, the
+    /// last duplicate wins), but only the keys in `keeping`: the rest are skipped unread (a
+    /// list's labels are most of its strings, and the controller verdict reads three keys).
+    mutating func stringMap(depth: Int, keeping: [String]) throws(JSONParseError) -> [String: String] {
         skipWhitespace()
         guard peek == UInt8(ascii: "{") else {
             try skipValue(depth: depth)
             return [:]
         }
         var out: [String: String] = [:]
-        // Objects carry a handful of labels: one table up front instead of growing 1→2→4→8.
-        out.reserveCapacity(8)
         try forEachMember(depth: depth) { (p, key) throws(JSONParseError) in
-            if let d = dropping, key.is(d) { return try p.skipValue(depth: depth + 1) }
-            let k = key.string
+            guard let k = keeping.first(where: { key.is($0) }) else { return try p.skipValue(depth: depth + 1) }
             if let v = try p.stringOrSkip(depth: depth + 1) { out[k] = v } else { out[k] = nil }
         }
         return out
@@ -198,11 +201,9 @@ extension JSONParser {
             } else if key.is("uid") {
                 m.uid = try p.stringOrSkip(depth: d)
             } else if key.is("labels") {
-                m.labels = try p.stringMap(depth: d)
+                m.labels = try p.stringMap(depth: d, keeping: ObjectMetaLite.gitOpsLabelKeys)
             } else if key.is("annotations") {
-                // As lists are read everywhere (KubeClient.bulkyKeys): kubectl's copy of the
-                // whole object is most of an object's bytes and never read.
-                m.annotations = try p.stringMap(depth: d, dropping: "kubectl.kubernetes.io/last-applied-configuration")
+                m.annotations = try p.stringMap(depth: d, keeping: [ObjectMetaLite.argoTrackingAnnotation])
             } else if key.is("ownerReferences") {
                 // Rare and small: read through the tree, with the tree decoder's rules.
                 m.ownerReferences = (try p.parseValue(depth: d).arrayValue ?? []).map(OwnerRef.init(json:))
@@ -212,7 +213,7 @@ extension JSONParser {
                 try p.skipValue(depth: d)
             }
         }
-        return m
+        return m.keepingControllerEvidence()
     }
 
     /// `managedFields[].manager`, in order, duplicates removed; the field sets are skipped.
@@ -277,7 +278,7 @@ extension JSONParser {
             pos = start
             let tree = try parseValue(depth: depth)
             pos = end
-            let result = Result { () throws(SMIDecodeError) in try TrafficSplit(json: tree) }
+            let result = Result { () throws(SMIDecodeError) in try TrafficSplit(json: tree).slimmed() }
             return TrafficSplitListItem(key: key, namespace: meta.namespace ?? "", name: meta.name, split: result)
         }
         let raw = TrafficSplit.slimRaw(apiVersion: apiVersion.map(JSON.string), kind: kind.map(JSON.string), meta: meta, spec: spec)
@@ -291,18 +292,16 @@ extension JSONParser {
 }
 
 extension TrafficSplitListItem {
-    /// What differs between this item and `TrafficSplit(json:)` of the same item, or nil when
-    /// they agree: the same model (kubectl's last-applied annotation aside, which the list
-    /// decoder never reads), the same spec to write back, or the same error. For the tests
+    /// What differs between this item and `TrafficSplit(json:).slimmed()` of the same item, or
+    /// nil when they agree: the same model, the same write, or the same error. For the tests
     /// and `smitop fuzz`, which hold the two decoders to one behaviour.
     public func disagreement(withTree item: JSON) -> String? {
-        let tree = Result { () throws(SMIDecodeError) in try TrafficSplit(json: item) }
+        let tree = Result { () throws(SMIDecodeError) in try TrafficSplit(json: item).slimmed() }
         if key != objectKeyOf(item) { return "key \(key) ≠ \(objectKeyOf(item))" }
         switch (split, tree) {
         case (.failure(let a), .failure(let b)):
             return a == b ? nil : "errors differ: \(a) ≠ \(b)"
-        case (.success(let a), .success(var b)):
-            b.meta.annotations["kubectl.kubernetes.io/last-applied-configuration"] = nil
+        case (.success(let a), .success(let b)):
             if a.meta != b.meta { return "metadata differs" }
             if a.apiVersion != b.apiVersion || a.version != b.version { return "apiVersion differs" }
             if a.service != b.service || a.backends != b.backends || a.matches != b.matches { return "spec differs" }
