@@ -1390,12 +1390,12 @@ def render(ctx, info, results, started, finished):
 SHORTFALLS = [
     ("listing wall time ≤ 3 × curl",
      "Each page is decoded on a second core while the next one is fetched, straight from the bytes "
-     "into the split model (no JSON tree), and each item's `-o json` is written on that core too; "
-     "what remains of smitop's time is that CPU (about a quarter of a second for 16 MB here), so on "
-     "a noisy 2-core machine the ratio moves around 3×. A wider margin needs less work per item: "
-     "labels are decoded into dictionaries the listing reads only three keys of, and every string "
-     "is allocated anew; decoding only the keys a command uses and sharing the strings that repeat "
-     "(namespaces, apiVersions) would cut most of the rest."),
+     "into the split model (no JSON tree, and only the metadata the controller verdict needs), and "
+     "each item's `-o json` is written on that core too; what remains of smitop's time is that CPU "
+     "(about a quarter of a second for 16 MB here), so on a noisy 2-core machine the ratio moves "
+     "around 3×. A wider margin needs fewer allocations per item (names, namespaces and apiVersions "
+     "are allocated anew for every split; the repeated ones could be shared) and output written in "
+     "chunks as pages finish rather than once at the end."),
     ("start-up frame after lists",
      "Frame time: the lists' objects are decoded on the UI thread when the last one arrives; "
      "decoding pages as they arrive (on the informer's task) would take that off the critical "
