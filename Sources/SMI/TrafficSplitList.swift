@@ -116,13 +116,7 @@ extension JSONParser {
     /// Calls `body` for each member of the object at `pos`; `body` must consume the value.
     /// Later duplicates reach `body` after earlier ones, so "last one wins" as in `parseObject`.
     mutating func forEachMember(depth: Int, _ body: (inout JSONParser, Key) throws(JSONParseError) -> Void) throws(JSONParseError) {
-        if depth > JSONParser.maxDepth { throw error("nesting too deep") }
-        pos += 1
-        skipWhitespace()
-        if peek == UInt8(ascii: "}") {
-            pos += 1
-            return
-        }
+        if try opensEmpty(UInt8(ascii: "}"), depth: depth) { return }
         while true {
             skipWhitespace()
             guard peek == UInt8(ascii: "\"") else { throw error("expected a string key") }
@@ -131,30 +125,41 @@ extension JSONParser {
             guard peek == UInt8(ascii: ":") else { throw error("expected ':'") }
             pos += 1
             try body(&self, key)
-            skipWhitespace()
-            guard pos < buf.count else { throw error("unexpected end of input in object") }
-            if buf[pos] == UInt8(ascii: ",") { pos += 1; continue }
-            if buf[pos] == UInt8(ascii: "}") { pos += 1; return }
-            throw error("expected ',' or '}'")
+            if try closes(UInt8(ascii: "}"), in: "object") { return }
         }
+    }
+
+    /// Steps into the container at `pos`; true when it is empty (and consumed whole).
+    mutating func opensEmpty(_ bracket: UInt8, depth: Int) throws(JSONParseError) -> Bool {
+        if depth > JSONParser.maxDepth { throw error("nesting too deep") }
+        pos += 1
+        skipWhitespace()
+        guard peek == bracket else { return false }
+        pos += 1
+        return true
+    }
+
+    /// After a member or an element: true at the closing bracket, false after a comma.
+    mutating func closes(_ bracket: UInt8, in what: StaticString) throws(JSONParseError) -> Bool {
+        skipWhitespace()
+        guard pos < buf.count else { throw error("unexpected end of input in \(what)") }
+        if buf[pos] == UInt8(ascii: ",") {
+            pos += 1
+            return false
+        }
+        if buf[pos] == bracket {
+            pos += 1
+            return true
+        }
+        throw error("expected ',' or '\(Character(Unicode.Scalar(bracket)))'")
     }
 
     /// Calls `body` for each element of the array at `pos`; `body` must consume it.
     mutating func forEachElement(depth: Int, _ body: (inout JSONParser) throws(JSONParseError) -> Void) throws(JSONParseError) {
-        if depth > JSONParser.maxDepth { throw error("nesting too deep") }
-        pos += 1
-        skipWhitespace()
-        if peek == UInt8(ascii: "]") {
-            pos += 1
-            return
-        }
+        if try opensEmpty(UInt8(ascii: "]"), depth: depth) { return }
         while true {
             try body(&self)
-            skipWhitespace()
-            guard pos < buf.count else { throw error("unexpected end of input in array") }
-            if buf[pos] == UInt8(ascii: ",") { pos += 1; continue }
-            if buf[pos] == UInt8(ascii: "]") { pos += 1; return }
-            throw error("expected ',' or ']'")
+            if try closes(UInt8(ascii: "]"), in: "array") { return }
         }
     }
 

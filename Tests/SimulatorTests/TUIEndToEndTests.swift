@@ -275,16 +275,27 @@ struct TUIFaultTests {
         #expect((j[path: "spec", "backends"]?.arrayValue ?? []).map { $0["weight"]?.compactString ?? "" } == ["90", "10"], "nothing was written")
     }
 
+    /// smitop on every namespace of this simulator, live, showing the splits table.
+    func splitsTable(_ h: SimHarness) async throws -> TmuxSession {
+        let t = try await TmuxSession(
+            command: "\(CLITests.binary) --kubeconfig \(h.kubeconfig) -A 2>\(h.dir)/tui.err", env: ["HOME": h.dir, "XDG_STATE_HOME": h.dir + "/state"])
+        do {
+            try await t.waitFor("the live graph") { $0.contains("LIVE") }
+            try await t.keys(":", "t", "s", "Enter")
+            try await t.waitFor("the splits table") { $0.contains("BACKENDS") && $0.contains("authors") }
+        } catch {
+            t.killNow()
+            throw error
+        }
+        return t
+    }
+
     @Test("a burst of 5xx while every watch reconnects: visible, backed off, data kept, live again")
     func serverErrorBurst() async throws {
         let h = try await SimHarness.start()
         defer { Task { await h.stop() } }
-        let t = try await TmuxSession(
-            command: "\(CLITests.binary) --kubeconfig \(h.kubeconfig) -A 2>\(h.dir)/tui.err", env: ["HOME": h.dir, "XDG_STATE_HOME": h.dir + "/state"])
+        let t = try await splitsTable(h)
         defer { t.killNow() }
-        try await t.waitFor("the live graph") { $0.contains("LIVE") }
-        try await t.keys(":", "t", "s", "Enter")
-        try await t.waitFor("the splits table") { $0.contains("BACKENDS") && $0.contains("authors") }
 
         // Every watch is cut, and the next 30 requests (re-watches, relists, metrics) get 500.
         _ = try await h.adminFaults(#"{"errorBurst":30,"dropWatchesNow":true}"#)
@@ -308,12 +319,8 @@ struct TUIFaultTests {
         let stateDir = NSTemporaryDirectory() + "smitop-etcd-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: stateDir) }
         let a = try await SimHarness.start { $0.stateDir = stateDir }
-        let t = try await TmuxSession(
-            command: "\(CLITests.binary) --kubeconfig \(a.kubeconfig) -A 2>\(a.dir)/tui.err", env: ["HOME": a.dir, "XDG_STATE_HOME": a.dir + "/state"])
+        let t = try await splitsTable(a)
         defer { t.killNow() }
-        try await t.waitFor("the live graph") { $0.contains("LIVE") }
-        try await t.keys(":", "t", "s", "Enter")
-        try await t.waitFor("the splits table") { $0.contains("BACKENDS") && $0.contains("authors") }
         try await t.keys("j", "Enter")
         try await t.waitFor("the split editor") { $0.contains("edit trafficsplit/books") }
         try await t.keys("j", "l", "Escape")
