@@ -288,6 +288,13 @@ public final class TerminalScreen {
                 break
             }
         }
+        if inputHungUp() {
+            // The terminal is gone (its emulator or tmux server died without a SIGHUP reaching
+            // us): every poll would report it at once and every read return end-of-file, a hot
+            // loop that never ends. Gone is the same as SIGHUP: save and exit.
+            events.append(.terminate(signal: SIGHUP))
+            return events
+        }
         var ch: wint_t = 0
         var count = 0
         // Bounded so a paste of megabytes cannot starve rendering; the rest stays readable.
@@ -309,6 +316,12 @@ public final class TerminalScreen {
             }
         }
         return events
+    }
+
+    private func inputHungUp() -> Bool {
+        var p = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, 0) > 0 else { return false }
+        return p.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
     }
 
     /// The runtime acted on (or chose to ignore) `.terminate`: a later signal is again a

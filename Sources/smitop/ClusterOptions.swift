@@ -122,10 +122,3 @@ func parseObjectRef(_ s: String, defaultNamespace: String) throws -> (namespace:
     default: throw CLIError.fail("expected NAMESPACE/NAME or NAME, got \"\(s)\"", code: 2)
     }
 }
-
-/// Ends the process with stdio flushed but without unwinding: a headless command that has
-/// written its output would otherwise spend its last milliseconds freeing what it read.
-func exitNow(_ code: Int32) -> Never {
-    fflush(nil)  // every output stream; `stdout` itself is not concurrency-safe to name
-    exit(code)
-}

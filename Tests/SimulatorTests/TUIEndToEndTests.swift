@@ -290,6 +290,24 @@ struct TUIFaultTests {
         return t
     }
 
+    /// The terminal vanishes without a SIGHUP (its tmux server killed outright): smitop must
+    /// notice the hang-up on its input and exit, not spin on end-of-file forever.
+    @Test("a terminal that disappears without SIGHUP ends smitop instead of a busy loop")
+    func terminalGoneWithoutSIGHUP() async throws {
+        let h = try await SimHarness.start()
+        defer { Task { await h.stop() } }
+        let t = try await splitsTable(h)
+        defer { t.killNow() }
+        let server = try await runProcess("/usr/bin/tmux", ["-L", t.socket, "display-message", "-p", "#{pid}"], env: [:], stdin: nil, timeout: 10)
+        let serverPID = server.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(Int(serverPID) != nil, "tmux server pid: \(server.stdout) \(server.stderr)")
+        #expect(try await pid(of: h.kubeconfig) != nil)
+        _ = try await runProcess("/bin/kill", ["-KILL", serverPID], env: [:], stdin: nil, timeout: 10)
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, try await pid(of: h.kubeconfig) != nil { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(try await pid(of: h.kubeconfig) == nil, "smitop still runs without its terminal")
+    }
+
     @Test("a burst of 5xx while every watch reconnects: visible, backed off, data kept, live again")
     func serverErrorBurst() async throws {
         let h = try await SimHarness.start()
