@@ -36,7 +36,8 @@ struct Smitop: AsyncParsableCommand {
                     FileHandle.standardError.write(Data((text + "\n").utf8))
                 }
             }
-            terminate(code.rawValue)
+            // ArgumentParser says 64 (EX_USAGE) for a usage error; our table says 2.
+            terminate(code.rawValue == 64 ? 2 : code.rawValue)
         }
         terminate(0)
     }

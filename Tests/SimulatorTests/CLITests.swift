@@ -119,6 +119,18 @@ struct CLITests {
         #expect(r.stderr.contains("anyone who can reach this address") == warns, "\(r.stderr)")
     }
 
+    /// The exit-code table in docs/cli.md: a usage error is 2, help and the version are 0 on
+    /// stdout.
+    @Test("usage errors exit 2 with the message on stderr; help and version exit 0")
+    func usageExitCodes() async throws {
+        let bad = try await runProcess(Self.binary, ["splits", "--bogus"], env: [:], stdin: nil, timeout: 30)
+        #expect(bad.status == 2 && bad.stderr.contains("--bogus") && bad.stdout.isEmpty, "\(bad.status) \(bad.stderr)")
+        let help = try await runProcess(Self.binary, ["splits", "--help"], env: [:], stdin: nil, timeout: 30)
+        #expect(help.status == 0 && help.stdout.contains("USAGE"))
+        let version = try await runProcess(Self.binary, ["--version"], env: [:], stdin: nil, timeout: 30)
+        #expect(version.status == 0 && version.stdout.hasPrefix("smitop "))
+    }
+
     @Test("metrics, edges, controller warning, lint")
     func otherCommands() async throws {
         let h = try await SimHarness.start()
