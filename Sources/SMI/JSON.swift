@@ -731,6 +731,17 @@ extension JSON {
     /// Exactly `prettyString()` of an object made of `fields` followed by `arrayKey` holding
     /// the elements, each rendered already by `prettyElement`.
     public static func prettyObject(_ fields: [(String, JSON)], arrayKey: String, elements: [[UInt8]], indent: Int = 4) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(elements.reduce(256) { $0 + $1.count + 2 + 2 * indent })
+        writePrettyObject(fields, arrayKey: arrayKey, elements: elements, indent: indent) { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// `prettyObject` handed out in pieces (each element as it is), so a long listing goes to
+    /// its destination without being copied into one buffer first.
+    public static func writePrettyObject(
+        _ fields: [(String, JSON)], arrayKey: String, elements: [[UInt8]], indent: Int = 4, to sink: ([UInt8]) -> Void
+    ) {
         var out: [UInt8] = [UInt8(ascii: "{")]
         func newline(_ l: Int) { JSON.newline(&out, l * indent) }
         for (k, v) in fields {
@@ -749,14 +760,16 @@ extension JSON {
             for (i, e) in elements.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 newline(2)
-                out.append(contentsOf: e)
+                sink(out)
+                out.removeAll(keepingCapacity: true)
+                sink(e)
             }
             newline(1)
             out.append(UInt8(ascii: "]"))
         }
         newline(0)
         out.append(UInt8(ascii: "}"))
-        return out
+        sink(out)
     }
 
     func writePretty(into out: inout [UInt8], level: Int, indent: Int) {
