@@ -308,6 +308,28 @@ struct TUIFaultTests {
         #expect(try await pid(of: h.kubeconfig) == nil, "smitop still runs without its terminal")
     }
 
+    /// A resize storm (a window being dragged, a tiling manager reshuffling): forty sizes in a
+    /// row without waiting, down to 10×3 and 1×1; smitop keeps up and ends at the last size.
+    @Test("a resize storm leaves smitop running and drawn at the final size")
+    func resizeStorm() async throws {
+        let h = try await SimHarness.start()
+        defer { Task { await h.stop() } }
+        let t = try await splitsTable(h)
+        defer { t.killNow() }
+        let sizes = [(60, 15), (200, 50), (10, 3), (1, 1), (120, 40), (33, 7), (160, 45), (20, 5)]
+        for i in 0..<40 {
+            let (c, r) = sizes[i % sizes.count]
+            try await t.resize(columns: c, rows: r)
+        }
+        try await t.resize(columns: 100, rows: 30)
+        let screen = try await t.waitFor("a full frame at 100×30") { s in
+            let lines = s.split(separator: "\n", omittingEmptySubsequences: false)
+            return s.contains("LIVE") && s.contains("books") && lines.allSatisfy { $0.count <= 100 }
+        }
+        #expect(screen.contains("authors"))
+        #expect(try await pid(of: h.kubeconfig) != nil, "smitop exited during the storm")
+    }
+
     @Test("a burst of 5xx while every watch reconnects: visible, backed off, data kept, live again")
     func serverErrorBurst() async throws {
         let h = try await SimHarness.start()
