@@ -162,8 +162,13 @@ public final class KubeClient: Sendable {
     /// kubectl never sends them over http; the Python client always does.
     public var sendsCredentials: Bool {
         if server.scheme == "https" { return true }
-        let host = (server.host ?? "").lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return host == "localhost" || host == "::1" || Self.isIPv4Loopback(host)
+        return Self.isLoopback(host: server.host ?? "")
+    }
+
+    /// This machine's loopback: `localhost`, `::1` or a 127.0.0.0/8 address.
+    public static func isLoopback(host: String) -> Bool {
+        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return h == "localhost" || h == "::1" || isIPv4Loopback(h)
     }
 
     /// 127.0.0.0/8 as an address, never as a name prefix: "127.evil.example" is a host name.

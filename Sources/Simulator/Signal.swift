@@ -45,5 +45,7 @@ final class Signal: Sendable {
             }
             c?.resume()
         }
+        // A cancel that raced a bump left its mark after the waiter was already resumed.
+        state.withLock { _ = $0.cancelled.remove(id) }
     }
 }

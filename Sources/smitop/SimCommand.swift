@@ -67,11 +67,6 @@ struct SimCommand: AsyncParsableCommand {
         return o
     }
 
-    static func isLoopback(_ address: String) -> Bool {
-        let a = address.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return a == "localhost" || a == "::1" || (a.hasPrefix("127.") && a.split(separator: ".").count == 4 && a.split(separator: ".").allSatisfy { UInt8($0) != nil })
-    }
-
     static func parseCompetingWriter(_ s: String) throws -> FaultSettings.CompetingWriter {
         var spec = s
         var interval = 5.0
@@ -95,7 +90,7 @@ struct SimCommand: AsyncParsableCommand {
 
     func run() async throws {
         let options = try makeOptions()
-        if plainHTTP && !Self.isLoopback(address) {
+        if plainHTTP && !KubeClient.isLoopback(host: address) {
             // Without TLS, requests without credentials act as admin: fine on 127.0.0.1 for a
             // script, not on an address other machines reach.
             warn("--plain-http on \(address): anyone who can reach this address can read and change this cluster without credentials")
