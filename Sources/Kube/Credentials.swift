@@ -322,88 +322,18 @@ public actor ExecCredentialProvider: CredentialProvider {
 
 // MARK: - running a child process
 
-/// Runs a program to completion off the cooperative thread pool, with a timeout and
-/// cancellation. Output pipes are drained while it runs, so a chatty plugin cannot deadlock
-/// on a full pipe.
+/// A plugin run: its own session (no terminal, a process group a timeout stops whole), stdin
+/// /dev/null, output captured, bounded in time, stopped when the asking task is cancelled.
 enum ProcessRunner {
-    struct Output: Sendable {
-        var status: Int32
-        var stdout: [UInt8]
-        var stderr: [UInt8]
-    }
-
-    final class Run: @unchecked Sendable {
-        let process = Process()
-        let lock = NSLock()
-        var stdout = Data()
-        var stderr = Data()
-        var timedOut = false
-        var cancelled = false
-
-        func outcome() -> (timedOut: Bool, cancelled: Bool) {
-            lock.withLock { (timedOut, cancelled) }
+    static func run(executable: URL, arguments: [String], environment: [String: String], timeout: Seconds, name: String) async throws(KubeError) -> ChildProcess.Output {
+        let out: ChildProcess.Output
+        do {
+            out = try await ChildProcess.run(executable.path, arguments, options: .init(environment: environment, timeout: timeout))
+        } catch {
+            throw .credential("\(name) could not be started: \(error.description)")
         }
-
-        func terminate(timedOut t: Bool) {
-            lock.lock()
-            if t { timedOut = true } else { cancelled = true }
-            lock.unlock()
-            guard process.isRunning else { return }
-            process.terminate()
-            let pid = process.processIdentifier
-            DispatchQueue.global().asyncAfter(deadline: .now() + 2) { [process] in
-                if process.isRunning { kill(pid, SIGKILL) }
-            }
-        }
-    }
-
-    static func run(executable: URL, arguments: [String], environment: [String: String], timeout: Seconds, name: String) async throws(KubeError) -> Output {
-        let run = Run()
-        let p = run.process
-        p.executableURL = executable
-        p.arguments = arguments
-        p.environment = environment
-        p.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        let outPipe = Pipe()
-        let errPipe = Pipe()
-        p.standardOutput = outPipe
-        p.standardError = errPipe
-        let group = DispatchGroup()
-        let result: Output? = await withTaskCancellationHandler {
-            await withCheckedContinuation { (cont: CheckedContinuation<Output?, Never>) in
-                group.enter()
-                p.terminationHandler = { _ in group.leave() }
-                do {
-                    try p.run()
-                } catch {
-                    p.terminationHandler = nil
-                    cont.resume(returning: nil)
-                    return
-                }
-                for (pipe, isOut) in [(outPipe, true), (errPipe, false)] {
-                    group.enter()
-                    DispatchQueue.global().async {
-                        let d = pipe.fileHandleForReading.readDataToEndOfFile()
-                        run.lock.lock()
-                        if isOut { run.stdout = d } else { run.stderr = d }
-                        run.lock.unlock()
-                        group.leave()
-                    }
-                }
-                DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { run.terminate(timedOut: true) }
-                group.notify(queue: .global()) {
-                    run.lock.lock()
-                    defer { run.lock.unlock() }
-                    cont.resume(returning: Output(status: p.terminationStatus, stdout: Array(run.stdout), stderr: Array(run.stderr)))
-                }
-            }
-        } onCancel: {
-            run.terminate(timedOut: false)
-        }
-        guard let result else { throw .credential("\(name) could not be started") }
-        let (timedOut, cancelled) = run.outcome()
-        if timedOut { throw .credential("\(name) did not finish within \(Int(timeout)) s and was stopped") }
-        if cancelled { throw .credential("\(name) was cancelled") }
-        return result
+        if out.timedOut { throw .credential("\(name) did not finish within \(Int(timeout)) s and was stopped") }
+        if out.cancelled { throw .credential("\(name) was cancelled") }
+        return out
     }
 }
