@@ -225,26 +225,9 @@ struct InformerTests {
         let ts = GroupVersionResource(group: "split.smi-spec.io", version: "v1alpha4", resource: "trafficsplits")
         let informer = Informer(client: client, resource: ts, namespace: nil, config: config, seed: 7)
         await informer.start()
-        var store = ReflectorStore()
-        var iterator = informer.updates.makeAsyncIterator()
-        var replaces = 0
-
-        func drain(until done: (ReflectorStore) -> Bool) async {
-            let deadline = Date().addingTimeInterval(30)
-            while Date() < deadline, !done(store) {
-                guard let u = await iterator.next() else { return }
-                switch u {
-                case .replaceAll(let items, let rv):
-                    replaces += 1
-                    store.apply(.replaceAll(items, resourceVersion: rv))
-                case .upsert(let o): store.apply(.upsert(o))
-                case .delete(let o): store.apply(.delete(o))
-                case .error: break
-                }
-            }
-        }
-        await drain { $0.count >= 3 }
-        #expect(store.count == 3)
+        var reader = InformerReader(informer)
+        await reader.waitFor("the first list") { $0.store.count >= 3 }
+        #expect(reader.store.count == 3)
 
         func create(_ name: String) async throws {
             let y = """
@@ -253,29 +236,31 @@ struct InformerTests {
                 metadata: {name: \(name), namespace: bookstore}
                 spec: {service: books, backends: [{service: books-v1, weight: 1}]}
                 """
-            #expect(try await h.kubectl(["create", "-f", "-"], stdin: y).status == 0)
+            let r = try await h.kubectl(["create", "-f", "-"], stdin: y)
+            #expect(r.status == 0, "kubectl create \(name): \(r.stderr)")
         }
         try await create("one")
-        await drain { $0.count >= 4 }
+        await reader.waitFor("the created split") { $0.store.count >= 4 }
         // Drop every watch connection, then change things while the informer reconnects.
         _ = try await h.adminFaults(#"{"dropWatchesNow": true}"#)
         try await create("two")
-        #expect(try await h.kubectl(["delete", "ts", "one", "-n", "bookstore"]).status == 0)
-        await drain { $0["bookstore/two"] != nil && $0["bookstore/one"] == nil }
+        let deleted = try await h.kubectl(["delete", "ts", "one", "-n", "bookstore"])
+        #expect(deleted.status == 0, "kubectl delete: \(deleted.stderr)")
+        await reader.waitFor("the changes made while it reconnected") { $0.store["bookstore/two"] != nil && $0.store["bookstore/one"] == nil }
         // Force 410 on the open watch and the next one: the informer must relist.
         _ = try await h.adminFaults(#"{"expireWatchesNow": true, "expireWatches": 1}"#)
         try await create("three")
-        await drain { $0["bookstore/three"] != nil }
+        await reader.waitFor("the split created after the 410") { $0.store["bookstore/three"] != nil }
         await informer.stop()
 
         let server = try JSON.parse(try await h.kubectl(["get", "ts", "-A", "-o", "json"]).stdout)["items"]?.arrayValue ?? []
         let serverKeys = Set(server.map { objectKey($0) })
-        #expect(Set(store.objects.keys) == serverKeys)
-        #expect(store.count == server.count)
+        #expect(Set(reader.store.objects.keys) == serverKeys)
+        #expect(reader.store.count == server.count)
         for o in server {
-            #expect(store[objectKey(o)]?[path: "metadata", "resourceVersion"] == o[path: "metadata", "resourceVersion"])
+            #expect(reader.store[objectKey(o)]?[path: "metadata", "resourceVersion"] == o[path: "metadata", "resourceVersion"])
         }
-        #expect(replaces >= 2, "a forced 410 must lead to a relist")
+        #expect(reader.replaces >= 2, "a forced 410 must lead to a relist")
     }
 }
 
@@ -319,29 +304,14 @@ struct BlackholeTests {
         let ts = GroupVersionResource(group: "split.smi-spec.io", version: "v1alpha4", resource: "trafficsplits")
         let informer = Informer(client: client, resource: ts, namespace: nil, config: config, seed: 3)
         await informer.start()
-        var store = ReflectorStore()
-        var errors: [KubeError] = []
-        var iterator = informer.updates.makeAsyncIterator()
-        func drain(until done: () -> Bool) async {
-            let deadline = Date().addingTimeInterval(40)
-            while Date() < deadline, !done() {
-                guard let u = await iterator.next() else { return }
-                switch u {
-                case .replaceAll(let items, let rv): store.apply(.replaceAll(items, resourceVersion: rv))
-                case .upsert(let o): store.apply(.upsert(o))
-                case .delete(let o): store.apply(.delete(o))
-                case .error(let e, _): errors.append(e)
-                }
-            }
-        }
-        await drain { store.count >= 3 }
+        var reader = InformerReader(informer)
+        await reader.waitFor("the first list") { $0.store.count >= 3 }
         // Bookmarks keep a healthy watch from idling out: no error while the path is fine.
         try await Task.sleep(for: .seconds(3))
-        #expect(errors.isEmpty, "a watch with bookmarks must not time out: \(errors.map(\.message))")
+        #expect(reader.errors.isEmpty, "a watch with bookmarks must not time out: \(reader.errors.map(\.message))")
 
         _ = try await h.adminFaults(#"{"blackhole": true}"#)
-        await drain { errors.contains { $0.isIdleTimeout } }
-        #expect(errors.contains { $0.isIdleTimeout }, "the silent connection was never reported")
+        await reader.waitFor("an idle-timeout report") { $0.errors.contains { $0.isIdleTimeout } }
 
         _ = try await h.adminFaults(#"{"blackhole": false}"#)
         let y = """
@@ -350,12 +320,12 @@ struct BlackholeTests {
             metadata: {name: after-silence, namespace: bookstore}
             spec: {service: books, backends: [{service: books-v1, weight: 1}]}
             """
-        #expect(try await h.kubectl(["create", "-f", "-"], stdin: y).status == 0)
-        await drain { store["bookstore/after-silence"] != nil }
+        let created = try await h.kubectl(["create", "-f", "-"], stdin: y)
+        #expect(created.status == 0, "kubectl create: \(created.stderr)")
+        await reader.waitFor("recovery after the path healed") { $0.store["bookstore/after-silence"] != nil }
         await informer.stop()
-        #expect(store["bookstore/after-silence"] != nil, "the informer did not recover after the path healed")
         let server = try JSON.parse(try await h.kubectl(["get", "ts", "-A", "-o", "json"]).stdout)["items"]?.arrayValue ?? []
-        #expect(Set(store.objects.keys) == Set(server.map { objectKey($0) }))
+        #expect(Set(reader.store.objects.keys) == Set(server.map { objectKey($0) }))
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Kube
 import SMI
 import Synchronization
 import Testing
@@ -81,17 +82,15 @@ struct ProcessResult {
     var stderr: String
 }
 
-/// Runs a program to completion (or kills it after `timeout` seconds, a safety net only).
-/// The wait happens on a GCD thread: blocking the cooperative pool (two threads on this
-/// machine) would starve the in-process simulator that the program is talking to.
+/// Runs a program to completion (or stops it after `timeout` seconds, a safety net only),
+/// through the same spawner as smitop's exec plugins: Foundation's Process lost child exits
+/// when many ran at once, which hung the whole run.
 func runProcess(_ path: String, _ args: [String], env: [String: String], stdin: String?, timeout: Double, cwd: String? = nil) async throws -> ProcessResult {
-    try await withCheckedThrowingContinuation { (c: CheckedContinuation<ProcessResult, any Error>) in
-        DispatchQueue.global().async {
-            do { c.resume(returning: try runProcessBlocking(path, args, env: env, stdin: stdin, timeout: timeout, cwd: cwd)) } catch {
-                c.resume(throwing: error)
-            }
-        }
-    }
+    var environment = ProcessInfo.processInfo.environment
+    for (k, v) in env { environment[k] = v }
+    let out = try await ChildProcess.run(
+        path, args, options: .init(environment: environment, stdin: Array((stdin ?? "").utf8), timeout: timeout, workingDirectory: cwd))
+    return ProcessResult(status: out.status, stdout: String(decoding: out.stdout, as: UTF8.self), stderr: String(decoding: out.stderr, as: UTF8.self))
 }
 
 /// A child process with this environment added to ours; a bare name (python3) is looked up on PATH.
@@ -105,39 +104,42 @@ func makeProcess(_ path: String, _ args: [String], env: [String: String]) -> Pro
     return p
 }
 
-func runProcessBlocking(_ path: String, _ args: [String], env: [String: String], stdin: String?, timeout: Double, cwd: String? = nil) throws -> ProcessResult {
-    let p = makeProcess(path, args, env: env)
-    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-    let out = Pipe()
-    let err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    let inPipe = Pipe()
-    p.standardInput = inPipe
-    try p.run()
-    if let stdin { inPipe.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try? inPipe.fileHandleForWriting.close()
-    let outData = Mutex(Data())
-    let errData = Mutex(Data())
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async {
-        let d = out.fileHandleForReading.readDataToEndOfFile()
-        outData.withLock { $0 = d }
-        group.leave()
+/// An informer's updates applied to a store, read with a deadline. An awaited `next()` has
+/// no timeout of its own: a wait that can never be met (a write that failed, an event that
+/// never came) would hang the whole run, so the deadline stops the informer, which ends its
+/// stream, and the wait records what it was waiting for.
+struct InformerReader {
+    let informer: Informer
+    private var iterator: AsyncStream<InformerUpdate>.Iterator
+    private(set) var store = ReflectorStore()
+    private(set) var errors: [KubeError] = []
+    private(set) var replaces = 0
+
+    init(_ informer: Informer) {
+        self.informer = informer
+        iterator = informer.updates.makeAsyncIterator()
     }
-    group.enter()
-    DispatchQueue.global().async {
-        let d = err.fileHandleForReading.readDataToEndOfFile()
-        errData.withLock { $0 = d }
-        group.leave()
+
+    mutating func waitFor(
+        _ what: String, timeout: Double = 60, sourceLocation: SourceLocation = #_sourceLocation, _ done: (InformerReader) -> Bool
+    ) async {
+        let informer = informer
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(timeout))
+            await informer.stop()
+        }
+        defer { watchdog.cancel() }
+        while !done(self) {
+            guard let u = await iterator.next() else { break }
+            switch u {
+            case .replaceAll(let items, let rv):
+                replaces += 1
+                store.apply(.replaceAll(items, resourceVersion: rv))
+            case .upsert(let o): store.apply(.upsert(o))
+            case .delete(let o): store.apply(.delete(o))
+            case .error(let e, _): errors.append(e)
+            }
+        }
+        if !done(self) { Issue.record("the informer never reached: \(what)", sourceLocation: sourceLocation) }
     }
-    let deadline = Date().addingTimeInterval(timeout)
-    while p.isRunning && Date() < deadline { usleep(20_000) }
-    if p.isRunning { p.terminate() }
-    p.waitUntilExit()
-    group.wait()
-    return ProcessResult(
-        status: p.terminationStatus, stdout: String(decoding: outData.withLock { $0 }, as: UTF8.self),
-        stderr: String(decoding: errData.withLock { $0 }, as: UTF8.self))
 }

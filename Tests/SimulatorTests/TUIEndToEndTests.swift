@@ -27,9 +27,10 @@ final class TmuxSession: Sendable {
         try await runProcess("/usr/bin/tmux", ["-L", socket, "capture-pane", "-t", name, "-p"], env: [:], stdin: nil, timeout: 10).stdout
     }
 
-    /// Waits until the screen satisfies `condition` (the safety timeout is not a speed claim).
+    /// Waits until the screen satisfies `condition`. The timeout is a safety net, not a speed
+    /// claim: a CI machine starting every suite at once has kept a first frame waiting >30 s.
     @discardableResult
-    func waitFor(_ what: String, timeout: Double = 30, _ condition: (String) -> Bool) async throws -> String {
+    func waitFor(_ what: String, timeout: Double = 90, _ condition: (String) -> Bool) async throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var last = ""
         while Date() < deadline {

@@ -1,4 +1,5 @@
 import Foundation
+import Kube
 import Synchronization
 
 /// Real HTTP(S) servers for the transport tests: Python's `http.server` and `ssl` in
@@ -98,15 +99,11 @@ final class TestServers: Sendable {
 
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try! process.run()
-        process.waitUntilExit()
-        precondition(process.terminationStatus == 0, "\(arguments.prefix(2)) failed")
-        return process.terminationStatus
+        // Not Foundation's Process: it can lose a child's exit when many run at once.
+        let out = try! ChildProcess.runBlocking(
+            executable, arguments, options: .init(environment: ProcessInfo.processInfo.environment, timeout: 120))
+        precondition(out.status == 0, "\(arguments.prefix(2)) failed: \(String(decoding: out.stderr, as: UTF8.self))")
+        return out.status
     }
 
     static let opensslConfig = """
