@@ -1,4 +1,5 @@
 import Foundation
+import Kube
 import SMI
 import Testing
 
@@ -63,30 +64,13 @@ final class TmuxSession: Sendable {
 }
 
 /// Starts a program that leaves a daemon behind (the tmux server) and waits for the program
-/// only. Foundation's Process would wait for every holder of its inherited descriptors, so
-/// the daemon would keep it waiting: here every descriptor above stderr is closed in the child.
+/// only: ChildProcess stops reading output shortly after the program itself exits, even when
+/// the daemon still holds the pipes. Synchronous for `defer` and `deinit`; a tmux client is
+/// done in milliseconds.
+@discardableResult
 func spawnDetached(_ argv: [String]) throws -> Int32 {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    let open = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { Int32($0) }
-    for fd in open where fd > 2 && fcntl(fd, F_GETFD) >= 0 { posix_spawn_file_actions_addclose(&actions, fd) }
-    var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) }
-    cargs.append(nil)
-    defer { for a in cargs { free(a) } }
-    let envStrings: [String] = ["TERM=xterm-256color", "PATH=/usr/bin:/bin", "LANG=C.UTF-8"]
-    var env: [UnsafeMutablePointer<CChar>?] = envStrings.map { strdup($0) }
-    env.append(nil)
-    defer { for e in env { free(e) } }
-    var pid: pid_t = 0
-    let rc = posix_spawn(&pid, argv[0], &actions, nil, &cargs, &env)
-    guard rc == 0 else { throw SimulatorError("posix_spawn \(argv[0]) failed: \(rc)") }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    return (status >> 8) & 0xFF
+    let env = ["TERM": "xterm-256color", "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"]
+    return try ChildProcess.runBlocking(argv[0], Array(argv.dropFirst()), options: .init(environment: env, timeout: 30)).status
 }
 
 /// The TUI's own process (not the shell tmux runs it in): its command line starts with the
