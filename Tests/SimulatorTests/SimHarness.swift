@@ -84,7 +84,9 @@ struct ProcessResult {
 
 /// Runs a program to completion (or stops it after `timeout` seconds, a safety net only),
 /// through the same spawner as smitop's exec plugins: Foundation's Process lost child exits
-/// when many ran at once, which hung the whole run.
+/// when many ran at once, which hung the whole run. The waiting happens on the spawner's own
+/// threads: blocking the cooperative pool (two threads on this machine) would starve the
+/// in-process simulator that the program is talking to.
 func runProcess(_ path: String, _ args: [String], env: [String: String], stdin: String?, timeout: Double, cwd: String? = nil) async throws -> ProcessResult {
     var environment = ProcessInfo.processInfo.environment
     for (k, v) in env { environment[k] = v }
