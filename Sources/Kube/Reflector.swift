@@ -121,8 +121,10 @@ public struct Reflector: Sendable {
         public var minHealthyWatch: Seconds = 1
         /// A watch with no byte for this long is treated as a dead connection (a blackhole
         /// sends no FIN). client-go gets the same from HTTP/2 pings: 30 s read-idle + 15 s
-        /// ping timeout. Servers send bookmarks more often than this on a healthy watch.
-        public var watchIdleTimeout: Seconds? = 45
+        /// ping timeout. Without pings the bookmarks are the heartbeat, and kube-apiserver's
+        /// watch cache sends one to each watch about once a minute (defaultBookmarkFrequency):
+        /// a quiet, healthy watch is silent for up to ~60 s, so 90 s, not less.
+        public var watchIdleTimeout: Seconds? = 90
         public var backoff = Backoff()
         public init() {}
     }

@@ -68,14 +68,17 @@ final class StatePersistence: Sendable {
         if rename(tmp, file) != 0 { throw SimulatorError("cannot write \(file): \(String(cString: strerror(errno)))") }
     }
 
-    /// Saves whenever the resourceVersion moved, at most once a second.
+    /// Saves whenever the resourceVersion moved, at most once a second. Woken by the store's
+    /// commit signal, not a timer, so an idle simulator sleeps (a 1 Hz look was one of the two
+    /// timers that kept a paused `smitop demo` waking). A failed save is tried again at the
+    /// next commit and at shutdown.
     func autosave(_ sim: Simulator) async {
         var saved = -1
         while !Task.isCancelled {
+            let seen = sim.store.commits.generation
             let rv = sim.store.currentRV
-            if rv != saved {
-                if (try? save(sim)) != nil { saved = rv }
-            }
+            if rv != saved, (try? save(sim)) != nil { saved = rv }
+            await sim.store.commits.wait(past: seen)
             try? await Task.sleep(for: .seconds(1))
         }
     }

@@ -29,8 +29,9 @@ public struct SimulatorOptions: Sendable {
     public var faults = FaultSettings()
     /// What `/version` reports; the kubectl dispatcher picks its binary from it.
     public var kubernetesMinor = 32
-    /// How often open watches that asked for bookmarks get one.
-    public var bookmarkInterval: Double = 30
+    /// How often open watches that asked for bookmarks get one: once a minute, as
+    /// kube-apiserver's watch cache does, so clients meet the real cadence here.
+    public var bookmarkInterval: Double = 60
     /// How many events the watch window keeps before older resourceVersions expire.
     public var watchWindow = 20_000
 
@@ -209,16 +210,14 @@ public final class Simulator: Sendable {
             server = .http1()
         }
         let persistence = self.persistence
-        let app = Application(
-            responder: handler,
-            server: server,
-            configuration: .init(address: .hostname(options.address, port: options.port), serverName: nil),
+        let app = SimHTTPService(
+            handler: handler, builder: server, configuration: .init(address: .hostname(options.address, port: options.port)),
+            logger: logger,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 self.boundPort.store(port, ordering: .relaxed)
                 await onReady(self.endpoint(port: port))
-            },
-            logger: logger)
+            })
         let competing = Task { await self.runCompetingWriter() }
         let weights = Task { await self.observeWeightsOnWrites() }
         let saver = Task { await persistence?.autosave(self) }

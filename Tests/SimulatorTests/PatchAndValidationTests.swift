@@ -1,4 +1,5 @@
 import Foundation
+import Kube
 import SMI
 import Testing
 
@@ -23,6 +24,30 @@ struct PatchAndValidationTests {
     }
 
     static func rv(_ j: JSON) -> String { j[path: "metadata", "resourceVersion"]?.stringValue ?? "" }
+
+    static let imfFixdate: DateFormatter = {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "GMT")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return f
+    }()
+
+    /// kube-apiserver's watch cache sends each watch a bookmark about once a minute; the
+    /// simulator does the same, and the client must not take that quiet for a dead connection.
+    @Test("bookmarks come at kube-apiserver's cadence, well inside the client's idle timeout")
+    func bookmarkCadenceAndIdleTimeout() {
+        #expect(SimulatorOptions().bookmarkInterval == 60)
+        let idle = Reflector.Config().watchIdleTimeout ?? 0
+        #expect(idle >= 1.5 * 60, "a healthy watch can be silent for a minute between bookmarks; idle timeout \(idle) s")
+    }
+
+    @Test("the Date header is RFC 9110's IMF-fixdate whatever the locale")
+    func dateHeaderFormat() {
+        #expect(HTTPDate.imfFixdate(Date(timeIntervalSince1970: 784_111_777)) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(HTTPDate.imfFixdate(Date(timeIntervalSince1970: 1_798_761_599.9)) == "Thu, 31 Dec 2026 23:59:59 GMT")
+        #expect(HTTPDate.imfFixdate(Date(timeIntervalSince1970: 951_782_400)) == "Tue, 29 Feb 2000 00:00:00 GMT")
+    }
 
     @Test("merge patch: stale resourceVersion is 409 and changes nothing; a no-op keeps the RV")
     func mergePatchPreconditions() async throws {
@@ -233,6 +258,9 @@ struct PatchAndValidationTests {
         #expect(watchEvents(timed.body).isEmpty, "nothing changed: \(timed.body)")
         #expect(timed.header("content-type") == "application/json")
         #expect(timed.header("transfer-encoding") == "chunked")
+        // Every response is dated (RFC 9110 IMF-fixdate, GMT), to the second of sending.
+        let date = timed.header("date").flatMap { Self.imfFixdate.date(from: $0) }
+        #expect(date.map { abs($0.timeIntervalSinceNow) < 120 } == true, "Date: \(timed.header("date") ?? "none")")
 
         let bm = try await h.http("GET", Self.splits + "?watch=true&resourceVersion=\(rv)&allowWatchBookmarks=true&timeoutSeconds=3", timeout: 30)
         let events = watchEvents(bm.body)
