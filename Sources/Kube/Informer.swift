@@ -84,8 +84,9 @@ public actor Informer {
             let client = client
             let r = resource
             let ns = namespace
-            // A server-side timeout like client-go's (5–10 minutes) spreads re-watches out.
-            let timeout = Int.random(in: 300...600)
+            // Jittered, and short enough that the server ends a quiet watch (after a bookmark)
+            // before the idle timeout could take it for a dead connection.
+            let timeout = Int.random(in: reflector.config.watchTimeout)
             let idle = reflector.config.watchIdleTimeout
             let fresh = nextWatchFresh
             nextWatchFresh = false

@@ -120,11 +120,17 @@ public struct Reflector: Sendable {
         /// failure (backoff) so a server that closes watches at once never causes a hot loop.
         public var minHealthyWatch: Seconds = 1
         /// A watch with no byte for this long is treated as a dead connection (a blackhole
-        /// sends no FIN). client-go gets the same from HTTP/2 pings: 30 s read-idle + 15 s
-        /// ping timeout. Without pings the bookmarks are the heartbeat, and kube-apiserver's
-        /// watch cache sends one to each watch about once a minute (defaultBookmarkFrequency):
-        /// a quiet, healthy watch is silent for up to ~60 s, so 90 s, not less.
-        public var watchIdleTimeout: Seconds? = 90
+        /// sends no FIN), so one is noticed within a minute. client-go gets the same from
+        /// HTTP/2 pings (30 s read-idle + 15 s ping timeout); we have no pings, and a quiet,
+        /// healthy watch only hears bookmarks, which kube-apiserver's watch cache sends once a
+        /// minute (defaultBookmarkFrequency) or 2 s before the watch's deadline. So watches
+        /// are asked to end within `watchTimeout`, well inside this.
+        public var watchIdleTimeout: Seconds? = 55
+        /// The `timeoutSeconds` of each watch, picked at random in this range so re-watches
+        /// spread out. Shorter than client-go's 5–10 minutes, because the server's end of a
+        /// watch (and its pre-deadline bookmark) is what keeps a quiet watch from reaching
+        /// the idle timeout; a re-watch resumes from the last resourceVersion, no relist.
+        public var watchTimeout: ClosedRange<Int> = 40...50
         public var backoff = Backoff()
         public init() {}
     }

@@ -431,8 +431,15 @@ struct APIHandler: HTTPResponder {
                     // cancelled). Both end or feed the stream through the store.
                     group.addTask {
                         let started = Date()
-                        var nextBookmark = started.addingTimeInterval(bookmarkInterval)
                         let deadline = timeout.map { started.addingTimeInterval($0) }
+                        // As kube-apiserver: every interval, and once 2 s before the deadline
+                        // so the client resumes from the newest resourceVersion.
+                        func bookmarkAfter(_ t: Date) -> Date {
+                            let periodic = t.addingTimeInterval(bookmarkInterval)
+                            guard let last = deadline?.addingTimeInterval(-2), last > t else { return periodic }
+                            return min(periodic, last)
+                        }
+                        var nextBookmark = bookmarkAfter(started)
                         while !Task.isCancelled {
                             let due = min(deadline ?? .distantFuture, bookmarks ? nextBookmark : .distantFuture)
                             let wait = min(due.timeIntervalSinceNow, 86_400)
@@ -442,7 +449,7 @@ struct APIHandler: HTTPResponder {
                                 return
                             }
                             if bookmarks, Date() >= nextBookmark {
-                                nextBookmark = Date().addingTimeInterval(bookmarkInterval)
+                                nextBookmark = bookmarkAfter(Date())
                                 store.bookmark(id)
                             }
                         }

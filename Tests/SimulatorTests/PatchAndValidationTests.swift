@@ -33,13 +33,29 @@ struct PatchAndValidationTests {
         return f
     }()
 
-    /// kube-apiserver's watch cache sends each watch a bookmark about once a minute; the
-    /// simulator does the same, and the client must not take that quiet for a dead connection.
-    @Test("bookmarks come at kube-apiserver's cadence, well inside the client's idle timeout")
+    /// kube-apiserver's watch cache sends each watch a bookmark once a minute and 2 s before
+    /// its deadline; the simulator does the same. The client must notice a dead connection
+    /// within a minute, yet never take a quiet, healthy watch for one: its watches end (after
+    /// the pre-deadline bookmark) before its idle timeout.
+    @Test("watch timeouts, bookmarks and the idle timeout: quiet is never taken for dead")
     func bookmarkCadenceAndIdleTimeout() {
         #expect(SimulatorOptions().bookmarkInterval == 60)
-        let idle = Reflector.Config().watchIdleTimeout ?? 0
-        #expect(idle >= 1.5 * 60, "a healthy watch can be silent for a minute between bookmarks; idle timeout \(idle) s")
+        let config = Reflector.Config()
+        let idle = config.watchIdleTimeout ?? .infinity
+        #expect(idle <= 60, "a silent connection must be noticed within a minute; idle timeout \(idle) s")
+        #expect(Double(config.watchTimeout.upperBound) + 3 <= idle, "a watch must end before it can idle out: \(config.watchTimeout)")
+    }
+
+    @Test("a bookmark 2 s before a watch's deadline, as kube-apiserver sends one")
+    func bookmarkBeforeTheDeadline() async throws {
+        let h = try await SimHarness.start()
+        defer { Task { await h.stop() } }
+        let rv = try await h.http("GET", Self.splits).json[path: "metadata", "resourceVersion"]?.stringValue ?? ""
+        let w = try await h.http(
+            "GET", Self.splits + "?watch=true&resourceVersion=\(rv)&allowWatchBookmarks=true&timeoutSeconds=3", timeout: 30)
+        let events = watchEvents(w.body)
+        #expect(events.map { $0["type"]?.stringValue } == ["BOOKMARK"], "\(w.body)")
+        #expect(w.status == 200 && w.curlExit == 0)
     }
 
     @Test("the Date header is RFC 9110's IMF-fixdate whatever the locale")
