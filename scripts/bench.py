@@ -1416,8 +1416,8 @@ SHORTFALLS = [
      "pool thread. Zero would mean no heartbeat while paused, and a dead connection going "
      "unnoticed until the next refresh."),
     ("4. a 300×80 frame of the largest scenario",
-     "The same binary renders this frame in 3.0–5.9 ms from one back-to-back run to the next on "
-     "this machine (medians 3.7 ms in the previous full run, 4.5–4.7 ms in two runs of "
+     "The same binary renders this frame in 2.9–6.0 ms from one back-to-back run to the next on "
+     "this machine (median 3.7 ms in the previous full run; 4.6, 4.7 and 3.4 ms in three runs of "
      "`smitop bench-internal --parts frame` just after this one), so the 5 ms target sits inside "
      "the machine's noise. The view already culls nodes and edges to the screen before building "
      "them; what would give it margin is fewer allocations per frame (each visible node's box "
