@@ -81,7 +81,7 @@ struct FaultTests {
         #expect(try await w.waitForExit(timeout: 20), "the watch should end by itself")
         let events = watchEvents(w.stdout)
         #expect(events.last?["type"]?.stringValue == "ERROR" && events.last?[path: "object", "code"]?.intValue == 410, "\(w.stdout)")
-        #expect(w.process.terminationStatus == 0, "a clean end of the stream: \(w.stderr)")
+        #expect(w.terminationStatus == 0, "a clean end of the stream: \(w.stderr)")
     }
 
     @Test("dropWatchesNow cuts an open watch connection without the chunked terminator")
@@ -95,7 +95,7 @@ struct FaultTests {
         _ = try await h.adminFaults(#"{"dropWatchesNow":true}"#)
         #expect(try await w.waitForExit(timeout: 20), "the dropped watch should end")
         // curl 18: "transfer closed with outstanding read data remaining" (no last chunk).
-        #expect(w.process.terminationStatus != 0, "an abrupt end, not a finished stream: rc \(w.process.terminationStatus)")
+        #expect(w.terminationStatus != 0, "an abrupt end, not a finished stream: rc \(w.terminationStatus)")
         #expect(!watchEvents(w.stdout).contains { $0["type"]?.stringValue == "ERROR" })
         // The server itself is fine afterwards.
         #expect(try await h.http("GET", Self.booksPath).status == 200)
@@ -172,7 +172,7 @@ struct FaultTests {
         let state = try await runProcess(
             "/usr/bin/curl", ["-s"] + h.tlsArgs() + [h.endpoint.url + "/sim/admin/state"], env: [:], stdin: nil, timeout: 30)
         #expect((try? JSON.parse(state.stdout))?["resourceVersion"] != nil, "\(state.stdout)")
-        #expect(slow.process.isRunning && slow.stdout.isEmpty, "the delayed API request should still be waiting")
+        #expect(slow.isRunning && slow.stdout.isEmpty, "the delayed API request should still be waiting")
         #expect(try await slow.waitForExit(timeout: 30))
         let delayed = Date().timeIntervalSince(slowStart)
         #expect((try? JSON.parse(slow.stdout))?[path: "metadata", "name"]?.stringValue == "books", "delayed, not dropped: \(slow.stdout)")

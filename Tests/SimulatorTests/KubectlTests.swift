@@ -201,34 +201,18 @@ struct KubectlTests {
         let list = try JSON.parse(try await h.kubectl(["get", "ts", "-n", "bookstore", "-o", "json"]).stdout)
         let name = list["items"]![0]![path: "metadata", "name"]!.stringValue!
         // kubectl get -w never ends by itself: run it in the background and stop it.
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: SimHarness.kubectlPath)
-        p.arguments = ["get", "ts", "-n", "bookstore", "-w", "--output-watch-events", "--cache-dir", h.dir + "/kcache"]
-        p.environment = ProcessInfo.processInfo.environment.merging(["KUBECONFIG": h.kubeconfig]) { $1 }
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = Pipe()
-        try p.run()
-        // Give kubectl time to list and open the watch, then change the object elsewhere.
-        var seen = ""
+        let p = try BackgroundProcess(
+            SimHarness.kubectlPath, ["get", "ts", "-n", "bookstore", "-w", "--output-watch-events", "--cache-dir", h.dir + "/kcache"],
+            env: ["KUBECONFIG": h.kubeconfig, "HOME": h.dir])
+        defer { p.stop() }
+        // Once kubectl has listed and opened its watch, change the object elsewhere.
         let deadline = Date().addingTimeInterval(30)
-        var patched = false
-        while Date() < deadline {
-            try await Task.sleep(for: .milliseconds(300))
-            if !patched, h.sim.store.watcherCount > 0 {
-                let r = try await h.kubectl(["label", "ts", name, "-n", "bookstore", "touched=yes"])
-                #expect(r.status == 0, "\(r.stderr)")
-                patched = true
-            }
-            if patched {
-                p.terminate()
-                break
-            }
-        }
-        while p.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-        seen = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(patched)
-        #expect(seen.contains("MODIFIED") && seen.contains(name), "\(seen)")
+        while h.sim.store.watcherCount == 0 && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(h.sim.store.watcherCount > 0, "kubectl never opened its watch: \(p.stderr)")
+        let r = try await h.kubectl(["label", "ts", name, "-n", "bookstore", "touched=yes"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let seen = try await p.waitForOutput { $0.contains("MODIFIED") }
+        #expect(seen && p.stdout.contains(name), "\(p.stdout)\(p.stderr)")
     }
 
     @Test("read-only user may read but not write")

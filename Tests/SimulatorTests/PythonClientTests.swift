@@ -108,7 +108,7 @@ struct PythonClientTests {
             contentType: "application/merge-patch+json")
         #expect(patch.status == 200)
         #expect(try await p.waitForExit(timeout: 60), "\(p.stdout)\(p.stderr)")
-        #expect(p.process.terminationStatus == 0, "\(p.stdout)\(p.stderr)")
+        #expect(p.terminationStatus == 0, "\(p.stdout)\(p.stderr)")
         let out = Self.lines(p.stdout)
         #expect(Self.step(out, "done") != nil, "\(p.stdout)")
         let relistRV = Int(Self.step(out, "relisted")?["rv"]?.stringValue ?? "") ?? 0

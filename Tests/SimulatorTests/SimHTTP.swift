@@ -1,4 +1,5 @@
 import Foundation
+import Kube
 import SMI
 import Synchronization
 
@@ -98,71 +99,67 @@ extension SimHarness {
 }
 
 /// A program left running in the background (a watch), whose output is collected until it
-/// ends by itself or is stopped.
+/// ends by itself or is stopped. It runs through ChildProcess (Foundation's Process lost exits
+/// under load); its output goes to files, so it can be read while the program still runs.
 final class BackgroundProcess: Sendable {
-    let process: Process
-    private let out = OutputBuffer()
-    private let err = OutputBuffer()
-    private let done = DispatchGroup()
+    private let task: Task<Void, Never>
+    /// The exit status once it ended (128 + signal when a signal ended it).
+    private let ended = ExitStatus()
+    private let dir: String
 
     init(_ path: String, _ args: [String], env: [String: String] = [:]) throws {
-        let p = makeProcess(path, args, env: env)
-        let o = Pipe()
-        let e = Pipe()
-        p.standardOutput = o
-        p.standardError = e
-        p.standardInput = FileHandle.nullDevice
-        process = p
-        try p.run()
-        for (pipe, sink) in [(o, out), (e, err)] {
-            done.enter()
-            let h = pipe.fileHandleForReading
-            DispatchQueue.global().async { [done] in
-                while true {
-                    let d = h.availableData
-                    if d.isEmpty { break }
-                    sink.data.withLock { $0.append(d) }
-                }
-                done.leave()
-            }
+        dir = NSTemporaryDirectory() + "smitop-bg-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var environment = ProcessInfo.processInfo.environment
+        for (k, v) in env { environment[k] = v }
+        environment["SMITOP_BG_OUT"] = dir + "/out"
+        environment["SMITOP_BG_ERR"] = dir + "/err"
+        let ended = ended
+        task = Task {
+            let out = try? await ChildProcess.run(
+                "/bin/sh", ["-c", #"exec "$0" "$@" >"$SMITOP_BG_OUT" 2>"$SMITOP_BG_ERR""#, path] + args,
+                options: .init(environment: environment))
+            ended.value.withLock { $0 = out?.status ?? 127 }
         }
     }
 
-    var stdout: String { String(decoding: out.data.withLock { $0 }, as: UTF8.self) }
-    var stderr: String { String(decoding: err.data.withLock { $0 }, as: UTF8.self) }
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
+
+    var isRunning: Bool { ended.value.withLock { $0 } == nil }
+    var terminationStatus: Int32 { ended.value.withLock { $0 } ?? -1 }
+    var stdout: String { (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? "" }
 
     /// Polls until `condition` holds on stdout or the deadline passes.
     func waitForOutput(timeout: Double = 30, _ condition: (String) -> Bool) async throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if condition(stdout) { return true }
-            if !process.isRunning { return condition(stdout) }
+            if !isRunning { return condition(stdout) }
             try await Task.sleep(for: .milliseconds(50))
         }
         return condition(stdout)
     }
 
     /// Waits for the program to end by itself; false when it was still running at the
-    /// deadline (it is then terminated, so a hung test still finishes).
+    /// deadline (it is then stopped, so a hung test still finishes).
     func waitForExit(timeout: Double = 30) async throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        let endedByItself = !process.isRunning
-        if !endedByItself { process.terminate() }
-        process.waitUntilExit()
-        done.wait()
+        while isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        let endedByItself = !isRunning
+        if !endedByItself { task.cancel() }
+        await task.value
         return endedByItself
     }
 
+    /// Stops it (SIGTERM to its process group, SIGKILL 2 s later) without waiting.
     func stop() {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        done.wait()
+        task.cancel()
     }
 }
 
-final class OutputBuffer: Sendable {
-    let data = Mutex(Data())
+final class ExitStatus: Sendable {
+    let value = Mutex<Int32?>(nil)
 }
 
 /// Decodes newline-delimited watch events.

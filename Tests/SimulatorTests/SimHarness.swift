@@ -95,17 +95,6 @@ func runProcess(_ path: String, _ args: [String], env: [String: String], stdin: 
     return ProcessResult(status: out.status, stdout: String(decoding: out.stdout, as: UTF8.self), stderr: String(decoding: out.stderr, as: UTF8.self))
 }
 
-/// A child process with this environment added to ours; a bare name (python3) is looked up on PATH.
-func makeProcess(_ path: String, _ args: [String], env: [String: String]) -> Process {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: path.hasPrefix("/") ? path : "/usr/bin/env")
-    p.arguments = path.hasPrefix("/") ? args : [path] + args
-    var environment = ProcessInfo.processInfo.environment
-    for (k, v) in env { environment[k] = v }
-    p.environment = environment
-    return p
-}
-
 /// An informer's updates applied to a store, read with a deadline. An awaited `next()` has
 /// no timeout of its own: a wait that can never be met (a write that failed, an event that
 /// never came) would hang the whole run, so the deadline stops the informer, which ends its
