@@ -1416,13 +1416,11 @@ SHORTFALLS = [
      "pool thread. Zero would mean no heartbeat while paused, and a dead connection going "
      "unnoticed until the next refresh."),
     ("4. a 300×80 frame of the largest scenario",
-     "The same binary renders this frame in 2.9–6.0 ms from one back-to-back run to the next on "
-     "this machine (median 3.7 ms in the previous full run; 4.6, 4.7 and 3.4 ms in three runs of "
-     "`smitop bench-internal --parts frame` just after this one), so the 5 ms target sits inside "
-     "the machine's noise. The view already culls nodes and edges to the screen before building "
-     "them; what would give it margin is fewer allocations per frame (each visible node's box "
-     "lines and each edge label are built as new strings every frame, and the line cells are "
-     "merged in a dictionary) measured with a profile of `Screen.render`."),
+     "The view culls nodes and edges to the screen before building them, merges line cells in a "
+     "dense grid of plain values and copies only the nodes it draws (1.4–1.9 ms median here, from "
+     "2.9–4.6 ms before that change). A miss in one run is this machine's noise: back-to-back runs "
+     "of the same binary differ by up to 2×. What would give more margin: the box lines and edge "
+     "labels are still new strings every frame."),
     ("simulator not the bottleneck (TUI start-up)",
      "During the TUI's start-up the simulator serves 24,000 objects in pages and answers the "
      "metrics API, so it is busy; the start-up figure is measured from the arrival of the last list, "

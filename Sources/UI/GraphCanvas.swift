@@ -76,12 +76,14 @@ public struct GraphCanvas: Sendable {
 
     private static let left: UInt8 = 1, right: UInt8 = 2, up: UInt8 = 4, down: UInt8 = 8
 
+    /// Plain data (no references), so the per-frame grid of them costs no reference counting.
     private struct LineCell {
         var mask: UInt8 = 0
         var allDashed = true
         var priority = -1
         var style = Style(.edge)
-        var arrow: String? = nil
+        /// 0 none, 1 pointing left, 2 pointing right.
+        var arrow: UInt8 = 0
     }
 
     /// Which style wins where edges overlap: the selected edge, then the worst health.
@@ -160,22 +162,21 @@ public struct GraphCanvas: Sendable {
             buf.write(TextWidth.sanitize(band.label), x: area.x, y: y, style: Style(.muted, [.bold]), clip: area)
         }
 
-        // 1. Lines, merged per cell.
-        var cells: [Int: LineCell] = [:]
+        // 1. Lines, merged per cell of the visible area: a dense grid (a cell is drawn when its
+        // mask is set), because hashing cells into a dictionary was a third of a large frame.
+        var cells = [LineCell](repeating: LineCell(), count: area.width * area.height)
         func mark(_ x: Int, _ y: Int, _ bits: UInt8, _ e: Edge) {
             let sx = x + dx
             let sy = y + dy
             guard area.contains(x: sx, y: sy) else { return }
-            let key = sy * buf.width + sx
-            var c = cells[key] ?? LineCell()
-            c.mask |= bits
-            c.allDashed = c.allDashed && e.split
+            let key = (sy - area.y) * area.width + (sx - area.x)
+            cells[key].mask |= bits
+            cells[key].allDashed = cells[key].allDashed && e.split
             let p = GraphCanvas.priority(e)
-            if p > c.priority {
-                c.priority = p
-                c.style = GraphCanvas.style(e)
+            if p > cells[key].priority {
+                cells[key].priority = p
+                cells[key].style = GraphCanvas.style(e)
             }
-            cells[key] = c
         }
         var labels: [(x: Int, y: Int, width: Int, text: String, style: Style)] = []
         // The visible area in canvas coordinates, one cell wider on each side so a line
@@ -223,9 +224,11 @@ public struct GraphCanvas: Sendable {
             let ex = end.0 + dx
             let ey = end.1 + dy
             if area.contains(x: ex, y: ey) {
-                let key = ey * buf.width + ex
-                cells[key]?.arrow = r.arrowLeft ? g.arrowLeft : g.arrowRight
-                if GraphCanvas.priority(e) >= (cells[key]?.priority ?? -1) { cells[key]?.style = GraphCanvas.style(e) }
+                let key = (ey - area.y) * area.width + (ex - area.x)
+                if cells[key].mask != 0 {
+                    cells[key].arrow = r.arrowLeft ? 1 : 2
+                    if GraphCanvas.priority(e) >= cells[key].priority { cells[key].style = GraphCanvas.style(e) }
+                }
             }
             if !e.label.isEmpty, r.labelSegment.width > 0 {
                 let marker = e.health.marker(g)
@@ -233,10 +236,10 @@ public struct GraphCanvas: Sendable {
                 labels.append((r.labelSegment.x, r.labelSegment.y, r.labelSegment.width, marker + " " + e.label, st))
             }
         }
-        for (key, c) in cells {
-            let x = key % buf.width
-            let y = key / buf.width
-            let glyph = c.arrow ?? GraphCanvas.glyph(c.mask, dashed: c.allDashed, g)
+        for (key, c) in cells.enumerated() where c.mask != 0 {
+            let x = area.x + key % area.width
+            let y = area.y + key / area.width
+            let glyph = c.arrow == 1 ? g.arrowLeft : c.arrow == 2 ? g.arrowRight : GraphCanvas.glyph(c.mask, dashed: c.allDashed, g)
             buf.put(DisplayCluster(glyph, width: 1), x: x, y: y, style: c.style, clip: area)
         }
 

@@ -263,7 +263,8 @@ public enum Views {
         }
         var canvasIndex = [Int](repeating: -1, count: g.nodes.count)
         var nodes: [GraphCanvas.Node] = []
-        for (u, n) in g.nodes.enumerated() {
+        // By index: a node is copied (its strings retained) only when it is drawn.
+        for u in g.nodes.indices {
             guard let r = box(u) else { continue }
             let visible = r.intersects(view)
             guard visible || keep[u] else { continue }
@@ -273,6 +274,7 @@ public enum Views {
                 nodes.append(GraphCanvas.Node(rect: Rect(r), title: "", lines: [], health: .unknown, selected: false, dimmed: false))
                 continue
             }
+            let n = g.nodes[u]
             let (line, h) = nodeMetrics(s, n.id)
             nodes.append(
                 GraphCanvas.Node(
