@@ -331,10 +331,15 @@ public enum ChildProcess {
         return pid
     }
 
+    /// The first executable file (not a directory) of this name on `path`, as a shell finds it.
     static func lookUp(_ name: String, path: String) -> String? {
+        let fm = FileManager.default
         for dir in path.split(separator: ":") where !dir.isEmpty {
-            let candidate = "\(dir)/\(name)"
-            if access(candidate, X_OK) == 0 { return candidate }
+            let full = "\(dir)/\(name)"
+            var isDir: ObjCBool = false
+            if fm.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue, fm.isExecutableFile(atPath: full) {
+                return full
+            }
         }
         return nil
     }

@@ -274,14 +274,7 @@ public actor ExecCredentialProvider: CredentialProvider {
             let full = command.hasPrefix("/") || baseDirectory == nil ? command : "\(baseDirectory!)/\(command)"
             return fm.isExecutableFile(atPath: full) ? URL(fileURLWithPath: full) : nil
         }
-        for dir in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") where !dir.isEmpty {
-            let full = "\(dir)/\(command)"
-            var isDir: ObjCBool = false
-            if fm.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue, fm.isExecutableFile(atPath: full) {
-                return URL(fileURLWithPath: full)
-            }
-        }
-        return nil
+        return ChildProcess.lookUp(command, path: path ?? "/usr/local/bin:/usr/bin:/bin").map { URL(fileURLWithPath: $0) }
     }
 
     static func parseOutput(_ stdout: [UInt8], config: ExecConfig, name: String) throws(KubeError) -> Result {

@@ -11,8 +11,8 @@ import ServiceLifecycle
 ///
 /// Why not Hummingbird's `Application`: it runs a second service that wakes every second to
 /// refresh a cached Date header, so a paused `smitop demo` (simulator in-process) never slept.
-/// Formatting the header per response costs about a microsecond. Everything else is what
-/// `Application` does: one context per request, any error but a parse error becomes a 500.
+/// Here the header is formatted per response (a few integer conversions). Everything else is
+/// what `Application` does: one context per request, any error but a parse error becomes a 500.
 struct SimHTTPService: Service {
     let handler: APIHandler
     let builder: HTTPServerBuilder
