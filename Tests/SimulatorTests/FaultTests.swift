@@ -258,3 +258,23 @@ func signalWakesWithoutPolling() async throws {
     await t.value
     #expect(s.generation == g + 1)
 }
+
+/// `--state-dir` is what etcd is to a real API server: a change reaches the state file while
+/// the server runs (autosave follows the store's commits), not only when it shuts down, so a
+/// crash loses at most the last second.
+@Test("with a state directory, a write reaches the state file while the server runs")
+func stateIsSavedAfterCommits() async throws {
+    let dir = NSTemporaryDirectory() + "smitop-state-" + UUID().uuidString
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let h = try await SimHarness.start { $0.stateDir = dir }
+    defer { Task { await h.stop() } }
+    let r = try await h.kubectl(["label", "ts", "books", "-n", "bookstore", "saved=yes", "-o", "json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let rv = try JSON.parse(r.stdout)[path: "metadata", "resourceVersion"]?.stringValue.flatMap { Int($0) } ?? 0
+    #expect(rv > 0)
+    let saved = try await waitUntil {
+        guard let data = FileManager.default.contents(atPath: dir + "/state.json"), let j = try? JSON.parse(Array(data)) else { return false }
+        return (j["resourceVersion"]?.intValue).map { Int($0) >= rv } ?? false
+    }
+    #expect(saved, "the state file never caught up with resourceVersion \(rv)")
+}
