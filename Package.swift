@@ -31,22 +31,28 @@ let package = Package(
             pkgConfig: "ncursesw",
             providers: [.apt(["libncursesw5-dev"])]
         ),
+        // The project's core: values every other module shares (JSON, quantities, metadata,
+        // object identity, saturating conversions, the sanitiser). No SMI, no network.
         .target(
-            name: "SMI",
+            name: "KubeCore",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
         .target(
+            name: "SMI",
+            dependencies: ["KubeCore", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
             name: "Kube",
-            dependencies: ["SMI", .product(name: "Yams", package: "Yams")]
+            dependencies: ["KubeCore", "SMI", .product(name: "Yams", package: "Yams")]
         ),
         .target(
             name: "Transport",
-            dependencies: ["Kube", "CCurl"]
+            dependencies: ["KubeCore", "Kube", "CCurl"]
         ),
         .target(
             name: "Simulator",
             dependencies: [
-                "SMI", "Kube",
+                "KubeCore", "SMI", "Kube",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -63,15 +69,15 @@ let package = Package(
         ),
         .target(
             name: "Mesh",
-            dependencies: ["SMI", "Kube"]
+            dependencies: ["KubeCore", "SMI", "Kube"]
         ),
         .target(
             name: "App",
-            dependencies: ["Mesh", "SMI", "Kube"]
+            dependencies: ["KubeCore", "Mesh", "SMI", "Kube"]
         ),
         .target(
             name: "UI",
-            dependencies: ["App", "Mesh", "SMI", .product(name: "Yams", package: "Yams")]
+            dependencies: ["KubeCore", "App", "Mesh", "SMI", .product(name: "Yams", package: "Yams")]
         ),
         .target(
             name: "Terminal",
@@ -80,14 +86,15 @@ let package = Package(
         .executableTarget(
             name: "smitop",
             dependencies: [
-                "SMI", "Kube", "Transport", "Simulator", "Mesh", "App", "UI", "Terminal",
+                "KubeCore", "SMI", "Kube", "Transport", "Simulator", "Mesh", "App", "UI", "Terminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .testTarget(name: "SMITests", dependencies: ["SMI"]),
-        .testTarget(name: "KubeTests", dependencies: ["Kube", "SMI"]),
+        .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"]),
+        .testTarget(name: "SMITests", dependencies: ["SMI", "KubeCore"]),
+        .testTarget(name: "KubeTests", dependencies: ["Kube", "SMI", "KubeCore"]),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Kube", "SMI", "Transport"], exclude: ["python"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Kube"]),
         .testTarget(name: "MeshTests", dependencies: ["Mesh", "SMI", "Kube"]),

@@ -8,6 +8,7 @@
 // close-on-exec, the child gets only its three standard descriptors, exactly one thread waits
 // for exactly this pid, and output is collected by a poll loop that never needs EOF to finish.
 
+import KubeCore
 import Foundation
 import Synchronization
 
@@ -150,7 +151,7 @@ public enum ChildProcess {
         var outFD = out.read
         var errFD = err.read
         var stopStage = 0  // 0 running, 1 SIGTERM sent, 2 SIGKILL sent
-        var stopAt: ContinuousClock.Instant? = options.timeout.map { .now + .milliseconds(Int64($0 * 1000)) }
+        var stopAt: ContinuousClock.Instant? = options.timeout.map { .now + .seconds(saturating: $0) }
         var timedOut = false
         var cancelled = false
         var childGone = false

@@ -1,3 +1,4 @@
+import KubeCore
 import Foundation
 import SMI
 
@@ -118,7 +119,7 @@ public actor Informer {
         case .schedule(let after, let token):
             track(
                 Task {
-                    try? await Task.sleep(for: .milliseconds(Int64(max(0, after) * 1000)))
+                    try? await Task.sleep(for: .seconds(saturating: after))
                     if Task.isCancelled { return }
                     self.feed(.timerFired(token: token))
                 })

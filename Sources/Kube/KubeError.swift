@@ -75,7 +75,7 @@ public struct Status: Sendable, Equatable {
                         reason: $0["reason"]?.stringValue, message: $0["message"]?.stringValue,
                         field: $0["field"]?.stringValue)
                 },
-                retryAfterSeconds: d["retryAfterSeconds"]?.intValue.map { Int($0) })
+                retryAfterSeconds: d["retryAfterSeconds"]?.intValue.map { Int(clamping: $0) })
         } else {
             details = nil
         }

@@ -3,6 +3,7 @@
 // data; the runtime performs them. Time and randomness are injected so every scenario is a
 // plain unit test with no sleeping.
 
+import KubeCore
 import SMI
 
 /// Monotonic seconds from an arbitrary origin.
@@ -290,8 +291,10 @@ public struct Reflector: Sendable {
     private mutating func wait(then next: Next, error: KubeError, now: Seconds) -> [ReflectorAction] {
         var delay = config.backoff.next(now: now, rng: &rng)
         if error.isTooManyRequests, let ra = error.retryAfterSeconds, ra > 0 {
-            // The server said when; it knows its load better than our backoff does.
-            delay = ra
+            // The server said when; it knows its load better than our backoff does, up to the
+            // backoff's own ceiling (client-go caps its waits the same way): a Retry-After of
+            // a day, or a hostile 1e300, must not freeze a watch.
+            delay = min(ra, config.backoff.maximum)
         }
         phase = .waiting
         pendingAfterTimer = next

@@ -28,6 +28,8 @@ public enum QuantityError: Error, Sendable, Equatable, CustomStringConvertible {
     case outOfRange(String)
     /// The JSON value is neither a string nor a number.
     case notAQuantity(String)
+    /// A valid quantity beyond the bound its use allows (weights: `Weight.maximumUnits`).
+    case beyondBound(String, bound: String)
 
     public var description: String {
         switch self {
@@ -36,6 +38,7 @@ public enum QuantityError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unknownSuffix(let s): return "unknown quantity suffix \"\(s)\""
         case .outOfRange(let s): return "quantity \"\(s)\" is too large"
         case .notAQuantity(let t): return "expected a quantity (string or number), found \(t)"
+        case .beyondBound(let s, let bound): return "\(s) is beyond the largest weight meshes can read (\(bound))"
         }
     }
 }

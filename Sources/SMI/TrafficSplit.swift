@@ -13,9 +13,22 @@ public struct Weight: Sendable, Equatable, CustomStringConvertible {
     public let literal: JSON
 
     public init(json: JSON) throws(QuantityError) {
-        value = try Quantity(json: json)
+        let v = try Quantity(json: json)
+        guard v.nanos.magnitude <= Weight.maximumNanos.magnitude else {
+            throw .beyondBound(json.stringValue ?? json.compactString, bound: Weight.maximumUnitsText)
+        }
+        value = v
         literal = json
     }
+
+    /// The largest weight magnitude smitop accepts: 9,223,372,036,854,775 units, the largest
+    /// whose milli-value fits Go's int64. Meshes read weights through `Quantity.MilliValue()`
+    /// or as Go `int`s and add them up, so a larger weight is already wrong in every consumer;
+    /// refusing it at decode (a problem shown on that split alone) keeps every sum and share
+    /// computed here far inside Int128: 10^5 backends at this bound sum to about 9.2e29 nanos.
+    public static let maximumUnits: Int128 = Int128(Int64.max / 1000)
+    public static let maximumNanos: Int128 = maximumUnits * Quantity.nanosPerUnit
+    static let maximumUnitsText = "9223372036854775"
 
     /// An integer weight written as a JSON number (the v1alpha2+ form).
     public init(integer: Int64) {

@@ -7,7 +7,9 @@ public struct Fraction: Sendable, Hashable, Comparable, CustomStringConvertible,
     public let numerator: Int128
     public let denominator: Int128
 
-    /// Precondition-free: a zero denominator yields 0/1 so that callers never trap on input.
+    /// Precondition-free: a zero denominator yields 0/1 so that callers never trap on input. The
+    /// reduction works on magnitudes, so even Int128.min (whose negation does not exist) cannot
+    /// trap: a value beyond ±Int128.max after reduction saturates.
     public init(_ numerator: Int128, _ denominator: Int128 = 1) {
         guard denominator != 0 else {
             self.numerator = 0
@@ -15,9 +17,11 @@ public struct Fraction: Sendable, Hashable, Comparable, CustomStringConvertible,
             return
         }
         let g = Fraction.gcd(numerator.magnitude, denominator.magnitude)
-        let sign: Int128 = denominator < 0 ? -1 : 1
-        self.numerator = sign * numerator / Int128(g)
-        self.denominator = sign * denominator / Int128(g)
+        let n = numerator.magnitude / g
+        let d = denominator.magnitude / g
+        let negative = (numerator < 0) != (denominator < 0) && n != 0
+        self.numerator = negative ? (n > UInt128(Int128.max) ? Int128.min : -Int128(n)) : Int128(clamping: n)
+        self.denominator = Int128(clamping: d)
     }
 
     public init(integerLiteral value: Int64) { self.init(Int128(value)) }
@@ -29,9 +33,37 @@ public struct Fraction: Sendable, Hashable, Comparable, CustomStringConvertible,
     }
 
     public static func < (a: Fraction, b: Fraction) -> Bool {
-        // Shares and percentages stay far below 2^63, so the cross products fit Int128.
-        a.numerator * b.denominator < b.numerator * a.denominator
+        // Full-width cross products: exact for every pair of fractions, however large the
+        // weights a cluster sends (a 256-bit two's-complement comparison, high word first).
+        let l = a.numerator.multipliedFullWidth(by: b.denominator)
+        let r = b.numerator.multipliedFullWidth(by: a.denominator)
+        return l.high != r.high ? l.high < r.high : l.low < r.low
     }
+
+    /// round(x × self), half away from zero; nil when the result does not fit Int128.
+    public func scaling(_ x: Int128) -> Int128? {
+        let p = x.magnitude.multipliedFullWidth(by: numerator.magnitude)
+        let d = denominator.magnitude
+        // dividingFullWidth traps when the quotient does not fit one word: check first.
+        guard p.high < d else { return nil }
+        let (q, r) = d.dividingFullWidth(p)
+        let rounded = r >= d - r ? q.addingReportingOverflow(1) : (partialValue: q, overflow: false)
+        guard !rounded.overflow, rounded.partialValue <= UInt128(Int128.max) else { return nil }
+        let negative = (x < 0) != (numerator < 0)
+        return negative ? -Int128(rounded.partialValue) : Int128(rounded.partialValue)
+    }
+
+    /// p / 100 (points or percent to a share). A denominator too large to multiply by 100
+    /// comes only from code, never from a key or a flag: it is approximated, never trapped on.
+    static func hundredth(of p: Fraction) -> Fraction {
+        let (d, o) = p.denominator.multipliedReportingOverflow(by: 100)
+        if !o { return Fraction(p.numerator, d) }
+        let approx = (p.clamped(-100, 100).doubleValue * 1e12).rounded()
+        return Fraction(Int128(approx), 100_000_000_000_000)
+    }
+
+    /// The fraction clamped to [lo, hi].
+    public func clamped(_ lo: Fraction, _ hi: Fraction) -> Fraction { self < lo ? lo : (hi < self ? hi : self) }
 
     public var doubleValue: Double {
         // Int128 → Double goes through a slow generic path; shares nearly always fit 64 bits.
@@ -41,17 +73,24 @@ public struct Fraction: Sendable, Hashable, Comparable, CustomStringConvertible,
 
     /// "33.3%": the fraction as a percentage rounded half away from zero to `decimals` places.
     public func percentText(decimals: Int = 1) -> String {
-        let scale = Quantity.pow10(max(0, min(decimals, 6)))
-        let scaled = Fraction.roundDiv(numerator * 100 * scale, denominator)
+        let decimals = max(0, min(decimals, 6))
+        let scale = Quantity.pow10(decimals)
+        guard let scaled = Fraction(100 * scale).scalingFraction(self) else {
+            // Only fractions no weight or share can produce get here; text, never a trap.
+            return doubleValue.isFinite ? "\(doubleValue * 100)%" : "?%"
+        }
         let sign = scaled < 0 ? "-" : ""
         let mag = scaled.magnitude
         let whole = mag / UInt128(scale)
-        if decimals <= 0 { return "\(sign)\(whole)%" }
+        if decimals == 0 { return "\(sign)\(whole)%" }
         let frac = String(mag % UInt128(scale))
         return "\(sign)\(whole).\(String(repeating: "0", count: decimals - frac.count))\(frac)%"
     }
 
     public var description: String { denominator == 1 ? "\(numerator)" : "\(numerator)/\(denominator)" }
+
+    /// round(self × f) for an integer-valued self; nil on overflow.
+    func scalingFraction(_ f: Fraction) -> Int128? { f.scaling(numerator) }
 
     /// Division rounding half away from zero; `d` > 0.
     static func roundDiv(_ n: Int128, _ d: Int128) -> Int128 {
@@ -96,7 +135,12 @@ public enum WeightEditError: Error, Sendable, Equatable, CustomStringConvertible
 extension TrafficSplit {
     public var analysis: SplitAnalysis {
         let values = backends.map(\.weight.value.nanos)
-        let total = values.reduce(Int128(0)) { $0 + max($1, 0) }
+        // Decoded weights are bounded (Weight.maximumUnits), but a split built in code is
+        // not: the sum saturates rather than trap.
+        let total = values.reduce(Int128(0)) { acc, v in
+            let (t, o) = acc.addingReportingOverflow(max(v, 0))
+            return o ? Int128.max : t
+        }
         var seen: Set<String> = []
         var dups: [String] = []
         for b in backends where !seen.insert(b.service).inserted && !dups.contains(b.service) { dups.append(b.service) }
@@ -130,8 +174,11 @@ extension TrafficSplit {
     /// Moves `points` percentage points of share to backend `index`, taken from the others in
     /// proportion to their weights (negative `points` gives share away, in proportion too).
     public func shifting(points: Fraction, to index: Int) throws(WeightEditError) -> TrafficSplit {
-        try edit(index) { units, total in
-            let delta = Fraction.roundDiv(Int128(total) * points.numerator, points.denominator * 100)
+        // Beyond ±100 points every shift saturates anyway; clamping first keeps the products
+        // of any input, however large, inside Int128.
+        let points = points.clamped(-100, 100)
+        return try edit(index) { units, total in
+            let delta = Fraction.hundredth(of: points).scaling(Int128(total)) ?? 0
             return WeightMath.setUnits(units, index: index, to: Int128(units[index]) + delta)
         }
     }
@@ -139,8 +186,9 @@ extension TrafficSplit {
     /// Gives backend `index` exactly `percent`% of traffic (to within one unit), the rest keeps
     /// the others' proportions.
     public func settingShare(_ percent: Fraction, of index: Int) throws(WeightEditError) -> TrafficSplit {
-        try edit(index) { units, total in
-            let target = Fraction.roundDiv(Int128(total) * percent.numerator, percent.denominator * 100)
+        let percent = percent.clamped(0, 100)
+        return try edit(index) { units, total in
+            let target = Fraction.hundredth(of: percent).scaling(Int128(total)) ?? 0
             return WeightMath.setUnits(units, index: index, to: target)
         }
     }
@@ -217,7 +265,8 @@ public enum WeightMath {
     /// the other backends in proportion to their current units. With one backend nothing moves.
     public static func setUnits(_ units: [Int64], index: Int, to target: Int128) -> [Int64] {
         guard units.count > 1 else { return units }
-        let total = units.reduce(Int64(0), +)
+        // Callers pass units whose sum fits Int64 (edit bounds it); saturate rather than trap.
+        let total = Int64(clamping: units.reduce(Int128(0)) { $0 + Int128(max($1, 0)) })
         let t = Int64(min(max(target, 0), Int128(total)))
         let otherIdx = units.indices.filter { $0 != index }
         let rest = WeightMath.apportion(total - t, proportionalTo: otherIdx.map { units[$0] })

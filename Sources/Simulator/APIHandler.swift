@@ -1,3 +1,4 @@
+import KubeCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -443,7 +444,7 @@ struct APIHandler: HTTPResponder {
                         while !Task.isCancelled {
                             let due = min(deadline ?? .distantFuture, bookmarks ? nextBookmark : .distantFuture)
                             let wait = min(due.timeIntervalSinceNow, 86_400)
-                            if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000) + 1)) }
+                            if wait > 0 { try await Task.sleep(for: .seconds(saturating: wait + 0.001)) }
                             if let deadline, Date() >= deadline {
                                 store.stopWatch(id)
                                 return

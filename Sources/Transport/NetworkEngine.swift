@@ -1,4 +1,5 @@
 internal import CCurl
+import KubeCore
 import Foundation
 import Kube
 import Synchronization
@@ -171,7 +172,7 @@ final class NetworkEngine: @unchecked Sendable {
         var wait: Duration = .seconds(60)
         for transfer in Array(active.values) {
             guard let idle = transfer.idleTimeout else { continue }
-            let deadline = transfer.lastActivity + .milliseconds(Int64(idle * 1000))
+            let deadline = transfer.lastActivity + .seconds(saturating: idle)
             if deadline <= now {
                 remove(transfer, .idle)
             } else {

@@ -1,3 +1,4 @@
+import KubeCore
 import App
 import Kube
 import Mesh
@@ -43,7 +44,7 @@ enum Fmt {
     }
 
     static func age(_ s: Double) -> String {
-        let v = Int(max(0, s))
+        let v = max(0, Int(saturating: s))
         if v < 60 { return "\(v)s" }
         if v < 3600 { return "\(v / 60)m\(v % 60)s" }
         return "\(v / 3600)h\((v % 3600) / 60)m"

@@ -1,3 +1,4 @@
+import KubeCore
 import App
 import Foundation
 import Kube
@@ -215,7 +216,7 @@ final class EffectRunner: @unchecked Sendable {
         let client = self.client
         let mailbox = self.mailbox
         pollTask = Task {
-            try? await Task.sleep(for: .milliseconds(Int64(max(0, after) * 1000)))
+            try? await Task.sleep(for: .seconds(saturating: after))
             if Task.isCancelled { return }
             guard let client else { return }
             do {

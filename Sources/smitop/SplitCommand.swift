@@ -161,9 +161,15 @@ struct SplitShiftCommand: AsyncParsableCommand {
     @OptionGroup var write: WriteOptions
     @Argument(help: "The TrafficSplit, as NAMESPACE/NAME or NAME.") var split: String
     @Option(help: "The backend that gains share.") var to: String
-    @Option(help: "Percentage points of share to move (may be negative).") var by: Double
+    // .unconditional: "--by -10" is a value, not an unknown flag "-1".
+    @Option(parsing: .unconditional, help: "Percentage points of share to move (may be negative).") var by: Double
 
     func run() async throws {
+        // Share moves between -100 and 100 points; anything else (NaN, 1e30) is a typo, and
+        // would trap in the conversion to an exact fraction below.
+        guard by.isFinite, (-100...100).contains(by) else {
+            throw CLIError.fail("--by must be between -100 and 100 percentage points, not \(by)", code: 2)
+        }
         try await writeWeights(cluster: cluster, write: write, ref: split) { current in
             guard let i = current.backends.firstIndex(where: { $0.service == to }) else {
                 throw CLIError.fail(

@@ -28,7 +28,14 @@ struct UIOptions: ParsableArguments {
         } catch { throw CLIError.fail("config: \(error)", code: 2) }
         var o = AppOptions()
         cfg.apply(to: &o)
-        if let r = refresh { o.refreshInterval = max(0, r) }
+        if let r = refresh {
+            // The config file's bound, for the same reason: a poll interval becomes a sleep, and
+            // NaN or 1e300 seconds cannot (the conversion to a duration would trap).
+            guard r.isFinite, r >= 0, r <= 3600 else {
+                throw CLIError.fail("--refresh must be 0 (paused) to 3600 seconds, not \(r)", code: 2)
+            }
+            o.refreshInterval = r
+        }
         if readOnly { o.readOnly = true }
         if noMouse { o.mouseEnabled = false }
         return (o, theme ?? cfg.theme, cfg.source)

@@ -178,6 +178,20 @@ import Testing
         #expect(h.send(.timerFired(token: h.lastTimer(a)!.token), at: 18) == [.startList(continueToken: nil, limit: 500)])
     }
 
+    /// A Retry-After of a day (or a hostile 1e300) would freeze the watch: the wait is capped
+    /// at the backoff's ceiling, as client-go caps its own.
+    @Test(arguments: [86_400.0, 1e300, Double.infinity])
+    func retryAfterIsCappedAtTheBackoffCeiling(retryAfter: Double) {
+        var h = Harness()
+        h.send(.start)
+        var e = KubeError(source: .status, code: 429, reason: "TooManyRequests", message: "slow down")
+        e.retryAfterSeconds = retryAfter
+        let a = h.send(.listFailed(e), at: 1)
+        let cap = h.r.config.backoff.maximum
+        #expect(cap == 30)
+        #expect(a == [.reportError(e, retryIn: cap), .schedule(after: cap, token: h.lastTimer(a)!.token)])
+    }
+
     /// A watch refused with 429: wait what the server said (not the backoff, which is far
     /// shorter after a healthy list), then re-watch from where the store is, without a relist.
     @Test func tooManyRequestsOnAWatchWaitsRetryAfterThenRewatches() {

@@ -356,3 +356,67 @@ func bytes(_ j: JSON) -> String { j.compactString }
         #expect(slim.weightsMergePatch() == s.weightsMergePatch())
     }
 }
+
+/// Weights from the cluster are hostile input: a TrafficSplit any namespace writer can create
+/// must not take down every smitop that reads it (issue 14: "1e29" trapped in the weight sum).
+@Suite struct HostileWeights {
+    func v1alpha1(_ weights: [String]) throws -> TrafficSplit {
+        let backends = weights.enumerated().map { #"{"service":"b\#($0.offset)","weight":"\#($0.element)"}"# }
+        return try splitJSON(
+            #"{"apiVersion":"split.smi-spec.io/v1alpha1","kind":"TrafficSplit","metadata":{"name":"huge","namespace":"bookstore"},"spec":{"service":"books","backends":["#
+                + backends.joined(separator: ",") + "]}}")
+    }
+
+    @Test(arguments: ["1e29", "1e20", "170141183460469231731687303715884105727", "9223372036854776", "-1e29", "9Ei"])
+    func weightsBeyondTheBoundAreRefusedAtDecode(weight: String) {
+        #expect(throws: SMIDecodeError.self) { try v1alpha1([weight, "1"]) }
+        do {
+            _ = try v1alpha1(["1", weight])
+            Issue.record("\(weight) was accepted")
+        } catch {
+            #expect("\(error)".contains("spec.backends[1].weight"))
+            #expect("\(error)".contains("beyond the largest weight") || "\(error)".contains("too large"))
+        }
+    }
+
+    @Test func theLargestWeightIsReadAndEditedWithoutTrapping() throws {
+        let max = "9223372036854775"
+        let s = try v1alpha1(Array(repeating: max, count: 1000))
+        let a = s.analysis
+        #expect(a.total == Quantity(nanos: Weight.maximumNanos * 1000))
+        #expect(a.shares.allSatisfy { $0 == Fraction(1, 1000) })
+        #expect(a.shares[0]?.percentText(decimals: 6) == "0.100000%")
+        // Edits refuse totals beyond exact 64-bit apportionment rather than trap.
+        #expect(throws: WeightEditError.outOfRange) { try s.shifting(points: 10, to: 0) }
+        let two = try v1alpha1([max, max])
+        #expect(two.analysis.shares == [Fraction(1, 2), Fraction(1, 2)])
+        #expect(two.analysis.shares[1]?.percentText() == "50.0%")
+    }
+
+    @Test func fractionsOfAnySizeCompareAndPrintWithoutTrapping() {
+        let big = Fraction(Int128.max, Int128.max - 1)
+        let small = Fraction(Int128.max - 1, Int128.max)
+        #expect(small < big)
+        #expect(!(big < small))
+        #expect(Fraction(Int128.min, 1).numerator == Int128.min)
+        #expect(Fraction(Int128.min, -1).numerator == Int128.max)  // saturates, never traps
+        #expect(Fraction(-3, -6) == Fraction(1, 2))
+        #expect(Fraction(3, -6) == Fraction(-1, 2))
+        #expect(Fraction(Int128.max, 3).percentText().hasSuffix("%"))
+        #expect(Fraction(Int128.min, 7).percentText().hasSuffix("%"))
+    }
+
+    @Test func shiftsBeyondAHundredPointsSaturate() throws {
+        let s = try v1alpha1(["90", "10"])
+        let promoted = try s.shifting(points: Fraction(Int128.max), to: 1)
+        #expect(promoted.backends.map(\.weight.value) == [Quantity(integer: 0), Quantity(integer: 100)])
+        let back = try s.shifting(points: Fraction(Int128.min, 3), to: 1)
+        #expect(back.backends.map(\.weight.value) == [Quantity(integer: 100), Quantity(integer: 0)])
+        let share = try s.settingShare(Fraction(Int128.max, 2), of: 0)
+        #expect(share.backends.map(\.weight.value) == [Quantity(integer: 100), Quantity(integer: 0)])
+        // A denominator too large to multiply by 100 still shifts (to within 1e-12 of a
+        // point), never traps: 0.2 points of a v1alpha1 split are 200m in its milli-units.
+        let tiny = try s.shifting(points: Fraction(Int128.max / 10, Int128.max / 2), to: 1)
+        #expect(tiny.backends.map(\.weight.value) == [try Quantity(parsing: "89.8"), try Quantity(parsing: "10.2")])
+    }
+}

@@ -121,6 +121,48 @@ struct CLITests {
 
     /// The exit-code table in docs/cli.md: a usage error is 2, help and the version are 0 on
     /// stdout.
+    /// Issue 14: one TrafficSplit with weights of 1e29 (a valid v1alpha1 quantity, accepted by
+    /// the API server) made every smitop reading it die of an arithmetic overflow (exit 132).
+    /// Now that split is reported with its problem and the rest of the mesh is listed.
+    @Test("a split with hostile weights is reported, never fatal")
+    func hostileWeightsAreReportedNotFatal() async throws {
+        let h = try await SimHarness.start { $0.profile = .all }
+        defer { Task { await h.stop() } }
+        let huge = """
+            apiVersion: split.smi-spec.io/v1alpha1
+            kind: TrafficSplit
+            metadata: {name: huge, namespace: bookstore}
+            spec:
+              service: books
+              backends:
+              - {service: books-v1, weight: "1e29"}
+              - {service: books-v2, weight: "1e29"}
+            """
+        let applied = try await h.kubectl(["apply", "-f", "-"], stdin: huge)
+        #expect(applied.status == 0, "\(applied.stderr)")
+        let splits = try await smitop(h, ["splits", "-n", "bookstore"])
+        #expect(splits.status == 0, "exit \(splits.status): \(splits.stderr)")
+        #expect(splits.stdout.contains("books"), "\(splits.stdout)")
+        #expect(splits.stderr.contains("huge") && splits.stderr.contains("beyond the largest weight"), "\(splits.stderr)")
+        let graph = try await smitop(h, ["graph", "-n", "bookstore", "-o", "json"])
+        #expect(graph.status == 0, "exit \(graph.status): \(graph.stderr)")
+        #expect(graph.stderr.contains("huge"), "\(graph.stderr)")
+        let lint = try await runProcess(Self.binary, ["lint", "-"], env: ["HOME": h.dir], stdin: huge, timeout: 60)
+        #expect(lint.status == 1, "exit \(lint.status): \(lint.stdout) \(lint.stderr)")
+        #expect((lint.stdout + lint.stderr).contains("beyond the largest weight"), "\(lint.stdout) \(lint.stderr)")
+        // Numbers a user types are bounded the same way: a clear usage error, exit 2.
+        for args in [["split", "shift", "bookstore/books", "--to", "books-v2", "--by", "nan"],
+                     ["split", "shift", "bookstore/books", "--to", "books-v2", "--by", "1e30"],
+                     ["-n", "bookstore", "--refresh", "1e300"]] {
+            let r = try await smitop(h, args)
+            #expect(r.status == 2, "\(args): exit \(r.status) \(r.stderr)")
+            #expect(r.stderr.contains("--by must be") || r.stderr.contains("--refresh") , "\(args): \(r.stderr)")
+        }
+        // A negative shift is a value, not a flag (it used to answer "Missing value").
+        let back = try await smitop(h, ["split", "shift", "bookstore/books", "--to", "books-v2", "--by", "-5"])
+        #expect(back.status == 0, "\(back.stderr)")
+    }
+
     @Test("usage errors exit 2 with the message on stderr; help and version exit 0")
     func usageExitCodes() async throws {
         let bad = try await runProcess(Self.binary, ["splits", "--bogus"], env: [:], stdin: nil, timeout: 30)
