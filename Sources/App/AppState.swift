@@ -2,6 +2,7 @@
 // else; `reduce` is the only code that changes it. Names here are a contract with the UI:
 // keep them stable.
 
+import KubeCore
 import Kube
 import Mesh
 import SMI

@@ -1,5 +1,6 @@
 // The `:` command line and the `/` filter line: text editing, completion, history, commands.
 
+import KubeCore
 import Kube
 import Mesh
 

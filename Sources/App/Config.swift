@@ -5,6 +5,7 @@
 
 import Foundation
 import Mesh
+import KubeCore
 import SMI
 
 public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -1,6 +1,7 @@
 // What `reduce` asks the runtime to do, and the facts the runtime reports back. Both are plain
 // data so every behaviour of the UI is a unit test.
 
+import KubeCore
 import Kube
 import Mesh
 import SMI

@@ -1,5 +1,6 @@
 // Key and mouse handling: every key goes through `KeyMap`, so what help lists is what runs.
 
+import KubeCore
 import Kube
 import Mesh
 import SMI

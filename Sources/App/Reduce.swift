@@ -1,6 +1,7 @@
 // The pure update function: (state, message) → state', effects. No I/O, no clock reads:
 // time arrives in messages.
 
+import KubeCore
 import Kube
 import Mesh
 import SMI

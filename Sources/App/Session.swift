@@ -3,6 +3,7 @@
 // nothing) and offers it again at the next start in the same context. This file is the pure
 // part: state ⇄ JSON. Only drafts that differ from the server are kept.
 
+import KubeCore
 import Kube
 import Mesh
 import SMI

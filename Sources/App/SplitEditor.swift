@@ -4,6 +4,7 @@
 // from (`base`) and, if the server moves on while editing, the new one (`theirs`), so a
 // write is always a merge patch against a known resourceVersion.
 
+import KubeCore
 import Kube
 import Mesh
 import SMI

@@ -1,6 +1,7 @@
 // Rows of the services and splits tables, filtered and sorted, computed from the state so the
 // UI and mouse hit-testing see the same list.
 
+import KubeCore
 import Kube
 import Mesh
 import SMI

@@ -1,5 +1,6 @@
 // Editor keys and the write path: review, controller warning, patch, 409, dry run, undo.
 
+import KubeCore
 import Kube
 import Mesh
 import SMI

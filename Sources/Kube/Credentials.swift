@@ -3,6 +3,7 @@
 // plugins) recover without the user restarting smitop.
 
 import Foundation
+import KubeCore
 import SMI
 import Synchronization
 

@@ -3,6 +3,7 @@
 // the app's effect runner share it.
 
 import Foundation
+import KubeCore
 import SMI
 import Synchronization
 

@@ -3,6 +3,7 @@
 // and reasons (409 → conflict dialog, 410 → relist), never on message text.
 
 import Foundation
+import KubeCore
 import SMI
 
 public struct StatusCause: Sendable, Equatable {

@@ -4,6 +4,7 @@
 // "invalid configuration" alone sends people hunting.
 
 import Foundation
+import KubeCore
 import SMI
 
 public struct InClusterPaths: Sendable, Equatable {

@@ -3,6 +3,7 @@
 // no Codable, no intermediate Foundation values, timestamps kept as their wire text.
 
 import Foundation
+import KubeCore
 import SMI
 
 public struct OwnerReference: Sendable, Equatable {

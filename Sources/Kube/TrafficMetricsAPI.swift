@@ -1,3 +1,4 @@
+import KubeCore
 import SMI
 
 /// The SMI metrics API (metrics.smi-spec.io/v1alpha1): not watchable, so it is polled.

@@ -4,6 +4,7 @@
 // strings, with escapes honoured. Works on bytes, so a split UTF-8 sequence needs no care:
 // no structural byte is ever part of a multi-byte sequence.
 
+import KubeCore
 import SMI
 
 public enum WatchEventType: Sendable, Equatable {

@@ -3,6 +3,7 @@
 // `smitop graph` and the screen never disagree about what is connected.
 
 import Foundation
+import KubeCore
 import SMI
 
 public struct GraphExport: Sendable {

@@ -4,6 +4,7 @@
 // key at render time, so a metrics poll never rebuilds the graph or its layout unless it
 // reveals a new edge.
 
+import KubeCore
 import SMI
 
 public enum NodeKind: String, Sendable, Hashable, Comparable {

@@ -2,6 +2,7 @@
 // and the tables need. Every string that came from the cluster is sanitised here, where it
 // enters, so nothing downstream can print a control sequence.
 
+import KubeCore
 import Kube
 import SMI
 

@@ -2,6 +2,7 @@
 // history for sparklines. A failed poll records a gap (nil), never a zero: "no data" and
 // "no traffic" must look different on screen.
 
+import KubeCore
 import Kube
 import SMI
 

@@ -1,3 +1,4 @@
+import KubeCore
 import Kube
 
 extension MeshGraph {

@@ -1,3 +1,5 @@
+import KubeCore
+
 // TrafficTarget (NOTES.md §2) and the traffic specs HTTPRouteGroup, TCPRoute, UDPRoute (§3).
 // Read-only for smitop (it shows them, never edits them), so encoding returns what was read,
 // except HTTPRouteGroup headers, which are normalised to the list form the CRD validates.

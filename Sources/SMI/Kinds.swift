@@ -1,3 +1,5 @@
+import KubeCore
+
 // Which SMI kinds and versions exist (NOTES.md §0), and the decode entry point for any of them.
 
 public enum SMIGroup {

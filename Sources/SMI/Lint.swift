@@ -1,3 +1,5 @@
+import KubeCore
+
 // `smitop lint`: checks SMI manifests the way the API server (CRD schemas in
 // shared/smi/crds, per version) and the meshes reading them would, before they are applied.
 //

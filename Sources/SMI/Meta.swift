@@ -1,3 +1,5 @@
+import KubeCore
+
 // The slice of ObjectMeta the SMI model needs: identity for writes (resourceVersion, uid) and
 // ownership for the "a controller will undo this" warning. The Kube module owns full metadata;
 // this exists so SMI stays free of it and the lint/edit logic can be tested alone.

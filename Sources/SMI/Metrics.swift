@@ -1,3 +1,5 @@
+import KubeCore
+
 // TrafficMetrics and TrafficMetricsList (NOTES.md §4). Read-only, and lenient where real
 // servers are sloppy: a metric value that is not a quantity becomes "no value" rather than
 // failing the whole list, `items: null` is an empty list, and a negative latency (the NaN

@@ -1,3 +1,5 @@
+import KubeCore
+
 // TrafficSplit of every version in one model (NOTES.md §1).
 //
 // The original JSON is kept (`raw`) and encoding only replaces the weight values inside it:

@@ -1,3 +1,4 @@
+import KubeCore
 import SMI
 
 /// Discovery documents in both forms kubectl understands (../shared/kubectl.md §2): legacy

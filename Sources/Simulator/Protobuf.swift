@@ -1,3 +1,4 @@
+import KubeCore
 import SMI
 
 /// Just enough of Kubernetes' protobuf wire format to read the SelfSubjectAccessReview that

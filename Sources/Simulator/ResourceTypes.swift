@@ -1,4 +1,5 @@
 import Foundation
+import KubeCore
 import SMI
 
 /// One API resource type as discovery describes it and as the store keeps it.

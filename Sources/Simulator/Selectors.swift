@@ -1,3 +1,4 @@
+import KubeCore
 import SMI
 
 /// A label selector in the API's query syntax: `a=b`, `a==b`, `a!=b`, `a in (x,y)`,

@@ -1,4 +1,5 @@
 import Foundation
+import KubeCore
 import SMI
 
 /// Server-side printing: the `Table` kubectl asks for on every human-readable get, with the

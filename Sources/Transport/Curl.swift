@@ -1,5 +1,6 @@
 internal import CCurl
 import Glibc
+import KubeCore
 import Kube
 
 /// Process-wide libcurl set-up and the one place every libcurl return code is checked.

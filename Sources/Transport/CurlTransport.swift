@@ -1,4 +1,5 @@
 internal import CCurl
+import KubeCore
 import Kube
 
 /// `HTTPTransport` on libcurl: one instance per cluster endpoint (its TLS settings apply to

@@ -1,4 +1,5 @@
 internal import CCurl
+import KubeCore
 import Kube
 
 /// What the transfer had reached when it failed; decides between "never left" and

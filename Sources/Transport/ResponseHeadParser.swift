@@ -1,3 +1,4 @@
+import KubeCore
 import Kube
 
 /// Assembles the final response head from libcurl's header callback, which delivers one raw

@@ -1,4 +1,5 @@
 internal import CCurl
+import KubeCore
 import Kube
 import Synchronization
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import KubeCore
 import Kube
 
 /// Asking before running a kubeconfig's exec credential plugin. A kubeconfig is code: its

@@ -1,5 +1,6 @@
 import App
 import Foundation
+import KubeCore
 import SMI
 
 /// Drafts and the write journal on disk: `$XDG_STATE_HOME/smitop/session.json` (default

@@ -1,6 +1,7 @@
 import App
 import ArgumentParser
 import Foundation
+import KubeCore
 import Kube
 import Simulator
 import Terminal

@@ -1,4 +1,5 @@
 import Foundation
+import KubeCore
 import Kube
 import Mesh
 import SMI

@@ -1,3 +1,4 @@
+import KubeCore
 import Kube
 import SMI
 import Testing

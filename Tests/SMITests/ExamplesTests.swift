@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+import KubeCore
 @testable import SMI
 
 /// The SMI spec's examples, copied into the repository (Tests/Fixtures/smi, see SOURCES.md).

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+import KubeCore
 @testable import SMI
 
 @Suite struct JSONPrettyTests {

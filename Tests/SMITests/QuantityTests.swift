@@ -1,5 +1,6 @@
 import Testing
 
+import KubeCore
 @testable import SMI
 
 /// Deterministic generator so property tests reproduce exactly from their seed.

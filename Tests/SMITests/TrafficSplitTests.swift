@@ -1,5 +1,6 @@
 import Testing
 
+import KubeCore
 @testable import SMI
 
 func splitJSON(_ text: String) throws -> TrafficSplit {

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import KubeCore
 import Kube
 import Testing
 

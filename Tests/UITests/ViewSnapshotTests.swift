@@ -1,4 +1,5 @@
 import App
+import KubeCore
 import Kube
 import Mesh
 import SMI

@@ -3,6 +3,7 @@
 // `k:{<key fields>}` for items of keyed lists, `v:<value>` for items of set lists and
 // `i:<index>`, where `"."` marks a node that is itself a member and `{}` a leaf member.
 
+import KubeCore
 import SMI
 
 public enum FieldPathElement: Hashable, Sendable, Comparable {

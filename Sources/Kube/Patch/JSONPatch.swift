@@ -10,6 +10,7 @@
 // The patch is atomic: the document is only replaced when every operation succeeded.
 
 import Foundation
+import KubeCore
 import SMI
 
 public struct JSONPatchError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -2,6 +2,7 @@
 // default patch and smitop's own split edits send. Arrays are values, never merged: a patch
 // carrying `backends` replaces the whole list, which is why smitop always sends all of them.
 
+import KubeCore
 import SMI
 
 /// Applies `patch` to `target` as RFC 7386 section 2 describes.

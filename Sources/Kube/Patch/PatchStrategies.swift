@@ -4,6 +4,7 @@
 // the root joined with "."; list positions are transparent ("spec.containers.ports" is the
 // ports list of every container).
 
+import KubeCore
 import SMI
 
 public enum ListStrategy: Sendable, Equatable {

@@ -20,6 +20,7 @@
 // - Removing an applier's last field in a map leaves the (empty) map in place.
 // - No "before-first-apply" entry is synthesised for objects that predate managedFields.
 
+import KubeCore
 import SMI
 
 public struct ApplyConflict: Sendable, Equatable {

@@ -18,6 +18,7 @@
 // upstream interleaves them by their original positions. Client-side apply lists every item
 // it knows, so only items added by another writer move, and only within the list.
 
+import KubeCore
 import SMI
 
 public struct StrategicMergePatchError: Error, Sendable, Equatable, CustomStringConvertible {

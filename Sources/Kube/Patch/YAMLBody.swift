@@ -3,6 +3,7 @@
 // keeps key order and the exact digits of numbers, which `JSON` stores as text.
 
 import Foundation
+import KubeCore
 import SMI
 import Yams
 

@@ -4,6 +4,7 @@
 // Required value" from them, so the wording is part of the API.
 
 import Foundation
+import KubeCore
 import SMI
 
 public struct FieldError: Sendable, Equatable, CustomStringConvertible {

@@ -2,6 +2,7 @@
 // name, namespace, labels and annotations, with the same messages (kubectl prints them).
 
 import Foundation
+import KubeCore
 import SMI
 
 public enum NameRule: Sendable {

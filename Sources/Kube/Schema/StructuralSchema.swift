@@ -18,6 +18,7 @@
 // min/max constraints and CEL rules are not checked (the SMI CRDs use none).
 
 import Foundation
+import KubeCore
 import SMI
 
 public enum FieldValidation: String, Sendable {

@@ -1,3 +1,4 @@
+import KubeCore
 import SMI
 
 /// The TrafficMetrics aggregated API (`metrics.smi-spec.io/v1alpha1`) as the reference server

@@ -1,3 +1,4 @@
+import KubeCore
 import SMI
 
 /// What the metrics API needs to know about the cluster at request time, filled by the server

@@ -1,3 +1,4 @@
+import KubeCore
 import SMI
 
 // Core Kubernetes objects (v1 Namespace/Service/Pod/Endpoints, apps/v1 Deployment) shaped as

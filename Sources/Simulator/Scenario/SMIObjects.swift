@@ -1,3 +1,4 @@
+import KubeCore
 import SMI
 
 // SMI objects in the layout of each version (NOTES.md §1–§3), with the metadata a real API

@@ -1,4 +1,5 @@
 import Foundation
+import KubeCore
 import SMI
 
 /// A simulated cluster: the objects the store starts with and the traffic flowing between

@@ -1,3 +1,4 @@
+import KubeCore
 import SMI
 
 /// A cluster described as plain values before it becomes Kubernetes objects: both the object

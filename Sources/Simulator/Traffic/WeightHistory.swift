@@ -1,3 +1,4 @@
+import KubeCore
 import SMI
 
 /// Split weights over time, so a sample can integrate traffic across weight changes inside

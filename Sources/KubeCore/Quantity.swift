@@ -223,7 +223,7 @@ public struct Quantity: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    static func pow10(_ e: Int) -> Int128 {
+    package static func pow10(_ e: Int) -> Int128 {
         var r: Int128 = 1
         for _ in 0..<e { r *= 10 }
         return r
@@ -287,7 +287,7 @@ public struct Quantity: Sendable, Hashable, CustomStringConvertible {
     /// Plain decimal text without a suffix ("0.6", "-12", "1500"); what a JSON number holds.
     public var decimalString: String { Quantity.decimalString(nanos: nanos) }
 
-    static func decimalString(nanos: Int128) -> String {
+    package static func decimalString(nanos: Int128) -> String {
         let sign = nanos < 0 ? "-" : ""
         let mag = nanos.magnitude
         let unit = UInt128(Quantity.nanosPerUnit)

@@ -1,0 +1,102 @@
+// Exact rational numbers for shares and percentages. Weights are integers (or exact
+// quantities), so shares are fractions of integers: no floating-point drift can make weights
+// stop summing to what they summed to, or turn 1/3 + 1/3 + 1/3 into 0.999…. Every operation
+// here is total: cluster data of any size gives an answer or nil, never a trap.
+
+/// A reduced fraction with a positive denominator.
+public struct Fraction: Sendable, Hashable, Comparable, CustomStringConvertible, ExpressibleByIntegerLiteral {
+    public let numerator: Int128
+    public let denominator: Int128
+
+    /// Precondition-free: a zero denominator yields 0/1 so that callers never trap on input. The
+    /// reduction works on magnitudes, so even Int128.min (whose negation does not exist) cannot
+    /// trap: a value beyond ±Int128.max after reduction saturates.
+    public init(_ numerator: Int128, _ denominator: Int128 = 1) {
+        guard denominator != 0 else {
+            self.numerator = 0
+            self.denominator = 1
+            return
+        }
+        let g = Fraction.gcd(numerator.magnitude, denominator.magnitude)
+        let n = numerator.magnitude / g
+        let d = denominator.magnitude / g
+        let negative = (numerator < 0) != (denominator < 0) && n != 0
+        self.numerator = negative ? (n > UInt128(Int128.max) ? Int128.min : -Int128(n)) : Int128(clamping: n)
+        self.denominator = Int128(clamping: d)
+    }
+
+    public init(integerLiteral value: Int64) { self.init(Int128(value)) }
+
+    static func gcd(_ a: UInt128, _ b: UInt128) -> UInt128 {
+        var (a, b) = (a, b)
+        while b != 0 { (a, b) = (b, a % b) }
+        return a == 0 ? 1 : a
+    }
+
+    public static func < (a: Fraction, b: Fraction) -> Bool {
+        // Full-width cross products: exact for every pair of fractions, however large the
+        // weights a cluster sends (a 256-bit two's-complement comparison, high word first).
+        let l = a.numerator.multipliedFullWidth(by: b.denominator)
+        let r = b.numerator.multipliedFullWidth(by: a.denominator)
+        return l.high != r.high ? l.high < r.high : l.low < r.low
+    }
+
+    /// round(x × self), half away from zero; nil when the result does not fit Int128.
+    public func scaling(_ x: Int128) -> Int128? {
+        let p = x.magnitude.multipliedFullWidth(by: numerator.magnitude)
+        let d = denominator.magnitude
+        // dividingFullWidth traps when the quotient does not fit one word: check first.
+        guard p.high < d else { return nil }
+        let (q, r) = d.dividingFullWidth(p)
+        let rounded = r >= d - r ? q.addingReportingOverflow(1) : (partialValue: q, overflow: false)
+        guard !rounded.overflow, rounded.partialValue <= UInt128(Int128.max) else { return nil }
+        let negative = (x < 0) != (numerator < 0)
+        return negative ? -Int128(rounded.partialValue) : Int128(rounded.partialValue)
+    }
+
+    /// p / 100 (points or percent to a share). A denominator too large to multiply by 100
+    /// comes only from code, never from a key or a flag: it is approximated, never trapped on.
+    public static func hundredth(of p: Fraction) -> Fraction {
+        let (d, o) = p.denominator.multipliedReportingOverflow(by: 100)
+        if !o { return Fraction(p.numerator, d) }
+        let approx = (p.clamped(-100, 100).doubleValue * 1e12).rounded()
+        return Fraction(Int128(approx), 100_000_000_000_000)
+    }
+
+    /// The fraction clamped to [lo, hi].
+    public func clamped(_ lo: Fraction, _ hi: Fraction) -> Fraction { self < lo ? lo : (hi < self ? hi : self) }
+
+    public var doubleValue: Double {
+        // Int128 → Double goes through a slow generic path; shares nearly always fit 64 bits.
+        if let n = Int64(exactly: numerator), let d = Int64(exactly: denominator) { return Double(n) / Double(d) }
+        return Double(numerator) / Double(denominator)
+    }
+
+    /// "33.3%": the fraction as a percentage rounded half away from zero to `decimals` places.
+    public func percentText(decimals: Int = 1) -> String {
+        let decimals = max(0, min(decimals, 6))
+        let scale = Quantity.pow10(decimals)
+        guard let scaled = Fraction(100 * scale).scalingFraction(self) else {
+            // Only fractions no weight or share can produce get here; text, never a trap.
+            return doubleValue.isFinite ? "\(doubleValue * 100)%" : "?%"
+        }
+        let sign = scaled < 0 ? "-" : ""
+        let mag = scaled.magnitude
+        let whole = mag / UInt128(scale)
+        if decimals == 0 { return "\(sign)\(whole)%" }
+        let frac = String(mag % UInt128(scale))
+        return "\(sign)\(whole).\(String(repeating: "0", count: decimals - frac.count))\(frac)%"
+    }
+
+    public var description: String { denominator == 1 ? "\(numerator)" : "\(numerator)/\(denominator)" }
+
+    /// round(self × f) for an integer-valued self; nil on overflow.
+    func scalingFraction(_ f: Fraction) -> Int128? { f.scaling(numerator) }
+
+    /// Division rounding half away from zero; `d` > 0.
+    public static func roundDiv(_ n: Int128, _ d: Int128) -> Int128 {
+        let (q, r) = n.quotientAndRemainder(dividingBy: d)
+        if r.magnitude * 2 >= d.magnitude { return n < 0 ? q - 1 : q + 1 }
+        return q
+    }
+}

@@ -1,0 +1,116 @@
+// Values to compact JSON bytes, escaping as Go's encoding/json does.
+
+extension JSON {
+    /// Compact JSON bytes, as the API server writes them.
+    public func serialized() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        write(into: &out)
+        return out
+    }
+
+    public var compactString: String { String(decoding: serialized(), as: UTF8.self) }
+
+    public func write(into out: inout [UInt8]) {
+        switch self {
+        case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
+        case .bool(let b): out.append(contentsOf: b ? Array("true".utf8) : Array("false".utf8))
+        case .number(let n): out.append(contentsOf: n.utf8)
+        case .string(let s): JSON.writeString(s, into: &out)
+        case .array(let a):
+            out.append(UInt8(ascii: "["))
+            for (i, v) in a.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                v.write(into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let o):
+            out.append(UInt8(ascii: "{"))
+            var first = true
+            for e in o.entries {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                JSON.writeString(e.key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                e.value.write(into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// JSON string escaping as Go's encoding/json does it (which the API server uses), plus
+    /// escapes for DEL, C1 controls and bidirectional overrides: still the same JSON value,
+    /// but `-o json` printed to a terminal cannot carry a control sequence or reorder text.
+    public static func writeString(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { u in
+            var runStart = 0
+            var i = 0
+            let n = u.count
+            func flush(_ upTo: Int) {
+                if runStart < upTo { out.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<upTo])) }
+            }
+            func unicodeEscape(_ scalar: UInt32) {
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u")])
+                for shift in stride(from: 12, through: 0, by: -4) { out.append(hexDigits[Int((scalar >> UInt32(shift)) & 0xF)]) }
+            }
+            while i < n {
+                let c = u[i]
+                if c >= 0x80 {
+                    // C1 controls U+0080–U+009F are C2 80–C2 9F in UTF-8.
+                    if c == 0xC2, i + 1 < n, (0x80...0x9F).contains(u[i + 1]) {
+                        flush(i)
+                        unicodeEscape(UInt32(u[i + 1]))
+                        i += 2
+                        runStart = i
+                        continue
+                    }
+                    // U+2028/2029 (Go escapes them), U+202A–202E and U+2066–2069 (bidi controls).
+                    if c == 0xE2, i + 2 < n {
+                        let b1 = u[i + 1]
+                        let b2 = u[i + 2]
+                        if (b1 == 0x80 && (0xA8...0xAE).contains(b2)) || (b1 == 0x81 && (0xA6...0xA9).contains(b2)) {
+                            flush(i)
+                            unicodeEscape(0x2000 | (UInt32(b1 & 0x3) << 6) | UInt32(b2 & 0x3F))
+                            i += 3
+                            runStart = i
+                            continue
+                        }
+                    }
+                    i += 1
+                    continue
+                }
+                let esc: UInt8?
+                switch c {
+                case 0x22: esc = UInt8(ascii: "\"")
+                case 0x5C: esc = UInt8(ascii: "\\")
+                case 0x0A: esc = UInt8(ascii: "n")
+                case 0x0D: esc = UInt8(ascii: "r")
+                case 0x09: esc = UInt8(ascii: "t")
+                case 0..<0x20, 0x7F: esc = 0
+                // Go escapes <, >, & for HTML safety; the API server output does too.
+                case 0x3C, 0x3E, 0x26: esc = 0
+                default: esc = nil
+                }
+                guard let e = esc else {
+                    i += 1
+                    continue
+                }
+                flush(i)
+                if e == 0 {
+                    unicodeEscape(UInt32(c))
+                } else {
+                    out.append(0x5C)
+                    out.append(e)
+                }
+                i += 1
+                runStart = i
+            }
+            flush(n)
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
