@@ -95,12 +95,12 @@ let package = Package(
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"]),
         .testTarget(name: "SMITests", dependencies: ["SMI", "KubeCore"]),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "SMI", "KubeCore"]),
-        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Kube", "SMI", "Transport"], exclude: ["python"]),
-        .testTarget(name: "TransportTests", dependencies: ["Transport", "Kube"]),
-        .testTarget(name: "MeshTests", dependencies: ["Mesh", "SMI", "Kube"]),
-        .testTarget(name: "AppTests", dependencies: ["App", "Mesh", "SMI", "Kube"]),
-        .testTarget(name: "UITests", dependencies: ["UI", "App", "Mesh", "SMI", "Kube"]),
-        .testTarget(name: "TerminalTests", dependencies: ["Terminal", "UI", "App"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["KubeCore", "Simulator", "Kube", "SMI", "Transport"], exclude: ["python"]),
+        .testTarget(name: "TransportTests", dependencies: ["KubeCore", "Transport", "Kube"]),
+        .testTarget(name: "MeshTests", dependencies: ["KubeCore", "Mesh", "SMI", "Kube"]),
+        .testTarget(name: "AppTests", dependencies: ["KubeCore", "App", "Mesh", "SMI", "Kube"]),
+        .testTarget(name: "UITests", dependencies: ["KubeCore", "UI", "App", "Mesh", "SMI", "Kube"]),
+        .testTarget(name: "TerminalTests", dependencies: ["KubeCore", "Terminal", "UI", "App"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -105,7 +105,8 @@ public struct SmitopConfig: Sendable, Equatable {
                 c.refresh = d
             case "metricsWindow":
                 let w = try string(value, key)
-                guard w.range(of: #"^[0-9]+(s|m|h)$"#, options: .regularExpression) != nil else { throw fail(key, "must be a duration such as 30s, 1m or 1h") }
+                // The metrics API parses it with Go's time.ParseDuration: accept what it accepts.
+                guard let secs = GoDuration.parse(w), secs > 0 else { throw fail(key, "must be a duration such as 30s, 1m or 1h") }
                 c.metricsWindow = w
             case "thresholds":
                 guard case .object(let t) = value else { throw fail(key, "must be a mapping with warning and critical") }

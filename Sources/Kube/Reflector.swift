@@ -22,19 +22,6 @@ public struct SystemClock: KubeClock {
     }
 }
 
-/// Small, seedable PRNG (SplitMix64) so backoff jitter is reproducible in tests and the
-/// reflector stays a value type.
-public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// client-go's reflector backoff: `NewExponentialBackoffManager(800ms, 30s, 2m, 2.0, 1.0)`.
 /// The step doubles from 0.8 s, capped at 30 s; each delay adds up to 100 % jitter (the

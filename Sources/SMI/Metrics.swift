@@ -98,7 +98,7 @@ public struct TrafficMetrics: Sendable, Equatable {
     public func metric(_ name: String) -> Metric? { metrics.first { $0.name == name } }
 
     /// Window length in seconds, from the Go duration string.
-    public var windowSeconds: Double? { window.flatMap(goDurationSeconds) }
+    public var windowSeconds: Double? { window.flatMap(GoDuration.parse) }
 
     /// Latency in the unit the server labels (usually "ms"; see NOTES §4.4 on Istio);
     /// nil when absent, unreadable or negative (no samples).
@@ -161,36 +161,4 @@ public struct TrafficMetricsList: Sendable, Equatable {
         self.items = items
         raw = json
     }
-}
-
-/// Parses Go's time.Duration text ("30s", "1m30s", "500ms", "1h0m0s", "1.5s", "2µs").
-public func goDurationSeconds(_ text: String) -> Double? {
-    var s = Substring(text)
-    var sign = 1.0
-    if s.first == "-" || s.first == "+" {
-        if s.first == "-" { sign = -1 }
-        s = s.dropFirst()
-    }
-    if s == "0" { return 0 }
-    if s.isEmpty { return nil }
-    var total = 0.0
-    while !s.isEmpty {
-        let num = s.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
-        guard !num.isEmpty, num != ".", let v = Double(num) else { return nil }
-        s = s.dropFirst(num.count)
-        let unit = s.prefix { !($0.isASCII && ($0.isNumber || $0 == ".")) }
-        s = s.dropFirst(unit.count)
-        let scale: Double
-        switch unit {
-        case "ns": scale = 1e-9
-        case "us", "µs", "μs": scale = 1e-6
-        case "ms": scale = 1e-3
-        case "s": scale = 1
-        case "m": scale = 60
-        case "h": scale = 3600
-        default: return nil
-        }
-        total += v * scale
-    }
-    return sign * total
 }

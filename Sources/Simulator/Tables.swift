@@ -15,7 +15,7 @@ enum Tables {
     }
 
     static func age(_ obj: JSON, _ now: Date) -> JSON {
-        guard let ts = obj[path: "metadata", "creationTimestamp"]?.stringValue, let d = parseTimestamp(ts) else {
+        guard let ts = obj[path: "metadata", "creationTimestamp"]?.stringValue, let d = KubeTime.parse(ts) else {
             return "<unknown>"
         }
         return .string(humanDuration(now.timeIntervalSince(d)))
@@ -226,18 +226,4 @@ enum Tables {
         }
         return "\(years)y"
     }
-}
-
-func parseTimestamp(_ s: String) -> Date? {
-    let f = ISO8601DateFormatter()
-    f.formatOptions = [.withInternetDateTime]
-    if let d = f.date(from: s) { return d }
-    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return f.date(from: s)
-}
-
-func formatTimestamp(_ d: Date) -> String {
-    let f = ISO8601DateFormatter()
-    f.formatOptions = [.withInternetDateTime]
-    return f.string(from: d)
 }

@@ -12,7 +12,7 @@ enum Writes {
         if t.namespaced { meta["namespace"] = .string(namespace) } else { meta["namespace"] = nil }
         meta["uid"] = .string(UUID().uuidString.lowercased())
         meta["resourceVersion"] = nil
-        if meta["creationTimestamp"]?.stringValue == nil { meta["creationTimestamp"] = .string(formatTimestamp(now)) }
+        if meta["creationTimestamp"]?.stringValue == nil { meta["creationTimestamp"] = .string(KubeTime.format(now)) }
         if hasGeneration(t) { meta["generation"] = 1 } else { meta["generation"] = nil }
         meta["deletionTimestamp"] = nil
         meta["selfLink"] = nil

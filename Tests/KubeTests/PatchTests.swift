@@ -47,7 +47,7 @@ private func j(_ s: String) -> JSON {
     /// Seeded random documents: a created merge patch must reproduce the target. Values never
     /// contain null inside objects (RFC 7386 cannot express those).
     @Test func randomRoundTrip() {
-        var rng = SplitMix(seed: 0x5eed_7386)
+        var rng = SplitMix64(seed: 0x5eed_7386)
         for _ in 0..<500 {
             let a = randomObject(&rng, depth: 0)
             let b = mutate(a, &rng, depth: 0)
@@ -57,21 +57,10 @@ private func j(_ s: String) -> JSON {
     }
 }
 
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 private let keyPool = ["a", "b", "c", "spec", "weight", "x/y", "~k"]
 
-private func randomScalar(_ rng: inout SplitMix) -> JSON {
+private func randomScalar(_ rng: inout SplitMix64) -> JSON {
     switch Int.random(in: 0..<4, using: &rng) {
     case 0: return .int(Int.random(in: -5...100, using: &rng))
     case 1: return .string(["v1", "v2", "", "ü"].randomElement(using: &rng)!)
@@ -80,7 +69,7 @@ private func randomScalar(_ rng: inout SplitMix) -> JSON {
     }
 }
 
-private func randomObject(_ rng: inout SplitMix, depth: Int) -> JSON {
+private func randomObject(_ rng: inout SplitMix64, depth: Int) -> JSON {
     var o = JSONObject()
     for _ in 0..<Int.random(in: 0...4, using: &rng) {
         let k = keyPool.randomElement(using: &rng)!
@@ -89,7 +78,7 @@ private func randomObject(_ rng: inout SplitMix, depth: Int) -> JSON {
     return .object(o)
 }
 
-private func mutate(_ v: JSON, _ rng: inout SplitMix, depth: Int) -> JSON {
+private func mutate(_ v: JSON, _ rng: inout SplitMix64, depth: Int) -> JSON {
     guard case .object(var o) = v else { return randomScalar(&rng) }
     for k in o.keys {
         switch Int.random(in: 0..<5, using: &rng) {

@@ -3,18 +3,6 @@ import Testing
 import KubeCore
 @testable import SMI
 
-/// Deterministic generator so property tests reproduce exactly from their seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct QuantityParsing {
     @Test(arguments: [
@@ -148,13 +136,13 @@ struct SplitMix64: RandomNumberGenerator {
 @Suite struct GoDurations {
     @Test(arguments: [("30s", 30.0), ("1m0s", 60), ("1m30s", 90), ("500ms", 0.5), ("1h0m0s", 3600), ("1.5s", 1.5), ("0", 0)])
     func parses(text: String, seconds: Double) {
-        #expect(goDurationSeconds(text) == seconds)
+        #expect(GoDuration.parse(text) == seconds)
     }
 
     @Test func rejectsJunk() {
-        #expect(goDurationSeconds("") == nil)
-        #expect(goDurationSeconds("30") == nil)
-        #expect(goDurationSeconds("1x") == nil)
+        #expect(GoDuration.parse("") == nil)
+        #expect(GoDuration.parse("30") == nil)
+        #expect(GoDuration.parse("1x") == nil)
     }
 }
 

@@ -72,15 +72,15 @@ private func value(_ item: JSON, _ name: String) -> Double? {
 }
 
 @Test func rfc3339() {
-    #expect(RFC3339.format(now) == "2019-06-17T14:51:57Z")
-    #expect(RFC3339.format(0) == "1970-01-01T00:00:00Z")
-    #expect(RFC3339.format(951_782_400.9) == "2000-02-29T00:00:00Z")
-    #expect(RFC3339.format(-1) == "1969-12-31T23:59:59Z")
+    #expect(KubeTime.format(epochSeconds: now) == "2019-06-17T14:51:57Z")
+    #expect(KubeTime.format(epochSeconds: 0) == "1970-01-01T00:00:00Z")
+    #expect(KubeTime.format(epochSeconds: 951_782_400.9) == "2000-02-29T00:00:00Z")
+    #expect(KubeTime.format(epochSeconds: -1) == "1969-12-31T23:59:59Z")
     var rng = SimRandom(seed: 8)
     let f = ISO8601DateFormatter()
     for _ in 0..<300 {
         let t = Double(rng.int(in: 0...4_000_000_000))
-        #expect(RFC3339.format(t) == f.string(from: Date(timeIntervalSince1970: t)))
+        #expect(KubeTime.format(epochSeconds: t) == f.string(from: Date(timeIntervalSince1970: t)))
     }
 }
 

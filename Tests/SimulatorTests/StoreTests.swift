@@ -202,7 +202,7 @@ struct StoreTests {
 
     @Test("paging with limit and continue returns every object exactly once (seeded sizes)")
     func paging() throws {
-        var rng = PagingRNG(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for _ in 0..<20 {
             let store = ObjectStore()
             let n = Int(rng.next() % 40)
@@ -347,15 +347,3 @@ struct StoreTests {
     }
 }
 
-/// A tiny seeded generator so property loops repeat exactly.
-private struct PagingRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -624,7 +624,7 @@ private func closedPort() -> Int {
 
     /// Splitting the same head into lines at CRLF in different ways must give one result.
     @Test func seededRandomHeadsRoundTrip() {
-        var rng = SeededGenerator(seed: 0x5EED)
+        var rng = SplitMix64(seed: 0x5EED)
         for _ in 0..<200 {
             let count = Int.random(in: 0...8, using: &rng)
             let headers = (0..<count).map { i in
@@ -639,14 +639,3 @@ private func closedPort() -> Int {
     }
 }
 
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

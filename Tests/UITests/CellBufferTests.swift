@@ -1,3 +1,4 @@
+import KubeCore
 import Testing
 
 @testable import UI
@@ -58,7 +59,7 @@ import Testing
     }
 
     @Test func randomHostileWritesKeepInvariants() {
-        var rng = SeededRandom(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for round in 0..<300 {
             let w = Int.random(in: 1...30, using: &rng)
             let h = Int.random(in: 1...4, using: &rng)

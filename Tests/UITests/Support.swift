@@ -1,4 +1,5 @@
 import Foundation
+import KubeCore
 import Testing
 
 @testable import UI
@@ -83,18 +84,6 @@ enum Invariants {
     }
 }
 
-/// Deterministic generator for property tests (SplitMix64).
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 enum Hostile {
     static let pieces: [String] = [
@@ -105,7 +94,7 @@ enum Hostile {
         "\u{10FFFF}", "\u{0378}", "\u{2028}", "\u{AD}", "1\u{FE0F}\u{20E3}", "ｆｕｌｌ", "\u{0B95}\u{0BCD}",
     ]
 
-    static func string(_ rng: inout SeededRandom, maxPieces: Int = 8) -> String {
+    static func string(_ rng: inout SplitMix64, maxPieces: Int = 8) -> String {
         var s = ""
         for _ in 0..<Int.random(in: 0...maxPieces, using: &rng) { s += pieces.randomElement(using: &rng)! }
         return s

@@ -1,3 +1,4 @@
+import KubeCore
 import Glibc
 import Testing
 
@@ -72,7 +73,7 @@ import Testing
     }
 
     @Test func sanitizeIsIdempotentAndWidthConsistent() {
-        var rng = SeededRandom(seed: 42)
+        var rng = SplitMix64(seed: 42)
         for _ in 0..<2000 {
             let s = Hostile.string(&rng)
             let once = TextWidth.sanitize(s)

@@ -181,7 +181,7 @@ func render(_ s: AppState, glyphs: Glyphs = .unicode) -> CellBuffer { Screen.ren
     }
 
     @Test func hostileStringsNeverReachTheBuffer() {
-        var rng = SeededRandom(seed: 99)
+        var rng = SplitMix64(seed: 99)
         for _ in 0..<40 {
             let hostile = Hostile.string(&rng) + Hostile.longName
             var s = fixture(size: TermSize(columns: 80, rows: 24), context: hostile)

@@ -160,7 +160,7 @@ public enum MetricsAPI {
             self.now = now
             self.snapshot = snapshot
             self.sample = sample
-            timestamp = RFC3339.format(now)
+            timestamp = KubeTime.format(epochSeconds: now)
         }
 
         // MARK: numbers

@@ -13,7 +13,7 @@ struct KubeObjectWriter {
     let topology: SimTopology
     let now: Double
 
-    func time(ago seconds: Double) -> JSON { .string(RFC3339.format(now - seconds)) }
+    func time(ago seconds: Double) -> JSON { .string(KubeTime.format(epochSeconds: now - seconds)) }
 
     func namespace(_ ns: SimTopology.Namespace) -> JSON {
         jobj([
@@ -214,7 +214,7 @@ struct KubeObjectWriter {
             ("creationTimestamp", time(ago: s.ageSeconds)),
             ("labels", labelsJSON([("app", s.selector.first?.1 ?? s.name), ("app.kubernetes.io/part-of", s.partOf)])),
         ]
-        meta.append(("annotations", labelsJSON([("endpoints.kubernetes.io/last-change-trigger-time", RFC3339.format(now - s.ageSeconds))])))
+        meta.append(("annotations", labelsJSON([("endpoints.kubernetes.io/last-change-trigger-time", KubeTime.format(epochSeconds: now - s.ageSeconds))])))
         var o: [(String, JSON)] = [("apiVersion", "v1"), ("kind", "Endpoints"), ("metadata", jobj(meta))]
         // A Service whose selector matches no ready pod has an Endpoints object without subsets.
         if !addresses.isEmpty {

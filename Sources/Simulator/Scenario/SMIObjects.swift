@@ -13,7 +13,7 @@ struct SMIObjectWriter {
     var accessVersion: String { profile.accessVersions.first ?? "v1alpha3" }
     var specsVersion: String { profile.specsVersions.first ?? "v1alpha4" }
 
-    func time(ago seconds: Double) -> JSON { .string(RFC3339.format(now - seconds)) }
+    func time(ago seconds: Double) -> JSON { .string(KubeTime.format(epochSeconds: now - seconds)) }
 
     /// A weight in the split's stored version: integers for v1alpha2+; for v1alpha1 either a
     /// quantity string (percent 90 → "900m") or a bare number.

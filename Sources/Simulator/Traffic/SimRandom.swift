@@ -1,40 +1,14 @@
+import KubeCore
+
 // Deterministic randomness for scenarios and traffic noise. Swift's SystemRandomNumberGenerator
 // cannot be seeded, and a scenario must be byte-identical for the same seed so that tests,
 // recorded demos and users' scripts see the same cluster every time.
 
-/// SplitMix64: tiny, fast, and good enough statistically for fake clusters.
-struct SimRandom: RandomNumberGenerator {
-    private var state: UInt64
+/// The simulator's generator is the project's one (KubeCore's SplitMix64); what only fake
+/// clusters need (Kubernetes-style name suffixes, UUIDs) is added here.
+typealias SimRandom = SplitMix64
 
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        return SimRandom.mix(state)
-    }
-
-    static func mix(_ x: UInt64) -> UInt64 {
-        var z = x
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
-
-    mutating func double(in range: ClosedRange<Double>) -> Double {
-        range.lowerBound + (range.upperBound - range.lowerBound) * unit()
-    }
-
-    mutating func int(in range: ClosedRange<Int>) -> Int {
-        Int.random(in: range, using: &self)
-    }
-
-    mutating func chance(_ p: Double) -> Bool { unit() < p }
-
-    mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &self)] }
-
+extension SplitMix64 {
     /// Characters Kubernetes uses for generated name suffixes (k8s.io/apimachinery rand.String):
     /// no vowels, no confusable digits, so names never spell words.
     static let kubeAlphabet: [Character] = Array("bcdfghjklmnpqrstvwxz2456789")
@@ -74,11 +48,11 @@ enum SimHash {
             h ^= UInt64(b)
             h &*= 0x100_0000_01B3
         }
-        return SimRandom.mix(h ^ SimRandom.mix(seed))
+        return SplitMix64.mix(h ^ SplitMix64.mix(seed))
     }
 
     static func combine(_ a: UInt64, _ b: UInt64) -> UInt64 {
-        SimRandom.mix(a ^ (b &* 0x9E37_79B9_7F4A_7C15) ^ (b >> 7))
+        SplitMix64.mix(a ^ (b &* 0x9E37_79B9_7F4A_7C15) ^ (b >> 7))
     }
 
     /// Uniform in [-1, 1] for a hash.

@@ -1,5 +1,9 @@
-/// Go's `time.Duration` text format, which the metrics API uses both for the `t=` query
-/// parameter (parsed with `time.ParseDuration`) and the `window` field (`Duration.String()`).
+// Go's `time.Duration` text format: the SMI metrics API's `t=` parameter (`time.ParseDuration`)
+// and `window` field (`Duration.String()`), smitop's metricsWindow setting, and (later)
+// Prometheus range windows. One parser for all of them, summing in nanoseconds as Go does, so
+// "100us" is exactly 0.0001 s and totals beyond int64 nanoseconds are refused as in Go.
+
+/// Go's `time.Duration` text format.
 public enum GoDuration {
     /// Parses like `time.ParseDuration`: an optional sign, then one or more decimal numbers
     /// each with a unit (ns, us, µs, μs, ms, s, m, h), e.g. "1m30s", "1.5h", "-500ms". A bare
@@ -42,7 +46,7 @@ public enum GoDuration {
     /// Formats seconds like Go's `Duration.String()`: "30s", "1m0s", "1h0m0s", "1m30s",
     /// "500ms", "1.5s", "0s".
     public static func format(_ seconds: Double) -> String {
-        let total = Int64((seconds * 1e9).rounded())
+        let total = Int64(saturating: (seconds * 1e9).rounded())
         if total == 0 { return "0s" }
         let negative = total < 0
         let u = total.magnitude
@@ -84,56 +88,5 @@ public enum GoDuration {
         }
         let digits = String(frac)
         return "\(whole)." + String(repeating: "0", count: width - digits.count) + digits
-    }
-}
-
-/// Metric values as smi-metrics writes them: `resource.NewMilliQuantity(int64(v*1000),
-/// DecimalSI).String()`, i.e. truncated to milli-units and printed canonically.
-public enum MetricQuantity {
-    public static func format(_ value: Double) -> String {
-        // Go's float→int64 conversion of NaN/±Inf yields the minimum int64 on amd64, which is
-        // how smi-metrics ends up printing negative latencies for empty histograms.
-        let milli: Int64 = value.isFinite && abs(value * 1000) < 9.2e18 ? Int64(value * 1000) : Int64.min
-        return formatMilli(milli)
-    }
-
-    public static func formatMilli(_ milli: Int64) -> String {
-        if milli == 0 { return "0" }
-        let negative = milli < 0
-        var m = milli.magnitude
-        let sign = negative ? "-" : ""
-        if m % 1000 != 0 { return "\(sign)\(m)m" }
-        m /= 1000
-        let suffixes = ["", "k", "M", "G", "T", "P", "E"]
-        var i = 0
-        while i < suffixes.count - 1, m % 1000 == 0 {
-            m /= 1000
-            i += 1
-        }
-        return "\(sign)\(m)\(suffixes[i])"
-    }
-}
-
-/// RFC 3339 with second precision in UTC, as `metav1.Time` marshals.
-public enum RFC3339 {
-    public static func format(_ epochSeconds: Double) -> String {
-        let secs = Int64(epochSeconds.rounded(.down))
-        var days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400
-        let rem = secs - days * 86400
-        // Howard Hinnant's civil_from_days.
-        days += 719_468
-        let era = (days >= 0 ? days : days - 146_096) / 146_097
-        let doe = days - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        var y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        if m <= 2 { y += 1 }
-        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let year = String(y)
-        return "\(String(repeating: "0", count: max(0, 4 - year.count)))\(year)-\(two(m))-\(two(d))T"
-            + "\(two(rem / 3600)):\(two(rem / 60 % 60)):\(two(rem % 60))Z"
     }
 }
