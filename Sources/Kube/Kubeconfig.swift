@@ -111,8 +111,10 @@ public struct Kubeconfig: Sendable {
     /// Parses one file's text. `path` is used for messages and relative paths.
     public static func parse(_ text: String, path: String) throws(KubeError) -> Kubeconfig {
         let json: JSON
-        do { json = try JSON.parseYAML(text) } catch {
-            throw .config("kubeconfig \(path): invalid YAML: \(withoutSourceEcho(error.message))")
+        // A kubeconfig is a few kilobytes: a budget of 100,000 nodes refuses an alias bomb long
+        // before it costs memory or time (the budget is for all the aliases' expansions).
+        do { json = try JSON.parseYAML(text, maxNodes: 100_000) } catch {
+            throw .config("kubeconfig \(path): invalid YAML: \(withoutSourceEcho(error.description))")
         }
         var k = Kubeconfig()
         k.files = [path]

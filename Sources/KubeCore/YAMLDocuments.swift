@@ -33,12 +33,19 @@ public struct YAMLReadError: Error, Sendable, Equatable, CustomStringConvertible
     public var description: String { line > 0 ? "line \(line): \(message)" : message }
 }
 
+/// The one YAML→JSON converter: request bodies in the simulator, manifests for lint,
+/// kubeconfigs, the config file. One policy for all of them, because every one of these
+/// inputs may be hostile: a node budget across all documents (alias expansion bombs), a depth
+/// limit (stack exhaustion; aliases can nest past libyaml's own limit), and one scalar typing
+/// (YAML 1.2 core schema; numbers keep their exact digits).
 public enum YAMLDocuments {
     /// Guards against alias expansion bombs: a hostile file must not exhaust memory.
-    static let maxNodes = 2_000_000
+    public static let maxNodes = 2_000_000
+    /// Deeper nesting is refused, as kube-apiserver's JSON decoder refuses it.
+    public static let maxDepth = 512
 
     /// Reads every document of a multi-document YAML (or JSON) text. Empty documents are skipped.
-    public static func read(_ source: String) throws(YAMLReadError) -> [YAMLDocument] {
+    public static func read(_ source: String, maxNodes: Int = YAMLDocuments.maxNodes) throws(YAMLReadError) -> [YAMLDocument] {
         var docs: [YAMLDocument] = []
         do {
             // The basic resolver leaves plain scalars untyped, so typing below is ours.
@@ -48,7 +55,7 @@ public enum YAMLDocuments {
             var budget = maxNodes
             while let node = seq.next() {
                 var lines: [String: Int] = [:]
-                let json = try convert(node, path: "", lines: &lines, budget: &budget)
+                let json = try convert(node, path: "", lines: &lines, budget: &budget, depth: 0)
                 if json.isNull { continue }
                 docs.append(YAMLDocument(json: json, line: node.mark?.line ?? 1, lines: lines))
             }
@@ -82,12 +89,15 @@ public enum YAMLDocuments {
         }
     }
 
-    static func convert(_ node: Node, path: String, lines: inout [String: Int], budget: inout Int)
+    static func convert(_ node: Node, path: String, lines: inout [String: Int], budget: inout Int, depth: Int)
         throws(YAMLReadError) -> JSON
     {
         budget -= 1
         if budget < 0 {
             throw YAMLReadError(message: "document too large (alias expansion?)", line: node.mark?.line ?? 0)
+        }
+        if depth > maxDepth {
+            throw YAMLReadError(message: "nesting deeper than \(maxDepth) levels", line: node.mark?.line ?? 0)
         }
         if let m = node.mark, lines[path] == nil { lines[path] = m.line }
         switch node {
@@ -100,7 +110,7 @@ public enum YAMLDocuments {
             var out: [JSON] = []
             out.reserveCapacity(seq.count)
             for (i, n) in seq.enumerated() {
-                out.append(try convert(n, path: "\(path)[\(i)]", lines: &lines, budget: &budget))
+                out.append(try convert(n, path: "\(path)[\(i)]", lines: &lines, budget: &budget, depth: depth + 1))
             }
             return .array(out)
         case .mapping(let map):
@@ -111,7 +121,7 @@ public enum YAMLDocuments {
                 let key = k.scalar?.string ?? "\(k)"
                 let childPath = path.isEmpty ? key : "\(path).\(key)"
                 if let km = k.mark { lines[childPath] = km.line }
-                o[key] = try convert(v, path: childPath, lines: &lines, budget: &budget)
+                o[key] = try convert(v, path: childPath, lines: &lines, budget: &budget, depth: depth + 1)
             }
             return .object(o)
         }
@@ -126,6 +136,10 @@ public enum YAMLDocuments {
         }
         switch text {
         case "", "~", "null", "Null", "NULL": return .null
+        // YAML 1.2 core booleans only: `yes`, `no`, `on`, `off`, `y`, `n` stay strings. Every
+        // field smitop and the simulator read where such a word appears is a string (a context
+        // named `y`, a label value `on`), and sigs.k8s.io/yaml keeps the text for string-typed
+        // targets too; a boolean field given `yes` is reported as the wrong type, not guessed.
         case "true", "True", "TRUE": return .bool(true)
         case "false", "False", "FALSE": return .bool(false)
         default: break
@@ -188,5 +202,13 @@ public enum YAMLDocuments {
         if !frac.isEmpty { lit += "." + frac }
         lit += exp
         return .number(lit)
+    }
+}
+
+extension JSON {
+    /// The first document of a YAML (or JSON) text, as sigs.k8s.io/yaml's Unmarshal reads it;
+    /// `null` when there is none. The same converter and limits as `YAMLDocuments.read`.
+    public static func parseYAML(_ text: String, maxNodes: Int = YAMLDocuments.maxNodes) throws(YAMLReadError) -> JSON {
+        try YAMLDocuments.read(text, maxNodes: maxNodes).first?.json ?? .null
     }
 }

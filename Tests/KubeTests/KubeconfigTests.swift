@@ -114,6 +114,20 @@ func b64(_ s: String) -> String { Data(s.utf8).base64EncodedString() }
         #expect(try await r.credentials.credential() == .none)
     }
 
+    /// Issue 14: a kubeconfig went through a YAML converter without a node budget, so an alias
+    /// bomb expanded in full on the UI thread. Now it is refused with a clear message.
+    @Test func anAliasBombKubeconfigIsRefused() {
+        var lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+        for i in 1...9 { lines.append("a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 9).joined(separator: ", ") + "]") }
+        lines.append("apiVersion: v1\nkind: Config")
+        do {
+            _ = try Kubeconfig.parse(lines.joined(separator: "\n"), path: "/tmp/bomb")
+            Issue.record("the alias bomb was accepted")
+        } catch {
+            #expect(error.userMessage.contains("kubeconfig /tmp/bomb: invalid YAML") && error.userMessage.contains("too large"), "\(error.userMessage)")
+        }
+    }
+
     @Test func brokenConfigsNameFileFieldAndProblem() {
         let d = TempDir()
         let g = d.write("config2", """

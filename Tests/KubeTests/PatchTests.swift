@@ -382,7 +382,7 @@ func containsDirective(_ v: JSON) -> Bool {
         #expect(y.objectValue?.keys == ["apiVersion", "kind", "metadata", "spec"])
         let fromJSON = try JSON.parseYAML(#"{"a":[1,"2",{"b":null}]}"#)
         #expect(fromJSON == j(#"{"a":[1,"2",{"b":null}]}"#))
-        #expect(throws: YAMLBodyError.self) { try JSON.parseYAML("a: [1, 2") }
+        #expect(throws: YAMLReadError.self) { try JSON.parseYAML("a: [1, 2") }
     }
 }
 

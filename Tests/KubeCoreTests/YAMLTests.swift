@@ -1,0 +1,46 @@
+import Testing
+
+@testable import KubeCore
+
+/// The one YAML converter's limits: every YAML smitop reads (kubeconfigs included, which used
+/// a second converter without a node budget) may be hostile.
+@Suite struct YAMLLimits {
+    /// Nine levels of nine aliases: 9^9 (387 million) nodes once expanded.
+    static let aliasBomb: String = {
+        var lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+        for i in 1...9 {
+            let p = "*a\(i - 1)"
+            lines.append("a\(i): &a\(i) [\(Array(repeating: p, count: 9).joined(separator: ", "))]")
+        }
+        return lines.joined(separator: "\n")
+    }()
+
+    @Test func anAliasBombStopsAtTheNodeBudget() {
+        do {
+            _ = try JSON.parseYAML(Self.aliasBomb, maxNodes: 100_000)
+            Issue.record("the alias bomb was expanded")
+        } catch {
+            #expect(error.message.contains("too large"))
+        }
+    }
+
+    @Test func nestingBeyondTheLimitIsRefused() throws {
+        let deep = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
+        #expect(throws: YAMLReadError.self) { try JSON.parseYAML(deep) }
+        let fine = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        var v = try JSON.parseYAML(fine)
+        var depth = 0
+        while case .array(let a) = v, let first = a.first {
+            v = first
+            depth += 1
+        }
+        #expect(depth == 99)
+    }
+
+    @Test func firstDocumentAndEmptyText() throws {
+        #expect(try JSON.parseYAML("") == .null)
+        #expect(try JSON.parseYAML("a: 1\n---\nb: 2")["a"] == .number("1"))
+        #expect(try JSON.parseYAML("name: y\nflag: yes\non: true")["name"] == "y")
+        #expect(try JSON.parseYAML("flag: yes")["flag"] == "yes")
+    }
+}
