@@ -226,15 +226,15 @@ public enum PendingRequest: Sendable, Equatable {
 /// `reduce` uses the same ones, so they must never be computed differently elsewhere.
 public struct ScreenRegions: Sendable, Equatable {
     /// Rows 0–1: context line and metrics line.
-    public var header: CellRect
+    public var header: Rect
     /// Main view (graph or table).
-    public var body: CellRect
+    public var body: Rect
     /// Right-hand detail pane when open.
-    public var detail: CellRect?
+    public var detail: Rect?
     /// Last two rows: key hints, then message or command line.
-    public var footer: CellRect
+    public var footer: Rect
     /// Centred split editor / dialog when one is open.
-    public var dialog: CellRect?
+    public var dialog: Rect?
 }
 
 public struct AppState: Sendable, Equatable {
@@ -329,22 +329,22 @@ public struct AppState: Sendable, Equatable {
         let headerH = min(2, h)
         let footerH = min(2, max(0, h - headerH))
         let bodyH = max(0, h - headerH - footerH)
-        var body = CellRect(x: 0, y: headerH, width: w, height: bodyH)
-        var detailRect: CellRect?
+        var body = Rect(x: 0, y: headerH, width: w, height: bodyH)
+        var detailRect: Rect?
         if detailOpen && detail != nil && w >= 40 {
             let dw = min(56, max(30, w * 2 / 5))
             body.width = w - dw
-            detailRect = CellRect(x: w - dw, y: headerH, width: dw, height: bodyH)
+            detailRect = Rect(x: w - dw, y: headerH, width: dw, height: bodyH)
         }
-        var dialog: CellRect?
+        var dialog: Rect?
         if editing != nil {
             let dw = min(w, 78)
             let dh = min(bodyH, 24)
-            dialog = CellRect(x: (w - dw) / 2, y: headerH + (bodyH - dh) / 2, width: dw, height: dh)
+            dialog = Rect(x: (w - dw) / 2, y: headerH + (bodyH - dh) / 2, width: dw, height: dh)
         }
         return ScreenRegions(
-            header: CellRect(x: 0, y: 0, width: w, height: headerH), body: body, detail: detailRect,
-            footer: CellRect(x: 0, y: h - footerH, width: w, height: footerH), dialog: dialog)
+            header: Rect(x: 0, y: 0, width: w, height: headerH), body: body, detail: detailRect,
+            footer: Rect(x: 0, y: h - footerH, width: w, height: footerH), dialog: dialog)
     }
 
     /// The key context used for dispatch and for the footer's hints.

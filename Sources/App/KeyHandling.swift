@@ -86,7 +86,7 @@ extension AppState {
 
     // MARK: graph navigation
 
-    func box(_ n: NodeID) -> CellRect? { layout.boxes[n] }
+    func box(_ n: NodeID) -> Rect? { layout.boxes[n] }
 
     mutating func select(_ n: NodeID) {
         selection = .node(n)

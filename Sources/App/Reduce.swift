@@ -152,7 +152,6 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
     return fx
 }
 
-func clean(_ s: String, limit: Int = 253) -> String { sanitizedForDisplay(s, limit: limit) }
 
 extension KubeError {
     /// The API server could not be reached or is failing (as opposed to refusing one request).

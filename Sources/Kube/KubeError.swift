@@ -378,38 +378,3 @@ extension String {
     }
 }
 
-/// Makes server-provided text safe to print: control characters, bidi overrides and zero-width
-/// characters removed (they could move the cursor or disguise text), newlines folded, and the
-/// length capped so a huge body never floods the screen.
-public func sanitizedForDisplay(_ s: String, limit: Int) -> String {
-    var out = String.UnicodeScalarView()
-    var count = 0
-    var lastWasSpace = false
-    for u in s.unicodeScalars {
-        let v = u.value
-        let isSpace = u == "\n" || u == "\r" || u == "\t" || u == " "
-        if isSpace {
-            if !lastWasSpace && count > 0 {
-                out.append(" ")
-                count += 1
-            }
-            lastWasSpace = true
-            continue
-        }
-        if v < 0x20 || (0x7F...0x9F).contains(v) || (0x200B...0x200F).contains(v) || (0x202A...0x202E).contains(v)
-            || (0x2066...0x2069).contains(v) || v == 0xFEFF || v == 0x2028 || v == 0x2029
-        {
-            continue
-        }
-        if count >= limit {
-            out.append("…")
-            return String(out)
-        }
-        lastWasSpace = false
-        out.append(u)
-        count += 1
-    }
-    var r = String(out)
-    if r.hasSuffix(" ") { r.removeLast() }
-    return r
-}

@@ -13,23 +13,6 @@ public struct CellPoint: Sendable, Hashable {
     public static let zero = CellPoint(x: 0, y: 0)
 }
 
-public struct CellRect: Sendable, Hashable {
-    public var x: Int
-    public var y: Int
-    public var width: Int
-    public var height: Int
-    public init(x: Int, y: Int, width: Int, height: Int) {
-        self.x = x
-        self.y = y
-        self.width = width
-        self.height = height
-    }
-    public var maxX: Int { x + width }
-    public var maxY: Int { y + height }
-    public func contains(_ p: CellPoint) -> Bool { p.x >= x && p.x < maxX && p.y >= y && p.y < maxY }
-    public func intersects(_ o: CellRect) -> Bool { x < o.maxX && o.x < maxX && y < o.maxY && o.y < maxY }
-}
-
 /// A namespace's horizontal stripe: row `y` holds its label, nodes sit below it.
 public struct NamespaceBand: Sendable, Equatable {
     public var namespace: String
@@ -39,7 +22,7 @@ public struct NamespaceBand: Sendable, Equatable {
 
 public struct GraphLayout: Sendable, Equatable {
     /// Box of every node in layout cells (origin top-left, before panning).
-    public var boxes: [NodeID: CellRect]
+    public var boxes: [NodeID: Rect]
     /// Column (layer) of each node, 0 = leftmost.
     public var layers: [NodeID: Int]
     /// Position within its layer, top to bottom.
@@ -53,7 +36,7 @@ public struct GraphLayout: Sendable, Equatable {
     public var topologyKey: Int
     /// `boxes` again, by node index of the graph it was made for: a frame culls thousands of
     /// boxes and edges by integer compares instead of hashing names.
-    public var rects: [CellRect] = []
+    public var rects: [Rect] = []
     /// By edge index: the column where a forward edge turns vertical, or -1. Edges into the
     /// same target share a lane (they merge into one arrow); different targets in the same gap
     /// get different lanes, so crossing edges show a ┼ rather than running on top of each other.
@@ -230,8 +213,8 @@ public enum Layout {
             bands.append(NamespaceBand(namespace: ns, y: y, height: h))
             y += h + 1
         }
-        var boxes: [NodeID: CellRect] = [:]
-        var rects = Array(repeating: CellRect(x: 0, y: 0, width: 0, height: 0), count: n)
+        var boxes: [NodeID: Rect] = [:]
+        var rects = Array(repeating: Rect(x: 0, y: 0, width: 0, height: 0), count: n)
         var layersOut: [NodeID: Int] = [:]
         var orderOut: [NodeID: Int] = [:]
         boxes.reserveCapacity(n)
@@ -240,7 +223,7 @@ public enum Layout {
             var slot = Array(repeating: 0, count: namespaces.count)
             for (i, u) in layers[l].enumerated() {
                 let b = nodeNs[u]
-                let r = CellRect(
+                let r = Rect(
                     x: layerX[l], y: bands[b].y + 1 + slot[b] * step, width: widths[u], height: options.boxHeight)
                 slot[b] += 1
                 let id = graph.nodes[u].id
@@ -263,11 +246,11 @@ public enum Layout {
             lanes: lanes(graph, rects))
     }
 
-    static func lanes(_ graph: MeshGraph, _ rects: [CellRect]) -> [Int] { assignLanes(ends: graph.ends, rects: rects) }
+    static func lanes(_ graph: MeshGraph, _ rects: [Rect]) -> [Int] { assignLanes(ends: graph.ends, rects: rects) }
 
     /// By edge: the column where a forward edge turns vertical, or -1. Shared by the layout
     /// and by `GraphCanvas` when it is given boxes without lanes, so both draw alike.
-    public static func assignLanes(ends: [EdgeEnds], rects: [CellRect]) -> [Int] {
+    public static func assignLanes(ends: [EdgeEnds], rects: [Rect]) -> [Int] {
         var out = [Int](repeating: -1, count: ends.count)
         // An edge that skips layers turns in the gap just before its target: a vertical run in
         // an earlier gap would cross the boxes of the layers in between lengthwise (their

@@ -51,8 +51,6 @@ public struct ObjectID: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 }
 
-/// Strings from the cluster are capped and stripped of control/bidi characters.
-@inline(__always) func clean(_ s: String, limit: Int = 253) -> String { sanitizedForDisplay(s, limit: limit) }
 
 private func cleanMap(_ m: [String: String]) -> [String: String] {
     var out: [String: String] = [:]

@@ -109,7 +109,7 @@ public struct GraphCanvas: Sendable {
     func lanes() -> [Int: Int] {
         let lanes = Layout.assignLanes(
             ends: edges.map { EdgeEnds(from: $0.from, to: $0.to) },
-            rects: nodes.map { CellRect(x: $0.rect.x, y: $0.rect.y, width: $0.rect.width, height: $0.rect.height) })
+            rects: nodes.map(\.rect))
         var out: [Int: Int] = [:]
         for (i, l) in lanes.enumerated() where l >= 0 { out[i] = l }
         return out

@@ -4,10 +4,6 @@ import Kube
 import Mesh
 import SMI
 
-extension Rect {
-    public init(_ r: CellRect) { self.init(x: r.x, y: r.y, width: r.width, height: r.height) }
-}
-
 /// Number formatting for metrics; fixed decimals without Foundation's locale-dependent formats.
 enum Fmt {
     static func fixed(_ v: Double, _ decimals: Int) -> String {
@@ -70,16 +66,16 @@ public enum Screen {
             return
         }
         let r = s.regions
-        Views.header(s, Rect(r.header), ctx, &buf)
+        Views.header(s, r.header, ctx, &buf)
         switch s.view {
-        case .graph: Views.graph(s, Rect(r.body), ctx, &buf)
-        case .services: Views.servicesTable(s, Rect(r.body), ctx, &buf)
-        case .splits: Views.splitsTable(s, Rect(r.body), ctx, &buf)
-        case .help: Views.help(s, Rect(r.body), ctx, &buf)
+        case .graph: Views.graph(s, r.body, ctx, &buf)
+        case .services: Views.servicesTable(s, r.body, ctx, &buf)
+        case .splits: Views.splitsTable(s, r.body, ctx, &buf)
+        case .help: Views.help(s, r.body, ctx, &buf)
         }
-        if let d = r.detail { Views.detail(s, Rect(d), ctx, &buf) }
-        if let d = r.dialog { Views.splitEditor(s, Rect(d), ctx, &buf) }
-        Views.footer(s, Rect(r.footer), ctx, &buf)
+        if let d = r.detail { Views.detail(s, d, ctx, &buf) }
+        if let d = r.dialog { Views.splitEditor(s, d, ctx, &buf) }
+        Views.footer(s, r.footer, ctx, &buf)
     }
 }
 
@@ -239,12 +235,12 @@ public enum Views {
         // visible, not what the cluster holds. An edge is kept when its span crosses the
         // visible columns (so lanes in a gap are assigned as in the full drawing and do not
         // jump while panning); its label only when its bounding box is on screen.
-        let view = CellRect(x: s.pan.x - 2, y: s.pan.y - 1, width: rect.width + 4, height: rect.height + 2)
+        let view = Rect(x: s.pan.x - 2, y: s.pan.y - 1, width: rect.width + 4, height: rect.height + 2)
         // The layout's rects are by node index when it was made for exactly this graph (same
         // topology key); otherwise (never expected) fall back to looking boxes up by name.
         let byIndex = s.layout.rects.count == g.nodes.count && s.layout.topologyKey == g.topologyKey
         let layoutRects = s.layout.rects
-        func box(_ u: Int) -> CellRect? { byIndex ? layoutRects[u] : s.layout.boxes[g.nodes[u].id] }
+        func box(_ u: Int) -> Rect? { byIndex ? layoutRects[u] : s.layout.boxes[g.nodes[u].id] }
         let lanes = s.layout.lanes.count == g.edges.count && s.layout.topologyKey == g.topologyKey ? s.layout.lanes : nil
         var keep = [Bool](repeating: false, count: g.nodes.count)
         var keptEdges: [(edge: Int, labelled: Bool)] = []
@@ -272,14 +268,14 @@ public enum Views {
             canvasIndex[u] = nodes.count
             guard visible else {
                 // Off screen but an edge ends here: its position is all the router needs.
-                nodes.append(GraphCanvas.Node(rect: Rect(r), title: "", lines: [], health: .unknown, selected: false, dimmed: false))
+                nodes.append(GraphCanvas.Node(rect: r, title: "", lines: [], health: .unknown, selected: false, dimmed: false))
                 continue
             }
             let n = g.nodes[u]
             let (line, h) = nodeMetrics(s, n.id)
             nodes.append(
                 GraphCanvas.Node(
-                    rect: Rect(r), title: n.label,
+                    rect: r, title: n.label,
                     lines: [line ?? (n.isGhost ? "not found" : n.subtitle)], health: h,
                     selected: s.selection == .node(n.id),
                     dimmed: !s.graphFilter.isEmpty && !filter.matches(n.id.object.key)))

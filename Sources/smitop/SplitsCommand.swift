@@ -78,8 +78,6 @@ struct SplitSummary: Sendable {
     }
 }
 
-/// Strings from the cluster are sanitised before they reach a terminal.
-func clean(_ s: String) -> String { sanitizedForDisplay(s, limit: 253) }
 
 struct SplitsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

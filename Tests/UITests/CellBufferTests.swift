@@ -1,3 +1,4 @@
+import Mesh
 import KubeCore
 import Testing
 

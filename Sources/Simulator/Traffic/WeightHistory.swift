@@ -108,54 +108,15 @@ extension TrafficModel {
         return chosen.mapValues(\.backends)
     }
 
-    /// A weight as a number: JSON numbers as they are, strings as Kubernetes quantities
-    /// ("900m" = 0.9, "1k" = 1000), so v1alpha1 and v1alpha2+ splits read alike.
+    /// A weight as a number through the exact Kubernetes quantity parser (the one in
+    /// KubeCore), so v1alpha1 strings ("900m" = 0.9, "1k" = 1000) and v1alpha2+ numbers read
+    /// alike and a hostile "1e-9223372036854775808" is refused instead of looping or trapping.
     static func splitWeightValue(_ v: JSON) -> Double? {
-        switch v {
-        case .number(let s): return Double(s)
-        case .string(let s): return quantityValue(s)
-        default: return nil
-        }
+        guard let q = try? Quantity(json: v) else { return nil }
+        let d = q.doubleValue
+        return d.isFinite ? d : nil
     }
 
-    static func quantityValue(_ text: String) -> Double? {
-        let s = Substring(text)
-        guard !s.isEmpty else { return nil }
-        var numberEnd = s.startIndex
-        for i in s.indices {
-            let c = s[i]
-            if c.isNumber || c == "." || ((c == "+" || c == "-") && i == s.startIndex) {
-                numberEnd = s.index(after: i)
-            } else {
-                break
-            }
-        }
-        guard let mantissa = Double(s[s.startIndex..<numberEnd]) else { return nil }
-        let suffix = s[numberEnd...]
-        let scale: Double
-        switch suffix {
-        case "": scale = 1
-        case "n": scale = 1e-9
-        case "u": scale = 1e-6
-        case "m": scale = 1e-3
-        case "k": scale = 1e3
-        case "M": scale = 1e6
-        case "G": scale = 1e9
-        case "T": scale = 1e12
-        case "P": scale = 1e15
-        case "E": scale = 1e18
-        case "Ki": scale = 1024
-        case "Mi": scale = 1_048_576
-        case "Gi": scale = 1_073_741_824
-        case "Ti": scale = 1_099_511_627_776
-        case "Pi": scale = 1_125_899_906_842_624
-        case "Ei": scale = 1_152_921_504_606_846_976
-        default:
-            guard let e = suffix.first, e == "e" || e == "E", let exp = Int(suffix.dropFirst()) else { return nil }
-            var p = 1.0
-            for _ in 0..<abs(exp) { p *= 10 }
-            scale = exp < 0 ? 1 / p : p
-        }
-        return mantissa * scale
-    }
+    /// Quantity text as a number (metric values in tests and the traffic model).
+    static func quantityValue(_ text: String) -> Double? { splitWeightValue(.string(text)) }
 }
