@@ -353,28 +353,12 @@ struct LintChecker {
 
     mutating func checkMetadata(_ json: JSON) {
         guard let m = object(json, "metadata", at: "", required: true) else { return }
-        if let name = string(m, "name", at: "metadata", required: m["generateName"] == nil), !LintChecker.isDNSSubdomain(name) {
+        if let name = string(m, "name", at: "metadata", required: m["generateName"] == nil), !KubeNames.isDNS1123Subdomain(name) {
             error("metadata.name", "\"\(name)\" is not a valid name (lowercase RFC 1123 subdomain)")
         }
-        if let ns = string(m, "namespace", at: "metadata", required: false), !LintChecker.isDNSLabel(ns) {
+        if let ns = string(m, "namespace", at: "metadata", required: false), !KubeNames.isDNS1123Label(ns) {
             error("metadata.namespace", "\"\(ns)\" is not a valid namespace (lowercase RFC 1123 label)")
         }
-    }
-
-    static func isDNSLabel(_ s: String) -> Bool {
-        let u = Array(s.utf8)
-        guard !u.isEmpty, u.count <= 63 else { return false }
-        let ok = { (c: UInt8) in (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) }
-        return ok(u.first!) && ok(u.last!) && u.allSatisfy { ok($0) || $0 == UInt8(ascii: "-") }
-    }
-
-    static func isDNSSubdomain(_ s: String) -> Bool {
-        s.utf8.count <= 253 && s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isDNSLabel(String($0)) }
-    }
-
-    /// Service names are RFC 1035 labels: they must start with a letter.
-    static func isServiceName(_ s: String) -> Bool {
-        isDNSLabel(s) && s.utf8.first.map { $0 >= 0x61 && $0 <= 0x7A } == true
     }
 
     // MARK: TrafficSplit
@@ -391,7 +375,7 @@ struct LintChecker {
         }
         // matches before v1alpha3 is reported above, with its consequence.
         unknownFields(spec, allowed: ["service", "backends", "matches"], at: "spec")
-        if let s = string(spec, "service", at: "spec", required: true), !LintChecker.isServiceName(s) {
+        if let s = string(spec, "service", at: "spec", required: true), !KubeNames.isDNS1035Label(s) {
             error("spec.service", "\"\(s)\" is not a valid Service name")
         }
         if v >= .v1alpha3, let ms = array(spec, "matches", at: "spec", required: false) {
@@ -416,7 +400,7 @@ struct LintChecker {
                 continue
             }
             unknownFields(b, allowed: ["service", "weight"], at: p)
-            if let s = string(b, "service", at: p, required: true), !LintChecker.isServiceName(s) {
+            if let s = string(b, "service", at: p, required: true), !KubeNames.isDNS1035Label(s) {
                 error("\(p).service", "\"\(s)\" is not a valid Service name")
             }
             guard let w = b["weight"], !w.isNull else {

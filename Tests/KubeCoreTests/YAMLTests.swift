@@ -44,3 +44,22 @@ import Testing
         #expect(try JSON.parseYAML("flag: yes")["flag"] == "yes")
     }
 }
+
+/// One set of name rules for the simulator's validation and lint, as apimachinery's.
+@Suite struct NameRules {
+    @Test func labelsSubdomainsAndServiceNames() {
+        #expect(KubeNames.isDNS1123Label("books-v1"))
+        #expect(!KubeNames.isDNS1123Label("books\n"))  // the regex version let this pass
+        #expect(!KubeNames.isDNS1123Label("-books"))
+        #expect(!KubeNames.isDNS1123Label(String(repeating: "a", count: 64)))
+        #expect(KubeNames.isDNS1123Subdomain("books.v1"))
+        #expect(!KubeNames.isDNS1123Subdomain("books..v1"))
+        #expect(!KubeNames.isDNS1123Subdomain(""))
+        #expect(!KubeNames.isDNS1123Subdomain("name\n"))
+        // apimachinery limits the whole name, not each dotted part.
+        #expect(KubeNames.isDNS1123Subdomain(String(repeating: "a", count: 70) + ".b"))
+        #expect(!KubeNames.isDNS1123Subdomain(String(repeating: "a", count: 254)))
+        #expect(KubeNames.isDNS1035Label("web"))
+        #expect(!KubeNames.isDNS1035Label("1web"))
+    }
+}

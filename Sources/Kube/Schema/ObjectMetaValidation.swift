@@ -21,8 +21,9 @@ private let qualifiedNameFmt = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
 private let labelValueFmt = "(" + qualifiedNameFmt + ")?"
 private let qualifiedNameErrMsg = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
 
+/// \A and \z, not ^ and $: ICU's $ also matches before a final newline ("name\n" passed).
 private func fullMatch(_ s: String, _ pattern: String) -> Bool {
-    s.range(of: "^" + pattern + "$", options: .regularExpression) != nil
+    s.range(of: "\\A(?:" + pattern + ")\\z", options: .regularExpression) != nil
 }
 
 /// apimachinery's RegexError: `<msg> (e.g. 'a',  or 'b', regex used for validation is '<fmt>')`.
@@ -41,7 +42,7 @@ private func maxLenError(_ n: Int) -> String { "must be no more than \(n) charac
 public func dns1123SubdomainErrors(_ v: String) -> [String] {
     var errs: [String] = []
     if v.utf8.count > 253 { errs.append(maxLenError(253)) }
-    if !fullMatch(v, dns1123SubdomainFmt) {
+    if !KubeNames.matchesDNS1123Subdomain(v) {
         errs.append(regexError("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character", dns1123SubdomainFmt, ["example.com"]))
     }
     return errs
@@ -50,8 +51,8 @@ public func dns1123SubdomainErrors(_ v: String) -> [String] {
 public func dns1123LabelErrors(_ v: String) -> [String] {
     var errs: [String] = []
     if v.utf8.count > 63 { errs.append(maxLenError(63)) }
-    if !fullMatch(v, dns1123LabelFmt) {
-        if fullMatch(v, dns1123SubdomainFmt) {
+    if !KubeNames.matchesDNS1123Label(v) {
+        if KubeNames.matchesDNS1123Subdomain(v) {
             errs.append("must not contain dots")
         } else {
             errs.append(regexError("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character", dns1123LabelFmt, ["my-name", "123-abc"]))
@@ -63,7 +64,7 @@ public func dns1123LabelErrors(_ v: String) -> [String] {
 public func dns1035LabelErrors(_ v: String) -> [String] {
     var errs: [String] = []
     if v.utf8.count > 63 { errs.append(maxLenError(63)) }
-    if !fullMatch(v, dns1035LabelFmt) {
+    if !KubeNames.matchesDNS1035Label(v) {
         errs.append(regexError("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character", dns1035LabelFmt, ["my-name", "abc-123"]))
     }
     return errs
