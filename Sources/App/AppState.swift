@@ -107,8 +107,8 @@ public enum GraphSelection: Sendable, Hashable {
 public enum DetailTarget: Sendable, Hashable {
     case node(NodeID)
     case edge(EdgeID)
-    case split(ObjectID)
-    case service(ObjectID)
+    case split(ObjectRef)
+    case service(ObjectRef)
 }
 
 public enum TableKind: String, Sendable, Hashable, CaseIterable {
@@ -217,9 +217,9 @@ public struct JournalEntry: Sendable, Equatable {
 
 /// A request in flight and what its answer means.
 public enum PendingRequest: Sendable, Equatable {
-    case write(ObjectID)
-    case dryRun(ObjectID)
-    case undo(ObjectID)
+    case write(ObjectRef)
+    case dryRun(ObjectRef)
+    case undo(ObjectRef)
 }
 
 /// Screen areas in cells. The UI draws into exactly these rects and mouse hit-testing in
@@ -285,9 +285,9 @@ public struct AppState: Sendable, Equatable {
     // Writes.
     public var readOnly = ReadOnlyState()
     /// Drafts by split; they survive refreshes, reconnects and leaving the editor.
-    public var drafts: [ObjectID: SplitDraft] = [:]
+    public var drafts: [ObjectRef: SplitDraft] = [:]
     /// The split whose editor is open.
-    public var editing: ObjectID?
+    public var editing: ObjectRef?
     public var journal: [JournalEntry] = []
     public var pending: [Int: PendingRequest] = [:]
     public var nextRequestID = 1

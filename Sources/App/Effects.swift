@@ -32,7 +32,7 @@ public struct SplitRef: Sendable, Hashable, CustomStringConvertible {
     public init(_ split: TrafficSplit) {
         self.init(namespace: split.meta.namespace ?? "", name: split.meta.name, apiVersion: split.apiVersion)
     }
-    public var id: ObjectID { ObjectID(namespace: namespace, name: name) }
+    public var id: ObjectRef { ObjectRef(namespace: namespace, name: name) }
     /// `/apis/split.smi-spec.io/v1alpha2/namespaces/ns/trafficsplits/name`.
     public var path: String { "/apis/\(apiVersion)/namespaces/\(namespace)/trafficsplits/\(name)" }
     public var description: String { "trafficsplit/\(name) -n \(namespace)" }
@@ -110,7 +110,7 @@ public enum Message: Sendable, Equatable {
     // Metrics.
     /// `edgesFetched`: the deployments whose `/edges` this poll read (nil: all of them); the
     /// edges of the others keep their last sample instead of getting a gap.
-    case metricsSampled(namespace: String?, lists: [TrafficMetricsList], edgesFetched: Set<ObjectID>? = nil, at: Seconds)
+    case metricsSampled(namespace: String?, lists: [TrafficMetricsList], edgesFetched: Set<ObjectRef>? = nil, at: Seconds)
     case metricsFailed(namespace: String?, error: KubeError, at: Seconds)
 
     case connection(ConnectionEvent)

@@ -203,7 +203,7 @@ extension AppState {
     }
 
     /// The split for `e`: a split edge, a split's root or backend service, or a table row.
-    func splitForSelection() -> ObjectID? {
+    func splitForSelection() -> ObjectRef? {
         switch view {
         case .splits:
             let rows = splitRows()
@@ -231,7 +231,7 @@ extension AppState {
         }
     }
 
-    func splitFor(service: ObjectID) -> ObjectID? {
+    func splitFor(service: ObjectRef) -> ObjectRef? {
         let asRoot = store.trafficSplits.filter { $0.key.namespace == service.namespace && $0.value.service == service.name }
         if let k = asRoot.keys.min() { return k }
         let asBackend = store.trafficSplits.filter {

@@ -76,7 +76,7 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
     case .objectReloaded(let kind, let o):
         state.applyObjects(kind) { $0.upsert(kind, o) }
         let meta = ObjectMeta(object: o)
-        if kind == .trafficSplit { state.settleUnknownWrite(ObjectID(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))) }
+        if kind == .trafficSplit { state.settleUnknownWrite(ObjectRef(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))) }
     case .objectDeleted(let kind, let o): state.applyObjects(kind) { $0.delete(kind, o) }
     case .watchFailed(let kind, let e, let retry): state.watchFailed(kind, e, retryIn: retry)
 
@@ -110,7 +110,7 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
     case .patchFailed(let id, let error): fx = state.patchFailed(id, error)
     case .dryRunResult(let id, let result): state.dryRunFinished(id, result)
     case .reloadFailed(_, let ref, let e):
-        let key = ObjectID(namespace: ref.namespace, name: ref.name)
+        let key = ObjectRef(namespace: ref.namespace, name: ref.name)
         if state.drafts[key]?.unknownOutcome == true {
             // Still unknown: the watch will show the server's version when the connection is
             // back, and applyObjects settles it then. Nothing is resent meanwhile.

@@ -49,7 +49,7 @@ public struct SplitDraft: Sendable, Equatable {
     /// The steps `+`/`-` cycle through, in share points.
     public static let steps = [1, 5, 10, 25]
 
-    public var key: ObjectID
+    public var key: ObjectRef
     /// The server object when the draft started (or was last reverted/rebased/written).
     public var base: TrafficSplit
     /// Your weights ("yours"): `base` with edited weights.
@@ -73,7 +73,7 @@ public struct SplitDraft: Sendable, Equatable {
     public var unknownOutcome = false
 
     public init(split: TrafficSplit) {
-        key = ObjectID(namespace: split.meta.namespace ?? "", name: split.meta.name)
+        key = ObjectRef(namespace: split.meta.namespace ?? "", name: split.meta.name)
         base = split
         working = split
     }

@@ -67,15 +67,15 @@ public struct MetricCells: Sendable, Equatable {
 }
 
 public struct ServiceRow: Sendable, Equatable {
-    public var id: ObjectID
-    public var workloads: [ObjectID]
+    public var id: ObjectRef
+    public var workloads: [ObjectRef]
     public var metrics: MetricCells
     /// Splits that have this service as root.
-    public var splitRoots: [ObjectID]
+    public var splitRoots: [ObjectRef]
 }
 
 public struct SplitRow: Sendable, Equatable {
-    public var id: ObjectID
+    public var id: ObjectRef
     public var rootService: String
     /// "v1 90 · v2 10".
     public var backendsText: String
@@ -87,7 +87,7 @@ public struct SplitRow: Sendable, Equatable {
 }
 
 extension AppState {
-    func workloadHistories(ofService id: ObjectID) -> ([ObjectID], [MetricHistory]) {
+    func workloadHistories(ofService id: ObjectRef) -> ([ObjectRef], [MetricHistory]) {
         guard let svc = store.services[id] else { return ([], []) }
         let ws = graph.outgoingEdges(NodeID(.service, id)).filter { $0.id.kind == .selects }.map(\.id.to.object)
         _ = svc
@@ -95,27 +95,27 @@ extension AppState {
     }
 
     /// Metrics for a service: the workloads it selects, or for a split root its backends'.
-    public func serviceMetrics(_ id: ObjectID) -> MetricCells {
+    public func serviceMetrics(_ id: ObjectRef) -> MetricCells {
         let (_, hs) = workloadHistories(ofService: id)
         if !hs.isEmpty { return MetricCells.aggregate(hs) }
         return MetricCells()
     }
 
-    public func splitMetrics(_ id: ObjectID) -> MetricCells {
+    public func splitMetrics(_ id: ObjectRef) -> MetricCells {
         guard let s = store.trafficSplits[id] else { return MetricCells() }
         var hs: [MetricHistory] = []
         for b in s.backends {
-            hs += workloadHistories(ofService: ObjectID(namespace: id.namespace, name: b.service)).1
+            hs += workloadHistories(ofService: ObjectRef(namespace: id.namespace, name: b.service)).1
         }
         return MetricCells.aggregate(hs)
     }
 
     /// Observed share of traffic per backend (by the rps of the workloads each backend
     /// service selects); nil entries when unknown, all nil when there is no traffic.
-    public func observedShares(_ id: ObjectID) -> [Double?] {
+    public func observedShares(_ id: ObjectRef) -> [Double?] {
         guard let s = store.trafficSplits[id] else { return [] }
         let rates = s.backends.map { b in
-            serviceMetrics(ObjectID(namespace: id.namespace, name: b.service)).rps
+            serviceMetrics(ObjectRef(namespace: id.namespace, name: b.service)).rps
         }
         let total = rates.compactMap { $0 }.reduce(0, +)
         guard total > 0 else { return rates.map { _ in nil } }
@@ -125,8 +125,8 @@ extension AppState {
     public func serviceRows() -> [ServiceRow] {
         let t = tables[.services] ?? TableState()
         let f = FilterMatcher(t.filter)
-        var roots: [ObjectID: [ObjectID]] = [:]
-        for (k, s) in store.trafficSplits { roots[ObjectID(namespace: k.namespace, name: s.service), default: []].append(k) }
+        var roots: [ObjectRef: [ObjectRef]] = [:]
+        for (k, s) in store.trafficSplits { roots[ObjectRef(namespace: k.namespace, name: s.service), default: []].append(k) }
         var rows: [ServiceRow] = []
         for id in store.services.keys where f.matches(id.name) || f.matches(id.key) {
             let (ws, hs) = workloadHistories(ofService: id)
@@ -166,7 +166,7 @@ extension AppState {
 
     /// Sorts rows; ties (and rows without a value, which always go last) by namespace/name.
     static func sorted<R>(
-        _ rows: [R], _ t: TableState, id: KeyPath<R, ObjectID>, metrics: KeyPath<R, MetricCells>,
+        _ rows: [R], _ t: TableState, id: KeyPath<R, ObjectRef>, metrics: KeyPath<R, MetricCells>,
         text: (R, TableColumn) -> String?
     ) -> [R] {
         func num(_ r: R) -> Double? {

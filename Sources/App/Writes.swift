@@ -6,7 +6,7 @@ import Mesh
 import SMI
 
 extension AppState {
-    mutating func openEditor(_ id: ObjectID) {
+    mutating func openEditor(_ id: ObjectRef) {
         guard drafts[id] != nil || store.trafficSplits[id] != nil else { return set("no split \(id)", .error) }
         if drafts[id] == nil, let s = store.trafficSplits[id] {
             drafts[id] = SplitDraft(split: s)
@@ -123,7 +123,7 @@ extension AppState {
     /// After a write of unknown outcome, the server's split decides: our weights there mean it
     /// landed (recorded as our write, undoable); anything else means it did not, and the draft
     /// stays for the user to write again.
-    mutating func settleUnknownWrite(_ key: ObjectID) {
+    mutating func settleUnknownWrite(_ key: ObjectRef) {
         guard var d = drafts[key], d.unknownOutcome, let server = store.trafficSplits[key] else { return }
         d.unknownOutcome = false
         let ours = d.working.backends.map { [$0.service, $0.weight.value.canonical] }
@@ -252,7 +252,7 @@ extension AppState {
         dryRunFinished(requestID, result, key: key)
     }
 
-    private mutating func dryRunFinished(_ requestID: Int, _ result: Result<JSON, KubeError>, key: ObjectID) {
+    private mutating func dryRunFinished(_ requestID: Int, _ result: Result<JSON, KubeError>, key: ObjectRef) {
         guard var d = drafts[key] else { return }
         if case .dryRunning(requestID) = d.phase { d.phase = .editing }
         switch result {

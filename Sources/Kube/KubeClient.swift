@@ -302,7 +302,7 @@ public final class KubeClient: Sendable {
         decode: @escaping @Sendable (JSON) -> T
     ) async throws(KubeError) -> (metadata: ListMeta, items: [T]) {
         try await listAll(r, namespace: namespace, options: options, pageSize: pageSize) { (resp, operation) throws(KubeError) in
-            try Self.listItems(resp, operation: operation).map { (objectKey($0), decode($0)) }
+            try Self.listItems(resp, operation: operation).map { (ObjectRef(object: $0).key, decode($0)) }
         }
     }
 
@@ -319,9 +319,9 @@ public final class KubeClient: Sendable {
             // Not a list, or not JSON: the tree path has the exact errors (and the rare
             // list without `items` that is still a list).
             return try Self.listItems(resp, operation: operation).map { item in
-                let m = ObjectMetaLite(json: item["metadata"])
+                let m = ObjectMeta(json: item["metadata"])
                 let split = Result { () throws(SMIDecodeError) in try TrafficSplit(json: item) }
-                return (objectKey(item), transform(TrafficSplitListItem(key: objectKey(item), namespace: m.namespace ?? "", name: m.name, split: split)))
+                return (ObjectRef(object: item).key, transform(TrafficSplitListItem(key: ObjectRef(object: item).key, namespace: m.namespace ?? "", name: m.name, split: split)))
             }
         }
     }

@@ -296,7 +296,7 @@ public struct Reflector: Sendable {
         var out: [JSON] = []
         out.reserveCapacity(items.count)
         for item in items {
-            let k = objectKey(item)
+            let k = ObjectRef(object: item).key
             if let i = index[k] { out[i] = item } else {
                 index[k] = out.count
                 out.append(item)
@@ -320,12 +320,12 @@ public struct ReflectorStore: Sendable, Equatable {
         switch action {
         case .replaceAll(let items, let rv):
             objects = [:]
-            for i in items { objects[objectKey(i)] = i }
+            for i in items { objects[ObjectRef(object: i).key] = i }
             resourceVersion = rv
         case .upsert(let o):
-            objects[objectKey(o)] = o
+            objects[ObjectRef(object: o).key] = o
         case .delete(let o):
-            objects[objectKey(o)] = nil
+            objects[ObjectRef(object: o).key] = nil
         default:
             break
         }

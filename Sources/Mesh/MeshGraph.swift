@@ -14,13 +14,13 @@ public enum NodeKind: String, Sendable, Hashable, Comparable {
 
 public struct NodeID: Sendable, Hashable, Comparable, CustomStringConvertible {
     public var kind: NodeKind
-    public var object: ObjectID
-    public init(_ kind: NodeKind, _ object: ObjectID) {
+    public var object: ObjectRef
+    public init(_ kind: NodeKind, _ object: ObjectRef) {
         self.kind = kind
         self.object = object
     }
-    public static func service(_ ns: String, _ name: String) -> NodeID { NodeID(.service, ObjectID(namespace: ns, name: name)) }
-    public static func workload(_ ns: String, _ name: String) -> NodeID { NodeID(.workload, ObjectID(namespace: ns, name: name)) }
+    public static func service(_ ns: String, _ name: String) -> NodeID { NodeID(.service, ObjectRef(namespace: ns, name: name)) }
+    public static func workload(_ ns: String, _ name: String) -> NodeID { NodeID(.workload, ObjectRef(namespace: ns, name: name)) }
     public var namespace: String { object.namespace }
     public var name: String { object.name }
     public static func < (a: NodeID, b: NodeID) -> Bool {
@@ -45,7 +45,7 @@ public enum EdgeKind: Sendable, Hashable, Comparable {
     /// Requests observed in TrafficMetrics edges (workload → workload).
     case traffic
     /// A TrafficSplit's root service → one of its backend services.
-    case split(ObjectID)
+    case split(ObjectRef)
     /// A service → a workload its selector matches.
     case selects
 
@@ -86,7 +86,7 @@ public struct EdgeID: Sendable, Hashable, Comparable, CustomStringConvertible {
 
 /// A split relation's configured weight, for the edge label ("v2 10%").
 public struct SplitShare: Sendable, Equatable {
-    public var split: ObjectID
+    public var split: ObjectRef
     public var backendIndex: Int
     /// The weight as written in the object ("500m", "90").
     public var weight: String
@@ -166,7 +166,7 @@ public struct MeshGraph: Sendable, Equatable {
 
     /// A split's weights changed but not its services: update its edges' shares in place,
     /// O(backends), instead of rebuilding the graph from every object.
-    public mutating func updateSplitShares(_ sid: ObjectID, _ split: TrafficSplit) {
+    public mutating func updateSplitShares(_ sid: ObjectRef, _ split: TrafficSplit) {
         let root = NodeID.service(sid.namespace, split.service)
         let shares = split.analysis.shares
         for (i, b) in split.backends.enumerated() {
@@ -219,7 +219,7 @@ public struct MeshGraph: Sendable, Equatable {
         }
         // Index deployments by namespace and by each pod label so selector matching stays
         // proportional to the candidates, not to every deployment in the cluster.
-        var byLabel: [String: [String: [ObjectID]]] = [:]  // namespace → "k=v" → deployments
+        var byLabel: [String: [String: [ObjectRef]]] = [:]  // namespace → "k=v" → deployments
         for d in store.deployments.values {
             let id = NodeID(.workload, d.id)
             nodes[id] = GraphNode(id: id, label: d.id.name, subtitle: deploymentSubtitle(d), isGhost: false)

@@ -35,21 +35,6 @@ public enum ObjectKind: String, Sendable, CaseIterable, Hashable, Codable {
     }
 }
 
-/// Identity of a namespaced object inside one kind.
-public struct ObjectID: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public var namespace: String
-    public var name: String
-    public init(namespace: String, name: String) {
-        self.namespace = namespace
-        self.name = name
-    }
-    /// "namespace/name", the same form as `Kube.objectKey`.
-    public var key: String { "\(namespace)/\(name)" }
-    public var description: String { key }
-    public static func < (a: ObjectID, b: ObjectID) -> Bool {
-        a.namespace != b.namespace ? a.namespace < b.namespace : a.name < b.name
-    }
-}
 
 
 private func cleanMap(_ m: [String: String]) -> [String: String] {
@@ -68,7 +53,7 @@ private func stringMap(_ j: JSON?) -> [String: String] {
 }
 
 public struct ServiceInfo: Sendable, Equatable {
-    public var id: ObjectID
+    public var id: ObjectRef
     public var resourceVersion: String?
     /// `spec.selector`; empty means "selects nothing" (headless/external services).
     public var selector: [String: String]
@@ -78,7 +63,7 @@ public struct ServiceInfo: Sendable, Equatable {
     public var labels: [String: String]
 
     public init(
-        id: ObjectID, selector: [String: String] = [:], ports: [Int64] = [], type: String = "ClusterIP",
+        id: ObjectRef, selector: [String: String] = [:], ports: [Int64] = [], type: String = "ClusterIP",
         clusterIP: String? = nil, labels: [String: String] = [:], resourceVersion: String? = nil
     ) {
         self.id = id
@@ -92,7 +77,7 @@ public struct ServiceInfo: Sendable, Equatable {
 
     public init(json: JSON) {
         let meta = ObjectMeta(object: json)
-        id = ObjectID(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))
+        id = ObjectRef(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))
         resourceVersion = meta.resourceVersion
         selector = stringMap(json[path: "spec", "selector"])
         ports = (json[path: "spec", "ports"]?.arrayValue ?? []).compactMap { $0["port"]?.intValue }
@@ -103,7 +88,7 @@ public struct ServiceInfo: Sendable, Equatable {
 }
 
 public struct DeploymentInfo: Sendable, Equatable {
-    public var id: ObjectID
+    public var id: ObjectRef
     public var resourceVersion: String?
     /// Labels of the pod template: what a service selector is matched against.
     public var podLabels: [String: String]
@@ -112,7 +97,7 @@ public struct DeploymentInfo: Sendable, Equatable {
     public var labels: [String: String]
 
     public init(
-        id: ObjectID, podLabels: [String: String], replicas: Int64 = 1, readyReplicas: Int64 = 1,
+        id: ObjectRef, podLabels: [String: String], replicas: Int64 = 1, readyReplicas: Int64 = 1,
         labels: [String: String] = [:], resourceVersion: String? = nil
     ) {
         self.id = id
@@ -125,7 +110,7 @@ public struct DeploymentInfo: Sendable, Equatable {
 
     public init(json: JSON) {
         let meta = ObjectMeta(object: json)
-        id = ObjectID(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))
+        id = ObjectRef(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))
         resourceVersion = meta.resourceVersion
         podLabels = stringMap(json[path: "spec", "template", "metadata", "labels"])
         // An absent replicas field means 1 (the API default); status fields are omitted when 0.
@@ -136,7 +121,7 @@ public struct DeploymentInfo: Sendable, Equatable {
 }
 
 public struct PodInfo: Sendable, Equatable {
-    public var id: ObjectID
+    public var id: ObjectRef
     public var labels: [String: String]
     public var phase: String
     public var ownerKind: String?
@@ -144,7 +129,7 @@ public struct PodInfo: Sendable, Equatable {
 
     public init(json: JSON) {
         let meta = ObjectMeta(object: json)
-        id = ObjectID(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))
+        id = ObjectRef(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))
         labels = cleanMap(meta.labels)
         phase = clean(json[path: "status", "phase"]?.stringValue ?? "Unknown", limit: 40)
         ownerKind = meta.controllerOwner.map { clean($0.kind) }
@@ -158,10 +143,10 @@ public struct StoreChange: Sendable, Equatable {
     /// Something that affects nodes or edges changed (not just status fields).
     public var topologyChanged: Bool
     /// Keys of TrafficSplits that were added, changed or removed.
-    public var changedSplits: Set<ObjectID>
+    public var changedSplits: Set<ObjectRef>
     /// A deployment whose status (not topology) changed, so only its box label needs an update.
-    public var changedDeployment: ObjectID?
-    public init(kind: ObjectKind, topologyChanged: Bool, changedSplits: Set<ObjectID> = [], changedDeployment: ObjectID? = nil) {
+    public var changedDeployment: ObjectRef?
+    public init(kind: ObjectKind, topologyChanged: Bool, changedSplits: Set<ObjectRef> = [], changedDeployment: ObjectRef? = nil) {
         self.kind = kind
         self.topologyChanged = topologyChanged
         self.changedSplits = changedSplits
@@ -171,11 +156,11 @@ public struct StoreChange: Sendable, Equatable {
 
 /// All watched objects, keyed by kind and namespace/name.
 public struct MeshStore: Sendable, Equatable {
-    public private(set) var services: [ObjectID: ServiceInfo] = [:]
-    public private(set) var deployments: [ObjectID: DeploymentInfo] = [:]
-    public private(set) var pods: [ObjectID: PodInfo] = [:]
-    public private(set) var trafficSplits: [ObjectID: TrafficSplit] = [:]
-    public private(set) var trafficTargets: [ObjectID: TrafficTarget] = [:]
+    public private(set) var services: [ObjectRef: ServiceInfo] = [:]
+    public private(set) var deployments: [ObjectRef: DeploymentInfo] = [:]
+    public private(set) var pods: [ObjectRef: PodInfo] = [:]
+    public private(set) var trafficSplits: [ObjectRef: TrafficSplit] = [:]
+    public private(set) var trafficTargets: [ObjectRef: TrafficTarget] = [:]
     /// Objects that could not be decoded (by kind and key), with the reason, for the message line.
     public private(set) var decodeErrors: [String: String] = [:]
     /// Bumped whenever a change could alter graph nodes or edges. The layout cache keys on it.
@@ -203,10 +188,10 @@ public struct MeshStore: Sendable, Equatable {
     @discardableResult
     public mutating func delete(_ kind: ObjectKind, _ object: JSON) -> StoreChange {
         let meta = ObjectMeta(object: object)
-        let id = ObjectID(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))
+        let id = ObjectRef(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))
         decodeErrors["\(kind.rawValue):\(id.key)"] = nil
         var topo = false
-        var splits: Set<ObjectID> = []
+        var splits: Set<ObjectRef> = []
         switch kind {
         case .service: topo = services.removeValue(forKey: id) != nil
         case .deployment: topo = deployments.removeValue(forKey: id) != nil
@@ -237,7 +222,7 @@ public struct MeshStore: Sendable, Equatable {
         synced.insert(kind)
         let topo = topologyFingerprint(kind) != fingerprintBefore
         if topo { topologyVersion += 1 }
-        var changed: Set<ObjectID> = []
+        var changed: Set<ObjectRef> = []
         if kind == .trafficSplit {
             for (k, v) in trafficSplits where beforeSplits[k] != v { changed.insert(k) }
             for k in beforeSplits.keys where trafficSplits[k] == nil { changed.insert(k) }
@@ -270,7 +255,7 @@ public struct MeshStore: Sendable, Equatable {
         deployments[deployment.id] = deployment
     }
     public mutating func put(split: TrafficSplit) {
-        let id = ObjectID(namespace: split.meta.namespace ?? "", name: split.meta.name)
+        let id = ObjectRef(namespace: split.meta.namespace ?? "", name: split.meta.name)
         if trafficSplits[id].map(Self.splitTopology) != Self.splitTopology(split) { topologyVersion += 1 }
         trafficSplits[id] = split
     }
@@ -293,7 +278,7 @@ public struct MeshStore: Sendable, Equatable {
             return StoreChange(kind: kind, topologyChanged: false)
         case .trafficSplit:
             let meta = ObjectMeta(object: object)
-            let id = ObjectID(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))
+            let id = ObjectRef(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))
             do {
                 var split = try TrafficSplit(json: object).slimmed()
                 split.service = clean(split.service)
@@ -310,7 +295,7 @@ public struct MeshStore: Sendable, Equatable {
             }
         case .trafficTarget:
             let meta = ObjectMeta(object: object)
-            let id = ObjectID(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))
+            let id = ObjectRef(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))
             do {
                 trafficTargets[id] = try TrafficTarget(json: object)
                 decodeErrors["\(kind.rawValue):\(id.key)"] = nil

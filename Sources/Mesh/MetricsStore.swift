@@ -140,20 +140,11 @@ public struct MetricHistory: Sendable, Equatable {
 }
 
 /// A directed observed-traffic edge between two workloads (deployments).
-public struct TrafficEdgeKey: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public var from: ObjectID
-    public var to: ObjectID
-    public init(from: ObjectID, to: ObjectID) {
-        self.from = from
-        self.to = to
-    }
-    public static func < (a: TrafficEdgeKey, b: TrafficEdgeKey) -> Bool { a.from != b.from ? a.from < b.from : a.to < b.to }
-    public var description: String { "\(from.key) → \(to.key)" }
-}
+public typealias TrafficEdgeKey = ObjectEdge<ObjectRef>
 
 public struct MetricsStore: Sendable, Equatable {
     public var historyCapacity: Int
-    public private(set) var workloads: [ObjectID: MetricHistory] = [:]
+    public private(set) var workloads: [ObjectRef: MetricHistory] = [:]
     public private(set) var edges: [TrafficEdgeKey: MetricHistory] = [:]
     /// Bumped only when the set of observed edges changes (a new caller/callee pair appears):
     /// the one kind of metrics update that alters the graph's topology.
@@ -171,18 +162,18 @@ public struct MetricsStore: Sendable, Equatable {
     /// Series of that scope that the poll did not mention get a gap.
     /// `edgesFetched` (nil = every workload's) limits the gaps to edges whose ends were asked:
     /// an edge of a workload not polled this time keeps its history as it is.
-    public mutating func record(namespace: String?, lists: [TrafficMetricsList], edgesFetched: Set<ObjectID>? = nil, at t: Seconds) {
-        var seenWorkloads: [ObjectID: MetricSample] = [:]
+    public mutating func record(namespace: String?, lists: [TrafficMetricsList], edgesFetched: Set<ObjectRef>? = nil, at t: Seconds) {
+        var seenWorkloads: [ObjectRef: MetricSample] = [:]
         var seenEdges: [TrafficEdgeKey: MetricSample] = [:]
         for list in lists {
             for item in list.items {
                 guard let res = item.resource, let name = item.resource?.name ?? item.name else { continue }
                 if let w = item.window { window = clean(w, limit: 16) }
                 let ns = res.namespace ?? item.namespace ?? namespace ?? ""
-                let subject = ObjectID(namespace: clean(ns), name: clean(name))
+                let subject = ObjectRef(namespace: clean(ns), name: clean(name))
                 let sample = MetricSample(item, at: t)
                 if let peer = item.edge?.resource, let peerName = peer.name {
-                    let peerID = ObjectID(namespace: clean(peer.namespace ?? ns), name: clean(peerName))
+                    let peerID = ObjectRef(namespace: clean(peer.namespace ?? ns), name: clean(peerName))
                     let key: TrafficEdgeKey
                     switch item.edge?.direction {
                     case .to: key = TrafficEdgeKey(from: subject, to: peerID)
@@ -233,11 +224,11 @@ public struct MetricsStore: Sendable, Equatable {
         self = MetricsStore(historyCapacity: historyCapacity)
     }
 
-    public func workload(_ id: ObjectID) -> MetricHistory? { workloads[id] }
+    public func workload(_ id: ObjectRef) -> MetricHistory? { workloads[id] }
     public func edge(_ key: TrafficEdgeKey) -> MetricHistory? { edges[key] }
 
     /// Traffic each backend workload received, for a split's "observed share" column.
-    public func inboundRPS(to id: ObjectID) -> Double? { workloads[id]?.latest?.rps }
+    public func inboundRPS(to id: ObjectRef) -> Double? { workloads[id]?.latest?.rps }
 }
 
 /// Health colouring thresholds (success rate); linkerd viz defaults.

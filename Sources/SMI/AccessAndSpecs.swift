@@ -22,7 +22,7 @@ public struct RuleRef: Sendable, Equatable {
 }
 
 public struct TrafficTarget: Sendable, Equatable {
-    public var meta: ObjectMetaLite
+    public var meta: ObjectMeta
     public var apiVersion: String
     public var version: SMIVersion
     /// v1alpha1 keeps its fields at the object root and calls the rules `specs`.
@@ -36,7 +36,7 @@ public struct TrafficTarget: Sendable, Equatable {
         guard json.objectValue != nil else { throw SMIDecodeError("", "expected an object, found \(json.typeName)") }
         apiVersion = json["apiVersion"]?.stringValue ?? ""
         version = try parseAPIVersion(apiVersion, kind: .trafficTarget)
-        meta = ObjectMetaLite(json: json["metadata"])
+        meta = ObjectMeta(json: json["metadata"])
         // Read whichever layout is present: the version says where fields belong, lint says
         // when they are in the wrong place.
         let body: JSON
@@ -105,7 +105,7 @@ public struct HTTPMatch: Sendable, Equatable {
 }
 
 public struct HTTPRouteGroup: Sendable, Equatable {
-    public var meta: ObjectMetaLite
+    public var meta: ObjectMeta
     public var apiVersion: String
     public var version: SMIVersion
     /// v1alpha1/v1alpha2 put `matches` at the object root; v1alpha3+ under `spec`.
@@ -117,7 +117,7 @@ public struct HTTPRouteGroup: Sendable, Equatable {
         guard json.objectValue != nil else { throw SMIDecodeError("", "expected an object, found \(json.typeName)") }
         apiVersion = json["apiVersion"]?.stringValue ?? ""
         version = try parseAPIVersion(apiVersion, kind: .httpRouteGroup)
-        meta = ObjectMetaLite(json: json["metadata"])
+        meta = ObjectMeta(json: json["metadata"])
         let base: String
         let list: [JSON]
         if let s = json["spec"], s["matches"] != nil {
@@ -188,7 +188,7 @@ public struct HTTPRouteGroup: Sendable, Equatable {
 /// TCPRoute or UDPRoute: v1alpha4 has `spec.matches.ports`; earlier TCPRoutes carry nothing.
 public struct TrafficRoute: Sendable, Equatable {
     public var kind: SMIKind
-    public var meta: ObjectMetaLite
+    public var meta: ObjectMeta
     public var apiVersion: String
     public var version: SMIVersion
     /// Empty = every port of the Service.
@@ -202,7 +202,7 @@ public struct TrafficRoute: Sendable, Equatable {
         self.kind = kind
         apiVersion = json["apiVersion"]?.stringValue ?? ""
         version = try parseAPIVersion(apiVersion, kind: kind)
-        meta = ObjectMetaLite(json: json["metadata"])
+        meta = ObjectMeta(json: json["metadata"])
         var ports: [Int64] = []
         if let m = json["spec"]?["matches"], !m.isNull {
             for (i, p) in try m.optionalArray("ports", at: "spec.matches").enumerated() {

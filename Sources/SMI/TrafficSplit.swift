@@ -110,7 +110,7 @@ public enum WeightFormat: Sendable, Equatable {
 }
 
 public struct TrafficSplit: Sendable, Equatable {
-    public var meta: ObjectMetaLite
+    public var meta: ObjectMeta
     public var apiVersion: String
     public var version: SMIVersion
     /// The root (apex) service clients address.
@@ -141,12 +141,12 @@ public struct TrafficSplit: Sendable, Equatable {
         }
         try self.init(
             kind: json["kind"]?.stringValue, apiVersion: json["apiVersion"]?.stringValue ?? "",
-            meta: ObjectMetaLite(json: json["metadata"]), spec: spec, specPath: specPath, raw: json)
+            meta: ObjectMeta(json: json["metadata"]), spec: spec, specPath: specPath, raw: json)
     }
 
     /// The checks and the spec decoding every decoder shares, in one order, so that the tree
     /// decoder and the list decoder (TrafficSplitList.swift) give the same model and errors.
-    init(kind: String?, apiVersion: String, meta: ObjectMetaLite, spec: JSON?, specPath: String, raw: JSON) throws(SMIDecodeError) {
+    init(kind: String?, apiVersion: String, meta: ObjectMeta, spec: JSON?, specPath: String, raw: JSON) throws(SMIDecodeError) {
         if let k = kind, k != SMIKind.trafficSplit.rawValue {
             throw SMIDecodeError("kind", "expected TrafficSplit, found \(k)")
         }
@@ -200,7 +200,7 @@ public struct TrafficSplit: Sendable, Equatable {
             "apiVersion": .string(apiVersion), "kind": "TrafficSplit", "metadata": .object(meta),
             "spec": .object(spec),
         ]
-        self.meta = ObjectMetaLite(name: name, namespace: namespace)
+        self.meta = ObjectMeta(name: name, namespace: namespace)
         self.apiVersion = apiVersion
         self.version = version
         self.service = service
@@ -227,7 +227,7 @@ public struct TrafficSplit: Sendable, Equatable {
     }
 
     /// The slim object both decoders keep (see `slimmed()` and TrafficSplitList.swift).
-    static func slimRaw(apiVersion: JSON?, kind: JSON?, meta: ObjectMetaLite, spec: JSON?) -> JSON {
+    static func slimRaw(apiVersion: JSON?, kind: JSON?, meta: ObjectMeta, spec: JSON?) -> JSON {
         var m = JSONObject()
         m["name"] = .string(meta.name)
         if let ns = meta.namespace { m["namespace"] = .string(ns) }

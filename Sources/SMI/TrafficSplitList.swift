@@ -70,9 +70,9 @@ extension TrafficSplit {
 }
 
 extension JSONParser {
-    mutating func objectMetaLite(depth: Int) throws(JSONParseError) -> ObjectMetaLite {
+    mutating func objectMetaLite(depth: Int) throws(JSONParseError) -> ObjectMeta {
         skipWhitespace()
-        var m = ObjectMetaLite(name: "")
+        var m = ObjectMeta(name: "")
         guard peek == UInt8(ascii: "{") else {
             try skipValue(depth: depth)
             return m
@@ -88,14 +88,14 @@ extension JSONParser {
             } else if key.is("uid") {
                 m.uid = try p.stringOrSkip(depth: d)
             } else if key.is("labels") {
-                m.labels = try p.stringMap(depth: d, keeping: ObjectMetaLite.gitOpsLabelKeys)
+                m.labels = try p.stringMap(depth: d, keeping: ObjectMeta.gitOpsLabelKeys)
             } else if key.is("annotations") {
-                m.annotations = try p.stringMap(depth: d, keeping: [ObjectMetaLite.argoTrackingAnnotation])
+                m.annotations = try p.stringMap(depth: d, keeping: [ObjectMeta.argoTrackingAnnotation])
             } else if key.is("ownerReferences") {
                 // Rare and small: read through the tree, with the tree decoder's rules.
-                m.ownerReferences = (try p.parseValue(depth: d).arrayValue ?? []).map(OwnerRef.init(json:))
+                m.ownerReferences = (try p.parseValue(depth: d).arrayValue ?? []).map(OwnerReference.init(json:))
             } else if key.is("managedFields") {
-                m.managers = try p.managers(depth: d)
+                m.managedFields = try p.managers(depth: d).map { ManagedFieldsEntry(manager: $0, operation: "") }
             } else {
                 try p.skipValue(depth: d)
             }
@@ -114,7 +114,7 @@ extension JSONParser {
         }
         var kind: String?
         var apiVersion: String?
-        var meta = ObjectMetaLite(name: "")
+        var meta = ObjectMeta(name: "")
         var spec: JSON?
         var rootLayout = false
         try forEachMember(depth: depth) { (p, key) throws(JSONParseError) in

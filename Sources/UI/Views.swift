@@ -452,7 +452,7 @@ public enum Views {
     }
 
     static func serviceBlock(
-        _ s: AppState, _ id: ObjectID, _ y: inout Int, _ area: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer
+        _ s: AppState, _ id: ObjectRef, _ y: inout Int, _ area: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer
     ) {
         let m = s.serviceMetrics(id)
         let h = s.options.thresholds.classify(m.successRate)
@@ -478,7 +478,7 @@ public enum Views {
     }
 
     static func splitBlock(
-        _ s: AppState, _ id: ObjectID, _ y: inout Int, _ area: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer
+        _ s: AppState, _ id: ObjectRef, _ y: inout Int, _ area: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer
     ) {
         func line(_ text: String, _ st: Style = Style(.text)) {
             guard y < area.maxY else { return }

@@ -180,7 +180,7 @@ struct BenchCommand: AsyncParsableCommand {
         var state = AppState(context: ContextInfo(context: "bench", scope: .one("bookstore")), size: TermSize(columns: 200, rows: 50), availableThemes: ["default"])
         _ = reduce(&state, .start(now: 0))
         let theme = try! Theme.load(name: "default", searchPaths: [])
-        let id = ObjectID(namespace: "bookstore", name: "books")
+        let id = ObjectRef(namespace: "bookstore", name: "books")
         while state.store.trafficSplits[id] == nil {
             guard let u = await updates.next() else { throw CLIError.fail("watch ended", code: 1) }
             if case .replaceAll(let items, let rv) = u { _ = reduce(&state, .reflector(.trafficSplit, .replaceAll(items, resourceVersion: rv))) }

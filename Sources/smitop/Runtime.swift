@@ -224,9 +224,9 @@ final class EffectRunner: @unchecked Sendable {
                     namespace: scope.namespace, window: window, edgeBudget: Self.edgeBudget, rotation: self.edgeRotation.withLock { $0 })
                 if Task.isCancelled { return }
                 self.edgeRotation.withLock { $0 = poll.nextRotation }
-                let fetched: Set<ObjectID>? = poll.complete ? nil : Set(poll.edgesFetched.map { key in
+                let fetched: Set<ObjectRef>? = poll.complete ? nil : Set(poll.edgesFetched.map { key in
                     let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
-                    return ObjectID(namespace: parts.first ?? "", name: parts.count > 1 ? parts[1] : "")
+                    return ObjectRef(namespace: parts.first ?? "", name: parts.count > 1 ? parts[1] : "")
                 })
                 mailbox.post(.metricsSampled(namespace: scope.namespace, lists: poll.lists, edgesFetched: fetched, at: nowSeconds()))
             } catch {

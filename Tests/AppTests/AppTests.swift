@@ -22,7 +22,7 @@ func split(_ weights: [Int], rv: String, owner: Bool = false) -> JSON {
     return obj(#"{"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit","metadata":{"name":"books","namespace":"shop","resourceVersion":"\#(rv)"\#(own)},"spec":{"service":"books","backends":[\#(b)]}}"#)
 }
 
-let booksID = ObjectID(namespace: "shop", name: "books")
+let booksID = ObjectRef(namespace: "shop", name: "books")
 
 func loaded(weights: [Int] = [90, 10], owner: Bool = false, readOnly: Bool = false) -> AppState {
     var o = AppOptions()
@@ -471,7 +471,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     var s = loaded(owner: true)
     s.view = .splits
     keys(&s, [.enter, .down, .right, .right, .esc])
-    let id = ObjectID(namespace: "shop", name: "books")
+    let id = ObjectRef(namespace: "shop", name: "books")
     #expect(s.drafts[id]?.isDirty == true)
     s.journal = [JournalEntry(
         split: SplitRef(namespace: "shop", name: "books", apiVersion: "split.smi-spec.io/v1alpha2"),

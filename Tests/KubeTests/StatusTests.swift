@@ -122,7 +122,7 @@ import Testing
         #expect(m.labels == ["app": "web"])
         #expect(m.controllerOwner?.kind == "Canary")
         #expect(m.managedFields.first?.manager == "flagger")
-        #expect(m.key == "demo/web")
+        #expect(m.ref.key == "demo/web")
         #expect(m.creationDate == Date(timeIntervalSince1970: 1_714_557_600))
         #expect(m.deletionDate == Date(timeIntervalSince1970: 1_714_600_800 + 0.5))
         #expect(KubeTime.format(Date(timeIntervalSince1970: 1_714_557_600)) == "2024-05-01T10:00:00Z")

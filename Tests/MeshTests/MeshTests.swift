@@ -51,8 +51,8 @@ func bookstore() -> MeshStore {
 @Test func storeDecodesAndTracksTopology() {
     var s = bookstore()
     #expect(s.services.count == 4)
-    #expect(s.deployments[ObjectID(namespace: "shop", name: "web")]?.readyReplicas == 1)
-    #expect(s.trafficSplits[ObjectID(namespace: "shop", name: "books")]?.backends.count == 2)
+    #expect(s.deployments[ObjectRef(namespace: "shop", name: "web")]?.readyReplicas == 1)
+    #expect(s.trafficSplits[ObjectRef(namespace: "shop", name: "books")]?.backends.count == 2)
     let v = s.topologyVersion
     // Status-only change: no topology change.
     let c = s.upsert(.deployment, deployment("shop", "web", labels: ["app": "web"], ready: 2))
@@ -61,7 +61,7 @@ func bookstore() -> MeshStore {
     // Weight change: the split changed, the topology did not.
     let c2 = s.upsert(.trafficSplit, split("shop", "books", root: "books", [("books-v1", 50), ("books-v2", 50)], rv: "8"))
     #expect(!c2.topologyChanged)
-    #expect(c2.changedSplits == [ObjectID(namespace: "shop", name: "books")])
+    #expect(c2.changedSplits == [ObjectRef(namespace: "shop", name: "books")])
     let c3 = s.delete(.service, service("shop", "web", selector: [:]))
     #expect(c3.topologyChanged)
     #expect(s.topologyVersion == v + 1)
@@ -90,7 +90,7 @@ func bookstore() -> MeshStore {
     #expect(splitEdges.first { $0.id.to.name == "books-v2" }?.split?.share == Fraction(1, 10))
     let traffic = g.edges.filter { $0.id.kind == .traffic }
     #expect(traffic.count == 2)
-    let h = m.edge(TrafficEdgeKey(from: ObjectID(namespace: "shop", name: "web"), to: ObjectID(namespace: "shop", name: "books-v2")))
+    let h = m.edge(TrafficEdgeKey(from: ObjectRef(namespace: "shop", name: "web"), to: ObjectRef(namespace: "shop", name: "books-v2")))
     #expect(h?.latest?.successRate == 0.9)
     #expect(abs((h?.latest?.rps ?? 0) - 10.0 / 30) < 1e-9)
     #expect(HealthThresholds().classify(0.9) == .warning)
@@ -105,12 +105,12 @@ func bookstore() -> MeshStore {
     m.record(namespace: "shop", lists: [l], at: 1)
     m.recordFailure(namespace: "shop", message: "boom", at: 3)
     m.record(namespace: "shop", lists: [l], at: 5)
-    let h = m.workload(ObjectID(namespace: "shop", name: "web"))!
+    let h = m.workload(ObjectRef(namespace: "shop", name: "web"))!
     #expect(h.entries.map { $0 == nil } == [false, true, false])
     #expect(h.series { $0.rps }[1] == nil)
     for t in 0..<10 { m.record(namespace: "shop", lists: [l], at: Double(10 + t)) }
-    #expect(m.workload(ObjectID(namespace: "shop", name: "web"))!.entries.count == 4)
-    #expect(m.workload(ObjectID(namespace: "shop", name: "web"))!.latest?.sampledAt == 19)
+    #expect(m.workload(ObjectRef(namespace: "shop", name: "web"))!.entries.count == 4)
+    #expect(m.workload(ObjectRef(namespace: "shop", name: "web"))!.latest?.sampledAt == 19)
     // A new edge bumps the edge set version, repeats do not.
     let v = m.edgeSetVersion
     let e = metricsList("shop", [("web", "books", 1, 0, "1")])
@@ -218,13 +218,13 @@ func randomGraph(nodes n: Int, edges e: Int, seed: UInt64, acyclic: Bool, namesp
 
 @Test func partialEdgePollsKeepTheEdgesTheyDidNotAsk() {
     var m = MetricsStore()
-    let web = ObjectID(namespace: "shop", name: "web")
+    let web = ObjectRef(namespace: "shop", name: "web")
     m.record(namespace: "shop", lists: [metricsList("shop", [("web", "books-v1", 90, 0, "10"), ("cart", "books-v2", 9, 1, "20")])], at: 1)
-    let k1 = TrafficEdgeKey(from: web, to: ObjectID(namespace: "shop", name: "books-v1"))
-    let k2 = TrafficEdgeKey(from: ObjectID(namespace: "shop", name: "cart"), to: ObjectID(namespace: "shop", name: "books-v2"))
+    let k1 = TrafficEdgeKey(from: web, to: ObjectRef(namespace: "shop", name: "books-v1"))
+    let k2 = TrafficEdgeKey(from: ObjectRef(namespace: "shop", name: "cart"), to: ObjectRef(namespace: "shop", name: "books-v2"))
     // This poll asked only for cart's edges, and cart's edge went quiet: a gap for it, while
     // web's edge, not asked this time, keeps its last sample.
-    m.record(namespace: "shop", lists: [], edgesFetched: [ObjectID(namespace: "shop", name: "cart")], at: 3)
+    m.record(namespace: "shop", lists: [], edgesFetched: [ObjectRef(namespace: "shop", name: "cart")], at: 3)
     #expect(m.edge(k1)?.latest?.successRate == 1)
     #expect(m.edge(k1)?.count == 1)
     #expect(m.edge(k2)?.latest == nil && m.edge(k2)?.count == 2)

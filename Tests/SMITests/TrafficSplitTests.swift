@@ -283,7 +283,7 @@ func bytes(_ j: JSON) -> String { j.compactString }
 }
 
 @Suite struct ControllerDetection {
-    func meta(_ j: JSON) -> ObjectMetaLite { ObjectMetaLite(json: j) }
+    func meta(_ j: JSON) -> ObjectMeta { ObjectMeta(json: j) }
 
     @Test func ownerReferenceWins() {
         let m = meta([

@@ -297,11 +297,11 @@ struct InformerTests {
         await informer.stop()
 
         let server = try JSON.parse(try await h.kubectl(["get", "ts", "-A", "-o", "json"]).stdout)["items"]?.arrayValue ?? []
-        let serverKeys = Set(server.map { objectKey($0) })
+        let serverKeys = Set(server.map { ObjectRef(object: $0).key })
         #expect(Set(reader.store.objects.keys) == serverKeys)
         #expect(reader.store.count == server.count)
         for o in server {
-            #expect(reader.store[objectKey(o)]?[path: "metadata", "resourceVersion"] == o[path: "metadata", "resourceVersion"])
+            #expect(reader.store[ObjectRef(object: o).key]?[path: "metadata", "resourceVersion"] == o[path: "metadata", "resourceVersion"])
         }
         #expect(reader.replaces >= 2, "a forced 410 must lead to a relist")
     }
@@ -368,7 +368,7 @@ struct BlackholeTests {
         await reader.waitFor("recovery after the path healed") { $0.store["bookstore/after-silence"] != nil }
         await informer.stop()
         let server = try JSON.parse(try await h.kubectl(["get", "ts", "-A", "-o", "json"]).stdout)["items"]?.arrayValue ?? []
-        #expect(Set(reader.store.objects.keys) == Set(server.map { objectKey($0) }))
+        #expect(Set(reader.store.objects.keys) == Set(server.map { ObjectRef(object: $0).key }))
     }
 }
 

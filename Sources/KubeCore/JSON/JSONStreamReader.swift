@@ -106,7 +106,7 @@ extension JSONParser {
         return nil
     }
 
-    /// `labels`/`annotations` as `ObjectMetaLite(json:)` reads them (string values only, the
+    /// `labels`/`annotations` as `ObjectMeta(json:)` reads them (string values only, the
     /// last duplicate wins), but only the keys in `keeping`: the rest are skipped unread (a
     /// list's labels are most of its strings, and the controller verdict reads three keys).
     package mutating func stringMap(depth: Int, keeping: [String]) throws(JSONParseError) -> [String: String] {

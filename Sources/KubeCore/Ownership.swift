@@ -1,0 +1,86 @@
+// Who else writes an object: the evidence in its metadata that a controller (Flagger, Argo
+// Rollouts, a GitOps sync, a mesh) will revert a manual edit. Read from metadata alone, so it
+// serves TrafficSplits and routes alike.
+
+extension ObjectMeta {
+    /// Only what `controller` is decided by: the controlling owner reference, the field
+    /// managers and the GitOps label or annotation. The same `controller` results.
+    public func keepingControllerEvidence() -> ObjectMeta {
+        var m = ObjectMeta(
+            name: name, namespace: namespace, uid: uid, resourceVersion: resourceVersion,
+            ownerReferences: ownerReferences.first(where: \.controller).map { [$0] } ?? [],
+            managedFields: managers.map { ManagedFieldsEntry(manager: $0, operation: "") })
+        for g in Self.gitOpsLabels { if let v = labels[g.label] { m.labels[g.label] = v } }
+        if let v = annotations[Self.argoTrackingAnnotation] { m.annotations[Self.argoTrackingAnnotation] = v }
+        return m
+    }
+}
+
+/// Something that will probably revert a manual weight edit.
+public struct ControllerInfo: Sendable, Equatable, CustomStringConvertible {
+    public enum Source: String, Sendable, Equatable {
+        case ownerReference, fieldManager, gitOps
+    }
+    public var source: Source
+    /// Short tool name for the UI: "flagger", "argo-rollouts", "Argo CD", "Flux", or the owner kind.
+    public var tool: String
+    /// Where the evidence is, for the warning text.
+    public var detail: String
+
+    public init(source: Source, tool: String, detail: String) {
+        self.source = source
+        self.tool = tool
+        self.detail = detail
+    }
+
+    public var description: String { "\(tool) (\(detail))" }
+}
+
+extension ObjectMeta {
+    package static let knownManagers: [(needle: String, tool: String)] = [
+        ("flagger", "flagger"), ("argo-rollouts", "argo-rollouts"), ("rollouts-controller", "argo-rollouts"),
+        ("linkerd", "linkerd"), ("osm", "osm"), ("argocd", "Argo CD"), ("kustomize-controller", "Flux"),
+        ("helm-controller", "Flux"),
+    ]
+    package static let argoTrackingAnnotation = "argocd.argoproj.io/tracking-id"
+    package static let gitOpsLabelKeys = gitOpsLabels.map(\.label)
+    package static let gitOpsLabels: [(label: String, tool: String)] = [
+        ("argocd.argoproj.io/instance", "Argo CD"),
+        ("kustomize.toolkit.fluxcd.io/name", "Flux"),
+        ("helm.toolkit.fluxcd.io/name", "Flux"),
+    ]
+
+    /// Strongest evidence first: a controller ownerReference is explicit, a field manager shows
+    /// who last wrote the object, a GitOps label means a sync will restore the stored manifest.
+    /// Ordinary writers (kubectl, smitop itself, Helm without a reconciler) are not controllers.
+    public var controller: ControllerInfo? {
+        if let o = ownerReferences.first(where: \.controller) {
+            let group = o.apiVersion.split(separator: "/").first.map(String.init) ?? ""
+            let tool: String
+            if group.hasSuffix("flagger.app") {
+                tool = "flagger"
+            } else if group == "argoproj.io" && o.kind == "Rollout" {
+                tool = "argo-rollouts"
+            } else {
+                tool = o.kind.isEmpty ? "controller" : o.kind
+            }
+            return ControllerInfo(source: .ownerReference, tool: tool, detail: "owned by \(o.kind)/\(o.name)")
+        }
+        // Prefix match: real managers are "flagger", "osm-controller", "argocd-application-controller";
+        // a substring match would flag unrelated names such as "cosmos".
+        for m in managers {
+            let lower = m.lowercased()
+            if let k = Self.knownManagers.first(where: { lower.hasPrefix($0.needle) }) {
+                return ControllerInfo(source: .fieldManager, tool: k.tool, detail: "field manager \(m)")
+            }
+        }
+        for g in Self.gitOpsLabels {
+            if let v = labels[g.label] { return ControllerInfo(source: .gitOps, tool: g.tool, detail: "\(g.label)=\(v)") }
+        }
+        // Argo CD may track by annotation instead of label.
+        if let v = annotations[Self.argoTrackingAnnotation] {
+            return ControllerInfo(source: .gitOps, tool: "Argo CD", detail: "\(Self.argoTrackingAnnotation)=\(v)")
+        }
+        return nil
+    }
+}
