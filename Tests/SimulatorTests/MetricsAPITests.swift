@@ -233,7 +233,7 @@ private func value(_ item: JSON, _ name: String) -> Double? {
 @Test func metricsFollowWeightChanges() throws {
     let fx = try Fixture()
     var history = fx.snapshot.weights
-    history.set(SplitKey(namespace: "bookstore", service: "authors"), backends: [("authors-v1", 50), ("authors-canary", 50)], at: now - 30)
+    history.set(ObjectRef(namespace: "bookstore", name: "authors"), backends: [("authors-v1", 50), ("authors-canary", 50)], at: now - 30)
     let snapshot = MetricsSnapshot(namespaces: fx.snapshot.namespaces, workloads: fx.snapshot.workloads, weights: history)
     let r = MetricsAPI.handle(path: prefix + "/namespaces/bookstore/deployments/authors-canary", query: [:], now: now,
                               model: fx.scenario.traffic, snapshot: snapshot)
@@ -254,10 +254,10 @@ private func value(_ item: JSON, _ name: String) -> Double? {
             WorkloadTraffic(ref: a, successRate: 1, latencyMedianMs: 10, latencySigma: 0.3, ingressRPS: 10, layer: 0),
             WorkloadTraffic(ref: b, successRate: 1, latencyMedianMs: 10, latencySigma: 0.3, layer: 1),
         ],
-        services: [ServiceTraffic(key: .init(namespace: "ns", service: "a"), workloads: [a]),
-                   ServiceTraffic(key: .init(namespace: "ns", service: "b"), workloads: [b])],
-        calls: [CallTraffic(from: a, to: .init(namespace: "ns", service: "b"), callsPerRequest: 1),
-                CallTraffic(from: b, to: .init(namespace: "ns", service: "a"), callsPerRequest: 0.1)])
+        services: [ServiceTraffic(key: .init(namespace: "ns", name: "a"), workloads: [a]),
+                   ServiceTraffic(key: .init(namespace: "ns", name: "b"), workloads: [b])],
+        calls: [CallTraffic(from: a, to: .init(namespace: "ns", name: "b"), callsPerRequest: 1),
+                CallTraffic(from: b, to: .init(namespace: "ns", name: "a"), callsPerRequest: 0.1)])
     let snapshot = MetricsSnapshot(namespaces: ["ns"], workloads: [a: ["a-1"], b: ["b-1"]], weights: WeightHistory())
     let r = MetricsAPI.handle(path: prefix + "/namespaces/ns/deployments/a/edges", query: [:], now: now, model: model, snapshot: snapshot)
     let items = r.body["items"]?.arrayValue ?? []

@@ -156,7 +156,7 @@ func bookstoreIsValidForEveryProfile(profile: SimProfile) throws {
     #expect(books[path: "spec", "backends"]?.arrayValue?.map { $0["weight"] } == [.string("900m"), .string("100m")])
     let authors = try #require(find(s, kind: "TrafficSplit", "bookstore", "authors"))
     #expect(authors[path: "spec", "backends"]?.arrayValue?.map { $0["weight"] } == [100, 0])
-    let w = s.traffic.defaultWeights[SplitKey(namespace: "bookstore", service: "books")]
+    let w = s.traffic.defaultWeights[ObjectRef(namespace: "bookstore", name: "books")]
     #expect(w?.map(\.weight) == [0.9, 0.1])
 }
 
@@ -201,7 +201,7 @@ func generatedIsValid(profile: SimProfile) throws {
     #expect(objects(s, kind: "Namespace").count == 8)
     // Every app of a non-final layer calls 1–4 services; all calls go right.
     let model = s.traffic
-    var out: [WorkloadRef: Set<ServiceKey>] = [:]
+    var out: [WorkloadRef: Set<ObjectRef>] = [:]
     for c in model.calls {
         out[c.from, default: []].insert(c.to)
         let from = try #require(model.traffic(of: c.from))

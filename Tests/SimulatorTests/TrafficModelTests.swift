@@ -6,7 +6,7 @@ import Testing
 @testable import Simulator
 
 private let t0 = 1_718_000_000.0
-private let books = SplitKey(namespace: "bookstore", service: "books")
+private let books = ObjectRef(namespace: "bookstore", name: "books")
 private let webapp = WorkloadRef.deployment("bookstore", "webapp")
 private let booksV1 = WorkloadRef.deployment("bookstore", "books-v1")
 private let booksV2 = WorkloadRef.deployment("bookstore", "books-v2")
@@ -16,8 +16,8 @@ private func model() throws -> TrafficModel {
 }
 
 private func ratio(_ s: TrafficSample) -> Double {
-    let a = s.edges[EdgeKey(from: webapp, to: booksV1)]?.total ?? 0
-    let b = s.edges[EdgeKey(from: webapp, to: booksV2)]?.total ?? 0
+    let a = s.edges[ObjectEdge(from: webapp, to: booksV1)]?.total ?? 0
+    let b = s.edges[ObjectEdge(from: webapp, to: booksV2)]?.total ?? 0
     return b / (a + b)
 }
 
@@ -51,7 +51,7 @@ private func ratio(_ s: TrafficSample) -> Double {
     let s = m.sample(window: 30, at: t0, weights: m.defaultWeights)
     #expect(s.inbound[.deployment("bookstore", "authors-canary")] == nil, "weight 0 backend")
     #expect(s.inbound[.deployment("bookstore", "bookbuyer")] == nil, "a load generator receives nothing")
-    #expect(s.edges[EdgeKey(from: .deployment("bookstore", "bookbuyer"), to: webapp)] != nil)
+    #expect(s.edges[ObjectEdge(from: .deployment("bookstore", "bookbuyer"), to: webapp)] != nil)
 }
 
 @Test func canaryIsWorseAndSplitMatchesWeights() throws {
@@ -64,8 +64,8 @@ private func ratio(_ s: TrafficSample) -> Double {
     #expect(v2.p99! > v1.p99!)
     #expect(abs(ratio(s) - 0.1) < 0.012)
     // Cross-namespace traffic through the Flagger split (80/20).
-    let primary = s.edges[EdgeKey(from: webapp, to: .deployment("payments", "payments-primary"))]!.total
-    let canary = s.edges[EdgeKey(from: webapp, to: .deployment("payments", "payments"))]!.total
+    let primary = s.edges[ObjectEdge(from: webapp, to: .deployment("payments", "payments-primary"))]!.total
+    let canary = s.edges[ObjectEdge(from: webapp, to: .deployment("payments", "payments"))]!.total
     #expect(abs(canary / (primary + canary) - 0.2) < 0.025)
 }
 
@@ -84,9 +84,9 @@ private func ratio(_ s: TrafficSample) -> Double {
     // Promote fully: the old backend drops out of the edges one window later.
     history.set(books, backends: [("books-v1", 0), ("books-v2", 100)], at: change + 40)
     let promoted = m.sample(window: 30, at: change + 70, history: history)
-    #expect(promoted.edges[EdgeKey(from: webapp, to: booksV1)] == nil)
+    #expect(promoted.edges[ObjectEdge(from: webapp, to: booksV1)] == nil)
     #expect(promoted.inbound[booksV1] == nil)
-    #expect(promoted.edges[EdgeKey(from: webapp, to: booksV2)] != nil)
+    #expect(promoted.edges[ObjectEdge(from: webapp, to: booksV2)] != nil)
 }
 
 @Test func randomWeightsAreFollowed() throws {
@@ -114,9 +114,9 @@ private func ratio(_ s: TrafficSample) -> Double {
     w[books] = [("books-v1", 1), ("books-v9", 1)]
     let lost = m.sample(window: 30, at: t0, weights: w)
     let base = m.sample(window: 30, at: t0, weights: m.defaultWeights)
-    #expect(lost.edges[EdgeKey(from: webapp, to: booksV2)] == nil)
-    let toV1 = lost.edges[EdgeKey(from: webapp, to: booksV1)]!.total
-    let all = base.edges[EdgeKey(from: webapp, to: booksV1)]!.total + base.edges[EdgeKey(from: webapp, to: booksV2)]!.total
+    #expect(lost.edges[ObjectEdge(from: webapp, to: booksV2)] == nil)
+    let toV1 = lost.edges[ObjectEdge(from: webapp, to: booksV1)]!.total
+    let all = base.edges[ObjectEdge(from: webapp, to: booksV1)]!.total + base.edges[ObjectEdge(from: webapp, to: booksV2)]!.total
     #expect(abs(toV1 / all - 0.5) < 0.06, "the missing backend's half is lost")
 }
 
@@ -133,7 +133,7 @@ private func ratio(_ s: TrafficSample) -> Double {
             workloads.append(WorkloadTraffic(
                 ref: ref, successRate: rng.double(in: 0.5...1), latencyMedianMs: 10, latencySigma: 0.4,
                 ingressRPS: rng.chance(0.3) ? rng.double(in: 1...20) : 0, layer: rng.int(in: 0...4)))
-            services.append(ServiceTraffic(key: ServiceKey(namespace: "ns", service: "s\(i)"), workloads: [ref]))
+            services.append(ServiceTraffic(key: ObjectRef(namespace: "ns", name: "s\(i)"), workloads: [ref]))
         }
         var calls: [CallTraffic] = []
         for w in workloads {
@@ -217,8 +217,8 @@ private func ratio(_ s: TrafficSample) -> Double {
     ].map { try JSON.parse($0) }
     let w = TrafficModel.activeWeights(splits: splits)
     #expect(w.count == 2)
-    #expect(w[SplitKey(namespace: "n", service: "root")]?.map(\.weight) == [10, 30], "the first name wins")
-    #expect(w[SplitKey(namespace: "n", service: "other")]?.map(\.weight) == [1000, 1000, 2048])
+    #expect(w[ObjectRef(namespace: "n", name: "root")]?.map(\.weight) == [10, 30], "the first name wins")
+    #expect(w[ObjectRef(namespace: "n", name: "other")]?.map(\.weight) == [1000, 1000, 2048])
     #expect(TrafficModel.quantityValue("900m") == 0.9)
     #expect(TrafficModel.quantityValue("abc") == nil)
     #expect(TrafficModel.quantityValue("1x") == nil)

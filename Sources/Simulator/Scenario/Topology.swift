@@ -163,12 +163,12 @@ struct SimTopology {
                 latencySigma: d.latencySigma, ingressRPS: d.ingressRPS, originRPS: d.originRPS, layer: d.layer)
         }
         let svcs = services.map { s in
-            ServiceTraffic(key: ServiceKey(namespace: s.namespace, service: s.name), workloads: s.workloads.map { refs[$0] })
+            ServiceTraffic(key: ObjectRef(namespace: s.namespace, name: s.name), workloads: s.workloads.map { refs[$0] })
         }
         let cs = calls.map { c in
             CallTraffic(
                 from: refs[c.from],
-                to: ServiceKey(namespace: services[c.to].namespace, service: services[c.to].name),
+                to: ObjectRef(namespace: services[c.to].namespace, name: services[c.to].name),
                 callsPerRequest: c.callsPerRequest)
         }
         return TrafficModel(

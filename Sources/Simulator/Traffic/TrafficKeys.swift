@@ -1,3 +1,4 @@
+import KubeCore
 // Identities used by the traffic model and the metrics API. They are plain values so the lead's
 // object store can build them from Kubernetes objects without the model knowing about JSON.
 
@@ -61,45 +62,13 @@ public struct WorkloadRef: Hashable, Sendable, Comparable, CustomStringConvertib
     public var description: String { "\(kind.rawValue)/\(namespace)/\(name)" }
 }
 
-/// A Service by namespace and name. As a split key it names the split's root (apex) service:
-/// every TrafficSplit backend lives in the split's namespace, so that is all that identifies
-/// which traffic a split redirects.
-public struct SplitKey: Hashable, Sendable, Comparable, CustomStringConvertible {
-    public var namespace: String
-    public var service: String
 
-    public init(namespace: String, service: String) {
-        self.namespace = namespace
-        self.service = service
-    }
-
-    public static func < (a: SplitKey, b: SplitKey) -> Bool {
-        (a.namespace, a.service) < (b.namespace, b.service)
-    }
-
-    public var description: String { "\(namespace)/\(service)" }
-}
-
-public typealias ServiceKey = SplitKey
-
-/// Relative backend weights per split root, in the split's backend order. Weights are plain
+/// Relative backend weights per split root (the root Service's ObjectRef: every TrafficSplit
+/// backend lives in the split's namespace, so the root service is what identifies which traffic
+/// a split redirects), in the split's backend order. Weights are plain
 /// numbers: a v1alpha1 quantity "900m" is 0.9, a v1alpha2+ integer 90 is 90.
-public typealias SplitWeights = [SplitKey: [(service: String, weight: Double)]]
+public typealias SplitWeights = [ObjectRef: [(service: String, weight: Double)]]
 
-/// Client-side traffic from one workload to another.
-public struct EdgeKey: Hashable, Sendable, Comparable, CustomStringConvertible {
-    public var from: WorkloadRef
-    public var to: WorkloadRef
-
-    public init(from: WorkloadRef, to: WorkloadRef) {
-        self.from = from
-        self.to = to
-    }
-
-    public static func < (a: EdgeKey, b: EdgeKey) -> Bool { (a.from, a.to) < (b.from, b.to) }
-
-    public var description: String { "\(from) -> \(to)" }
-}
 
 func sameBackends(_ a: [(service: String, weight: Double)]?, _ b: [(service: String, weight: Double)]?) -> Bool {
     switch (a, b) {

@@ -1,3 +1,4 @@
+import KubeCore
 import Foundation
 
 /// How one workload behaves when it receives requests.
@@ -34,10 +35,10 @@ public struct WorkloadTraffic: Sendable, Equatable {
 
 /// A Service and the workloads its selector picks (in its namespace).
 public struct ServiceTraffic: Sendable, Equatable {
-    public var key: ServiceKey
+    public var key: ObjectRef
     public var workloads: [WorkloadRef]
 
-    public init(key: ServiceKey, workloads: [WorkloadRef]) {
+    public init(key: ObjectRef, workloads: [WorkloadRef]) {
         self.key = key
         self.workloads = workloads
     }
@@ -47,10 +48,10 @@ public struct ServiceTraffic: Sendable, Equatable {
 /// requests to the Service `to`.
 public struct CallTraffic: Sendable, Equatable {
     public var from: WorkloadRef
-    public var to: ServiceKey
+    public var to: ObjectRef
     public var callsPerRequest: Double
 
-    public init(from: WorkloadRef, to: ServiceKey, callsPerRequest: Double) {
+    public init(from: WorkloadRef, to: ObjectRef, callsPerRequest: Double) {
         self.from = from
         self.to = to
         self.callsPerRequest = callsPerRequest
@@ -94,9 +95,9 @@ public struct TrafficSample: Sendable {
     public var time: Double
     public var window: Double
     public var inbound: [WorkloadRef: TrafficStats]
-    public var edges: [EdgeKey: TrafficStats]
+    public var edges: [ObjectEdge<WorkloadRef>: TrafficStats]
 
-    public init(time: Double, window: Double, inbound: [WorkloadRef: TrafficStats], edges: [EdgeKey: TrafficStats]) {
+    public init(time: Double, window: Double, inbound: [WorkloadRef: TrafficStats], edges: [ObjectEdge<WorkloadRef>: TrafficStats]) {
         self.time = time
         self.window = window
         self.inbound = inbound
@@ -136,7 +137,7 @@ public struct TrafficModel: Sendable {
 
     // Dense indexes so a 10,000-workload sample is a few array passes.
     let workloadIndex: [WorkloadRef: Int]
-    let serviceIndex: [ServiceKey: Int]
+    let serviceIndex: [ObjectRef: Int]
     let serviceTargets: [[Int]]
     let outCalls: [[(service: Int, calls: Double)]]
     let order: [Int]
@@ -154,7 +155,7 @@ public struct TrafficModel: Sendable {
         var wi: [WorkloadRef: Int] = [:]
         wi.reserveCapacity(workloads.count)
         for (i, w) in workloads.enumerated() where wi[w.ref] == nil { wi[w.ref] = i }
-        var si: [ServiceKey: Int] = [:]
+        var si: [ObjectRef: Int] = [:]
         si.reserveCapacity(services.count)
         for (i, s) in services.enumerated() where si[s.key] == nil { si[s.key] = i }
         serviceTargets = services.map { s in s.workloads.compactMap { wi[$0] } }
@@ -199,12 +200,12 @@ public struct TrafficModel: Sendable {
             let w = workloads[i]
             inbound[w.ref] = stats(count: inboundCount[i], target: i, key: workloadHash[i], time: time, hopMs: 0)
         }
-        var edges: [EdgeKey: TrafficStats] = [:]
+        var edges: [ObjectEdge<WorkloadRef>: TrafficStats] = [:]
         edges.reserveCapacity(edgeCount.count)
         for (k, c) in edgeCount where c > 0 {
             let f = Int(k >> 32), t = Int(k & 0xFFFF_FFFF)
             let key = SimHash.combine(workloadHash[f], workloadHash[t])
-            edges[EdgeKey(from: workloads[f].ref, to: workloads[t].ref)] =
+            edges[ObjectEdge(from: workloads[f].ref, to: workloads[t].ref)] =
                 stats(count: c, target: t, key: key, time: time, hopMs: TrafficModel.hopMs)
         }
         return TrafficSample(time: time, window: window, inbound: inbound, edges: edges)
@@ -262,7 +263,7 @@ public struct TrafficModel: Sendable {
             if sum > 0 {
                 var out: [(Int, Double)] = []
                 for b in backends where b.weight > 0 {
-                    guard let bi = serviceIndex[ServiceKey(namespace: svc.key.namespace, service: b.service)] else { continue }
+                    guard let bi = serviceIndex[ObjectRef(namespace: svc.key.namespace, name: b.service)] else { continue }
                     let targets = serviceTargets[bi]
                     guard !targets.isEmpty else { continue }
                     let share = b.weight / sum / Double(targets.count)

@@ -10,7 +10,7 @@ import SMI
 public struct WeightHistory: Sendable {
     struct Change: Sendable {
         var time: Double
-        var key: SplitKey
+        var key: ObjectRef
         var backends: [(service: String, weight: Double)]?
     }
 
@@ -29,7 +29,7 @@ public struct WeightHistory: Sendable {
     }
 
     /// Records the weights of one split root from `time` on; nil removes the split.
-    public mutating func set(_ key: SplitKey, backends: [(service: String, weight: Double)]?, at time: Double) {
+    public mutating func set(_ key: ObjectRef, backends: [(service: String, weight: Double)]?, at time: Double) {
         guard !sameBackends(current[key], backends) else { return }
         let t = max(time, log.last?.time ?? -Double.infinity)
         log.append(Change(time: t, key: key, backends: backends))
@@ -89,14 +89,14 @@ extension TrafficModel {
     /// splits name the same root service the mesh's choice is unspecified; we take the one
     /// whose name sorts first (deterministic, and documented for users of the simulator).
     public static func activeWeights(splits: some Sequence<JSON>) -> SplitWeights {
-        var chosen: [SplitKey: (name: String, backends: [(service: String, weight: Double)])] = [:]
+        var chosen: [ObjectRef: (name: String, backends: [(service: String, weight: Double)])] = [:]
         for obj in splits {
             guard obj["kind"]?.stringValue == "TrafficSplit",
                 let ns = obj[path: "metadata", "namespace"]?.stringValue,
                 let name = obj[path: "metadata", "name"]?.stringValue,
                 let root = obj[path: "spec", "service"]?.stringValue
             else { continue }
-            let key = SplitKey(namespace: ns, service: root)
+            let key = ObjectRef(namespace: ns, name: root)
             if let existing = chosen[key], existing.name <= name { continue }
             var backends: [(service: String, weight: Double)] = []
             for b in obj[path: "spec", "backends"]?.arrayValue ?? [] {
