@@ -45,6 +45,13 @@ let package = Package(
             name: "Kube",
             dependencies: ["KubeCore", "SMI", .product(name: "Yams", package: "Yams")]
         ),
+        // Server-side machinery of a kube-apiserver: patch application (merge, JSON,
+        // strategic, server-side apply), structural schema validation and the embedded real
+        // CRDs. Used by the simulator (and, by design, lint); never by the client.
+        .target(
+            name: "APIServer",
+            dependencies: ["KubeCore"]
+        ),
         .target(
             name: "Transport",
             dependencies: ["KubeCore", "Kube", "CCurl"]
@@ -52,7 +59,7 @@ let package = Package(
         .target(
             name: "Simulator",
             dependencies: [
-                "KubeCore", "SMI", "Kube",
+                "KubeCore", "APIServer", "SMI", "Kube",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -94,8 +101,9 @@ let package = Package(
         ),
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"]),
         .testTarget(name: "SMITests", dependencies: ["SMI", "KubeCore"]),
+        .testTarget(name: "APIServerTests", dependencies: ["APIServer", "KubeCore"]),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "SMI", "KubeCore"]),
-        .testTarget(name: "SimulatorTests", dependencies: ["KubeCore", "Simulator", "Kube", "SMI", "Transport"], exclude: ["python"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["KubeCore", "APIServer", "Simulator", "Kube", "SMI", "Transport"], exclude: ["python"]),
         .testTarget(name: "TransportTests", dependencies: ["KubeCore", "Transport", "Kube"]),
         .testTarget(name: "MeshTests", dependencies: ["KubeCore", "Mesh", "SMI", "Kube"]),
         .testTarget(name: "AppTests", dependencies: ["KubeCore", "App", "Mesh", "SMI", "Kube"]),

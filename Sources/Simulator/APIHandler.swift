@@ -1,3 +1,4 @@
+import APIServer
 import KubeCore
 import Foundation
 import HTTPTypes
@@ -752,7 +753,7 @@ struct APIHandler: HTTPResponder {
     /// Server-side apply with the real server's 409 for fields another manager owns.
     func ssa(live: JSON?, applied: JSON, manager: String, force: Bool, t: ResourceType, name: String) throws(APIError) -> JSON {
         do {
-            let (object, conflicts) = try Kube.serverSideApply(live: live, applied: applied, manager: manager, force: force, now: KubeTime.format(Date()))
+            let (object, conflicts) = try APIServer.serverSideApply(live: live, applied: applied, manager: manager, force: force, now: KubeTime.format(Date()))
             if !conflicts.isEmpty && !force {
                 throw APIError(
                     code: 409, reason: "Conflict", message: applyConflictMessage(conflicts),

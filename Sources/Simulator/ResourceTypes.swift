@@ -1,3 +1,4 @@
+import APIServer
 import Foundation
 import KubeCore
 import SMI

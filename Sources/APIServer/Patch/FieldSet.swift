@@ -4,7 +4,6 @@
 // `i:<index>`, where `"."` marks a node that is itself a member and `{}` a leaf member.
 
 import KubeCore
-import SMI
 
 public enum FieldPathElement: Hashable, Sendable, Comparable {
     case field(String)

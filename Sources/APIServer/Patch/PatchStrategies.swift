@@ -5,7 +5,6 @@
 // ports list of every container).
 
 import KubeCore
-import SMI
 
 public enum ListStrategy: Sendable, Equatable {
     /// The list is one value: a patch or apply replaces it whole (the default for lists and

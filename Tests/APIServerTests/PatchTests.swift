@@ -1,6 +1,5 @@
 import KubeCore
-import Kube
-import SMI
+import APIServer
 import Testing
 
 private func j(_ s: String) -> JSON {

@@ -3,7 +3,6 @@
 
 import Foundation
 import KubeCore
-import SMI
 
 public enum NameRule: Sendable {
     /// Most kinds, including every custom resource.

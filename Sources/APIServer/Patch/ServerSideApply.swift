@@ -21,7 +21,6 @@
 // - No "before-first-apply" entry is synthesised for objects that predate managedFields.
 
 import KubeCore
-import SMI
 
 public struct ApplyConflict: Sendable, Equatable {
     public var manager: String

@@ -2,8 +2,8 @@
 // Apache-2.0, (c) the SMI authors; kept verbatim so the simulator validates as a cluster
 // installed from these files would.
 
-enum EmbeddedCRDs {
-    static let split = #"""
+public enum EmbeddedCRDs {
+    public static let split = #"""
         ---
         apiVersion: apiextensions.k8s.io/v1
         kind: CustomResourceDefinition
@@ -153,7 +153,7 @@ enum EmbeddedCRDs {
                                 description: Traffic weight value of this backend.
                                 type: number
         """#
-    static let access = #"""
+    public static let access = #"""
         ---
         apiVersion: apiextensions.k8s.io/v1
         kind: CustomResourceDefinition
@@ -384,7 +384,7 @@ enum EmbeddedCRDs {
                             description: Namespace of this source.
                             type: string
         """#
-    static let httproutegroup = #"""
+    public static let httproutegroup = #"""
         ---
         apiVersion: apiextensions.k8s.io/v1
         kind: CustomResourceDefinition
@@ -599,7 +599,7 @@ enum EmbeddedCRDs {
                               additionalProperties:
                                 type: string
         """#
-    static let tcproute = #"""
+    public static let tcproute = #"""
         ---
         apiVersion: apiextensions.k8s.io/v1
         kind: CustomResourceDefinition
@@ -639,7 +639,7 @@ enum EmbeddedCRDs {
                               items:
                                 type: integer
         """#
-    static let udproute = #"""
+    public static let udproute = #"""
         ---
         apiVersion: apiextensions.k8s.io/v1
         kind: CustomResourceDefinition

@@ -3,7 +3,6 @@
 // carrying `backends` replaces the whole list, which is why smitop always sends all of them.
 
 import KubeCore
-import SMI
 
 /// Applies `patch` to `target` as RFC 7386 section 2 describes.
 public func applyMergePatch(_ patch: JSON, to target: JSON) -> JSON {

@@ -19,7 +19,6 @@
 // it knows, so only items added by another writer move, and only within the list.
 
 import KubeCore
-import SMI
 
 public struct StrategicMergePatchError: Error, Sendable, Equatable, CustomStringConvertible {
     public let message: String

@@ -5,7 +5,6 @@
 
 import Foundation
 import KubeCore
-import SMI
 
 public struct FieldError: Sendable, Equatable, CustomStringConvertible {
     /// FieldValueRequired, FieldValueInvalid, FieldValueTypeInvalid, FieldValueNotSupported,

@@ -11,7 +11,6 @@
 
 import Foundation
 import KubeCore
-import SMI
 
 public struct JSONPatchError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {

@@ -19,7 +19,6 @@
 
 import Foundation
 import KubeCore
-import SMI
 
 public enum FieldValidation: String, Sendable {
     case strict = "Strict"

@@ -1,7 +1,6 @@
 import Foundation
 import KubeCore
-import Kube
-import SMI
+import APIServer
 import Testing
 
 private func j(_ s: String) -> JSON {
