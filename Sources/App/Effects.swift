@@ -55,8 +55,7 @@ public struct PatchRequest: Sendable, Equatable {
 
 public enum Effect: Sendable, Equatable {
     /// (Re)start one reflector per `ObjectKind` for the scope, stopping any previous ones.
-    /// Results come back as `.reflector`/`.objectsReplaced`/`.objectUpserted`/`.objectDeleted`
-    /// and `.watchFailed`.
+    /// Results come back as `.objects` and `.watchFailed`.
     case startWatches(NamespaceScope)
     /// Poll TrafficMetrics for the scope once, `after` seconds from now (0 = now). A newer
     /// `pollMetrics` replaces a pending one. For each namespace: the `deployments` list and,
@@ -80,6 +79,15 @@ public enum Effect: Sendable, Equatable {
     case quit
 }
 
+/// What changed in the set of objects of one kind, as an informer reports it.
+public enum ObjectDelta: Sendable, Equatable {
+    /// A complete list (the first one, or a relist): the objects of the kind are exactly these.
+    case replaced([JSON])
+    /// Added or modified.
+    case upserted(JSON)
+    case deleted(JSON)
+}
+
 /// Connection facts reported by the runtime.
 public enum ConnectionEvent: Sendable, Equatable {
     /// A request succeeded (the API server answered).
@@ -98,13 +106,8 @@ public enum Message: Sendable, Equatable {
     /// The 1 Hz clock (and any other moment the runtime wants the clock updated).
     case tick(now: Seconds)
 
-    // Objects (from the runtime's reflectors).
-    /// A reflector delta forwarded as is (replaceAll/upsert/delete; reportError → `.watchFailed`).
-    case reflector(ObjectKind, ReflectorAction)
-    case watchEvent(ObjectKind, WatchEvent)
-    case objectsReplaced(ObjectKind, [JSON])
-    case objectUpserted(ObjectKind, JSON)
-    case objectDeleted(ObjectKind, JSON)
+    // Objects (from the runtime's informers): one fact, one case.
+    case objects(ObjectKind, ObjectDelta)
     case watchFailed(ObjectKind, KubeError, retryIn: Seconds)
 
     // Metrics.

@@ -26,7 +26,7 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
     // Object deltas only mark the graph stale; anything that reads the graph (keys, mouse,
     // resize, metrics) sees it rebuilt first, once, however many deltas came before.
     switch msg {
-    case .reflector, .watchEvent, .objectsReplaced, .objectUpserted, .objectDeleted, .objectReloaded: break
+    case .objects, .objectReloaded: break
     default: state.settle()
     }
     switch msg {
@@ -53,31 +53,15 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
     case .mouse(let m):
         fx = state.handleMouse(m)
 
-    case .reflector(let kind, let action):
-        switch action {
-        case .replaceAll(let items, _):
-            state.applyObjects(kind) { $0.replaceAll(kind, items) }
-            state.relisted(kind)
-        case .upsert(let o): state.applyObjects(kind) { $0.upsert(kind, o) }
-        case .delete(let o): state.applyObjects(kind) { $0.delete(kind, o) }
-        case .reportError(let e, let retry): state.watchFailed(kind, e, retryIn: retry)
-        default: break
-        }
-    case .watchEvent(let kind, let event):
-        switch event.type {
-        case .added, .modified: state.applyObjects(kind) { $0.upsert(kind, event.object) }
-        case .deleted: state.applyObjects(kind) { $0.delete(kind, event.object) }
-        case .bookmark, .error: break
-        }
-    case .objectsReplaced(let kind, let items):
+    case .objects(let kind, .replaced(let items)):
         state.applyObjects(kind) { $0.replaceAll(kind, items) }
         state.relisted(kind)
-    case .objectUpserted(let kind, let o): state.applyObjects(kind) { $0.upsert(kind, o) }
+    case .objects(let kind, .upserted(let o)): state.applyObjects(kind) { $0.upsert(kind, o) }
+    case .objects(let kind, .deleted(let o)): state.applyObjects(kind) { $0.delete(kind, o) }
     case .objectReloaded(let kind, let o):
         state.applyObjects(kind) { $0.upsert(kind, o) }
         let meta = ObjectMeta(object: o)
         if kind == .trafficSplit { state.settleUnknownWrite(ObjectRef(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))) }
-    case .objectDeleted(let kind, let o): state.applyObjects(kind) { $0.delete(kind, o) }
     case .watchFailed(let kind, let e, let retry): state.watchFailed(kind, e, retryIn: retry)
 
     case .metricsSampled(let ns, let lists, let fetched, let at):

@@ -76,7 +76,7 @@ struct BenchCommand: AsyncParsableCommand {
         }
         var s = AppState(context: ContextInfo(context: "bench", scope: .all), size: TermSize(columns: 300, rows: 80), availableThemes: ["default"])
         _ = reduce(&s, .start(now: 0))
-        for k in ObjectKind.allCases { _ = reduce(&s, .objectsReplaced(k, byKind[k] ?? [])) }
+        for k in ObjectKind.allCases { _ = reduce(&s, .objects(k, .replaced(byKind[k] ?? []))) }
         _ = reduce(&s, .resized(TermSize(columns: 300, rows: 80)))
         s.settle()
         return s
@@ -113,7 +113,7 @@ struct BenchCommand: AsyncParsableCommand {
             var i = 0
             while i < events.count {
                 // One batch per frame: what arrived while the last frame was drawn.
-                _ = reduce(&s, batch: events[i..<min(events.count, i + 500)].map { .reflector(.trafficSplit, .upsert($0)) })
+                _ = reduce(&s, batch: events[i..<min(events.count, i + 500)].map { .objects(.trafficSplit, .upserted($0)) })
                 _ = Screen.render(s, theme: theme)
                 i += 500
             }
@@ -146,7 +146,7 @@ struct BenchCommand: AsyncParsableCommand {
                 _ = storeOnly.replaceAll(kind, objects)
                 returnFreedMemoryToTheSystem()
                 storeBase += StartupReport.residentKiB() - before
-                _ = reduce(&s, .objectsReplaced(kind, objects))
+                _ = reduce(&s, .objects(kind, .replaced(objects)))
                 rows.append(["stage": .string("+ \(objects.count) \(kind.rawValue)s"), "objects": .int(objects.count)])
             }
             returnFreedMemoryToTheSystem()
@@ -183,7 +183,7 @@ struct BenchCommand: AsyncParsableCommand {
         let id = ObjectRef(namespace: "bookstore", name: "books")
         while state.store.trafficSplits[id] == nil {
             guard let u = await updates.next() else { throw CLIError.fail("watch ended", code: 1) }
-            if case .replaceAll(let items, let rv) = u { _ = reduce(&state, .reflector(.trafficSplit, .replaceAll(items, resourceVersion: rv))) }
+            if case .replaceAll(let items, let rv) = u { _ = reduce(&state, .objects(.trafficSplit, .replaced(items))) }
         }
         var xs: [Double] = []
         for i in 0..<writes {
@@ -198,8 +198,8 @@ struct BenchCommand: AsyncParsableCommand {
             while state.store.trafficSplits[id]?.meta.resourceVersion != rv {
                 guard let u = await updates.next() else { throw CLIError.fail("watch ended", code: 1) }
                 switch u {
-                case .upsert(let o): _ = reduce(&state, .reflector(.trafficSplit, .upsert(o)))
-                case .replaceAll(let items, let rv): _ = reduce(&state, .reflector(.trafficSplit, .replaceAll(items, resourceVersion: rv)))
+                case .upsert(let o): _ = reduce(&state, .objects(.trafficSplit, .upserted(o)))
+                case .replaceAll(let items, let rv): _ = reduce(&state, .objects(.trafficSplit, .replaced(items)))
                 default: break
                 }
             }

@@ -186,10 +186,10 @@ final class EffectRunner: @unchecked Sendable {
                     switch update {
                     case .replaceAll(let items, let rv):
                         mailbox.noteListArrived()
-                        mailbox.post(.reflector(kind, .replaceAll(items, resourceVersion: rv)))
+                        mailbox.post(.objects(kind, .replaced(items)))
                         mailbox.post(.connection(.reachable))
-                    case .upsert(let o): mailbox.post(.reflector(kind, .upsert(o)))
-                    case .delete(let o): mailbox.post(.reflector(kind, .delete(o)))
+                    case .upsert(let o): mailbox.post(.objects(kind, .upserted(o)))
+                    case .delete(let o): mailbox.post(.objects(kind, .deleted(o)))
                     case .error(let e, let retryIn):
                         mailbox.post(.watchFailed(kind, e, retryIn: retryIn))
                         if e.isTransport || (e.code ?? 0) >= 500 || e.isTooManyRequests {

@@ -29,9 +29,9 @@ func loaded(weights: [Int] = [90, 10], owner: Bool = false, readOnly: Bool = fal
     o.readOnly = readOnly
     var s = AppState(options: o, context: ContextInfo(context: "kind", scope: .one("shop"), availableContexts: ["kind", "prod"]), availableThemes: ["default", "dark", "light"])
     _ = reduce(&s, .start(now: 0))
-    _ = reduce(&s, .objectsReplaced(.service, [service("web", #""app":"web""#), service("books", #""app":"books""#), service("books-v1", #""v":"1""#), service("books-v2", #""v":"2""#), service("books-v3", #""v":"3""#)]))
-    _ = reduce(&s, .objectsReplaced(.deployment, [deployment("web", #""app":"web""#), deployment("books-v1", #""app":"books","v":"1""#), deployment("books-v2", #""app":"books","v":"2""#)]))
-    _ = reduce(&s, .objectsReplaced(.trafficSplit, [split(weights, rv: "7", owner: owner)]))
+    _ = reduce(&s, .objects(.service, .replaced([service("web", #""app":"web""#), service("books", #""app":"books""#), service("books-v1", #""v":"1""#), service("books-v2", #""v":"2""#), service("books-v3", #""v":"3""#)])))
+    _ = reduce(&s, .objects(.deployment, .replaced([deployment("web", #""app":"web""#), deployment("books-v1", #""app":"books","v":"1""#), deployment("books-v2", #""app":"books","v":"2""#)])))
+    _ = reduce(&s, .objects(.trafficSplit, .replaced([split(weights, rv: "7", owner: owner)])))
     return s
 }
 
@@ -195,7 +195,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     #expect(s.editing == nil)
     #expect(s.drafts[booksID]?.isDirty == true, "Esc keeps the draft")
     // A refresh of the same object keeps it too.
-    _ = reduce(&s, .objectsReplaced(.trafficSplit, [split([60, 30, 10], rv: "7")]))
+    _ = reduce(&s, .objects(.trafficSplit, .replaced([split([60, 30, 10], rv: "7")])))
     #expect(weights(s.drafts[booksID]) == drafted)
 }
 
@@ -248,7 +248,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     guard case .patch(let p)? = keys(&s, [.char("y")]).first else { return }
     _ = reduce(&s, .patchSucceeded(requestID: p.id, object: split([50, 50], rv: "8")))
     keys(&s, [.esc])
-    _ = reduce(&s, .objectUpserted(.trafficSplit, split([70, 30], rv: "12")))
+    _ = reduce(&s, .objects(.trafficSplit, .upserted(split([70, 30], rv: "12"))))
     let fx = keys(&s, [.char("u")])
     #expect(fx.isEmpty)
     #expect(s.editor?.phase == .reviewing)
@@ -284,7 +284,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     var s = loaded()
     s.view = .splits
     keys(&s, [.enter, .char("2")])
-    _ = reduce(&s, .objectUpserted(.trafficSplit, split([50, 50], rv: "8")))
+    _ = reduce(&s, .objects(.trafficSplit, .upserted(split([50, 50], rv: "8"))))
     #expect(s.editor?.theirs?.meta.resourceVersion == "8")
     #expect(weights(s.editor) == ["20", "80"])
     #expect(s.editor?.notice?.contains("changed on the server") == true)
@@ -292,7 +292,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     #expect(weights(s.editor) == ["50", "50"])
     #expect(s.editor?.theirs == nil)
     // Without a dirty draft the editor follows the server silently.
-    _ = reduce(&s, .objectUpserted(.trafficSplit, split([40, 60], rv: "9")))
+    _ = reduce(&s, .objects(.trafficSplit, .upserted(split([40, 60], rv: "9"))))
     #expect(weights(s.editor) == ["40", "60"])
     #expect(s.editor?.theirs == nil)
 }
@@ -335,7 +335,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     _ = reduce(&s, .tick(now: 30))
     #expect(s.connection.status == .offline)
     #expect(s.store.services.count == 5, "last data stays")
-    _ = reduce(&s, .objectsReplaced(.service, []))
+    _ = reduce(&s, .objects(.service, .replaced([])))
     #expect(s.connection.status == .live)
 }
 
@@ -492,7 +492,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     #expect(fresh.drafts[id]?.isDirty == true)
     #expect(fresh.journal.count == 1)
     #expect(fresh.message?.text.contains("unsaved draft") == true)
-    _ = reduce(&fresh, .objectUpserted(.trafficSplit, split([70, 30], rv: "9")))
+    _ = reduce(&fresh, .objects(.trafficSplit, .upserted(split([70, 30], rv: "9"))))
     #expect(fresh.drafts[id]?.theirs?.meta.resourceVersion == "9", "a server change meanwhile is shown as theirs")
 
     // Clean drafts are not kept; broken entries are dropped, the rest restored.

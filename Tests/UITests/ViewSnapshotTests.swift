@@ -40,15 +40,15 @@ func fixture(size: TermSize, owner: Bool = false, context: String = "kind") -> A
         context: ContextInfo(context: context, scope: .one("shop"), availableContexts: ["kind", "prod"]),
         size: size, availableThemes: ["default", "light", "colorblind", "mono"])
     _ = reduce(&s, .start(now: 0))
-    _ = reduce(&s, .objectsReplaced(.service, [
+    _ = reduce(&s, .objects(.service, .replaced([
         service("web", #""app":"web""#), service("books", #""app":"books""#), service("books-v1", #""v":"1""#),
         service("books-v2", #""v":"2""#),
-    ]))
-    _ = reduce(&s, .objectsReplaced(.deployment, [
+    ])))
+    _ = reduce(&s, .objects(.deployment, .replaced([
         deployment("web", #""app":"web""#), deployment("books-v1", #""app":"books","v":"1""#),
         deployment("books-v2", #""app":"books","v":"2""#),
-    ]))
-    _ = reduce(&s, .objectsReplaced(.trafficSplit, [split([90, 10], rv: "7", owner: owner)]))
+    ])))
+    _ = reduce(&s, .objects(.trafficSplit, .replaced([split([90, 10], rv: "7", owner: owner)])))
     let polls: [[(String, String?, Int, Int, String)]?] = [
         [("web", nil, 300, 0, "12"), ("books-v1", nil, 270, 0, "8"), ("books-v2", nil, 28, 2, "30"), ("web", "books-v1", 270, 0, "8"), ("web", "books-v2", 28, 2, "30")],
         nil,
@@ -131,7 +131,7 @@ func render(_ s: AppState, glyphs: Glyphs = .unicode) -> CellBuffer { Screen.ren
         _ = reduce(&s, .key(.char("3")))
         _ = reduce(&s, .key(.char("e")))
         _ = reduce(&s, .key(.char("=")))
-        _ = reduce(&s, .objectUpserted(.trafficSplit, split([70, 30], rv: "9", owner: true)))
+        _ = reduce(&s, .objects(.trafficSplit, .upserted(split([70, 30], rv: "9", owner: true))))
         Snapshot.check(render(s), "editor-theirs-\(w)x\(h)")
     }
 
