@@ -86,6 +86,15 @@ let package = Package(
             name: "UI",
             dependencies: ["KubeCore", "App", "Mesh", "SMI", .product(name: "Yams", package: "Yams")]
         ),
+        // The event loop, effect runner, mailbox, session file and exec trust, behind a
+        // terminal protocol and a cluster protocol (test doubles drive it headless).
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "KubeCore", "Kube", "Mesh", "App", "UI",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "Terminal",
             dependencies: ["UI", "CNcursesw"]
@@ -93,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "smitop",
             dependencies: [
-                "KubeCore", "SMI", "Kube", "Transport", "Simulator", "Mesh", "App", "UI", "Terminal",
+                "KubeCore", "SMI", "Kube", "Transport", "Simulator", "Mesh", "App", "UI", "Runtime", "Terminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -108,6 +117,7 @@ let package = Package(
         .testTarget(name: "MeshTests", dependencies: ["KubeCore", "Mesh", "SMI", "Kube"]),
         .testTarget(name: "AppTests", dependencies: ["KubeCore", "App", "Mesh", "SMI", "Kube"]),
         .testTarget(name: "UITests", dependencies: ["KubeCore", "UI", "App", "Mesh", "SMI", "Kube"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "App", "Mesh", "UI", "Kube", "KubeCore", "SMI"]),
         .testTarget(name: "TerminalTests", dependencies: ["KubeCore", "Terminal", "UI", "App"]),
     ],
     swiftLanguageModes: [.v6]

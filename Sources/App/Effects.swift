@@ -88,14 +88,6 @@ public enum ObjectDelta: Sendable, Equatable {
     case deleted(JSON)
 }
 
-/// Connection facts reported by the runtime.
-public enum ConnectionEvent: Sendable, Equatable {
-    /// A request succeeded (the API server answered).
-    case reachable
-    /// The API server could not be reached or answered with an error that blocks data.
-    case unreachable(KubeError)
-}
-
 /// Everything that happens. `reduce(&state, message)` is the only way state changes.
 public enum Message: Sendable, Equatable {
     /// First message after the terminal is up.
@@ -115,8 +107,6 @@ public enum Message: Sendable, Equatable {
     /// edges of the others keep their last sample instead of getting a gap.
     case metricsSampled(namespace: String?, lists: [TrafficMetricsList], edgesFetched: Set<ObjectRef>? = nil, at: Seconds)
     case metricsFailed(namespace: String?, error: KubeError, at: Seconds)
-
-    case connection(ConnectionEvent)
 
     // Writes.
     case patchSucceeded(requestID: Int, object: JSON)

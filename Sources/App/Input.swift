@@ -95,3 +95,16 @@ public struct TermSize: Sendable, Hashable {
         self.rows = rows
     }
 }
+
+/// What a terminal reports to the runtime (the contract with any terminal backend).
+public enum TerminalEvent: Sendable, Hashable {
+    case key(Key)
+    case mouse(MouseEvent)
+    /// The screen now has this size; render a new frame at it.
+    case resize(TermSize)
+    /// SIGINT, SIGTERM or SIGHUP arrived: shut down (call `shutdown()`). A second signal
+    /// before the process exits kills it with the terminal restored.
+    case terminate(signal: Int32)
+    /// The process was continued after a stop; the screen has been repainted in full.
+    case resumed
+}

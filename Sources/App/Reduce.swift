@@ -56,6 +56,7 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
     case .objects(let kind, .replaced(let items)):
         state.applyObjects(kind) { $0.replaceAll(kind, items) }
         state.relisted(kind)
+        state.markReachable()
     case .objects(let kind, .upserted(let o)): state.applyObjects(kind) { $0.upsert(kind, o) }
     case .objects(let kind, .deleted(let o)): state.applyObjects(kind) { $0.delete(kind, o) }
     case .objectReloaded(let kind, let o):
@@ -82,13 +83,6 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
         state.updateConnection()
         fx = state.nextMetricsPoll()
 
-    case .connection(.reachable):
-        state.connection.failingSince = nil
-        state.connection.retryIn = nil
-        state.updateConnection()
-    case .connection(.unreachable(let e)):
-        state.markFailing(e)
-        state.updateConnection()
 
     case .patchSucceeded(let id, let object): fx = state.patchSucceeded(id, object)
     case .patchFailed(let id, let error): fx = state.patchFailed(id, error)
@@ -161,15 +155,25 @@ extension AppState {
         connection.lastError = e.userMessage
     }
 
+    /// A complete list arrived: the API server answers.
+    mutating func markReachable() {
+        connection.failingSince = nil
+        connection.retryIn = nil
+        updateConnection()
+    }
+
+    /// The one place a watch failure is classified: unreachable (transport, 5xx, 429) marks
+    /// the connection failing; anything else is an answer from a reachable server, reported.
     mutating func watchFailed(_ kind: ObjectKind, _ e: KubeError, retryIn: Seconds) {
-        connection.retryIn = retryIn
         if e.isUnreachable {
+            connection.retryIn = retryIn
             markFailing(e)
+            updateConnection()
         } else {
             connection.lastError = e.userMessage
             set("\(kind.resource): \(e.userMessage)", .warning)
+            markReachable()
         }
-        updateConnection()
     }
 
     /// live / stale / offline from the failure time and the age of the metrics.

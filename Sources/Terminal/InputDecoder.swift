@@ -1,18 +1,5 @@
 import App
 
-/// What the terminal layer reports to the runtime.
-public enum TerminalEvent: Sendable, Hashable {
-    case key(Key)
-    case mouse(MouseEvent)
-    /// The screen now has this size; render a new frame at it.
-    case resize(TermSize)
-    /// SIGINT, SIGTERM or SIGHUP arrived: shut down (call `shutdown()`). A second signal
-    /// before the process exits kills it with the terminal restored.
-    case terminate(signal: Int32)
-    /// The process was continued after a stop; the screen has been repainted in full.
-    case resumed
-}
-
 /// Pure mapping of `wget_wch` results to keys, separated from ncurses so it is testable.
 public enum InputDecoder {
     /// ncurses key codes (values from curses.h, stable across ncurses versions).

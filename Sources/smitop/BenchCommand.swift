@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import KubeCore
 import Kube
+import Runtime
 import Mesh
 import SMI
 import Simulator

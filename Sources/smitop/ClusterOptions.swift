@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KubeCore
 import Kube
+import Runtime
 import SMI
 import Transport
 import Yams

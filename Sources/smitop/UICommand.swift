@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import KubeCore
 import Kube
+import Runtime
 import Simulator
 import Terminal
 import UI
@@ -54,13 +55,13 @@ func runTUI(ui: UIOptions, connector: Connector, context: String?) async throws 
     }
     // A kubeconfig that cannot be read is reported in the UI, not by exiting: the user can
     // pick another context with :ctx.
-    var client: KubeClient? = nil
+    var cluster: (any ClusterSession)? = nil
     var info = ContextInfo(context: context ?? "(none)")
     var initial: [Message] = []
     do {
-        let (c, cluster) = try connector.resolve(context: context, ask: ExecTrust.askOnTerminal)
-        client = c
-        info = connector.contextInfo(cluster)
+        let (client, resolved) = try connector.resolve(context: context, ask: ExecTrust.askOnTerminal)
+        cluster = LiveCluster(client: client)
+        info = connector.contextInfo(resolved)
     } catch {
         initial.append(.contextSwitchFailed(name: context ?? "(current)", error: error.userMessage))
         info.availableContexts = connector.availableContexts()
@@ -73,18 +74,26 @@ func runTUI(ui: UIOptions, connector: Connector, context: String?) async throws 
     do { screen = try TerminalScreen(theme: theme, mouse: settings.options.mouseEnabled) } catch {
         throw CLIError.fail("cannot start the terminal UI: \(error)", code: 1)
     }
-    let tui = UnsafeTUIBox(TUI(state: state, theme: theme, themePaths: paths, screen: screen, connector: connector, client: client, session: session))
+    let loop = UnsafeLoopBox(
+        EventLoop(
+            state: state, theme: theme, themePaths: paths, terminal: screen, connector: connector, cluster: cluster,
+            session: session, observer: StartupReport()),
+        screen)
     let start = initial
     await runOnDedicatedThread {
-        tui.value.run(initial: start)
-        tui.value.screen.shutdown()
+        loop.loop.run(initial: start)
+        loop.screen.shutdown()
     }
 }
 
-/// The TUI is confined to the UI thread; this box only carries it there.
-final class UnsafeTUIBox: @unchecked Sendable {
-    let value: TUI
-    init(_ v: TUI) { value = v }
+/// The loop and the terminal are confined to the UI thread; this box only carries them there.
+final class UnsafeLoopBox: @unchecked Sendable {
+    let loop: EventLoop
+    let screen: TerminalScreen
+    init(_ l: EventLoop, _ s: TerminalScreen) {
+        loop = l
+        screen = s
+    }
 }
 
 struct UICommand: AsyncParsableCommand {

@@ -63,7 +63,6 @@ func fixture(size: TermSize, owner: Bool = false, context: String = "kind") -> A
             _ = reduce(&s, .metricsFailed(namespace: "shop", error: KubeError.decoding("metrics unavailable"), at: t))
         }
     }
-    _ = reduce(&s, .connection(.reachable))
     _ = reduce(&s, .tick(now: 12))
     _ = reduce(&s, .resized(size))
     return s

@@ -7,10 +7,12 @@ import SMI
 /// `~/.local/state/smitop/session.json`), mode 0600 in a 0700 directory, one entry per
 /// context@server. Written whole to a temporary file and renamed over the old one, so a crash
 /// mid-write leaves the previous version, never half a file.
-struct SessionFile: Sendable {
-    let path: String
+public struct SessionFile: Sendable {
+    public let path: String
 
-    static func defaultPath(environment: [String: String]) -> String? {
+    public init(path: String) { self.path = path }
+
+    public static func defaultPath(environment: [String: String]) -> String? {
         if let x = environment["XDG_STATE_HOME"], !x.isEmpty { return x + "/smitop/session.json" }
         if let h = environment["HOME"], !h.isEmpty { return h + "/.local/state/smitop/session.json" }
         return nil
@@ -23,7 +25,7 @@ struct SessionFile: Sendable {
         return o
     }
 
-    func load(key: String) -> SessionSnapshot? {
+    public func load(key: String) -> SessionSnapshot? {
         guard let j = readAll()[key] else { return nil }
         let s = SessionSnapshot(json: j)
         return s.isEmpty ? nil : s
@@ -31,7 +33,7 @@ struct SessionFile: Sendable {
 
     /// Saves (or, when empty, removes) this context's entry. Errors are returned, not thrown:
     /// the UI reports them once and keeps running; the drafts are still in memory.
-    func save(key: String, _ snapshot: SessionSnapshot) -> String? {
+    public func save(key: String, _ snapshot: SessionSnapshot) -> String? {
         var all = readAll()
         all[key] = snapshot.isEmpty ? nil : snapshot.json
         let dir = (path as NSString).deletingLastPathComponent

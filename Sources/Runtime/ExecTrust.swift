@@ -8,10 +8,10 @@ import Kube
 /// to trust: `--trust-exec`, or a "yes" at a prompt (when a terminal is there to ask), which is
 /// remembered for exactly that kubeconfig content and command (a SHA-256 of both) in
 /// `$XDG_STATE_HOME/smitop/trusted-exec` (mode 0600). An edited kubeconfig asks again.
-struct ExecTrust: Sendable {
-    let storePath: String?
+public struct ExecTrust: Sendable {
+    public let storePath: String?
 
-    init(environment: [String: String]) {
+    public init(environment: [String: String]) {
         if let x = environment["XDG_STATE_HOME"], !x.isEmpty {
             storePath = x + "/smitop/trusted-exec"
         } else if let h = environment["HOME"], !h.isEmpty {
@@ -22,7 +22,7 @@ struct ExecTrust: Sendable {
     }
 
     /// The exec plugin this cluster would run, if any, and the fingerprint that trusting it means.
-    static func plugin(of cluster: ResolvedCluster) -> (program: String, command: String, fingerprint: String)? {
+    public static func plugin(of cluster: ResolvedCluster) -> (program: String, command: String, fingerprint: String)? {
         guard let exec = cluster.credentials as? ExecCredentialProvider else { return nil }
         var h = SHA256()
         for f in cluster.sourceFiles {
@@ -34,12 +34,12 @@ struct ExecTrust: Sendable {
         return (exec.config.command, command, h.finalize().map { String(format: "%02x", $0) }.joined())
     }
 
-    func isTrusted(_ fingerprint: String) -> Bool {
+    public func isTrusted(_ fingerprint: String) -> Bool {
         guard let p = storePath, let text = try? String(contentsOfFile: p, encoding: .utf8) else { return false }
         return text.split(separator: "\n").contains { $0 == fingerprint }
     }
 
-    func remember(_ fingerprint: String) {
+    public func remember(_ fingerprint: String) {
         guard let p = storePath else { return }
         let dir = (p as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -52,7 +52,7 @@ struct ExecTrust: Sendable {
 
     /// nil when the plugin may run; otherwise why not. `ask` is given the question and returns
     /// the answer (nil: nobody to ask).
-    func decide(_ cluster: ResolvedCluster, trustFlag: Bool, ask: (String) -> Bool?) -> String? {
+    public func decide(_ cluster: ResolvedCluster, trustFlag: Bool, ask: (String) -> Bool?) -> String? {
         guard let (program, command, fingerprint) = Self.plugin(of: cluster) else { return nil }
         if trustFlag || isTrusted(fingerprint) { return nil }
         let files = cluster.sourceFiles.joined(separator: ", ")
@@ -70,7 +70,7 @@ struct ExecTrust: Sendable {
     }
 
     /// Asks on the terminal when there is one (stdin and stderr both TTYs), before the UI takes it.
-    static func askOnTerminal(_ question: String) -> Bool? {
+    public static func askOnTerminal(_ question: String) -> Bool? {
         guard isatty(0) == 1, isatty(2) == 1 else { return nil }
         // Each line is cleaned on its own: the command comes from a file, and must not be able
         // to move the cursor or hide the question.

@@ -1,0 +1,57 @@
+// The two things the event loop talks to, as protocols: a terminal and a cluster. The real
+// ones are ncurses (`Terminal.TerminalScreen`, wired in the executable) and a KubeClient
+// (`LiveCluster`); tests drive the same loop with doubles, so keypress → effect → answer →
+// frame is a plain unit test (as bubbletea's headless program or NIO's EmbeddedChannel).
+
+import App
+import KubeCore
+import Kube
+import Mesh
+import UI
+
+/// What the event loop needs of a terminal. Confined to the loop's thread, except `wake`.
+public protocol TerminalBackend: AnyObject {
+    var size: TermSize { get }
+    var isUTF8: Bool { get }
+    /// Ends a `waitForEvents` early; called from any thread when mail arrives.
+    var wake: @Sendable () -> Void { get }
+    func draw(_ buffer: CellBuffer)
+    /// Blocks until input, a signal, a wake or the timeout (nil: none). True when woken by
+    /// something other than the timeout.
+    func waitForEvents(timeoutMs: Int32?) -> Bool
+    func readEvents() -> [TerminalEvent]
+    /// Ctrl-Z: give the terminal back to the shell until the process is continued.
+    func suspend()
+    func applyTheme(_ theme: Theme)
+}
+
+/// What happened to one watched kind, as a cluster session reports it.
+public enum WatchUpdate: Sendable, Equatable {
+    case replaced([JSON])
+    case upserted(JSON)
+    case deleted(JSON)
+    /// The watch failed and retries by itself after `retryIn` seconds (0: it gave up, e.g. the
+    /// kind is not served).
+    case failed(KubeError, retryIn: Seconds)
+}
+
+/// One connected cluster, as the runtime uses it: every call is one the effects need, nothing
+/// about transports or kubeconfigs.
+public protocol ClusterSession: Sendable {
+    /// Discovers where `kind` is served and watches it in the namespace (nil: all) until the
+    /// consuming task is cancelled.
+    func watch(_ kind: ObjectKind, namespace: String?) -> AsyncStream<WatchUpdate>
+    func pollTrafficMetrics(namespace: String?, window: String, edgeBudget: Int, rotation: Int) async throws(KubeError)
+        -> TrafficMetricsPoll
+    /// A JSON merge patch with the resourceVersion precondition inside it.
+    func mergePatch(path: String, patch: JSON, resourceVersion: String?, dryRun: Bool, fieldManager: String?) async throws(KubeError)
+        -> JSON
+    func get(_ path: String) async throws(KubeError) -> JSON
+    /// A SelfSubjectAccessReview for these resource attributes.
+    func accessReview(_ attributes: JSON) async throws(KubeError) -> (allowed: Bool, reason: String?)
+}
+
+/// Switches contexts (`:ctx`): resolves a kubeconfig context into a session.
+public protocol ClusterConnector: Sendable {
+    func connect(context: String) throws(KubeError) -> (session: any ClusterSession, info: ContextInfo)
+}

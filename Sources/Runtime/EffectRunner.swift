@@ -1,0 +1,172 @@
+// Executes the App's effects (watches, polls, writes, reviews, context switches) on the
+// cooperative pool and answers with messages. It holds no UI state and makes no decisions:
+// every decision was made by `reduce`, and every fact goes back to it as it happened.
+
+import App
+import Foundation
+import KubeCore
+import Kube
+import Mesh
+import Synchronization
+
+public final class EffectRunner: @unchecked Sendable {
+    let mailbox: Mailbox
+    let connector: (any ClusterConnector)?
+    private let lock = NSLock()
+    private var cluster: (any ClusterSession)?
+    private var watchTasks: [Task<Void, Never>] = []
+    private var pollTask: Task<Void, Never>?
+    /// `/edges` requests per metrics poll at most (one per deployment): on a mesh of
+    /// thousands, each poll refreshes the next slice and the whole graph every few polls.
+    public static let edgeBudget = 200
+    private let edgeRotation = Mutex(0)
+
+    public init(mailbox: Mailbox, connector: (any ClusterConnector)?, cluster: (any ClusterSession)?) {
+        self.mailbox = mailbox
+        self.connector = connector
+        self.cluster = cluster
+    }
+
+    private func current() -> (any ClusterSession)? {
+        lock.lock()
+        defer { lock.unlock() }
+        return cluster
+    }
+
+    public func run(_ effect: Effect) {
+        switch effect {
+        case .startWatches(let scope): startWatches(scope)
+        case .pollMetrics(let scope, let window, let after): pollMetrics(scope, window: window, after: after)
+        case .patch(let req): patch(req)
+        case .reloadObject(let kind, let ref): reload(kind, ref)
+        case .reviewAccess(let scope): reviewAccess(scope)
+        case .switchContext(let name): switchContext(name)
+        case .setTheme, .quit, .suspend, .scheduleTick:
+            break  // the event loop's own: it owns the terminal and its poll() timeout
+        }
+    }
+
+    public func stop() {
+        lock.lock()
+        for t in watchTasks { t.cancel() }
+        watchTasks = []
+        pollTask?.cancel()
+        lock.unlock()
+    }
+
+    private func startWatches(_ scope: NamespaceScope) {
+        lock.lock()
+        for t in watchTasks { t.cancel() }
+        watchTasks = []
+        let cluster = self.cluster
+        lock.unlock()
+        guard let cluster else { return }
+        let mailbox = self.mailbox
+        for kind in ObjectKind.allCases {
+            let task = Task {
+                for await update in cluster.watch(kind, namespace: scope.namespace) {
+                    if Task.isCancelled { break }
+                    switch update {
+                    case .replaced(let items):
+                        mailbox.noteListArrived()
+                        mailbox.post(.objects(kind, .replaced(items)))
+                    case .upserted(let o): mailbox.post(.objects(kind, .upserted(o)))
+                    case .deleted(let o): mailbox.post(.objects(kind, .deleted(o)))
+                    case .failed(let e, let retryIn): mailbox.post(.watchFailed(kind, e, retryIn: retryIn))
+                    }
+                }
+            }
+            lock.lock()
+            watchTasks.append(task)
+            lock.unlock()
+        }
+    }
+
+    private func pollMetrics(_ scope: NamespaceScope, window: String, after: Seconds) {
+        lock.lock()
+        pollTask?.cancel()
+        let cluster = self.cluster
+        let mailbox = self.mailbox
+        pollTask = Task {
+            try? await Task.sleep(for: .seconds(saturating: after))
+            if Task.isCancelled { return }
+            guard let cluster else { return }
+            do {
+                let poll = try await cluster.pollTrafficMetrics(
+                    namespace: scope.namespace, window: window, edgeBudget: Self.edgeBudget, rotation: self.edgeRotation.withLock { $0 })
+                if Task.isCancelled { return }
+                self.edgeRotation.withLock { $0 = poll.nextRotation }
+                let fetched: Set<ObjectRef>? = poll.complete ? nil : Set(poll.edgesFetched.map { key in
+                    let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+                    return ObjectRef(namespace: parts.first ?? "", name: parts.count > 1 ? parts[1] : "")
+                })
+                mailbox.post(.metricsSampled(namespace: scope.namespace, lists: poll.lists, edgesFetched: fetched, at: nowSeconds()))
+            } catch {
+                if Task.isCancelled { return }
+                mailbox.post(.metricsFailed(namespace: scope.namespace, error: KubeError.from(error), at: nowSeconds()))
+            }
+        }
+        lock.unlock()
+    }
+
+    private func patch(_ req: PatchRequest) {
+        guard let cluster = current() else { return }
+        let mailbox = self.mailbox
+        Task {
+            do {
+                let result = try await cluster.mergePatch(
+                    path: req.split.path, patch: req.body, resourceVersion: req.expectedResourceVersion, dryRun: req.dryRun,
+                    fieldManager: req.fieldManager)
+                mailbox.post(req.dryRun ? .dryRunResult(requestID: req.id, result: .success(result)) : .patchSucceeded(requestID: req.id, object: result))
+            } catch {
+                let error = KubeError.from(error)
+                mailbox.post(req.dryRun ? .dryRunResult(requestID: req.id, result: .failure(error)) : .patchFailed(requestID: req.id, error: error))
+            }
+        }
+    }
+
+    private func reload(_ kind: ObjectKind, _ ref: SplitRef) {
+        guard let cluster = current() else { return }
+        let mailbox = self.mailbox
+        Task {
+            do {
+                mailbox.post(.objectReloaded(kind, try await cluster.get(ref.path)))
+            } catch {
+                mailbox.post(.reloadFailed(kind, ref, KubeError.from(error)))
+            }
+        }
+    }
+
+    private func reviewAccess(_ scope: NamespaceScope) {
+        guard let cluster = current() else { return }
+        let mailbox = self.mailbox
+        Task {
+            var attrs: JSON = ["verb": "patch", "group": "split.smi-spec.io", "resource": "trafficsplits"]
+            if let ns = scope.namespace { attrs["namespace"] = .string(ns) }
+            do {
+                let r = try await cluster.accessReview(attrs)
+                mailbox.post(.accessReview(allowed: r.allowed, reason: r.reason))
+            } catch {
+                let error = KubeError.from(error)
+                // Unknown is not "denied": writes stay enabled and a 403 is explained if it comes.
+                if error.isForbidden { mailbox.post(.accessReview(allowed: false, reason: error.userMessage)) }
+            }
+        }
+    }
+
+    private func switchContext(_ name: String) {
+        guard let connector else {
+            mailbox.post(.contextSwitchFailed(name: name, error: "this session has no kubeconfig to switch in"))
+            return
+        }
+        do {
+            let (cluster, info) = try connector.connect(context: name)
+            lock.lock()
+            self.cluster = cluster
+            lock.unlock()
+            mailbox.post(.contextSwitched(info))
+        } catch {
+            mailbox.post(.contextSwitchFailed(name: name, error: error.userMessage))
+        }
+    }
+}

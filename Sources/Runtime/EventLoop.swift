@@ -1,0 +1,160 @@
+// The TUI's loop: one thread owns the terminal and the state; `reduce` decides; effects run
+// elsewhere and answer through the mailbox. The thread sleeps in the terminal's wait when
+// nothing happens.
+
+import App
+import Foundation
+import KubeCore
+import Mesh
+import UI
+
+/// Watches the loop from outside without steering it (the start-up benchmark's report).
+public protocol EventLoopObserver: AnyObject {
+    /// After each frame is drawn.
+    func frameDrawn(_ state: AppState, lastListArrival: Double, trimSeconds: Double)
+}
+
+public final class EventLoop {
+    public private(set) var state: AppState
+    var theme: Theme
+    let themePaths: [String]
+    public let runner: EffectRunner
+    public let mailbox: Mailbox
+    let terminal: any TerminalBackend
+    let session: SessionFile?
+    let observer: (any EventLoopObserver)?
+    /// The memory hand-back before the first complete frame (real runs; a no-op in tests).
+    let trimMemory: () -> Void
+
+    public init(
+        state: AppState, theme: Theme, themePaths: [String], terminal: any TerminalBackend, connector: (any ClusterConnector)?,
+        cluster: (any ClusterSession)?, session: SessionFile?, observer: (any EventLoopObserver)? = nil,
+        trimMemory: @escaping () -> Void = returnFreedMemoryToTheSystem
+    ) {
+        self.state = state
+        self.theme = theme
+        self.themePaths = themePaths
+        self.terminal = terminal
+        self.session = session
+        self.observer = observer
+        self.trimMemory = trimMemory
+        mailbox = Mailbox(wake: terminal.wake)
+        runner = EffectRunner(mailbox: mailbox, connector: connector, cluster: cluster)
+    }
+
+    /// Runs until `.quit` or a termination signal. Blocks the calling thread.
+    public func run(initial: [Message]) {
+        state.size = terminal.size
+        var pending: [Message] = [.start(now: nowSeconds()), .resized(terminal.size)] + initial
+        var dirty = true
+        var trimmed = false
+        var trimSeconds = 0.0
+        var nextTick: Double?
+        var saved = (key: SessionSnapshot.key(state.context), snapshot: SessionSnapshot())
+        var saveFailed = false
+        // Every change to drafts or the journal is on disk before the next frame and before
+        // any exit: a crash, a lost terminal or a kill loses nothing that was on screen.
+        func persist() {
+            guard let session else { return }
+            let now = (key: SessionSnapshot.key(state.context), snapshot: SessionSnapshot(state))
+            guard now.key != saved.key || now.snapshot != saved.snapshot else { return }
+            if let error = session.save(key: now.key, now.snapshot) {
+                if !saveFailed { mailbox.post(.warning("drafts are not being saved: \(error)")) }
+                saveFailed = true
+            } else {
+                saveFailed = false
+            }
+            saved = now
+        }
+        while true {
+            if !pending.isEmpty {
+                // One batch per wake-up: a burst of watch events costs one graph rebuild.
+                let effects = reduce(&state, batch: pending)
+                dirty = true
+                for e in effects {
+                    switch e {
+                    case .quit:
+                        persist()
+                        runner.stop()
+                        return
+                    case .suspend:
+                        terminal.suspend()
+                    case .scheduleTick(let after):
+                        // The clock is this thread's own wait timeout: one wakeup a second on one
+                        // thread, instead of a timer task that wakes three.
+                        nextTick = nowSeconds() + max(0, after)
+                    case .setTheme(let name):
+                        do {
+                            let t = try Theme.resolve(name: name, searchPaths: themePaths)
+                            theme = t
+                            terminal.applyTheme(t)
+                            mailbox.post(.themeChanged(name))
+                        } catch {
+                            mailbox.post(.themeFailed(name: name, error: "\(error)"))
+                        }
+                    default:
+                        runner.run(e)
+                    }
+                }
+            }
+            pending = []
+            persist()
+            if dirty {
+                if !trimmed, state.store.synced.count == ObjectKind.allCases.count {
+                    // The initial lists were decoded into short-lived trees many times the
+                    // size of what is kept; glibc holds freed pages until asked to return them.
+                    // Before the first complete frame, so that what stays resident from then
+                    // on is what smitop holds (a few ms; measured in docs/benchmarks.md).
+                    trimmed = true
+                    let t0 = nowSeconds()
+                    trimMemory()
+                    trimSeconds = nowSeconds() - t0
+                }
+                // The whole frame is rendered each time; the terminal sends only changed cells.
+                terminal.draw(Screen.render(state, theme: theme, glyphs: terminal.isUTF8 ? .unicode : .ascii))
+                dirty = false
+                observer?.frameDrawn(state, lastListArrival: mailbox.lastListArrival.withLock { $0 }, trimSeconds: trimSeconds)
+            }
+            let timeout = nextTick.map { Int32(max(0, min(60_000, ($0 - nowSeconds()) * 1000)).rounded(.up)) }
+            _ = terminal.waitForEvents(timeoutMs: timeout)
+            if let t = nextTick, nowSeconds() >= t {
+                nextTick = nil
+                pending.append(.tick(now: nowSeconds()))
+            }
+            for ev in terminal.readEvents() {
+                switch ev {
+                case .key(let k): pending.append(.key(k))
+                case .mouse(let m): pending.append(.mouse(m))
+                case .resize(let s): pending.append(.resized(s))
+                case .resumed: dirty = true
+                case .terminate:
+                    persist()
+                    runner.stop()
+                    return
+                }
+            }
+            pending.append(contentsOf: mailbox.drain())
+        }
+    }
+}
+
+/// glibc's `malloc_trim(0)`, looked up at run time (Swift's Glibc module does not export it;
+/// on another libc it is simply absent and nothing happens).
+public func returnFreedMemoryToTheSystem() {
+    typealias Trim = @convention(c) (Int) -> Int32
+    guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+    _ = unsafeBitCast(sym, to: Trim.self)(0)
+}
+
+/// Runs a blocking loop on its own thread and awaits it: the terminal wait must never block
+/// the cooperative pool, which the network side (and an embedded simulator) run on.
+public func runOnDedicatedThread(_ body: @escaping @Sendable () -> Void) async {
+    await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+        let t = Thread {
+            body()
+            c.resume()
+        }
+        t.stackSize = 8 << 20
+        t.start()
+    }
+}

@@ -1,0 +1,66 @@
+// The real cluster session: a KubeClient, its informers and its discovery.
+
+import App
+import KubeCore
+import Kube
+import Mesh
+
+public struct LiveCluster: ClusterSession {
+    public let client: KubeClient
+
+    public init(client: KubeClient) { self.client = client }
+
+    public func watch(_ kind: ObjectKind, namespace: String?) -> AsyncStream<WatchUpdate> {
+        let client = self.client
+        return AsyncStream { continuation in
+            let task = Task {
+                defer { continuation.finish() }
+                let resource: GroupVersionResource?
+                do { resource = try await kind.resource(on: client) } catch {
+                    continuation.yield(.failed(KubeError.from(error), retryIn: 0))
+                    return
+                }
+                guard let resource else {
+                    continuation.yield(.failed(KubeError(source: .httpBody, code: 404, message: "the cluster does not serve \(kind.resource)"), retryIn: 0))
+                    return
+                }
+                let informer = Informer(client: client, resource: resource, namespace: namespace)
+                await informer.start()
+                // Iteration ends when this task is cancelled (the stream's consumer went away).
+                for await update in informer.updates {
+                    switch update {
+                    case .replaceAll(let items, _): continuation.yield(.replaced(items))
+                    case .upsert(let o): continuation.yield(.upserted(o))
+                    case .delete(let o): continuation.yield(.deleted(o))
+                    case .error(let e, let retryIn): continuation.yield(.failed(e, retryIn: retryIn))
+                    }
+                }
+                await informer.stop()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    public func pollTrafficMetrics(namespace: String?, window: String, edgeBudget: Int, rotation: Int) async throws(KubeError)
+        -> TrafficMetricsPoll
+    {
+        try await client.pollTrafficMetrics(namespace: namespace, window: window, edgeBudget: edgeBudget, rotation: rotation)
+    }
+
+    public func mergePatch(path: String, patch: JSON, resourceVersion: String?, dryRun: Bool, fieldManager: String?) async throws(KubeError)
+        -> JSON
+    {
+        try await client.mergePatch(path: path, patch: patch, resourceVersion: resourceVersion, dryRun: dryRun, fieldManager: fieldManager)
+    }
+
+    public func get(_ path: String) async throws(KubeError) -> JSON { try await client.rawGet(path) }
+
+    public func accessReview(_ attributes: JSON) async throws(KubeError) -> (allowed: Bool, reason: String?) {
+        let review: JSON = [
+            "apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+            "spec": ["resourceAttributes": attributes],
+        ]
+        let r = try await client.requestJSON(method: "POST", path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body: review)
+        return (r[path: "status", "allowed"]?.boolValue ?? false, r[path: "status", "reason"]?.stringValue)
+    }
+}

@@ -1,0 +1,98 @@
+import KubeCore
+import App
+import Foundation
+import Kube
+import Mesh
+import SMI
+import Synchronization
+import Terminal
+import Runtime
+import Transport
+import UI
+
+/// How the TUI connects: a resolved kubeconfig context, or a fixed endpoint (the demo).
+struct Connector: ClusterConnector {
+    var kubeconfigPath: String?
+    var namespace: String?
+    var allNamespaces: Bool
+    var environment: [String: String]
+    var trustExec = false
+
+    /// `ask`: how to ask before running an untrusted exec plugin. At start that is the
+    /// terminal; once the UI owns it (`:ctx`), nobody: the switch is refused with the reason.
+    func resolve(context: String?, ask: (String) -> Bool? = { _ in nil }) throws(KubeError) -> (KubeClient, ResolvedCluster) {
+        let cluster = try Kubeconfig.resolve(
+            KubeconfigOptions(
+                kubeconfigPath: kubeconfigPath, context: context, namespace: namespace, allNamespaces: allNamespaces,
+                environment: environment))
+        if let refusal = ExecTrust(environment: environment).decide(cluster, trustFlag: trustExec, ask: ask) {
+            throw KubeError.credential(refusal)
+        }
+        let client = KubeClient(
+            cluster: cluster, transport: CurlTransport(tls: cluster.tls), transportForTLS: { CurlTransport(tls: $0) },
+            userAgent: "smitop/\(SmitopVersion.number)")
+        return (client, cluster)
+    }
+
+    func connect(context: String) throws(KubeError) -> (session: any ClusterSession, info: ContextInfo) {
+        let (client, cluster) = try resolve(context: context)
+        return (LiveCluster(client: client), contextInfo(cluster))
+    }
+
+    /// Every context of the kubeconfig, for `:ctx` completion (empty if it cannot be read).
+    func availableContexts() -> [String] {
+        (try? Kubeconfig.load(files: Kubeconfig.files(for: KubeconfigOptions(kubeconfigPath: kubeconfigPath, environment: environment))))
+            .map { $0.contexts.keys.sorted() } ?? []
+    }
+
+    func contextInfo(_ cluster: ResolvedCluster) -> ContextInfo {
+        ContextInfo(
+            context: cluster.contextName, cluster: cluster.clusterName, server: cluster.server.absoluteString,
+            user: cluster.userName, scope: cluster.allNamespaces ? .all : .one(cluster.namespace),
+            availableContexts: availableContexts(), warnings: cluster.warnings)
+    }
+}
+
+/// `SMITOP_STARTUP_REPORT=FILE`: after the first frame drawn once every watched kind has
+/// listed, append one JSON line: when the last list arrived, when that frame was on screen,
+/// and the resident memory then. `make bench` reads it; nothing else does.
+final class StartupReport: EventLoopObserver {
+    let path: String?
+    var done = false
+    /// How long returning the lists' memory took (it happens before that frame).
+    var trimSeconds: Double = 0
+
+    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        path = environment["SMITOP_STARTUP_REPORT"].flatMap { $0.isEmpty ? nil : $0 }
+        done = path == nil
+    }
+
+    func frameDrawn(_ state: AppState, lastListArrival: Double, trimSeconds: Double) {
+        self.trimSeconds = trimSeconds
+        guard !done, let path, state.store.synced.count == ObjectKind.allCases.count else { return }
+        done = true
+        let objects = state.store.services.count + state.store.deployments.count + state.store.pods.count
+            + state.store.trafficSplits.count + state.store.trafficTargets.count
+        let line = "{\"listsDoneAt\":\(lastListArrival),\"frameAt\":\(nowSeconds()),\"rssKiB\":\(Self.residentKiB()),\"objects\":\(objects),\"trimSeconds\":\(trimSeconds)}\n"
+        guard let h = FileHandle(forWritingAtPath: path) ?? (FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil) else { return }
+        h.seekToEndOfFile()
+        h.write(Data(line.utf8))
+        try? h.close()
+    }
+
+    static func residentKiB() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
+        }
+        return 0
+    }
+}
+
+/// ncurses is the real terminal backend of the event loop.
+extension TerminalScreen: TerminalBackend {
+    public var wake: @Sendable () -> Void {
+        let waker = self.waker
+        return { waker.wake() }
+    }
+}

@@ -1,0 +1,234 @@
+import App
+import Foundation
+import KubeCore
+import Kube
+import Mesh
+import SMI
+import Testing
+import UI
+
+@testable import Runtime
+
+// The event loop driven headless: a terminal double that replays keys and keeps the frames it
+// was asked to draw, and a cluster double that serves lists, applies merge patches with the
+// resourceVersion precondition, and echoes each write on the watch as a real API server does.
+// keypress → effect → answer → frame, with no tmux, no curl and no sleeps but the waits below.
+
+/// A terminal with no screen: keys are queued by the test, frames are kept as text.
+final class HeadlessTerminal: TerminalBackend, @unchecked Sendable {
+    let size = TermSize(columns: 120, rows: 30)
+    let isUTF8 = true
+    private let condition = NSCondition()
+    private var events: [TerminalEvent] = []
+    private var woken = false
+    private var frames: [String] = []
+
+    var wake: @Sendable () -> Void {
+        { [weak self] in
+            guard let self else { return }
+            self.condition.lock()
+            self.woken = true
+            self.condition.signal()
+            self.condition.unlock()
+        }
+    }
+
+    func send(_ e: TerminalEvent) {
+        condition.lock()
+        events.append(e)
+        condition.signal()
+        condition.unlock()
+    }
+
+    func draw(_ buffer: CellBuffer) {
+        condition.lock()
+        frames.append(buffer.text)
+        condition.unlock()
+    }
+
+    var lastFrame: String {
+        condition.lock()
+        defer { condition.unlock() }
+        return frames.last ?? ""
+    }
+
+    func waitForEvents(timeoutMs: Int32?) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date().addingTimeInterval(Double(timeoutMs ?? 60_000) / 1000)
+        while events.isEmpty && !woken {
+            if !condition.wait(until: deadline) { return false }
+        }
+        woken = false
+        return true
+    }
+
+    func readEvents() -> [TerminalEvent] {
+        condition.lock()
+        defer { condition.unlock() }
+        let e = events
+        events = []
+        return e
+    }
+
+    func suspend() {}
+    func applyTheme(_ theme: Theme) {}
+
+    /// Waits (bounded) until the latest frame satisfies `ok`.
+    func waitForFrame(timeout: Double = 20, _ ok: (String) -> Bool) -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let f = lastFrame
+            if ok(f) { return f }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return nil
+    }
+}
+
+/// A cluster that holds one TrafficSplit and behaves as the API server does on writes.
+final class ScriptedCluster: ClusterSession, @unchecked Sendable {
+    private let lock = NSLock()
+    private var split: JSON
+    private var splitWatch: AsyncStream<WatchUpdate>.Continuation?
+    private(set) var patches: [(body: JSON, dryRun: Bool)] = []
+
+    init(weights: [Int], rv: String) { split = Self.split(weights, rv: rv) }
+
+    static func split(_ weights: [Int], rv: String) -> JSON {
+        let b = weights.enumerated().map { #"{"service":"books-v\#($0.offset + 1)","weight":\#($0.element)}"# }.joined(separator: ",")
+        return try! JSON.parse(
+            #"{"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit","metadata":{"name":"books","namespace":"shop","resourceVersion":"\#(rv)"},"spec":{"service":"books","backends":[\#(b)]}}"#)
+    }
+
+    static func service(_ name: String, _ sel: String) -> JSON {
+        try! JSON.parse(#"{"apiVersion":"v1","kind":"Service","metadata":{"name":"\#(name)","namespace":"shop","resourceVersion":"1"},"spec":{"selector":{\#(sel)}}}"#)
+    }
+
+    var currentSplit: JSON { lock.withLock { split } }
+    var recordedPatches: [(body: JSON, dryRun: Bool)] { lock.withLock { patches } }
+
+    func watch(_ kind: ObjectKind, namespace: String?) -> AsyncStream<WatchUpdate> {
+        AsyncStream { c in
+            switch kind {
+            case .service:
+                c.yield(.replaced([Self.service("books", #""app":"books""#), Self.service("books-v1", #""v":"1""#), Self.service("books-v2", #""v":"2""#)]))
+            case .trafficSplit:
+                lock.withLock {
+                    splitWatch = c
+                    c.yield(.replaced([split]))
+                }
+            default:
+                c.yield(.replaced([]))
+            }
+        }
+    }
+
+    func pollTrafficMetrics(namespace: String?, window: String, edgeBudget: Int, rotation: Int) async throws(KubeError) -> TrafficMetricsPoll {
+        throw KubeError(source: .httpBody, code: 404, message: "the cluster does not serve metrics.smi-spec.io")
+    }
+
+    func mergePatch(path: String, patch: JSON, resourceVersion: String?, dryRun: Bool, fieldManager: String?) async throws(KubeError) -> JSON {
+        try apply(patch, resourceVersion: resourceVersion, dryRun: dryRun)
+    }
+
+    private func apply(_ patch: JSON, resourceVersion: String?, dryRun: Bool) throws(KubeError) -> JSON {
+        lock.lock()
+        defer { lock.unlock() }
+        patches.append((patch, dryRun))
+        do {
+            let live = split[path: "metadata", "resourceVersion"]?.stringValue
+            guard resourceVersion == nil || resourceVersion == live else {
+                throw KubeError(source: .status, code: 409, reason: "Conflict", message: "the object has been modified")
+            }
+            var next = split
+            if case .object(var o) = next, case .object(var spec) = o["spec"] ?? .null {
+                spec["backends"] = patch[path: "spec", "backends"]
+                o["spec"] = .object(spec)
+                if case .object(var m) = o["metadata"] ?? .null {
+                    m["resourceVersion"] = .string(String((Int(live ?? "0") ?? 0) + 1))
+                    o["metadata"] = .object(m)
+                }
+                next = .object(o)
+            }
+            if dryRun { return next }
+            split = next
+            splitWatch?.yield(.upserted(next))  // the watch echo, as the API server sends it
+            return next
+        } catch let e as KubeError {
+            throw e
+        } catch {
+            throw KubeError.from(error)
+        }
+    }
+
+    func get(_ path: String) async throws(KubeError) -> JSON { currentSplit }
+
+    func accessReview(_ attributes: JSON) async throws(KubeError) -> (allowed: Bool, reason: String?) { (true, nil) }
+}
+
+final class LoopBox: @unchecked Sendable {
+    let loop: EventLoop
+    init(_ l: EventLoop) { loop = l }
+}
+
+@Suite("event loop, headless", .serialized)
+struct HeadlessLoopTests {
+    func start(_ terminal: HeadlessTerminal, _ cluster: ScriptedCluster, session: SessionFile? = nil) -> (LoopBox, Thread, NSCondition) {
+        let state = AppState(context: ContextInfo(context: "test", scope: .one("shop")))
+        let loop = LoopBox(
+            EventLoop(
+                state: state, theme: try! Theme.load(name: "default", searchPaths: []), themePaths: [], terminal: terminal, connector: nil, cluster: cluster,
+                session: session, trimMemory: {}))
+        let done = NSCondition()
+        let t = Thread {
+            loop.loop.run(initial: [])
+            done.lock()
+            done.signal()
+            done.unlock()
+        }
+        t.start()
+        return (loop, t, done)
+    }
+
+    @Test func aKeypressWriteIsPatchedEchoedAndDrawn() throws {
+        let terminal = HeadlessTerminal()
+        let cluster = ScriptedCluster(weights: [90, 10], rv: "7")
+        let (box, _, _) = start(terminal, cluster)
+        // The splits view lists the split as the watch delivered it.
+        terminal.send(.key(.char("3")))
+        let before = try #require(terminal.waitForFrame { $0.contains("books-v1 90 · books-v2 10") })
+        #expect(before.contains("● LIVE"), "\(before)")
+        // Edit, set the selected backend to 50 %, review, confirm.
+        for k: Key in [.enter, .char("5"), .enter] { terminal.send(.key(k)) }
+        _ = terminal.waitForFrame { $0.contains("50") }
+        terminal.send(.key(.char("y")))
+        // The write reached the cluster with the resourceVersion that was read, and nothing
+        // else but the weights...
+        let deadline = Date().addingTimeInterval(20)
+        while cluster.recordedPatches.filter({ !$0.dryRun }).isEmpty, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        let write = try #require(cluster.recordedPatches.first { !$0.dryRun })
+        #expect(write.body[path: "metadata", "resourceVersion"]?.stringValue == "7")
+        #expect(write.body[path: "spec", "backends"]?.arrayValue?.map { $0["weight"]?.intValue } == [50, 50])
+        #expect(cluster.currentSplit[path: "metadata", "resourceVersion"]?.stringValue == "8")
+        // ...the echo came back through the watch (rv 8 is only in the echo and the answer), and
+        // the frame shows the cluster's new state.
+        let after = try #require(terminal.waitForFrame { $0.contains("written (resourceVersion 8)") })
+        #expect(after.contains("wrote trafficsplit/books -n shop: books-v1 50, books-v2 50"), "\(after)")
+        #expect(after.contains("draft = server · rv 8"), "\(after)")
+        #expect(box.loop.state.store.trafficSplits.values.first?.backends.map { $0.weight.value.integerValue } == [50, 50])
+        terminal.send(.key(.char("q")))
+    }
+
+    @Test func quitEndsTheLoopAndStopsTheRunner() throws {
+        let terminal = HeadlessTerminal()
+        let cluster = ScriptedCluster(weights: [90, 10], rv: "7")
+        let (_, _, done) = start(terminal, cluster)
+        _ = terminal.waitForFrame { $0.contains("books") }
+        done.lock()
+        terminal.send(.key(.char("q")))
+        let ended = done.wait(until: Date().addingTimeInterval(20))
+        done.unlock()
+        #expect(ended, "the loop did not return after q")
+    }
+}
