@@ -60,7 +60,7 @@ FUZZ_ITERATIONS ?= 200000
 FUZZ_SEED ?= $(shell date +%s)
 fuzz: build
 	@echo "==> fuzzing with seed $(FUZZ_SEED), $(FUZZ_ITERATIONS) inputs per target"
-	$(BIN) fuzz --iterations $(FUZZ_ITERATIONS) --seed $(FUZZ_SEED) --corpus Tests/Fixtures/smi --corpus Tests/Fixtures/fuzz --corpus themes
+	.build/debug/smitop-fuzz --iterations $(FUZZ_ITERATIONS) --seed $(FUZZ_SEED) --corpus Tests/Fixtures/smi --corpus Tests/Fixtures/fuzz --corpus themes
 
 sim: build
 	$(BIN) sim --write-kubeconfig $(HOME)/.kube/smitop-sim.yaml

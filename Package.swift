@@ -108,6 +108,22 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Developer tools, built beside the product but not installed: `make bench` and
+        // `make fuzz` run them.
+        .executableTarget(
+            name: "smitop-bench",
+            dependencies: [
+                "KubeCore", "SMI", "Kube", "Transport", "Simulator", "Mesh", "App", "UI", "Runtime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "smitop-fuzz",
+            dependencies: [
+                "KubeCore", "SMI", "Kube", "App", "UI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"]),
         .testTarget(name: "SMITests", dependencies: ["SMI", "KubeCore"]),
         .testTarget(name: "APIServerTests", dependencies: ["APIServer", "KubeCore"]),

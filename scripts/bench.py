@@ -15,7 +15,7 @@ page, never aborts the run):
             an external simulator, for comparison): CPU over a window, context switches
             (wakeups) per thread, and bytes written to the terminal per metrics tick (tmux
             pipe-pane) against the bytes of a full repaint.
-  internal  `smitop bench-internal` (hidden subcommand), if the binary has it.
+  internal  `smitop-bench` (a developer tool built beside the binary), if it is there.
 
 Standard library only, plus PyYAML (to read the simulator's kubeconfig).
 
@@ -850,7 +850,8 @@ def idle(args, ctx):
 
 
 def internal(args, ctx):
-    with subprocess.Popen([ctx["bin"], "bench-internal"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+    bench_bin = os.path.join(os.path.dirname(ctx["bin"]), "smitop-bench")
+    with subprocess.Popen([bench_bin], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, env=dict(os.environ, HOME=ctx["home"]), start_new_session=True) as p:
         try:
             out, err = p.communicate(timeout=ctx["internal_timeout"])
@@ -858,16 +859,16 @@ def internal(args, ctx):
             os.killpg(p.pid, signal.SIGKILL)
             p.communicate()
             if isinstance(e, subprocess.TimeoutExpired):
-                return {"error": f"`smitop bench-internal` did not finish within {ctx['internal_timeout']} s"}
+                return {"error": f"`smitop-bench` did not finish within {ctx['internal_timeout']} s"}
             raise
     r = subprocess.CompletedProcess(p.args, p.returncode, out, err)
     if r.returncode != 0:
         msg = r.stderr.decode(errors="replace").strip().splitlines()
-        return {"error": f"`smitop bench-internal` exited {r.returncode}" + (f": {msg[0][:200]}" if msg else "")}
+        return {"error": f"`smitop-bench` exited {r.returncode}" + (f": {msg[0][:200]}" if msg else "")}
     try:
         return {"data": json.loads(r.stdout)}
     except ValueError as e:
-        return {"error": f"`smitop bench-internal` printed no JSON object ({e})"}
+        return {"error": f"`smitop-bench` printed no JSON object ({e})"}
 
 
 # ---------------------------------------------------------------------------------------
@@ -1250,7 +1251,7 @@ def render_bytes(I, lines, summary):
 
 
 def render_internal(N, lines, summary):
-    if not section("In-process benchmarks (`smitop bench-internal`)", N, lines, summary, "bench-internal"):
+    if not section("In-process benchmarks (`smitop-bench`)", N, lines, summary, "bench-internal"):
         return
     summary.append("bench-internal: included")
 
@@ -1289,7 +1290,7 @@ def render_internal(N, lines, summary):
             lines.append(f"{h} {title}\n")
             lines.append(cell(title, v) + "\n")
 
-    lines.append("Figures measured inside one smitop process, as `smitop bench-internal` prints them; arrays of "
+    lines.append("Figures measured inside one smitop process, as `smitop-bench` prints them; arrays of "
                  "samples are shown as median (min–max) and their count n. Layout: `Layout.compute` of a "
                  "synthetic call graph. Frame: `Screen.render` of a 300×80 frame of the generated 5,000-service, "
                  "10,000-split scenario (graph view). Events: 10,000 TrafficSplit watch events reduced in batches "

@@ -13,7 +13,7 @@ struct Smitop: AsyncParsableCommand {
             input; 3 write conflict (the object changed on the server).
             """,
         version: SmitopVersion.string,
-        subcommands: [UICommand.self, DemoCommand.self, SplitsCommand.self, SplitCommand.self, MetricsCommand.self, GraphCommand.self, LintCommand.self, ConfigCommand.self, SimCommand.self, BenchCommand.self, FuzzCommand.self, TerminalCheckCommand.self],
+        subcommands: [UICommand.self, DemoCommand.self, SplitsCommand.self, SplitCommand.self, MetricsCommand.self, GraphCommand.self, LintCommand.self, ConfigCommand.self, SimCommand.self, TerminalCheckCommand.self],
         defaultSubcommand: UICommand.self)
 
     static func main() async {

@@ -130,7 +130,7 @@ struct DemoCommand: AsyncParsableCommand {
         o.adminEnabled = true
         guard let p = SimProfile(rawValue: profile) else { throw CLIError.fail("unknown profile \"\(profile)\"", code: 2) }
         o.profile = p
-        let (endpoint, server) = try await startEmbeddedSimulator(o)
+        let (endpoint, server) = try await Simulator.startEmbedded(o)
         // The demo talks to its cluster through the same kubeconfig path as any cluster.
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("smitop-demo-\(getpid())").path
         let path = writeKubeconfig ?? dir + "/kubeconfig"
@@ -150,7 +150,7 @@ struct DemoCommand: AsyncParsableCommand {
 /// on purpose to show the terminal is restored). For bug reports about a terminal.
 struct TerminalCheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "terminal-check", abstract: "Check this terminal: colours, wide characters, keys, mouse.", shouldDisplay: false)
+        commandName: "terminal-check", abstract: "Check this terminal: colours, wide characters, keys, mouse.")
 
     @Option(help: "Colour theme to draw with.") var theme: String?
 
@@ -186,23 +186,4 @@ struct ConfigViewCommand: ParsableCommand {
         default: throw CLIError.fail("unknown output \(output): yaml or json", code: 2)
         }
     }
-}
-
-/// A simulator in this process on a free loopback port, for `demo` and the benchmarks:
-/// returns once it listens, with the task that runs it (cancel it to stop the server).
-func startEmbeddedSimulator(_ options: SimulatorOptions) async throws -> (SimulatorEndpoint, Task<Void, any Error>) {
-    let sim = try Simulator(options: options)
-    let ready = AsyncStream<SimulatorEndpoint>.makeStream()
-    let server = Task {
-        try await sim.run { e in
-            ready.continuation.yield(e)
-            ready.continuation.finish()
-        }
-    }
-    var it = ready.stream.makeAsyncIterator()
-    guard let endpoint = await it.next() else {
-        server.cancel()
-        throw CLIError.fail("the embedded simulator did not start", code: 1)
-    }
-    return (endpoint, server)
 }

@@ -73,19 +73,11 @@ final class StartupReport: EventLoopObserver {
         done = true
         let objects = state.store.services.count + state.store.deployments.count + state.store.pods.count
             + state.store.trafficSplits.count + state.store.trafficTargets.count
-        let line = "{\"listsDoneAt\":\(lastListArrival),\"frameAt\":\(nowSeconds()),\"rssKiB\":\(Self.residentKiB()),\"objects\":\(objects),\"trimSeconds\":\(trimSeconds)}\n"
+        let line = "{\"listsDoneAt\":\(lastListArrival),\"frameAt\":\(nowSeconds()),\"rssKiB\":\(residentMemoryKiB()),\"objects\":\(objects),\"trimSeconds\":\(trimSeconds)}\n"
         guard let h = FileHandle(forWritingAtPath: path) ?? (FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil) else { return }
         h.seekToEndOfFile()
         h.write(Data(line.utf8))
         try? h.close()
-    }
-
-    static func residentKiB() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
-        }
-        return 0
     }
 }
 

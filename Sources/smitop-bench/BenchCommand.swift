@@ -12,11 +12,12 @@ import UI
 
 /// In-process benchmarks for `make bench` (scripts/bench.py): the parts that have no
 /// external command to time. Prints one JSON object; every figure is a list of samples so
-/// the report can show medians and ranges. Hidden: it is a measuring tool, not a feature.
+/// the report can show medians and ranges. A developer tool of its own, not part of the
+/// installed product.
+@main
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-internal", abstract: "In-process benchmarks (layout, frames, events, writes) as JSON.",
-        shouldDisplay: false)
+        commandName: "smitop-bench", abstract: "In-process benchmarks (layout, frames, events, writes) as JSON.")
 
     @Option(help: "Repetitions per figure.") var runs = 15
     @Option(help: "Writes for the write-latency figure.") var writes = 100
@@ -34,7 +35,7 @@ struct BenchCommand: AsyncParsableCommand {
         if want.contains("events"), let big { out["events"] = events(big) }
         if want.contains("write") { out["write"] = try await writeLatency() }
         if want.contains("memory") { out["memory"] = try memory() }
-        printJSON(.object(out))
+        print(JSON.object(out).prettyString())
     }
 
     static func ms(_ start: ContinuousClock.Instant) -> Double {
@@ -129,10 +130,10 @@ struct BenchCommand: AsyncParsableCommand {
     func memory() throws -> JSON {
         var rows: [JSON] = []
         returnFreedMemoryToTheSystem()
-        let base = StartupReport.residentKiB()
+        let base = residentMemoryKiB()
         var s = AppState(context: ContextInfo(context: "bench", scope: .all), size: TermSize(columns: 300, rows: 80), availableThemes: ["default"])
         _ = reduce(&s, .start(now: 0))
-        rows.append(["stage": "empty", "rssMB": .int((StartupReport.residentKiB() - base) / 1024)])
+        rows.append(["stage": "empty", "rssMB": .int((residentMemoryKiB() - base) / 1024)])
         // The store alone, beside the whole state (graph, layout, tables): tells which to shrink.
         var storeOnly = MeshStore()
         var storeBase = 0
@@ -143,17 +144,17 @@ struct BenchCommand: AsyncParsableCommand {
                 let name = ["service": "Service", "deployment": "Deployment", "pod": "Pod", "trafficSplit": "TrafficSplit", "trafficTarget": "TrafficTarget"][kind.rawValue]!
                 let objects = scenario.objects.filter { $0["kind"]?.stringValue == name }
                 returnFreedMemoryToTheSystem()
-                let before = StartupReport.residentKiB()
+                let before = residentMemoryKiB()
                 _ = storeOnly.replaceAll(kind, objects)
                 returnFreedMemoryToTheSystem()
-                storeBase += StartupReport.residentKiB() - before
+                storeBase += residentMemoryKiB() - before
                 _ = reduce(&s, .objects(kind, .replaced(objects)))
                 rows.append(["stage": .string("+ \(objects.count) \(kind.rawValue)s"), "objects": .int(objects.count)])
             }
             returnFreedMemoryToTheSystem()
             var last = rows.removeLast()
             last["storeOnlyMB"] = .int(storeBase / 1024)
-            last["rssMB"] = .int((StartupReport.residentKiB() - base - storeBase) / 1024)
+            last["rssMB"] = .int((residentMemoryKiB() - base - storeBase) / 1024)
             rows.append(last)
         }
         withExtendedLifetime(storeOnly) {}
@@ -165,7 +166,7 @@ struct BenchCommand: AsyncParsableCommand {
     func writeLatency() async throws -> JSON {
         var o = SimulatorOptions()
         o.port = 0
-        let (endpoint, server) = try await startEmbeddedSimulator(o)
+        let (endpoint, server) = try await Simulator.startEmbedded(o)
         defer { server.cancel() }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("smitop-bench-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -173,7 +174,7 @@ struct BenchCommand: AsyncParsableCommand {
         try Simulator.writeKubeconfig(endpoint, to: dir + "/kubeconfig")
         let cluster = try Kubeconfig.resolve(KubeconfigOptions(kubeconfigPath: dir + "/kubeconfig", environment: [:]))
         let client = KubeClient(cluster: cluster, transport: CurlTransport(tls: cluster.tls))
-        guard let gvr = try await ObjectKind.trafficSplit.resource(on: client) else { throw CLIError.fail("no TrafficSplit API", code: 1) }
+        guard let gvr = try await ObjectKind.trafficSplit.resource(on: client) else { throw BenchError("no TrafficSplit API") }
         let informer = Informer(client: client, resource: gvr, namespace: "bookstore")
         await informer.start()
         defer { Task { await informer.stop() } }
@@ -183,7 +184,7 @@ struct BenchCommand: AsyncParsableCommand {
         let theme = try! Theme.load(name: "default", searchPaths: [])
         let id = ObjectRef(namespace: "bookstore", name: "books")
         while state.store.trafficSplits[id] == nil {
-            guard let u = await updates.next() else { throw CLIError.fail("watch ended", code: 1) }
+            guard let u = await updates.next() else { throw BenchError("watch ended") }
             if case .replaceAll(let items, let rv) = u { _ = reduce(&state, .objects(.trafficSplit, .replaced(items))) }
         }
         var xs: [Double] = []
@@ -197,7 +198,7 @@ struct BenchCommand: AsyncParsableCommand {
             let rv = written[path: "metadata", "resourceVersion"]?.stringValue
             // Done when the watch has delivered our write and the frame showing it is drawn.
             while state.store.trafficSplits[id]?.meta.resourceVersion != rv {
-                guard let u = await updates.next() else { throw CLIError.fail("watch ended", code: 1) }
+                guard let u = await updates.next() else { throw BenchError("watch ended") }
                 switch u {
                 case .upsert(let o): _ = reduce(&state, .objects(.trafficSplit, .upserted(o)))
                 case .replaceAll(let items, let rv): _ = reduce(&state, .objects(.trafficSplit, .replaced(items)))
@@ -210,4 +211,9 @@ struct BenchCommand: AsyncParsableCommand {
         }
         return ["writes": .int(xs.count), "samplesMs": Self.samples(xs)]
     }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
 }

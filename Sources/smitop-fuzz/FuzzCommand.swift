@@ -13,9 +13,10 @@ import UI
 /// is the expected outcome for bad input. Properties are checked too: a TrafficSplit that
 /// decodes re-encodes to the same JSON. `make test` runs a fixed number of iterations,
 /// `make fuzz` a long run. Deterministic for a seed, so any crash replays with `--seed`.
+@main
 struct FuzzCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "fuzz", abstract: "Fuzz smitop's parsers with mutated seed inputs.", shouldDisplay: false)
+        commandName: "smitop-fuzz", abstract: "Fuzz smitop's parsers with mutated seed inputs (a developer tool, not installed).")
 
     @Option(help: "Inputs per target.") var iterations = 1000
     @Option(help: "Seed of the mutation sequence.") var seed: UInt64 = 1
@@ -74,7 +75,8 @@ struct FuzzCommand: ParsableCommand {
                 "seconds": .double((Date().timeIntervalSince(start) * 100).rounded() / 100),
             ])
         }
-        printJSON(["seed": .string(String(seed)), "seedInputs": .int(seeds.count), "jsonSeeds": .int(json.count), "targets": .array(report)])
+        let summary: JSON = ["seed": .string(String(seed)), "seedInputs": .int(seeds.count), "jsonSeeds": .int(json.count), "targets": .array(report)]
+        print(summary.prettyString())
         if failed { throw ExitCode(1) }
     }
 
