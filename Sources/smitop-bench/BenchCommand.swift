@@ -23,7 +23,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Writes for the write-latency figure.") var writes = 100
     @Option(help: "Services in the large scenario.") var services = 5000
     @Option(help: "TrafficSplits in the large scenario.") var splits = 10000
-    @Option(help: "Comma-separated parts: layout,frame,events,write,memory.") var parts = "layout,frame,events,write,memory"
+    @Option(help: "Comma-separated parts: layout,frame,events,write,memory,json.") var parts = "layout,frame,events,write,memory,json"
 
     func run() async throws {
         let want = Set(parts.split(separator: ",").map(String.init))
@@ -35,6 +35,7 @@ struct BenchCommand: AsyncParsableCommand {
         if want.contains("events"), let big { out["events"] = events(big) }
         if want.contains("write") { out["write"] = try await writeLatency() }
         if want.contains("memory") { out["memory"] = try memory() }
+        if want.contains("json") { out["json"] = try jsonParsers() }
         print(JSON.object(out).prettyString())
     }
 
@@ -82,6 +83,42 @@ struct BenchCommand: AsyncParsableCommand {
         _ = reduce(&s, .resized(TermSize(columns: 300, rows: 80)))
         s.settle()
         return s
+    }
+
+    // The decision for a hand-written JSON value (docs/decisions.md), measured: the generated
+    // scenario's TrafficSplit list as the API server sends it, parsed by `JSON.parse` (order-
+    // and literal-preserving tree), by Foundation's JSONSerialization (untyped tree), and by
+    // JSONDecoder into Codable structs of exactly the fields smitop reads (the lower bound a
+    // typed decoder reaches; it keeps neither unknown fields nor number literals).
+    func jsonParsers() throws -> JSON {
+        let scenario = try Scenario.make(name: "generated", seed: 1, profile: .default, services: services, splits: splits)
+        let items = scenario.objects.filter { $0["kind"]?.stringValue == "TrafficSplit" }
+        let list: JSON = ["apiVersion": "split.smi-spec.io/v1alpha2", "kind": "TrafficSplitList", "metadata": ["resourceVersion": "1"], "items": .array(items)]
+        let bytes = list.serialized()
+        let data = Data(bytes)
+        struct Backend: Decodable { let service: String; let weight: Int? }
+        struct Spec: Decodable { let service: String; let backends: [Backend] }
+        struct Meta: Decodable { let name: String; let namespace: String?; let resourceVersion: String? }
+        struct Item: Decodable { let apiVersion: String; let metadata: Meta; let spec: Spec }
+        struct List: Decodable { let items: [Item] }
+        func time(_ body: () throws -> Int) rethrows -> JSON {
+            var xs: [Double] = []
+            var n = 0
+            for _ in 0..<max(3, runs / 3) {
+                let t = ContinuousClock.now
+                n = try body()
+                xs.append(Self.ms(t))
+            }
+            return ["items": .int(n), "samplesMs": Self.samples(xs)]
+        }
+        return [
+            "bytes": .int(bytes.count),
+            "smitopJSON": try time { try JSON.parse(bytes)["items"]?.arrayValue?.count ?? 0 },
+            "jsonSerialization": try time {
+                ((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["items"] as? [Any])?.count ?? 0
+            },
+            "jsonDecoderTyped": try time { try JSONDecoder().decode(List.self, from: data).items.count },
+        ]
     }
 
     // Target 4: a full 300×80 frame of the largest scenario.
