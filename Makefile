@@ -6,7 +6,7 @@ BIN := .build/debug/smitop
 RELEASE_BIN := .build/release/smitop
 PY_DEPS := .build/.python-deps
 
-.PHONY: all deps build release test demo sim bench fuzz install install-files clean
+.PHONY: all deps build release test lint format demo sim bench fuzz install install-files clean
 
 all: build
 
@@ -41,9 +41,20 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
+# swift-format (it ships with the toolchain) with the committed .swift-format; `make test`
+# fails on any finding, and on a module graph in docs/architecture.md that no longer matches
+# Package.swift or that has an arrow pointing back up.
+FORMAT_PATHS := Package.swift Sources Tests
+lint:
+	$(SWIFT) format lint --strict --parallel -r $(FORMAT_PATHS)
+	python3 scripts/module-graph.py --check
+
+format:
+	$(SWIFT) format format --in-place --parallel -r $(FORMAT_PATHS)
+
 # Every test: unit and integration tests (XCTest/Swift Testing, real simulator over real
 # HTTP(S), real kubectl, the Python client, tmux end-to-end).
-test: deps $(PY_DEPS)
+test: deps $(PY_DEPS) lint
 	@echo "==> building smitop and its tests (a first build takes several minutes)"
 	$(SWIFT) build --build-tests
 	SMITOP_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --skip-build
