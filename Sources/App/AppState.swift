@@ -245,6 +245,14 @@ public struct AppState: Sendable, Equatable {
     public var context: ContextInfo
     public var connection = ConnectionState()
 
+    /// Metrics are stale (shown in the header, apart from the connection badge): the last good
+    /// poll is older than `staleAfterIntervals` refreshes, or polls have failed and none worked.
+    public var metricsStale: Bool {
+        guard options.refreshInterval > 0 else { return false }
+        if let m = metrics.lastSampledAt { return now - m > options.staleAfterIntervals * options.refreshInterval }
+        return metrics.lastFailureAt != nil
+    }
+
     // Data.
     public var store = MeshStore()
     public var metrics: MetricsStore

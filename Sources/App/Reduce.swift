@@ -78,7 +78,9 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
     case .metricsFailed(let ns, let e, let at):
         state.now = max(state.now, at)
         state.metrics.recordFailure(namespace: ns, message: e.userMessage, at: at)
-        if e.isUnreachable { state.markFailing(e) }
+        // Metrics health is not connection health: a metrics adapter (or Prometheus) that is
+        // down marks the metrics stale, while the watches alone say whether the cluster is
+        // reachable. The next poll backs off.
         state.set("metrics: \(e.userMessage)", .warning)
         state.updateConnection()
         fx = state.nextMetricsPoll()
@@ -143,9 +145,13 @@ extension AppState {
 
     /// The next poll after one finished; none when polling is paused (`--refresh 0`): the
     /// first sample stays on screen and the process sleeps until a key or a watch event.
+    /// The next poll: the refresh interval, doubled for each failed poll in a row (at most
+    /// 32 times and a minute), so an outage is not hammered.
     func nextMetricsPoll() -> [Effect] {
         guard options.refreshInterval > 0 else { return [] }
-        return [.pollMetrics(context.scope, window: options.metricsWindow, after: options.refreshInterval)]
+        let factor = Double(1 << min(metrics.consecutiveFailures, 5))
+        let after = min(options.refreshInterval * factor, max(options.refreshInterval, 60))
+        return [.pollMetrics(context.scope, window: options.metricsWindow, after: after)]
     }
 
     // MARK: connection
@@ -182,10 +188,6 @@ extension AppState {
             connection.status = now - since >= options.offlineAfter ? .offline : .stale
         } else if connection.lastDataAt == nil {
             connection.status = .connecting
-        } else if options.refreshInterval > 0, let m = metrics.lastSampledAt,
-            now - m > options.staleAfterIntervals * options.refreshInterval
-        {
-            connection.status = .stale
         } else {
             connection.status = .live
         }

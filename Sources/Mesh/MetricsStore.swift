@@ -154,6 +154,8 @@ public struct MetricsStore: Sendable, Equatable {
     public private(set) var window: String?
     public private(set) var lastError: String?
     public private(set) var lastFailureAt: Seconds?
+    /// Failed polls since the last good one: the poll interval backs off on it.
+    public private(set) var consecutiveFailures = 0
 
     public init(historyCapacity: Int = 60) { self.historyCapacity = historyCapacity }
 
@@ -207,6 +209,7 @@ public struct MetricsStore: Sendable, Equatable {
         if newEdge { edgeSetVersion += 1 }
         lastSampledAt = t
         lastError = nil
+        consecutiveFailures = 0
     }
 
     /// A poll failed: every series of the scope gets a gap, the last values stay readable.
@@ -217,6 +220,7 @@ public struct MetricsStore: Sendable, Equatable {
         for k in workloads.keys where namespace == nil || k.namespace == namespace { workloads[k]!.append(nil) }
         lastError = clean(message, limit: 300)
         lastFailureAt = t
+        consecutiveFailures = min(consecutiveFailures + 1, 1_000)
     }
 
     /// Forget everything (context switch).

@@ -130,6 +130,7 @@ public enum Views {
         } else {
             info += " · no data yet"
         }
+        if s.metricsStale { info += " · metrics stale" + (s.metrics.lastError.map { ": " + $0 } ?? "") }
         if s.connection.status == .offline || s.connection.status == .stale, let e = s.connection.lastError {
             info += " · " + e
             if let r = s.connection.retryIn { info += " (retry in " + Fmt.age(r) + ")" }

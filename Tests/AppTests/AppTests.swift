@@ -545,3 +545,26 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     #expect(reduce(&u, .patchFailed(requestID: r.id, error: refused)).isEmpty)
     #expect(u.editor?.unknownOutcome == false && u.editor?.notice?.contains("write failed") == true)
 }
+
+/// Issue 14 item 7: a metrics outage (a 503 from the metrics API) made the badge STALE and then
+/// OFFLINE although every watch was healthy, and the next poll came at the normal interval.
+@Test func aMetricsOutageIsNotAClusterOutageAndPollsBackOff() {
+    var s = loaded()
+    _ = reduce(&s, .tick(now: 1))
+    #expect(s.connection.status == .live)
+    let outage = KubeError(source: .status, code: 503, reason: "ServiceUnavailable", message: "metrics adapter down")
+    var afters: [Seconds] = []
+    for i in 0..<8 {
+        let fx = reduce(&s, .metricsFailed(namespace: "shop", error: outage, at: Double(2 + 20 * i)))
+        if case .pollMetrics(_, _, let after)? = fx.first { afters.append(after) }
+        _ = reduce(&s, .tick(now: Double(3 + 20 * i)))
+        #expect(s.connection.status == .live, "poll \(i): the watches are healthy")
+    }
+    #expect(s.metricsStale)
+    // 2 s refresh doubled per failure, capped at a minute.
+    #expect(afters == [4, 8, 16, 32, 60, 60, 60, 60])
+    // One good poll ends the backoff and the staleness.
+    let fx = reduce(&s, .metricsSampled(namespace: "shop", lists: [], at: 200))
+    if case .pollMetrics(_, _, let after)? = fx.first { #expect(after == 2) } else { Issue.record("no next poll") }
+    #expect(!s.metricsStale)
+}
