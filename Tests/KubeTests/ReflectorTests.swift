@@ -124,6 +124,24 @@ import Testing
         #expect(run(9) != run(10))
     }
 
+    /// The decision for a frame the client cannot read (malformed, unknown type, oversized):
+    /// skipping it would lose that object's update until some later relist, so the watch ends
+    /// and the reflector relists after its backoff, as client-go's does. docs/reliability.md
+    /// says so.
+    @Test func anUnreadableFrameEndsTheWatchAndRelistsAfterBackoff() throws {
+        var h = Harness()
+        h.send(.start)
+        h.send(.listCompleted(items: [Self.obj("a", rv: "3")], resourceVersion: "10", continueToken: nil), at: 0)
+        let bad = KubeError.decoding("watch event larger than 67108864 bytes dropped")
+        let a = h.send(.watchEvent(WatchEvent(type: .error(bad), object: .null)), at: 5)
+        #expect(a.first == .cancelWatch)
+        #expect(a.contains { if case .reportError(let e, _) = $0 { return e == bad } else { return false } })
+        let t = try #require(h.lastTimer(a))
+        #expect(t.after > 0)
+        #expect(h.send(.timerFired(token: t.token), at: 5 + t.after) == [.startList(continueToken: nil, limit: 500)])
+        #expect(h.store.count == 1, "the store keeps what it had until the relist replaces it")
+    }
+
     @Test func goneErrorEventMidStreamRelists() {
         var h = Harness()
         h.send(.start)
