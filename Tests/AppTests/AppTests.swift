@@ -245,7 +245,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     var s = loaded()
     s.view = .splits
     keys(&s, [.enter, .char("5"), .enter])
-    guard case .patch(let p)? = keys(&s, [.char("y")]).first else { return }
+    guard case .patch(let p)? = keys(&s, [.char("y")]).first else { Issue.record("no patch"); return }
     _ = reduce(&s, .patchSucceeded(requestID: p.id, object: split([50, 50], rv: "8")))
     keys(&s, [.esc])
     _ = reduce(&s, .objects(.trafficSplit, .upserted(split([70, 30], rv: "12"))))
