@@ -101,6 +101,8 @@ let package = Package(
         .testTarget(name: "AppTests", dependencies: ["KubeCore", "App", "Mesh", "SMI", "Kube"]),
         .testTarget(name: "UITests", dependencies: ["KubeCore", "UI", "App", "Mesh", "SMI", "Kube"]),
         .testTarget(name: "TerminalTests", dependencies: ["KubeCore", "Terminal", "UI", "App"]),
+        // The executable's own parts (session file, trust store), through @testable import.
+        .testTarget(name: "SmitopTests", dependencies: ["smitop", "KubeCore", "Kube", "App", "SMI"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -123,17 +123,26 @@ struct DemoCommand: AsyncParsableCommand {
         o.profile = p
         let (endpoint, server) = try await startEmbeddedSimulator(o)
         // The demo talks to its cluster through the same kubeconfig path as any cluster.
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("smitop-demo-\(getpid())").path
+        let dir = try makePrivateTemporaryDirectory(prefix: "smitop-demo-")
         let path = writeKubeconfig ?? dir + "/kubeconfig"
         try Simulator.writeKubeconfig(endpoint, to: path)
-        defer {
-            if writeKubeconfig == nil { try? FileManager.default.removeItem(atPath: dir) }
-        }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let connector = Connector(kubeconfigPath: path, namespace: nil, allNamespaces: true, environment: ProcessInfo.processInfo.environment)
         try await runTUI(ui: ui, connector: connector, context: nil)
         server.cancel()
         _ = try? await server.value
     }
+}
+
+/// A new directory in `$TMPDIR` that is ours alone: `mkdtemp` picks a random name and creates
+/// it 0700, failing rather than reusing one that exists (a predictable name could be made in
+/// advance by another user, who could then swap the files written into it).
+func makePrivateTemporaryDirectory(prefix: String) throws -> String {
+    var template = Array((FileManager.default.temporaryDirectory.path + "/" + prefix + "XXXXXX").utf8CString)
+    guard let made = mkdtemp(&template) else {
+        throw CLIError.fail("cannot create a temporary directory: \(String(cString: strerror(errno)))", code: 1)
+    }
+    return String(cString: made)
 }
 
 /// `smitop terminal-check`: the terminal layer alone, no cluster (every theme role, wide and
