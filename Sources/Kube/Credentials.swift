@@ -83,8 +83,10 @@ public final class TokenFileCredentials: CredentialProvider {
     }
 
     static func read(_ path: String) throws(KubeError) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .credential("cannot read token file \(path)")
+        let data: [UInt8]
+        switch LocalFile.read(path) {
+        case .success(let d): data = d
+        case .failure(let e): throw .credential("token file: \(e.description)")
         }
         let t = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if t.isEmpty { throw .credential("token file \(path) is empty") }

@@ -205,13 +205,20 @@ public struct Kubeconfig: Sendable {
         return []
     }
 
+    /// Generous: a kubeconfig with hundreds of contexts and embedded certificates is a few MiB.
+    public static let maxKubeconfigBytes = 16 << 20
+
     public static func load(files: [String]) throws(KubeError) -> Kubeconfig {
         var configs: [Kubeconfig] = []
         for f in files {
-            guard let data = FileManager.default.contents(atPath: f) else {
-                throw .config("kubeconfig \(f): cannot read the file")
+            // Only a regular file, and not without end: `--kubeconfig /dev/zero` or a FIFO in
+            // KUBECONFIG must fail, not hang or eat memory.
+            let data: [UInt8]
+            switch LocalFile.read(f, limit: maxKubeconfigBytes) {
+            case .success(let d): data = d
+            case .failure(let e): throw .config("kubeconfig \(f): \(e.description)")
             }
-            guard let text = String(data: data, encoding: .utf8) else {
+            guard let text = String(validating: data, as: UTF8.self) else {
                 throw .config("kubeconfig \(f): not UTF-8 text")
             }
             configs.append(try parse(text, path: f))
@@ -322,9 +329,7 @@ extension Kubeconfig {
                         caPEM: tls.caPEM, proxyURL: tls.proxyURL),
                     baseDirectory: user.directory, environment: options.environment, timeout: options.execTimeout)
             } else if let tokenFile {
-                if !FileManager.default.isReadableFile(atPath: tokenFile) {
-                    throw u.error("tokenFile", "cannot read \(tokenFile)")
-                }
+                if case .failure(let e) = LocalFile.read(tokenFile) { throw u.error("tokenFile", e.description) }
                 provider = TokenFileCredentials(path: tokenFile, initialToken: token)
             } else if let token {
                 provider = StaticCredentials(.bearer(token))
@@ -416,7 +421,7 @@ extension Kubeconfig {
         do { token = try TokenFileCredentials.read(paths.token) } catch {
             throw .config("in-cluster configuration: cannot read the service account token \(paths.token)")
         }
-        guard let ca = FileManager.default.contents(atPath: paths.ca) else {
+        guard case .success(let ca) = LocalFile.read(paths.ca) else {
             throw .config("in-cluster configuration: cannot read the cluster CA \(paths.ca)")
         }
         let fileNS = FileManager.default.contents(atPath: paths.namespace).map {
@@ -475,7 +480,9 @@ struct FieldReader {
             return Array(bytes)
         }
         guard let p = try path(fileKey) else { return nil }
-        guard let bytes = FileManager.default.contents(atPath: p) else { throw error(fileKey, "cannot read \(p)") }
-        return Array(bytes)
+        switch LocalFile.read(p) {
+        case .success(let bytes): return bytes
+        case .failure(let e): throw error(fileKey, e.description)
+        }
     }
 }
