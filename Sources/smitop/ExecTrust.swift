@@ -6,8 +6,9 @@ import Kube
 /// Asking before running a kubeconfig's exec credential plugin. A kubeconfig is code: its
 /// `exec` entry runs a program as you. smitop runs one only from a kubeconfig it has been told
 /// to trust: `--trust-exec`, or a "yes" at a prompt (when a terminal is there to ask), which is
-/// remembered for exactly that kubeconfig content and command (a SHA-256 of both) in
-/// `$XDG_STATE_HOME/smitop/trusted-exec` (mode 0600). An edited kubeconfig asks again.
+/// remembered for exactly that kubeconfig content and program (a SHA-256 of the files, the
+/// command and the absolute path it resolves to) in `$XDG_STATE_HOME/smitop/trusted-exec`
+/// (mode 0600). An edited kubeconfig asks again.
 struct ExecTrust: Sendable {
     let storePath: String?
 
@@ -21,17 +22,31 @@ struct ExecTrust: Sendable {
         }
     }
 
-    /// The exec plugin this cluster would run, if any, and the fingerprint that trusting it means.
-    static func plugin(of cluster: ResolvedCluster) -> (program: String, command: String, fingerprint: String)? {
-        guard let exec = cluster.credentials as? ExecCredentialProvider else { return nil }
+    /// SHA-256 of the kubeconfig files (paths and contents) and `extra`: what a "yes" is for.
+    static func fingerprint(_ files: [String], _ extra: [String]) -> String {
         var h = SHA256()
-        for f in cluster.sourceFiles {
+        for f in files {
             h.update(data: Data(f.utf8))
-            h.update(data: FileManager.default.contents(atPath: f) ?? Data())
+            if case .success(let bytes) = LocalFile.read(f, limit: Kubeconfig.maxKubeconfigBytes) { h.update(data: Data(bytes)) }
         }
-        let command = ([exec.config.command] + exec.config.args).joined(separator: " ")
-        h.update(data: Data(command.utf8))
-        return (exec.config.command, command, h.finalize().map { String(format: "%02x", $0) }.joined())
+        for e in extra { h.update(data: Data(e.utf8)) }
+        return h.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The exec plugin this cluster would run, if any: the command as written, the absolute
+    /// path it resolves to on smitop's own PATH (what runs), the command line as shown, the
+    /// names of the variables its `env` sets and of those dropped, and the fingerprint that
+    /// trusting it means.
+    static func plugin(of cluster: ResolvedCluster) -> (
+        program: String, executable: String?, command: String, env: [String], dropped: [String], fingerprint: String
+    )? {
+        guard let exec = cluster.credentials as? ExecCredentialProvider else { return nil }
+        let executable = exec.resolvedExecutable
+        let command = ([executable ?? exec.config.command] + exec.config.args).joined(separator: " ")
+        let env = exec.config.passedEnv.map(\.name)
+        let dropped = exec.config.env.map(\.name).filter(ExecConfig.isLoaderVariable)
+        let fp = fingerprint(cluster.sourceFiles, [command, "exec:" + (executable ?? "")])
+        return (exec.config.command, executable, command, env, dropped, fp)
     }
 
     func isTrusted(_ fingerprint: String) -> Bool {
@@ -53,10 +68,17 @@ struct ExecTrust: Sendable {
     /// nil when the plugin may run; otherwise why not. `ask` is given the question and returns
     /// the answer (nil: nobody to ask).
     func decide(_ cluster: ResolvedCluster, trustFlag: Bool, ask: (String) -> Bool?) -> String? {
-        guard let (program, command, fingerprint) = Self.plugin(of: cluster) else { return nil }
+        guard let (program, executable, command, env, dropped, fingerprint) = Self.plugin(of: cluster) else { return nil }
         if trustFlag || isTrusted(fingerprint) { return nil }
         let files = cluster.sourceFiles.joined(separator: ", ")
-        let question = "the kubeconfig \(files) (user \"\(cluster.userName)\") logs in by running a program:\n  \(command)\nRun it now, and trust this kubeconfig from now on?"
+        // What runs, as the kernel will find it, and everything the kubeconfig adds to its
+        // environment by name: approving "aws eks get-token" must not approve another aws.
+        var lines = ["the kubeconfig \(files) (user \"\(cluster.userName)\") logs in by running a program:", "  \(command)"]
+        if executable == nil { lines.append("  (\"\(program)\" is not found on your PATH)") }
+        if !env.isEmpty { lines.append("with these environment variables set by the kubeconfig: \(env.joined(separator: ", "))") }
+        if !dropped.isEmpty { lines.append("WARNING: it also asks for \(dropped.joined(separator: ", ")), which smitop never passes to a plugin") }
+        lines.append("Run it now, and trust this kubeconfig from now on?")
+        let question = lines.joined(separator: "\n")
         switch ask(question) {
         case true?:
             remember(fingerprint)
