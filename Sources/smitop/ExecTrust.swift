@@ -9,6 +9,10 @@ import Kube
 /// remembered for exactly that kubeconfig content and program (a SHA-256 of the files, the
 /// command and the absolute path it resolves to) in `$XDG_STATE_HOME/smitop/trusted-exec`
 /// (mode 0600). An edited kubeconfig asks again.
+///
+/// The same holds for credential files a kubeconfig names outside its own directory and
+/// `~/.kube` (`tokenFile`, `client-key`, `client-certificate`, `certificate-authority`): they
+/// are read only with `--trust-files` or a remembered "yes" naming each file.
 struct ExecTrust: Sendable {
     let storePath: String?
 
@@ -88,6 +92,27 @@ struct ExecTrust: Sendable {
         case nil:
             // The program only: its arguments can carry secrets, and this line may land in a CI log.
             return "not running the credential plugin \"\(program)\" of \(files) without your consent: run smitop once in a terminal to be asked, or pass --trust-exec"
+        }
+    }
+
+    /// Whether the credential files of `request` may be read: nil when they may, otherwise why
+    /// not. Remembered like an exec plugin, for exactly these kubeconfig files and paths.
+    func decideFiles(_ request: CredentialFileRequest, trustFlag: Bool, ask: (String) -> Bool?) -> String? {
+        let named = request.files.map { "\($0.field): \($0.path)" }
+        let fingerprint = Self.fingerprint(request.kubeconfigs, ["files:"] + named)
+        if trustFlag || isTrusted(fingerprint) { return nil }
+        let files = request.kubeconfigs.joined(separator: ", ")
+        let question = (["the kubeconfig \(files) (user \"\(request.userName)\") reads credentials from files outside its directory and ~/.kube:"]
+            + named.map { "  \($0)" }
+            + ["and sends them to \(request.server). Read them, and trust this kubeconfig from now on?"]).joined(separator: "\n")
+        switch ask(question) {
+        case true?:
+            remember(fingerprint)
+            return nil
+        case false?:
+            return "not reading \(request.files.map(\.path).joined(separator: ", ")) for \(files): declined"
+        case nil:
+            return "not reading \(named.joined(separator: ", ")) (named by \(files), outside its directory and ~/.kube) without your consent: run smitop once in a terminal to be asked, or pass --trust-files"
         }
     }
 

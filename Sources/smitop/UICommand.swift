@@ -97,7 +97,7 @@ struct UICommand: AsyncParsableCommand {
     func run() async throws {
         let connector = Connector(
             kubeconfigPath: cluster.kubeconfig, namespace: cluster.namespace, allNamespaces: cluster.allNamespaces,
-            environment: ProcessInfo.processInfo.environment, trustExec: cluster.trustExec)
+            environment: ProcessInfo.processInfo.environment, trustExec: cluster.trustExec, trustFiles: cluster.trustFiles)
         try await runTUI(ui: ui, connector: connector, context: cluster.context)
     }
 }

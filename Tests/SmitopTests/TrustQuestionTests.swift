@@ -64,4 +64,38 @@ import Testing
         _ = trust.decide(moved, trustFlag: false) { q in asked = q.contains("\(d.path)/other/aws"); return false }
         #expect(asked)
     }
+
+    /// Issue 14 item 5: a kubeconfig could name any file as its token and have it sent away.
+    @Test func credentialFilesOutsideTheKubeconfigAreAskedForAndRemembered() throws {
+        let d = StateDir()
+        let secret = d.write("secret/vault-token", "s3cret")
+        let path = d.write("kc/config", kubeconfig("    tokenFile: ../secret/vault-token"))
+        let env = ["HOME": d.path + "/home", "XDG_STATE_HOME": d.path + "/state"]
+        let trust = ExecTrust(environment: env)
+        func resolve(_ ask: (String) -> Bool?) throws(KubeError) -> ResolvedCluster {
+            try Kubeconfig.resolve(KubeconfigOptions(kubeconfigPath: path, environment: env)) {
+                trust.decideFiles($0, trustFlag: false, ask: ask)
+            }
+        }
+        // Nobody to ask: refused, saying how to consent.
+        do {
+            _ = try resolve { _ in nil }
+            Issue.record("read without consent")
+        } catch {
+            #expect(error.userMessage.contains("--trust-files") && error.userMessage.contains("vault-token"), "\(error.userMessage)")
+        }
+        var question = ""
+        #expect(throws: KubeError.self) { _ = try resolve { question = $0; return false } }
+        #expect(question.contains("tokenFile: ") && question.contains("vault-token") && question.contains("https://k:6443"), "\(question)")
+        _ = try resolve { _ in true }
+        #expect(try resolve { _ in nil }.credentials is TokenFileCredentials, "remembered")
+        // An edited kubeconfig is asked about again.
+        try (kubeconfig("    tokenFile: ../secret/vault-token") + "\n# edited\n").write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: KubeError.self) { _ = try resolve { _ in nil } }
+        // --trust-files.
+        #expect(try Kubeconfig.resolve(KubeconfigOptions(kubeconfigPath: path, environment: env)) {
+            trust.decideFiles($0, trustFlag: true, ask: { _ in nil })
+        }.credentials is TokenFileCredentials)
+        _ = secret
+    }
 }
