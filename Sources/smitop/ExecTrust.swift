@@ -60,13 +60,9 @@ struct ExecTrust: Sendable {
 
     func remember(_ fingerprint: String) {
         guard let p = storePath else { return }
-        let dir = (p as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        guard PrivateFile.directory((p as NSString).deletingLastPathComponent) == nil else { return }
         let old = (try? String(contentsOfFile: p, encoding: .utf8)) ?? ""
-        let tmp = p + ".tmp-\(getpid())"
-        if FileManager.default.createFile(atPath: tmp, contents: Data((old + fingerprint + "\n").utf8), attributes: [.posixPermissions: 0o600]) {
-            if rename(tmp, p) != 0 { unlink(tmp) }
-        }
+        _ = PrivateFile.replace(p, with: Array((old + fingerprint + "\n").utf8))
     }
 
     /// nil when the plugin may run; otherwise why not. `ask` is given the question and returns

@@ -67,8 +67,11 @@ func runTUI(ui: UIOptions, connector: Connector, context: String?) async throws 
     }
     let state = AppState(
         options: settings.options, context: info, theme: settings.theme ?? "default", availableThemes: Theme.available(searchPaths: paths))
-    let session = SessionFile.defaultPath(environment: env).map(SessionFile.init(path:))
-    if let restored = session?.load(key: SessionSnapshot.key(info)) { initial.append(.sessionRestored(restored)) }
+    var session = SessionFile.defaultPath(environment: env).map { SessionKeeper(file: SessionFile(path: $0)) }
+    if let loaded = session?.load(key: SessionSnapshot.key(info)) {
+        if let restored = loaded.snapshot { initial.append(.sessionRestored(restored)) }
+        if let note = loaded.note { initial.append(.warning(note)) }
+    }
     let screen: TerminalScreen
     do { screen = try TerminalScreen(theme: theme, mouse: settings.options.mouseEnabled) } catch {
         throw CLIError.fail("cannot start the terminal UI: \(error)", code: 1)

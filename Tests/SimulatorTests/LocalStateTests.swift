@@ -6,7 +6,8 @@ import Testing
 
 @testable import Simulator
 
-/// Issue 14 with the real binary: what an untrusted kubeconfig may make smitop read.
+/// Issue 14 items 3, 5 and 6 with the real binary: what an untrusted kubeconfig may make
+/// smitop read, and saved drafts across `:ctx`.
 @Suite("local files and state", .serialized)
 struct LocalStateTests {
     /// A token file outside the kubeconfig's directory and ~/.kube is read (and sent to the
@@ -64,5 +65,59 @@ struct LocalStateTests {
                 stdin: nil, timeout: 20)
             #expect(r.status == 1 && r.stderr.contains("not a regular file"), "\(ca): status \(r.status), \(r.stderr)")
         }
+    }
+
+    /// drafts saved per context@server in the session file: context name → how many.
+    func savedDrafts(_ file: String) -> [String: Int] {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8), let j = try? JSON.parse(text),
+            let sessions = j["sessions"]?.objectValue
+        else { return [:] }
+        var out: [String: Int] = [:]
+        for (key, value) in sessions {
+            out[String(key.split(separator: "@").first ?? "")] = value["drafts"]?.arrayValue?.count ?? 0
+        }
+        return out
+    }
+
+    /// A draft left in context sim-cert, then a run that starts in sim-admin and switches with
+    /// `:ctx sim-cert`: the draft is offered, and still on disk afterwards. Before the fix
+    /// the switch saved an empty session over sim-cert's and the draft was gone.
+    @Test func ctxOffersTheTargetContextsSavedDraftsAndKeepsThem() async throws {
+        let h = try await SimHarness.start()
+        defer { Task { await h.stop() } }
+        let env = ["HOME": h.dir, "XDG_STATE_HOME": h.dir + "/state"]
+        let file = h.dir + "/state/smitop/session.json"
+        do {
+            let t = try await TmuxSession(
+                command: "\(CLITests.binary) --kubeconfig \(h.kubeconfig) -A --context sim-cert 2>\(h.dir)/tui.err", env: env)
+            defer { t.killNow() }
+            try await t.waitFor("the live graph") { $0.contains("LIVE") }
+            try await t.keys(":", "t", "s", "Enter")
+            try await t.waitFor("the splits table") { $0.contains("BACKENDS") }
+            try await t.keys("j", "Enter")
+            try await t.waitFor("the split editor") { $0.contains("edit trafficsplit/books") }
+            try await t.keys("j", "l", "l", "Escape")
+            try await t.waitFor("the draft mark in the table") { $0.contains("books *") }
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline, savedDrafts(file)["sim-cert"] != 1 { try await Task.sleep(for: .milliseconds(100)) }
+            await t.kill()
+        }
+        #expect(savedDrafts(file)["sim-cert"] == 1, "the draft was saved: \(savedDrafts(file))")
+
+        let t = try await TmuxSession(command: "\(CLITests.binary) --kubeconfig \(h.kubeconfig) -A 2>\(h.dir)/tui.err", env: env)
+        defer { t.killNow() }
+        try await t.waitFor("the live graph") { $0.contains("LIVE") }
+        try await t.keys(":", "c", "t", "x", " ", "s", "i", "m", "-", "c", "e", "r", "t", "Enter")
+        let offered = try await t.waitFor("the saved draft offered after :ctx", timeout: 40) { $0.contains("unsaved draft") }
+        #expect(offered.contains("books"))
+        try await t.keys(":", "t", "s", "Enter")
+        try await t.waitFor("the restored draft in the table", timeout: 40) { $0.contains("books *") }
+        try await t.keys("j", "Enter")
+        let editor = try await t.waitFor("the editor with the restored draft", timeout: 40) { $0.contains("edit trafficsplit/books") && $0.contains("80*") }
+        #expect(editor.contains("20*"))
+        try await t.keys("Escape")
+        await t.kill()
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(savedDrafts(file)["sim-cert"] == 1, "the draft is still on disk: \(savedDrafts(file))")
     }
 }
