@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "KubeCore", "Kube", "Mesh", "App", "UI",
+                "KubeCore", "SMI", "Kube", "Mesh", "App", "UI",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -135,6 +135,8 @@ let package = Package(
         .testTarget(name: "UITests", dependencies: ["KubeCore", "UI", "App", "Mesh", "SMI", "Kube"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "App", "Mesh", "UI", "Kube", "KubeCore", "SMI"]),
         .testTarget(name: "TerminalTests", dependencies: ["KubeCore", "Terminal", "UI", "App"]),
+        // The executable's own parts (session file, trust store), through @testable import.
+        .testTarget(name: "SmitopTests", dependencies: ["smitop", "KubeCore", "Kube", "App", "SMI"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -34,7 +34,11 @@ public struct SplitRef: Sendable, Hashable, CustomStringConvertible {
     }
     public var id: ObjectRef { ObjectRef(namespace: namespace, name: name) }
     /// `/apis/split.smi-spec.io/v1alpha2/namespaces/ns/trafficsplits/name`.
-    public var path: String { "/apis/\(apiVersion)/namespaces/\(namespace)/trafficsplits/\(name)" }
+    /// Every part escaped: the names come from watched objects or a restored session file.
+    public var path: String {
+        let gv = apiVersion.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map { pathSegment(String($0)) }
+        return "/apis/\(gv.joined(separator: "/"))/namespaces/\(pathSegment(namespace))/trafficsplits/\(pathSegment(name))"
+    }
     public var description: String { "trafficsplit/\(name) -n \(namespace)" }
 }
 

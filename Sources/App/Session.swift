@@ -1,6 +1,6 @@
 // What must outlive the process: unsaved drafts and the journal of smitop's own writes (for
 // undo). The runtime saves it after every change (so a crash or a lost terminal loses
-// nothing) and offers it again at the next start in the same context. This file is the pure
+// nothing) and offers it again at the next start in the same context, and on `:ctx` to it. This file is the pure
 // part: state ⇄ JSON. Only drafts that differ from the server are kept.
 
 import KubeCore
@@ -89,6 +89,26 @@ public struct SessionSnapshot: Sendable, Equatable {
                     before: before, after: after, resultingResourceVersion: e["resultingResourceVersion"]?.stringValue,
                     at: e["at"]?.doubleValue ?? 0))
         }
+    }
+}
+
+extension SessionSnapshot {
+    /// A three-way merge for two smitop processes sharing one context's entry: `self` is what
+    /// this process holds now, `base` what it last read or wrote, `theirs` what the file holds
+    /// now. A draft this process did not change since `base` is left as the file has it (the
+    /// other process's edit, or its removal after a write); one it changed is ours. Journal
+    /// entries the other process added are kept beside ours.
+    public func merged(base: SessionSnapshot, theirs: SessionSnapshot) -> SessionSnapshot {
+        var byKey: [ObjectRef: SplitDraft] = [:]
+        for d in theirs.drafts { byKey[d.key] = d }
+        let mine = Dictionary(drafts.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        let old = Dictionary(base.drafts.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        for key in Set(mine.keys).union(old.keys) where mine[key] != old[key] { byKey[key] = mine[key] }
+        func id(_ e: JournalEntry) -> String { "\(e.split.namespace)/\(e.split.name)@\(e.resultingResourceVersion ?? "")#\(e.at)" }
+        let known = Set((journal + base.journal).map(id))
+        let added = theirs.journal.filter { !known.contains(id($0)) }
+        return SessionSnapshot(
+            drafts: byKey.values.sorted { $0.key < $1.key }, journal: (journal + added).sorted { $0.at < $1.at })
     }
 }
 

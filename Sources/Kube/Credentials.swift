@@ -83,8 +83,10 @@ public final class TokenFileCredentials: CredentialProvider {
     }
 
     static func read(_ path: String) throws(KubeError) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .credential("cannot read token file \(path)")
+        let data: [UInt8]
+        switch LocalFile.read(path) {
+        case .success(let d): data = d
+        case .failure(let e): throw .credential("token file: \(e.description)")
         }
         let t = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if t.isEmpty { throw .credential("token file \(path) is empty") }
@@ -124,6 +126,17 @@ public struct ExecConfig: Sendable, Equatable {
         self.installHint = installHint
         self.clusterConfig = clusterConfig
     }
+
+    /// Variables that change how the dynamic loader starts any program (`LD_PRELOAD`,
+    /// `LD_LIBRARY_PATH`, `LD_AUDIT`, macOS's `DYLD_*`, glibc's `GCONV_PATH` and tunables). A
+    /// kubeconfig's `env` may not set them: with them, the program the user agreed to run
+    /// would run someone else's code. They are dropped, and the consent question says so.
+    public static func isLoaderVariable(_ name: String) -> Bool {
+        name.hasPrefix("LD_") || name.hasPrefix("DYLD_") || name == "GCONV_PATH" || name == "GLIBC_TUNABLES"
+    }
+
+    /// The `env` entries that are passed to the plugin (loader variables dropped).
+    public var passedEnv: [(name: String, value: String)] { env.filter { !Self.isLoaderVariable($0.name) } }
 
     public static func == (a: ExecConfig, b: ExecConfig) -> Bool {
         a.command == b.command && a.args == b.args && a.env.map(\.name) == b.env.map(\.name)
@@ -216,6 +229,13 @@ public actor ExecCredentialProvider: CredentialProvider {
 
     public nonisolated var description: String { "exec plugin \(config.command) (\(config.apiVersion))" }
 
+    /// The program that would run: a bare name looked up on smitop's own PATH (as client-go
+    /// does: the kubeconfig's `env` cannot choose which binary runs), a relative path against
+    /// the kubeconfig's directory. nil when there is none.
+    public nonisolated var resolvedExecutable: String? {
+        Self.resolveCommand(config.command, baseDirectory: baseDirectory, path: environment["PATH"])?.path
+    }
+
     public struct Result: Sendable, Equatable {
         public var credential: Credential
         public var expiry: Date?
@@ -234,10 +254,12 @@ public actor ExecCredentialProvider: CredentialProvider {
                 "\(name) needs an interactive terminal (interactiveMode: Always), and smitop never hands its terminal to a plugin; log in once with the plugin in a shell (or with kubectl) so it can answer from its cache, then start smitop again")
         }
         var env = environment
-        for e in config.env { env[e.name] = e.value }
+        for e in config.passedEnv { env[e.name] = e.value }
         env["KUBERNETES_EXEC_INFO"] = execInfo(config: config, cluster: cluster).compactString
 
-        guard let exe = resolveCommand(config.command, baseDirectory: baseDirectory, path: env["PATH"]) else {
+        // On our PATH, not the merged one: a kubeconfig setting PATH in `env` must not change
+        // which program runs (the user agreed to the one on their PATH).
+        guard let exe = resolveCommand(config.command, baseDirectory: baseDirectory, path: environment["PATH"]) else {
             var msg = "\(name) not found"
             if let hint = config.installHint, !hint.isEmpty { msg += ": \(sanitizedForDisplay(hint, limit: 500))" }
             throw .credential(msg)

@@ -49,7 +49,9 @@ private let unreserved: CharacterSet = {
     return s
 }()
 
-func pathSegment(_ s: String) -> String { s.addingPercentEncoding(withAllowedCharacters: unreserved) ?? s }
+/// One path segment, percent-escaped: a name from the cluster (or a file) spliced into a URL
+/// path must not add segments (`../`), a query (`?`) or a fragment.
+public func pathSegment(_ s: String) -> String { s.addingPercentEncoding(withAllowedCharacters: unreserved) ?? s }
 
 public struct ListOptions: Sendable, Equatable {
     public var labelSelector: String?

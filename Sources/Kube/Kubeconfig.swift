@@ -205,13 +205,20 @@ public struct Kubeconfig: Sendable {
         return []
     }
 
+    /// Generous: a kubeconfig with hundreds of contexts and embedded certificates is a few MiB.
+    public static let maxKubeconfigBytes = 16 << 20
+
     public static func load(files: [String]) throws(KubeError) -> Kubeconfig {
         var configs: [Kubeconfig] = []
         for f in files {
-            guard let data = FileManager.default.contents(atPath: f) else {
-                throw .config("kubeconfig \(f): cannot read the file")
+            // Only a regular file, and not without end: `--kubeconfig /dev/zero` or a FIFO in
+            // KUBECONFIG must fail, not hang or eat memory.
+            let data: [UInt8]
+            switch LocalFile.read(f, limit: maxKubeconfigBytes) {
+            case .success(let d): data = d
+            case .failure(let e): throw .config("kubeconfig \(f): \(e.description)")
             }
-            guard let text = String(data: data, encoding: .utf8) else {
+            guard let text = String(validating: data, as: UTF8.self) else {
                 throw .config("kubeconfig \(f): not UTF-8 text")
             }
             configs.append(try parse(text, path: f))
@@ -225,7 +232,13 @@ public struct Kubeconfig: Sendable {
 extension Kubeconfig {
     /// Loads and resolves the configuration kubectl would use for these options, falling back
     /// to the in-cluster service account when there is no kubeconfig and the pod environment is set.
-    public static func resolve(_ options: KubeconfigOptions) throws(KubeError) -> ResolvedCluster {
+    ///
+    /// `credentialFiles` is asked before any credential file outside the kubeconfig's own
+    /// directory and `~/.kube` is read (see `CredentialFileRequest`); it returns nil to allow
+    /// the reads, or why not (thrown as a credential error). The default allows them.
+    public static func resolve(
+        _ options: KubeconfigOptions, credentialFiles: (CredentialFileRequest) -> String? = { _ in nil }
+    ) throws(KubeError) -> ResolvedCluster {
         let files = try files(for: options)
         if files.isEmpty {
             if options.environment["KUBERNETES_SERVICE_HOST"] != nil {
@@ -236,10 +249,12 @@ extension Kubeconfig {
             throw .config(
                 "no kubeconfig found (looked at \(looked)) and not running inside a cluster; set KUBECONFIG or pass --kubeconfig")
         }
-        return try load(files: files).resolve(options)
+        return try load(files: files).resolve(options, credentialFiles: credentialFiles)
     }
 
-    public func resolve(_ options: KubeconfigOptions) throws(KubeError) -> ResolvedCluster {
+    public func resolve(
+        _ options: KubeconfigOptions, credentialFiles: (CredentialFileRequest) -> String? = { _ in nil }
+    ) throws(KubeError) -> ResolvedCluster {
         let where_ = files.count == 1 ? "kubeconfig \(files[0])" : "kubeconfig (\(files.joined(separator: ":")))"
         guard let contextName = options.context ?? currentContext else {
             throw .config("\(where_): current-context is not set; pass --context (contexts: \(contexts.keys.sorted().joined(separator: ", ")))")
@@ -268,6 +283,28 @@ extension Kubeconfig {
         let c = FieldReader(file: cl.file, base: "clusters[\(cl.index)].cluster", object: cl.body)
         guard let serverText = try c.string("server"), !serverText.isEmpty else { throw c.error("server", "missing") }
         let server = try Self.parseServer(serverText, c)
+
+        // Files named by the kubeconfig outside its own directory and ~/.kube are read only
+        // with consent, asked before any of them is opened.
+        var outside: [(field: String, path: String)] = []
+        let home = options.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        func check(_ r: FieldReader, directory: String, file: String, data: String) throws(KubeError) {
+            guard let p = try r.filePath(file: file, data: data) else { return }
+            if !Self.isTrustedLocation(p, kubeconfigDirectory: directory, home: home) { outside.append((file, p)) }
+        }
+        try check(c, directory: cl.directory, file: "certificate-authority", data: "certificate-authority-data")
+        if let user {
+            let u = FieldReader(file: user.file, base: "users[\(user.index)].user", object: user.body)
+            try check(u, directory: user.directory, file: "client-certificate", data: "client-certificate-data")
+            try check(u, directory: user.directory, file: "client-key", data: "client-key-data")
+            // With an exec plugin the token file is never read.
+            if u.object["exec"]?.isNull ?? true { try check(u, directory: user.directory, file: "tokenFile", data: "") }
+        }
+        if !outside.isEmpty {
+            let request = CredentialFileRequest(files: outside, kubeconfigs: files, userName: userName, server: server.absoluteString)
+            if let refusal = credentialFiles(request) { throw .credential(refusal) }
+        }
+
         var tls = TLSSettings()
         var warnings: [String] = []
         tls.caPEM = try c.bytes(file: "certificate-authority", data: "certificate-authority-data")
@@ -322,9 +359,7 @@ extension Kubeconfig {
                         caPEM: tls.caPEM, proxyURL: tls.proxyURL),
                     baseDirectory: user.directory, environment: options.environment, timeout: options.execTimeout)
             } else if let tokenFile {
-                if !FileManager.default.isReadableFile(atPath: tokenFile) {
-                    throw u.error("tokenFile", "cannot read \(tokenFile)")
-                }
+                if case .failure(let e) = LocalFile.read(tokenFile) { throw u.error("tokenFile", e.description) }
                 provider = TokenFileCredentials(path: tokenFile, initialToken: token)
             } else if let token {
                 provider = StaticCredentials(.bearer(token))
@@ -416,7 +451,7 @@ extension Kubeconfig {
         do { token = try TokenFileCredentials.read(paths.token) } catch {
             throw .config("in-cluster configuration: cannot read the service account token \(paths.token)")
         }
-        guard let ca = FileManager.default.contents(atPath: paths.ca) else {
+        guard case .success(let ca) = LocalFile.read(paths.ca) else {
             throw .config("in-cluster configuration: cannot read the cluster CA \(paths.ca)")
         }
         let fileNS = FileManager.default.contents(atPath: paths.namespace).map {
@@ -428,6 +463,52 @@ extension Kubeconfig {
             credentials: TokenFileCredentials(path: paths.token, initialToken: token),
             namespace: namespace, allNamespaces: options.allNamespaces, contextName: "in-cluster",
             clusterName: "in-cluster", userName: "service-account", warnings: [], sourceFiles: [])
+    }
+}
+
+/// Credential files a kubeconfig names outside its own directory and `~/.kube`. A kubeconfig
+/// from elsewhere could name `~/.vault-token` as its `tokenFile` and have it sent to its own
+/// server as a bearer token (or a private key as its client key), so such files are read only
+/// when the caller's `credentialFiles` allows it (smitop asks, as for an exec plugin).
+public struct CredentialFileRequest: Sendable {
+    /// The field and the absolute path, e.g. ("tokenFile", "/home/u/.vault-token").
+    public var files: [(field: String, path: String)]
+    /// The kubeconfig files that were loaded.
+    public var kubeconfigs: [String]
+    public var userName: String
+    /// Where the credentials would be sent.
+    public var server: String
+
+    public init(files: [(field: String, path: String)], kubeconfigs: [String], userName: String, server: String) {
+        self.files = files
+        self.kubeconfigs = kubeconfigs
+        self.userName = userName
+        self.server = server
+    }
+}
+
+extension Kubeconfig {
+    /// Whether `path` (symlinks resolved, so a link beside the kubeconfig cannot point out of
+    /// it) lies in the kubeconfig's own directory or in `~/.kube`. The kubeconfig's directory
+    /// does not count when it is the home directory or `/`: a kubeconfig saved straight into
+    /// `~` would otherwise vouch for every file there.
+    static func isTrustedLocation(_ path: String, kubeconfigDirectory: String, home: String?) -> Bool {
+        let file = canonicalPath(path)
+        var dirs: [String] = []
+        let own = canonicalPath(kubeconfigDirectory.isEmpty ? "." : kubeconfigDirectory)
+        let homeReal = home.map(canonicalPath)
+        if own != "/" && own != homeReal { dirs.append(own) }
+        if let h = home { dirs.append(canonicalPath(h + "/.kube")) }
+        return dirs.contains { d in file.hasPrefix(d.hasSuffix("/") ? d : d + "/") }
+    }
+
+    static func canonicalPath(_ p: String) -> String {
+        if let r = realpath(p, nil) {
+            defer { free(r) }
+            return String(cString: r)
+        }
+        // Missing (the read will fail anyway): `..` still must not climb out unnoticed.
+        return (p as NSString).standardizingPath
     }
 }
 
@@ -466,6 +547,12 @@ struct FieldReader {
         return ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(p)
     }
 
+    /// The path of `<file>` when it is what will be read: `<data>` takes precedence.
+    func filePath(file fileKey: String, data dataKey: String) throws(KubeError) -> String? {
+        if !dataKey.isEmpty, let d = try string(dataKey), !d.isEmpty { return nil }
+        return try path(fileKey)
+    }
+
     /// Key material from `<data>` (base64; takes precedence, as in client-go) or the file `<file>`.
     func bytes(file fileKey: String, data dataKey: String) throws(KubeError) -> [UInt8]? {
         if let d = try string(dataKey), !d.isEmpty {
@@ -475,7 +562,9 @@ struct FieldReader {
             return Array(bytes)
         }
         guard let p = try path(fileKey) else { return nil }
-        guard let bytes = FileManager.default.contents(atPath: p) else { throw error(fileKey, "cannot read \(p)") }
-        return Array(bytes)
+        switch LocalFile.read(p) {
+        case .success(let bytes): return bytes
+        case .failure(let e): throw error(fileKey, e.description)
+        }
     }
 }

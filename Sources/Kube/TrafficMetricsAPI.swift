@@ -17,7 +17,7 @@ extension KubeClient {
         namespace: String?, window: String, edgeBudget: Int = .max, rotation: Int = 0, concurrency: Int = 16
     ) async throws(KubeError) -> TrafficMetricsPoll {
         let prefix = Self.trafficMetricsPrefix
-        let base = namespace.map { "\(prefix)/namespaces/\($0)/deployments" } ?? "\(prefix)/deployments"
+        let base = namespace.map { "\(prefix)/namespaces/\(pathSegment($0))/deployments" } ?? "\(prefix)/deployments"
         let list: TrafficMetricsList
         do { list = try TrafficMetricsList(json: try await rawGet(base, query: [("t", window)])) } catch {
             throw KubeError.from(error)
@@ -45,7 +45,10 @@ extension KubeClient {
                 guard let (ns, name) = queue.popFirst() else { return }
                 group.addTask {
                     let key = "\(ns)/\(name)"
-                    guard let j = try? await self.rawGet("\(prefix)/namespaces/\(ns)/deployments/\(name)/edges", query: [("t", window)])
+                    // Names from the metrics adapter's answer: escaped, so a hostile adapter
+                    // cannot steer this GET (made with the user's credentials) to another path.
+                    let path = "\(prefix)/namespaces/\(pathSegment(ns))/deployments/\(pathSegment(name))/edges"
+                    guard let j = try? await self.rawGet(path, query: [("t", window)])
                     else { return (key, nil) }
                     return (key, try? TrafficMetricsList(json: j))
                 }

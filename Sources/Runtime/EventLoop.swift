@@ -21,14 +21,14 @@ public final class EventLoop {
     public let runner: EffectRunner
     public let mailbox: Mailbox
     let terminal: any TerminalBackend
-    let session: SessionFile?
+    var session: SessionKeeper?
     let observer: (any EventLoopObserver)?
     /// The memory hand-back before the first complete frame (real runs; a no-op in tests).
     let trimMemory: () -> Void
 
     public init(
         state: AppState, theme: Theme, themePaths: [String], terminal: any TerminalBackend, connector: (any ClusterConnector)?,
-        cluster: (any ClusterSession)?, session: SessionFile?, observer: (any EventLoopObserver)? = nil,
+        cluster: (any ClusterSession)?, session: SessionKeeper?, observer: (any EventLoopObserver)? = nil,
         trimMemory: @escaping () -> Void = returnFreedMemoryToTheSystem
     ) {
         self.state = state
@@ -50,24 +50,24 @@ public final class EventLoop {
         var trimmed = false
         var trimSeconds = 0.0
         var nextTick: Double?
-        var saved = (key: SessionSnapshot.key(state.context), snapshot: SessionSnapshot())
-        var saveFailed = false
         // Every change to drafts or the journal is on disk before the next frame and before
         // any exit: a crash, a lost terminal or a kill loses nothing that was on screen.
         func persist() {
-            guard let session else { return }
-            let now = (key: SessionSnapshot.key(state.context), snapshot: SessionSnapshot(state))
-            guard now.key != saved.key || now.snapshot != saved.snapshot else { return }
-            if let error = session.save(key: now.key, now.snapshot) {
-                if !saveFailed { mailbox.post(.warning("drafts are not being saved: \(error)")) }
-                saveFailed = true
-            } else {
-                saveFailed = false
+            guard session != nil else { return }
+            if let note = session!.persist(key: SessionSnapshot.key(state.context), SessionSnapshot(state)) {
+                mailbox.post(.warning(note))
             }
-            saved = now
+        }
+        // After `:ctx`, that context's saved drafts are offered as at start (in the same batch,
+        // so nothing is saved for it before they are back in the state).
+        func withSavedSession(_ m: Message) -> [Message] {
+            guard case .contextSwitched(let info) = m, session != nil else { return [m] }
+            let loaded = session!.load(key: SessionSnapshot.key(info))
+            return [m] + (loaded.snapshot.map { [.sessionRestored($0)] } ?? []) + (loaded.note.map { [.warning($0)] } ?? [])
         }
         while true {
             if !pending.isEmpty {
+                pending = pending.flatMap(withSavedSession)
                 // One batch per wake-up: a burst of watch events costs one graph rebuild.
                 let effects = reduce(&state, batch: pending)
                 dirty = true

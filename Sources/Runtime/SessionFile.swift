@@ -1,12 +1,18 @@
 import App
 import Foundation
 import KubeCore
+import Kube
 import SMI
 
 /// Drafts and the write journal on disk: `$XDG_STATE_HOME/smitop/session.json` (default
 /// `~/.local/state/smitop/session.json`), mode 0600 in a 0700 directory, one entry per
-/// context@server. Written whole to a temporary file and renamed over the old one, so a crash
-/// mid-write leaves the previous version, never half a file.
+/// context@server. Written whole to a new temporary file and renamed over the old one, so a
+/// crash mid-write leaves the previous version, never half a file.
+///
+/// Several smitop processes share the file: every read-modify-write holds an exclusive
+/// `flock` on `session.json.lock`, and a save merges (`SessionSnapshot.merged`) instead of
+/// replacing, so one process never drops what another saved. A file that cannot be parsed is
+/// renamed to `session.json.corrupt-<time>` and reported, never silently overwritten.
 public struct SessionFile: Sendable {
     public let path: String
 
@@ -18,39 +24,157 @@ public struct SessionFile: Sendable {
         return nil
     }
 
-    private func readAll() -> JSONObject {
-        guard let data = FileManager.default.contents(atPath: path), let j = try? JSON.parse(Array(data)),
+    /// The file's sessions, or nil when it exists but is not a session file (then `aside`
+    /// says where it was moved). Call with the lock held.
+    private func readAll() -> (sessions: JSONObject, aside: String?) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return (JSONObject(), nil) }  // no file yet
+        if case .success(let bytes) = LocalFile.read(path, limit: 64 << 20), let j = try? JSON.parse(bytes),
             case .object(let o) = j["sessions"] ?? .null
-        else { return JSONObject() }
-        return o
+        {
+            return (o, nil)
+        }
+        // Unreadable, not JSON, or not ours: keep it for the user to look at, start afresh.
+        let aside = path + ".corrupt-\(Int(Date().timeIntervalSince1970))"
+        if rename(path, aside) != 0 { return (JSONObject(), nil) }
+        return (JSONObject(), aside)
     }
 
-    public func load(key: String) -> SessionSnapshot? {
-        guard let j = readAll()[key] else { return nil }
-        let s = SessionSnapshot(json: j)
-        return s.isEmpty ? nil : s
+    private func corruptNote(_ aside: String?) -> String? {
+        aside.map { "the session file could not be read; it was kept as \($0) and a new one is started" }
     }
 
-    /// Saves (or, when empty, removes) this context's entry. Errors are returned, not thrown:
-    /// the UI reports them once and keeps running; the drafts are still in memory.
-    public func save(key: String, _ snapshot: SessionSnapshot) -> String? {
-        var all = readAll()
-        all[key] = snapshot.isEmpty ? nil : snapshot.json
+    /// This context's saved session (nil when none), and a note to show when the file was
+    /// corrupt (and has been moved aside).
+    public func load(key: String) -> (snapshot: SessionSnapshot?, note: String?) {
+        do {
+            return try withLock {
+                let (all, aside) = readAll()
+                let s = all[key].map(SessionSnapshot.init(json:))
+                return (s?.isEmpty == false ? s : nil, corruptNote(aside))
+            }
+        } catch {
+            return (nil, "drafts of an earlier session cannot be read: \(error.message)")
+        }
+    }
+
+    /// Saves this context's entry: `snapshot` merged with what the file holds now, `base`
+    /// being what this process last read or wrote for the key (see `SessionSnapshot.merged`).
+    /// An empty result removes the entry. Returns a problem to report (once; the UI keeps
+    /// running with the drafts in memory) and a note when a corrupt file was moved aside.
+    public func save(key: String, _ snapshot: SessionSnapshot, base: SessionSnapshot) -> (error: String?, note: String?) {
+        do {
+            return try withLock {
+                let (read, aside) = readAll()
+                var all = read
+                let theirs = all[key].map(SessionSnapshot.init(json:)) ?? SessionSnapshot()
+                let merged = snapshot.merged(base: base, theirs: theirs)
+                all[key] = merged.isEmpty ? nil : merged.json
+                let body: JSON = ["version": 1, "sessions": .object(all)]
+                return (PrivateFile.replace(path, with: body.serialized()), corruptNote(aside))
+            }
+        } catch {
+            return (error.message, nil)
+        }
+    }
+
+    struct Failure: Error {
+        let message: String
+    }
+
+    /// Runs `body` holding an exclusive lock on `<path>.lock` (created 0600, never through a
+    /// symlink). The lock is a file of its own because the session file is replaced by rename.
+    private func withLock<T>(_ body: () -> T) throws(Failure) -> T {
         let dir = (path as NSString).deletingLastPathComponent
+        if let problem = PrivateFile.directory(dir) { throw Failure(message: problem) }
+        let lock = path + ".lock"
+        let fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Failure(message: "cannot open \(lock): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw Failure(message: "cannot lock \(lock): \(String(cString: strerror(errno)))") }
+        }
+        defer { flock(fd, LOCK_UN) }
+        return body()
+    }
+}
+
+/// What this process last agreed with the session file, per context key: the base of every
+/// merge. A key this process never loaded has an empty base, so saving it can only add what
+/// this process holds: switching to a context with `:ctx` never erases the drafts another
+/// run saved for it.
+public struct SessionKeeper {
+    public let file: SessionFile
+    private var base: [String: SessionSnapshot] = [:]
+    private var failing = false
+
+    public init(file: SessionFile) { self.file = file }
+
+    /// The saved session of `key`, to offer (as at start and after `:ctx`), and a note for
+    /// the user when there is one.
+    public mutating func load(key: String) -> (snapshot: SessionSnapshot?, note: String?) {
+        let r = file.load(key: key)
+        base[key] = r.snapshot ?? SessionSnapshot()
+        return r
+    }
+
+    /// Saves `snapshot` as `key`'s when it differs from what this process last had there.
+    /// Returns what the user should read (a failure, once per streak; a corrupt file moved).
+    public mutating func persist(key: String, _ snapshot: SessionSnapshot) -> String? {
+        let old = base[key] ?? SessionSnapshot()
+        guard snapshot != old else { return nil }
+        let (error, note) = file.save(key: key, snapshot, base: old)
+        if let error {
+            defer { failing = true }
+            return failing ? note : "drafts are not being saved: \(error)"
+        }
+        failing = false
+        base[key] = snapshot
+        return note
+    }
+}
+
+/// Files only this user may read, written so that nobody else can slip in: a new temporary
+/// file created 0600 (`O_CREAT|O_EXCL|O_NOFOLLOW`: never an existing file, never through a
+/// symlink) and renamed over the target, in a 0700 directory.
+public enum PrivateFile {
+    /// Creates `dir` (and its parents) if needed and makes it 0700. nil, or the problem.
+    public static func directory(_ dir: String) -> String? {
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            let tmp = path + ".tmp-\(getpid())"
-            let body: JSON = ["version": 1, "sessions": .object(all)]
-            guard FileManager.default.createFile(atPath: tmp, contents: Data(body.serialized()), attributes: [.posixPermissions: 0o600]) else {
-                return "cannot write \(tmp)"
-            }
-            guard rename(tmp, path) == 0 else {
-                unlink(tmp)
-                return "cannot replace \(path): \(String(cString: strerror(errno)))"
-            }
-            return nil
         } catch {
             return "cannot create \(dir): \(error.localizedDescription)"
         }
+        // An existing directory keeps the mode it was made with; ours must be private.
+        if chmod(dir, 0o700) != 0 { return "cannot make \(dir) private: \(String(cString: strerror(errno)))" }
+        return nil
+    }
+
+    /// Replaces `path` with `bytes`. nil, or the problem.
+    public static func replace(_ path: String, with bytes: [UInt8]) -> String? {
+        let tmp = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return "cannot create \(tmp): \(String(cString: strerror(errno)))" }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                let why = String(cString: strerror(errno))
+                close(fd)
+                unlink(tmp)
+                return "cannot write \(tmp): \(why)"
+            }
+            written += n
+        }
+        // On disk before it replaces the old version: a crash leaves one or the other whole.
+        _ = fsync(fd)
+        close(fd)
+        guard rename(tmp, path) == 0 else {
+            let why = String(cString: strerror(errno))
+            unlink(tmp)
+            return "cannot replace \(path): \(why)"
+        }
+        return nil
     }
 }

@@ -313,13 +313,35 @@ public final class Simulator: Sendable {
             """
     }
 
-    /// Writes the kubeconfig with mode 0600: it holds credentials.
+    /// Writes the kubeconfig with mode 0600 from its first byte: it holds credentials. A new
+    /// file (`O_CREAT|O_EXCL|O_NOFOLLOW`, so nothing planted at its name is followed or
+    /// reused) is renamed over `path`; `rename` replaces a symlink there instead of writing
+    /// through it.
     public static func writeKubeconfig(_ e: SimulatorEndpoint, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
-        try Data(kubeconfig(for: e).utf8).write(to: url)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        let tmp = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SimulatorError("cannot create \(tmp): \(String(cString: strerror(errno)))") }
+        let bytes = Array(kubeconfig(for: e).utf8)
+        var written = 0
+        while written < bytes.count {
+            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                let why = String(cString: strerror(errno))
+                close(fd)
+                unlink(tmp)
+                throw SimulatorError("cannot write \(tmp): \(why)")
+            }
+            written += n
+        }
+        close(fd)
+        guard rename(tmp, path) == 0 else {
+            let why = String(cString: strerror(errno))
+            unlink(tmp)
+            throw SimulatorError("cannot write \(path): \(why)")
+        }
     }
 
     var uptime: Double { Date().timeIntervalSince(startedAt) }

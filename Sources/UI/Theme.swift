@@ -122,9 +122,14 @@ public struct Theme: Hashable, Sendable {
     /// Where themes are looked for, most specific first: the user's directory, then the
     /// installed directory beside the binary, then the repository's `themes/` (development).
     /// Compiled-in copies of the built-in themes are the last resort and need no path.
+    ///
+    /// The binary's place is where the kernel says it is (`/proc/self/exe`), never argv[0]:
+    /// started from PATH, argv[0] is a bare "smitop", which would resolve against the working
+    /// directory, and a `themes/default.yaml` planted above it would win. A relative
+    /// `executablePath` adds nothing, for the same reason.
     public static func searchPaths(
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        executablePath: String? = CommandLine.arguments.first
+        executablePath: String? = runningExecutablePath()
     ) -> [String] {
         var paths: [String] = []
         if let xdg = environment["XDG_CONFIG_HOME"], !xdg.isEmpty {
@@ -132,7 +137,7 @@ public struct Theme: Hashable, Sendable {
         } else if let home = environment["HOME"], !home.isEmpty {
             paths.append(home + "/.config/smitop/themes")
         }
-        if let exe = executablePath {
+        if let exe = executablePath, exe.hasPrefix("/") {
             let url = URL(fileURLWithPath: exe).resolvingSymlinksInPath().deletingLastPathComponent()
             paths.append(url.appendingPathComponent("../share/smitop/themes").standardized.path)
             // Development: .build/<config>/smitop → repository root/themes.
@@ -140,6 +145,14 @@ public struct Theme: Hashable, Sendable {
             paths.append(url.appendingPathComponent("../../../themes").standardized.path)
         }
         return paths
+    }
+
+    /// The running binary's absolute path (Linux: `/proc/self/exe`; elsewhere Foundation's
+    /// answer, used only when absolute).
+    public static func runningExecutablePath() -> String? {
+        if let p = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"), p.hasPrefix("/") { return p }
+        if let p = Bundle.main.executablePath, p.hasPrefix("/") { return p }
+        return nil
     }
 
     /// Theme `name`, honouring `NO_COLOR` (any non-empty value selects `mono`).

@@ -23,21 +23,25 @@ struct ClusterOptions: ParsableArguments {
     var allNamespaces = false
     @Flag(name: .customLong("trust-exec"), help: "Run the kubeconfig's exec credential plugin without asking.")
     var trustExec = false
+    @Flag(
+        name: .customLong("trust-files"),
+        help: "Read credential files the kubeconfig names outside its directory and ~/.kube without asking.")
+    var trustFiles = false
 
     /// Resolves the kubeconfig and builds a client on libcurl. Warnings (such as
     /// insecure-skip-tls-verify) go to stderr every time: they must never be silent.
     func connect() throws -> (KubeClient, ResolvedCluster) {
         let cluster: ResolvedCluster
+        let trust = ExecTrust(environment: ProcessInfo.processInfo.environment)
         do {
             cluster = try Kubeconfig.resolve(
-                KubeconfigOptions(kubeconfigPath: kubeconfig, context: context, namespace: namespace, allNamespaces: allNamespaces))
+                KubeconfigOptions(kubeconfigPath: kubeconfig, context: context, namespace: namespace, allNamespaces: allNamespaces),
+                credentialFiles: { trust.decideFiles($0, trustFlag: trustFiles, ask: ExecTrust.askOnTerminal) })
         } catch {
             throw CLIError.fail(error.userMessage, code: 1)
         }
         for w in cluster.warnings { warn(w) }
-        if let refusal = ExecTrust(environment: ProcessInfo.processInfo.environment).decide(
-            cluster, trustFlag: trustExec, ask: ExecTrust.askOnTerminal)
-        {
+        if let refusal = trust.decide(cluster, trustFlag: trustExec, ask: ExecTrust.askOnTerminal) {
             throw CLIError.fail(refusal, code: 1)
         }
         let client = KubeClient(

@@ -25,15 +25,15 @@ struct MetricsCommand: AsyncParsableCommand {
         do {
             if let d = deployment {
                 guard let ns else { throw CLIError.fail("name a namespace (-n) for a single deployment", code: 2) }
-                let base = "\(Self.prefix)/namespaces/\(ns)/deployments/\(d)"
+                let base = "\(Self.prefix)/namespaces/\(pathSegment(ns))/deployments/\(pathSegment(d))"
                 rows = try await fetch(client, edges ? base + "/edges" : base)
             } else {
-                let base = ns.map { "\(Self.prefix)/namespaces/\($0)/deployments" } ?? "\(Self.prefix)/deployments"
+                let base = ns.map { "\(Self.prefix)/namespaces/\(pathSegment($0))/deployments" } ?? "\(Self.prefix)/deployments"
                 let all = try await fetch(client, base)
                 if edges {
                     for m in all {
                         guard let n = m.resource?.name ?? m.name, let mns = m.resource?.namespace ?? m.namespace else { continue }
-                        rows += (try? await fetch(client, "\(Self.prefix)/namespaces/\(mns)/deployments/\(n)/edges")) ?? []
+                        rows += (try? await fetch(client, "\(Self.prefix)/namespaces/\(pathSegment(mns))/deployments/\(pathSegment(n))/edges")) ?? []
                     }
                 } else {
                     rows = all

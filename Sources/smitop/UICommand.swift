@@ -68,8 +68,11 @@ func runTUI(ui: UIOptions, connector: Connector, context: String?) async throws 
     }
     let state = AppState(
         options: settings.options, context: info, theme: settings.theme ?? "default", availableThemes: Theme.available(searchPaths: paths))
-    let session = SessionFile.defaultPath(environment: env).map(SessionFile.init(path:))
-    if let restored = session?.load(key: SessionSnapshot.key(info)) { initial.append(.sessionRestored(restored)) }
+    var session = SessionFile.defaultPath(environment: env).map { SessionKeeper(file: SessionFile(path: $0)) }
+    if let loaded = session?.load(key: SessionSnapshot.key(info)) {
+        if let restored = loaded.snapshot { initial.append(.sessionRestored(restored)) }
+        if let note = loaded.note { initial.append(.warning(note)) }
+    }
     let screen: TerminalScreen
     do { screen = try TerminalScreen(theme: theme, mouse: settings.options.mouseEnabled) } catch {
         throw CLIError.fail("cannot start the terminal UI: \(error)", code: 1)
@@ -106,7 +109,7 @@ struct UICommand: AsyncParsableCommand {
     func run() async throws {
         let connector = Connector(
             kubeconfigPath: cluster.kubeconfig, namespace: cluster.namespace, allNamespaces: cluster.allNamespaces,
-            environment: ProcessInfo.processInfo.environment, trustExec: cluster.trustExec)
+            environment: ProcessInfo.processInfo.environment, trustExec: cluster.trustExec, trustFiles: cluster.trustFiles)
         try await runTUI(ui: ui, connector: connector, context: cluster.context)
     }
 }
@@ -132,17 +135,26 @@ struct DemoCommand: AsyncParsableCommand {
         o.profile = p
         let (endpoint, server) = try await Simulator.startEmbedded(o)
         // The demo talks to its cluster through the same kubeconfig path as any cluster.
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("smitop-demo-\(getpid())").path
+        let dir = try makePrivateTemporaryDirectory(prefix: "smitop-demo-")
         let path = writeKubeconfig ?? dir + "/kubeconfig"
         try Simulator.writeKubeconfig(endpoint, to: path)
-        defer {
-            if writeKubeconfig == nil { try? FileManager.default.removeItem(atPath: dir) }
-        }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let connector = Connector(kubeconfigPath: path, namespace: nil, allNamespaces: true, environment: ProcessInfo.processInfo.environment)
         try await runTUI(ui: ui, connector: connector, context: nil)
         server.cancel()
         _ = try? await server.value
     }
+}
+
+/// A new directory in `$TMPDIR` that is ours alone: `mkdtemp` picks a random name and creates
+/// it 0700, failing rather than reusing one that exists (a predictable name could be made in
+/// advance by another user, who could then swap the files written into it).
+func makePrivateTemporaryDirectory(prefix: String) throws -> String {
+    var template = Array((FileManager.default.temporaryDirectory.path + "/" + prefix + "XXXXXX").utf8CString)
+    guard let made = mkdtemp(&template) else {
+        throw CLIError.fail("cannot create a temporary directory: \(String(cString: strerror(errno)))", code: 1)
+    }
+    return String(cString: made)
 }
 
 /// `smitop terminal-check`: the terminal layer alone, no cluster (every theme role, wide and

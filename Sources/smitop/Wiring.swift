@@ -17,15 +17,19 @@ struct Connector: ClusterConnector {
     var allNamespaces: Bool
     var environment: [String: String]
     var trustExec = false
+    var trustFiles = false
 
-    /// `ask`: how to ask before running an untrusted exec plugin. At start that is the
-    /// terminal; once the UI owns it (`:ctx`), nobody: the switch is refused with the reason.
+    /// `ask`: how to ask before running an untrusted exec plugin or reading credential files
+    /// outside the kubeconfig's directory. At start that is the terminal; once the UI owns it
+    /// (`:ctx`), nobody: the switch is refused with the reason.
     func resolve(context: String?, ask: (String) -> Bool? = { _ in nil }) throws(KubeError) -> (KubeClient, ResolvedCluster) {
+        let trust = ExecTrust(environment: environment)
         let cluster = try Kubeconfig.resolve(
             KubeconfigOptions(
                 kubeconfigPath: kubeconfigPath, context: context, namespace: namespace, allNamespaces: allNamespaces,
-                environment: environment))
-        if let refusal = ExecTrust(environment: environment).decide(cluster, trustFlag: trustExec, ask: ask) {
+                environment: environment),
+            credentialFiles: { trust.decideFiles($0, trustFlag: trustFiles, ask: ask) })
+        if let refusal = trust.decide(cluster, trustFlag: trustExec, ask: ask) {
             throw KubeError.credential(refusal)
         }
         let client = KubeClient(

@@ -174,7 +174,7 @@ final class LoopBox: @unchecked Sendable {
 
 @Suite("event loop, headless", .serialized)
 struct HeadlessLoopTests {
-    func start(_ terminal: HeadlessTerminal, _ cluster: ScriptedCluster, session: SessionFile? = nil) -> (LoopBox, Thread, NSCondition) {
+    func start(_ terminal: HeadlessTerminal, _ cluster: ScriptedCluster, session: SessionKeeper? = nil) -> (LoopBox, Thread, NSCondition) {
         let state = AppState(context: ContextInfo(context: "test", scope: .one("shop")))
         let loop = LoopBox(
             EventLoop(

@@ -21,8 +21,14 @@ final class TmuxSession: Sendable {
         guard status == 0 else { throw SimulatorError("tmux new-session exited with \(status)") }
     }
 
+    /// Types keys; a send-keys that fails (a tmux server slow to answer under load) is tried
+    /// again once and then recorded, so a lost key shows as the cause, not as a later timeout.
     func keys(_ keys: String...) async throws {
-        _ = try await runProcess("/usr/bin/tmux", ["-L", socket, "send-keys", "-t", name] + keys, env: [:], stdin: nil, timeout: 10)
+        for attempt in 1...2 {
+            let r = try await runProcess("/usr/bin/tmux", ["-L", socket, "send-keys", "-t", name] + keys, env: [:], stdin: nil, timeout: 10)
+            if r.status == 0 { return }
+            if attempt == 2 { Issue.record("tmux send-keys \(keys) failed (\(r.status)): \(r.stderr)") }
+        }
     }
 
     func screen() async throws -> String {

@@ -130,4 +130,15 @@ import Testing
         let h = Theme.searchPaths(environment: ["HOME": "/home/u"], executablePath: nil)
         #expect(h == ["/home/u/.config/smitop/themes"])
     }
+
+    /// Issue 14 item 10: started from PATH, argv[0] is a bare "smitop", which used to resolve
+    /// against the working directory, so a `themes/default.yaml` planted above it won. A
+    /// relative executable path adds nothing; the default is where the kernel says we are.
+    @Test func searchPathsNeverDependOnTheWorkingDirectory() {
+        let p = Theme.searchPaths(environment: ["HOME": "/home/u"], executablePath: "smitop")
+        #expect(p == ["/home/u/.config/smitop/themes"], "\(p)")
+        let exe = Theme.runningExecutablePath()
+        #expect(exe?.hasPrefix("/") == true)
+        #expect(exe.map { FileManager.default.isExecutableFile(atPath: $0) } == true)
+    }
 }
