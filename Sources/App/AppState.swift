@@ -2,8 +2,8 @@
 // else; `reduce` is the only code that changes it. Names here are a contract with the UI:
 // keep them stable.
 
-import KubeCore
 import Kube
+import KubeCore
 import Mesh
 import SMI
 

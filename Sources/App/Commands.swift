@@ -1,7 +1,7 @@
 // The `:` command line and the `/` filter line: text editing, completion, history, commands.
 
-import KubeCore
 import Kube
+import KubeCore
 import Mesh
 
 public enum CommandSpec {
@@ -184,7 +184,9 @@ extension AppState {
         case "ns":
             let scope: NamespaceScope
             switch arg {
-            case "": set("usage: :ns NAME (or :ns all)", .warning); return []
+            case "":
+                set("usage: :ns NAME (or :ns all)", .warning)
+                return []
             case "all", "-A", "*": scope = .all
             default: scope = .one(arg)
             }
@@ -195,7 +197,10 @@ extension AppState {
             if !readOnly.flag { fx.append(.reviewAccess(scope)) }
             return fx
         case "ctx", "ctx!":
-            guard !arg.isEmpty else { set("usage: :ctx NAME", .warning); return [] }
+            guard !arg.isEmpty else {
+                set("usage: :ctx NAME", .warning)
+                return []
+            }
             let dirty = drafts.values.filter(\.isDirty)
             if cmd == "ctx" && !dirty.isEmpty {
                 set("unsaved drafts (\(dirty.map(\.key.key).sorted().joined(separator: ", "))): write or revert them, or use :ctx! \(arg)", .warning)
@@ -208,7 +213,10 @@ extension AppState {
             set("switching to context \(arg)…")
             return [.switchContext(arg)]
         case "theme":
-            guard !arg.isEmpty else { set("usage: :theme NAME", .warning); return [] }
+            guard !arg.isEmpty else {
+                set("usage: :theme NAME", .warning)
+                return []
+            }
             return [.setTheme(arg)]
         default:
             set("unknown command :\(first) (try :graph :svc :ts :ns :ctx :theme :q)", .error)

@@ -4,8 +4,8 @@
 // Precedence: command-line flags, then this file, then the built-in defaults.
 
 import Foundation
-import Mesh
 import KubeCore
+import Mesh
 import SMI
 
 public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {

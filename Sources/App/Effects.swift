@@ -1,8 +1,8 @@
 // What `reduce` asks the runtime to do, and the facts the runtime reports back. Both are plain
 // data so every behaviour of the UI is a unit test.
 
-import KubeCore
 import Kube
+import KubeCore
 import Mesh
 import SMI
 

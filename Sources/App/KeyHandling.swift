@@ -1,7 +1,7 @@
 // Key and mouse handling: every key goes through `KeyMap`, so what help lists is what runs.
 
-import KubeCore
 import Kube
+import KubeCore
 import Mesh
 import SMI
 
@@ -112,7 +112,8 @@ extension AppState {
         let cy = box(node).map { $0.y } ?? 0
         func nearest(_ cands: [NodeID]) -> NodeID? {
             cands.min { a, b in
-                let da = abs((box(a)?.y ?? 0) - cy), db = abs((box(b)?.y ?? 0) - cy)
+                let da = abs((box(a)?.y ?? 0) - cy)
+                let db = abs((box(b)?.y ?? 0) - cy)
                 return da != db ? da < db : a < b
             }
         }
@@ -188,12 +189,14 @@ extension AppState {
 
     /// Pans the least needed so the selected box is on screen.
     mutating func revealSelection() {
-        guard let n = selection.flatMap({ s -> NodeID? in
-            switch s {
-            case .node(let n): return n
-            case .edge(let e): return e.to
-            }
-        }), let r = box(n) else { return }
+        guard
+            let n = selection.flatMap({ s -> NodeID? in
+                switch s {
+                case .node(let n): return n
+                case .edge(let e): return e.to
+                }
+            }), let r = box(n)
+        else { return }
         let b = regions.body
         if r.x < pan.x { pan.x = r.x }
         if r.maxX > pan.x + b.width { pan.x = min(r.x, r.maxX - b.width) }

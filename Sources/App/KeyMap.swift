@@ -123,7 +123,9 @@ public struct KeyMap: Sendable, Equatable {
 }
 
 extension KeyMap {
-    private static func b(_ keys: [Key], _ action: Action, _ context: KeyContext, _ help: String, _ hint: String? = nil)
+    private static func b(
+        _ keys: [Key], _ action: Action, _ context: KeyContext, _ help: String, _ hint: String? = nil
+    )
         -> KeyBinding
     {
         KeyBinding(keys: keys, action: action, context: context, help: help, hint: hint)
@@ -236,9 +238,11 @@ extension KeyMap {
             s += "\n## \(c.title)\n\n| keys | action |\n|---|---|\n"
             for b in bs { s += "| `\(b.keysText)` | \(b.help) |\n" }
         }
-        s += "\n## Commands (`:`)\n\nTab completes command names, namespaces, contexts and themes; ↑/↓ walk the history.\n\n| command | what it does |\n|---|---|\n"
+        s +=
+            "\n## Commands (`:`)\n\nTab completes command names, namespaces, contexts and themes; ↑/↓ walk the history.\n\n| command | what it does |\n|---|---|\n"
         for c in CommandSpec.help { s += "| `\(c.usage)` | \(c.text) |\n" }
-        s += "\n## Mouse\n\nClick a node, edge label or table row to select it; double-click opens it; the wheel scrolls (pans the graph). `--no-mouse` turns mouse handling off.\n"
+        s +=
+            "\n## Mouse\n\nClick a node, edge label or table row to select it; double-click opens it; the wheel scrolls (pans the graph). `--no-mouse` turns mouse handling off.\n"
         return s
     }
 }

@@ -1,8 +1,8 @@
 // The pure update function: (state, message) → state', effects. No I/O, no clock reads:
 // time arrives in messages.
 
-import KubeCore
 import Kube
+import KubeCore
 import Mesh
 import SMI
 
@@ -85,7 +85,6 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
         state.updateConnection()
         fx = state.nextMetricsPoll()
 
-
     case .patchSucceeded(let id, let object): fx = state.patchSucceeded(id, object)
     case .patchFailed(let id, let error): fx = state.patchFailed(id, error)
     case .dryRunResult(let id, let result): state.dryRunFinished(id, result)
@@ -131,7 +130,6 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
     }
     return fx
 }
-
 
 extension KubeError {
     /// The API server could not be reached or is failing (as opposed to refusing one request).

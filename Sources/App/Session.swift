@@ -3,8 +3,8 @@
 // nothing) and offers it again at the next start in the same context, and on `:ctx` to it. This file is the pure
 // part: state ⇄ JSON. Only drafts that differ from the server are kept.
 
-import KubeCore
 import Kube
+import KubeCore
 import Mesh
 import SMI
 

@@ -4,8 +4,8 @@
 // from (`base`) and, if the server moves on while editing, the new one (`theirs`), so a
 // write is always a merge patch against a known resourceVersion.
 
-import KubeCore
 import Kube
+import KubeCore
 import Mesh
 import SMI
 

@@ -1,8 +1,8 @@
 // Rows of the services and splits tables, filtered and sorted, computed from the state so the
 // UI and mouse hit-testing see the same list.
 
-import KubeCore
 import Kube
+import KubeCore
 import Mesh
 import SMI
 
@@ -178,7 +178,8 @@ extension AppState {
             }
         }
         return rows.sorted { a, b in
-            let ia = a[keyPath: id], ib = b[keyPath: id]
+            let ia = a[keyPath: id]
+            let ib = b[keyPath: id]
             switch t.sortColumn {
             case .rps, .success, .p99:
                 switch (num(a), num(b)) {
@@ -194,7 +195,8 @@ extension AppState {
                 if ia.name != ib.name { return t.descending ? ia.name > ib.name : ia.name < ib.name }
                 return ia < ib
             default:
-                let x = text(a, t.sortColumn) ?? "", y = text(b, t.sortColumn) ?? ""
+                let x = text(a, t.sortColumn) ?? ""
+                let y = text(b, t.sortColumn) ?? ""
                 if x != y { return t.descending ? x > y : x < y }
                 return ia < ib
             }

@@ -1,7 +1,7 @@
 // Editor keys and the write path: review, controller warning, patch, 409, dry run, undo.
 
-import KubeCore
 import Kube
+import KubeCore
 import Mesh
 import SMI
 

@@ -8,12 +8,12 @@
 // close-on-exec, the child gets only its three standard descriptors, exactly one thread waits
 // for exactly this pid, and output is collected by a poll loop that never needs EOF to finish.
 
-import KubeCore
 import Foundation
+import KubeCore
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public enum ChildProcess {

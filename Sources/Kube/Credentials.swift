@@ -99,7 +99,11 @@ public final class TokenFileCredentials: CredentialProvider {
 // MARK: - exec credential plugins
 
 public struct ExecConfig: Sendable, Equatable {
-    public enum InteractiveMode: String, Sendable { case never = "Never", ifAvailable = "IfAvailable", always = "Always" }
+    public enum InteractiveMode: String, Sendable {
+        case never = "Never"
+        case ifAvailable = "IfAvailable"
+        case always = "Always"
+    }
 
     public var command: String
     public var args: [String]
@@ -251,7 +255,8 @@ public actor ExecCredentialProvider: CredentialProvider {
         }
         if config.interactiveMode == .always {
             throw .credential(
-                "\(name) needs an interactive terminal (interactiveMode: Always), and smitop never hands its terminal to a plugin; log in once with the plugin in a shell (or with kubectl) so it can answer from its cache, then start smitop again")
+                "\(name) needs an interactive terminal (interactiveMode: Always), and smitop never hands its terminal to a plugin; log in once with the plugin in a shell (or with kubectl) so it can answer from its cache, then start smitop again"
+            )
         }
         var env = environment
         for e in config.passedEnv { env[e.name] = e.value }
@@ -285,9 +290,10 @@ public actor ExecCredentialProvider: CredentialProvider {
             spec["cluster"] = .object(c)
         }
         spec["interactive"] = .bool(false)
-        return .object(JSONObject([
-            ("kind", "ExecCredential"), ("apiVersion", .string(config.apiVersion)), ("spec", .object(spec)),
-        ]))
+        return .object(
+            JSONObject([
+                ("kind", "ExecCredential"), ("apiVersion", .string(config.apiVersion)), ("spec", .object(spec)),
+            ]))
     }
 
     static func resolveCommand(_ command: String, baseDirectory: String?, path: String?) -> URL? {
@@ -341,7 +347,9 @@ public actor ExecCredentialProvider: CredentialProvider {
 /// A plugin run: its own session (no terminal, a process group a timeout stops whole), stdin
 /// /dev/null, output captured, bounded in time, stopped when the asking task is cancelled.
 enum ProcessRunner {
-    static func run(executable: URL, arguments: [String], environment: [String: String], timeout: Seconds, name: String) async throws(KubeError) -> ChildProcess.Output {
+    static func run(
+        executable: URL, arguments: [String], environment: [String: String], timeout: Seconds, name: String
+    ) async throws(KubeError) -> ChildProcess.Output {
         let out: ChildProcess.Output
         do {
             out = try await ChildProcess.run(executable.path, arguments, options: .init(environment: environment, timeout: timeout))

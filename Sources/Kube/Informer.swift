@@ -1,5 +1,5 @@
-import KubeCore
 import Foundation
+import KubeCore
 import SMI
 
 /// What an informer tells its consumer: store deltas in order, and errors for the badge.

@@ -250,7 +250,8 @@ public final class KubeClient: Sendable {
             var e = KubeError.classifyBody(status: r.status, contentType: ct, body: r.body)
             e = KubeError(
                 source: .decoding, code: r.status,
-                message: ct.lowercased().contains("json") ? "invalid JSON (\(error.message))" : "expected JSON but got content type \(sanitizedForDisplay(ct, limit: 60)): \(e.message)",
+                message: ct.lowercased().contains("json")
+                    ? "invalid JSON (\(error.message))" : "expected JSON but got content type \(sanitizedForDisplay(ct, limit: 60)): \(e.message)",
                 operation: operation)
             throw e
         }
@@ -286,7 +287,9 @@ public final class KubeClient: Sendable {
 
     /// Every page (limit `pageSize`); if the continue token expires midway, one unpaged list,
     /// as client-go's pager does. The result carries the list's resourceVersion.
-    public func listAll(_ r: GroupVersionResource, namespace: String?, options: ListOptions = ListOptions(), pageSize: Int = 500) async throws(KubeError) -> ObjectList {
+    public func listAll(
+        _ r: GroupVersionResource, namespace: String?, options: ListOptions = ListOptions(), pageSize: Int = 500
+    ) async throws(KubeError) -> ObjectList {
         let (meta, items) = try await listAll(r, namespace: namespace, options: options, pageSize: pageSize) { $0 }
         return ObjectList(metadata: meta, items: items)
     }
@@ -323,7 +326,10 @@ public final class KubeClient: Sendable {
             return try Self.listItems(resp, operation: operation).map { item in
                 let m = ObjectMeta(json: item["metadata"])
                 let split = Result { () throws(SMIDecodeError) in try TrafficSplit(json: item) }
-                return (ObjectRef(object: item).key, transform(TrafficSplitListItem(key: ObjectRef(object: item).key, namespace: m.namespace ?? "", name: m.name, split: split)))
+                return (
+                    ObjectRef(object: item).key,
+                    transform(TrafficSplitListItem(key: ObjectRef(object: item).key, namespace: m.namespace ?? "", name: m.name, split: split))
+                )
             }
         }
     }
@@ -355,7 +361,7 @@ public final class KubeClient: Sendable {
             let resp: HTTPResponse
             do {
                 resp = try await send(method: "GET", path: path, query: opts.query, operation: operation)
-            } catch where error.isGone && opts.continueToken != nil {
+            } catch  where error.isGone && opts.continueToken != nil {
                 for p in pages { p.cancel() }
                 var full = options
                 full.limit = nil
@@ -381,7 +387,9 @@ public final class KubeClient: Sendable {
             index.reserveCapacity(index.count + items.count)
             out.reserveCapacity(out.count + items.count)
             for (k, v) in items {
-                if let i = index[k] { out[i] = v } else {
+                if let i = index[k] {
+                    out[i] = v
+                } else {
                     index[k] = out.count
                     out.append(v)
                 }
@@ -581,7 +589,7 @@ public final class KubeClient: Sendable {
         let info: APIGroupInfo?
         do {
             info = try APIGroupInfo(json: try await rawGet("/apis/\(pathSegment(group))"))
-        } catch where error.code == 404 {
+        } catch  where error.code == 404 {
             info = nil
         }
         state.withLock { $0.discovery[group] = .some(info) }

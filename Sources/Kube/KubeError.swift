@@ -377,4 +377,3 @@ extension String {
         return nil
     }
 }
-

@@ -244,7 +244,8 @@ extension Kubeconfig {
             if options.environment["KUBERNETES_SERVICE_HOST"] != nil {
                 return try resolveInCluster(options)
             }
-            let looked = options.environment["KUBECONFIG"].map { "KUBECONFIG=\($0)" }
+            let looked =
+                options.environment["KUBECONFIG"].map { "KUBECONFIG=\($0)" }
                 ?? "\(options.environment["HOME"] ?? "~")/.kube/config"
             throw .config(
                 "no kubeconfig found (looked at \(looked)) and not running inside a cluster; set KUBECONFIG or pass --kubeconfig")
@@ -344,11 +345,16 @@ extension Kubeconfig {
             if token != nil || tokenFile != nil { methods.append("token") }
             if username != nil || password != nil { methods.append("basicAuth") }
             if methods.count > 1 {
-                throw .config("kubeconfig \(user.file): users[\(user.index)]: more than one authentication method found for \"\(userName)\"; found [\(methods.joined(separator: " "))], only one is allowed")
+                throw .config(
+                    "kubeconfig \(user.file): users[\(user.index)]: more than one authentication method found for \"\(userName)\"; found [\(methods.joined(separator: " "))], only one is allowed"
+                )
             }
             if u.object["auth-provider"] != nil, !(u.object["auth-provider"]?.isNull ?? true) {
                 let name = u.object["auth-provider"]?["name"]?.stringValue ?? "?"
-                throw u.error("auth-provider", "the \"\(name)\" auth provider plugin was removed from Kubernetes clients; switch this user to an exec credential plugin (for GKE: gke-gcloud-auth-plugin, for AKS: kubelogin)")
+                throw u.error(
+                    "auth-provider",
+                    "the \"\(name)\" auth provider plugin was removed from Kubernetes clients; switch this user to an exec credential plugin (for GKE: gke-gcloud-auth-plugin, for AKS: kubelogin)"
+                )
             }
             if let exec = u.object["exec"], !exec.isNull {
                 let cfg = try Self.execConfig(exec, u, cluster: c)

@@ -22,7 +22,6 @@ public struct SystemClock: KubeClock {
     }
 }
 
-
 /// client-go's reflector backoff: `NewExponentialBackoffManager(800ms, 30s, 2m, 2.0, 1.0)`.
 /// The step doubles from 0.8 s, capped at 30 s; each delay adds up to 100 % jitter (the
 /// total also capped at 30 s); after two minutes without a backoff it starts over.
@@ -252,8 +251,10 @@ public struct Reflector: Sendable {
         let quick = now - watchStartedAt < config.minHealthyWatch && events == 0
         guard let error else {
             if quick {
-                return wait(then: .watch, error: KubeError(
-                    source: .httpBody, message: "the server closed the watch immediately"), now: now)
+                return wait(
+                    then: .watch,
+                    error: KubeError(
+                        source: .httpBody, message: "the server closed the watch immediately"), now: now)
             }
             return beginWatch(now: now)
         }
@@ -297,7 +298,9 @@ public struct Reflector: Sendable {
         out.reserveCapacity(items.count)
         for item in items {
             let k = ObjectRef(object: item).key
-            if let i = index[k] { out[i] = item } else {
+            if let i = index[k] {
+                out[i] = item
+            } else {
                 index[k] = out.count
                 out.append(item)
             }

@@ -123,9 +123,10 @@ public struct WatchFrameDecoder: Sendable {
                 depth -= 1
                 if depth == 0 {
                     if oversized {
-                        events.append(WatchEvent(
-                            type: .error(.decoding("watch event larger than \(maxFrameBytes) bytes dropped")),
-                            object: .null))
+                        events.append(
+                            WatchEvent(
+                                type: .error(.decoding("watch event larger than \(maxFrameBytes) bytes dropped")),
+                                object: .null))
                         oversized = false
                     } else {
                         events.append(WatchEvent.decode(frame: buffer[consumed...pos]))
@@ -152,9 +153,10 @@ public struct WatchFrameDecoder: Sendable {
         var events: [WatchEvent] = []
         if inGarbage { events.append(garbageEvent()) }
         if depth > 0 || oversized {
-            events.append(WatchEvent(
-                type: .error(.decoding("the watch stream ended inside an event (\(buffer.count) bytes)")),
-                object: .null))
+            events.append(
+                WatchEvent(
+                    type: .error(.decoding("the watch stream ended inside an event (\(buffer.count) bytes)")),
+                    object: .null))
         }
         self = WatchFrameDecoder(maxFrameBytes: maxFrameBytes)
         return events

@@ -89,7 +89,9 @@ public enum YAMLDocuments {
         }
     }
 
-    static func convert(_ node: Node, path: String, lines: inout [String: Int], budget: inout Int, depth: Int)
+    static func convert(
+        _ node: Node, path: String, lines: inout [String: Int], budget: inout Int, depth: Int
+    )
         throws(YAMLReadError) -> JSON
     {
         budget -= 1
@@ -151,8 +153,9 @@ public enum YAMLDocuments {
     static func number(_ text: String) -> JSON? {
         let u = Array(text.utf8)
         guard let first = u.first else { return nil }
-        guard first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".")
-            || (first >= 0x30 && first <= 0x39)
+        guard
+            first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".")
+                || (first >= 0x30 && first <= 0x39)
         else { return nil }
         var t = text.replacingOccurrences(of: "_", with: "")
         var sign = ""

@@ -177,7 +177,8 @@ public enum Layout {
                 }
                 layers[l].sort { a, b in
                     if nodeNs[a] != nodeNs[b] { return nodeNs[a] < nodeNs[b] }
-                    let ka = key[a]!, kb = key[b]!
+                    let ka = key[a]!
+                    let kb = key[b]!
                     if ka != kb { return ka < kb }
                     return a < b
                 }

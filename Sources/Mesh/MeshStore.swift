@@ -2,8 +2,8 @@
 // and the tables need. Every string that came from the cluster is sanitised here, where it
 // enters, so nothing downstream can print a control sequence.
 
-import KubeCore
 import Kube
+import KubeCore
 import SMI
 
 /// The kinds smitop watches.
@@ -34,8 +34,6 @@ public enum ObjectKind: String, Sendable, CaseIterable, Hashable, Codable {
         }
     }
 }
-
-
 
 private func cleanMap(_ m: [String: String]) -> [String: String] {
     var out: [String: String] = [:]

@@ -2,8 +2,8 @@
 // history for sparklines. A failed poll records a gap (nil), never a zero: "no data" and
 // "no traffic" must look different on screen.
 
-import KubeCore
 import Kube
+import KubeCore
 import SMI
 
 /// One reading of the SMI metrics for a workload or an edge. Every field is optional because
@@ -194,7 +194,8 @@ public struct MetricsStore: Sendable, Equatable {
             edges[k] = MetricHistory(capacity: historyCapacity)
             newEdge = true
         }
-        for k in edges.keys where namespace == nil || k.from.namespace == namespace || k.to.namespace == namespace
+        for k in edges.keys
+        where namespace == nil || k.from.namespace == namespace || k.to.namespace == namespace
             || seenEdges[k] != nil
         {
             if seenEdges[k] == nil, let fetched = edgesFetched, !fetched.contains(k.from), !fetched.contains(k.to) { continue }

@@ -1,5 +1,5 @@
-import KubeCore
 import Kube
+import KubeCore
 
 extension MeshGraph {
     /// A reproducible random graph of workloads for layout tests and benchmarks. With

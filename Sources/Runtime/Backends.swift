@@ -4,8 +4,8 @@
 // frame is a plain unit test (as bubbletea's headless program or NIO's EmbeddedChannel).
 
 import App
-import KubeCore
 import Kube
+import KubeCore
 import Mesh
 import UI
 
@@ -41,10 +41,14 @@ public protocol ClusterSession: Sendable {
     /// Discovers where `kind` is served and watches it in the namespace (nil: all) until the
     /// consuming task is cancelled.
     func watch(_ kind: ObjectKind, namespace: String?) -> AsyncStream<WatchUpdate>
-    func pollTrafficMetrics(namespace: String?, window: String, edgeBudget: Int, rotation: Int) async throws(KubeError)
+    func pollTrafficMetrics(
+        namespace: String?, window: String, edgeBudget: Int, rotation: Int
+    ) async throws(KubeError)
         -> TrafficMetricsPoll
     /// A JSON merge patch with the resourceVersion precondition inside it.
-    func mergePatch(path: String, patch: JSON, resourceVersion: String?, dryRun: Bool, fieldManager: String?) async throws(KubeError)
+    func mergePatch(
+        path: String, patch: JSON, resourceVersion: String?, dryRun: Bool, fieldManager: String?
+    ) async throws(KubeError)
         -> JSON
     func get(_ path: String) async throws(KubeError) -> JSON
     /// A SelfSubjectAccessReview for these resource attributes.

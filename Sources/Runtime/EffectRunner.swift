@@ -4,8 +4,8 @@
 
 import App
 import Foundation
-import KubeCore
 import Kube
+import KubeCore
 import Mesh
 import Synchronization
 
@@ -96,10 +96,14 @@ public final class EffectRunner: @unchecked Sendable {
                     namespace: scope.namespace, window: window, edgeBudget: Self.edgeBudget, rotation: self.edgeRotation.withLock { $0 })
                 if Task.isCancelled { return }
                 self.edgeRotation.withLock { $0 = poll.nextRotation }
-                let fetched: Set<ObjectRef>? = poll.complete ? nil : Set(poll.edgesFetched.map { key in
-                    let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
-                    return ObjectRef(namespace: parts.first ?? "", name: parts.count > 1 ? parts[1] : "")
-                })
+                let fetched: Set<ObjectRef>? =
+                    poll.complete
+                    ? nil
+                    : Set(
+                        poll.edgesFetched.map { key in
+                            let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+                            return ObjectRef(namespace: parts.first ?? "", name: parts.count > 1 ? parts[1] : "")
+                        })
                 mailbox.post(.metricsSampled(namespace: scope.namespace, lists: poll.lists, edgesFetched: fetched, at: nowSeconds()))
             } catch {
                 if Task.isCancelled { return }

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
-import KubeCore
 import Kube
+import KubeCore
 
 /// Asking before running a kubeconfig's exec credential plugin. A kubeconfig is code: its
 /// `exec` entry runs a program as you. smitop runs one only from a kubeconfig it has been told
@@ -41,7 +41,9 @@ public struct ExecTrust: Sendable {
     /// path it resolves to on smitop's own PATH (what runs), the command line as shown, the
     /// names of the variables its `env` sets and of those dropped, and the fingerprint that
     /// trusting it means.
-    public static func plugin(of cluster: ResolvedCluster) -> (
+    public static func plugin(
+        of cluster: ResolvedCluster
+    ) -> (
         program: String, executable: String?, command: String, env: [String], dropped: [String], fingerprint: String
     )? {
         guard let exec = cluster.credentials as? ExecCredentialProvider else { return nil }
@@ -87,7 +89,8 @@ public struct ExecTrust: Sendable {
             return "not running the credential plugin of \(files): declined"
         case nil:
             // The program only: its arguments can carry secrets, and this line may land in a CI log.
-            return "not running the credential plugin \"\(program)\" of \(files) without your consent: run smitop once in a terminal to be asked, or pass --trust-exec"
+            return
+                "not running the credential plugin \"\(program)\" of \(files) without your consent: run smitop once in a terminal to be asked, or pass --trust-exec"
         }
     }
 
@@ -98,7 +101,8 @@ public struct ExecTrust: Sendable {
         let fingerprint = Self.fingerprint(request.kubeconfigs, ["files:"] + named)
         if trustFlag || isTrusted(fingerprint) { return nil }
         let files = request.kubeconfigs.joined(separator: ", ")
-        let question = (["the kubeconfig \(files) (user \"\(request.userName)\") reads credentials from files outside its directory and ~/.kube:"]
+        let question =
+            (["the kubeconfig \(files) (user \"\(request.userName)\") reads credentials from files outside its directory and ~/.kube:"]
             + named.map { "  \($0)" }
             + ["and sends them to \(request.server). Read them, and trust this kubeconfig from now on?"]).joined(separator: "\n")
         switch ask(question) {
@@ -108,7 +112,8 @@ public struct ExecTrust: Sendable {
         case false?:
             return "not reading \(request.files.map(\.path).joined(separator: ", ")) for \(files): declined"
         case nil:
-            return "not reading \(named.joined(separator: ", ")) (named by \(files), outside its directory and ~/.kube) without your consent: run smitop once in a terminal to be asked, or pass --trust-files"
+            return
+                "not reading \(named.joined(separator: ", ")) (named by \(files), outside its directory and ~/.kube) without your consent: run smitop once in a terminal to be asked, or pass --trust-files"
         }
     }
 

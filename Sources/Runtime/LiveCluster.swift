@@ -1,8 +1,8 @@
 // The real cluster session: a KubeClient, its informers and its discovery.
 
 import App
-import KubeCore
 import Kube
+import KubeCore
 import Mesh
 
 public struct LiveCluster: ClusterSession {
@@ -41,13 +41,17 @@ public struct LiveCluster: ClusterSession {
         }
     }
 
-    public func pollTrafficMetrics(namespace: String?, window: String, edgeBudget: Int, rotation: Int) async throws(KubeError)
+    public func pollTrafficMetrics(
+        namespace: String?, window: String, edgeBudget: Int, rotation: Int
+    ) async throws(KubeError)
         -> TrafficMetricsPoll
     {
         try await client.pollTrafficMetrics(namespace: namespace, window: window, edgeBudget: edgeBudget, rotation: rotation)
     }
 
-    public func mergePatch(path: String, patch: JSON, resourceVersion: String?, dryRun: Bool, fieldManager: String?) async throws(KubeError)
+    public func mergePatch(
+        path: String, patch: JSON, resourceVersion: String?, dryRun: Bool, fieldManager: String?
+    ) async throws(KubeError)
         -> JSON
     {
         try await client.mergePatch(path: path, patch: patch, resourceVersion: resourceVersion, dryRun: dryRun, fieldManager: fieldManager)

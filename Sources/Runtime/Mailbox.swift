@@ -16,7 +16,12 @@ public final class Mailbox: Sendable {
         wake()
     }
 
-    public func drain() -> [Message] { queue.withLock { q in defer { q.removeAll() }; return q } }
+    public func drain() -> [Message] {
+        queue.withLock { q in
+            defer { q.removeAll() }
+            return q
+        }
+    }
 
     /// When the latest full list arrived from the network (for the start-up benchmark).
     public let lastListArrival = Mutex<Double>(0)

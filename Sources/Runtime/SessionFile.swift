@@ -1,7 +1,7 @@
 import App
 import Foundation
-import KubeCore
 import Kube
+import KubeCore
 import SMI
 
 /// Drafts and the write journal on disk: `$XDG_STATE_HOME/smitop/session.json` (default

@@ -122,7 +122,10 @@ public enum SMIResource: Sendable, Equatable {
 // built only on failure: decoding a 10,000-split list would otherwise format 50,000 of them.
 extension JSON {
     func requiredString(_ key: String, at path: @autoclosure () -> String) throws(SMIDecodeError) -> String {
-        func p() -> String { let base = path(); return base.isEmpty ? key : "\(base).\(key)" }
+        func p() -> String {
+            let base = path()
+            return base.isEmpty ? key : "\(base).\(key)"
+        }
         guard let v = self[key] else { throw SMIDecodeError(p(), "\(key) is required") }
         guard let s = v.stringValue else { throw SMIDecodeError(p(), "expected a string, found \(v.typeName)") }
         return s

@@ -70,13 +70,19 @@ public struct LintReport: Sendable, Equatable {
     /// whose only content is the fatal problem, so consumers always get the same shape.
     public var json: JSON {
         func problem(_ p: LintProblem) -> JSON {
-            ["severity": .string(p.severity.rawValue), "message": .string(p.message), "file": .string(p.file),
-             "line": .int(p.line), "path": .string(p.path)]
+            [
+                "severity": .string(p.severity.rawValue), "message": .string(p.message), "file": .string(p.file),
+                "line": .int(p.line), "path": .string(p.path),
+            ]
         }
         func opt(_ s: String?) -> JSON { s.map { .string($0) } ?? .null }
         if let fatal {
-            return [["kind": nil, "apiVersion": nil, "namespace": nil, "name": nil, "backends": [],
-                     "problems": .array([problem(fatal)])]]
+            return [
+                [
+                    "kind": nil, "apiVersion": nil, "namespace": nil, "name": nil, "backends": [],
+                    "problems": .array([problem(fatal)]),
+                ]
+            ]
         }
         return .array(
             objects.map { o in

@@ -63,7 +63,8 @@ extension TrafficSplit {
     /// weights edit in thousandths ("500m"), finer only if the split already uses finer values,
     /// so a split written in milli-units stays in milli-units.
     public var editUnitNanos: Int128 {
-        let integerTyped = version >= .v1alpha2
+        let integerTyped =
+            version >= .v1alpha2
             && backends.allSatisfy { b in
                 if case .string(let s) = b.weight.literal { return Weight.isPlainInteger(s) }
                 return true

@@ -1,9 +1,9 @@
 import APIServer
-import KubeCore
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Kube
+import KubeCore
 import NIOCore
 import NIOSSL
 import SMI
@@ -62,7 +62,8 @@ struct APIHandler: HTTPResponder {
     func respond(to request: Request, context: SimContext) async throws -> Response {
         let response = try await handle(request, context: context)
         if Self.trace {
-            let line = "\(request.method.rawValue) \(request.uri) ct=\(request.headers[.contentType] ?? "-") accept=\(request.headers[.accept] ?? "-") -> \(response.status.code)\n"
+            let line =
+                "\(request.method.rawValue) \(request.uri) ct=\(request.headers[.contentType] ?? "-") accept=\(request.headers[.accept] ?? "-") -> \(response.status.code)\n"
             FileHandle.standardError.write(Data(line.utf8))
         }
         return response
@@ -205,7 +206,9 @@ struct APIHandler: HTTPResponder {
             }
         }
         if s.count >= 3, s[0] == "apis", s[1] == TypeRegistry.metricsGroup {
-            guard method == "GET" else { throw APIError(code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource") }
+            guard method == "GET" else {
+                throw APIError(code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource")
+            }
             return metrics(r)
         }
         if s == ["apis", "authorization.k8s.io", "v1", "selfsubjectaccessreviews"], method == "POST" {
@@ -531,7 +534,9 @@ struct APIHandler: HTTPResponder {
     }
 
     func checkKind(_ obj: JSON, _ t: ResourceType, _ version: String) throws(APIError) {
-        guard case .object = obj else { throw APIError.badRequest("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml") }
+        guard case .object = obj else {
+            throw APIError.badRequest("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml")
+        }
         let av = obj["apiVersion"]?.stringValue ?? ""
         let kind = obj["kind"]?.stringValue ?? ""
         if !av.isEmpty, av != t.apiVersion(version) {
@@ -623,7 +628,14 @@ struct APIHandler: HTTPResponder {
         obj = setPath(obj, ["metadata", "name"], .string(name))
         let expected = obj[path: "metadata", "resourceVersion"]?.stringValue.flatMap { Int($0) }
         if let s = obj[path: "metadata", "resourceVersion"]?.stringValue, !s.isEmpty, Int(s) == nil {
-            throw APIError.invalid(t.kind, t.group, name, causes: [["reason": "FieldValueInvalid", "message": .string("Invalid value: \"\(s)\": must be a decimal integer"), "field": "metadata.resourceVersion"]])
+            throw APIError.invalid(
+                t.kind, t.group, name,
+                causes: [
+                    [
+                        "reason": "FieldValueInvalid", "message": .string("Invalid value: \"\(s)\": must be a decimal integer"),
+                        "field": "metadata.resourceVersion",
+                    ]
+                ])
         }
         obj["apiVersion"] = .string(t.apiVersion(target.version))
         obj["kind"] = .string(t.kind)
@@ -661,12 +673,16 @@ struct APIHandler: HTTPResponder {
             if t.isCustom {
                 throw APIError(
                     code: 415, reason: "UnsupportedMediaType",
-                    message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml")
+                    message:
+                        "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
+                )
             }
         default:
             throw APIError(
                 code: 415, reason: "UnsupportedMediaType",
-                message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json")
+                message:
+                    "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json"
+            )
         }
         let patchDoc = try decodeBody(r)
         if ct == "application/apply-patch+yaml" {
@@ -712,8 +728,9 @@ struct APIHandler: HTTPResponder {
     static func jsonPatchError(_ e: JSONPatchError, _ t: ResourceType, _ name: String) -> APIError {
         // The real server answers an unsatisfied `test` or a bad path with 422 Invalid, and a
         // malformed patch document with 400.
-        APIError(code: e.httpStatus, reason: e.statusReason, message: "the server rejected our request due to an error in our request: \(e)",
-                 details: ["name": .string(name), "group": .string(t.group), "kind": .string(t.kind)])
+        APIError(
+            code: e.httpStatus, reason: e.statusReason, message: "the server rejected our request due to an error in our request: \(e)",
+            details: ["name": .string(name), "group": .string(t.group), "kind": .string(t.kind)])
     }
 
     func serverSideApply(_ r: APIRequest, _ target: ResourceTarget, applied: JSON, manager: String, mode: FieldValidation) throws(APIError) -> Response {
@@ -757,7 +774,10 @@ struct APIHandler: HTTPResponder {
             if !conflicts.isEmpty && !force {
                 throw APIError(
                     code: 409, reason: "Conflict", message: applyConflictMessage(conflicts),
-                    details: ["name": .string(name), "group": .string(t.group), "kind": .string(t.resource), "causes": .array(conflicts.map { (c: ApplyConflict) in c.cause })])
+                    details: [
+                        "name": .string(name), "group": .string(t.group), "kind": .string(t.resource),
+                        "causes": .array(conflicts.map { (c: ApplyConflict) in c.cause }),
+                    ])
             }
             return object
         } catch let e as ServerSideApplyError {
@@ -785,7 +805,8 @@ struct APIHandler: HTTPResponder {
             // Namespace deletion takes everything in it (the namespace controller's job).
             for other in sim.registry.types where other.namespaced {
                 for so in sim.store.all(other) where so.object[path: "metadata", "namespace"]?.stringValue == name {
-                    _ = try? sim.store.delete(other, namespace: name, name: so.object[path: "metadata", "name"]?.stringValue ?? "", expectedRV: nil, dryRun: false)
+                    _ = try? sim.store.delete(
+                        other, namespace: name, name: so.object[path: "metadata", "name"]?.stringValue ?? "", expectedRV: nil, dryRun: false)
                 }
             }
         }
@@ -829,7 +850,8 @@ struct APIHandler: HTTPResponder {
         let allowed = user.canWrite || ["get", "list", "watch"].contains(verb)
         var status: JSON = ["allowed": .bool(allowed)]
         if allowed {
-            status["reason"] = user.canWrite ? "RBAC: allowed by ClusterRoleBinding \"smitop-sim-admin\"" : "RBAC: allowed by ClusterRoleBinding \"smitop-sim-view\""
+            status["reason"] =
+                user.canWrite ? "RBAC: allowed by ClusterRoleBinding \"smitop-sim-admin\"" : "RBAC: allowed by ClusterRoleBinding \"smitop-sim-view\""
         } else {
             status["denied"] = false
         }

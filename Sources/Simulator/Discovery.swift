@@ -202,7 +202,8 @@ struct Discovery {
         let prefix = group.isEmpty ? "/api/v1" : "/apis/\(group)/\(version)"
         var paths = JSONObject()
         let fieldValidation: JSON = [
-            "name": "fieldValidation", "in": "query", "description": "fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.",
+            "name": "fieldValidation", "in": "query",
+            "description": "fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.",
             "schema": ["type": "string", "uniqueItems": true],
         ]
         var schemas = JSONObject()

@@ -1,7 +1,7 @@
 import APIServer
 import Foundation
-import KubeCore
 import Kube
+import KubeCore
 import SMI
 
 /// Records a non-apply write in managedFields, as the real server does for every write
@@ -9,4 +9,3 @@ import SMI
 func recordManagedUpdate(old: JSON?, new: JSON, manager: String, apiVersion: String) -> JSON {
     recordUpdate(old: old, new: new, manager: manager, apiVersion: apiVersion, now: KubeTime.format(Date()))
 }
-

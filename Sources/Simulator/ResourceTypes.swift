@@ -197,4 +197,3 @@ struct SimulatorError: Error, CustomStringConvertible {
     var description: String
     init(_ d: String) { description = d }
 }
-

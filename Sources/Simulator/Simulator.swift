@@ -1,13 +1,13 @@
 import Foundation
 import Hummingbird
-import ServiceLifecycle
 import HummingbirdCore
 import HummingbirdTLS
+import KubeCore
 import Logging
 import NIOCore
 import NIOSSL
-import KubeCore
 import SMI
+import ServiceLifecycle
 import Synchronization
 
 /// How `smitop sim` (and `smitop demo`) is started.
@@ -106,7 +106,10 @@ public final class Simulator: Sendable {
             readonlyToken = Self.randomToken()
             pki = options.plainHTTP ? nil : try ClusterPKI.generate(serverNames: [options.address])
         }
-        defaultNamespace = scenario.objects.first { $0["kind"]?.stringValue == "Namespace" && !["default", "kube-system"].contains($0[path: "metadata", "name"]?.stringValue ?? "") }?[path: "metadata", "name"]?.stringValue ?? "default"
+        defaultNamespace =
+            scenario.objects.first {
+                $0["kind"]?.stringValue == "Namespace" && !["default", "kube-system"].contains($0[path: "metadata", "name"]?.stringValue ?? "")
+            }?[path: "metadata", "name"]?.stringValue ?? "default"
 
         if let persisted {
             for (typeKey, obj) in persisted.objects {

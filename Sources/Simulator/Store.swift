@@ -65,7 +65,9 @@ struct APIError: Error, Sendable {
 }
 
 enum WatchEventType: String, Sendable {
-    case added = "ADDED", modified = "MODIFIED", deleted = "DELETED"
+    case added = "ADDED"
+    case modified = "MODIFIED"
+    case deleted = "DELETED"
 }
 
 struct StoreEvent: Sendable {
@@ -318,7 +320,14 @@ final class ObjectStore: Sendable {
         func strip(_ v: JSON) -> JSON {
             var v = removePath(v, ["metadata", "resourceVersion"])
             if let mf = v[path: "metadata", "managedFields"]?.arrayValue {
-                v = setPath(v, ["metadata", "managedFields"], .array(mf.map { e in var e = e; e["time"] = nil; return e }))
+                v = setPath(
+                    v, ["metadata", "managedFields"],
+                    .array(
+                        mf.map { e in
+                            var e = e
+                            e["time"] = nil
+                            return e
+                        }))
             }
             return v
         }

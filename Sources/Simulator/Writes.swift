@@ -1,6 +1,6 @@
 import Foundation
-import KubeCore
 import Kube
+import KubeCore
 import SMI
 
 /// What the real API server does to an object on its way into storage: system metadata,

@@ -50,8 +50,10 @@ public enum TerminalSelfCheck {
             x += w
         }
         y += 2
-        let samples = ["wide: 日本語 한국어 ｆｕｌｌ", "marks: e\u{301} a\u{308} n\u{303}", "emoji: 👍 👨‍👩‍👧 ❤️ 🇩🇪",
-                       "hostile: \u{1B}[31mred\u{1B}[0m \u{202E}abc", "spark: " + Widgets.sparkline([1, 3, nil, 5, 8, 2, 7], width: 7, glyphs: glyphs)]
+        let samples = [
+            "wide: 日本語 한국어 ｆｕｌｌ", "marks: e\u{301} a\u{308} n\u{303}", "emoji: 👍 👨‍👩‍👧 ❤️ 🇩🇪",
+            "hostile: \u{1B}[31mred\u{1B}[0m \u{202E}abc", "spark: " + Widgets.sparkline([1, 3, nil, 5, 8, 2, 7], width: 7, glyphs: glyphs),
+        ]
         for s in samples where y < inner.maxY {
             b.write(s, x: inner.x + 1, y: y, style: Style(.text), clip: inner)
             b.write("|", x: inner.x + 40, y: y, style: Style(.border), clip: inner)

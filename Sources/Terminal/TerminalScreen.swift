@@ -1,5 +1,5 @@
-internal import CNcursesw
 import App
+internal import CNcursesw
 import Glibc
 import UI
 

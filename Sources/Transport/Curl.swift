@@ -1,7 +1,7 @@
 internal import CCurl
 import Glibc
-import KubeCore
 import Kube
+import KubeCore
 
 /// Process-wide libcurl set-up and the one place every libcurl return code is checked.
 enum Curl {
@@ -25,7 +25,9 @@ enum Curl {
     }
 
     /// Every libcurl return code passes through here: easy, multi and URL-API codes alike.
-    static func check<Code: CurlResultCode>(_ code: Code, _ operation: StaticString)
+    static func check<Code: CurlResultCode>(
+        _ code: Code, _ operation: StaticString
+    )
         throws(TransportError)
     {
         guard !code.isOK else { return }

@@ -1,6 +1,6 @@
 internal import CCurl
-import KubeCore
 import Kube
+import KubeCore
 
 /// `HTTPTransport` on libcurl: one instance per cluster endpoint (its TLS settings apply to
 /// every request), one network thread per instance, any number of concurrent requests and
@@ -100,7 +100,9 @@ public final class CurlTransport: HTTPTransport, Sendable {
         return transfer
     }
 
-    private func configure(_ transfer: Transfer, _ request: HTTPRequest, _ target: Target)
+    private func configure(
+        _ transfer: Transfer, _ request: HTTPRequest, _ target: Target
+    )
         throws(TransportError)
     {
         let h = EasyHandle(raw: transfer.easy)

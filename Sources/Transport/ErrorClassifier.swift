@@ -1,6 +1,6 @@
 internal import CCurl
-import KubeCore
 import Kube
+import KubeCore
 
 /// What the transfer had reached when it failed; decides between "never left" and
 /// "outcome unknown" and between connect and mid-transfer failures.
@@ -31,7 +31,9 @@ enum ErrorClassifier {
         "certificate expired", "certificate revoked", "unsupported certificate", "access denied",
     ]
 
-    static func classify(code: UInt32, curlText: String, detail: String, context: FailureContext)
+    static func classify(
+        code: UInt32, curlText: String, detail: String, context: FailureContext
+    )
         -> TransportError
     {
         let c = CURLcode(rawValue: code)

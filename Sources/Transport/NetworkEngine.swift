@@ -1,7 +1,7 @@
 internal import CCurl
-import KubeCore
 import Foundation
 import Kube
+import KubeCore
 import Synchronization
 
 /// One `curl_multi` driven by one dedicated thread. All transfers of a transport share it, so

@@ -1,5 +1,5 @@
-import KubeCore
 import Kube
+import KubeCore
 
 /// Assembles the final response head from libcurl's header callback, which delivers one raw
 /// line at a time and repeats the status line for every response on the wire: interim 1xx

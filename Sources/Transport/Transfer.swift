@@ -1,6 +1,6 @@
 internal import CCurl
-import KubeCore
 import Kube
+import KubeCore
 import Synchronization
 
 /// One request: its easy handle, the memory libcurl borrows for it, and where the result goes.

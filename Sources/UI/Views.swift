@@ -1,6 +1,6 @@
-import KubeCore
 import App
 import Kube
+import KubeCore
 import Mesh
 import SMI
 
@@ -373,7 +373,9 @@ public enum Views {
     public static func splitsTable(_ s: AppState, _ rect: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer) {
         let rows = s.splitRows().map { r -> [TableWidget.Cell] in
             [
-                TableWidget.Cell(r.id.namespace), TableWidget.Cell(r.id.name + (r.hasDraft ? " *" : ""),
+                TableWidget.Cell(r.id.namespace),
+                TableWidget.Cell(
+                    r.id.name + (r.hasDraft ? " *" : ""),
                     style: r.hasDraft ? Style(.weightDraft) : nil),
                 TableWidget.Cell(r.rootService), TableWidget.Cell(r.backendsText),
             ] + metricCells(r.metrics, s, ctx.glyphs) + [TableWidget.Cell(r.controller ?? "–", style: r.controller == nil ? Style(.muted) : Style(.warning))]
@@ -494,12 +496,15 @@ public enum Views {
         if let c = split.controller { line("! managed by " + c.tool, Style(.warning)) }
         let shares = split.analysis.shares
         let observed = s.observedShares(id)
-        line(TextWidth.pad("backend", to: 14) + TextWidth.pad("weight", to: 7, align: .right) + TextWidth.pad("conf", to: 7, align: .right) + TextWidth.pad("seen", to: 7, align: .right), Style(.tableHeader))
+        line(
+            TextWidth.pad("backend", to: 14) + TextWidth.pad("weight", to: 7, align: .right) + TextWidth.pad("conf", to: 7, align: .right)
+                + TextWidth.pad("seen", to: 7, align: .right), Style(.tableHeader))
         for (i, b) in split.backends.enumerated() {
             guard y < area.maxY else { return }
             let conf = i < shares.count ? shares[i]?.percentText(decimals: 0) ?? "–" : "–"
             let seen = i < observed.count ? observed[i].map { Fmt.fixed($0 * 100, 0) + "%" } ?? "–" : "–"
-            let text = TextWidth.pad(b.service, to: 14) + TextWidth.pad(b.weight.description, to: 7, align: .right)
+            let text =
+                TextWidth.pad(b.service, to: 14) + TextWidth.pad(b.weight.description, to: 7, align: .right)
                 + TextWidth.pad(conf, to: 7, align: .right) + TextWidth.pad(seen, to: 7, align: .right) + " "
             let x = buf.write(text, x: area.x, y: y, style: Style(.text), clip: area)
             let bw = area.maxX - x
@@ -527,7 +532,8 @@ public enum Views {
         // Row 1 of the dialog: the column titles (SplitEditorLayout: backends start at row 2).
         let showTheirs = d.theirs != nil
         let nameW = max(8, min(24, d.working.backends.map { TextWidth.width($0.service) }.max() ?? 8))
-        var head = "  " + TextWidth.pad("backend", to: nameW) + TextWidth.pad("yours", to: 8, align: .right)
+        var head =
+            "  " + TextWidth.pad("backend", to: nameW) + TextWidth.pad("yours", to: 8, align: .right)
             + TextWidth.pad("share", to: 7, align: .right) + TextWidth.pad("server", to: 8, align: .right)
         if showTheirs { head += TextWidth.pad("theirs", to: 8, align: .right) }
         buf.write(head, x: area.x, y: area.y, style: Style(.tableHeader), clip: area)
@@ -540,7 +546,8 @@ public enum Views {
             let sel = i == d.selected
             let server = baseByName[b.service] ?? "–"
             let changed = server != b.weight.description
-            var text = (sel ? (g == .ascii ? "> " : "▸ ") : "  ") + TextWidth.pad(b.service, to: nameW)
+            var text =
+                (sel ? (g == .ascii ? "> " : "▸ ") : "  ") + TextWidth.pad(b.service, to: nameW)
                 + TextWidth.pad(b.weight.description + (changed ? "*" : ""), to: 8, align: .right)
                 + TextWidth.pad(i < shares.count ? shares[i]?.percentText(decimals: 1) ?? "–" : "–", to: 7, align: .right)
                 + TextWidth.pad(server, to: 8, align: .right)
@@ -603,7 +610,8 @@ public enum Views {
         for r in diff.rows {
             let share = { (f: Fraction?) in f?.percentText(decimals: 1) ?? "–" }
             let arrow = ctx.glyphs == .ascii ? " -> " : " → "
-            let text = (r.changed ? "~ " : "  ") + r.service + ": " + r.oldWeight + arrow + r.newWeight + "  ("
+            let text =
+                (r.changed ? "~ " : "  ") + r.service + ": " + r.oldWeight + arrow + r.newWeight + "  ("
                 + share(r.oldShare) + arrow + share(r.newShare) + ")"
             lines.append((text, Style(r.changed ? .diffAdded : .dialog)))
         }

@@ -1,10 +1,10 @@
 import App
 import ArgumentParser
 import Foundation
-import KubeCore
 import Kube
-import Runtime
+import KubeCore
 import Mesh
+import Runtime
 import SMI
 import Simulator
 import Transport
@@ -96,10 +96,24 @@ struct BenchCommand: AsyncParsableCommand {
         let list: JSON = ["apiVersion": "split.smi-spec.io/v1alpha2", "kind": "TrafficSplitList", "metadata": ["resourceVersion": "1"], "items": .array(items)]
         let bytes = list.serialized()
         let data = Data(bytes)
-        struct Backend: Decodable { let service: String; let weight: Int? }
-        struct Spec: Decodable { let service: String; let backends: [Backend] }
-        struct Meta: Decodable { let name: String; let namespace: String?; let resourceVersion: String? }
-        struct Item: Decodable { let apiVersion: String; let metadata: Meta; let spec: Spec }
+        struct Backend: Decodable {
+            let service: String
+            let weight: Int?
+        }
+        struct Spec: Decodable {
+            let service: String
+            let backends: [Backend]
+        }
+        struct Meta: Decodable {
+            let name: String
+            let namespace: String?
+            let resourceVersion: String?
+        }
+        struct Item: Decodable {
+            let apiVersion: String
+            let metadata: Meta
+            let spec: Spec
+        }
         struct List: Decodable { let items: [Item] }
         func time(_ body: () throws -> Int) rethrows -> JSON {
             var xs: [Double] = []
@@ -178,7 +192,8 @@ struct BenchCommand: AsyncParsableCommand {
             do {
                 // Built and dropped per kind, as list pages arrive and are released.
                 let scenario = try Scenario.make(name: "generated", seed: 1, profile: .default, services: services, splits: splits)
-                let name = ["service": "Service", "deployment": "Deployment", "pod": "Pod", "trafficSplit": "TrafficSplit", "trafficTarget": "TrafficTarget"][kind.rawValue]!
+                let name = ["service": "Service", "deployment": "Deployment", "pod": "Pod", "trafficSplit": "TrafficSplit", "trafficTarget": "TrafficTarget"][
+                    kind.rawValue]!
                 let objects = scenario.objects.filter { $0["kind"]?.stringValue == name }
                 returnFreedMemoryToTheSystem()
                 let before = residentMemoryKiB()
@@ -216,7 +231,8 @@ struct BenchCommand: AsyncParsableCommand {
         await informer.start()
         defer { Task { await informer.stop() } }
         var updates = informer.updates.makeAsyncIterator()
-        var state = AppState(context: ContextInfo(context: "bench", scope: .one("bookstore")), size: TermSize(columns: 200, rows: 50), availableThemes: ["default"])
+        var state = AppState(
+            context: ContextInfo(context: "bench", scope: .one("bookstore")), size: TermSize(columns: 200, rows: 50), availableThemes: ["default"])
         _ = reduce(&state, .start(now: 0))
         let theme = try! Theme.load(name: "default", searchPaths: [])
         let id = ObjectRef(namespace: "bookstore", name: "books")

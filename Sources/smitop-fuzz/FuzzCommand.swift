@@ -1,8 +1,8 @@
 import App
 import ArgumentParser
 import Foundation
-import KubeCore
 import Kube
+import KubeCore
 import SMI
 import UI
 
@@ -39,7 +39,10 @@ struct FuzzCommand: ParsableCommand {
         // from quantities.
         var json: [[UInt8]] = []
         for r in raw {
-            if (try? JSON.parse(r)) != nil { json.append(r); continue }
+            if (try? JSON.parse(r)) != nil {
+                json.append(r)
+                continue
+            }
             for d in (try? YAMLDocuments.read(String(decoding: r, as: UTF8.self))) ?? [] { json.append(d.json.serialized()) }
         }
         let quantities = FuzzTargets.quantitySeeds.map { Array($0.utf8) }
@@ -120,11 +123,12 @@ struct FuzzTarget: Sendable {
 /// Byte-level mutations with a bias towards what breaks parsers: structural characters,
 /// boundary numbers, control and multi-byte characters, truncation and splicing.
 enum Mutator {
-    static let tokens: [[UInt8]] = [
-        "{", "}", "[", "]", "\"", ":", ",", "\\", "\\u0000", "\\ud800", "null", "true", "-", "1e999", "-0", "9223372036854775808",
-        "0.000000001", "1e-9", "500m", "1Ki", "1E", "\n", "\r\n", "\t", "---\n", "- ", "&a ", "*a", "!!binary ", "? ", "|\n",
-        "\u{1B}[2J", "\u{202E}", "\u{200D}", "é", "👨‍👩‍👧", "\u{0}", "%", "'", "#", "~",
-    ].map { Array($0.utf8) } + [[0xFF], [0xC3], [0xE2, 0x82], [0xF0, 0x9F, 0x98]]
+    static let tokens: [[UInt8]] =
+        [
+            "{", "}", "[", "]", "\"", ":", ",", "\\", "\\u0000", "\\ud800", "null", "true", "-", "1e999", "-0", "9223372036854775808",
+            "0.000000001", "1e-9", "500m", "1Ki", "1E", "\n", "\r\n", "\t", "---\n", "- ", "&a ", "*a", "!!binary ", "? ", "|\n",
+            "\u{1B}[2J", "\u{202E}", "\u{200D}", "é", "👨‍👩‍👧", "\u{0}", "%", "'", "#", "~",
+        ].map { Array($0.utf8) } + [[0xFF], [0xC3], [0xE2, 0x82], [0xF0, 0x9F, 0x98]]
 
     static func mutate(_ base: [UInt8], other: [UInt8], rng: inout SplitMix64, round: Int) -> [UInt8] {
         var b = base
@@ -194,7 +198,9 @@ enum FuzzTargets {
         FuzzTarget(name: "yaml", .text) { b, _ in (try? YAMLDocuments.read(text(b))) == nil ? .rejected : .accepted },
         FuzzTarget(name: "quantity", .quantity) { b, _ in
             guard let q = try? Quantity(parsing: text(b)) else { return .rejected }
-            guard let again = try? Quantity(parsing: q.canonical), again == q else { return .violation("canonical form \(q.canonical) does not re-parse to the same value") }
+            guard let again = try? Quantity(parsing: q.canonical), again == q else {
+                return .violation("canonical form \(q.canonical) does not re-parse to the same value")
+            }
             return .accepted
         },
         FuzzTarget(name: "trafficsplit", .json) { b, _ in
@@ -263,7 +269,8 @@ enum FuzzTargets {
         FuzzTarget(name: "error-body", .json) { b, rng in
             let status = [400, 403, 404, 409, 410, 422, 429, 500, 502, 503][Int(rng.next() % 10)]
             let types = ["application/json", "text/html", "text/plain", nil]
-            let e = KubeError.fromResponse(HTTPResponse(status: status, headers: types[Int(rng.next() % 4)].map { [HTTPHeader("Content-Type", $0)] } ?? [], body: b))
+            let e = KubeError.fromResponse(
+                HTTPResponse(status: status, headers: types[Int(rng.next() % 4)].map { [HTTPHeader("Content-Type", $0)] } ?? [], body: b))
             // Whatever the body held, the message is printable.
             let m = e.userMessage
             if m.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || (0x80...0x9F).contains($0.value) }) {
@@ -282,21 +289,27 @@ enum FuzzTargets {
         },
         FuzzTarget(name: "sanitize", .text) { b, _ in
             let s = sanitizedForDisplay(text(b), limit: 200)
-            if s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || (0x80...0x9F).contains($0.value) || (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value) }) {
+            if s.unicodeScalars.contains(where: {
+                $0.value < 0x20 || $0.value == 0x7F || (0x80...0x9F).contains($0.value) || (0x202A...0x202E).contains($0.value)
+                    || (0x2066...0x2069).contains($0.value)
+            }) {
                 return .violation("a control or bidi character survived sanitising")
             }
             return .accepted
         },
     ]
 
-    static let quantitySeeds = ["1", "0", "500m", "1.5", "1Ki", "1.5Gi", "-0.1e3", "1e18", "12345678901234567890m", "0.000000001", "100", "2E", "1n", "+7u", ".5"]
+    static let quantitySeeds = [
+        "1", "0", "500m", "1.5", "1Ki", "1.5Gi", "-0.1e3", "1e18", "12345678901234567890m", "0.000000001", "100", "2E", "1n", "+7u", ".5",
+    ]
 
     /// Small seeds of every input kind, so the fuzzer starts from valid structure even
     /// without a corpus directory.
     static let builtinSeeds: [[UInt8]] = [
         #"{"apiVersion":"split.smi-spec.io/v1alpha1","kind":"TrafficSplit","metadata":{"name":"a","namespace":"b","resourceVersion":"7"},"spec":{"service":"web","backends":[{"service":"v1","weight":"500m"},{"service":"v2","weight":1}]}}"#,
         #"{"apiVersion":"split.smi-spec.io/v1alpha4","kind":"TrafficSplit","metadata":{"name":"a","namespace":"b"},"spec":{"service":"web","backends":[{"service":"v1","weight":90},{"service":"v2","weight":10}]}}"#,
-        #"{"type":"ADDED","object":{"kind":"TrafficSplit","metadata":{"name":"a","resourceVersion":"1"}}}"# + "\n" + #"{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"2"}}}"# + "\n",
+        #"{"type":"ADDED","object":{"kind":"TrafficSplit","metadata":{"name":"a","resourceVersion":"1"}}}"# + "\n"
+            + #"{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"2"}}}"# + "\n",
         #"{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure","message":"too old resource version","reason":"Expired","code":410}}"#,
         #"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"trafficsplits \"x\" is invalid","reason":"Invalid","details":{"causes":[{"field":"spec.backends[0].weight","message":"must be >= 0"}]},"code":422}"#,
         #"{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1","resource":{"kind":"Deployment"},"items":[{"kind":"TrafficMetrics","resource":{"kind":"Deployment","namespace":"n","name":"d"},"edge":{"direction":"to","resource":{"kind":"Deployment","name":"e"}},"timestamp":"2019-04-08T22:25:55Z","window":"30s","metrics":[{"name":"p99_response_latency","unit":"ms","value":"10m"},{"name":"success_count","value":"100"},{"name":"failure_count","value":"2"}]}]}"#,

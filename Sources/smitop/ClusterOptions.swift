@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import KubeCore
 import Kube
+import KubeCore
 import Runtime
 import SMI
 import Transport

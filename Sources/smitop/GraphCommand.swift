@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import KubeCore
 import Kube
+import KubeCore
 import Mesh
 import SMI
 

@@ -13,7 +13,10 @@ struct Smitop: AsyncParsableCommand {
             input; 3 write conflict (the object changed on the server).
             """,
         version: SmitopVersion.string,
-        subcommands: [UICommand.self, DemoCommand.self, SplitsCommand.self, SplitCommand.self, MetricsCommand.self, GraphCommand.self, LintCommand.self, ConfigCommand.self, SimCommand.self, TerminalCheckCommand.self],
+        subcommands: [
+            UICommand.self, DemoCommand.self, SplitsCommand.self, SplitCommand.self, MetricsCommand.self, GraphCommand.self, LintCommand.self,
+            ConfigCommand.self, SimCommand.self, TerminalCheckCommand.self,
+        ],
         defaultSubcommand: UICommand.self)
 
     static func main() async {
@@ -65,5 +68,3 @@ enum SmitopVersion {
     /// The version and the C libraries it runs with: what a bug report needs.
     static var string: String { "smitop \(number)\n\(CurlTransport.versionDescription)\n\(TerminalLibrary.version)" }
 }
-
-

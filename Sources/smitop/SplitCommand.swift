@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import KubeCore
 import Kube
+import KubeCore
 import SMI
 
 struct SplitCommand: AsyncParsableCommand {
@@ -70,7 +70,8 @@ func writeWeights(
         }
         let canonical = { (t: TrafficSplit) in t.backends.map { [$0.service, $0.weight.value.canonical] } }
         guard canonical(now) == canonical(next), now.meta.resourceVersion != current.meta.resourceVersion else {
-            throw CLIError.fail("the connection failed after the write was sent (\(e.userMessage)); reading it back shows it was not applied: nothing changed", code: 1)
+            throw CLIError.fail(
+                "the connection failed after the write was sent (\(e.userMessage)); reading it back shows it was not applied: nothing changed", code: 1)
         }
         warn("the connection failed after the write was sent; reading it back shows it was applied")
         result = now.encode()

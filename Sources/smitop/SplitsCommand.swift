@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import KubeCore
 import Kube
+import KubeCore
 import SMI
 
 /// Finds the TrafficSplit version the cluster prefers: clusters serve v1alpha1 to v1alpha4
@@ -78,7 +78,6 @@ struct SplitSummary: Sendable {
     }
 }
 
-
 struct SplitsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "splits", abstract: "List TrafficSplits with each backend's weight and share.")
@@ -142,7 +141,8 @@ struct SplitsCommand: AsyncParsableCommand {
             printYAML(["kind": "TrafficSplitSummaryList", "items": .array(splits.map(\.json))])
         case .table, .wide:
             if splits.isEmpty {
-                FileHandle.standardError.write(Data("No TrafficSplits found\(cluster.allNamespaces ? "" : " in \(clean(resolved.namespace)) namespace").\n".utf8))
+                FileHandle.standardError.write(
+                    Data("No TrafficSplits found\(cluster.allNamespaces ? "" : " in \(clean(resolved.namespace)) namespace").\n".utf8))
                 return
             }
             var header = ["NAMESPACE", "NAME", "SERVICE", "BACKENDS", "OWNER"]

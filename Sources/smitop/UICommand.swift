@@ -1,8 +1,8 @@
 import App
 import ArgumentParser
 import Foundation
-import KubeCore
 import Kube
+import KubeCore
 import Runtime
 import Simulator
 import Terminal

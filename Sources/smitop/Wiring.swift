@@ -1,12 +1,12 @@
-import KubeCore
 import App
 import Foundation
 import Kube
+import KubeCore
 import Mesh
+import Runtime
 import SMI
 import Synchronization
 import Terminal
-import Runtime
 import Transport
 import UI
 
@@ -75,10 +75,15 @@ final class StartupReport: EventLoopObserver {
         self.trimSeconds = trimSeconds
         guard !done, let path, state.store.synced.count == ObjectKind.allCases.count else { return }
         done = true
-        let objects = state.store.services.count + state.store.deployments.count + state.store.pods.count
+        let objects =
+            state.store.services.count + state.store.deployments.count + state.store.pods.count
             + state.store.trafficSplits.count + state.store.trafficTargets.count
-        let line = "{\"listsDoneAt\":\(lastListArrival),\"frameAt\":\(nowSeconds()),\"rssKiB\":\(residentMemoryKiB()),\"objects\":\(objects),\"trimSeconds\":\(trimSeconds)}\n"
-        guard let h = FileHandle(forWritingAtPath: path) ?? (FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil) else { return }
+        let line =
+            "{\"listsDoneAt\":\(lastListArrival),\"frameAt\":\(nowSeconds()),\"rssKiB\":\(residentMemoryKiB()),\"objects\":\(objects),\"trimSeconds\":\(trimSeconds)}\n"
+        guard
+            let h = FileHandle(forWritingAtPath: path)
+                ?? (FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil)
+        else { return }
         h.seekToEndOfFile()
         h.write(Data(line.utf8))
         try? h.close()

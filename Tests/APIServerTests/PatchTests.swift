@@ -1,5 +1,5 @@
-import KubeCore
 import APIServer
+import KubeCore
 import Testing
 
 private func j(_ s: String) -> JSON {
@@ -35,8 +35,11 @@ private func j(_ s: String) -> JSON {
     }
 
     @Test func createMergePatchIsMinimal() {
-        let a = j(#"{"spec":{"service":"web","backends":[{"service":"v1","weight":90},{"service":"v2","weight":10}]},"metadata":{"name":"s","labels":{"x":"1","y":"2"}}}"#)
-        let b = j(#"{"spec":{"service":"web","backends":[{"service":"v1","weight":50},{"service":"v2","weight":50}]},"metadata":{"name":"s","labels":{"x":"1"}}}"#)
+        let a = j(
+            #"{"spec":{"service":"web","backends":[{"service":"v1","weight":90},{"service":"v2","weight":10}]},"metadata":{"name":"s","labels":{"x":"1","y":"2"}}}"#
+        )
+        let b = j(
+            #"{"spec":{"service":"web","backends":[{"service":"v1","weight":50},{"service":"v2","weight":50}]},"metadata":{"name":"s","labels":{"x":"1"}}}"#)
         let p = createMergePatch(from: a, to: b)
         #expect(p == j(#"{"spec":{"backends":[{"service":"v1","weight":50},{"service":"v2","weight":50}]},"metadata":{"labels":{"y":null}}}"#))
         #expect(applyMergePatch(p, to: a) == b)
@@ -55,7 +58,6 @@ private func j(_ s: String) -> JSON {
         }
     }
 }
-
 
 private let keyPool = ["a", "b", "c", "spec", "weight", "x/y", "~k"]
 
@@ -101,11 +103,15 @@ private func mutate(_ v: JSON, _ rng: inout SplitMix64, depth: Int) -> JSON {
         (#"{"baz":"qux","foo":"bar"}"#, #"[{"op":"remove","path":"/baz"}]"#, #"{"foo":"bar"}"#),
         (#"{"foo":["bar","qux","baz"]}"#, #"[{"op":"remove","path":"/foo/1"}]"#, #"{"foo":["bar","baz"]}"#),
         (#"{"baz":"qux","foo":"bar"}"#, #"[{"op":"replace","path":"/baz","value":"boo"}]"#, #"{"baz":"boo","foo":"bar"}"#),
-        (#"{"foo":{"bar":"baz","waldo":"fred"},"qux":{"corge":"grault"}}"#, #"[{"op":"move","from":"/foo/waldo","path":"/qux/thud"}]"#,
-         #"{"foo":{"bar":"baz"},"qux":{"corge":"grault","thud":"fred"}}"#),
+        (
+            #"{"foo":{"bar":"baz","waldo":"fred"},"qux":{"corge":"grault"}}"#, #"[{"op":"move","from":"/foo/waldo","path":"/qux/thud"}]"#,
+            #"{"foo":{"bar":"baz"},"qux":{"corge":"grault","thud":"fred"}}"#
+        ),
         (#"{"foo":["all","grass","cows","eat"]}"#, #"[{"op":"move","from":"/foo/1","path":"/foo/3"}]"#, #"{"foo":["all","cows","eat","grass"]}"#),
-        (#"{"baz":"qux","foo":["a",2,"c"]}"#, #"[{"op":"test","path":"/baz","value":"qux"},{"op":"test","path":"/foo/1","value":2}]"#,
-         #"{"baz":"qux","foo":["a",2,"c"]}"#),
+        (
+            #"{"baz":"qux","foo":["a",2,"c"]}"#, #"[{"op":"test","path":"/baz","value":"qux"},{"op":"test","path":"/foo/1","value":2}]"#,
+            #"{"baz":"qux","foo":["a",2,"c"]}"#
+        ),
         (#"{"baz":"qux"}"#, #"[{"op":"test","path":"/baz","value":"bar"}]"#, nil),
         (#"{"foo":"bar"}"#, #"[{"op":"add","path":"/child","value":{"grandchild":{}}}]"#, #"{"foo":"bar","child":{"grandchild":{}}}"#),
         (#"{"foo":"bar"}"#, #"[{"op":"add","path":"/baz","value":"qux","xyz":123}]"#, #"{"foo":"bar","baz":"qux"}"#),
@@ -228,14 +234,16 @@ private func mutate(_ v: JSON, _ rng: inout SplitMix64, depth: Int) -> JSON {
 // MARK: - Strategic merge patch
 
 @Suite struct StrategicMergePatchTests {
-    static let service = j(#"""
+    static let service = j(
+        #"""
         {"apiVersion":"v1","kind":"Service","metadata":{"name":"web","namespace":"demo","finalizers":["a"]},
          "spec":{"selector":{"app":"web"},"ports":[{"name":"http","port":8080,"protocol":"TCP","targetPort":8080}]}}
         """#)
 
     /// The exact body kubectl 1.32 client-side apply sends (kubectl.md section 1).
     @Test func kubectlClientSideApplyBody() throws {
-        let patch = j(#"{"spec":{"$setElementOrder/ports":[{"port":9090}],"ports":[{"name":"http","port":9090,"targetPort":8080},{"$patch":"delete","port":8080}]}}"#)
+        let patch = j(
+            #"{"spec":{"$setElementOrder/ports":[{"port":9090}],"ports":[{"name":"http","port":9090,"targetPort":8080},{"$patch":"delete","port":8080}]}}"#)
         let out = try applyStrategicMergePatch(patch, to: Self.service, kind: "Service")
         #expect(out[path: "spec", "ports"] == j(#"[{"name":"http","port":9090,"targetPort":8080}]"#))
         #expect(out[path: "spec", "selector"] == j(#"{"app":"web"}"#))
@@ -258,7 +266,8 @@ private func mutate(_ v: JSON, _ rng: inout SplitMix64, depth: Int) -> JSON {
     }
 
     @Test func nestedContainerListsInDeployment() throws {
-        let deploy = j(#"""
+        let deploy = j(
+            #"""
             {"kind":"Deployment","spec":{"replicas":1,"strategy":{"type":"RollingUpdate","rollingUpdate":{"maxSurge":1}},
              "template":{"spec":{"containers":[
                {"name":"app","image":"app:1","env":[{"name":"A","value":"1"},{"name":"B","value":"2"}],
@@ -266,7 +275,8 @@ private func mutate(_ v: JSON, _ rng: inout SplitMix64, depth: Int) -> JSON {
                {"name":"sidecar","image":"proxy:1"}],
               "volumes":[{"name":"d","emptyDir":{}}]}}}}
             """#)
-        let patch = j(#"""
+        let patch = j(
+            #"""
             {"spec":{"template":{"spec":{"containers":[
                {"name":"app","image":"app:2","env":[{"name":"B","value":"3"},{"name":"A","$patch":"delete"}],
                 "ports":[{"containerPort":81}]}],
@@ -307,21 +317,26 @@ private func mutate(_ v: JSON, _ rng: inout SplitMix64, depth: Int) -> JSON {
     }
 
     @Test func ownerReferencesByUIDAndConditionsByType() throws {
-        let pod = j(#"{"metadata":{"ownerReferences":[{"uid":"1","name":"rs-a"}]},"status":{"conditions":[{"type":"Ready","status":"False"},{"type":"Scheduled","status":"True"}]}}"#)
+        let pod = j(
+            #"{"metadata":{"ownerReferences":[{"uid":"1","name":"rs-a"}]},"status":{"conditions":[{"type":"Ready","status":"False"},{"type":"Scheduled","status":"True"}]}}"#
+        )
         let out = try applyStrategicMergePatch(
-            j(#"{"metadata":{"ownerReferences":[{"uid":"2","name":"rs-b"}]},"status":{"conditions":[{"type":"Ready","status":"True"}]}}"#), to: pod, kind: "Pod")
+            j(#"{"metadata":{"ownerReferences":[{"uid":"2","name":"rs-b"}]},"status":{"conditions":[{"type":"Ready","status":"True"}]}}"#), to: pod, kind: "Pod"
+        )
         #expect(out[path: "metadata", "ownerReferences"]?.arrayValue?.count == 2)
         #expect(out[path: "status", "conditions"] == j(#"[{"type":"Ready","status":"True"},{"type":"Scheduled","status":"True"}]"#))
     }
 
     @Test func nullDeletesAndOtherListsReplace() throws {
-        let out = try applyStrategicMergePatch(j(#"{"spec":{"selector":null,"externalIPs":["1.2.3.4"]}}"#), to: j(#"{"spec":{"selector":{"a":"b"},"externalIPs":["9.9.9.9"]}}"#), kind: "Service")
+        let out = try applyStrategicMergePatch(
+            j(#"{"spec":{"selector":null,"externalIPs":["1.2.3.4"]}}"#), to: j(#"{"spec":{"selector":{"a":"b"},"externalIPs":["9.9.9.9"]}}"#), kind: "Service")
         #expect(out == j(#"{"spec":{"externalIPs":["1.2.3.4"]}}"#))
     }
 
     @Test func customTableAndErrors() throws {
         let strategies = PatchStrategies.builtIn.adding(kind: "Widget", ["spec.items": .map(keys: ["id"])])
-        let out = try applyStrategicMergePatch(j(#"{"spec":{"items":[{"id":2,"v":"b"}]}}"#), to: j(#"{"spec":{"items":[{"id":1,"v":"a"}]}}"#), kind: "Widget", strategies: strategies)
+        let out = try applyStrategicMergePatch(
+            j(#"{"spec":{"items":[{"id":2,"v":"b"}]}}"#), to: j(#"{"spec":{"items":[{"id":1,"v":"a"}]}}"#), kind: "Widget", strategies: strategies)
         #expect(out[path: "spec", "items"]?.arrayValue?.count == 2)
         #expect(strategies.knows(kind: "Widget") && !strategies.knows(kind: "TrafficSplit"))
         #expect(throws: StrategicMergePatchError.self) {
@@ -336,7 +351,9 @@ private func mutate(_ v: JSON, _ rng: inout SplitMix64, depth: Int) -> JSON {
     }
 
     @Test func schemaListTypes() {
-        let schema = j(#"{"type":"object","properties":{"spec":{"type":"object","properties":{"rules":{"type":"array","x-kubernetes-list-type":"map","x-kubernetes-list-map-keys":["name"],"items":{"type":"object"}},"tags":{"type":"array","x-kubernetes-list-type":"set","items":{"type":"string"}},"plain":{"type":"array","items":{"type":"string"}}}}}}"#)
+        let schema = j(
+            #"{"type":"object","properties":{"spec":{"type":"object","properties":{"rules":{"type":"array","x-kubernetes-list-type":"map","x-kubernetes-list-map-keys":["name"],"items":{"type":"object"}},"tags":{"type":"array","x-kubernetes-list-type":"set","items":{"type":"string"}},"plain":{"type":"array","items":{"type":"string"}}}}}}"#
+        )
         let t = PatchStrategies.fromSchema(schema)
         #expect(t["spec.rules"] == .map(keys: ["name"]))
         #expect(t["spec.tags"] == .set)
@@ -356,7 +373,8 @@ func containsDirective(_ v: JSON) -> Bool {
 
 @Suite struct YAMLBodyTests {
     @Test func yamlAndJSONBodies() throws {
-        let y = try JSON.parseYAML("""
+        let y = try JSON.parseYAML(
+            """
             apiVersion: split.smi-spec.io/v1alpha4
             kind: TrafficSplit
             metadata:
@@ -393,7 +411,9 @@ func containsDirective(_ v: JSON) -> Bool {
     static let now3 = "2025-01-01T00:02:00Z"
 
     static func split(_ w1: Int, _ w2: Int, labels: String = #"{"app":"web"}"#) -> JSON {
-        j(#"{"apiVersion":"split.smi-spec.io/v1alpha4","kind":"TrafficSplit","metadata":{"name":"web","namespace":"demo","labels":\#(labels)},"spec":{"service":"web","backends":[{"service":"v1","weight":\#(w1)},{"service":"v2","weight":\#(w2)}]}}"#)
+        j(
+            #"{"apiVersion":"split.smi-spec.io/v1alpha4","kind":"TrafficSplit","metadata":{"name":"web","namespace":"demo","labels":\#(labels)},"spec":{"service":"web","backends":[{"service":"v1","weight":\#(w1)},{"service":"v2","weight":\#(w2)}]}}"#
+        )
     }
 
     @Test func createRecordsApplyEntryInRealFormat() throws {
@@ -403,10 +423,13 @@ func containsDirective(_ v: JSON) -> Bool {
         #expect(obj[path: "metadata", "name"] == "web")
         let entries = obj[path: "metadata", "managedFields"]?.arrayValue ?? []
         #expect(entries.count == 1)
-        #expect(entries.first == j(#"""
-            {"manager":"kubectl","operation":"Apply","apiVersion":"split.smi-spec.io/v1alpha4","time":"2025-01-01T00:00:00Z",
-             "fieldsType":"FieldsV1","fieldsV1":{"f:metadata":{"f:labels":{"f:app":{}}},"f:spec":{"f:backends":{},"f:service":{}}}}
-            """#))
+        #expect(
+            entries.first
+                == j(
+                    #"""
+                    {"manager":"kubectl","operation":"Apply","apiVersion":"split.smi-spec.io/v1alpha4","time":"2025-01-01T00:00:00Z",
+                     "fieldsType":"FieldsV1","fieldsV1":{"f:metadata":{"f:labels":{"f:app":{}}},"f:spec":{"f:backends":{},"f:service":{}}}}
+                    """#))
     }
 
     @Test func conflictWithUpdateManagerThenForce() throws {
@@ -427,8 +450,14 @@ func containsDirective(_ v: JSON) -> Bool {
         #expect(unchanged == flagged)
         #expect(conflicts.count == 1)
         #expect(conflicts.first?.field == ".spec.backends")
-        #expect(conflicts.first?.cause == j(#"{"reason":"FieldManagerConflict","message":"conflict with \"flagger\" using split.smi-spec.io/v1alpha4 at 2025-01-01T00:01:00Z","field":".spec.backends"}"#))
-        #expect(applyConflictMessage(conflicts) == #"Apply failed with 1 conflict: conflict with "flagger" using split.smi-spec.io/v1alpha4 at 2025-01-01T00:01:00Z: .spec.backends"#)
+        #expect(
+            conflicts.first?.cause
+                == j(
+                    #"{"reason":"FieldManagerConflict","message":"conflict with \"flagger\" using split.smi-spec.io/v1alpha4 at 2025-01-01T00:01:00Z","field":".spec.backends"}"#
+                ))
+        #expect(
+            applyConflictMessage(conflicts)
+                == #"Apply failed with 1 conflict: conflict with "flagger" using split.smi-spec.io/v1alpha4 at 2025-01-01T00:01:00Z: .spec.backends"#)
 
         // Applying the value flagger set is not a conflict: ownership is shared.
         let (shared, none) = try serverSideApply(live: flagged, applied: Self.split(50, 50), manager: "kubectl", force: false, now: Self.now3)
@@ -445,7 +474,8 @@ func containsDirective(_ v: JSON) -> Bool {
     }
 
     @Test func omittedFieldsAreRemovedUnlessSharedOrForeign() throws {
-        let (created, _) = try serverSideApply(live: nil, applied: Self.split(90, 10, labels: #"{"app":"web","tier":"front"}"#), manager: "kubectl", force: false, now: Self.now1)
+        let (created, _) = try serverSideApply(
+            live: nil, applied: Self.split(90, 10, labels: #"{"app":"web","tier":"front"}"#), manager: "kubectl", force: false, now: Self.now1)
         // Another applier also sets app; a third adds its own label.
         let other = j(#"{"apiVersion":"split.smi-spec.io/v1alpha4","kind":"TrafficSplit","metadata":{"name":"web","labels":{"app":"web","team":"a"}}}"#)
         let (withOther, c1) = try serverSideApply(live: created, applied: other, manager: "ops", force: false, now: Self.now2)
@@ -460,7 +490,9 @@ func containsDirective(_ v: JSON) -> Bool {
     }
 
     @Test func keyedListsMergeAndKeysEncode() throws {
-        let svc = j(#"{"apiVersion":"v1","kind":"Service","metadata":{"name":"web","namespace":"demo"},"spec":{"ports":[{"name":"http","port":80,"targetPort":8080}]}}"#)
+        let svc = j(
+            #"{"apiVersion":"v1","kind":"Service","metadata":{"name":"web","namespace":"demo"},"spec":{"ports":[{"name":"http","port":80,"targetPort":8080}]}}"#
+        )
         let (created, _) = try serverSideApply(live: nil, applied: svc, manager: "kubectl", force: false, now: Self.now1)
         let fields = managedFieldsRecords(of: created).first?.fields.fieldsV1
         #expect(fields == j(#"{"f:spec":{"f:ports":{"k:{\"port\":80}":{".":{},"f:name":{},"f:port":{},"f:targetPort":{}}}}}"#))

@@ -1,6 +1,6 @@
+import APIServer
 import Foundation
 import KubeCore
-import APIServer
 import Testing
 
 private func j(_ s: String) -> JSON {
@@ -31,7 +31,9 @@ private func split(_ spec: String) -> JSON {
 
 @Suite struct SchemaTests {
     @Test func validSplitPasses() throws {
-        let r = validate(split(#"{"service":"web","backends":[{"service":"v1","weight":90},{"service":"v2","weight":10.5}]}"#), schema: try splitSchema(), fieldValidation: .strict)
+        let r = validate(
+            split(#"{"service":"web","backends":[{"service":"v1","weight":90},{"service":"v2","weight":10.5}]}"#), schema: try splitSchema(),
+            fieldValidation: .strict)
         #expect(r.isValid)
         #expect(r.errors.isEmpty && r.unknownFields.isEmpty)
     }
@@ -40,8 +42,9 @@ private func split(_ spec: String) -> JSON {
         let r = validate(split(#"{"backends":[]}"#), schema: try splitSchema(), fieldValidation: .strict)
         #expect(r.errors == [FieldError(reason: "FieldValueRequired", field: "spec.service", message: "Required value")])
         #expect(r.causes == [j(#"{"reason":"FieldValueRequired","message":"Required value","field":"spec.service"}"#)])
-        #expect(invalidStatusMessage(kind: "TrafficSplit", group: "split.smi-spec.io", name: "bad", errors: r.errors)
-            == #"TrafficSplit.split.smi-spec.io "bad" is invalid: spec.service: Required value"#)
+        #expect(
+            invalidStatusMessage(kind: "TrafficSplit", group: "split.smi-spec.io", name: "bad", errors: r.errors)
+                == #"TrafficSplit.split.smi-spec.io "bad" is invalid: spec.service: Required value"#)
     }
 
     @Test func stringWeightIsTypeInvalid() throws {
@@ -54,7 +57,11 @@ private func split(_ spec: String) -> JSON {
 
     @Test func enumIsNotSupported() throws {
         let r = validate(split(#"{"service":"web","backends":[],"matches":[{"kind":"X","name":"r"}]}"#), schema: try splitSchema(), fieldValidation: .strict)
-        #expect(r.errors == [FieldError(reason: "FieldValueNotSupported", field: "spec.matches[0].kind", message: #"Unsupported value: "X": supported values: "HTTPRouteGroup""#)])
+        #expect(
+            r.errors == [
+                FieldError(
+                    reason: "FieldValueNotSupported", field: "spec.matches[0].kind", message: #"Unsupported value: "X": supported values: "HTTPRouteGroup""#)
+            ])
     }
 
     @Test func severalErrorsInBrackets() throws {
@@ -74,8 +81,9 @@ private func split(_ spec: String) -> JSON {
         #expect(strict.unknownFields == ["spec.backends[0].extra", "spec.bogus"])
         #expect(strict.strictDecodingError == #"strict decoding error: unknown field "spec.backends[0].extra", unknown field "spec.bogus""#)
         #expect(!strict.isValid)
-        #expect(strictDecodingStatusMessage(kind: "TrafficSplit", version: "v1alpha4", error: "strict decoding error: unknown field \"spec.bogus\"")
-            == #"TrafficSplit in version "v1alpha4" cannot be handled as a TrafficSplit: strict decoding error: unknown field "spec.bogus""#)
+        #expect(
+            strictDecodingStatusMessage(kind: "TrafficSplit", version: "v1alpha4", error: "strict decoding error: unknown field \"spec.bogus\"")
+                == #"TrafficSplit in version "v1alpha4" cannot be handled as a TrafficSplit: strict decoding error: unknown field "spec.bogus""#)
         let warn = validate(obj, schema: schema, fieldValidation: .warn)
         #expect(warn.strictDecodingError == nil && warn.isValid)
         #expect(warn.warnings == [#"unknown field "spec.backends[0].extra""#, #"unknown field "spec.bogus""#])
@@ -102,7 +110,8 @@ private func split(_ spec: String) -> JSON {
     }
 
     @Test func schemaKeywords() {
-        let schema = j(#"""
+        let schema = j(
+            #"""
             {"type":"object","properties":{"spec":{"type":"object","properties":{
               "count":{"type":"integer"},
               "ratio":{"type":"number"},
@@ -114,7 +123,8 @@ private func split(_ spec: String) -> JSON {
               "flags":{"type":"array","items":{"type":"boolean"}}}}}}
             """#)
         func errs(_ spec: String) -> [String] {
-            validate(j(#"{"apiVersion":"x/v1","kind":"X","metadata":{"name":"a"},"spec":\#(spec)}"#), schema: schema, fieldValidation: .strict).errors.map(\.description)
+            validate(j(#"{"apiVersion":"x/v1","kind":"X","metadata":{"name":"a"},"spec":\#(spec)}"#), schema: schema, fieldValidation: .strict).errors.map(
+                \.description)
         }
         #expect(errs(#"{"count":3,"ratio":3,"port":"http","opt":null,"free":{"a":{"b":1}},"tags":{"k":"v"},"flags":[true]}"#) == [])
         #expect(errs(#"{"count":1.5}"#) == [#"spec.count: Invalid value: "number": spec.count in body must be of type integer: "number""#])
@@ -132,7 +142,9 @@ private func split(_ spec: String) -> JSON {
         // HTTPRouteGroup with methods enum and header maps (additionalProperties).
         let htr = try crd("main/httproutegroup.yaml", name: "httproutegroups.specs.smi-spec.io")
         let schema = try #require(crdSchema(htr, version: "v1alpha4"))
-        let good = j(#"{"apiVersion":"specs.smi-spec.io/v1alpha4","kind":"HTTPRouteGroup","metadata":{"name":"r"},"spec":{"matches":[{"name":"m","methods":["GET","*"],"headers":[{"x-user":"a"}]}]}}"#)
+        let good = j(
+            #"{"apiVersion":"specs.smi-spec.io/v1alpha4","kind":"HTTPRouteGroup","metadata":{"name":"r"},"spec":{"matches":[{"name":"m","methods":["GET","*"],"headers":[{"x-user":"a"}]}]}}"#
+        )
         #expect(validate(good, schema: schema, fieldValidation: .strict).isValid)
         var bad = good
         bad["spec"] = j(#"{"matches":[{"name":"m","methods":["FETCH"]}]}"#)
@@ -146,7 +158,9 @@ private func split(_ spec: String) -> JSON {
         let old = try crd("v0.4.1/split.yaml", name: "trafficsplits.split.smi-spec.io")
         #expect(crdPreservesUnknownFields(old))
         let schema = try #require(crdSchema(old, version: "v1alpha3"))
-        let obj = j(#"{"apiVersion":"split.smi-spec.io/v1alpha3","kind":"TrafficSplit","metadata":{"name":"a"},"spec":{"service":"web","backends":[{"service":"v1","weight":1}],"bogus":true}}"#)
+        let obj = j(
+            #"{"apiVersion":"split.smi-spec.io/v1alpha3","kind":"TrafficSplit","metadata":{"name":"a"},"spec":{"service":"web","backends":[{"service":"v1","weight":1}],"bogus":true}}"#
+        )
         let r = validate(obj, schema: schema, fieldValidation: .strict, preserveUnknownFields: true)
         #expect(r.isValid && r.unknownFields.isEmpty)
         #expect(r.pruned[path: "spec", "bogus"] == true)
@@ -167,29 +181,54 @@ private func split(_ spec: String) -> JSON {
 @Suite struct ObjectMetaValidationTests {
     @Test func nameRules() {
         #expect(validateObjectMeta(j(#"{"name":"web-split","namespace":"demo"}"#), namespaced: true).isEmpty)
-        #expect(validateObjectMeta(j(#"{"namespace":"demo"}"#), namespaced: true)
-            == [FieldError(reason: "FieldValueRequired", field: "metadata.name", message: "Required value: name or generateName is required")])
+        #expect(
+            validateObjectMeta(j(#"{"namespace":"demo"}"#), namespaced: true)
+                == [FieldError(reason: "FieldValueRequired", field: "metadata.name", message: "Required value: name or generateName is required")])
         #expect(validateObjectMeta(j(#"{"generateName":"web-","namespace":"demo"}"#), namespaced: true).isEmpty)
         let bad = validateObjectMeta(j(#"{"name":"Bad_Name","namespace":"demo"}"#), namespaced: true)
-        #expect(bad == [FieldError(reason: "FieldValueInvalid", field: "metadata.name", message: #"Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"#)])
+        #expect(
+            bad == [
+                FieldError(
+                    reason: "FieldValueInvalid", field: "metadata.name",
+                    message:
+                        #"Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"#
+                )
+            ])
         let long = String(repeating: "a", count: 254)
-        #expect(validateObjectMeta(.object(JSONObject([("name", .string(long)), ("namespace", "d")])), namespaced: true).map(\.message)
-            == [#"Invalid value: "\#(long)": must be no more than 253 characters"#])
-        #expect(validateObjectMeta(j(#"{"name":"a.b"}"#), namespaced: false, nameRule: .dns1123Label).map(\.message) == [#"Invalid value: "a.b": must not contain dots"#])
+        #expect(
+            validateObjectMeta(.object(JSONObject([("name", .string(long)), ("namespace", "d")])), namespaced: true).map(\.message)
+                == [#"Invalid value: "\#(long)": must be no more than 253 characters"#])
+        #expect(
+            validateObjectMeta(j(#"{"name":"a.b"}"#), namespaced: false, nameRule: .dns1123Label).map(\.message) == [
+                #"Invalid value: "a.b": must not contain dots"#
+            ])
         #expect(validateObjectMeta(j(#"{"name":"1svc","namespace":"d"}"#), namespaced: true, nameRule: .dns1035Label).count == 1)
     }
 
     @Test func namespaceRules() {
-        #expect(validateObjectMeta(j(#"{"name":"a"}"#), namespaced: true) == [FieldError(reason: "FieldValueRequired", field: "metadata.namespace", message: "Required value")])
-        #expect(validateObjectMeta(j(#"{"name":"a","namespace":"Demo"}"#), namespaced: true).map(\.message)
-            == [#"Invalid value: "Demo": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"#])
+        #expect(
+            validateObjectMeta(j(#"{"name":"a"}"#), namespaced: true) == [
+                FieldError(reason: "FieldValueRequired", field: "metadata.namespace", message: "Required value")
+            ])
+        #expect(
+            validateObjectMeta(j(#"{"name":"a","namespace":"Demo"}"#), namespaced: true).map(\.message)
+                == [
+                    #"Invalid value: "Demo": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"#
+                ])
         #expect(validateObjectMeta(j(#"{"name":"a","namespace":"x"}"#), namespaced: false).map(\.reason) == ["FieldValueForbidden"])
     }
 
     @Test func labelRules() {
         #expect(validateObjectMeta(j(#"{"name":"a","namespace":"d","labels":{"app.kubernetes.io/name":"web","v":""}}"#), namespaced: true).isEmpty)
         let badValue = validateObjectMeta(j(#"{"name":"a","namespace":"d","labels":{"app":"-web"}}"#), namespaced: true)
-        #expect(badValue == [FieldError(reason: "FieldValueInvalid", field: "metadata.labels", message: #"Invalid value: "-web": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"#)])
+        #expect(
+            badValue == [
+                FieldError(
+                    reason: "FieldValueInvalid", field: "metadata.labels",
+                    message:
+                        #"Invalid value: "-web": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"#
+                )
+            ])
         let badKey = validateObjectMeta(j(#"{"name":"a","namespace":"d","labels":{"Bad Prefix/x":"v","/y":"v"}}"#), namespaced: true)
         #expect(badKey.count == 2)
         #expect(badKey.allSatisfy { $0.field == "metadata.labels" && $0.message.contains("prefix part") })

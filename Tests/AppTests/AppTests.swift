@@ -1,6 +1,6 @@
 import Foundation
-import KubeCore
 import Kube
+import KubeCore
 import Mesh
 import SMI
 import Testing
@@ -13,13 +13,17 @@ func service(_ name: String, _ sel: String) -> JSON {
     obj(#"{"apiVersion":"v1","kind":"Service","metadata":{"name":"\#(name)","namespace":"shop"},"spec":{"selector":{\#(sel)}}}"#)
 }
 func deployment(_ name: String, _ labels: String) -> JSON {
-    obj(#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"\#(name)","namespace":"shop"},"spec":{"template":{"metadata":{"labels":{\#(labels)}}}}}"#)
+    obj(
+        #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"\#(name)","namespace":"shop"},"spec":{"template":{"metadata":{"labels":{\#(labels)}}}}}"#
+    )
 }
 func split(_ weights: [Int], rv: String, owner: Bool = false) -> JSON {
     let names = ["books-v1", "books-v2", "books-v3"]
     let b = weights.enumerated().map { #"{"service":"\#(names[$0.offset])","weight":\#($0.element)}"# }.joined(separator: ",")
     let own = owner ? #","ownerReferences":[{"apiVersion":"flagger.app/v1beta1","kind":"Canary","name":"books","uid":"u","controller":true}]"# : ""
-    return obj(#"{"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit","metadata":{"name":"books","namespace":"shop","resourceVersion":"\#(rv)"\#(own)},"spec":{"service":"books","backends":[\#(b)]}}"#)
+    return obj(
+        #"{"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit","metadata":{"name":"books","namespace":"shop","resourceVersion":"\#(rv)"\#(own)},"spec":{"service":"books","backends":[\#(b)]}}"#
+    )
 }
 
 let booksID = ObjectRef(namespace: "shop", name: "books")
@@ -27,10 +31,25 @@ let booksID = ObjectRef(namespace: "shop", name: "books")
 func loaded(weights: [Int] = [90, 10], owner: Bool = false, readOnly: Bool = false) -> AppState {
     var o = AppOptions()
     o.readOnly = readOnly
-    var s = AppState(options: o, context: ContextInfo(context: "kind", scope: .one("shop"), availableContexts: ["kind", "prod"]), availableThemes: ["default", "dark", "light"])
+    var s = AppState(
+        options: o, context: ContextInfo(context: "kind", scope: .one("shop"), availableContexts: ["kind", "prod"]),
+        availableThemes: ["default", "dark", "light"])
     _ = reduce(&s, .start(now: 0))
-    _ = reduce(&s, .objects(.service, .replaced([service("web", #""app":"web""#), service("books", #""app":"books""#), service("books-v1", #""v":"1""#), service("books-v2", #""v":"2""#), service("books-v3", #""v":"3""#)])))
-    _ = reduce(&s, .objects(.deployment, .replaced([deployment("web", #""app":"web""#), deployment("books-v1", #""app":"books","v":"1""#), deployment("books-v2", #""app":"books","v":"2""#)])))
+    _ = reduce(
+        &s,
+        .objects(
+            .service,
+            .replaced([
+                service("web", #""app":"web""#), service("books", #""app":"books""#), service("books-v1", #""v":"1""#), service("books-v2", #""v":"2""#),
+                service("books-v3", #""v":"3""#),
+            ])))
+    _ = reduce(
+        &s,
+        .objects(
+            .deployment,
+            .replaced([
+                deployment("web", #""app":"web""#), deployment("books-v1", #""app":"books","v":"1""#), deployment("books-v2", #""app":"books","v":"2""#),
+            ])))
     _ = reduce(&s, .objects(.trafficSplit, .replaced([split(weights, rv: "7", owner: owner)])))
     return s
 }
@@ -81,7 +100,10 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     keys(&s, [.char("f")])
     #expect(s.focus == nil)
     let gen = s.layoutGeneration
-    let list = try! TrafficMetricsList(json: obj(#"{"items":[{"resource":{"kind":"Deployment","namespace":"shop","name":"web"},"edge":{"direction":"from","resource":null},"window":"30s","metrics":[{"name":"success_count","value":"30"},{"name":"failure_count","value":"0"}]}]}"#))
+    let list = try! TrafficMetricsList(
+        json: obj(
+            #"{"items":[{"resource":{"kind":"Deployment","namespace":"shop","name":"web"},"edge":{"direction":"from","resource":null},"window":"30s","metrics":[{"name":"success_count","value":"30"},{"name":"failure_count","value":"0"}]}]}"#
+        ))
     let fx = reduce(&s, .metricsSampled(namespace: "shop", lists: [list], at: 3))
     #expect(s.layoutGeneration == gen)
     #expect(fx == [.pollMetrics(.one("shop"), window: "30s", after: 2)])
@@ -185,7 +207,10 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     #expect(s.editor?.phase == .editing, "no diff without changes")
     keys(&s, [.char("9")])
     let dry = keys(&s, [.char("d")])
-    guard case .patch(let p)? = dry.first else { Issue.record("no dry run"); return }
+    guard case .patch(let p)? = dry.first else {
+        Issue.record("no dry run")
+        return
+    }
     #expect(p.dryRun && p.expectedResourceVersion == "7")
     _ = reduce(&s, .dryRunResult(requestID: p.id, result: .success(split([90, 8, 2], rv: "7"))))
     #expect(s.editor?.lastDryRun == .accepted(weights: ["books-v1 90", "books-v2 8", "books-v3 2"]))
@@ -223,7 +248,10 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     #expect(s.editor?.phase == .reviewing)
     #expect(s.editor?.diff.rows.map(\.newWeight) == ["50", "50"])
     let fx = keys(&s, [.char("y")])
-    guard case .patch(let p)? = fx.first else { Issue.record("no patch"); return }
+    guard case .patch(let p)? = fx.first else {
+        Issue.record("no patch")
+        return
+    }
     #expect(!p.dryRun)
     #expect(p.body[path: "metadata", "resourceVersion"]?.stringValue == "7")
     #expect(p.body[path: "spec", "backends"]?.arrayValue?.count == 2)
@@ -232,7 +260,10 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     #expect(s.editor?.isDirty == false)
     keys(&s, [.esc])
     let u = keys(&s, [.char("u")])
-    guard case .patch(let up)? = u.first else { Issue.record("no undo patch"); return }
+    guard case .patch(let up)? = u.first else {
+        Issue.record("no undo patch")
+        return
+    }
     #expect(up.expectedResourceVersion == "8")
     #expect(up.body[path: "metadata", "resourceVersion"]?.stringValue == "8")
     let ws = up.body[path: "spec", "backends"]?.arrayValue?.map { $0["weight"]?.intValue }
@@ -245,7 +276,10 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     var s = loaded()
     s.view = .splits
     keys(&s, [.enter, .char("5"), .enter])
-    guard case .patch(let p)? = keys(&s, [.char("y")]).first else { Issue.record("no patch"); return }
+    guard case .patch(let p)? = keys(&s, [.char("y")]).first else {
+        Issue.record("no patch")
+        return
+    }
     _ = reduce(&s, .patchSucceeded(requestID: p.id, object: split([50, 50], rv: "8")))
     keys(&s, [.esc])
     _ = reduce(&s, .objects(.trafficSplit, .upserted(split([70, 30], rv: "12"))))
@@ -260,7 +294,10 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     var s = loaded()
     s.view = .splits
     keys(&s, [.enter, .char("3"), .enter])
-    guard case .patch(let p)? = keys(&s, [.char("y")]).first else { Issue.record("no patch"); return }
+    guard case .patch(let p)? = keys(&s, [.char("y")]).first else {
+        Issue.record("no patch")
+        return
+    }
     let conflict = KubeError(source: .status, code: 409, reason: "Conflict", message: "the object has been modified")
     let fx = reduce(&s, .patchFailed(requestID: p.id, error: conflict))
     #expect(fx == [.reloadObject(.trafficSplit, SplitRef(namespace: "shop", name: "books", apiVersion: "split.smi-spec.io/v1alpha2"))])
@@ -276,7 +313,10 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     #expect(s.editor?.base.meta.resourceVersion == "9")
     #expect(weights(s.editor) == ["30", "70"])
     keys(&s, [.enter])
-    guard case .patch(let p2)? = keys(&s, [.char("y")]).first else { Issue.record("no second patch"); return }
+    guard case .patch(let p2)? = keys(&s, [.char("y")]).first else {
+        Issue.record("no second patch")
+        return
+    }
     #expect(p2.expectedResourceVersion == "9")
 }
 
@@ -302,7 +342,10 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     s.view = .splits
     keys(&s, [.enter, .char("5"), .enter])
     #expect(keys(&s, [.char("y")]).isEmpty)
-    guard case .confirmController(let c)? = s.editor?.phase else { Issue.record("no warning"); return }
+    guard case .confirmController(let c)? = s.editor?.phase else {
+        Issue.record("no warning")
+        return
+    }
     #expect(c.tool == "flagger")
     #expect(s.keyContext == .confirm)
     let fx = keys(&s, [.char("y")])
@@ -473,9 +516,11 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     keys(&s, [.enter, .down, .right, .right, .esc])
     let id = ObjectRef(namespace: "shop", name: "books")
     #expect(s.drafts[id]?.isDirty == true)
-    s.journal = [JournalEntry(
-        split: SplitRef(namespace: "shop", name: "books", apiVersion: "split.smi-spec.io/v1alpha2"),
-        before: s.drafts[id]!.base.backends, after: s.drafts[id]!.working.backends, resultingResourceVersion: "8", at: 5)]
+    s.journal = [
+        JournalEntry(
+            split: SplitRef(namespace: "shop", name: "books", apiVersion: "split.smi-spec.io/v1alpha2"),
+            before: s.drafts[id]!.base.backends, after: s.drafts[id]!.working.backends, resultingResourceVersion: "8", at: 5)
+    ]
     let snap = SessionSnapshot(s)
     #expect(snap.drafts.count == 1)
     // Through text, as on disk.
@@ -514,7 +559,10 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     var s = loaded()
     s.view = .splits
     keys(&s, [.enter, .char("3"), .enter])
-    guard case .patch(let p)? = keys(&s, [.char("y")]).first else { Issue.record("no patch"); return }
+    guard case .patch(let p)? = keys(&s, [.char("y")]).first else {
+        Issue.record("no patch")
+        return
+    }
     let fx = reduce(&s, .patchFailed(requestID: p.id, error: lost))
     #expect(fx == [.reloadObject(.trafficSplit, ref)], "re-read, never a second patch")
     #expect(s.editor?.unknownOutcome == true && s.editor?.isDirty == true)
@@ -528,7 +576,10 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     var t = loaded()
     t.view = .splits
     keys(&t, [.enter, .char("3"), .enter])
-    guard case .patch(let q)? = keys(&t, [.char("y")]).first else { Issue.record("no patch"); return }
+    guard case .patch(let q)? = keys(&t, [.char("y")]).first else {
+        Issue.record("no patch")
+        return
+    }
     _ = reduce(&t, .patchFailed(requestID: q.id, error: lost))
     let after = reduce(&t, .objectReloaded(.trafficSplit, split([90, 10], rv: "7")))
     #expect(!after.contains { if case .patch = $0 { return true } else { return false } })
@@ -540,7 +591,10 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     var u = loaded()
     u.view = .splits
     keys(&u, [.enter, .char("3"), .enter])
-    guard case .patch(let r)? = keys(&u, [.char("y")]).first else { Issue.record("no patch"); return }
+    guard case .patch(let r)? = keys(&u, [.char("y")]).first else {
+        Issue.record("no patch")
+        return
+    }
     let refused = KubeError(source: .transport(.couldNotConnect), message: "connection refused", mayHaveBeenSent: false)
     #expect(reduce(&u, .patchFailed(requestID: r.id, error: refused)).isEmpty)
     #expect(u.editor?.unknownOutcome == false && u.editor?.notice?.contains("write failed") == true)

@@ -1,6 +1,6 @@
 import Foundation
-import KubeCore
 import Kube
+import KubeCore
 import Mesh
 import SMI
 import Testing
@@ -12,6 +12,7 @@ import Testing
 @Test func splitPathsEscapeEveryPart() {
     let ref = SplitRef(namespace: "a/../../api", name: "../secrets?watch=1#x", apiVersion: "split.smi-spec.io/v1alpha2")
     #expect(ref.path == "/apis/split.smi-spec.io/v1alpha2/namespaces/a%2F..%2F..%2Fapi/trafficsplits/..%2Fsecrets%3Fwatch%3D1%23x")
-    #expect(SplitRef(namespace: "shop", name: "books", apiVersion: "split.smi-spec.io/v1alpha4").path
-        == "/apis/split.smi-spec.io/v1alpha4/namespaces/shop/trafficsplits/books")
+    #expect(
+        SplitRef(namespace: "shop", name: "books", apiVersion: "split.smi-spec.io/v1alpha4").path
+            == "/apis/split.smi-spec.io/v1alpha4/namespaces/shop/trafficsplits/books")
 }

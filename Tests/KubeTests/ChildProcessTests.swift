@@ -1,7 +1,7 @@
 import Foundation
+import KubeCore
 import Testing
 
-import KubeCore
 @testable import Kube
 
 /// The spawner exec plugins run through (and the test suites' kubectl and tmux runs): real

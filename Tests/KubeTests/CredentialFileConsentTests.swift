@@ -55,13 +55,19 @@ import Testing
                 user: "    client-certificate: ../secret/c.crt\n    client-key: ../secret/c.key",
                 cluster: "    certificate-authority: ../secret/ca.crt"))
         var asked: [CredentialFileRequest] = []
-        _ = try? Kubeconfig.resolve(KubeconfigOptions(kubeconfigPath: path, environment: env)) { asked.append($0); return "no" }
+        _ = try? Kubeconfig.resolve(KubeconfigOptions(kubeconfigPath: path, environment: env)) {
+            asked.append($0)
+            return "no"
+        }
         #expect(asked.first?.files.map(\.field) == ["certificate-authority", "client-certificate", "client-key"])
         // A kubeconfig saved straight into the home directory does not vouch for the rest of it.
         let inHome = d.write("home/config", hostileKubeconfig(user: "    tokenFile: .vault-token"))
         d.write("home/.vault-token", "s3cret")
         var homeAsked: [CredentialFileRequest] = []
-        _ = try? Kubeconfig.resolve(KubeconfigOptions(kubeconfigPath: inHome, environment: env)) { homeAsked.append($0); return "no" }
+        _ = try? Kubeconfig.resolve(KubeconfigOptions(kubeconfigPath: inHome, environment: env)) {
+            homeAsked.append($0)
+            return "no"
+        }
         #expect(homeAsked.first?.files.map(\.field) == ["tokenFile"])
     }
 }

@@ -10,7 +10,9 @@ import Testing
     /// prints the ExecCredential in $PLUGIN_OUTPUT.
     func plugin(_ d: TempDir, output: String, extra: String = "") -> String {
         d.write("out.json", output)
-        return d.write("bin/plugin.sh", """
+        return d.write(
+            "bin/plugin.sh",
+            """
             #!/bin/sh
             echo run >> "\(d.path)/runs"
             printf '%s' "$KUBERNETES_EXEC_INFO" > "\(d.path)/execinfo"
@@ -33,7 +35,11 @@ import Testing
 
     @Test func v1TokenIsCachedUntilExpiryAndRefreshedAfter401() async throws {
         let d = TempDir()
-        plugin(d, output: #"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"token":"tok-1","expirationTimestamp":"2099-01-01T00:00:00Z"}}"#)
+        plugin(
+            d,
+            output:
+                #"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"token":"tok-1","expirationTimestamp":"2099-01-01T00:00:00Z"}}"#
+        )
         let cfg = ExecConfig(
             command: "bin/plugin.sh", env: [("GREETING", "hello")], interactiveMode: .never, provideClusterInfo: true)
         let p = provider(d, cfg)
@@ -56,9 +62,14 @@ import Testing
 
     @Test func expiredCredentialsAreFetchedAgain() async throws {
         let d = TempDir()
-        plugin(d, output: #"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","status":{"token":"t","expirationTimestamp":"2024-01-01T00:00:00Z"}}"#)
-        let p = provider(d, ExecConfig(command: "\(d.path)/bin/plugin.sh", apiVersion: "client.authentication.k8s.io/v1beta1"),
-                         now: { Date(timeIntervalSince1970: 1_704_067_200 - 5) })
+        plugin(
+            d,
+            output:
+                #"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","status":{"token":"t","expirationTimestamp":"2024-01-01T00:00:00Z"}}"#
+        )
+        let p = provider(
+            d, ExecConfig(command: "\(d.path)/bin/plugin.sh", apiVersion: "client.authentication.k8s.io/v1beta1"),
+            now: { Date(timeIntervalSince1970: 1_704_067_200 - 5) })
         _ = try await p.credential()
         _ = try await p.credential()
         #expect(runs(d) == 2, "a credential expiring within seconds is refreshed")
@@ -66,7 +77,11 @@ import Testing
 
     @Test func v1beta1ClientCertificate() async throws {
         let d = TempDir()
-        plugin(d, output: #"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","status":{"clientCertificateData":"-----CERT-----","clientKeyData":"-----KEY-----"}}"#)
+        plugin(
+            d,
+            output:
+                #"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","status":{"clientCertificateData":"-----CERT-----","clientKeyData":"-----KEY-----"}}"#
+        )
         let p = provider(d, ExecConfig(command: "bin/plugin.sh", apiVersion: "client.authentication.k8s.io/v1beta1"))
         let c = try await p.credential()
         #expect(c == .clientCertificate(certPEM: Array("-----CERT-----".utf8), keyPEM: Array("-----KEY-----".utf8)))
@@ -83,15 +98,17 @@ import Testing
     @Test func failuresAreClear() async {
         let d = TempDir()
         plugin(d, output: "", extra: "echo 'token expired, run login' >&2; exit 3")
-        #expect(await failure(provider(d, ExecConfig(command: "bin/plugin.sh", interactiveMode: .never)))
-            == "exec plugin \"bin/plugin.sh\" failed with exit code 3: token expired, run login")
+        #expect(
+            await failure(provider(d, ExecConfig(command: "bin/plugin.sh", interactiveMode: .never)))
+                == "exec plugin \"bin/plugin.sh\" failed with exit code 3: token expired, run login")
 
         let wrong = TempDir()
         plugin(wrong, output: #"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","status":{"token":"t"}}"#)
         #expect(await failure(provider(wrong, ExecConfig(command: "bin/plugin.sh"))).contains("plugin returned version client.authentication.k8s.io/v1beta1"))
 
-        #expect(await failure(provider(d, ExecConfig(command: "no-such-plugin-xyz", installHint: "install it with brew")))
-            == "exec plugin \"no-such-plugin-xyz\" not found: install it with brew")
+        #expect(
+            await failure(provider(d, ExecConfig(command: "no-such-plugin-xyz", installHint: "install it with brew")))
+                == "exec plugin \"no-such-plugin-xyz\" not found: install it with brew")
 
         let always = await failure(provider(d, ExecConfig(command: "bin/plugin.sh", interactiveMode: .always)))
         #expect(always.contains("interactiveMode: Always"))

@@ -10,7 +10,9 @@ import Testing
 @Suite struct ExecPluginPathTests {
     @discardableResult
     func plugin(_ d: TempDir, _ path: String, token: String) -> String {
-        d.write(path, """
+        d.write(
+            path,
+            """
             #!/bin/sh
             printf '%s' "$LD_LIBRARY_PATH" > "\(d.path)/ld"
             printf '%s' "$GREETING" > "\(d.path)/greeting"

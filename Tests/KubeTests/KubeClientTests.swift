@@ -35,14 +35,18 @@ final class ScriptedTransport: HTTPTransport {
 
 func ok(_ json: String) -> (Int, [HTTPHeader], [[UInt8]]) { (200, [HTTPHeader("Content-Type", "application/json")], [Array(json.utf8)]) }
 func status(_ code: Int, _ reason: String) -> (Int, [HTTPHeader], [[UInt8]]) {
-    (code, [HTTPHeader("Content-Type", "application/json")],
-     [Array(#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"m","reason":"\#(reason)","code":\#(code)}"#.utf8)])
+    (
+        code, [HTTPHeader("Content-Type", "application/json")],
+        [Array(#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"m","reason":"\#(reason)","code":\#(code)}"#.utf8)]
+    )
 }
 
 let ts = GroupVersionResource(group: "split.smi-spec.io", version: "v1alpha4", resource: "trafficsplits")
 
 @Suite struct KubeClientTests {
-    func client(_ t: ScriptedTransport, server: String = "https://k:6443/prefix", creds: any CredentialProvider = StaticCredentials(.bearer("tok"))) -> KubeClient {
+    func client(
+        _ t: ScriptedTransport, server: String = "https://k:6443/prefix", creds: any CredentialProvider = StaticCredentials(.bearer("tok"))
+    ) -> KubeClient {
         KubeClient(server: URL(string: server)!, credentials: creds, transport: t)
     }
 
@@ -120,7 +124,9 @@ let ts = GroupVersionResource(group: "split.smi-spec.io", version: "v1alpha4", r
 
         let always = ScriptedTransport { _ in status(401, "Unauthorized") }
         do {
-            for try await _ in client(always, server: server, creds: TokenFileCredentials(path: f, initialToken: "old")).watch(ts, namespace: nil, resourceVersion: "1") {}
+            for try await _ in client(always, server: server, creds: TokenFileCredentials(path: f, initialToken: "old")).watch(
+                ts, namespace: nil, resourceVersion: "1")
+            {}
             Issue.record("expected 401")
         } catch let e as KubeError {
             #expect(e.isUnauthorized)
@@ -131,9 +137,15 @@ let ts = GroupVersionResource(group: "split.smi-spec.io", version: "v1alpha4", r
     @Test func listAllFollowsContinueAndFallsBackWhenItExpires() async throws {
         let t = ScriptedTransport { r in
             if r.url.contains("continue=c2") { return status(410, "Expired") }
-            if r.url.contains("continue=c1") { return ok(#"{"metadata":{"resourceVersion":"7","continue":"c2"},"items":[{"metadata":{"name":"b","namespace":"n"}}]}"#) }
-            if r.url.contains("limit=") { return ok(#"{"metadata":{"resourceVersion":"7","continue":"c1"},"items":[{"metadata":{"name":"a","namespace":"n"}}]}"#) }
-            return ok(#"{"metadata":{"resourceVersion":"9"},"items":[{"metadata":{"name":"a","namespace":"n"}},{"metadata":{"name":"b","namespace":"n"}},{"metadata":{"name":"c","namespace":"n"}}]}"#)
+            if r.url.contains("continue=c1") {
+                return ok(#"{"metadata":{"resourceVersion":"7","continue":"c2"},"items":[{"metadata":{"name":"b","namespace":"n"}}]}"#)
+            }
+            if r.url.contains("limit=") {
+                return ok(#"{"metadata":{"resourceVersion":"7","continue":"c1"},"items":[{"metadata":{"name":"a","namespace":"n"}}]}"#)
+            }
+            return ok(
+                #"{"metadata":{"resourceVersion":"9"},"items":[{"metadata":{"name":"a","namespace":"n"}},{"metadata":{"name":"b","namespace":"n"}},{"metadata":{"name":"c","namespace":"n"}}]}"#
+            )
         }
         let list = try await client(t).listAll(ts, namespace: nil, options: ListOptions(labelSelector: "app=web"), pageSize: 1)
         #expect(list.items.count == 3)
@@ -152,7 +164,8 @@ let ts = GroupVersionResource(group: "split.smi-spec.io", version: "v1alpha4", r
         }
         let t = ScriptedTransport { r in
             if r.url.contains("continue=c2") {
-                return ok(#"{"items":[\#(split("a", 9)),{"kind":"TrafficSplit","metadata":{"name":"bad","namespace":"n"}}],"metadata":{"resourceVersion":"8"}}"#)
+                return ok(
+                    #"{"items":[\#(split("a", 9)),{"kind":"TrafficSplit","metadata":{"name":"bad","namespace":"n"}}],"metadata":{"resourceVersion":"8"}}"#)
             }
             if r.url.contains("continue=c1") { return ok(#"{"items":[\#(split("b", 2))],"metadata":{"resourceVersion":"7","continue":"c2"}}"#) }
             return ok(#"{"apiVersion":"v1","items":[\#(split("a", 1))],"kind":"TrafficSplitList","metadata":{"resourceVersion":"7","continue":"c1"}}"#)
@@ -176,7 +189,9 @@ let ts = GroupVersionResource(group: "split.smi-spec.io", version: "v1alpha4", r
     }
 
     @Test func watchStreamsEventsAcrossChunks() async throws {
-        let body = Array((#"{"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"11"}}}"# + "\n" + #"{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"12"}}}"#).utf8)
+        let body = Array(
+            (#"{"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"11"}}}"# + "\n"
+                + #"{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"12"}}}"#).utf8)
         let t = ScriptedTransport { _ in (200, [], body.chunked(5).map(Array.init)) }
         var events: [WatchEvent] = []
         for try await e in client(t).watch(ts, namespace: "demo", resourceVersion: "10") { events.append(e) }
@@ -200,7 +215,8 @@ let ts = GroupVersionResource(group: "split.smi-spec.io", version: "v1alpha4", r
     @Test func mergePatchCarriesResourceVersionDryRunAndFieldManager() async throws {
         let t = ScriptedTransport { r in (200, [], [r.body ?? []]) }
         let patch: JSON = ["spec": ["backends": [["service": "v1", "weight": 90], ["service": "v2", "weight": 10]]]]
-        let echoed = try await client(t).mergePatch(ts, namespace: "demo", name: "web", patch: patch, resourceVersion: "1012", dryRun: true, fieldManager: "smitop")
+        let echoed = try await client(t).mergePatch(
+            ts, namespace: "demo", name: "web", patch: patch, resourceVersion: "1012", dryRun: true, fieldManager: "smitop")
         #expect(echoed[path: "metadata", "resourceVersion"] == "1012")
         #expect(echoed[path: "spec", "backends"]?.arrayValue?.count == 2)
         let r = t.requests[0]
@@ -227,7 +243,9 @@ let ts = GroupVersionResource(group: "split.smi-spec.io", version: "v1alpha4", r
     @Test func discoveryIsCachedAndMissingGroupsAreNil() async throws {
         let t = ScriptedTransport { r in
             if r.url.hasSuffix("/apis/split.smi-spec.io") {
-                return ok(#"{"kind":"APIGroup","apiVersion":"v1","name":"split.smi-spec.io","versions":[{"groupVersion":"split.smi-spec.io/v1alpha4","version":"v1alpha4"},{"groupVersion":"split.smi-spec.io/v1alpha3","version":"v1alpha3"}],"preferredVersion":{"groupVersion":"split.smi-spec.io/v1alpha4","version":"v1alpha4"}}"#)
+                return ok(
+                    #"{"kind":"APIGroup","apiVersion":"v1","name":"split.smi-spec.io","versions":[{"groupVersion":"split.smi-spec.io/v1alpha4","version":"v1alpha4"},{"groupVersion":"split.smi-spec.io/v1alpha3","version":"v1alpha3"}],"preferredVersion":{"groupVersion":"split.smi-spec.io/v1alpha4","version":"v1alpha4"}}"#
+                )
             }
             return (404, [HTTPHeader("Content-Type", "text/plain")], [Array("404 page not found".utf8)])
         }

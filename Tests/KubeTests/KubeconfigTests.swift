@@ -42,7 +42,9 @@ func b64(_ s: String) -> String { Data(s.utf8).base64EncodedString() }
 
     @Test func mergesKubeconfigListLikeKubectl() async throws {
         let d = TempDir()
-        let a = d.write("a/config", """
+        let a = d.write(
+            "a/config",
+            """
             apiVersion: v1
             kind: Config
             current-context: dev
@@ -57,7 +59,9 @@ func b64(_ s: String) -> String { Data(s.utf8).base64EncodedString() }
               user: {token: alice-token}
             """)
         d.write("a/ca.pem", "CA-A")
-        let b = d.write("b/config", """
+        let b = d.write(
+            "b/config",
+            """
             current-context: prod
             clusters:
             - name: shared
@@ -83,7 +87,10 @@ func b64(_ s: String) -> String { Data(s.utf8).base64EncodedString() }
         #expect(dev.sourceFiles == [a, b])
         #expect(try await dev.credentials.credential() == .bearer("alice-token"))
 
-        let prod = try resolve(env) { $0.context = "prod"; $0.namespace = "ops" }
+        let prod = try resolve(env) {
+            $0.context = "prod"
+            $0.namespace = "ops"
+        }
         #expect(prod.server.absoluteString == "https://prod.example")
         #expect(prod.tls.insecureSkipVerify)
         #expect(prod.warnings.count == 1)
@@ -98,13 +105,18 @@ func b64(_ s: String) -> String { Data(s.utf8).base64EncodedString() }
         #expect(devFromB.clusterName == "prodc")
 
         // --kubeconfig overrides KUBECONFIG entirely.
-        let only = try resolve(env) { $0.kubeconfigPath = b; $0.allNamespaces = true }
+        let only = try resolve(env) {
+            $0.kubeconfigPath = b
+            $0.allNamespaces = true
+        }
         #expect(only.contextName == "prod" && only.allNamespaces && only.namespace == "default")
     }
 
     @Test func homeConfigIsTheDefault() async throws {
         let d = TempDir()
-        d.write(".kube/config", """
+        d.write(
+            ".kube/config",
+            """
             current-context: c
             clusters: [{name: k, cluster: {server: "127.0.0.1:8443"}}]
             contexts: [{name: c, context: {cluster: k}}]
@@ -130,7 +142,9 @@ func b64(_ s: String) -> String { Data(s.utf8).base64EncodedString() }
 
     @Test func brokenConfigsNameFileFieldAndProblem() {
         let d = TempDir()
-        let g = d.write("config2", """
+        let g = d.write(
+            "config2",
+            """
             current-context: x
             clusters:
             - {name: real, cluster: {server: "https://k"}}
@@ -155,7 +169,9 @@ func b64(_ s: String) -> String { Data(s.utf8).base64EncodedString() }
         }
         #expect(m(nil) == "kubeconfig \(g): contexts[0].context.cluster: cluster \"nope\" not found")
         #expect(m("y") == "kubeconfig \(g): contexts[1].context.user: user \"ghost\" not found")
-        #expect(m("z") == "kubeconfig \(g): clusters[1].cluster.insecure-skip-tls-verify: specifying a root certificates file with the insecure flag is not allowed")
+        #expect(
+            m("z") == "kubeconfig \(g): clusters[1].cluster.insecure-skip-tls-verify: specifying a root certificates file with the insecure flag is not allowed"
+        )
         #expect(m("w").contains("users[1]: more than one authentication method found for \"two\""))
         #expect(m("v") == "kubeconfig \(g): users[2].user.client-certificate-data: not valid base64")
         #expect(m("s") == "kubeconfig \(g): clusters[2].cluster.server: missing")
@@ -172,7 +188,9 @@ func b64(_ s: String) -> String { Data(s.utf8).base64EncodedString() }
             #expect(!msg.contains("sekrit"), "the secret leaked: \(msg)")
         }
         // Credentials in URLs are refused (server) or never echoed (proxy).
-        let urls = d.write("urls", """
+        let urls = d.write(
+            "urls",
+            """
             current-context: a
             clusters:
             - {name: a, cluster: {server: "https://admin:hunter2@k:6443"}}
@@ -194,7 +212,9 @@ func b64(_ s: String) -> String { Data(s.utf8).base64EncodedString() }
         d.write("certs/client.crt", "CERT")
         d.write("certs/client.key", "KEY")
         let tokenFile = d.write("token", "file-token\n")
-        let f = d.write("config", """
+        let f = d.write(
+            "config",
+            """
             current-context: files
             clusters:
             - name: c

@@ -12,7 +12,8 @@ import Testing
     let t = ScriptedTransport { req in
         if req.url.contains("/edges") { return ok(#"{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1","items":[]}"#) }
         return ok(
-            #"{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1","items":[{"kind":"TrafficMetrics","apiVersion":"metrics.smi-spec.io/v1alpha1","metadata":{"name":"w","namespace":"n"},"resource":{"kind":"Deployment","name":"\#(evil)","namespace":"ns/.."}}]}"#)
+            #"{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1","items":[{"kind":"TrafficMetrics","apiVersion":"metrics.smi-spec.io/v1alpha1","metadata":{"name":"w","namespace":"n"},"resource":{"kind":"Deployment","name":"\#(evil)","namespace":"ns/.."}}]}"#
+        )
     }
     let c = KubeClient(server: URL(string: "https://k:6443")!, credentials: StaticCredentials(.bearer("tok")), transport: t)
     let poll = try await c.pollTrafficMetrics(namespace: nil, window: "30s")

@@ -6,9 +6,10 @@ import Testing
 
 @Suite struct ReflectorTests {
     static func obj(_ name: String, rv: String, ns: String = "demo") -> JSON {
-        .object(JSONObject([
-            ("metadata", .object(JSONObject([("name", .string(name)), ("namespace", .string(ns)), ("resourceVersion", .string(rv))])))
-        ]))
+        .object(
+            JSONObject([
+                ("metadata", .object(JSONObject([("name", .string(name)), ("namespace", .string(ns)), ("resourceVersion", .string(rv))])))
+            ]))
     }
     static func ev(_ t: WatchEventType, _ o: JSON) -> ReflectorInput { .watchEvent(WatchEvent(type: t, object: o)) }
     static let gone = KubeError(source: .status, code: 410, reason: "Expired", message: "too old resource version")
@@ -38,8 +39,9 @@ import Testing
     @Test func pagedListThenWatchWithBookmarks() {
         var h = Harness()
         #expect(h.send(.start) == [.startList(continueToken: nil, limit: 500)])
-        #expect(h.send(.listCompleted(items: [Self.obj("a", rv: "1")], resourceVersion: "10", continueToken: "c1"))
-            == [.startList(continueToken: "c1", limit: 500)])
+        #expect(
+            h.send(.listCompleted(items: [Self.obj("a", rv: "1")], resourceVersion: "10", continueToken: "c1"))
+                == [.startList(continueToken: "c1", limit: 500)])
         let a = h.send(.listCompleted(items: [Self.obj("b", rv: "2")], resourceVersion: "10", continueToken: nil))
         #expect(a.last == .startWatch(fromResourceVersion: "10", allowBookmarks: true))
         #expect(h.store.count == 2)
@@ -108,7 +110,10 @@ import Testing
         var b = Backoff()
         var rng = SplitMix64(seed: 3)
         var t: Seconds = 0
-        for _ in 0..<8 { t += 1; _ = b.next(now: t, rng: &rng) }
+        for _ in 0..<8 {
+            t += 1
+            _ = b.next(now: t, rng: &rng)
+        }
         #expect(b.next(now: t + 1, rng: &rng) == 30)
         let afterRest = b.next(now: t + 500, rng: &rng)
         #expect(afterRest >= 0.8 && afterRest <= 1.6)
@@ -291,7 +296,9 @@ import Testing
                 let a: [ReflectorAction]
                 switch h.r.phase {
                 case .listing:
-                    a = rng.next() % 3 == 0 ? h.send(.listFailed(Self.gone)) : h.send(.listCompleted(items: [], resourceVersion: "\(rng.next() % 100)", continueToken: nil))
+                    a =
+                        rng.next() % 3 == 0
+                        ? h.send(.listFailed(Self.gone)) : h.send(.listCompleted(items: [], resourceVersion: "\(rng.next() % 100)", continueToken: nil))
                 case .watching:
                     a = rng.next() % 2 == 0 ? h.send(.watchClosed(nil)) : h.send(.watchClosed(Self.gone))
                 case .waiting:
@@ -299,10 +306,18 @@ import Testing
                 default:
                     a = []
                 }
-                if let t = h.lastTimer(a) { pendingTimer = t.token; immediateRestarts = 0 } else { immediateRestarts += 1 }
+                if let t = h.lastTimer(a) {
+                    pendingTimer = t.token
+                    immediateRestarts = 0
+                } else {
+                    immediateRestarts += 1
+                }
                 #expect(immediateRestarts < 8, "too many operations without a pause")
                 let starts = a.filter {
-                    switch $0 { case .startList, .startWatch: return true; default: return false }
+                    switch $0 {
+                    case .startList, .startWatch: return true
+                    default: return false
+                    }
                 }
                 #expect(starts.count <= 1)
             }

@@ -11,7 +11,8 @@ import Testing
     }
 
     @Test func notFoundFromKubectlDoc() {
-        let body = #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"trafficsplits.split.smi-spec.io \"nope\" not found","reason":"NotFound","details":{"name":"nope","group":"split.smi-spec.io","kind":"trafficsplits"},"code":404}"#
+        let body =
+            #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"trafficsplits.split.smi-spec.io \"nope\" not found","reason":"NotFound","details":{"name":"nope","group":"split.smi-spec.io","kind":"trafficsplits"},"code":404}"#
         let e = KubeError.fromResponse(response(404, body))
         #expect(e.source == .status)
         #expect(e.code == 404)
@@ -23,7 +24,8 @@ import Testing
     }
 
     @Test func invalidIsRebuiltFromCauses() {
-        let body = #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"TrafficSplit.split.smi-spec.io \"bad\" is invalid: spec.service: Required value","reason":"Invalid","details":{"name":"bad","group":"split.smi-spec.io","kind":"TrafficSplit","causes":[{"reason":"FieldValueRequired","message":"Required value","field":"spec.service"}]},"code":422}"#
+        let body =
+            #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"TrafficSplit.split.smi-spec.io \"bad\" is invalid: spec.service: Required value","reason":"Invalid","details":{"name":"bad","group":"split.smi-spec.io","kind":"TrafficSplit","causes":[{"reason":"FieldValueRequired","message":"Required value","field":"spec.service"}]},"code":422}"#
         let e = KubeError.fromResponse(response(422, body))
         #expect(e.isInvalid)
         #expect(e.details?.causes == [StatusCause(reason: "FieldValueRequired", message: "Required value", field: "spec.service")])
@@ -31,16 +33,26 @@ import Testing
     }
 
     @Test func conflictAlreadyExistsAndUnauthorized() {
-        let conflict = KubeError.fromResponse(response(409, #"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"Operation cannot be fulfilled on trafficsplits.split.smi-spec.io \"web\": the object has been modified; please apply your changes to the latest version and try again","reason":"Conflict","code":409}"#))
+        let conflict = KubeError.fromResponse(
+            response(
+                409,
+                #"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"Operation cannot be fulfilled on trafficsplits.split.smi-spec.io \"web\": the object has been modified; please apply your changes to the latest version and try again","reason":"Conflict","code":409}"#
+            ))
         #expect(conflict.isConflict && !conflict.isAlreadyExists)
-        let exists = KubeError.fromResponse(response(409, #"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"trafficsplits.split.smi-spec.io \"canary\" already exists","reason":"AlreadyExists","code":409}"#))
+        let exists = KubeError.fromResponse(
+            response(
+                409,
+                #"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"trafficsplits.split.smi-spec.io \"canary\" already exists","reason":"AlreadyExists","code":409}"#
+            ))
         #expect(exists.isAlreadyExists && !exists.isConflict)
-        let unauth = KubeError.fromResponse(response(401, #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}"#))
+        let unauth = KubeError.fromResponse(
+            response(401, #"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}"#))
         #expect(unauth.userMessage == "You must be logged in to the server (Unauthorized)")
     }
 
     @Test func tooManyRequestsRetryAfter() {
-        let body = #"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"too many requests","reason":"TooManyRequests","details":{"retryAfterSeconds":3},"code":429}"#
+        let body =
+            #"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"too many requests","reason":"TooManyRequests","details":{"retryAfterSeconds":3},"code":429}"#
         let e = KubeError.fromResponse(response(429, body, headers: [HTTPHeader("Retry-After", "7")]))
         #expect(e.isTooManyRequests)
         #expect(e.retryAfterSeconds == 7)
@@ -109,7 +121,8 @@ import Testing
     }
 
     @Test func objectMetaDecoding() throws {
-        let obj = try JSON.parse(#"""
+        let obj = try JSON.parse(
+            #"""
             {"metadata":{"name":"web","namespace":"demo","uid":"u1","resourceVersion":"1012","generation":3,
             "creationTimestamp":"2024-05-01T10:00:00Z","labels":{"app":"web","n":1},"annotations":{"a":"b"},
             "ownerReferences":[{"apiVersion":"flagger.app/v1beta1","kind":"Canary","name":"web","uid":"c1","controller":true}],
@@ -128,7 +141,9 @@ import Testing
         #expect(KubeTime.format(Date(timeIntervalSince1970: 1_714_557_600)) == "2024-05-01T10:00:00Z")
         #expect(KubeTime.parse("yesterday") == nil)
 
-        let list = try ObjectList(json: try JSON.parse(#"{"kind":"TrafficSplitList","metadata":{"resourceVersion":"9","continue":"abc","remainingItemCount":4},"items":[{"metadata":{"name":"a"}}]}"#))
+        let list = try ObjectList(
+            json: try JSON.parse(
+                #"{"kind":"TrafficSplitList","metadata":{"resourceVersion":"9","continue":"abc","remainingItemCount":4},"items":[{"metadata":{"name":"a"}}]}"#))
         #expect(list.metadata == ListMeta(resourceVersion: "9", continueToken: "abc", remainingItemCount: 4))
         #expect(list.items.count == 1)
         #expect(throws: KubeError.self) { try ObjectList(json: try JSON.parse(#"{"message":"oops"}"#)) }

@@ -56,7 +56,9 @@ import Testing
 
     @Test func errorEventCarriesTheStatus() {
         var d = WatchFrameDecoder()
-        let text = #"{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 1 (1012)","reason":"Expired","code":410}}"# + "\n"
+        let text =
+            #"{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 1 (1012)","reason":"Expired","code":410}}"#
+            + "\n"
         let events = d.feed(Array(text.utf8))
         guard case .error(let e)? = events.first?.type else {
             Issue.record("expected an error event")

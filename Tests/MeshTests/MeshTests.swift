@@ -1,5 +1,5 @@
-import KubeCore
 import Kube
+import KubeCore
 import SMI
 import Testing
 
@@ -9,41 +9,54 @@ func obj(_ s: String) -> JSON { try! JSON.parse(s) }
 
 func service(_ ns: String, _ name: String, selector: [String: String], rv: String = "1") -> JSON {
     let sel = selector.map { "\"\($0.key)\": \"\($0.value)\"" }.joined(separator: ",")
-    return obj(#"{"apiVersion":"v1","kind":"Service","metadata":{"name":"\#(name)","namespace":"\#(ns)","resourceVersion":"\#(rv)"},"spec":{"selector":{\#(sel)},"ports":[{"port":80}]}}"#)
+    return obj(
+        #"{"apiVersion":"v1","kind":"Service","metadata":{"name":"\#(name)","namespace":"\#(ns)","resourceVersion":"\#(rv)"},"spec":{"selector":{\#(sel)},"ports":[{"port":80}]}}"#
+    )
 }
 
 func deployment(_ ns: String, _ name: String, labels: [String: String], ready: Int = 1) -> JSON {
     let l = labels.map { "\"\($0.key)\": \"\($0.value)\"" }.joined(separator: ",")
-    return obj(#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"\#(name)","namespace":"\#(ns)"},"spec":{"replicas":2,"template":{"metadata":{"labels":{\#(l)}}}},"status":{"readyReplicas":\#(ready)}}"#)
+    return obj(
+        #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"\#(name)","namespace":"\#(ns)"},"spec":{"replicas":2,"template":{"metadata":{"labels":{\#(l)}}}},"status":{"readyReplicas":\#(ready)}}"#
+    )
 }
 
 func split(_ ns: String, _ name: String, root: String, _ backends: [(String, Int)], rv: String = "7") -> JSON {
     let b = backends.map { #"{"service":"\#($0.0)","weight":\#($0.1)}"# }.joined(separator: ",")
-    return obj(#"{"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit","metadata":{"name":"\#(name)","namespace":"\#(ns)","resourceVersion":"\#(rv)"},"spec":{"service":"\#(root)","backends":[\#(b)]}}"#)
+    return obj(
+        #"{"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit","metadata":{"name":"\#(name)","namespace":"\#(ns)","resourceVersion":"\#(rv)"},"spec":{"service":"\#(root)","backends":[\#(b)]}}"#
+    )
 }
 
 /// A TrafficMetricsList for deployments; items with a peer are `/edges` items (direction "to").
 func metricsList(_ ns: String, _ items: [(subject: String, peer: String?, success: Int, failure: Int, p99: String)]) -> TrafficMetricsList {
     let its = items.map { i -> String in
-        let edge = i.peer.map { #"{"direction":"to","resource":{"kind":"Deployment","namespace":"\#(ns)","name":"\#($0)"}}"# }
+        let edge =
+            i.peer.map { #"{"direction":"to","resource":{"kind":"Deployment","namespace":"\#(ns)","name":"\#($0)"}}"# }
             ?? #"{"direction":"from","resource":null}"#
-        return #"{"kind":"TrafficMetrics","apiVersion":"metrics.smi-spec.io/v1alpha1","metadata":{"name":"\#(i.subject)","namespace":"\#(ns)"},"window":"30s","resource":{"kind":"Deployment","namespace":"\#(ns)","name":"\#(i.subject)"},"edge":\#(edge),"metrics":[{"name":"p99_response_latency","unit":"ms","value":"\#(i.p99)"},{"name":"p90_response_latency","unit":"ms","value":"5"},{"name":"p50_response_latency","unit":"ms","value":"2"},{"name":"success_count","value":"\#(i.success)"},{"name":"failure_count","value":"\#(i.failure)"}]}"#
+        return
+            #"{"kind":"TrafficMetrics","apiVersion":"metrics.smi-spec.io/v1alpha1","metadata":{"name":"\#(i.subject)","namespace":"\#(ns)"},"window":"30s","resource":{"kind":"Deployment","namespace":"\#(ns)","name":"\#(i.subject)"},"edge":\#(edge),"metrics":[{"name":"p99_response_latency","unit":"ms","value":"\#(i.p99)"},{"name":"p90_response_latency","unit":"ms","value":"5"},{"name":"p50_response_latency","unit":"ms","value":"2"},{"name":"success_count","value":"\#(i.success)"},{"name":"failure_count","value":"\#(i.failure)"}]}"#
     }.joined(separator: ",")
-    return try! TrafficMetricsList(json: obj(#"{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1","resource":{"kind":"Deployment"},"items":[\#(its)]}"#))
+    return try! TrafficMetricsList(
+        json: obj(#"{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1","resource":{"kind":"Deployment"},"items":[\#(its)]}"#))
 }
 
 func bookstore() -> MeshStore {
     var s = MeshStore()
-    s.replaceAll(.service, [
-        service("shop", "web", selector: ["app": "web"]), service("shop", "books", selector: ["app": "books"]),
-        service("shop", "books-v1", selector: ["app": "books", "version": "v1"]),
-        service("shop", "books-v2", selector: ["app": "books", "version": "v2"]),
-    ])
-    s.replaceAll(.deployment, [
-        deployment("shop", "web", labels: ["app": "web"]),
-        deployment("shop", "books-v1", labels: ["app": "books", "version": "v1"]),
-        deployment("shop", "books-v2", labels: ["app": "books", "version": "v2"]),
-    ])
+    s.replaceAll(
+        .service,
+        [
+            service("shop", "web", selector: ["app": "web"]), service("shop", "books", selector: ["app": "books"]),
+            service("shop", "books-v1", selector: ["app": "books", "version": "v1"]),
+            service("shop", "books-v2", selector: ["app": "books", "version": "v2"]),
+        ])
+    s.replaceAll(
+        .deployment,
+        [
+            deployment("shop", "web", labels: ["app": "web"]),
+            deployment("shop", "books-v1", labels: ["app": "books", "version": "v1"]),
+            deployment("shop", "books-v2", labels: ["app": "books", "version": "v2"]),
+        ])
     s.replaceAll(.trafficSplit, [split("shop", "books", root: "books", [("books-v1", 90), ("books-v2", 10)])])
     return s
 }
@@ -66,7 +79,11 @@ func bookstore() -> MeshStore {
     #expect(c3.topologyChanged)
     #expect(s.topologyVersion == v + 1)
     // A broken split is reported, not fatal.
-    s.upsert(.trafficSplit, obj(#"{"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit","metadata":{"name":"bad","namespace":"shop"},"spec":{"service":"x","backends":[{"service":"a"}]}}"#))
+    s.upsert(
+        .trafficSplit,
+        obj(
+            #"{"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit","metadata":{"name":"bad","namespace":"shop"},"spec":{"service":"x","backends":[{"service":"a"}]}}"#
+        ))
     #expect(s.decodeErrors["trafficSplit:shop/bad"] != nil)
 }
 
@@ -79,7 +96,8 @@ func bookstore() -> MeshStore {
 @Test func graphFromObjectsAndMetrics() {
     let s = bookstore()
     var m = MetricsStore()
-    m.record(namespace: "shop", lists: [metricsList("shop", [("web", "books-v1", 90, 0, "10"), ("web", "books-v2", 9, 1, "20"), ("web", nil, 100, 0, "3")])], at: 10)
+    m.record(
+        namespace: "shop", lists: [metricsList("shop", [("web", "books-v1", 90, 0, "10"), ("web", "books-v2", 9, 1, "20"), ("web", nil, 100, 0, "3")])], at: 10)
     let g = MeshGraph.build(store: s, observedEdges: m.edges.keys)
     #expect(g.nodes.count == 7)
     let selects = g.edges.filter { $0.id.kind == .selects }
@@ -183,7 +201,10 @@ func randomGraph(nodes n: Int, edges e: Int, seed: UInt64, acyclic: Bool, namesp
 
 @Test func barycenterUncrossesEdges() {
     // Name order puts a,b above y,z; edges a→z and b→y cross unless a sweep reorders.
-    let a = NodeID.workload("n", "a"), b = NodeID.workload("n", "b"), y = NodeID.workload("n", "y"), z = NodeID.workload("n", "z")
+    let a = NodeID.workload("n", "a")
+    let b = NodeID.workload("n", "b")
+    let y = NodeID.workload("n", "y")
+    let z = NodeID.workload("n", "z")
     let g = MeshGraph(
         nodes: [a, b, y, z].map { GraphNode(id: $0, label: $0.name, subtitle: "", isGhost: false) },
         edges: [GraphEdge(id: EdgeID(from: a, to: z, kind: .traffic), split: nil), GraphEdge(id: EdgeID(from: b, to: y, kind: .traffic), split: nil)])
@@ -195,7 +216,8 @@ func randomGraph(nodes n: Int, edges e: Int, seed: UInt64, acyclic: Bool, namesp
     var s = bookstore()
     s.upsert(.service, service("shop", #"we\"ird"#, selector: ["app": "none"]))
     var m = MetricsStore()
-    m.record(namespace: "shop", lists: [metricsList("shop", [("web", "books-v1", 90, 0, "10"), ("web", "books-v2", 8, 2, "20"), ("web", nil, 100, 0, "3")])], at: 10)
+    m.record(
+        namespace: "shop", lists: [metricsList("shop", [("web", "books-v1", 90, 0, "10"), ("web", "books-v2", 8, 2, "20"), ("web", nil, 100, 0, "3")])], at: 10)
     let g = MeshGraph.build(store: s, observedEdges: m.edges.keys)
     let export = GraphExport(graph: g, metrics: m)
 

@@ -1,7 +1,7 @@
 import App
 import Foundation
-import KubeCore
 import Kube
+import KubeCore
 import Mesh
 import SMI
 import Testing
@@ -98,11 +98,13 @@ final class ScriptedCluster: ClusterSession, @unchecked Sendable {
     static func split(_ weights: [Int], rv: String) -> JSON {
         let b = weights.enumerated().map { #"{"service":"books-v\#($0.offset + 1)","weight":\#($0.element)}"# }.joined(separator: ",")
         return try! JSON.parse(
-            #"{"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit","metadata":{"name":"books","namespace":"shop","resourceVersion":"\#(rv)"},"spec":{"service":"books","backends":[\#(b)]}}"#)
+            #"{"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit","metadata":{"name":"books","namespace":"shop","resourceVersion":"\#(rv)"},"spec":{"service":"books","backends":[\#(b)]}}"#
+        )
     }
 
     static func service(_ name: String, _ sel: String) -> JSON {
-        try! JSON.parse(#"{"apiVersion":"v1","kind":"Service","metadata":{"name":"\#(name)","namespace":"shop","resourceVersion":"1"},"spec":{"selector":{\#(sel)}}}"#)
+        try! JSON.parse(
+            #"{"apiVersion":"v1","kind":"Service","metadata":{"name":"\#(name)","namespace":"shop","resourceVersion":"1"},"spec":{"selector":{\#(sel)}}}"#)
     }
 
     var currentSplit: JSON { lock.withLock { split } }

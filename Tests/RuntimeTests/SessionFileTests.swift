@@ -10,7 +10,8 @@ import Testing
 
 func draft(_ name: String, _ weights: [Int]) -> SplitDraft {
     let j = try! JSON.parse(
-        #"{"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit","metadata":{"name":"\#(name)","namespace":"shop","resourceVersion":"1"},"spec":{"service":"\#(name)","backends":[{"service":"a","weight":50},{"service":"b","weight":50}]}}"#)
+        #"{"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit","metadata":{"name":"\#(name)","namespace":"shop","resourceVersion":"1"},"spec":{"service":"\#(name)","backends":[{"service":"a","weight":50},{"service":"b","weight":50}]}}"#
+    )
     var d = SplitDraft(split: try! TrafficSplit(json: j))
     d.working = d.base.with(weights: weights.map { try! Weight(json: .int($0)) })
     return d
@@ -83,7 +84,9 @@ func saved(_ file: SessionFile, _ key: String) -> [String: [String]] {
         let note = k.persist(key: "A", snapshot(draft("books", [60, 40])))
         #expect(note?.contains("corrupt-") == true)
         let all = try FileManager.default.contentsOfDirectory(atPath: dir.path + "/smitop")
-        #expect(all.contains { n in n.hasPrefix("session.json.corrupt-") && (try? String(contentsOfFile: dir.path + "/smitop/" + n, encoding: .utf8)) == "not json" })
+        #expect(
+            all.contains { n in n.hasPrefix("session.json.corrupt-") && (try? String(contentsOfFile: dir.path + "/smitop/" + n, encoding: .utf8)) == "not json"
+            })
     }
 
     final class Flag: Sendable {

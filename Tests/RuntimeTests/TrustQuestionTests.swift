@@ -49,19 +49,30 @@ import Testing
         let trust = ExecTrust(environment: env)
         var question = ""
         let cluster = try Kubeconfig.resolve(KubeconfigOptions(kubeconfigPath: path, environment: env))
-        #expect(trust.decide(cluster, trustFlag: false) { question = $0; return false }?.contains("declined") == true)
+        #expect(
+            trust.decide(cluster, trustFlag: false) {
+                question = $0
+                return false
+            }?.contains("declined") == true)
         #expect(question.contains("\(good) eks get-token"), "\(question)")
         #expect(!question.contains("evil/aws"))
         #expect(question.contains("PATH, AWS_PROFILE"), "every variable the kubeconfig sets, by name")
         #expect(question.contains("LD_PRELOAD") && question.contains("never passes"), "a loader variable is named loudly")
         // Yes is remembered for this program...
         #expect(trust.decide(cluster, trustFlag: false) { _ in true } == nil)
-        #expect(trust.decide(cluster, trustFlag: false) { _ in Issue.record("asked again"); return nil } == nil)
+        #expect(
+            trust.decide(cluster, trustFlag: false) { _ in
+                Issue.record("asked again")
+                return nil
+            } == nil)
         // ...and another `aws` first on PATH is another question.
         env["PATH"] = d.path + "/other:/usr/bin:/bin"
         let moved = try Kubeconfig.resolve(KubeconfigOptions(kubeconfigPath: path, environment: env))
         var asked = false
-        _ = trust.decide(moved, trustFlag: false) { q in asked = q.contains("\(d.path)/other/aws"); return false }
+        _ = trust.decide(moved, trustFlag: false) { q in
+            asked = q.contains("\(d.path)/other/aws")
+            return false
+        }
         #expect(asked)
     }
 
@@ -85,7 +96,12 @@ import Testing
             #expect(error.userMessage.contains("--trust-files") && error.userMessage.contains("vault-token"), "\(error.userMessage)")
         }
         var question = ""
-        #expect(throws: KubeError.self) { _ = try resolve { question = $0; return false } }
+        #expect(throws: KubeError.self) {
+            _ = try resolve {
+                question = $0
+                return false
+            }
+        }
         #expect(question.contains("tokenFile: ") && question.contains("vault-token") && question.contains("https://k:6443"), "\(question)")
         _ = try resolve { _ in true }
         #expect(try resolve { _ in nil }.credentials is TokenFileCredentials, "remembered")
@@ -93,9 +109,10 @@ import Testing
         try (kubeconfig("    tokenFile: ../secret/vault-token") + "\n# edited\n").write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: KubeError.self) { _ = try resolve { _ in nil } }
         // --trust-files.
-        #expect(try Kubeconfig.resolve(KubeconfigOptions(kubeconfigPath: path, environment: env)) {
-            trust.decideFiles($0, trustFlag: true, ask: { _ in nil })
-        }.credentials is TokenFileCredentials)
+        #expect(
+            try Kubeconfig.resolve(KubeconfigOptions(kubeconfigPath: path, environment: env)) {
+                trust.decideFiles($0, trustFlag: true, ask: { _ in nil })
+            }.credentials is TokenFileCredentials)
         _ = secret
     }
 }

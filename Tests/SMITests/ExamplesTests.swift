@@ -1,7 +1,7 @@
 import Foundation
+import KubeCore
 import Testing
 
-import KubeCore
 @testable import SMI
 
 /// The SMI spec's examples, copied into the repository (Tests/Fixtures/smi, see SOURCES.md).

@@ -1,7 +1,7 @@
 import Foundation
+import KubeCore
 import Testing
 
-import KubeCore
 @testable import SMI
 
 @Suite struct JSONPrettyTests {
@@ -60,12 +60,17 @@ import KubeCore
     }
 
     @Test func oddShapesMatchTheTreeDecoder() throws {
-        let item = #"{"apiVersion":"split.smi-spec.io/v1alpha4","kind":"TrafficSplit","metadata":{"name":"a","namespace":"n"},"spec":{"service":"s","backends":[{"service":"b","weight":1}]}}"#
+        let item =
+            #"{"apiVersion":"split.smi-spec.io/v1alpha4","kind":"TrafficSplit","metadata":{"name":"a","namespace":"n"},"spec":{"service":"s","backends":[{"service":"b","weight":1}]}}"#
         // Duplicates: the last one wins everywhere, as in the tree.
         _ = try check(#"{"items":"no","items":[\#(item),\#(item)]}"#)
-        _ = try check(#"{"items":[{"metadata":{"name":"x","name":7,"labels":{"a":"1","a":2,"b":"2"}},"kind":"TrafficSplit","kind":1,"apiVersion":"split.smi-spec.io/v1alpha2","spec":{"service":"s"},"spec":[]}]}"#)
+        _ = try check(
+            #"{"items":[{"metadata":{"name":"x","name":7,"labels":{"a":"1","a":2,"b":"2"}},"kind":"TrafficSplit","kind":1,"apiVersion":"split.smi-spec.io/v1alpha2","spec":{"service":"s"},"spec":[]}]}"#
+        )
         // Escaped keys, non-object items and metadata, errors.
-        _ = try check(#"{"items":[{"ap\u0069Version":"split.smi-spec.io/v1alpha4","kind":"TrafficSplit","metadata":{"n\u0061me":"e"},"spec":{"service":"s","backends":[]}}]}"#)
+        _ = try check(
+            #"{"items":[{"ap\u0069Version":"split.smi-spec.io/v1alpha4","kind":"TrafficSplit","metadata":{"n\u0061me":"e"},"spec":{"service":"s","backends":[]}}]}"#
+        )
         let odd = try #require(try check(#"{"items":[1,null,{"metadata":3},{"kind":"Other"},{"apiVersion":"x/y","kind":"TrafficSplit","spec":{}}]}"#))
         #expect(odd.count == 5)
         #expect(odd.allSatisfy { if case .failure = $0.split { true } else { false } })

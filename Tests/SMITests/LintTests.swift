@@ -1,7 +1,7 @@
 import Foundation
+import KubeCore
 import Testing
 
-import KubeCore
 @testable import SMI
 
 func problems(_ r: LintReport) -> [String] {
@@ -204,9 +204,11 @@ func problems(_ r: LintReport) -> [String] {
 
     @Test func randomGarbageNeverCrashes() {
         var rng = SplitMix64(seed: 99)
-        let pieces = ["kind: TrafficSplit\n", "apiVersion: split.smi-spec.io/v1alpha1\n", "spec:\n", "  backends:\n",
-                      "  - service: a\n", "    weight: ", "500m\n", "-1\n", "[\n", "---\n", "{", "}", "&a ", "*a\n", "\t", "\"", ": ",
-                      "metadata: {name: x}\n", "  service: r\n", "1e400\n", "weight: 9999999999999999999999999E\n"]
+        let pieces = [
+            "kind: TrafficSplit\n", "apiVersion: split.smi-spec.io/v1alpha1\n", "spec:\n", "  backends:\n",
+            "  - service: a\n", "    weight: ", "500m\n", "-1\n", "[\n", "---\n", "{", "}", "&a ", "*a\n", "\t", "\"", ": ",
+            "metadata: {name: x}\n", "  service: r\n", "1e400\n", "weight: 9999999999999999999999999E\n",
+        ]
         for _ in 0..<1_500 {
             let text = (0..<Int.random(in: 0...12, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
             let r = lint(documents: text, fileName: "f")
@@ -266,8 +268,10 @@ func problems(_ r: LintReport) -> [String] {
 
     @Test func httpRouteGroupRootLayout() throws {
         let g = try HTTPRouteGroup(
-            json: ["apiVersion": "specs.smi-spec.io/v1alpha2", "kind": "HTTPRouteGroup", "metadata": ["name": "g"],
-                   "matches": [["name": "m", "pathRegex": "/x", "methods": ["GET"]]]])
+            json: [
+                "apiVersion": "specs.smi-spec.io/v1alpha2", "kind": "HTTPRouteGroup", "metadata": ["name": "g"],
+                "matches": [["name": "m", "pathRegex": "/x", "methods": ["GET"]]],
+            ])
         #expect(g.rootLevel && g.matches[0].methods == ["GET"] && g.matches[0].pathRegex == "/x")
     }
 

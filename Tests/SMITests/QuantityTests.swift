@@ -1,8 +1,7 @@
+import KubeCore
 import Testing
 
-import KubeCore
 @testable import SMI
-
 
 @Suite struct QuantityParsing {
     @Test(arguments: [
@@ -159,7 +158,8 @@ import KubeCore
 }
 
 @Test func skippingKeysDropsThemAtAnyDepthAndAcceptsExactlyWhatParsingAccepts() throws {
-    let doc = #"{"metadata":{"name":"a","managedFields":[{"manager":"flagger","fieldsV1":{"f:spec":{"f:backends":{}}}}],"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"big\":1}","keep":"x"}},"spec":{"fieldsV1":[1,2,{"a":null}]}}"#
+    let doc =
+        #"{"metadata":{"name":"a","managedFields":[{"manager":"flagger","fieldsV1":{"f:spec":{"f:backends":{}}}}],"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"big\":1}","keep":"x"}},"spec":{"fieldsV1":[1,2,{"a":null}]}}"#
     let full = try JSON.parse(doc)
     let slim = try JSON.parse(Array(doc.utf8), skippingKeys: ["fieldsV1", "kubectl.kubernetes.io/last-applied-configuration"])
     #expect(slim[path: "metadata", "managedFields"]?[0]?["manager"] == "flagger")

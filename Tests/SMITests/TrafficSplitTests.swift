@@ -1,6 +1,6 @@
+import KubeCore
 import Testing
 
-import KubeCore
 @testable import SMI
 
 func splitJSON(_ text: String) throws -> TrafficSplit {
@@ -45,7 +45,8 @@ func bytes(_ j: JSON) -> String { j.compactString }
     }
 
     @Test func decodeErrorsNamePaths() {
-        let bad = #"{"apiVersion":"split.smi-spec.io/v1alpha4","kind":"TrafficSplit","metadata":{"name":"x"},"spec":{"service":"s","backends":[{"service":"a","weight":"lots"}]}}"#
+        let bad =
+            #"{"apiVersion":"split.smi-spec.io/v1alpha4","kind":"TrafficSplit","metadata":{"name":"x"},"spec":{"service":"s","backends":[{"service":"a","weight":"lots"}]}}"#
         #expect(throws: SMIDecodeError.self) { try splitJSON(bad) }
         do {
             _ = try splitJSON(bad)
@@ -313,7 +314,8 @@ func bytes(_ j: JSON) -> String { j.compactString }
 
 /// Regression from `smitop fuzz` (seed 777): a split without a backends list re-encodes to itself.
 @Test func splitWithoutBackendsEncodesUnchanged() throws {
-    let j = try JSON.parse(#"{"apiVersion":"split.smi-spec.io/v1alpha1","kind":"TrafficSplit","metadata":{"name":"r"},"spec":{"service":"foobar","backe500mnds":[]}}"#)
+    let j = try JSON.parse(
+        #"{"apiVersion":"split.smi-spec.io/v1alpha1","kind":"TrafficSplit","metadata":{"name":"r"},"spec":{"service":"foobar","backe500mnds":[]}}"#)
     let s = try TrafficSplit(json: j)
     #expect(s.backends.isEmpty)
     #expect(s.encode() == j)
@@ -322,8 +324,14 @@ func bytes(_ j: JSON) -> String { j.compactString }
 
 @Suite struct SlimSplits {
     static let evidence: [(String, String)] = [
-        ("owner", #""ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"x","uid":"1"},{"apiVersion":"flagger.app/v1beta1","kind":"Canary","name":"c","uid":"2","controller":true}]"#),
-        ("manager", #""managedFields":[{"manager":"kubectl-edit","operation":"Update","fieldsV1":{"f:spec":{}}},{"manager":"osm-controller","operation":"Update"}]"#),
+        (
+            "owner",
+            #""ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"x","uid":"1"},{"apiVersion":"flagger.app/v1beta1","kind":"Canary","name":"c","uid":"2","controller":true}]"#
+        ),
+        (
+            "manager",
+            #""managedFields":[{"manager":"kubectl-edit","operation":"Update","fieldsV1":{"f:spec":{}}},{"manager":"osm-controller","operation":"Update"}]"#
+        ),
         ("label", #""labels":{"app":"web","app.kubernetes.io/name":"web","kustomize.toolkit.fluxcd.io/name":"apps"}"#),
         ("annotation", #""annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{}","argocd.argoproj.io/tracking-id":"a:b/c"}"#),
         ("none", #""labels":{"team":"x"}"#),
@@ -343,7 +351,9 @@ func bytes(_ j: JSON) -> String { j.compactString }
         #expect(slim.raw["status"] == nil && slim.raw["metadata"]?["creationTimestamp"] == nil)
         #expect(slim.raw["metadata"]?["managedFields"] == nil && slim.raw["metadata"]?["labels"] == nil)
         #expect(slim.weightsMergePatch() == s.weightsMergePatch())
-        #expect(slim.with(weights: [Weight(integer: 50), Weight(integer: 50)]).encode()["spec"] == s.with(weights: [Weight(integer: 50), Weight(integer: 50)]).encode()["spec"])
+        #expect(
+            slim.with(weights: [Weight(integer: 50), Weight(integer: 50)]).encode()["spec"]
+                == s.with(weights: [Weight(integer: 50), Weight(integer: 50)]).encode()["spec"])
         let restored = try TrafficSplit(json: slim.encodeWithMetadata())
         #expect(restored.controller == s.controller)
         #expect(restored.meta == slim.meta)
@@ -351,7 +361,9 @@ func bytes(_ j: JSON) -> String { j.compactString }
     }
 
     @Test func theSDKRootLayoutStaysWritable() throws {
-        let s = try splitJSON(#"{"apiVersion":"split.smi-spec.io/v1alpha1","kind":"TrafficSplit","metadata":{"name":"old","labels":{"a":"b"}},"service":"web","backends":[{"service":"v1","weight":"1"}]}"#)
+        let s = try splitJSON(
+            #"{"apiVersion":"split.smi-spec.io/v1alpha1","kind":"TrafficSplit","metadata":{"name":"old","labels":{"a":"b"}},"service":"web","backends":[{"service":"v1","weight":"1"}]}"#
+        )
         let slim = s.slimmed()
         #expect(slim.raw["service"] == "web" && slim.raw["metadata"]?["labels"] == nil)
         #expect(slim.weightsMergePatch() == s.weightsMergePatch())

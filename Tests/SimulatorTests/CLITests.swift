@@ -1,6 +1,6 @@
 import Foundation
-import KubeCore
 import Kube
+import KubeCore
 import SMI
 import Testing
 import Transport
@@ -69,7 +69,9 @@ struct CLITests {
         let graph = try await smitop(h, ["graph", "-A", "-o", "json"], context: "sim-cert")
         #expect(graph.status == 0, "\(graph.stderr)")
         let g = try JSON.parse(graph.stdout)
-        let splitEdges = (g["edges"]?.arrayValue ?? []).filter { $0[path: "split", "name"]?.stringValue == "books" && $0[path: "split", "namespace"]?.stringValue == "bookstore" }
+        let splitEdges = (g["edges"]?.arrayValue ?? []).filter {
+            $0[path: "split", "name"]?.stringValue == "books" && $0[path: "split", "namespace"]?.stringValue == "bookstore"
+        }
         #expect(splitEdges.count == split.backends.count)
         #expect(splitEdges.first { $0["to"]?.stringValue == "svc/bookstore/\(b1)" }?[path: "split", "share"]?.doubleValue == 0.25)
         #expect((g["edges"]?.arrayValue ?? []).contains { $0["kind"]?.stringValue == "traffic" && ($0[path: "metrics", "rps"]?.doubleValue ?? 0) > 0 })
@@ -152,12 +154,14 @@ struct CLITests {
         #expect(lint.status == 1, "exit \(lint.status): \(lint.stdout) \(lint.stderr)")
         #expect((lint.stdout + lint.stderr).contains("beyond the largest weight"), "\(lint.stdout) \(lint.stderr)")
         // Numbers a user types are bounded the same way: a clear usage error, exit 2.
-        for args in [["split", "shift", "bookstore/books", "--to", "books-v2", "--by", "nan"],
-                     ["split", "shift", "bookstore/books", "--to", "books-v2", "--by", "1e30"],
-                     ["-n", "bookstore", "--refresh", "1e300"]] {
+        for args in [
+            ["split", "shift", "bookstore/books", "--to", "books-v2", "--by", "nan"],
+            ["split", "shift", "bookstore/books", "--to", "books-v2", "--by", "1e30"],
+            ["-n", "bookstore", "--refresh", "1e300"],
+        ] {
             let r = try await smitop(h, args)
             #expect(r.status == 2, "\(args): exit \(r.status) \(r.stderr)")
-            #expect(r.stderr.contains("--by must be") || r.stderr.contains("--refresh") , "\(args): \(r.stderr)")
+            #expect(r.stderr.contains("--by must be") || r.stderr.contains("--refresh"), "\(args): \(r.stderr)")
         }
         // A negative shift is a value, not a flag (it used to answer "Missing value").
         let back = try await smitop(h, ["split", "shift", "bookstore/books", "--to", "books-v2", "--by", "-5"])
@@ -209,7 +213,8 @@ struct CLITests {
         #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
         let report = try JSON.parse(ok.stdout)
         #expect(report[0]?["backends"]?[1]?["share"]?.doubleValue == 0.75)
-        let bad = try await runProcess(Self.binary, ["lint", "-"], env: [:], stdin: good.replacingOccurrences(of: "weight: 3", with: "weight: -3"), timeout: 30)
+        let bad = try await runProcess(
+            Self.binary, ["lint", "-"], env: [:], stdin: good.replacingOccurrences(of: "weight: 3", with: "weight: -3"), timeout: 30)
         #expect(bad.status == 1, "\(bad.stdout)")
         #expect(bad.stdout.contains("<stdin>:"))
         let unreadable = try await runProcess(Self.binary, ["lint", "-"], env: [:], stdin: "a: [b", timeout: 30)
@@ -218,7 +223,8 @@ struct CLITests {
         // The config file as the TUI will use it, flags over the file.
         let cfg = h.dir + "/config.yaml"
         try "refresh: 7\nstep: 10\ncontexts: {prod: {readOnly: true}}\nkeys: {quit: [Q]}\n".write(toFile: cfg, atomically: true, encoding: .utf8)
-        let view = try await runProcess(Self.binary, ["config", "view", "-o", "json", "--theme", "mono"], env: ["SMITOP_CONFIG": cfg, "HOME": h.dir], stdin: nil, timeout: 30)
+        let view = try await runProcess(
+            Self.binary, ["config", "view", "-o", "json", "--theme", "mono"], env: ["SMITOP_CONFIG": cfg, "HOME": h.dir], stdin: nil, timeout: 30)
         #expect(view.status == 0, "\(view.stderr)")
         let v = try JSON.parse(view.stdout)
         #expect(v["source"]?.stringValue == cfg && v["refresh"]?.doubleValue == 7 && v["step"]?.intValue == 10 && v["theme"]?.stringValue == "mono")
@@ -241,13 +247,13 @@ struct CLITests {
         #expect(r.stderr.contains(path) && r.stderr.contains("nope"), "\(r.stderr)")
         // An unreachable cluster is a clear error, not a hang or a crash.
         try """
-            apiVersion: v1
-            kind: Config
-            clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
-            users: [{name: u, user: {token: secret-token-value}}]
-            contexts: [{name: x, context: {cluster: c, user: u}}]
-            current-context: x
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        apiVersion: v1
+        kind: Config
+        clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+        users: [{name: u, user: {token: secret-token-value}}]
+        contexts: [{name: x, context: {cluster: c, user: u}}]
+        current-context: x
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         let down = try await runProcess(Self.binary, ["splits", "--kubeconfig", path], env: ["HOME": dir], stdin: nil, timeout: 60)
         #expect(down.status == 1)
         #expect(!down.stderr.isEmpty && !down.stderr.contains("secret-token-value"), "\(down.stderr)")
@@ -412,11 +418,14 @@ struct InstallTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         let prefix = NSTemporaryDirectory() + "smitop-prefix-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: prefix) }
-        let make = try await runProcess("make", ["-s", "install-files", "PREFIX=\(prefix)", "INSTALL_BIN=\(CLITests.binary)"], env: [:], stdin: nil, timeout: 120, cwd: root)
+        let make = try await runProcess(
+            "make", ["-s", "install-files", "PREFIX=\(prefix)", "INSTALL_BIN=\(CLITests.binary)"], env: [:], stdin: nil, timeout: 120, cwd: root)
         #expect(make.status == 0, "\(make.stdout)\(make.stderr)")
         let fm = FileManager.default
-        for f in ["bin/smitop", "bin/kubectl-smitop", "share/man/man1/smitop.1", "share/bash-completion/completions/smitop",
-                  "share/zsh/site-functions/_smitop", "share/fish/vendor_completions.d/smitop.fish"] {
+        for f in [
+            "bin/smitop", "bin/kubectl-smitop", "share/man/man1/smitop.1", "share/bash-completion/completions/smitop",
+            "share/zsh/site-functions/_smitop", "share/fish/vendor_completions.d/smitop.fish",
+        ] {
             #expect(fm.fileExists(atPath: prefix + "/" + f), "missing \(f)")
         }
         let themes = try fm.contentsOfDirectory(atPath: root + "/themes").filter { $0.hasSuffix(".yaml") }
@@ -426,7 +435,10 @@ struct InstallTests {
         // The man page covers every visible command, with its flags.
         let man = try String(contentsOfFile: prefix + "/share/man/man1/smitop.1", encoding: .utf8)
         #expect(man.hasPrefix(".TH SMITOP 1"))
-        for c in ["SMITOP SPLITS", "SMITOP SPLIT SET", "SMITOP SPLIT SHIFT", "SMITOP METRICS", "SMITOP GRAPH", "SMITOP LINT", "SMITOP SIM", "SMITOP DEMO", "SMITOP CONFIG VIEW"] {
+        for c in [
+            "SMITOP SPLITS", "SMITOP SPLIT SET", "SMITOP SPLIT SHIFT", "SMITOP METRICS", "SMITOP GRAPH", "SMITOP LINT", "SMITOP SIM", "SMITOP DEMO",
+            "SMITOP CONFIG VIEW",
+        ] {
             #expect(man.contains(".SH \(c)\n"), "man page lacks \(c)")
         }
         #expect(man.contains("\\-\\-expect\\-resource\\-version"))
@@ -496,10 +508,12 @@ struct SecretScanTests {
             outputs.append((args.joined(separator: " "), r.stdout + r.stderr))
         }
         for ctx in ["sim-admin", "sim-cert", "sim-readonly"] {
-            for cmd in [["splits", "-A", "-o", "yaml"], ["splits", "-A", "-o", "wide"], ["graph", "-A"], ["metrics", "-A", "-o", "json"],
-                        ["split", "set", "bookstore/books", "books-v1=3", "books-v2=1"],
-                        ["split", "set", "bookstore/books", "books-v1=1", "--expect-resource-version", "1"],
-                        ["split", "shift", "bookstore/nope", "--to", "x", "--by", "5"]] {
+            for cmd in [
+                ["splits", "-A", "-o", "yaml"], ["splits", "-A", "-o", "wide"], ["graph", "-A"], ["metrics", "-A", "-o", "json"],
+                ["split", "set", "bookstore/books", "books-v1=3", "books-v2=1"],
+                ["split", "set", "bookstore/books", "books-v1=1", "--expect-resource-version", "1"],
+                ["split", "shift", "bookstore/nope", "--to", "x", "--by", "5"],
+            ] {
                 try await run(cmd + ["--context", ctx])
             }
         }
@@ -514,7 +528,8 @@ struct SecretScanTests {
         try kc.replacingOccurrences(of: h.endpoint.adminToken, with: h.endpoint.adminToken + "x").write(toFile: wrong, atomically: true, encoding: .utf8)
         try await run(["splits", "-A"], kubeconfig: wrong)
         let broken = h.dir + "/broken.yaml"
-        try kc.replacingOccurrences(of: "token: " + h.endpoint.adminToken, with: "token: \"" + h.endpoint.adminToken + ", [").write(toFile: broken, atomically: true, encoding: .utf8)
+        try kc.replacingOccurrences(of: "token: " + h.endpoint.adminToken, with: "token: \"" + h.endpoint.adminToken + ", [").write(
+            toFile: broken, atomically: true, encoding: .utf8)
         try await run(["splits", "-A"], kubeconfig: broken)
         #expect(outputs.contains { $0.1.contains("invalid YAML") }, "the broken kubeconfig was not reported")
 
@@ -561,10 +576,10 @@ struct ExecTrustTests {
         let marker = h.dir + "/plugin-ran"
         let plugin = h.dir + "/login.sh"
         try """
-            #!/bin/sh
-            touch \(marker)
-            printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "\(h.endpoint.adminToken)"
-            """.write(toFile: plugin, atomically: true, encoding: .utf8)
+        #!/bin/sh
+        touch \(marker)
+        printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}' "\(h.endpoint.adminToken)"
+        """.write(toFile: plugin, atomically: true, encoding: .utf8)
         chmod(plugin, 0o755)
         var kc = try String(contentsOfFile: h.kubeconfig, encoding: .utf8)
         // sim-admin logs in through the plugin instead of its static token.

@@ -135,7 +135,9 @@ struct FaultTests {
         let obj = try await h.http("GET", Self.booksPath).json
         let managers = obj[path: "metadata", "managedFields"]?.arrayValue?.compactMap { $0["manager"]?.stringValue } ?? []
         #expect(managers.contains("rollout-bot"), "\(managers)")
-        #expect((Int(obj[path: "metadata", "resourceVersion"]?.stringValue ?? "") ?? 0) > (Int(before[path: "metadata", "resourceVersion"]?.stringValue ?? "") ?? 0))
+        #expect(
+            (Int(obj[path: "metadata", "resourceVersion"]?.stringValue ?? "") ?? 0) > (Int(before[path: "metadata", "resourceVersion"]?.stringValue ?? "") ?? 0)
+        )
 
         // A human edit is fought back, as a progressive-delivery controller does.
         let edit = try await h.http(
@@ -189,11 +191,13 @@ struct FaultTests {
     func adminEndpoint() async throws {
         let h = try await SimHarness.start()
         let bad = try await runProcess(
-            "/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "--data", #"{"errorBurst":5,"latencyMs":100,"errorCode":404}"#] + h.tlsArgs()
+            "/usr/bin/curl",
+            ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "--data", #"{"errorBurst":5,"latencyMs":100,"errorCode":404}"#] + h.tlsArgs()
                 + [h.endpoint.url + "/sim/admin/faults"], env: [:], stdin: nil, timeout: 30)
         #expect(bad.stdout == "400")
         let notJSON = try await runProcess(
-            "/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "--data", "latency please"] + h.tlsArgs()
+            "/usr/bin/curl",
+            ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "--data", "latency please"] + h.tlsArgs()
                 + [h.endpoint.url + "/sim/admin/faults"], env: [:], stdin: nil, timeout: 30)
         #expect(notJSON.stdout == "400")
         #expect(h.sim.faults.settings.withLock { $0 } == FaultSettings(), "a rejected change changes nothing")
@@ -203,7 +207,8 @@ struct FaultTests {
         defer { Task { await off.stop() } }
         for (method, path) in [("POST", "/sim/admin/faults"), ("GET", "/sim/admin/faults"), ("GET", "/sim/admin/state")] {
             let r = try await runProcess(
-                "/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", method] + (method == "POST" ? ["--data", #"{"errorBurst":5}"#] : [])
+                "/usr/bin/curl",
+                ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", method] + (method == "POST" ? ["--data", #"{"errorBurst":5}"#] : [])
                     + off.tlsArgs() + [off.endpoint.url + path], env: [:], stdin: nil, timeout: 30)
             #expect(r.stdout == "404", "\(method) \(path)")
         }

@@ -1,6 +1,6 @@
 import Foundation
-import KubeCore
 import Kube
+import KubeCore
 import SMI
 import Testing
 
@@ -45,19 +45,19 @@ struct LocalStateTests {
         for ca in ["ca-fifo", "/dev/zero"] {
             let path = dir + "/config"
             try """
-                apiVersion: v1
-                kind: Config
-                current-context: c
-                clusters:
-                - name: k
-                  cluster: {server: "https://127.0.0.1:1", certificate-authority: "\(ca)"}
-                users:
-                - name: u
-                  user: {token: t}
-                contexts:
-                - name: c
-                  context: {cluster: k, user: u}
-                """.write(toFile: path, atomically: true, encoding: .utf8)
+            apiVersion: v1
+            kind: Config
+            current-context: c
+            clusters:
+            - name: k
+              cluster: {server: "https://127.0.0.1:1", certificate-authority: "\(ca)"}
+            users:
+            - name: u
+              user: {token: t}
+            contexts:
+            - name: c
+              context: {cluster: k, user: u}
+            """.write(toFile: path, atomically: true, encoding: .utf8)
             // /dev/zero is outside the kubeconfig's directory: consent first, then the read.
             let consent = ca.hasPrefix("/") ? ["--trust-files"] : []
             let r = try await runProcess(

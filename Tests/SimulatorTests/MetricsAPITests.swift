@@ -1,9 +1,9 @@
 import Foundation
-import KubeCore
 import Kube
-import Transport
+import KubeCore
 import SMI
 import Testing
+import Transport
 
 @testable import Simulator
 
@@ -114,7 +114,8 @@ private func value(_ item: JSON, _ name: String) -> Double? {
     #expect(item["edge"] == ["direction": "from", "resource": nil])
     #expect(item["timestamp"]?.stringValue == "2019-06-17T14:51:57Z")
     #expect(item["window"]?.stringValue == "30s")
-    let s = value(item, "success_count")!, f = value(item, "failure_count")!
+    let s = value(item, "success_count")!
+    let f = value(item, "failure_count")!
     #expect((0.84...0.9).contains(s / (s + f)))
     // webapp gets 18 + 6 rps, 10 % of its book calls land on v2: ≈ 2.4 rps × 30 s.
     #expect(abs((s + f) - 72) < 72 * 0.06)
@@ -154,8 +155,10 @@ private func value(_ item: JSON, _ name: String) -> Double? {
 
 @Test func unsupportedResourcesAnd404s() throws {
     let fx = try Fixture()
-    for (path, name) in [("/services", "services"), ("/namespaces/bookstore/trafficsplits", "trafficsplits"),
-                         ("/namespaces/bookstore/jobs/x", "jobs"), ("/namespaces/bookstore/nodes/x/edges", "nodes")] {
+    for (path, name) in [
+        ("/services", "services"), ("/namespaces/bookstore/trafficsplits", "trafficsplits"),
+        ("/namespaces/bookstore/jobs/x", "jobs"), ("/namespaces/bookstore/nodes/x/edges", "nodes"),
+    ] {
         let r = fx.get(path)
         #expect(r.status == 404)
         #expect(r.body == ["error": .string("Unsupported resource: \(name)")])
@@ -164,8 +167,9 @@ private func value(_ item: JSON, _ name: String) -> Double? {
         let r = fx.get(path)
         #expect(r.status == 404 && r.body == .string("404 page not found"), "\(path)")
     }
-    let other = MetricsAPI.handle(path: "/apis/metrics.smi-spec.io/v1alpha2/deployments", query: [:], now: now,
-                                  model: fx.scenario.traffic, snapshot: fx.snapshot)
+    let other = MetricsAPI.handle(
+        path: "/apis/metrics.smi-spec.io/v1alpha2/deployments", query: [:], now: now,
+        model: fx.scenario.traffic, snapshot: fx.snapshot)
     #expect(other.status == 404)
 }
 
@@ -177,9 +181,13 @@ private func value(_ item: JSON, _ name: String) -> Double? {
     #expect(all.body[path: "metadata", "selfLink"]?.stringValue == "\(prefix)/deployments")
     #expect(all.body["resource"] == ["kind": "Deployment"])
     let items = all.body["items"]?.arrayValue ?? []
-    #expect(items.compactMap { $0[path: "metadata", "namespace"]?.stringValue }.sorted() == ["bookstore", "bookstore", "bookstore", "bookstore", "payments", "payments", "payments", "payments"])
+    #expect(
+        items.compactMap { $0[path: "metadata", "namespace"]?.stringValue }.sorted() == [
+            "bookstore", "bookstore", "bookstore", "bookstore", "payments", "payments", "payments", "payments",
+        ])
     for item in items {
-        let ns = item[path: "metadata", "namespace"]!.stringValue!, name = item[path: "metadata", "name"]!.stringValue!
+        let ns = item[path: "metadata", "namespace"]!.stringValue!
+        let name = item[path: "metadata", "name"]!.stringValue!
         #expect(item[path: "metadata", "selfLink"]?.stringValue == "\(prefix)/namespaces/\(ns)/deployments/\(name)")
         #expect(item["edge"] == ["direction": "from", "resource": nil])
     }
@@ -213,10 +221,11 @@ private func value(_ item: JSON, _ name: String) -> Double? {
         let peer = item[path: "edge", "resource"]!
         peers["\(peer["namespace"]!.stringValue!)/\(peer["name"]!.stringValue!)"] = item[path: "edge", "direction"]?.stringValue
     }
-    #expect(peers == [
-        "bookstore/bookbuyer": "from", "bookstore/books-v1": "to", "bookstore/books-v2": "to",
-        "bookstore/authors-v1": "to", "payments/payments-primary": "to", "payments/payments": "to",
-    ])
+    #expect(
+        peers == [
+            "bookstore/bookbuyer": "from", "bookstore/books-v1": "to", "bookstore/books-v2": "to",
+            "bookstore/authors-v1": "to", "payments/payments-primary": "to", "payments/payments": "to",
+        ])
     // Callers come first, as smi-metrics runs the inbound queries first.
     #expect(items.first?[path: "edge", "direction"]?.stringValue == "from")
     // Edge numbers follow the split: 90/10 to books.
@@ -235,11 +244,14 @@ private func value(_ item: JSON, _ name: String) -> Double? {
     var history = fx.snapshot.weights
     history.set(ObjectRef(namespace: "bookstore", name: "authors"), backends: [("authors-v1", 50), ("authors-canary", 50)], at: now - 30)
     let snapshot = MetricsSnapshot(namespaces: fx.snapshot.namespaces, workloads: fx.snapshot.workloads, weights: history)
-    let r = MetricsAPI.handle(path: prefix + "/namespaces/bookstore/deployments/authors-canary", query: [:], now: now,
-                              model: fx.scenario.traffic, snapshot: snapshot)
+    let r = MetricsAPI.handle(
+        path: prefix + "/namespaces/bookstore/deployments/authors-canary", query: [:], now: now,
+        model: fx.scenario.traffic, snapshot: snapshot)
     #expect(r.status == 200, "the canary is no longer idle")
-    let v1 = MetricsAPI.handle(path: prefix + "/namespaces/bookstore/deployments/authors-v1", query: [:], now: now,
-                               model: fx.scenario.traffic, snapshot: snapshot).body
+    let v1 = MetricsAPI.handle(
+        path: prefix + "/namespaces/bookstore/deployments/authors-v1", query: [:], now: now,
+        model: fx.scenario.traffic, snapshot: snapshot
+    ).body
     let a = value(r.body, "success_count")! + value(r.body, "failure_count")!
     let b = value(v1, "success_count")! + value(v1, "failure_count")!
     #expect(abs(a / (a + b) - 0.5) < 0.03)
@@ -247,17 +259,22 @@ private func value(_ item: JSON, _ name: String) -> Double? {
 
 @Test func peerInBothDirectionsCollapsesIntoOneItem() throws {
     // a calls b (layer order), b calls a back: one item for b, with the outbound ("to") numbers.
-    let a = WorkloadRef.deployment("ns", "a"), b = WorkloadRef.deployment("ns", "b")
+    let a = WorkloadRef.deployment("ns", "a")
+    let b = WorkloadRef.deployment("ns", "b")
     let model = TrafficModel(
         seed: 1,
         workloads: [
             WorkloadTraffic(ref: a, successRate: 1, latencyMedianMs: 10, latencySigma: 0.3, ingressRPS: 10, layer: 0),
             WorkloadTraffic(ref: b, successRate: 1, latencyMedianMs: 10, latencySigma: 0.3, layer: 1),
         ],
-        services: [ServiceTraffic(key: .init(namespace: "ns", name: "a"), workloads: [a]),
-                   ServiceTraffic(key: .init(namespace: "ns", name: "b"), workloads: [b])],
-        calls: [CallTraffic(from: a, to: .init(namespace: "ns", name: "b"), callsPerRequest: 1),
-                CallTraffic(from: b, to: .init(namespace: "ns", name: "a"), callsPerRequest: 0.1)])
+        services: [
+            ServiceTraffic(key: .init(namespace: "ns", name: "a"), workloads: [a]),
+            ServiceTraffic(key: .init(namespace: "ns", name: "b"), workloads: [b]),
+        ],
+        calls: [
+            CallTraffic(from: a, to: .init(namespace: "ns", name: "b"), callsPerRequest: 1),
+            CallTraffic(from: b, to: .init(namespace: "ns", name: "a"), callsPerRequest: 0.1),
+        ])
     let snapshot = MetricsSnapshot(namespaces: ["ns"], workloads: [a: ["a-1"], b: ["b-1"]], weights: WeightHistory())
     let r = MetricsAPI.handle(path: prefix + "/namespaces/ns/deployments/a/edges", query: [:], now: now, model: model, snapshot: snapshot)
     let items = r.body["items"]?.arrayValue ?? []
@@ -310,12 +327,12 @@ private func value(_ item: JSON, _ name: String) -> Double? {
 // MARK: shape against the real smi-metrics responses (examples/metrics/smi-metrics)
 
 private let realGet = #"""
-{"kind":"TrafficMetrics","apiVersion":"metrics.smi-spec.io/v1alpha1","metadata":{"name":"linkerd-web","namespace":"linkerd","selfLink":"/apis/metrics.smi-spec.io/v1alpha1/namespaces/linkerd/deployments/linkerd-web","creationTimestamp":"2019-06-17T14:26:22Z"},"timestamp":"2019-06-17T14:26:22Z","window":"30s","resource":{"kind":"Deployment","namespace":"linkerd","name":"linkerd-web"},"edge":{"direction":"from","resource":null},"metrics":[{"name":"p99_response_latency","unit":"ms","value":"296875m"},{"name":"p90_response_latency","unit":"ms","value":"268750m"},{"name":"p50_response_latency","unit":"ms","value":"162500m"},{"name":"success_count","value":"73492m"},{"name":"failure_count","value":"0"}]}
-"""#
+    {"kind":"TrafficMetrics","apiVersion":"metrics.smi-spec.io/v1alpha1","metadata":{"name":"linkerd-web","namespace":"linkerd","selfLink":"/apis/metrics.smi-spec.io/v1alpha1/namespaces/linkerd/deployments/linkerd-web","creationTimestamp":"2019-06-17T14:26:22Z"},"timestamp":"2019-06-17T14:26:22Z","window":"30s","resource":{"kind":"Deployment","namespace":"linkerd","name":"linkerd-web"},"edge":{"direction":"from","resource":null},"metrics":[{"name":"p99_response_latency","unit":"ms","value":"296875m"},{"name":"p90_response_latency","unit":"ms","value":"268750m"},{"name":"p50_response_latency","unit":"ms","value":"162500m"},{"name":"success_count","value":"73492m"},{"name":"failure_count","value":"0"}]}
+    """#
 
 private let realEdges = #"""
-{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1","metadata":{"selfLink":"/apis/metrics.smi-spec.io/v1alpha1/namespaces/linkerd/deployments/linkerd-controller/edges"},"resource":{"kind":"Deployment","namespace":"linkerd","name":"linkerd-controller"},"items":[{"kind":"TrafficMetrics","apiVersion":"metrics.smi-spec.io/v1alpha1","metadata":{"name":"linkerd-controller","namespace":"linkerd","selfLink":"/apis/metrics.smi-spec.io/v1alpha1/namespaces/linkerd/deployments/linkerd-controller/edges","creationTimestamp":"2019-06-17T14:51:57Z"},"timestamp":"2019-06-17T14:51:57Z","window":"30s","resource":{"kind":"Deployment","namespace":"linkerd","name":"linkerd-controller"},"edge":{"direction":"from","resource":{"kind":"Deployment","namespace":"linkerd","name":"linkerd-web"}},"metrics":[{"name":"p99_response_latency","unit":"ms","value":"294"},{"name":"p90_response_latency","unit":"ms","value":"240"},{"name":"p50_response_latency","unit":"ms","value":"150"},{"name":"success_count","value":"28580m"},{"name":"failure_count","value":"0"}]}]}
-"""#
+    {"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1","metadata":{"selfLink":"/apis/metrics.smi-spec.io/v1alpha1/namespaces/linkerd/deployments/linkerd-controller/edges"},"resource":{"kind":"Deployment","namespace":"linkerd","name":"linkerd-controller"},"items":[{"kind":"TrafficMetrics","apiVersion":"metrics.smi-spec.io/v1alpha1","metadata":{"name":"linkerd-controller","namespace":"linkerd","selfLink":"/apis/metrics.smi-spec.io/v1alpha1/namespaces/linkerd/deployments/linkerd-controller/edges","creationTimestamp":"2019-06-17T14:51:57Z"},"timestamp":"2019-06-17T14:51:57Z","window":"30s","resource":{"kind":"Deployment","namespace":"linkerd","name":"linkerd-controller"},"edge":{"direction":"from","resource":{"kind":"Deployment","namespace":"linkerd","name":"linkerd-web"}},"metrics":[{"name":"p99_response_latency","unit":"ms","value":"294"},{"name":"p90_response_latency","unit":"ms","value":"240"},{"name":"p50_response_latency","unit":"ms","value":"150"},{"name":"success_count","value":"28580m"},{"name":"failure_count","value":"0"}]}]}
+    """#
 
 /// Same keys in the same order, same value types, recursively (arrays compared element-wise
 /// against the first real element).

@@ -1,7 +1,7 @@
 import APIServer
 import Foundation
-import KubeCore
 import Kube
+import KubeCore
 import SMI
 import Testing
 
@@ -115,7 +115,8 @@ struct PatchAndValidationTests {
         #expect(failed.json["kind"]?.stringValue == "Status")
         let passed = try await h.http(
             "PATCH", Self.books,
-            body: #"[{"op":"test","path":"/spec/backends/0/weight","value":90},{"op":"replace","path":"/spec/backends/0/weight","value":80},{"op":"replace","path":"/spec/backends/1/weight","value":20}]"#,
+            body:
+                #"[{"op":"test","path":"/spec/backends/0/weight","value":90},{"op":"replace","path":"/spec/backends/0/weight","value":80},{"op":"replace","path":"/spec/backends/1/weight","value":20}]"#,
             contentType: "application/json-patch+json")
         #expect(passed.status == 200 && Self.weights(passed.json) == [80, 20], "\(passed.body)")
 
@@ -195,7 +196,9 @@ struct PatchAndValidationTests {
         #expect(Self.weights(try await h.http("GET", Self.books).json) == [90, 10])
 
         let badName = try await h.http("POST", Self.splits, body: Self.manifest("Not_A_DNS_Name", Self.goodSpec))
-        #expect(badName.status == 422 && badName.json[path: "details", "causes"]?.arrayValue?.contains { $0["field"]?.stringValue == "metadata.name" } == true, "\(badName.body)")
+        #expect(
+            badName.status == 422 && badName.json[path: "details", "causes"]?.arrayValue?.contains { $0["field"]?.stringValue == "metadata.name" } == true,
+            "\(badName.body)")
 
         let nowhere = try await h.http("POST", SimHarness.splitPath("v1alpha4", "no-such-ns"), body: Self.manifest("x", Self.goodSpec, ns: "no-such-ns"))
         #expect(nowhere.status == 404 && nowhere.json["message"]?.stringValue?.contains(#"namespaces "no-such-ns" not found"#) == true, "\(nowhere.body)")
@@ -305,7 +308,11 @@ struct PatchAndValidationTests {
 
     @Test("list paging over HTTP returns every split once; a bad continue token is 400")
     func httpPaging() async throws {
-        let h = try await SimHarness.start { $0.scenario = "generated"; $0.splits = 40; $0.services = 80 }
+        let h = try await SimHarness.start {
+            $0.scenario = "generated"
+            $0.splits = 40
+            $0.services = 80
+        }
         defer { Task { await h.stop() } }
         let all = try await h.http("GET", "/apis/split.smi-spec.io/v1alpha4/trafficsplits").json["items"]?.arrayValue ?? []
         #expect(all.count >= 40)

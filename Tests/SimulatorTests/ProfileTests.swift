@@ -77,7 +77,9 @@ struct ProfileTests {
             #expect(try await h.http("GET", SimHarness.splitPath(v, "bookstore", "books")).status == 404)
             let post = try await h.http(
                 "POST", SimHarness.splitPath(v, "bookstore"),
-                body: #"{"apiVersion":"split.smi-spec.io/\#(v)","kind":"TrafficSplit","metadata":{"name":"x"},"spec":{"service":"s","backends":[{"service":"a","weight":1}]}}"#)
+                body:
+                    #"{"apiVersion":"split.smi-spec.io/\#(v)","kind":"TrafficSplit","metadata":{"name":"x"},"spec":{"service":"s","backends":[{"service":"a","weight":1}]}}"#
+            )
             #expect(post.status == 404)
         }
 

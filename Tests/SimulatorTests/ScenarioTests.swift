@@ -181,7 +181,9 @@ func bookstoreIsValidForEveryProfile(profile: SimProfile) throws {
 }
 
 @Test func scenariosAreDeterministicForASeed() throws {
-    let a = try bookstore(seed: 7), b = try bookstore(seed: 7), c = try bookstore(seed: 8)
+    let a = try bookstore(seed: 7)
+    let b = try bookstore(seed: 7)
+    let c = try bookstore(seed: 8)
     #expect(a.objects.map { $0.compactString } == b.objects.map { $0.compactString })
     #expect(a.objects.map { $0.compactString } != c.objects.map { $0.compactString })
     let g1 = try Scenario.make(name: "generated", seed: 3, profile: .linkerd, services: 300, splits: 500, now: fixedNow)
@@ -218,7 +220,8 @@ func generatedIsValid(profile: SimProfile) throws {
     let elapsed = Date().timeIntervalSince(start)
     let splits = objects(s, kind: "TrafficSplit")
     let bytes = splits.reduce(0) { $0 + $1.serialized().count }
-    print("generated 5000 services + 10000 splits: \(s.objects.count) objects in \(String(format: "%.2f", elapsed)) s; splits avg \(bytes / splits.count) bytes")
+    print(
+        "generated 5000 services + 10000 splits: \(s.objects.count) objects in \(String(format: "%.2f", elapsed)) s; splits avg \(bytes / splits.count) bytes")
     #expect(splits.count == 10_000)
     #expect(objects(s, kind: "Service").count == 5000)
     #expect(objects(s, kind: "Namespace").count == 100)
@@ -228,6 +231,7 @@ func generatedIsValid(profile: SimProfile) throws {
     #expect(objects(s, kind: "Pod").count == objects(s, kind: "Deployment").count)
     let sampleStart = Date()
     let sample = s.traffic.sample(window: 30, at: fixedNow, weights: s.traffic.defaultWeights)
-    print("sample over \(s.traffic.workloads.count) workloads: \(sample.edges.count) edges in \(String(format: "%.3f", Date().timeIntervalSince(sampleStart))) s")
+    print(
+        "sample over \(s.traffic.workloads.count) workloads: \(sample.edges.count) edges in \(String(format: "%.3f", Date().timeIntervalSince(sampleStart))) s")
     #expect(sample.inbound.count > s.traffic.workloads.count / 2)
 }

@@ -1,6 +1,6 @@
 import Foundation
-import KubeCore
 import Kube
+import KubeCore
 import SMI
 import Synchronization
 
@@ -65,9 +65,10 @@ extension SimHarness {
         var headers: [(String, String)] = []
         for line in headerText.split(whereSeparator: { $0 == "\r\n" || $0 == "\n" }) {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers.append((
-                line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            ))
+            headers.append(
+                (
+                    line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                ))
         }
         let bodyText = (try? String(contentsOfFile: bodyFile, encoding: .utf8)) ?? ""
         return HTTPResult(status: Int(r.stdout) ?? 0, headers: headers, body: bodyText, curlExit: r.status)

@@ -1,6 +1,6 @@
 import Foundation
-import KubeCore
 import Kube
+import KubeCore
 import SMI
 import Synchronization
 import Testing

@@ -43,7 +43,9 @@ struct StoreTests {
     }
 
     @discardableResult
-    static func setWeight(_ store: ObjectStore, _ ns: String, _ name: String, _ w: Int, expectedRV: Int? = nil) throws(APIError) -> (StoredObject, changed: Bool) {
+    static func setWeight(
+        _ store: ObjectStore, _ ns: String, _ name: String, _ w: Int, expectedRV: Int? = nil
+    ) throws(APIError) -> (StoredObject, changed: Bool) {
         try store.update(splits, namespace: ns, name: name, expectedRV: expectedRV, dryRun: false) { (cur) throws(APIError) -> JSON in
             setPath(cur, ["spec", "backends"], [["service": "a", "weight": .int(w)], ["service": "b", "weight": .int(100 - w)]])
         }
@@ -281,7 +283,8 @@ struct StoreTests {
         #expect(throws: APIError.self) { _ = try FieldSelector(parsing: "spec.service=x", kind: "TrafficSplit") }
 
         // Watches: by name (kubectl delete's wait), by label, replayed and live.
-        let byName = try store.watch(Self.splits, selection: Selection(fields: try FieldSelector(parsing: "metadata.name=y", kind: "TrafficSplit")), fromRV: start)
+        let byName = try store.watch(
+            Self.splits, selection: Selection(fields: try FieldSelector(parsing: "metadata.name=y", kind: "TrafficSplit")), fromRV: start)
         let byLabel = try store.watch(Self.splits, selection: Selection(labels: try LabelSelector(parsing: "app=books")), fromRV: nil)
         try Self.setWeight(store, "a", "x", 1)
         try Self.setWeight(store, "a", "y", 2)
@@ -346,4 +349,3 @@ struct StoreTests {
         }
     }
 }
-

@@ -1,6 +1,6 @@
 import Foundation
-import KubeCore
 import Kube
+import KubeCore
 import SMI
 import Testing
 
@@ -346,7 +346,10 @@ struct TUIFaultTests {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, h.sim.faults.settings.withLock({ $0.errorBurst }) > 0 { try await Task.sleep(for: .milliseconds(200)) }
         try await t.waitFor("the live badge again", timeout: 60) { $0.contains("LIVE") }
-        _ = try await h.kubectl(["patch", "ts", "books", "-n", "bookstore", "--type", "merge", "-p", #"{"spec":{"backends":[{"service":"books-v1","weight":70},{"service":"books-v2","weight":30}]}}"#])
+        _ = try await h.kubectl([
+            "patch", "ts", "books", "-n", "bookstore", "--type", "merge", "-p",
+            #"{"spec":{"backends":[{"service":"books-v1","weight":70},{"service":"books-v2","weight":30}]}}"#,
+        ])
         let after = try await t.waitFor("the change made after the burst", timeout: 60) { $0.contains("books-v1 70") }
         #expect(after.contains("books-v2 30"))
     }
@@ -375,9 +378,13 @@ struct TUIFaultTests {
         }
         defer {
             t.killNow()
-            Task { await b.stop(); await a.stop() }
+            Task {
+                await b.stop()
+                await a.stop()
+            }
         }
-        let ns = try JSON.parse(try await b.kubectl(["get", "ts", "-A", "-o", "json"]).stdout)["items"]?.arrayValue?
+        let ns =
+            try JSON.parse(try await b.kubectl(["get", "ts", "-A", "-o", "json"]).stdout)["items"]?.arrayValue?
             .first { $0[path: "metadata", "name"]?.stringValue == "authors" }?[path: "metadata", "namespace"]?.stringValue ?? "bookstore"
         #expect(try await b.kubectl(["delete", "ts", "authors", "-n", ns]).status == 0)
         let back = try await t.waitFor("reconnected without the deleted split", timeout: 90) { s in
@@ -430,7 +437,9 @@ struct TUIJobControlTests {
         try await Task.sleep(for: .seconds(2))
         #expect(try await t.screen().contains("OFFLINE"), "still running")
         try await t.keys("q")
-        try await t.waitFor("the shell after quitting") { s in !s.contains("OFFLINE") && s.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == "$" } }
+        try await t.waitFor("the shell after quitting") { s in
+            !s.contains("OFFLINE") && s.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == "$" }
+        }
     }
 }
 
@@ -446,7 +455,8 @@ struct TUIBrokenKubeconfigTests {
         try "apiVersion: v1\nkind: Config\ncurrent-context: gone\ncontexts:\n- {name: gone, context: {cluster: nowhere, user: nobody}}\n"
             .write(toFile: broken, atomically: true, encoding: .utf8)
         let t = try await TmuxSession(
-            command: "env KUBECONFIG=\(broken):\(h.kubeconfig) \(CLITests.binary) -A 2>\(h.dir)/tui.err", env: ["HOME": h.dir, "XDG_STATE_HOME": h.dir + "/state"])
+            command: "env KUBECONFIG=\(broken):\(h.kubeconfig) \(CLITests.binary) -A 2>\(h.dir)/tui.err",
+            env: ["HOME": h.dir, "XDG_STATE_HOME": h.dir + "/state"])
         defer { t.killNow() }
         let s = try await t.waitFor("the kubeconfig error") { $0.contains("cannot switch to context") && $0.contains("contexts[0].context.cluster") }
         #expect(s.contains(broken), "the file is named:\n\(s)")

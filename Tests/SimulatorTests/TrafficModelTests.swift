@@ -95,7 +95,8 @@ private func ratio(_ s: TrafficSample) -> Double {
     var history = WeightHistory(initial: m.defaultWeights)
     var time = t0
     for _ in 0..<40 {
-        let a = Double(rng.int(in: 0...1000)), b = Double(rng.int(in: 1...1000))
+        let a = Double(rng.int(in: 0...1000))
+        let b = Double(rng.int(in: 1...1000))
         time += rng.double(in: 1...120)
         history.set(books, backends: [("books-v1", a), ("books-v2", b)], at: time)
         let s = m.sample(window: 30, at: time + 30, history: history)
@@ -130,9 +131,10 @@ private func ratio(_ s: TrafficSample) -> Double {
         var services: [ServiceTraffic] = []
         for i in 0..<n {
             let ref = WorkloadRef.deployment("ns", "w\(i)")
-            workloads.append(WorkloadTraffic(
-                ref: ref, successRate: rng.double(in: 0.5...1), latencyMedianMs: 10, latencySigma: 0.4,
-                ingressRPS: rng.chance(0.3) ? rng.double(in: 1...20) : 0, layer: rng.int(in: 0...4)))
+            workloads.append(
+                WorkloadTraffic(
+                    ref: ref, successRate: rng.double(in: 0.5...1), latencyMedianMs: 10, latencySigma: 0.4,
+                    ingressRPS: rng.chance(0.3) ? rng.double(in: 1...20) : 0, layer: rng.int(in: 0...4)))
             services.append(ServiceTraffic(key: ObjectRef(namespace: "ns", name: "s\(i)"), workloads: [ref]))
         }
         var calls: [CallTraffic] = []

@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
-import KubeCore
 import Kube
+import KubeCore
 import Testing
 
 @testable import Transport
@@ -638,4 +638,3 @@ private func closedPort() -> Int {
         }
     }
 }
-

@@ -1,6 +1,6 @@
 import Foundation
-import KubeCore
 import Kube
+import KubeCore
 import Synchronization
 
 /// Real HTTP(S) servers for the transport tests: Python's `http.server` and `ssl` in

@@ -1,5 +1,5 @@
-import Mesh
 import KubeCore
+import Mesh
 import Testing
 
 @testable import UI
@@ -71,8 +71,9 @@ import Testing
                 let y = Int.random(in: -1...h, using: &rng)
                 let clip = Rect(
                     x: Int.random(in: -2...w, using: &rng), y: 0, width: Int.random(in: 0...w + 2, using: &rng), height: h)
-                b.write(s, x: x, y: y, style: Style(.text), clip: Bool.random(using: &rng) ? clip : nil,
-                        ellipsis: Bool.random(using: &rng))
+                b.write(
+                    s, x: x, y: y, style: Style(.text), clip: Bool.random(using: &rng) ? clip : nil,
+                    ellipsis: Bool.random(using: &rng))
             }
             Invariants.check(b)
             if round == 0 { #expect(b.width == w) }

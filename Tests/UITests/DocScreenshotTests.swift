@@ -28,8 +28,10 @@ import Testing
             let name = String(rest[..<nameEnd.lowerBound])
             names.append(name)
             let snap = try String(contentsOf: Snapshot.directory.appendingPathComponent(name + ".txt"), encoding: .utf8)
-            let body = snap.split(separator: "\n", omittingEmptySubsequences: false).map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }
-                .joined(separator: "\n").trimmingCharacters(in: .newlines)
+            let body = snap.split(separator: "\n", omittingEmptySubsequences: false).map {
+                $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+            }
+            .joined(separator: "\n").trimmingCharacters(in: .newlines)
             out += name + " -->\n```text\n" + body + "\n```\n"
             rest = rest[close.lowerBound...]
         }

@@ -84,7 +84,6 @@ enum Invariants {
     }
 }
 
-
 enum Hostile {
     static let pieces: [String] = [
         "\u{1B}[31m", "\u{1B}]0;pwned\u{07}", "\u{1B}[2J", "\u{9B}1;1H", "\u{7F}", "\u{00}", "\r\n", "\t",

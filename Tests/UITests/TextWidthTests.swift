@@ -1,5 +1,5 @@
-import KubeCore
 import Glibc
+import KubeCore
 import Testing
 
 @testable import UI

@@ -1,6 +1,6 @@
 import App
-import KubeCore
 import Kube
+import KubeCore
 import Mesh
 import SMI
 import Testing
@@ -14,23 +14,30 @@ func service(_ name: String, _ sel: String) -> JSON {
 }
 
 func deployment(_ name: String, _ labels: String) -> JSON {
-    obj(#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"\#(name)","namespace":"shop"},"spec":{"replicas":2,"template":{"metadata":{"labels":{\#(labels)}}}},"status":{"readyReplicas":2}}"#)
+    obj(
+        #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"\#(name)","namespace":"shop"},"spec":{"replicas":2,"template":{"metadata":{"labels":{\#(labels)}}}},"status":{"readyReplicas":2}}"#
+    )
 }
 
 func split(_ weights: [Int], rv: String, owner: Bool = false) -> JSON {
     let names = ["books-v1", "books-v2", "books-v3"]
     let b = weights.enumerated().map { #"{"service":"\#(names[$0.offset])","weight":\#($0.element)}"# }.joined(separator: ",")
     let own = owner ? #","ownerReferences":[{"apiVersion":"flagger.app/v1beta1","kind":"Canary","name":"books","uid":"u","controller":true}]"# : ""
-    return obj(#"{"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit","metadata":{"name":"books","namespace":"shop","resourceVersion":"\#(rv)"\#(own)},"spec":{"service":"books","backends":[\#(b)]}}"#)
+    return obj(
+        #"{"apiVersion":"split.smi-spec.io/v1alpha2","kind":"TrafficSplit","metadata":{"name":"books","namespace":"shop","resourceVersion":"\#(rv)"\#(own)},"spec":{"service":"books","backends":[\#(b)]}}"#
+    )
 }
 
 func metricsList(_ items: [(subject: String, peer: String?, success: Int, failure: Int, p99: String)]) -> TrafficMetricsList {
     let its = items.map { i -> String in
-        let edge = i.peer.map { #"{"direction":"to","resource":{"kind":"Deployment","namespace":"shop","name":"\#($0)"}}"# }
+        let edge =
+            i.peer.map { #"{"direction":"to","resource":{"kind":"Deployment","namespace":"shop","name":"\#($0)"}}"# }
             ?? #"{"direction":"from","resource":null}"#
-        return #"{"kind":"TrafficMetrics","apiVersion":"metrics.smi-spec.io/v1alpha1","metadata":{"name":"\#(i.subject)","namespace":"shop"},"window":"30s","resource":{"kind":"Deployment","namespace":"shop","name":"\#(i.subject)"},"edge":\#(edge),"metrics":[{"name":"p99_response_latency","unit":"ms","value":"\#(i.p99)"},{"name":"p90_response_latency","unit":"ms","value":"5"},{"name":"p50_response_latency","unit":"ms","value":"2"},{"name":"success_count","value":"\#(i.success)"},{"name":"failure_count","value":"\#(i.failure)"}]}"#
+        return
+            #"{"kind":"TrafficMetrics","apiVersion":"metrics.smi-spec.io/v1alpha1","metadata":{"name":"\#(i.subject)","namespace":"shop"},"window":"30s","resource":{"kind":"Deployment","namespace":"shop","name":"\#(i.subject)"},"edge":\#(edge),"metrics":[{"name":"p99_response_latency","unit":"ms","value":"\#(i.p99)"},{"name":"p90_response_latency","unit":"ms","value":"5"},{"name":"p50_response_latency","unit":"ms","value":"2"},{"name":"success_count","value":"\#(i.success)"},{"name":"failure_count","value":"\#(i.failure)"}]}"#
     }.joined(separator: ",")
-    return try! TrafficMetricsList(json: obj(#"{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1","resource":{"kind":"Deployment"},"items":[\#(its)]}"#))
+    return try! TrafficMetricsList(
+        json: obj(#"{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1","resource":{"kind":"Deployment"},"items":[\#(its)]}"#))
 }
 
 /// The bookstore: web calls books, a split sends books to v1/v2; a few polls of metrics with
@@ -40,20 +47,37 @@ func fixture(size: TermSize, owner: Bool = false, context: String = "kind") -> A
         context: ContextInfo(context: context, scope: .one("shop"), availableContexts: ["kind", "prod"]),
         size: size, availableThemes: ["default", "light", "colorblind", "mono"])
     _ = reduce(&s, .start(now: 0))
-    _ = reduce(&s, .objects(.service, .replaced([
-        service("web", #""app":"web""#), service("books", #""app":"books""#), service("books-v1", #""v":"1""#),
-        service("books-v2", #""v":"2""#),
-    ])))
-    _ = reduce(&s, .objects(.deployment, .replaced([
-        deployment("web", #""app":"web""#), deployment("books-v1", #""app":"books","v":"1""#),
-        deployment("books-v2", #""app":"books","v":"2""#),
-    ])))
+    _ = reduce(
+        &s,
+        .objects(
+            .service,
+            .replaced([
+                service("web", #""app":"web""#), service("books", #""app":"books""#), service("books-v1", #""v":"1""#),
+                service("books-v2", #""v":"2""#),
+            ])))
+    _ = reduce(
+        &s,
+        .objects(
+            .deployment,
+            .replaced([
+                deployment("web", #""app":"web""#), deployment("books-v1", #""app":"books","v":"1""#),
+                deployment("books-v2", #""app":"books","v":"2""#),
+            ])))
     _ = reduce(&s, .objects(.trafficSplit, .replaced([split([90, 10], rv: "7", owner: owner)])))
     let polls: [[(String, String?, Int, Int, String)]?] = [
-        [("web", nil, 300, 0, "12"), ("books-v1", nil, 270, 0, "8"), ("books-v2", nil, 28, 2, "30"), ("web", "books-v1", 270, 0, "8"), ("web", "books-v2", 28, 2, "30")],
+        [
+            ("web", nil, 300, 0, "12"), ("books-v1", nil, 270, 0, "8"), ("books-v2", nil, 28, 2, "30"), ("web", "books-v1", 270, 0, "8"),
+            ("web", "books-v2", 28, 2, "30"),
+        ],
         nil,
-        [("web", nil, 600, 0, "12"), ("books-v1", nil, 540, 3, "9"), ("books-v2", nil, 50, 10, "45"), ("web", "books-v1", 540, 3, "9"), ("web", "books-v2", 50, 10, "45")],
-        [("web", nil, 450, 0, "11"), ("books-v1", nil, 400, 0, "8"), ("books-v2", nil, 45, 5, "41"), ("web", "books-v1", 400, 0, "8"), ("web", "books-v2", 45, 5, "41")],
+        [
+            ("web", nil, 600, 0, "12"), ("books-v1", nil, 540, 3, "9"), ("books-v2", nil, 50, 10, "45"), ("web", "books-v1", 540, 3, "9"),
+            ("web", "books-v2", 50, 10, "45"),
+        ],
+        [
+            ("web", nil, 450, 0, "11"), ("books-v1", nil, 400, 0, "8"), ("books-v2", nil, 45, 5, "41"), ("web", "books-v1", 400, 0, "8"),
+            ("web", "books-v2", 45, 5, "41"),
+        ],
     ]
     for (i, p) in polls.enumerated() {
         let t = Double(2 + 2 * i)

@@ -99,8 +99,9 @@ import Testing
         for w in 0...40 {
             for h in 0...8 {
                 var b = CellBuffer(width: w, height: h)
-                Widgets.dialog(&b, in: b.bounds, title: "write?", lines: [("a long line of dialog text", Style(.dialog))],
-                               buttons: ["y write", "n back"], glyphs: .unicode)
+                Widgets.dialog(
+                    &b, in: b.bounds, title: "write?", lines: [("a long line of dialog text", Style(.dialog))],
+                    buttons: ["y write", "n back"], glyphs: .unicode)
                 Invariants.check(b)
             }
         }

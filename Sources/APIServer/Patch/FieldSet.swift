@@ -91,7 +91,9 @@ public struct FieldSet: Equatable, Sendable {
         for p in paths {
             var n = root
             for e in p {
-                if let c = n.children[e] { n = c } else {
+                if let c = n.children[e] {
+                    n = c
+                } else {
                     let c = Node()
                     n.children[e] = c
                     n = c

@@ -278,7 +278,9 @@ private func insert(_ value: JSON, at path: [String], in doc: inout JSON, replac
                     a[i] = value
                 } else {
                     guard i <= a.count else {
-                        throw JSONPatchError(kind: .invalidPath, message: "error in \(opName) for path: '\(raw)': Unable to access invalid index: \(i): invalid index referenced")
+                        throw JSONPatchError(
+                            kind: .invalidPath, message: "error in \(opName) for path: '\(raw)': Unable to access invalid index: \(i): invalid index referenced"
+                        )
                     }
                     a.insert(value, at: i)
                 }
@@ -310,7 +312,8 @@ private func remove(at path: [String], in doc: inout JSON, opName: String, raw: 
         let removed: JSON
         if rest.isEmpty {
             guard let v = o.removeValue(forKey: head) else {
-                throw JSONPatchError(kind: .invalidPath, message: "error in \(opName) for path: '\(raw)': Unable to remove nonexistent key: \(head): missing value")
+                throw JSONPatchError(
+                    kind: .invalidPath, message: "error in \(opName) for path: '\(raw)': Unable to remove nonexistent key: \(head): missing value")
             }
             removed = v
         } else {
@@ -323,7 +326,8 @@ private func remove(at path: [String], in doc: inout JSON, opName: String, raw: 
     case .array(var a):
         guard let i = JSONPointer.arrayIndex(head), i < a.count else {
             if rest.isEmpty {
-                throw JSONPatchError(kind: .invalidPath, message: "error in \(opName) for path: '\(raw)': Unable to access invalid index: \(head): invalid index referenced")
+                throw JSONPatchError(
+                    kind: .invalidPath, message: "error in \(opName) for path: '\(raw)': Unable to access invalid index: \(head): invalid index referenced")
             }
             throw missingPath
         }

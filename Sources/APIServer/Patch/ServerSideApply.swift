@@ -321,7 +321,10 @@ private func mergeApplied(_ live: JSON, _ applied: JSON, kind: String, keys: [St
             if keys.isEmpty && k == "metadata", case .object(let am) = av {
                 var lm = l["metadata"]?.objectValue ?? JSONObject()
                 for (mk, mv) in am where !(unmanagedMetadata.contains(mk) && mk != "name" && mk != "namespace" && mk != "generateName") {
-                    if case .null = mv { _ = lm.removeValue(forKey: mk); continue }
+                    if case .null = mv {
+                        _ = lm.removeValue(forKey: mk)
+                        continue
+                    }
                     lm[mk] = mergeApplied(lm[mk] ?? .null, mv, kind: kind, keys: ["metadata", mk], strategies: strategies)
                 }
                 l["metadata"] = .object(lm)

@@ -52,7 +52,10 @@ public struct FieldError: Sendable, Equatable, CustomStringConvertible {
 
 /// Go's `%q` for the ASCII strings Kubernetes names consist of; other characters are escaped
 /// the way JSON does, which agrees with Go for everything printable.
-func goQuote(_ s: String) -> String { JSON.string(s).compactString.replacingOccurrences(of: "\\u003c", with: "<").replacingOccurrences(of: "\\u003e", with: ">").replacingOccurrences(of: "\\u0026", with: "&") }
+func goQuote(_ s: String) -> String {
+    JSON.string(s).compactString.replacingOccurrences(of: "\\u003c", with: "<").replacingOccurrences(of: "\\u003e", with: ">").replacingOccurrences(
+        of: "\\u0026", with: "&")
+}
 
 /// field.Error's rendering of a bad value: strings quoted, numbers and booleans plain, null
 /// as `null`, composites as JSON (upstream prints Go syntax there; nobody parses it).

@@ -42,7 +42,10 @@ public func dns1123SubdomainErrors(_ v: String) -> [String] {
     var errs: [String] = []
     if v.utf8.count > 253 { errs.append(maxLenError(253)) }
     if !KubeNames.matchesDNS1123Subdomain(v) {
-        errs.append(regexError("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character", dns1123SubdomainFmt, ["example.com"]))
+        errs.append(
+            regexError(
+                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+                dns1123SubdomainFmt, ["example.com"]))
     }
     return errs
 }
@@ -54,7 +57,10 @@ public func dns1123LabelErrors(_ v: String) -> [String] {
         if KubeNames.matchesDNS1123Subdomain(v) {
             errs.append("must not contain dots")
         } else {
-            errs.append(regexError("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character", dns1123LabelFmt, ["my-name", "123-abc"]))
+            errs.append(
+                regexError(
+                    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
+                    dns1123LabelFmt, ["my-name", "123-abc"]))
         }
     }
     return errs
@@ -64,7 +70,10 @@ public func dns1035LabelErrors(_ v: String) -> [String] {
     var errs: [String] = []
     if v.utf8.count > 63 { errs.append(maxLenError(63)) }
     if !KubeNames.matchesDNS1035Label(v) {
-        errs.append(regexError("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character", dns1035LabelFmt, ["my-name", "abc-123"]))
+        errs.append(
+            regexError(
+                "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character",
+                dns1035LabelFmt, ["my-name", "abc-123"]))
     }
     return errs
 }
@@ -86,8 +95,10 @@ public func qualifiedNameErrors(_ v: String) -> [String] {
             errs += dns1123SubdomainErrors(prefix).map { "prefix part " + $0 }
         }
     default:
-        return ["a qualified name " + regexError(qualifiedNameErrMsg, qualifiedNameFmt, ["MyName", "my.name", "123-abc"])
-            + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]
+        return [
+            "a qualified name " + regexError(qualifiedNameErrMsg, qualifiedNameFmt, ["MyName", "my.name", "123-abc"])
+                + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
+        ]
     }
     if name.isEmpty {
         errs.append("name part must be non-empty")
@@ -104,7 +115,10 @@ public func labelValueErrors(_ v: String) -> [String] {
     var errs: [String] = []
     if v.utf8.count > 63 { errs.append(maxLenError(63)) }
     if !fullMatch(v, labelValueFmt) {
-        errs.append(regexError("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character", labelValueFmt, ["MyValue", "my_value", "12345"]))
+        errs.append(
+            regexError(
+                "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+                labelValueFmt, ["MyValue", "my_value", "12345"]))
     }
     return errs
 }

@@ -74,7 +74,8 @@ extension JSON {
     static func setting(_ value: JSON, _ path: ArraySlice<String>, _ newValue: JSON?) -> JSON {
         guard let first = path.first else { return newValue ?? .null }
         var v = value
-        if case .object = v {} else {
+        if case .object = v {
+        } else {
             if newValue == nil { return v }
             v = .emptyObject
         }
@@ -148,4 +149,3 @@ extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Express
     public init(dictionaryLiteral elements: (String, JSON)...) { self = .object(JSONObject(elements)) }
     public init(nilLiteral: ()) { self = .null }
 }
-

@@ -48,8 +48,6 @@ public struct JSONObject: Sendable, Equatable, Sequence {
     }
 }
 
-
 extension JSONObject {
     package init(uniqueEntries: [(key: String, value: JSON)]) { entries = uniqueEntries }
 }
-

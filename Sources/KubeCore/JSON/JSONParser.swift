@@ -97,9 +97,15 @@ package struct JSONParser {
         case UInt8(ascii: "{"): return try parseObject(depth: depth)
         case UInt8(ascii: "["): return try parseArray(depth: depth)
         case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         default: throw error("unexpected character")
         }
@@ -135,8 +141,14 @@ package struct JSONParser {
             }
             skipWhitespace()
             guard pos < buf.count else { throw error("unexpected end of input in object") }
-            if buf[pos] == UInt8(ascii: ",") { pos += 1; continue }
-            if buf[pos] == UInt8(ascii: "}") { pos += 1; break }
+            if buf[pos] == UInt8(ascii: ",") {
+                pos += 1
+                continue
+            }
+            if buf[pos] == UInt8(ascii: "}") {
+                pos += 1
+                break
+            }
             throw error("expected ',' or '}'")
         }
         // Duplicate keys: last one wins, as in Go's decoder. Most objects are small, where
@@ -172,7 +184,10 @@ package struct JSONParser {
         case UInt8(ascii: "{"):
             pos += 1
             skipWhitespace()
-            if pos < buf.count, buf[pos] == UInt8(ascii: "}") { pos += 1; return }
+            if pos < buf.count, buf[pos] == UInt8(ascii: "}") {
+                pos += 1
+                return
+            }
             while true {
                 skipWhitespace()
                 guard pos < buf.count, buf[pos] == UInt8(ascii: "\"") else { throw error("expected a string key") }
@@ -183,20 +198,35 @@ package struct JSONParser {
                 try skipValue(depth: depth + 1)
                 skipWhitespace()
                 guard pos < buf.count else { throw error("unexpected end of input in object") }
-                if buf[pos] == UInt8(ascii: ",") { pos += 1; continue }
-                if buf[pos] == UInt8(ascii: "}") { pos += 1; return }
+                if buf[pos] == UInt8(ascii: ",") {
+                    pos += 1
+                    continue
+                }
+                if buf[pos] == UInt8(ascii: "}") {
+                    pos += 1
+                    return
+                }
                 throw error("expected ',' or '}'")
             }
         case UInt8(ascii: "["):
             pos += 1
             skipWhitespace()
-            if pos < buf.count, buf[pos] == UInt8(ascii: "]") { pos += 1; return }
+            if pos < buf.count, buf[pos] == UInt8(ascii: "]") {
+                pos += 1
+                return
+            }
             while true {
                 try skipValue(depth: depth + 1)
                 skipWhitespace()
                 guard pos < buf.count else { throw error("unexpected end of input in array") }
-                if buf[pos] == UInt8(ascii: ",") { pos += 1; continue }
-                if buf[pos] == UInt8(ascii: "]") { pos += 1; return }
+                if buf[pos] == UInt8(ascii: ",") {
+                    pos += 1
+                    continue
+                }
+                if buf[pos] == UInt8(ascii: "]") {
+                    pos += 1
+                    return
+                }
                 throw error("expected ',' or ']'")
             }
         case UInt8(ascii: "\""): try skipString()
@@ -250,8 +280,14 @@ package struct JSONParser {
             items.append(try parseValue(depth: depth + 1))
             skipWhitespace()
             guard pos < buf.count else { throw error("unexpected end of input in array") }
-            if buf[pos] == UInt8(ascii: ",") { pos += 1; continue }
-            if buf[pos] == UInt8(ascii: "]") { pos += 1; break }
+            if buf[pos] == UInt8(ascii: ",") {
+                pos += 1
+                continue
+            }
+            if buf[pos] == UInt8(ascii: "]") {
+                pos += 1
+                break
+            }
             throw error("expected ',' or ']'")
         }
         return .array(items)
@@ -383,4 +419,3 @@ package struct JSONParser {
         String(decoding: b, as: UTF8.self)
     }
 }
-

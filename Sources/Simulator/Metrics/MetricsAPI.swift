@@ -25,24 +25,28 @@ public enum MetricsAPI {
     public static var apiResourceList: JSON {
         var list: [JSON] = []
         for r in resources {
-            list.append(.object(JSONObject([
-                ("name", .string(r.name)), ("singularName", ""), ("namespaced", .bool(r.namespaced)),
-                ("kind", "TrafficMetrics"), ("verbs", ["get", "list"]),
-            ])))
+            list.append(
+                .object(
+                    JSONObject([
+                        ("name", .string(r.name)), ("singularName", ""), ("namespaced", .bool(r.namespaced)),
+                        ("kind", "TrafficMetrics"), ("verbs", ["get", "list"]),
+                    ])))
         }
-        return .object(JSONObject([
-            ("kind", "APIResourceList"), ("apiVersion", "v1"), ("groupVersion", .string(groupVersion)),
-            ("resources", .array(list)),
-        ]))
+        return .object(
+            JSONObject([
+                ("kind", "APIResourceList"), ("apiVersion", "v1"), ("groupVersion", .string(groupVersion)),
+                ("resources", .array(list)),
+            ]))
     }
 
     /// The APIGroup the aggregator advertises for the APIService, for `/apis` discovery.
     public static var apiGroup: JSON {
         let gv: JSON = .object(JSONObject([("groupVersion", .string(groupVersion)), ("version", .string(version))]))
-        return .object(JSONObject([
-            ("kind", "APIGroup"), ("apiVersion", "v1"), ("name", .string(group)),
-            ("versions", .array([gv])), ("preferredVersion", gv),
-        ]))
+        return .object(
+            JSONObject([
+                ("kind", "APIGroup"), ("apiVersion", "v1"), ("name", .string(group)),
+                ("versions", .array([gv])), ("preferredVersion", gv),
+            ]))
     }
 
     enum Target {
@@ -292,7 +296,9 @@ public enum MetricsAPI {
             return .object(o)
         }
 
-        func item(namespace: String?, name: String, stats: TrafficStats, edge: (peer: (namespace: String?, name: String), direction: String)?, edgesLink: Bool) -> JSON {
+        func item(
+            namespace: String?, name: String, stats: TrafficStats, edge: (peer: (namespace: String?, name: String), direction: String)?, edgesLink: Bool
+        ) -> JSON {
             var meta = JSONObject()
             meta["name"] = .string(name)
             if let namespace { meta["namespace"] = .string(namespace) }
@@ -300,10 +306,11 @@ public enum MetricsAPI {
             meta["creationTimestamp"] = .string(timestamp)
             let edgeJSON: JSON
             if let edge {
-                edgeJSON = .object(JSONObject([
-                    ("direction", .string(edge.direction)),
-                    ("resource", reference(namespace: edge.peer.namespace, name: edge.peer.name)),
-                ]))
+                edgeJSON = .object(
+                    JSONObject([
+                        ("direction", .string(edge.direction)),
+                        ("resource", reference(namespace: edge.peer.namespace, name: edge.peer.name)),
+                    ]))
             } else {
                 edgeJSON = .object(JSONObject([("direction", "from"), ("resource", .null)]))
             }
@@ -320,26 +327,28 @@ public enum MetricsAPI {
                 count("success_count", stats.success),
                 count("failure_count", stats.failure),
             ]
-            return .object(JSONObject([
-                ("kind", "TrafficMetrics"),
-                ("apiVersion", .string(MetricsAPI.groupVersion)),
-                ("metadata", .object(meta)),
-                ("timestamp", .string(timestamp)),
-                ("window", .string(GoDuration.format(window))),
-                ("resource", reference(namespace: namespace, name: name)),
-                ("edge", edgeJSON),
-                ("metrics", .array(metrics)),
-            ]))
+            return .object(
+                JSONObject([
+                    ("kind", "TrafficMetrics"),
+                    ("apiVersion", .string(MetricsAPI.groupVersion)),
+                    ("metadata", .object(meta)),
+                    ("timestamp", .string(timestamp)),
+                    ("window", .string(GoDuration.format(window))),
+                    ("resource", reference(namespace: namespace, name: name)),
+                    ("edge", edgeJSON),
+                    ("metrics", .array(metrics)),
+                ]))
         }
 
         func listJSON(selfLink: String, resource: JSON, items: [JSON]) -> JSON {
-            .object(JSONObject([
-                ("kind", "TrafficMetricsList"),
-                ("apiVersion", .string(MetricsAPI.groupVersion)),
-                ("metadata", .object(JSONObject([("selfLink", .string(selfLink))]))),
-                ("resource", resource),
-                ("items", items.isEmpty ? .null : .array(items)),
-            ]))
+            .object(
+                JSONObject([
+                    ("kind", "TrafficMetricsList"),
+                    ("apiVersion", .string(MetricsAPI.groupVersion)),
+                    ("metadata", .object(JSONObject([("selfLink", .string(selfLink))]))),
+                    ("resource", resource),
+                    ("items", items.isEmpty ? .null : .array(items)),
+                ]))
         }
 
         func list(namespace: String?) -> JSON {

@@ -78,16 +78,19 @@ enum GeneratedCluster {
                 let sigma = rng.double(in: 0.3...0.65)
                 var app = App(namespace: ns, name: name, layer: layer, entry: -1, deployments: [], versionServices: [])
                 let addService = { (t: inout SimTopology, svcName: String, selector: [(String, String)], workloads: [Int], age: Double) in
-                    t.addService(SimTopology.Service(
-                        namespace: ns, name: svcName, port: 8080, targetPort: 8080, selector: selector,
-                        workloads: workloads, clusterIP: SimTopology.clusterIP(t.services.count), ageSeconds: age, partOf: partOf))
+                    t.addService(
+                        SimTopology.Service(
+                            namespace: ns, name: svcName, port: 8080, targetPort: 8080, selector: selector,
+                            workloads: workloads, clusterIP: SimTopology.clusterIP(t.services.count), ageSeconds: age, partOf: partOf))
                 }
-                let addDeployment = { (t: inout SimTopology, rng: inout SimRandom, depName: String, version: String, age: Double, sr: Double, p50: Double) -> Int in
-                    t.deployments.append(SimTopology.Deployment(
-                        namespace: ns, name: depName, app: name, version: version,
-                        image: "registry.example.com/\(ns)/\(name):\(rng.int(in: 1...9)).\(rng.int(in: 0...30)).\(rng.int(in: 0...12))",
-                        port: 8080, serviceAccount: name, ageSeconds: age, templateHash: rng.kubeSuffix(rng.chance(0.5) ? 9 : 10),
-                        successRate: sr, latencyMedianMs: p50, latencySigma: sigma, layer: layer, partOf: partOf))
+                let addDeployment = {
+                    (t: inout SimTopology, rng: inout SimRandom, depName: String, version: String, age: Double, sr: Double, p50: Double) -> Int in
+                    t.deployments.append(
+                        SimTopology.Deployment(
+                            namespace: ns, name: depName, app: name, version: version,
+                            image: "registry.example.com/\(ns)/\(name):\(rng.int(in: 1...9)).\(rng.int(in: 0...30)).\(rng.int(in: 0...12))",
+                            port: 8080, serviceAccount: name, ageSeconds: age, templateHash: rng.kubeSuffix(rng.chance(0.5) ? 9 : 10),
+                            successRate: sr, latencyMedianMs: p50, latencySigma: sigma, layer: layer, partOf: partOf))
                     let d = t.deployments.count - 1
                     t.addPods(to: d, count: podsPer, rng: &rng, nodes: nodes)
                     return d
@@ -189,20 +192,24 @@ enum GeneratedCluster {
                         labels.append(("app.kubernetes.io/managed-by", "kubectl"))
                     }
                 }
-                t.splits.append(SimTopology.Split(
-                    namespace: app.namespace, name: name, root: root,
-                    backends: zip(services, preset).map { ($0, $1) }, owner: owner,
-                    style: rng.chance(0.6) ? .milli : .integer, ageSeconds: age, labels: labels, applyManager: manager))
+                t.splits.append(
+                    SimTopology.Split(
+                        namespace: app.namespace, name: name, root: root,
+                        backends: zip(services, preset).map { ($0, $1) }, owner: owner,
+                        style: rng.chance(0.6) ? .milli : .integer, ageSeconds: age, labels: labels, applyManager: manager))
             }
         }
 
         // Policy: one route group and TCP route per namespace, a TrafficTarget per called app.
         for ns in t.namespaces {
-            t.routeGroups.append(.init(namespace: ns.name, name: "\(ns.name)-routes", matches: [
-                .init(name: "api", pathRegex: "/api/.*", methods: ["*"]),
-                .init(name: "metrics", pathRegex: "/metrics", methods: ["GET"]),
-                .init(name: "health", pathRegex: "/(healthz|readyz)", methods: ["GET"]),
-            ]))
+            t.routeGroups.append(
+                .init(
+                    namespace: ns.name, name: "\(ns.name)-routes",
+                    matches: [
+                        .init(name: "api", pathRegex: "/api/.*", methods: ["*"]),
+                        .init(name: "metrics", pathRegex: "/metrics", methods: ["GET"]),
+                        .init(name: "health", pathRegex: "/(healthz|readyz)", methods: ["GET"]),
+                    ]))
             t.tcpRoutes.append(.init(namespace: ns.name, name: "\(ns.name)-http", ports: [8080]))
         }
         for (ai, app) in apps.enumerated() {
@@ -212,9 +219,10 @@ enum GeneratedCluster {
             for c in from where seen.insert(apps[c].namespace + "/" + apps[c].name).inserted {
                 sources.append((apps[c].name, apps[c].namespace))
             }
-            t.targets.append(.init(
-                namespace: app.namespace, name: app.name, destination: app.name, port: 8080, sources: sources,
-                routeGroup: "\(app.namespace)-routes", routeMatches: ["api", "health"], tcpRoute: "\(app.namespace)-http"))
+            t.targets.append(
+                .init(
+                    namespace: app.namespace, name: app.name, destination: app.name, port: 8080, sources: sources,
+                    routeGroup: "\(app.namespace)-routes", routeMatches: ["api", "health"], tcpRoute: "\(app.namespace)-http"))
         }
         return t
     }

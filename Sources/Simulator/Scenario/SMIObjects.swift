@@ -33,8 +33,10 @@ struct SMIObjectWriter {
 
     /// kubectl stores the applied manifest as Go's encoding/json prints a map: keys sorted,
     /// compact, a trailing newline, and an empty `annotations` left where it removed its own.
-    func lastApplied(apiVersion: String, kind: String, name: String, namespace: String,
-                     labels: [(String, String)], spec: JSON?, root: [(String, JSON)] = []) -> String {
+    func lastApplied(
+        apiVersion: String, kind: String, name: String, namespace: String,
+        labels: [(String, String)], spec: JSON?, root: [(String, JSON)] = []
+    ) -> String {
         var meta: [(String, JSON)] = [("annotations", .emptyObject)]
         if !labels.isEmpty { meta.append(("labels", sortedJSON(labelsJSON(labels)))) }
         meta.append(("name", .string(name)))
@@ -89,38 +91,70 @@ struct SMIObjectWriter {
         switch s.owner {
         case .kubectl(let editedAgo, let original):
             let appliedSpec = splitSpec(s, weights: original ?? weights)
-            meta.append(("annotations", jobj([
-                ("kubectl.kubernetes.io/last-applied-configuration", .string(lastApplied(
-                    apiVersion: apiVersion, kind: "TrafficSplit", name: s.name, namespace: s.namespace,
-                    labels: s.labels, spec: sortedJSON(appliedSpec)))),
-            ])))
+            meta.append(
+                (
+                    "annotations",
+                    jobj([
+                        (
+                            "kubectl.kubernetes.io/last-applied-configuration",
+                            .string(
+                                lastApplied(
+                                    apiVersion: apiVersion, kind: "TrafficSplit", name: s.name, namespace: s.namespace,
+                                    labels: s.labels, spec: sortedJSON(appliedSpec)))
+                        )
+                    ])
+                ))
             var managed = [kubectlManagedFields(manager: s.applyManager, apiVersion: apiVersion, ago: s.ageSeconds, labels: s.labels, spec: spec)]
             if let editedAgo {
-                managed.append(jobj([
-                    ("manager", "kubectl-edit"), ("operation", "Update"), ("apiVersion", .string(apiVersion)),
-                    ("time", time(ago: editedAgo)), ("fieldsType", "FieldsV1"),
-                    ("fieldsV1", jobj([("f:spec", jobj([("f:backends", .emptyObject)]))])),
-                ]))
+                managed.append(
+                    jobj([
+                        ("manager", "kubectl-edit"), ("operation", "Update"), ("apiVersion", .string(apiVersion)),
+                        ("time", time(ago: editedAgo)), ("fieldsType", "FieldsV1"),
+                        ("fieldsV1", jobj([("f:spec", jobj([("f:backends", .emptyObject)]))])),
+                    ]))
             }
             meta.append(("managedFields", .array(managed)))
         case .flagger(let canary, let uid, let updatedAgo):
-            meta.append(("ownerReferences", [jobj([
-                ("apiVersion", "flagger.app/v1beta1"), ("kind", "Canary"), ("name", .string(canary)),
-                ("uid", .string(uid)), ("controller", true), ("blockOwnerDeletion", true),
-            ])]))
+            meta.append(
+                (
+                    "ownerReferences",
+                    [
+                        jobj([
+                            ("apiVersion", "flagger.app/v1beta1"), ("kind", "Canary"), ("name", .string(canary)),
+                            ("uid", .string(uid)), ("controller", true), ("blockOwnerDeletion", true),
+                        ])
+                    ]
+                ))
             // Flagger talks to the split API through its own typed client (v1alpha2 for
             // Linkerd), which is the version its managedFields entry records.
             let managerVersion = splitVersion == "v1alpha1" ? "split.smi-spec.io/v1alpha2" : apiVersion
-            meta.append(("managedFields", [jobj([
-                ("manager", "flagger"), ("operation", "Update"), ("apiVersion", .string(managerVersion)),
-                ("time", time(ago: updatedAgo)), ("fieldsType", "FieldsV1"),
-                ("fieldsV1", jobj([
-                    ("f:metadata", jobj([("f:ownerReferences", jobj([
-                        (".", .emptyObject), ("k:{\"uid\":\"\(uid)\"}", .emptyObject),
-                    ]))])),
-                    ("f:spec", jobj([(".", .emptyObject), ("f:backends", .emptyObject), ("f:service", .emptyObject)])),
-                ])),
-            ])]))
+            meta.append(
+                (
+                    "managedFields",
+                    [
+                        jobj([
+                            ("manager", "flagger"), ("operation", "Update"), ("apiVersion", .string(managerVersion)),
+                            ("time", time(ago: updatedAgo)), ("fieldsType", "FieldsV1"),
+                            (
+                                "fieldsV1",
+                                jobj([
+                                    (
+                                        "f:metadata",
+                                        jobj([
+                                            (
+                                                "f:ownerReferences",
+                                                jobj([
+                                                    (".", .emptyObject), ("k:{\"uid\":\"\(uid)\"}", .emptyObject),
+                                                ])
+                                            )
+                                        ])
+                                    ),
+                                    ("f:spec", jobj([(".", .emptyObject), ("f:backends", .emptyObject), ("f:service", .emptyObject)])),
+                                ])
+                            ),
+                        ])
+                    ]
+                ))
         }
         return jobj([
             ("apiVersion", .string(apiVersion)), ("kind", "TrafficSplit"),
@@ -153,11 +187,16 @@ struct SMIObjectWriter {
             ("name", .string(name)), ("namespace", .string(namespace)),
             ("creationTimestamp", time(ago: ago)),
             ("annotations", jobj([("kubectl.kubernetes.io/last-applied-configuration", .string(annotation))])),
-            ("managedFields", [jobj([
-                ("manager", "kubectl-client-side-apply"), ("operation", "Update"),
-                ("apiVersion", .string(apiVersion)), ("time", time(ago: ago)),
-                ("fieldsType", "FieldsV1"), ("fieldsV1", jobj(fields)),
-            ])]),
+            (
+                "managedFields",
+                [
+                    jobj([
+                        ("manager", "kubectl-client-side-apply"), ("operation", "Update"),
+                        ("apiVersion", .string(apiVersion)), ("time", time(ago: ago)),
+                        ("fieldsType", "FieldsV1"), ("fieldsV1", jobj(fields)),
+                    ])
+                ]
+            ),
         ])
         return jobj([("apiVersion", .string(apiVersion)), ("kind", .string(kind)), ("metadata", meta)] + body)
     }
@@ -165,9 +204,10 @@ struct SMIObjectWriter {
     func trafficTarget(_ t: SimTopology.Target, ago: Double) -> JSON {
         let v = accessVersion
         let apiVersion = "access.smi-spec.io/\(v)"
-        let sources: JSON = .array(t.sources.map {
-            jobj([("kind", "ServiceAccount"), ("name", .string($0.account)), ("namespace", .string($0.namespace))])
-        })
+        let sources: JSON = .array(
+            t.sources.map {
+                jobj([("kind", "ServiceAccount"), ("name", .string($0.account)), ("namespace", .string($0.namespace))])
+            })
         var destination: [(String, JSON)] = [
             ("kind", "ServiceAccount"), ("name", .string(t.destination)), ("namespace", .string(t.namespace)),
         ]
@@ -191,16 +231,17 @@ struct SMIObjectWriter {
 
     func httpRouteGroup(_ g: SimTopology.RouteGroup, ago: Double) -> JSON {
         let v = specsVersion
-        let matches: JSON = .array(g.matches.map { m in
-            var o: [(String, JSON)] = [("name", .string(m.name))]
-            if !m.pathRegex.isEmpty { o.append(("pathRegex", .string(m.pathRegex))) }
-            if !m.methods.isEmpty { o.append(("methods", .array(m.methods.map { .string($0) }))) }
-            // Headers exist from v1alpha2 on, written as the CRD's list of one-key maps.
-            if !m.headers.isEmpty, v != "v1alpha1" {
-                o.append(("headers", .array(m.headers.map { jobj([($0.0, .string($0.1))]) })))
-            }
-            return jobj(o)
-        })
+        let matches: JSON = .array(
+            g.matches.map { m in
+                var o: [(String, JSON)] = [("name", .string(m.name))]
+                if !m.pathRegex.isEmpty { o.append(("pathRegex", .string(m.pathRegex))) }
+                if !m.methods.isEmpty { o.append(("methods", .array(m.methods.map { .string($0) }))) }
+                // Headers exist from v1alpha2 on, written as the CRD's list of one-key maps.
+                if !m.headers.isEmpty, v != "v1alpha1" {
+                    o.append(("headers", .array(m.headers.map { jobj([($0.0, .string($0.1))]) })))
+                }
+                return jobj(o)
+            })
         let body: [(String, JSON)] = (v == "v1alpha1" || v == "v1alpha2") ? [("matches", matches)] : [("spec", jobj([("matches", matches)]))]
         return applied(apiVersion: "specs.smi-spec.io/\(v)", kind: "HTTPRouteGroup", namespace: g.namespace, name: g.name, ago: ago, body: body)
     }

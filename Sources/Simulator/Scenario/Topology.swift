@@ -144,11 +144,12 @@ struct SimTopology {
             let dep = deployments[d]
             var cid = ""
             for _ in 0..<4 { cid += String(rng.next(), radix: 16).leftPadded(16) }
-            deployments[d].pods.append(Pod(
-                name: "\(dep.name)-\(dep.templateHash)-\(rng.kubeSuffix(5))",
-                ip: SimTopology.podIP(podCount), node: rng.pick(nodes),
-                ageSeconds: min(dep.ageSeconds, rng.double(in: 3600...(4 * 86400))),
-                containerID: cid))
+            deployments[d].pods.append(
+                Pod(
+                    name: "\(dep.name)-\(dep.templateHash)-\(rng.kubeSuffix(5))",
+                    ip: SimTopology.podIP(podCount), node: rng.pick(nodes),
+                    ageSeconds: min(dep.ageSeconds, rng.double(in: 3600...(4 * 86400))),
+                    containerID: cid))
             podCount += 1
         }
     }

@@ -74,7 +74,8 @@ public struct LatencyDistribution: Sendable, Equatable {
             return c.medianMs * exp(c.sigma * LatencyDistribution.normalQuantile(q))
         }
         // Bisection on the mixture CDF in log space; 60 halvings is far below a microsecond.
-        var lo = Double.greatestFiniteMagnitude, hi = 0.0
+        var lo = Double.greatestFiniteMagnitude
+        var hi = 0.0
         for c in components where c.weight > 0 {
             lo = min(lo, log(c.medianMs) - 6 * c.sigma)
             hi = max(hi, log(c.medianMs) + 6 * c.sigma)
@@ -97,14 +98,22 @@ public struct LatencyDistribution: Sendable, Equatable {
 
     /// Inverse standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9).
     static func normalQuantile(_ p: Double) -> Double {
-        let a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
-                 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00]
-        let b = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-                 6.680131188771972e+01, -1.328068155288572e+01]
-        let c = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
-                 -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00]
-        let d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
-                 3.754408661907416e+00]
+        let a = [
+            -3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+            1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00,
+        ]
+        let b = [
+            -5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+            6.680131188771972e+01, -1.328068155288572e+01,
+        ]
+        let c = [
+            -7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+            -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00,
+        ]
+        let d = [
+            7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+            3.754408661907416e+00,
+        ]
         let plow = 0.02425
         if p < plow {
             let q = (-2 * log(p)).squareRoot()

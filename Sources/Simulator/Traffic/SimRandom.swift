@@ -22,7 +22,8 @@ extension SplitMix64 {
 
     /// An RFC 4122 version-4 shaped UUID, deterministic for the generator state.
     mutating func uuid() -> String {
-        let a = next(), b = next()
+        let a = next()
+        let b = next()
         let hex = Array("0123456789abcdef")
         var bytes: [UInt8] = []
         for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: a >> (8 * UInt64(i)))) }

@@ -1,4 +1,5 @@
 import KubeCore
+
 // Identities used by the traffic model and the metrics API. They are plain values so the lead's
 // object store can build them from Kubernetes objects without the model knowing about JSON.
 
@@ -62,13 +63,11 @@ public struct WorkloadRef: Hashable, Sendable, Comparable, CustomStringConvertib
     public var description: String { "\(kind.rawValue)/\(namespace)/\(name)" }
 }
 
-
 /// Relative backend weights per split root (the root Service's ObjectRef: every TrafficSplit
 /// backend lives in the split's namespace, so the root service is what identifies which traffic
 /// a split redirects), in the split's backend order. Weights are plain
 /// numbers: a v1alpha1 quantity "900m" is 0.9, a v1alpha2+ integer 90 is 90.
 public typealias SplitWeights = [ObjectRef: [(service: String, weight: Double)]]
-
 
 func sameBackends(_ a: [(service: String, weight: Double)]?, _ b: [(service: String, weight: Double)]?) -> Bool {
     switch (a, b) {

@@ -1,5 +1,5 @@
-import KubeCore
 import Foundation
+import KubeCore
 
 /// How one workload behaves when it receives requests.
 public struct WorkloadTraffic: Sendable, Equatable {
@@ -203,7 +203,8 @@ public struct TrafficModel: Sendable {
         var edges: [ObjectEdge<WorkloadRef>: TrafficStats] = [:]
         edges.reserveCapacity(edgeCount.count)
         for (k, c) in edgeCount where c > 0 {
-            let f = Int(k >> 32), t = Int(k & 0xFFFF_FFFF)
+            let f = Int(k >> 32)
+            let t = Int(k & 0xFFFF_FFFF)
             let key = SimHash.combine(workloadHash[f], workloadHash[t])
             edges[ObjectEdge(from: workloads[f].ref, to: workloads[t].ref)] =
                 stats(count: c, target: t, key: key, time: time, hopMs: TrafficModel.hopMs)
