@@ -323,28 +323,7 @@ public final class Simulator: Sendable {
     public static func writeKubeconfig(_ e: SimulatorEndpoint, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let tmp = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw SimulatorError("cannot create \(tmp): \(String(cString: strerror(errno)))") }
-        let bytes = Array(kubeconfig(for: e).utf8)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                let why = String(cString: strerror(errno))
-                close(fd)
-                unlink(tmp)
-                throw SimulatorError("cannot write \(tmp): \(why)")
-            }
-            written += n
-        }
-        close(fd)
-        guard rename(tmp, path) == 0 else {
-            let why = String(cString: strerror(errno))
-            unlink(tmp)
-            throw SimulatorError("cannot write \(path): \(why)")
-        }
+        if let problem = PrivateFile.replace(path, with: Array(kubeconfig(for: e).utf8)) { throw SimulatorError(problem) }
     }
 
     var uptime: Double { Date().timeIntervalSince(startedAt) }

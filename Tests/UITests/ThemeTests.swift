@@ -47,7 +47,7 @@ import Testing
     }
 
     static func render(_ files: [(String, String)]) -> String {
-        var out = "// Generated from themes/*.yaml: compiled-in copies so the binary always has its built-in themes.\n"
+        var out = "// swift-format-ignore-file\n// Generated from themes/*.yaml: compiled-in copies so the binary always has its built-in themes.\n"
         out += "// Regenerate with `SMITOP_RECORD_SNAPSHOTS=1 swift test --filter UITests`; ThemeTests fails when they differ.\n"
         out += "enum BuiltinThemes {\n    static let sources: [String: String] = [\n"
         for (name, text) in files {
