@@ -57,6 +57,20 @@ public struct PatchRequest: Sendable, Equatable {
     public var fieldManager: String = "smitop"
 }
 
+extension PatchRequest {
+    /// The one place a weight write is built (write, dry run and undo all come here): the
+    /// full backend list of `target` and the resourceVersion of `base`, the server object the
+    /// weights were computed from, both in the body (what the API server checks: a stale one
+    /// gets 409, never a silent overwrite) and in `expectedResourceVersion`. nil when `base`
+    /// has no resourceVersion: an unguarded write is never made.
+    public static func weights(id: Int, _ target: TrafficSplit, basedOn base: TrafficSplit, dryRun: Bool) -> PatchRequest? {
+        guard let rv = base.meta.resourceVersion else { return nil }
+        var guarded = target
+        guarded.meta.resourceVersion = rv
+        return PatchRequest(id: id, split: SplitRef(base), body: guarded.weightsMergePatch(), dryRun: dryRun, expectedResourceVersion: rv)
+    }
+}
+
 public enum Effect: Sendable, Equatable {
     /// (Re)start one reflector per `ObjectKind` for the scope, stopping any previous ones.
     /// Results come back as `.objects` and `.watchFailed`.

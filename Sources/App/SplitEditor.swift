@@ -85,8 +85,11 @@ public struct SplitDraft: Sendable, Equatable {
 
     public var shares: [Fraction?] { working.analysis.shares }
 
-    /// The patch a write sends: the full backend list and `base`'s resourceVersion.
-    public var patch: JSON { working.weightsMergePatch() }
+    /// The patch a write sends (shown in the diff): exactly the body `PatchRequest.weights`
+    /// builds, the full backend list and `base`'s resourceVersion.
+    public var patch: JSON {
+        PatchRequest.weights(id: 0, working, basedOn: base, dryRun: false)?.body ?? working.weightsMergePatch()
+    }
 
     public var diff: SplitDiff {
         let old = base.analysis.shares

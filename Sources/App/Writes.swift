@@ -93,7 +93,6 @@ extension AppState {
         if d.theirs != nil {
             return "the split changed on the server since your draft began: r takes theirs, o keeps your weights on their version"
         }
-        if d.base.meta.resourceVersion == nil { return "the split has no resourceVersion; refusing an unguarded write" }
         return nil
     }
 
@@ -108,16 +107,16 @@ extension AppState {
             d.notice = "\(c.tool) manages this split (\(c.detail)) and may undo your change"
             return []
         }
-        let id = nextRequestID
+        guard let request = PatchRequest.weights(id: nextRequestID, d.working, basedOn: d.base, dryRun: false) else {
+            d.notice = "the split has no resourceVersion; refusing an unguarded write"
+            d.phase = .editing
+            return []
+        }
         nextRequestID += 1
-        pending[id] = .write(d.key)
-        d.phase = .writing(requestID: id)
+        pending[request.id] = .write(d.key)
+        d.phase = .writing(requestID: request.id)
         d.notice = "writing…"
-        return [
-            .patch(
-                PatchRequest(
-                    id: id, split: d.ref, body: d.patch, dryRun: false, expectedResourceVersion: d.base.meta.resourceVersion))
-        ]
+        return [.patch(request)]
     }
 
     /// After a write of unknown outcome, the server's split decides: our weights there mean it
@@ -150,16 +149,15 @@ extension AppState {
             d.notice = "read-only: \(readOnly.reason ?? "")"
             return []
         }
-        let id = nextRequestID
+        guard let request = PatchRequest.weights(id: nextRequestID, d.working, basedOn: d.base, dryRun: true) else {
+            d.notice = "the split has no resourceVersion; refusing an unguarded write"
+            return []
+        }
         nextRequestID += 1
-        pending[id] = .dryRun(d.key)
-        d.phase = .dryRunning(requestID: id)
+        pending[request.id] = .dryRun(d.key)
+        d.phase = .dryRunning(requestID: request.id)
         d.notice = "dry run…"
-        return [
-            .patch(
-                PatchRequest(
-                    id: id, split: d.ref, body: d.patch, dryRun: true, expectedResourceVersion: d.base.meta.resourceVersion))
-        ]
+        return [.patch(request)]
     }
 
     mutating func patchSucceeded(_ requestID: Int, _ object: JSON) -> [Effect] {
@@ -304,15 +302,13 @@ extension AppState {
             editing = entry.split.id
             return []
         }
-        let id = nextRequestID
+        guard let request = PatchRequest.weights(id: nextRequestID, restored, basedOn: current, dryRun: false) else {
+            set("cannot undo: \(entry.split) has no resourceVersion; refusing an unguarded write", .error)
+            return []
+        }
         nextRequestID += 1
-        pending[id] = .undo(entry.split.id)
+        pending[request.id] = .undo(entry.split.id)
         set("undoing the last write to \(entry.split)…")
-        return [
-            .patch(
-                PatchRequest(
-                    id: id, split: SplitRef(current), body: restored.weightsMergePatch(), dryRun: false,
-                    expectedResourceVersion: current.meta.resourceVersion))
-        ]
+        return [.patch(request)]
     }
 }

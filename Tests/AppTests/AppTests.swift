@@ -622,3 +622,28 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     if case .pollMetrics(_, _, let after)? = fx.first { #expect(after == 2) } else { Issue.record("no next poll") }
     #expect(!s.metricsStale)
 }
+
+/// The resourceVersion precondition has one owner: every weight write (write, dry run, undo)
+/// is built by `PatchRequest.weights`, guarded by the base object's version in body and field.
+@Test func everyWeightWriteIsGuardedByTheBaseVersion() throws {
+    let base = try TrafficSplit(json: split([90, 10], rv: "7"))
+    let target = try TrafficSplit(json: split([50, 50], rv: "99"))  // a stale version on the target must not leak
+    let r = try #require(PatchRequest.weights(id: 3, target, basedOn: base, dryRun: true))
+    #expect(r.id == 3 && r.dryRun)
+    #expect(r.expectedResourceVersion == "7")
+    #expect(r.body[path: "metadata", "resourceVersion"]?.stringValue == "7")
+    #expect(r.body[path: "spec", "backends"]?.arrayValue?.map { $0["weight"]?.intValue } == [50, 50])
+    var unversioned = base
+    unversioned.meta.resourceVersion = nil
+    #expect(PatchRequest.weights(id: 4, target, basedOn: unversioned, dryRun: false) == nil)
+    // The editor's diff shows exactly the body that `y` sends.
+    var s = loaded()
+    s.view = .splits
+    keys(&s, [.enter, .char("5"), .enter])
+    let shown = try JSON.parse(s.editor?.diff.patchText ?? "")
+    guard case .patch(let sent)? = keys(&s, [.char("y")]).first else {
+        Issue.record("no patch")
+        return
+    }
+    #expect(shown == sent.body)
+}
