@@ -108,6 +108,13 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Test support shared by the simulator and end-to-end tests: the in-process simulator
+        // harness, process running, tmux sessions, the binary under test.
+        .target(
+            name: "TestSupport",
+            dependencies: ["KubeCore", "Simulator", "Kube", "SMI"],
+            path: "Tests/TestSupport"
+        ),
         // Developer tools, built beside the product but not installed: `make bench` and
         // `make fuzz` run them.
         .executableTarget(
@@ -128,11 +135,15 @@ let package = Package(
         .testTarget(name: "SMITests", dependencies: ["SMI", "KubeCore"]),
         .testTarget(name: "APIServerTests", dependencies: ["APIServer", "KubeCore"]),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "SMI", "KubeCore"]),
-        .testTarget(name: "SimulatorTests", dependencies: ["KubeCore", "APIServer", "Simulator", "Kube", "SMI", "Transport"], exclude: ["python"]),
+        .testTarget(name: "SimulatorTests", dependencies: ["KubeCore", "APIServer", "Simulator", "Kube", "SMI", "Transport", "TestSupport"]),
+        // The real binaries (smitop, smitop-fuzz), kubectl, the Python client and tmux against
+        // an in-process simulator.
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["KubeCore", "Simulator", "Kube", "SMI", "Transport", "TestSupport"], exclude: ["python"]),
         .testTarget(name: "TransportTests", dependencies: ["KubeCore", "Transport", "Kube"]),
         .testTarget(name: "MeshTests", dependencies: ["KubeCore", "Mesh", "SMI", "Kube"]),
         .testTarget(name: "AppTests", dependencies: ["KubeCore", "App", "Mesh", "SMI", "Kube"]),
-        .testTarget(name: "UITests", dependencies: ["KubeCore", "UI", "App", "Mesh", "SMI", "Kube"]),
+        .testTarget(name: "UITests", dependencies: ["KubeCore", "UI", "App", "Mesh", "SMI", "Kube"], exclude: ["Snapshots"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "App", "Mesh", "UI", "Kube", "KubeCore", "SMI"]),
         .testTarget(name: "TerminalTests", dependencies: ["KubeCore", "Terminal", "UI", "App"]),
         // The executable's own parts (session file, trust store), through @testable import.

@@ -1,6 +1,7 @@
 import Foundation
 import KubeCore
 import SMI
+import TestSupport
 import Testing
 
 @testable import Simulator

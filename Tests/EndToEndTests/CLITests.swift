@@ -2,6 +2,7 @@ import Foundation
 import Kube
 import KubeCore
 import SMI
+import TestSupport
 import Testing
 import Transport
 
@@ -11,11 +12,7 @@ import Transport
 /// over HTTPS (token and client certificate) and plain HTTP (token).
 @Suite("smitop commands against smitop sim", .serialized)
 struct CLITests {
-    static var binary: String {
-        if let b = ProcessInfo.processInfo.environment["SMITOP_BIN"], FileManager.default.isExecutableFile(atPath: b) { return b }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/smitop").path
-    }
+    static var binary: String { SmitopBinary.path }
 
     func smitop(_ h: SimHarness, _ args: [String], context: String? = nil, stdin: String? = nil) async throws -> ProcessResult {
         var a = args + ["--kubeconfig", h.kubeconfig]

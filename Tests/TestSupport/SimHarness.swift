@@ -9,14 +9,14 @@ import Testing
 
 /// A simulator running in this test process on a random loopback port, reached over real
 /// HTTP(S) by real clients (kubectl, curl, python) through a kubeconfig it writes.
-final class SimHarness: Sendable {
-    let sim: Simulator
-    let endpoint: SimulatorEndpoint
-    let dir: String
-    let kubeconfig: String
+public final class SimHarness: Sendable {
+    public let sim: Simulator
+    public let endpoint: SimulatorEndpoint
+    public let dir: String
+    public let kubeconfig: String
     private let task: Task<Void, any Error>
 
-    static func start(_ configure: (inout SimulatorOptions) -> Void = { _ in }) async throws -> SimHarness {
+    public static func start(_ configure: (inout SimulatorOptions) -> Void = { _ in }) async throws -> SimHarness {
         var o = SimulatorOptions()
         o.adminEnabled = true
         configure(&o)
@@ -45,25 +45,25 @@ final class SimHarness: Sendable {
         self.task = task
     }
 
-    func stop() async {
+    public func stop() async {
         await stopServer()
         try? FileManager.default.removeItem(atPath: dir)
     }
 
     /// Stops the API server as a crash would end it, keeping the kubeconfig and files.
-    func stopServer() async {
+    public func stopServer() async {
         task.cancel()
         _ = try? await task.value
     }
 
     /// Runs kubectl against this cluster with a private discovery cache.
-    func kubectl(_ args: [String], stdin: String? = nil, timeout: Double = 60) async throws -> ProcessResult {
+    public func kubectl(_ args: [String], stdin: String? = nil, timeout: Double = 60) async throws -> ProcessResult {
         try await runProcess(
             Self.kubectlPath, args + ["--cache-dir", dir + "/kcache"], env: ["KUBECONFIG": kubeconfig, "HOME": dir],
             stdin: stdin, timeout: timeout)
     }
 
-    static var kubectlPath: String {
+    public static var kubectlPath: String {
         for p in ["/usr/bin/kubectl", "/usr/local/bin/kubectl", FileManager.default.currentDirectoryPath + "/.build/kubectl/usr/bin/kubectl"]
         where FileManager.default.isExecutableFile(atPath: p) {
             return p
@@ -71,16 +71,16 @@ final class SimHarness: Sendable {
         return "kubectl"
     }
 
-    func adminFaults(_ body: String) async throws -> ProcessResult {
+    public func adminFaults(_ body: String) async throws -> ProcessResult {
         try await runProcess(
             "/usr/bin/curl", ["-sk", "-X", "POST", "--data", body, endpoint.url + "/sim/admin/faults"], env: [:], stdin: nil, timeout: 30)
     }
 }
 
-struct ProcessResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
+public struct ProcessResult {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
 }
 
 /// Runs a program to completion (or stops it after `timeout` seconds, a safety net only),
@@ -88,7 +88,9 @@ struct ProcessResult {
 /// when many ran at once, which hung the whole run. The waiting happens on the spawner's own
 /// threads: blocking the cooperative pool (two threads on this machine) would starve the
 /// in-process simulator that the program is talking to.
-func runProcess(_ path: String, _ args: [String], env: [String: String], stdin: String?, timeout: Double, cwd: String? = nil) async throws -> ProcessResult {
+public func runProcess(
+    _ path: String, _ args: [String], env: [String: String], stdin: String?, timeout: Double, cwd: String? = nil
+) async throws -> ProcessResult {
     var environment = ProcessInfo.processInfo.environment
     for (k, v) in env { environment[k] = v }
     let out = try await ChildProcess.run(
@@ -100,19 +102,19 @@ func runProcess(_ path: String, _ args: [String], env: [String: String], stdin: 
 /// no timeout of its own: a wait that can never be met (a write that failed, an event that
 /// never came) would hang the whole run, so the deadline stops the informer, which ends its
 /// stream, and the wait records what it was waiting for.
-struct InformerReader {
-    let informer: Informer
+public struct InformerReader {
+    public let informer: Informer
     private var iterator: AsyncStream<InformerUpdate>.Iterator
-    private(set) var store = ReflectorStore()
-    private(set) var errors: [KubeError] = []
-    private(set) var replaces = 0
+    public private(set) var store = ReflectorStore()
+    public private(set) var errors: [KubeError] = []
+    public private(set) var replaces = 0
 
-    init(_ informer: Informer) {
+    public init(_ informer: Informer) {
         self.informer = informer
         iterator = informer.updates.makeAsyncIterator()
     }
 
-    mutating func waitFor(
+    public mutating func waitFor(
         _ what: String, timeout: Double = 60, sourceLocation: SourceLocation = #_sourceLocation, _ done: (InformerReader) -> Bool
     ) async {
         let informer = informer

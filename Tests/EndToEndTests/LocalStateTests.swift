@@ -2,6 +2,7 @@ import Foundation
 import Kube
 import KubeCore
 import SMI
+import TestSupport
 import Testing
 
 @testable import Simulator

@@ -7,34 +7,34 @@ import Synchronization
 @testable import Simulator
 
 /// One HTTP exchange as curl saw it.
-struct HTTPResult {
-    var status: Int
+public struct HTTPResult {
+    public var status: Int
     /// Header names lower-cased; repeated headers keep every value.
-    var headers: [(name: String, value: String)]
-    var body: String
+    public var headers: [(name: String, value: String)]
+    public var body: String
     /// curl's own exit code: 0 when the response ended properly.
-    var curlExit: Int32 = 0
+    public var curlExit: Int32 = 0
 
-    var json: JSON { (try? JSON.parse(body)) ?? .null }
+    public var json: JSON { (try? JSON.parse(body)) ?? .null }
 
-    func header(_ name: String) -> String? {
+    public func header(_ name: String) -> String? {
         headers.first { $0.name == name.lowercased() }?.value
     }
 
-    func headerValues(_ name: String) -> [String] {
+    public func headerValues(_ name: String) -> [String] {
         headers.filter { $0.name == name.lowercased() }.map(\.value)
     }
 }
 
 extension SimHarness {
-    enum Credential {
+    public enum Credential {
         case admin, readonly, none
         case token(String)
     }
 
     /// A real HTTPS request through curl (its own TLS stack, not smitop's), with the
     /// simulator's CA pinned rather than verification switched off.
-    func http(
+    public func http(
         _ method: String, _ path: String, body: String? = nil, contentType: String? = "application/json",
         accept: String? = nil, as cred: Credential = .admin, timeout: Double = 30
     ) async throws -> HTTPResult {
@@ -74,7 +74,7 @@ extension SimHarness {
         return HTTPResult(status: Int(r.stdout) ?? 0, headers: headers, body: bodyText, curlExit: r.status)
     }
 
-    func tlsArgs() -> [String] {
+    public func tlsArgs() -> [String] {
         guard let ca = endpoint.caPEM else { return [] }
         let caFile = dir + "/ca.pem"
         if !FileManager.default.fileExists(atPath: caFile) {
@@ -85,7 +85,7 @@ extension SimHarness {
 
     /// Waits until the simulator has at least `n` open watches (a client's watch is
     /// registered), polling the store rather than sleeping a guessed time.
-    func waitForWatchers(_ n: Int, timeout: Double = 30) async throws -> Bool {
+    public func waitForWatchers(_ n: Int, timeout: Double = 30) async throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if sim.store.watcherCount >= n { return true }
@@ -95,7 +95,7 @@ extension SimHarness {
     }
 
     /// The path of a namespaced TrafficSplit in one served version.
-    static func splitPath(_ version: String, _ ns: String, _ name: String? = nil) -> String {
+    public static func splitPath(_ version: String, _ ns: String, _ name: String? = nil) -> String {
         "/apis/split.smi-spec.io/\(version)/namespaces/\(ns)/trafficsplits" + (name.map { "/" + $0 } ?? "")
     }
 }
@@ -103,13 +103,13 @@ extension SimHarness {
 /// A program left running in the background (a watch), whose output is collected until it
 /// ends by itself or is stopped. It runs through ChildProcess (Foundation's Process lost exits
 /// under load); its output goes to files, so it can be read while the program still runs.
-final class BackgroundProcess: Sendable {
+public final class BackgroundProcess: Sendable {
     private let task: Task<Void, Never>
     /// The exit status once it ended (128 + signal when a signal ended it).
     private let ended = ExitStatus()
     private let dir: String
 
-    init(_ path: String, _ args: [String], env: [String: String] = [:]) throws {
+    public init(_ path: String, _ args: [String], env: [String: String] = [:]) throws {
         dir = NSTemporaryDirectory() + "smitop-bg-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var environment = ProcessInfo.processInfo.environment
@@ -127,13 +127,13 @@ final class BackgroundProcess: Sendable {
 
     deinit { try? FileManager.default.removeItem(atPath: dir) }
 
-    var isRunning: Bool { ended.value.withLock { $0 } == nil }
-    var terminationStatus: Int32 { ended.value.withLock { $0 } ?? -1 }
-    var stdout: String { (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? "" }
-    var stderr: String { (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? "" }
+    public var isRunning: Bool { ended.value.withLock { $0 } == nil }
+    public var terminationStatus: Int32 { ended.value.withLock { $0 } ?? -1 }
+    public var stdout: String { (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? "" }
+    public var stderr: String { (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? "" }
 
     /// Polls until `condition` holds on stdout or the deadline passes.
-    func waitForOutput(timeout: Double = 30, _ condition: (String) -> Bool) async throws -> Bool {
+    public func waitForOutput(timeout: Double = 30, _ condition: (String) -> Bool) async throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if condition(stdout) { return true }
@@ -145,7 +145,7 @@ final class BackgroundProcess: Sendable {
 
     /// Waits for the program to end by itself; false when it was still running at the
     /// deadline (it is then stopped, so a hung test still finishes).
-    func waitForExit(timeout: Double = 30) async throws -> Bool {
+    public func waitForExit(timeout: Double = 30) async throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         let endedByItself = !isRunning
@@ -155,23 +155,23 @@ final class BackgroundProcess: Sendable {
     }
 
     /// Stops it (SIGTERM to its process group, SIGKILL 2 s later) without waiting.
-    func stop() {
+    public func stop() {
         task.cancel()
     }
 }
 
-final class ExitStatus: Sendable {
-    let value = Mutex<Int32?>(nil)
+public final class ExitStatus: Sendable {
+    public let value = Mutex<Int32?>(nil)
 }
 
 /// Decodes newline-delimited watch events.
-func watchEvents(_ text: String) -> [JSON] {
+public func watchEvents(_ text: String) -> [JSON] {
     text.split(separator: "\n").compactMap { try? JSON.parse(String($0)) }
 }
 
 extension SimHarness {
     /// A streaming request (a watch) left running: `curl -N` prints events as they arrive.
-    func backgroundCurl(_ path: String, as cred: Credential = .admin) throws -> BackgroundProcess {
+    public func backgroundCurl(_ path: String, as cred: Credential = .admin) throws -> BackgroundProcess {
         var args = ["-sN"] + tlsArgs()
         switch cred {
         case .admin: args += ["-H", "Authorization: Bearer \(endpoint.adminToken)"]
