@@ -100,6 +100,12 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
     case .accessReview(let allowed, let reason):
         if allowed {
             state.readOnly.deniedReason = nil
+        } else if state.context.scope == .all {
+            // With -A the review asks about every namespace at once: a "no" there still leaves
+            // a namespace-scoped user (the common RBAC) free to write in their own namespaces.
+            // Writes stay enabled; the server's 403, if one comes, is explained then.
+            state.readOnly.deniedReason = nil
+            state.set("you may not patch trafficsplits in every namespace; writes are checked per namespace", .warning)
         } else {
             state.readOnly.deniedReason = clean(reason ?? "denied")
             state.set("read-only: \(state.readOnly.reason ?? "")", .warning)

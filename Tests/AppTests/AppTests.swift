@@ -647,3 +647,17 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     }
     #expect(shown == sent.body)
 }
+
+/// Issue 14 item 10: with -A the access review is cluster-scoped, so a user allowed to patch
+/// splits only in their own namespaces got a read-only UI. A cluster-wide "no" keeps writes
+/// enabled (the server checks each namespace); a "no" for the one namespace shown still means
+/// read-only.
+@Test func aClusterWideDenialIsNotReadOnlyEverywhere() {
+    var all = AppState(context: ContextInfo(context: "kind", scope: .all))
+    _ = reduce(&all, .accessReview(allowed: false, reason: "no cluster-wide RBAC"))
+    #expect(!all.readOnly.isReadOnly)
+    #expect(all.message?.text.contains("checked per namespace") == true)
+    var one = AppState(context: ContextInfo(context: "kind", scope: .one("shop")))
+    _ = reduce(&one, .accessReview(allowed: false, reason: "no RBAC in shop"))
+    #expect(one.readOnly.isReadOnly)
+}
