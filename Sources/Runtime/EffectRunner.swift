@@ -158,19 +158,27 @@ public final class EffectRunner: @unchecked Sendable {
         }
     }
 
+    /// Resolving a context reads the kubeconfig and the files it names, which may be slow (a
+    /// network file system) or, from an untrusted kubeconfig, hostile: it runs on a thread of
+    /// its own, never on the UI thread or the cooperative pool, and answers by message.
     private func switchContext(_ name: String) {
         guard let connector else {
             mailbox.post(.contextSwitchFailed(name: name, error: "this session has no kubeconfig to switch in"))
             return
         }
-        do {
-            let (cluster, info) = try connector.connect(context: name)
-            lock.lock()
-            self.cluster = cluster
-            lock.unlock()
-            mailbox.post(.contextSwitched(info))
-        } catch {
-            mailbox.post(.contextSwitchFailed(name: name, error: error.userMessage))
+        let mailbox = self.mailbox
+        let thread = Thread { [self] in
+            do {
+                let (cluster, info) = try connector.connect(context: name)
+                lock.lock()
+                self.cluster = cluster
+                lock.unlock()
+                mailbox.post(.contextSwitched(info))
+            } catch {
+                mailbox.post(.contextSwitchFailed(name: name, error: KubeError.from(error).userMessage))
+            }
         }
+        thread.name = "smitop-context"
+        thread.start()
     }
 }

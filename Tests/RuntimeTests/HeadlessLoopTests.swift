@@ -234,3 +234,50 @@ struct HeadlessLoopTests {
         #expect(ended, "the loop did not return after q")
     }
 }
+
+/// A connector that blocks until released: `:ctx` must not block the UI thread while a
+/// context is resolved (issue 14 item 6).
+final class SlowConnector: ClusterConnector, @unchecked Sendable {
+    let release = NSCondition()
+    var released = false
+    let cluster: ScriptedCluster
+    init(_ c: ScriptedCluster) { cluster = c }
+    func connect(context: String) throws(KubeError) -> (session: any ClusterSession, info: ContextInfo) {
+        release.lock()
+        while !released { release.wait() }
+        release.unlock()
+        return (cluster, ContextInfo(context: context, scope: .one("shop")))
+    }
+    func open() {
+        release.lock()
+        released = true
+        release.broadcast()
+        release.unlock()
+    }
+}
+
+@Suite("event loop, context switch", .serialized)
+struct ContextSwitchLoopTests {
+    @Test func aSlowContextSwitchDoesNotFreezeTheUI() throws {
+        let terminal = HeadlessTerminal()
+        let cluster = ScriptedCluster(weights: [90, 10], rv: "7")
+        let connector = SlowConnector(ScriptedCluster(weights: [60, 40], rv: "3"))
+        let state = AppState(context: ContextInfo(context: "first", scope: .one("shop"), availableContexts: ["first", "second"]))
+        let loop = LoopBox(
+            EventLoop(
+                state: state, theme: try Theme.load(name: "default", searchPaths: []), themePaths: [], terminal: terminal,
+                connector: connector, cluster: cluster, session: nil, trimMemory: {}))
+        Thread { loop.loop.run(initial: []) }.start()
+        _ = try #require(terminal.waitForFrame { $0.contains("ctx first") })
+        for c in ":ctx second" { terminal.send(.key(.char(c))) }
+        terminal.send(.key(.enter))
+        // While the switch is still resolving, the UI answers keys: the help view opens.
+        terminal.send(.key(.char("?")))
+        let help = terminal.waitForFrame(timeout: 10) { $0.contains("Everywhere (graph, tables, help)") && $0.contains("ctx first") }
+        #expect(help != nil, "the UI froze while the context was resolved:\n\(terminal.lastFrame)")
+        connector.open()
+        let switched = terminal.waitForFrame { $0.contains("ctx second") }
+        #expect(switched != nil, "\(terminal.lastFrame)")
+        terminal.send(.key(.char("q")))
+    }
+}
