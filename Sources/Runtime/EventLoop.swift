@@ -49,6 +49,10 @@ public final class EventLoop {
         var dirty = true
         var trimmed = false
         var trimSeconds = 0.0
+        // A relist of a large kind (after a dropped watch, a 410, a reconnect) decodes the whole
+        // list again into short-lived trees; without handing the freed pages back, resident
+        // memory would stay at that high-water mark and hide a real leak behind it.
+        var relistedLarge = false
         var nextTick: Double?
         // Every change to drafts or the journal is on disk before the next frame and before
         // any exit: a crash, a lost terminal or a kill loses nothing that was on screen.
@@ -68,6 +72,9 @@ public final class EventLoop {
         while true {
             if !pending.isEmpty {
                 pending = pending.flatMap(withSavedSession)
+                if trimmed, pending.contains(where: { if case .objects(_, .replaced(let items)) = $0 { items.count >= 1_000 } else { false } }) {
+                    relistedLarge = true
+                }
                 // One batch per wake-up: a burst of watch events costs one graph rebuild.
                 let effects = reduce(&state, batch: pending)
                 dirty = true
@@ -109,6 +116,9 @@ public final class EventLoop {
                     let t0 = nowSeconds()
                     trimMemory()
                     trimSeconds = nowSeconds() - t0
+                } else if relistedLarge {
+                    relistedLarge = false
+                    trimMemory()
                 }
                 // The whole frame is rendered each time; the terminal sends only changed cells.
                 terminal.draw(Screen.render(state, theme: theme, glyphs: terminal.isUTF8 ? .unicode : .ascii))

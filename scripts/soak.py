@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""A soak of the TUI against a large simulated mesh with churn, watching for leaks.
+
+    scripts/soak.py [--bin .build/debug/smitop] [--minutes N] [--services S --splits M]
+                    [--check] [--report FILE]
+
+It starts `smitop sim --scenario generated` (5,000 services and 10,000 splits unless told
+otherwise) with its admin endpoint, runs the real TUI on it in a private tmux server (`-A`,
+every namespace), and for the run's length:
+
+- a writer (the official Python client, as a user's script would be) changes one split's
+  weights every second;
+- the simulator drops every watch once a minute (`dropWatchesEverySeconds: 60`);
+- a third of the way in, a burst of 500s (an outage of the API and the metrics it serves);
+- every 10 s, the TUI's resident memory (VmRSS), open file descriptors and threads are
+  sampled, and the screen is checked to be smitop's.
+
+The first minute (or the first third of a shorter run) is warm-up. After it, `--check` fails
+(exit 1) when resident memory grows by more than 5 MB or descriptors or threads grow by more
+than 2 between the first and last third of the samples (medians). The table and a text chart
+go to stdout and, with `--report`, to a Markdown file. `make soak` runs it for SOAK_MINUTES;
+`make test` runs 3 minutes with `--check`.
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sh(args, **kw):
+    return subprocess.run(args, capture_output=True, text=True, **kw)
+
+
+def wait_for(cond, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.2)
+    raise SystemExit(f"soak: timed out waiting for {what}")
+
+
+def proc_sample(pid):
+    status = Path(f"/proc/{pid}/status").read_text()
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    rss_kib = int(fields["VmRSS"].split()[0])
+    threads = int(fields["Threads"].strip())
+    fds = len(os.listdir(f"/proc/{pid}/fd"))
+    return rss_kib, fds, threads
+
+
+def chart(values, width=60, height=8, label="RSS MB"):
+    """A text chart of one series: rows from max to min, one column per sample (resampled)."""
+    if not values:
+        return ""
+    n = len(values)
+    cols = values if n <= width else [values[int(i * n / width)] for i in range(width)]
+    lo, hi = min(cols), max(cols)
+    span = (hi - lo) or 1
+    rows = []
+    for r in range(height, -1, -1):
+        level = lo + span * r / height
+        line = "".join("█" if v >= level else " " for v in cols)
+        rows.append(f"{level:8.1f} │{line}")
+    rows.append(" " * 9 + "└" + "─" * len(cols))
+    rows.append(f"{'':9} {label}, {n} samples, 10 s apart")
+    return "\n".join(rows)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", default=str(ROOT / ".build/debug/smitop"))
+    ap.add_argument("--minutes", type=float, default=float(os.environ.get("SOAK_MINUTES", "3")))
+    ap.add_argument("--services", type=int, default=5000)
+    ap.add_argument("--splits", type=int, default=10000)
+    ap.add_argument("--check", action="store_true", help="exit 1 on a leak")
+    ap.add_argument("--report", help="write the table and chart to this Markdown file")
+    a = ap.parse_args()
+
+    import kubernetes  # the real client, installed by make (PY_DEPS)
+
+    tmp = tempfile.mkdtemp(prefix="smitop-soak-")
+    kubeconfig = os.path.join(tmp, "kubeconfig")
+    env = dict(os.environ, HOME=tmp, XDG_STATE_HOME=os.path.join(tmp, "state"))
+    sim = subprocess.Popen(
+        [a.bin, "sim", "--scenario", "generated", "--services", str(a.services), "--splits", str(a.splits),
+         "--admin", "--write-kubeconfig", kubeconfig],
+        stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "sim.err"), "w"), env=env)
+    socket = f"smitop-soak-{os.getpid()}"
+    try:
+        wait_for(lambda: os.path.exists(kubeconfig) and os.path.getsize(kubeconfig) > 0, 300, "the simulator's kubeconfig")
+        kubernetes.config.load_kube_config(config_file=kubeconfig)
+        api = kubernetes.client.CustomObjectsApi()
+        server = kubernetes.client.Configuration.get_default_copy().host
+
+        def admin(body):
+            r = sh(["curl", "-sk", "-X", "POST", "--data", json.dumps(body), server + "/sim/admin/faults"])
+            if r.returncode != 0:
+                raise SystemExit(f"soak: the admin endpoint did not answer: {r.stderr}")
+
+        # The preferred served version, found as a client would (profiles serve different ones).
+        group = next(g for g in kubernetes.client.ApisApi().get_api_versions().groups if g.name == "split.smi-spec.io")
+        version = group.preferred_version.version
+        splits = wait_for(lambda: api.list_cluster_custom_object("split.smi-spec.io", version, "trafficsplits", limit=1)["items"],
+                          300, "a TrafficSplit")
+        target = splits[0]
+        ns, name = target["metadata"]["namespace"], target["metadata"]["name"]
+        backends = [b["service"] for b in target["spec"]["backends"]]
+
+        command = f"{a.bin} --kubeconfig {kubeconfig} -A 2>{tmp}/tui.err"
+        tmux_env = []
+        for k in ("HOME", "XDG_STATE_HOME"):
+            tmux_env += ["-e", f"{k}={env[k]}"]
+        sh(["tmux", "-L", socket, "new-session", "-d", "-s", "t", "-x", "160", "-y", "45"] + tmux_env + [command + "; sleep 600"],
+           env=dict(env, TERM="xterm-256color", LANG="C.UTF-8"))
+
+        def screen():
+            return sh(["tmux", "-L", socket, "capture-pane", "-t", "t", "-p"]).stdout
+
+        def pid():
+            r = sh(["pgrep", "-f", f"^{a.bin} --kubeconfig {kubeconfig}"])
+            return int(r.stdout.split()[0]) if r.stdout.split() else None
+
+        wait_for(lambda: "LIVE" in screen() and f"{a.splits} ts" in screen(), 600, "the TUI's first complete frame")
+        tui = pid()
+        admin({"dropWatchesEverySeconds": 60})
+
+        seconds = a.minutes * 60
+        start = time.time()
+        samples = []
+        next_sample = start
+        outage_at = start + seconds / 3
+        outage_done = False
+        i = 0
+        failed_writes = 0
+        while time.time() - start < seconds:
+            now = time.time()
+            weights = [(i * 7 + 11 * k) % 100 + 1 for k in range(len(backends))]
+            try:
+                api.patch_namespaced_custom_object(
+                    "split.smi-spec.io", version, ns, "trafficsplits", name,
+                    {"spec": {"backends": [{"service": s, "weight": w} for s, w in zip(backends, weights)]}})
+                i += 1
+            except kubernetes.client.exceptions.ApiException:
+                failed_writes += 1  # the 500 burst: the writer carries on, as a script would
+            if not outage_done and now >= outage_at:
+                admin({"errorBurst": 60})
+                outage_done = True
+            if now >= next_sample:
+                if pid() != tui:
+                    raise SystemExit("soak: the TUI is gone (see " + tmp + "/tui.err)")
+                rss, fds, threads = proc_sample(tui)
+                samples.append((round(now - start), rss, fds, threads))
+                next_sample += 10
+            time.sleep(max(0, 1 - (time.time() - now)))
+        if "smitop" not in screen():
+            raise SystemExit("soak: the screen is no longer smitop's:\n" + screen())
+    finally:
+        sh(["tmux", "-L", socket, "kill-server"])
+        sim.terminate()
+        try:
+            sim.wait(10)
+        except subprocess.TimeoutExpired:
+            sim.kill()
+
+    warm = 60 if seconds >= 180 else seconds / 3
+    steady = [s for s in samples if s[0] >= warm]
+    if len(steady) < 3:
+        raise SystemExit(f"soak: only {len(steady)} samples after warm-up; run longer")
+    third = max(1, len(steady) // 3)
+
+    def growth(col):
+        first = statistics.median(s[col] for s in steady[:third])
+        last = statistics.median(s[col] for s in steady[-third:])
+        return last - first
+
+    rss_growth_mb = growth(1) / 1024
+    fd_growth, thread_growth = growth(2), growth(3)
+    lines = [
+        f"Soak: {a.minutes:g} min, {a.services} services, {a.splits} splits, {i} weight writes ({failed_writes} refused by "
+        f"the 500 burst), watches dropped every 60 s, "
+        f"500 burst at {round(seconds / 3)} s; warm-up {round(warm)} s.",
+        "",
+        "| t (s) | RSS (MB) | open fds | threads |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {t} | {rss / 1024:.1f} | {fds} | {th} |" for t, rss, fds, th in samples]
+    lines += [
+        "",
+        f"After warm-up (median of the last third minus the first third): RSS {rss_growth_mb:+.1f} MB, "
+        f"fds {fd_growth:+g}, threads {thread_growth:+g}.",
+        "",
+        "```",
+        chart([s[1] / 1024 for s in samples]),
+        "```",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if a.report:
+        Path(a.report).write_text(text + "\n")
+    shutil.rmtree(tmp, ignore_errors=True)
+    if a.check:
+        problems = []
+        if rss_growth_mb > 5:
+            problems.append(f"resident memory grew {rss_growth_mb:.1f} MB after warm-up (limit 5)")
+        if fd_growth > 2:
+            problems.append(f"open file descriptors grew by {fd_growth:g}")
+        if thread_growth > 2:
+            problems.append(f"threads grew by {thread_growth:g}")
+        if problems:
+            print("soak: LEAK: " + "; ".join(problems), file=sys.stderr)
+            sys.exit(1)
+        print("soak: no leak (RSS, descriptors and threads flat after warm-up)")
+
+
+if __name__ == "__main__":
+    main()
