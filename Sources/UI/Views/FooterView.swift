@@ -31,43 +31,42 @@ public struct FooterView: Widget {
         let hintRow = Rect(x: rect.x, y: rect.y, width: rect.width, height: 1)
         let lineRow = rect.height > 1 ? Rect(x: rect.x, y: rect.y + 1, width: rect.width, height: 1) : nil
         if m.mode == .command, !m.commandLine.completions.isEmpty {
-            Self.completions(m.commandLine, hintRow, &buf)
+            Self.completions(m.commandLine, hintRow, ctx, &buf)
         } else {
-            Self.hints(m.hints, hintRow, &buf)
+            Self.hints(m.hints, hintRow, ctx, &buf)
         }
         guard let lineRow else { return }
         switch m.mode {
         case .command:
-            Self.commandLine(prompt: ":", m.commandLine, lineRow, &buf)
+            Self.commandLine(prompt: ":", m.commandLine, lineRow, ctx, &buf)
         case .filter:
-            Self.commandLine(prompt: "/", m.filterLine, lineRow, &buf)
+            Self.commandLine(prompt: "/", m.filterLine, lineRow, ctx, &buf)
         case .normal:
             Self.messageLine(m.message, lineRow, ctx, &buf)
         }
     }
 
-    static func hints(_ hints: [(keys: String, label: String)], _ rect: Rect, _ buf: inout CellBuffer) {
+    static func hints(_ hints: [(keys: String, label: String)], _ rect: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer) {
         var segs: [(String, Style)] = []
         for h in hints {
             segs.append((" " + h.keys, Style(.keyHint)))
             segs.append((" " + h.label + " ", Style(.footer)))
         }
-        Widgets.bar(&buf, rect, left: segs, fill: Style(.footer))
+        Bar(left: segs, fill: Style(.footer)).draw(in: rect, ctx, &buf)
     }
 
-    static func completions(_ c: CommandLineState, _ rect: Rect, _ buf: inout CellBuffer) {
+    static func completions(_ c: CommandLineState, _ rect: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer) {
         var segs: [(String, Style)] = [(" complete:", Style(.footer))]
         for (i, word) in c.completions.enumerated() {
             segs.append((" ", Style(.footer)))
             segs.append((word, i == c.completionIndex ? Style(.selection, [.bold]) : Style(.keyHint)))
         }
-        Widgets.bar(&buf, rect, left: segs, fill: Style(.footer))
+        Bar(left: segs, fill: Style(.footer)).draw(in: rect, ctx, &buf)
     }
 
-    static func commandLine(prompt: String, _ c: CommandLineState, _ rect: Rect, _ buf: inout CellBuffer) {
-        Widgets.input(
-            &buf, rect, prompt: prompt, text: c.text, cursor: c.cursor, style: Style(.input),
-            promptStyle: Style(.input, [.bold]))
+    static func commandLine(prompt: String, _ c: CommandLineState, _ rect: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer) {
+        InputLine(prompt: prompt, text: c.text, cursor: c.cursor, style: Style(.input), promptStyle: Style(.input, [.bold]))
+            .draw(in: rect, ctx, &buf)
     }
 
     static func messageLine(_ message: StatusLine?, _ rect: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer) {

@@ -70,12 +70,12 @@ public struct HeaderView: Widget {
         }
         right.append((" ", Style(.header)))
         right.append(Self.badge(m.status, ctx.glyphs))
-        Widgets.bar(
-            &buf, Rect(x: rect.x, y: rect.y, width: rect.width, height: 1),
+        Bar(
             left: [
                 (" smitop", Style(.header, [.bold])), (sep + "ctx ", Style(.header)), (m.context, Style(.header, [.bold])),
                 (sep + "ns ", Style(.header)), (m.scope, Style(.header, [.bold])),
-            ], right: right, fill: Style(.header))
+            ], right: right, fill: Style(.header)
+        ).draw(in: Rect(x: rect.x, y: rect.y, width: rect.width, height: 1), ctx, &buf)
         guard rect.height > 1 else { return }
         var info = "metrics " + m.metricsWindow + (m.refreshing ? "" : " (paused)")
         if let age = m.dataAge {
@@ -95,9 +95,7 @@ public struct HeaderView: Widget {
         var left: [(String, Style)] = []
         if let w = m.warning { left.append((" ! " + w + " ·", Style(.warning, [.bold]))) }
         left.append((" " + info, Style(m.status == .live ? .muted : .warning)))
-        Widgets.bar(
-            &buf, Rect(x: rect.x, y: rect.y + 1, width: rect.width, height: 1),
-            left: left,
-            right: [(right2 + " ", Style(.muted))], fill: Style(.text))
+        Bar(left: left, right: [(right2 + " ", Style(.muted))], fill: Style(.text))
+            .draw(in: Rect(x: rect.x, y: rect.y + 1, width: rect.width, height: 1), ctx, &buf)
     }
 }

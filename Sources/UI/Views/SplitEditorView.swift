@@ -95,13 +95,14 @@ public struct SplitEditorView: Widget {
         case .reviewing:
             Self.diffDialog(d.diff, rect, ctx, &buf)
         case .confirmController(let c):
-            Widgets.dialog(
-                &buf, in: rect, title: "controller-owned split",
+            Dialog(
+                title: "controller-owned split",
                 lines: [
                     ("This split is managed by " + c.tool + ".", Style(.warning, [.bold])),
                     ("Evidence: " + c.detail, Style(.dialog)),
                     ("It will probably put its own weights back.", Style(.dialog)),
-                ], buttons: ["y write anyway", "n cancel"], glyphs: g)
+                ], buttons: ["y write anyway", "n cancel"]
+            ).draw(in: rect, ctx, &buf)
         default: break
         }
     }
@@ -118,6 +119,6 @@ public struct SplitEditorView: Widget {
         }
         if !diff.hasChanges { lines.append(("no changes", Style(.muted))) }
         lines.append(("patch against resourceVersion " + (diff.resourceVersion ?? "?"), Style(.muted)))
-        Widgets.dialog(&buf, in: area, title: "write " + diff.split.description + "?", lines: lines, buttons: ["y write", "n back"], glyphs: ctx.glyphs)
+        Dialog(title: "write " + diff.split.description + "?", lines: lines, buttons: ["y write", "n back"]).draw(in: area, ctx, &buf)
     }
 }
