@@ -1,0 +1,44 @@
+import Hummingbird
+import KubeCore
+
+// The admin endpoint (/sim/admin/…): fault switches and state, off unless --admin and only
+// for loopback clients.
+
+extension APIHandler {
+    func admin(request: inout Request, context: SimContext, segments: [String]) async -> Response {
+        guard sim.options.adminEnabled else {
+            return Self.status(APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource"))
+        }
+        // Loopback only: the fault switches must never be reachable from elsewhere.
+        let remote = context.channel.remoteAddress?.ipAddress ?? ""
+        guard remote == "127.0.0.1" || remote == "::1" || remote.hasPrefix("127.") || remote == "::ffff:127.0.0.1" else {
+            return Self.status(APIError(code: 403, reason: "Forbidden", message: "the admin endpoint only answers loopback clients"))
+        }
+        switch (request.method, segments) {
+        case (.get, ["faults"]):
+            return Self.json(sim.faults.settings.withLock { $0.json })
+        case (.post, ["faults"]), (.put, ["faults"]), (.patch, ["faults"]):
+            guard let buf = try? await request.collectBody(upTo: 1 << 20), let patch = try? JSON.parse(Array(buf.readableBytesView)) else {
+                return Self.status(APIError.badRequest("the body must be a JSON object of fault settings"))
+            }
+            do {
+                let updated = try sim.faults.settings.withLock { (s) throws(APIError) -> JSON in
+                    try s.merge(patch)
+                    return s.json
+                }
+                sim.faults.changes.bump()
+                if patch["dropWatchesNow"]?.boolValue == true { sim.faults.drops.bump() }
+                if patch["expireWatchesNow"]?.boolValue == true {
+                    sim.store.finishAllWatches(with: .error(APIError.gone("too old resource version: 0 (\(sim.store.currentRV))")))
+                }
+                return Self.json(updated)
+            } catch {
+                return Self.status(error)
+            }
+        case (.get, ["state"]):
+            return Self.json(["resourceVersion": .int(sim.store.currentRV), "watches": .int(sim.store.watcherCount)])
+        default:
+            return Self.status(APIError(code: 404, reason: "NotFound", message: "unknown admin path"))
+        }
+    }
+}

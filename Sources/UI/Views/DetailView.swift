@@ -1,0 +1,170 @@
+import App
+import KubeCore
+import Mesh
+import SMI
+
+/// What the detail pane describes and what it reads to describe it: the full graph (not only
+/// the focus neighbourhood), the metrics, the splits.
+public struct DetailModel {
+    public var target: DetailTarget?
+    public var graph: MeshGraph
+    public var metrics: MetricsStore
+    public var thresholds: HealthThresholds
+    public var splits: [ObjectRef: TrafficSplit]
+    /// A service's metrics, aggregated over the workloads it selects (a lookup).
+    public var serviceMetrics: (ObjectRef) -> MetricCells
+    /// Each backend's share of the traffic seen, in the split's backend order (a lookup).
+    public var observedShares: (ObjectRef) -> [Double?]
+
+    public init(_ s: AppState) {
+        target = s.detail
+        graph = s.graph
+        metrics = s.metrics
+        thresholds = s.options.thresholds
+        splits = s.store.trafficSplits
+        serviceMetrics = { [s] in s.serviceMetrics($0) }
+        observedShares = { [s] in s.observedShares($0) }
+    }
+}
+
+/// The right-hand pane: a node's, edge's, service's or split's metrics with sparklines, a
+/// service's workloads and splits, a split's backends with configured and seen shares.
+public struct DetailView: Widget {
+    public var model: DetailModel
+    public init(_ model: DetailModel) { self.model = model }
+
+    func health(_ m: MetricSample?) -> Health { model.thresholds.classify(m?.successRate) }
+
+    public func draw(in rect: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer) {
+        guard let target = model.target, !rect.isEmpty else { return }
+        buf.fill(rect, style: Style(.text))
+        let title: String
+        switch target {
+        case .node(let n): title = n.description
+        case .edge(let e): title = e.description
+        case .split(let id): title = "trafficsplit/" + id.key
+        case .service(let id): title = "svc/" + id.key
+        }
+        let inner = Widgets.box(&buf, rect, title: title, glyphs: ctx.glyphs)
+        guard !inner.isEmpty else { return }
+        let area = Rect(x: inner.x + 1, y: inner.y, width: inner.width - 1, height: inner.height)
+        var y = area.y
+        func line(_ text: String, _ st: Style = Style(.text)) {
+            guard y < area.maxY else { return }
+            buf.write(text, x: area.x, y: y, style: st, clip: area)
+            y += 1
+        }
+        func series(_ label: String, _ h: MetricHistory?, _ value: (MetricSample) -> Double?, _ fmt: (Double?) -> String) {
+            guard y < area.maxY else { return }
+            let latest = h?.latest.flatMap(value)
+            let head = TextWidth.pad(label, to: 8) + TextWidth.pad(fmt(latest), to: 9, align: .right) + " "
+            let x = buf.write(head, x: area.x, y: y, style: Style(.text), clip: area)
+            let w = area.maxX - x
+            if w > 0, let h {
+                buf.write(Widgets.sparkline(h.series(value), width: w, glyphs: ctx.glyphs), x: x, y: y, style: Style(.sparkline), clip: area)
+            }
+            y += 1
+        }
+        func metricsBlock(_ h: MetricHistory?) {
+            guard let h else {
+                line("no metrics yet", Style(.muted))
+                return
+            }
+            if h.latest == nil, h.lastKnown != nil { line("last poll failed: showing older values", Style(.warning)) }
+            let m = h.latest ?? h.lastKnown
+            let health = self.health(m)
+            line(health.marker(ctx.glyphs) + " " + health.rawValue, Style(health.role, [.bold]))
+            series("rps", h, { $0.rps }, Fmt.rps)
+            series("success", h, { $0.successRate }, Fmt.percent)
+            series("p50", h, { $0.p50 }, { Fmt.latency($0, unit: m?.latencyUnit) })
+            series("p99", h, { $0.p99 }, { Fmt.latency($0, unit: m?.latencyUnit) })
+        }
+        switch target {
+        case .node(let n):
+            if let node = model.graph.node(n) { line(node.subtitle, Style(.muted)) }
+            switch n.kind {
+            case .workload:
+                metricsBlock(model.metrics.workload(n.object))
+            case .service:
+                serviceBlock(n.object, &y, area, ctx, &buf)
+            }
+        case .service(let id):
+            serviceBlock(id, &y, area, ctx, &buf)
+        case .edge(let e):
+            switch e.kind {
+            case .traffic:
+                metricsBlock(e.trafficKey.flatMap { model.metrics.edge($0) })
+            case .split(let id):
+                splitBlock(id, &y, area, ctx, &buf)
+            case .selects:
+                line("service selects workload pods", Style(.muted))
+            }
+        case .split(let id):
+            splitBlock(id, &y, area, ctx, &buf)
+        }
+    }
+
+    func serviceBlock(
+        _ id: ObjectRef, _ y: inout Int, _ area: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer
+    ) {
+        let m = model.serviceMetrics(id)
+        let h = model.thresholds.classify(m.successRate)
+        func line(_ text: String, _ st: Style = Style(.text)) {
+            guard y < area.maxY else { return }
+            buf.write(text, x: area.x, y: y, style: st, clip: area)
+            y += 1
+        }
+        line(h.marker(ctx.glyphs) + " " + Fmt.rps(m.rps) + " · " + Fmt.percent(m.successRate) + " · p99 " + Fmt.latency(m.p99), Style(h.role))
+        let workloads = model.graph.outgoingEdges(NodeID(.service, id)).filter { $0.id.kind == .selects }.map(\.id.to)
+        for w in workloads {
+            line("→ " + w.name, Style(.muted))
+            if let hist = model.metrics.workload(w.object), y < area.maxY {
+                let x = buf.write("  rps ", x: area.x, y: y, style: Style(.muted), clip: area)
+                buf.write(Widgets.sparkline(hist.series { $0.rps }, width: area.maxX - x, glyphs: ctx.glyphs), x: x, y: y, style: Style(.sparkline), clip: area)
+                y += 1
+            }
+        }
+        for (sid, split) in model.splits.sorted(by: { $0.key < $1.key }) where split.service == id.name && sid.namespace == id.namespace {
+            y += y < area.maxY ? 1 : 0
+            splitBlock(sid, &y, area, ctx, &buf)
+        }
+    }
+
+    func splitBlock(
+        _ id: ObjectRef, _ y: inout Int, _ area: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer
+    ) {
+        func line(_ text: String, _ st: Style = Style(.text)) {
+            guard y < area.maxY else { return }
+            buf.write(text, x: area.x, y: y, style: st, clip: area)
+            y += 1
+        }
+        guard let split = model.splits[id] else {
+            line("split not found", Style(.muted))
+            return
+        }
+        line("split " + split.meta.name + " (" + split.apiVersion + ")", Style(.title))
+        if let c = split.controller { line("! managed by " + c.tool, Style(.warning)) }
+        let shares = split.analysis.shares
+        let observed = model.observedShares(id)
+        line(
+            TextWidth.pad("backend", to: 14) + TextWidth.pad("weight", to: 7, align: .right) + TextWidth.pad("conf", to: 7, align: .right)
+                + TextWidth.pad("seen", to: 7, align: .right), Style(.tableHeader))
+        for (i, b) in split.backends.enumerated() {
+            guard y < area.maxY else { return }
+            let conf = i < shares.count ? shares[i]?.percentText(decimals: 0) ?? "–" : "–"
+            let seen = i < observed.count ? observed[i].map { Fmt.fixed($0 * 100, 0) + "%" } ?? "–" : "–"
+            let text =
+                TextWidth.pad(b.service, to: 14) + TextWidth.pad(b.weight.description, to: 7, align: .right)
+                + TextWidth.pad(conf, to: 7, align: .right) + TextWidth.pad(seen, to: 7, align: .right) + " "
+            let x = buf.write(text, x: area.x, y: y, style: Style(.text), clip: area)
+            let bw = area.maxX - x
+            if bw > 0 {
+                let f = i < shares.count ? shares[i]?.doubleValue ?? 0 : 0
+                let bar = Widgets.weightBar(fraction: f, width: bw, glyphs: ctx.glyphs)
+                let x2 = buf.write(bar.filled, x: x, y: y, style: Style(.weightBar), clip: area, ellipsis: false)
+                buf.write(bar.empty, x: x2, y: y, style: Style(.muted), clip: area, ellipsis: false)
+            }
+            y += 1
+        }
+    }
+}

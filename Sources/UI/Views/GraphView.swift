@@ -1,0 +1,145 @@
+import App
+import KubeCore
+import Mesh
+
+/// What the graph view draws: the visible graph (the scope, or the focus neighbourhood), its
+/// layout and pan, and the metrics its boxes and edges are labelled with.
+public struct GraphModel {
+    public var graph: MeshGraph
+    public var layout: GraphLayout
+    public var pan: CellPoint
+    public var filter: String
+    public var selection: GraphSelection?
+    public var connecting: Bool
+    public var scope: NamespaceScope
+    public var metrics: MetricsStore
+    public var thresholds: HealthThresholds
+    /// A service's metrics, aggregated over the workloads it selects: a lookup, asked only for
+    /// the service boxes that are drawn.
+    public var serviceMetrics: (ObjectRef) -> MetricCells
+
+    public init(_ s: AppState) {
+        graph = s.visibleGraph
+        layout = s.layout
+        pan = s.pan
+        filter = s.graphFilter
+        selection = s.selection
+        connecting = s.connection.status == .connecting
+        scope = s.context.scope
+        metrics = s.metrics
+        thresholds = s.options.thresholds
+        serviceMetrics = { [s] in s.serviceMetrics($0) }
+    }
+}
+
+/// The service graph: boxes with their metrics, traffic and split edges, namespace bands.
+public struct GraphView: Widget {
+    public var model: GraphModel
+    public init(_ model: GraphModel) { self.model = model }
+
+    func health(_ m: MetricSample?) -> Health { model.thresholds.classify(m?.successRate) }
+
+    func nodeMetrics(_ id: NodeID) -> (line: String?, health: Health) {
+        switch id.kind {
+        case .workload:
+            guard let h = model.metrics.workload(id.object), let m = h.latest ?? h.lastKnown else { return (nil, .unknown) }
+            return (Fmt.rps(m.rps) + " " + Fmt.percent(m.successRate), health(m))
+        case .service:
+            let m = model.serviceMetrics(id.object)
+            guard m.rps != nil || m.successRate != nil else { return (nil, .unknown) }
+            return (Fmt.rps(m.rps) + " " + Fmt.percent(m.successRate), model.thresholds.classify(m.successRate))
+        }
+    }
+
+    public func draw(in rect: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer) {
+        guard !rect.isEmpty else { return }
+        let g = model.graph
+        if g.nodes.isEmpty {
+            let text =
+                model.connecting ? "connecting…" : "no services in \(model.scope.description)"
+            buf.write(text, x: rect.x + 1, y: rect.y + rect.height / 2, style: Style(.muted), clip: rect)
+            return
+        }
+        let filter = FilterMatcher(model.filter)
+        // Only what can reach the screen is formatted and routed: a frame costs what is
+        // visible, not what the cluster holds. An edge is kept when its span crosses the
+        // visible columns (so lanes in a gap are assigned as in the full drawing and do not
+        // jump while panning); its label only when its bounding box is on screen.
+        let view = Rect(x: model.pan.x - 2, y: model.pan.y - 1, width: rect.width + 4, height: rect.height + 2)
+        // The layout's rects are by node index when it was made for exactly this graph (same
+        // topology key); otherwise (never expected) fall back to looking boxes up by name.
+        let byIndex = model.layout.rects.count == g.nodes.count && model.layout.topologyKey == g.topologyKey
+        let layoutRects = model.layout.rects
+        func box(_ u: Int) -> Rect? { byIndex ? layoutRects[u] : model.layout.boxes[g.nodes[u].id] }
+        let lanes = model.layout.lanes.count == g.edges.count && model.layout.topologyKey == g.topologyKey ? model.layout.lanes : nil
+        var keep = [Bool](repeating: false, count: g.nodes.count)
+        var keptEdges: [(edge: Int, labelled: Bool)] = []
+        for (i, ends) in g.ends.enumerated() {
+            guard let a = box(ends.from), let b = box(ends.to) else { continue }
+            let minX = min(a.x, b.x)
+            let maxX = max(a.maxX, b.maxX) + 2
+            guard maxX >= view.x && minX <= view.maxX else { continue }
+            let minY = min(a.y, b.y)
+            let maxY = max(a.maxY, b.maxY)
+            let onScreen = maxY >= view.y && minY <= view.maxY
+            // With lanes fixed by the layout, an edge whose box misses the screen draws nothing.
+            if lanes != nil && !onScreen { continue }
+            keptEdges.append((i, onScreen))
+            keep[ends.from] = true
+            keep[ends.to] = true
+        }
+        var canvasIndex = [Int](repeating: -1, count: g.nodes.count)
+        var nodes: [GraphCanvas.Node] = []
+        // By index: a node is copied (its strings retained) only when it is drawn.
+        for u in g.nodes.indices {
+            guard let r = box(u) else { continue }
+            let visible = r.intersects(view)
+            guard visible || keep[u] else { continue }
+            canvasIndex[u] = nodes.count
+            guard visible else {
+                // Off screen but an edge ends here: its position is all the router needs.
+                nodes.append(GraphCanvas.Node(rect: r, title: "", lines: [], health: .unknown, selected: false, dimmed: false))
+                continue
+            }
+            let n = g.nodes[u]
+            let (line, h) = nodeMetrics(n.id)
+            nodes.append(
+                GraphCanvas.Node(
+                    rect: r, title: n.label,
+                    lines: [line ?? (n.isGhost ? "not found" : n.subtitle)], health: h,
+                    selected: model.selection == .node(n.id),
+                    dimmed: !model.filter.isEmpty && !filter.matches(n.id.object.key)))
+        }
+        var edges: [GraphCanvas.Edge] = []
+        for (i, labelled) in keptEdges {
+            let e = g.edges[i]
+            let a = canvasIndex[g.ends[i].from]
+            let b = canvasIndex[g.ends[i].to]
+            guard a >= 0, b >= 0 else { continue }
+            var label = ""
+            var h = Health.unknown
+            var isSplit = false
+            switch e.id.kind {
+            case .traffic:
+                if let key = e.id.trafficKey, let hist = model.metrics.edge(key), let m = hist.latest ?? hist.lastKnown {
+                    if labelled { label = Fmt.rps(m.rps) + " " + Fmt.percent(m.successRate) }
+                    h = health(m)
+                }
+            case .split:
+                isSplit = true
+                if let sh = e.split {
+                    if labelled { label = sh.share.map { $0.percentText(decimals: 0) } ?? sh.weight }
+                    h = .healthy
+                }
+            case .selects:
+                break
+            }
+            edges.append(
+                GraphCanvas.Edge(
+                    from: a, to: b, label: label, health: h, split: isSplit, selected: model.selection == .edge(e.id),
+                    dimmed: nodes[a].dimmed && nodes[b].dimmed, lane: lanes.flatMap { $0[i] >= 0 ? $0[i] : nil }))
+        }
+        let bands = model.layout.bands.count > 1 ? model.layout.bands.map { GraphCanvas.Band(label: $0.namespace, y: $0.y) } : []
+        GraphCanvas(nodes: nodes, edges: edges, bands: bands, origin: (model.pan.x, model.pan.y)).draw(in: rect, ctx, &buf)
+    }
+}

@@ -1,0 +1,101 @@
+import App
+import Kube
+import Mesh
+
+/// What the two header rows show.
+public struct HeaderModel {
+    public var readOnly: Bool
+    public var status: ConnectionStatus
+    public var context: String
+    public var scope: String
+    /// The metrics window the server reported, else the one asked for.
+    public var metricsWindow: String
+    public var refreshing: Bool
+    public var dataAge: Seconds?
+    public var metricsStale: Bool
+    public var metricsError: String?
+    public var connectionError: String?
+    public var retryIn: Seconds?
+    public var serviceCount: Int
+    public var splitCount: Int
+    public var focus: String?
+    /// The graph filter, when the graph view shows it.
+    public var graphFilter: String?
+    /// The first standing warning about the connection (TLS not verified).
+    public var warning: String?
+
+    public init(_ s: AppState) {
+        readOnly = s.readOnly.reason != nil
+        status = s.connection.status
+        context = s.context.context
+        scope = s.context.scope.description
+        metricsWindow = s.metrics.window ?? s.options.metricsWindow
+        refreshing = s.options.refreshInterval > 0
+        dataAge = s.connection.dataAge(now: s.now)
+        metricsStale = s.metricsStale
+        metricsError = s.metrics.lastError
+        connectionError = s.connection.lastError
+        retryIn = s.connection.retryIn
+        serviceCount = s.store.services.count
+        splitCount = s.store.trafficSplits.count
+        focus = s.focus?.name
+        graphFilter = !s.graphFilter.isEmpty && s.view == .graph ? s.graphFilter : nil
+        warning = s.context.warnings.first
+    }
+}
+
+/// Row 1: context, namespace scope and the connection badge; row 2: metrics window, data age,
+/// errors, counts.
+public struct HeaderView: Widget {
+    public var model: HeaderModel
+    public init(_ model: HeaderModel) { self.model = model }
+
+    static func badge(_ status: ConnectionStatus, _ g: Glyphs) -> (String, Style) {
+        let ascii = g == .ascii
+        switch status {
+        case .live: return (ascii ? " * LIVE " : " ● LIVE ", Style(.badgeLive))
+        case .stale: return (ascii ? " ~ STALE " : " ◐ STALE ", Style(.badgeStale))
+        case .offline: return (ascii ? " x OFFLINE " : " ✗ OFFLINE ", Style(.badgeOffline))
+        case .connecting: return (ascii ? " ... CONNECTING " : " … CONNECTING ", Style(.badgeStale))
+        }
+    }
+
+    public func draw(in rect: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer) {
+        let m = model
+        guard rect.height > 0 else { return }
+        let sep = ctx.glyphs == .ascii ? " | " : " │ "
+        var right: [(String, Style)] = []
+        if m.readOnly {
+            right.append((" READ-ONLY ", Style(.badgeStale)))
+        }
+        right.append((" ", Style(.header)))
+        right.append(Self.badge(m.status, ctx.glyphs))
+        Bar(
+            left: [
+                (" smitop", Style(.header, [.bold])), (sep + "ctx ", Style(.header)), (m.context, Style(.header, [.bold])),
+                (sep + "ns ", Style(.header)), (m.scope, Style(.header, [.bold])),
+            ], right: right, fill: Style(.header)
+        ).draw(in: Rect(x: rect.x, y: rect.y, width: rect.width, height: 1), ctx, &buf)
+        guard rect.height > 1 else { return }
+        var info = "metrics " + m.metricsWindow + (m.refreshing ? "" : " (paused)")
+        if let age = m.dataAge {
+            info += " · updated " + Fmt.age(age) + " ago"
+        } else {
+            info += " · no data yet"
+        }
+        if m.metricsStale { info += " · metrics stale" + (m.metricsError.map { ": " + $0 } ?? "") }
+        if m.status == .offline || m.status == .stale, let e = m.connectionError {
+            info += " · " + e
+            if let r = m.retryIn { info += " (retry in " + Fmt.age(r) + ")" }
+        }
+        var right2 = "\(m.serviceCount) svc · \(m.splitCount) ts"
+        if let f = m.focus { right2 = "focus " + f + " · " + right2 }
+        if let filter = m.graphFilter { right2 = "/" + filter + " · " + right2 }
+        // A standing warning (TLS not verified) leads the line for the whole session.
+        var left: [(String, Style)] = []
+        if let w = m.warning { left.append((" ! " + w + " ·", Style(.warning, [.bold]))) }
+        left.append((" " + info, Style(m.status == .live ? .muted : .warning)))
+        Bar(left: left, right: [(right2 + " ", Style(.muted))], fill: Style(.text))
+            .draw(in: Rect(x: rect.x, y: rect.y + 1, width: rect.width, height: 1), ctx, &buf)
+    }
+}

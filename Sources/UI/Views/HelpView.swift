@@ -1,0 +1,46 @@
+import App
+import Mesh
+
+/// The key map the help is generated from, and how far it is scrolled.
+public struct HelpModel {
+    public var keyMap: KeyMap
+    public var scroll: Int
+
+    public init(_ s: AppState) {
+        keyMap = s.options.keyMap
+        scroll = s.helpScroll
+    }
+}
+
+/// Every key binding by context, scrollable, with arrows when there is more above or below.
+public struct HelpView: Widget {
+    public var model: HelpModel
+    public init(_ model: HelpModel) { self.model = model }
+
+    /// The help text as lines, generated from the key map.
+    public static func lines(_ keyMap: KeyMap = .standard) -> [(String, Style)] {
+        var out: [(String, Style)] = []
+        for c in KeyContext.allCases {
+            let bs = keyMap.bindings(in: c)
+            guard !bs.isEmpty else { continue }
+            out.append((c.title, Style(.title)))
+            for b in bs { out.append(("  " + TextWidth.pad(b.keysText, to: 18) + " " + b.help, Style(.text))) }
+            out.append(("", Style(.text)))
+        }
+        return out
+    }
+
+    public func draw(in rect: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer) {
+        guard !rect.isEmpty else { return }
+        let lines = Self.lines(model.keyMap)
+        let top = max(0, min(model.scroll, max(0, lines.count - rect.height)))
+        for i in 0..<rect.height where top + i < lines.count {
+            let (text, st) = lines[top + i]
+            buf.write(" " + text, x: rect.x, y: rect.y + i, style: st, clip: rect)
+        }
+        if top > 0 { buf.put(DisplayCluster(ctx.glyphs.scrollUp, width: 1), x: rect.maxX - 1, y: rect.y, style: Style(.muted)) }
+        if top + rect.height < lines.count {
+            buf.put(DisplayCluster(ctx.glyphs.scrollDown, width: 1), x: rect.maxX - 1, y: rect.maxY - 1, style: Style(.muted))
+        }
+    }
+}

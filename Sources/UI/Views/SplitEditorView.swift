@@ -1,0 +1,124 @@
+import App
+import KubeCore
+import Mesh
+
+/// The split editor's draft (working copy, server copy, theirs after a conflict, phase) and
+/// whether writes are refused.
+public struct SplitEditorModel {
+    public var draft: SplitDraft?
+    /// Why writes are refused, when they are.
+    public var readOnlyReason: String?
+
+    public init(_ s: AppState) {
+        draft = s.editor
+        readOnlyReason = s.readOnly.isReadOnly ? s.readOnly.reason : nil
+    }
+}
+
+/// The split editor dialog: backends with yours/share/server/theirs columns and weight bars,
+/// the draft's status lines, and the review (diff) and controller-confirmation dialogs.
+public struct SplitEditorView: Widget {
+    public var model: SplitEditorModel
+    public init(_ model: SplitEditorModel) { self.model = model }
+
+    public func draw(in rect: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer) {
+        guard let d = model.draft, !rect.isEmpty else { return }
+        let g = ctx.glyphs
+        let title = "edit " + d.ref.description + " (" + d.working.apiVersion + ")"
+        let inner = Widgets.box(
+            &buf, rect, title: title, style: Style(.dialogBorder), titleStyle: Style(.dialogBorder, [.bold]), glyphs: g,
+            fill: Style(.dialog))
+        guard !inner.isEmpty else { return }
+        let area = Rect(x: inner.x + 1, y: inner.y, width: max(0, inner.width - 2), height: inner.height)
+        // Row 1 of the dialog: the column titles (SplitEditorLayout: backends start at row 2).
+        let showTheirs = d.theirs != nil
+        let nameW = max(8, min(24, d.working.backends.map { TextWidth.width($0.service) }.max() ?? 8))
+        var head =
+            "  " + TextWidth.pad("backend", to: nameW) + TextWidth.pad("yours", to: 8, align: .right)
+            + TextWidth.pad("share", to: 7, align: .right) + TextWidth.pad("server", to: 8, align: .right)
+        if showTheirs { head += TextWidth.pad("theirs", to: 8, align: .right) }
+        buf.write(head, x: area.x, y: area.y, style: Style(.tableHeader), clip: area)
+        let shares = d.shares
+        let baseByName = Dictionary(d.base.backends.map { ($0.service, $0.weight.description) }, uniquingKeysWith: { a, _ in a })
+        let theirsByName = Dictionary((d.theirs?.backends ?? []).map { ($0.service, $0.weight.description) }, uniquingKeysWith: { a, _ in a })
+        var y = rect.y + SplitEditorLayout.firstBackendRow
+        for (i, b) in d.working.backends.enumerated() {
+            guard y < area.maxY else { break }
+            let sel = i == d.selected
+            let server = baseByName[b.service] ?? "–"
+            let changed = server != b.weight.description
+            var text =
+                (sel ? (g == .ascii ? "> " : "▸ ") : "  ") + TextWidth.pad(b.service, to: nameW)
+                + TextWidth.pad(b.weight.description + (changed ? "*" : ""), to: 8, align: .right)
+                + TextWidth.pad(i < shares.count ? shares[i]?.percentText(decimals: 1) ?? "–" : "–", to: 7, align: .right)
+                + TextWidth.pad(server, to: 8, align: .right)
+            if showTheirs { text += TextWidth.pad(theirsByName[b.service] ?? "gone", to: 8, align: .right) }
+            text += " "
+            let st = sel ? Style(.selection) : Style(changed ? .weightDraft : .dialog)
+            let x = buf.write(text, x: area.x, y: y, style: st, clip: area)
+            let bw = area.maxX - x
+            if bw > 0 {
+                let bar = Widgets.weightBar(fraction: i < shares.count ? shares[i]?.doubleValue ?? 0 : 0, width: bw, glyphs: g)
+                let x2 = buf.write(bar.filled, x: x, y: y, style: Style(changed ? .weightDraft : .weightBar), clip: area, ellipsis: false)
+                buf.write(bar.empty, x: x2, y: y, style: Style(.muted), clip: area, ellipsis: false)
+            }
+            y += 1
+        }
+        func line(_ text: String, _ st: Style) {
+            guard y < area.maxY else { return }
+            buf.write(text, x: area.x, y: y, style: st, clip: area)
+            y += 1
+        }
+        y += y < area.maxY ? 1 : 0
+        line(
+            "step \(d.step)% · " + (d.isDirty ? "draft differs from the server (unsaved)" : "draft = server")
+                + " · rv " + (d.base.meta.resourceVersion ?? "?"), Style(d.isDirty ? .weightDraft : .dialog))
+        if let c = d.working.controller {
+            line("! managed by " + c.tool + " (" + c.detail + "): it may undo edits", Style(.warning, [.bold]))
+        }
+        if let r = model.readOnlyReason { line("read-only: " + r, Style(.warning)) }
+        if let c = d.conflict { line("conflict: " + c, Style(.error)) }
+        if d.theirs != nil { line("the server changed: o keeps yours on theirs, r takes theirs", Style(.warning)) }
+        switch d.lastDryRun {
+        case .accepted(let w)?: line("dry run accepted: " + w.joined(separator: " · "), Style(.healthy))
+        case .rejected(let m)?: line("dry run rejected: " + m, Style(.error))
+        case nil: break
+        }
+        switch d.phase {
+        case .writing: line("writing…", Style(.muted))
+        case .dryRunning: line("dry run…", Style(.muted))
+        default: break
+        }
+        if let n = d.notice { line(n, Style(.message)) }
+
+        switch d.phase {
+        case .reviewing:
+            Self.diffDialog(d.diff, rect, ctx, &buf)
+        case .confirmController(let c):
+            Dialog(
+                title: "controller-owned split",
+                lines: [
+                    ("This split is managed by " + c.tool + ".", Style(.warning, [.bold])),
+                    ("Evidence: " + c.detail, Style(.dialog)),
+                    ("It will probably put its own weights back.", Style(.dialog)),
+                ], buttons: ["y write anyway", "n cancel"]
+            ).draw(in: rect, ctx, &buf)
+        default: break
+        }
+    }
+
+    static func diffDialog(_ diff: SplitDiff, _ area: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer) {
+        var lines: [(String, Style)] = []
+        for r in diff.rows {
+            let share = { (f: Fraction?) in f?.percentText(decimals: 1) ?? "–" }
+            let arrow = ctx.glyphs == .ascii ? " -> " : " → "
+            let text =
+                (r.changed ? "~ " : "  ") + r.service + ": " + r.oldWeight + arrow + r.newWeight + "  ("
+                + share(r.oldShare) + arrow + share(r.newShare) + ")"
+            lines.append((text, Style(r.changed ? .diffAdded : .dialog)))
+        }
+        if !diff.hasChanges { lines.append(("no changes", Style(.muted))) }
+        lines.append(("patch against resourceVersion " + (diff.resourceVersion ?? "?"), Style(.muted)))
+        Dialog(title: "write " + diff.split.description + "?", lines: lines, buttons: ["y write", "n back"]).draw(in: area, ctx, &buf)
+    }
+}
