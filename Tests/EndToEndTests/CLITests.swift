@@ -536,7 +536,7 @@ struct SecretScanTests {
         defer { t.killNow() }
         var screens = [try await t.waitFor("the live graph") { $0.contains("LIVE") }]
         try await t.keys(":", "t", "s", "Enter")
-        screens.append(try await t.waitFor("the splits table with its rows") { $0.contains("BACKENDS") && $0.contains("books-v2") })
+        screens.append(try await t.waitFor("the splits table with its rows") { $0.contains("BACKENDS") && $0.contains("books-v1") })
         try await t.keys("j", "Enter")
         screens.append(try await t.waitFor("the editor") { $0.contains("edit trafficsplit/") })
         // Promote (the earlier commands left weights 3:1, too coarse for a 5-point step).

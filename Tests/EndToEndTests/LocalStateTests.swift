@@ -94,7 +94,7 @@ struct LocalStateTests {
             defer { t.killNow() }
             try await t.waitFor("the live graph") { $0.contains("LIVE") }
             try await t.keys(":", "t", "s", "Enter")
-            try await t.waitFor("the splits table with its rows") { $0.contains("BACKENDS") && $0.contains("books-v2") }
+            try await t.waitFor("the splits table with its rows") { $0.contains("BACKENDS") && $0.contains("books-v1") }
             try await t.keys("j", "Enter")
             try await t.waitFor("the split editor") { $0.contains("edit trafficsplit/books") }
             try await t.keys("j", "l", "l", "Escape")

@@ -35,7 +35,7 @@ struct TUIEndToEndTests {
         #expect(later != first)
 
         try await t.keys(":", "t", "s", "Enter")
-        try await t.waitFor("the splits table with its rows") { $0.contains("BACKENDS") && $0.contains("books-v2") }
+        try await t.waitFor("the splits table with its rows") { $0.contains("BACKENDS") && $0.contains("books-v1") }
         // Select the books split (sorted by name: authors, books, payments) and open the editor.
         try await t.keys("j", "Enter")
         try await t.waitFor("the split editor") { $0.contains("edit trafficsplit/books") }
@@ -72,7 +72,7 @@ struct TUIEndToEndTests {
         defer { t.killNow() }
         try await t.waitFor("the live graph") { $0.contains("LIVE") }
         try await t.keys(":", "t", "s", "Enter")
-        try await t.waitFor("the splits table with its rows") { $0.contains("BACKENDS") && $0.contains("books-v2") }
+        try await t.waitFor("the splits table with its rows") { $0.contains("BACKENDS") && $0.contains("books-v1") }
         try await t.keys("j", "Enter")
         try await t.waitFor("the split editor") { $0.contains("edit trafficsplit/books") }
         try await t.keys("p")  // promote the first backend in the draft
@@ -116,7 +116,7 @@ struct TUIEndToEndTests {
         try await t.waitFor("a redraw after resizing") { $0.contains("smitop") }
         // Writes are disabled: the editor refuses.
         try await t.keys(":", "t", "s", "Enter")
-        try await t.waitFor("the splits table with its rows") { $0.contains("BACKENDS") && $0.contains("books-v2") }
+        try await t.waitFor("the splits table with its rows") { $0.contains("BACKENDS") && $0.contains("books-v1") }
         try await t.keys("j", "Enter", "p", "Enter", "y")
         try await Task.sleep(for: .seconds(1))
         #expect(try await weights(h) == ["90", "10"])
@@ -141,7 +141,7 @@ struct TUIFaultTests {
             defer { t.killNow() }
             try await t.waitFor("the live graph") { $0.contains("LIVE") }
             try await t.keys(":", "t", "s", "Enter")
-            try await t.waitFor("the splits table with its rows") { $0.contains("BACKENDS") && $0.contains("books-v2") }
+            try await t.waitFor("the splits table with its rows") { $0.contains("BACKENDS") && $0.contains("books-v1") }
             if signal == "HUP" {
                 try await t.keys("j", "Enter")
                 try await t.waitFor("the split editor") { $0.contains("edit trafficsplit/books") }
