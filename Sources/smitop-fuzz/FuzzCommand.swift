@@ -301,7 +301,14 @@ enum FuzzTargets {
         FuzzTarget(name: "config", .text) { b, _ in (try? SmitopConfig.parse(text(b), file: "/fuzz/config.yaml")) == nil ? .rejected : .accepted },
         FuzzTarget(name: "lint", .text) { b, _ in
             let r = lint(documents: text(b), fileName: "fuzz.yaml")
-            _ = r.text
+            // What lint prints is read in a terminal: no control or bidi character from the
+            // input may reach it (the hostile scenario's backend names did).
+            if r.text.unicodeScalars.contains(where: {
+                ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) || (0x202A...0x202E).contains($0.value)
+                    || (0x2066...0x2069).contains($0.value)
+            }) {
+                return .violation("a control or bidi character in lint's text output")
+            }
             _ = r.json
             return r.exitCode == 0 ? .accepted : .rejected
         },
