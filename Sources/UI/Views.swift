@@ -136,6 +136,8 @@ public enum Views {
             if let r = s.connection.retryIn { info += " (retry in " + Fmt.age(r) + ")" }
         }
         var right2 = "\(s.store.services.count) svc · \(s.store.trafficSplits.count) ts"
+        let unreadable = s.store.decodeErrors.keys.filter { $0.hasPrefix(ObjectKind.trafficSplit.rawValue + ":") }.count
+        if unreadable > 0 { right2 += " (\(unreadable) unreadable)" }
         if let f = s.focus { right2 = "focus " + f.name + " · " + right2 }
         if !s.graphFilter.isEmpty && s.view == .graph { right2 = "/" + s.graphFilter + " · " + right2 }
         // A standing warning (TLS not verified) leads the line for the whole session.
@@ -380,7 +382,29 @@ public enum Views {
                 TableWidget.Cell(r.rootService), TableWidget.Cell(r.backendsText),
             ] + metricCells(r.metrics, s, ctx.glyphs) + [TableWidget.Cell(r.controller ?? "–", style: r.controller == nil ? Style(.muted) : Style(.warning))]
         }
-        drawTable(s, .splits, rows: rows, rect, ctx, &buf)
+        // Splits the store could not read (a weight beyond the bound, a malformed spec) have no
+        // row to select or edit; they are listed under the table with their problem, so that
+        // none is silently missing (issue 14). Names and reasons were sanitised on entry.
+        let prefix = ObjectKind.trafficSplit.rawValue + ":"
+        let unreadable = s.store.decodeErrors.filter { $0.key.hasPrefix(prefix) }.sorted { $0.key < $1.key }
+        var tableRect = rect
+        if !unreadable.isEmpty, rect.height >= 6 {
+            let lines = min(unreadable.count + 1, rect.height / 3)
+            tableRect = Rect(x: rect.x, y: rect.y, width: rect.width, height: rect.height - lines)
+            var y = tableRect.y + tableRect.height
+            let plural = unreadable.count == 1 ? "" : "s"
+            buf.write("\(unreadable.count) unreadable traffic split\(plural):", x: rect.x + 1, y: y, style: Style(.warning, [.bold]), clip: rect)
+            y += 1
+            let shown = unreadable.count <= lines - 1 ? unreadable.count : lines - 2
+            for (key, reason) in unreadable.prefix(shown) {
+                buf.write("! " + key.dropFirst(prefix.count) + ": " + reason, x: rect.x + 1, y: y, style: Style(.warning), clip: rect)
+                y += 1
+            }
+            if shown < unreadable.count {
+                buf.write("… and \(unreadable.count - shown) more", x: rect.x + 1, y: y, style: Style(.warning), clip: rect)
+            }
+        }
+        drawTable(s, .splits, rows: rows, tableRect, ctx, &buf)
     }
 
     // MARK: Detail pane

@@ -46,6 +46,12 @@ struct HostileTUITests {
         try await look("the services table") { $0.contains("P99") && $0.contains("web-v1") }
         try await t.keys("3")
         try await look("the splits table") { $0.contains("BACKENDS") && $0.contains("thousand-backends") }
+        // The splits smitop refuses have no row, but each is listed with its problem.
+        let splitsScreen = try await t.waitFor("the unreadable splits under the table") { $0.contains("unreadable traffic split") }
+        for name in ["huge-weights", "beyond-bound", "nan-weight", "int128-overflow"] {
+            #expect(splitsScreen.split(separator: "\n").contains { $0.contains("hostile/\(name):") }, "\(name) is not listed:\n\(splitsScreen)")
+        }
+        #expect(splitsScreen.contains("beyond the largest weight"))
         // Scrolled through all of it: every hostile row is drawn at least once.
         for _ in 0..<30 { try await t.keys("j") }
         screens.append(try await t.screen())
