@@ -35,14 +35,15 @@ struct HostileCLITests {
         #expect(controlBytes(in: r.stderr).isEmpty, "\(what) stderr: \(controlBytes(in: r.stderr))", sourceLocation: sourceLocation)
     }
 
-    @Test("splits, graph, metrics and lint on the hostile scenario", arguments: [SimProfile.all, .sdk])
+    @Test("splits, graph, metrics and lint on the hostile scenario", arguments: SimProfile.allCases)
     func commands(profile: SimProfile) async throws {
         let h = try await SimHarness.start {
             $0.scenario = "hostile"
             $0.profile = profile
         }
         defer { Task { await h.stop() } }
-        let strings = profile == .all
+        // Profiles whose split schema is int-or-string hold the string weights too.
+        let strings = profile == .all || profile == .linkerd
 
         // splits -A: the unreadable splits on stderr, each with its problem; the rest listed.
         let table = try await run(h, ["splits", "-A"])
@@ -84,7 +85,9 @@ struct HostileCLITests {
 
         let graph = try await run(h, ["graph", "-A", "-o", "json"])
         expectSane(graph, "graph -A -o json")
-        #expect(graph.stderr.contains("hostile/huge-weights"), "\(graph.stderr.prefix(2000))")
+        for (name, problem) in refused {
+            #expect(graph.stderr.split(separator: "\n").contains { $0.contains(name) && $0.contains(problem) }, "graph: \(name)")
+        }
         let g = try JSON.parse(graph.stdout)
         #expect(g.compactString.contains("webapp") && g.compactString.contains("web-v1"))
 
@@ -121,7 +124,9 @@ struct HostileCLITests {
         #expect(block("hostile/self-root").contains("own backend"), "\(block("hostile/self-root"))")
         #expect(block("hostile/terminal-escapes").contains("gnp.exe"))
         #expect(block("hostile/web").hasSuffix(": ok\n") || block("hostile/web").contains(": ok\n"), "\(block("hostile/web"))")
-        #expect(block("bookstore/books").contains(": ok"), "\(block("bookstore/books"))")
+        // Linkerd stores books as "900m" and kubectl reads it as v1alpha2, where lint rightly
+        // calls a string weight an error; elsewhere the bookstore's canary is clean.
+        if profile != .linkerd { #expect(block("bookstore/books").contains(": ok"), "\(block("bookstore/books"))") }
         #expect(block("hostile/thousand-backends").split(separator: "\n").count > 1000)
     }
 }
