@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        // Test-only: property-based checks of weights, quantities and shares at their bounds.
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -131,8 +133,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"]),
-        .testTarget(name: "SMITests", dependencies: ["SMI", "KubeCore"]),
+        .testTarget(
+            name: "KubeCoreTests",
+            dependencies: ["KubeCore", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        .testTarget(
+            name: "SMITests",
+            dependencies: ["SMI", "KubeCore", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         .testTarget(name: "APIServerTests", dependencies: ["APIServer", "KubeCore"]),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "SMI", "KubeCore"]),
         .testTarget(name: "SimulatorTests", dependencies: ["KubeCore", "APIServer", "Simulator", "Kube", "SMI", "Transport", "TestSupport"]),

@@ -108,13 +108,15 @@ public struct LintReport: Sendable, Equatable {
     }
 
     /// Human output: one block per object, problems as `file:line: severity: message` so
-    /// editors can jump to them.
+    /// editors can jump to them. Every string from the linted text is sanitised (`clean`):
+    /// lint reads what `kubectl get -o json` printed of a cluster, whose names and values may
+    /// hold escape sequences (the hostile scenario printed `ESC[2J` here raw).
     public var text: String {
-        if let f = fatal { return "\(f.file):\(f.line): fatal: \(f.message)\n" }
+        if let f = fatal { return "\(clean(f.file, limit: 4096)):\(f.line): fatal: \(clean(f.message, limit: 4096))\n" }
         var out = ""
         for o in objects {
-            let who = [o.namespace, o.name].compactMap { $0 }.joined(separator: "/")
-            let kind = o.kind ?? "<no kind>"
+            let who = [o.namespace, o.name].compactMap { $0 }.map { clean($0) }.joined(separator: "/")
+            let kind = o.kind.map { clean($0) } ?? "<no kind>"
             let status: String
             if !o.checked {
                 status = "not SMI, skipped"
@@ -123,16 +125,18 @@ public struct LintReport: Sendable, Equatable {
                 let w = o.problems.count - e
                 status = e == 0 && w == 0 ? "ok" : "\(e) error\(e == 1 ? "" : "s"), \(w) warning\(w == 1 ? "" : "s")"
             }
-            out += "\(kind) \(who.isEmpty ? "<unnamed>" : who) (\(o.apiVersion ?? "no apiVersion")): \(status)\n"
+            out += "\(kind) \(who.isEmpty ? "<unnamed>" : who) (\(o.apiVersion.map { clean($0) } ?? "no apiVersion")): \(status)\n"
             if let bs = o.backends {
-                let width = bs.map(\.service.count).max() ?? 0
-                for b in bs {
-                    let pad = String(repeating: " ", count: width - b.service.count)
-                    out += "  \(b.service)\(pad)  \(b.weight)  \(b.share.map { $0.percentText() } ?? "-")\n"
+                let services = bs.map { clean($0.service) }
+                let width = services.map(\.count).max() ?? 0
+                for (b, service) in zip(bs, services) {
+                    let pad = String(repeating: " ", count: width - service.count)
+                    out += "  \(service)\(pad)  \(clean(b.weight, limit: 64))  \(b.share.map { $0.percentText() } ?? "-")\n"
                 }
             }
             for p in o.problems {
-                out += "  \(p.file):\(p.line): \(p.severity.rawValue): \(p.path.isEmpty ? "" : "\(p.path): ")\(p.message)\n"
+                let path = p.path.isEmpty ? "" : "\(clean(p.path, limit: 1024)): "
+                out += "  \(clean(p.file, limit: 4096)):\(p.line): \(p.severity.rawValue): \(path)\(clean(p.message, limit: 4096))\n"
             }
         }
         out += "\(objects.count) object\(objects.count == 1 ? "" : "s"), \(errorCount) error\(errorCount == 1 ? "" : "s"), "

@@ -25,13 +25,14 @@ public struct SplitAnalysis: Sendable, Equatable {
 public enum WeightEditError: Error, Sendable, Equatable, CustomStringConvertible {
     case noSuchBackend(Int)
     case noBackends
-    /// The weights are too large to apportion exactly in 64-bit units.
+    /// The weights add up to more than one weight may hold (`Weight.maximumUnits`): an edit
+    /// could give one backend the whole total, which no mesh could read back.
     case outOfRange
     public var description: String {
         switch self {
         case .noSuchBackend(let i): return "no backend at index \(i)"
         case .noBackends: return "the split has no backends"
-        case .outOfRange: return "weights are too large to edit exactly"
+        case .outOfRange: return "the weights add up to more than the largest weight meshes can read (\(Weight.maximumUnitsText)): too large to edit"
         }
     }
 }
@@ -122,8 +123,11 @@ extension TrafficSplit {
         for b in backends {
             let u = max(0, Fraction.roundDiv(b.weight.value.nanos, unit))
             sum += u
-            // Bound the total so that products of two unit counts fit Int128.
-            guard sum <= Int128(Int64.max / 4), let u64 = Int64(exactly: u) else { throw .outOfRange }
+            // Bound the total so that products of two unit counts fit Int128, and so that the
+            // whole total on one backend (promoting, a large shift) is still a weight smitop and
+            // the meshes can read: found by the property tests (two backends at the bound,
+            // promoted, wrote twice the bound).
+            guard sum <= Int128(Int64.max / 4), sum * unit <= Weight.maximumNanos, let u64 = Int64(exactly: u) else { throw .outOfRange }
             units.append(u64)
         }
         var total = Int64(sum)

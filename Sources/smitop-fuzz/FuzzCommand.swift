@@ -129,6 +129,16 @@ enum Mutator {
             "0.000000001", "1e-9", "500m", "1Ki", "1E", "\n", "\r\n", "\t", "---\n", "- ", "&a ", "*a", "!!binary ", "? ", "|\n",
             "\u{1B}[2J", "\u{202E}", "\u{200D}", "é", "👨‍👩‍👧", "\u{0}", "%", "'", "#", "~",
         ].map { Array($0.utf8) } + [[0xFF], [0xC3], [0xE2, 0x82], [0xF0, 0x9F, 0x98]]
+        + extremeNumbers.flatMap { [Array($0.utf8), Array("\"\($0)\"".utf8)] }
+
+    /// Numbers at and beyond every bound a weight or a quantity meets (Int64, the weight bound
+    /// 9223372036854775 and one above it, Int128, Double, an exponent of Int64.min), bare and,
+    /// in `tokens`, quoted: issue 14 found that the earlier boundary numbers stayed small.
+    static let extremeNumbers = [
+        "1e29", "1e308", "-0", "9223372036854775807", "9223372036854775808", "1e-9223372036854775808",
+        "170141183460469231731687303715884105728", "NaN", "Infinity", "-Infinity", "9223372036854775", "9223372036854776",
+        "-9223372036854775808", "1e+29", "0.000000000000000000000000000001", "1.7976931348623157e308", "4.9e-324",
+    ]
 
     static func mutate(_ base: [UInt8], other: [UInt8], rng: inout SplitMix64, round: Int) -> [UInt8] {
         var b = base
@@ -159,7 +169,9 @@ enum Mutator {
             case 6 where !b.isEmpty:  // replace a digit run with a boundary number
                 let i = min(pos, b.count - 1)
                 if (0x30...0x39).contains(b[i]) {
-                    let big = ["0", "-1", "2147483648", "99999999999999999999999", "1e308", "0.5"][Int(rng.next() % 6)]
+                    let small = ["0", "-1", "2147483648", "99999999999999999999999", "1e308", "0.5"]
+                    let all = small + extremeNumbers
+                    let big = all[Int(rng.next() % UInt64(all.count))]
                     b.replaceSubrange(i...i, with: Array(big.utf8))
                 }
             case 7:  // overwrite a byte with a random one
@@ -197,7 +209,12 @@ enum FuzzTargets {
         },
         FuzzTarget(name: "yaml", .text) { b, _ in (try? YAMLDocuments.read(text(b))) == nil ? .rejected : .accepted },
         FuzzTarget(name: "quantity", .quantity) { b, _ in
+            // Every parse path a weight or a quantity takes: as text, as a JSON string, as a
+            // JSON number; refusing is fine, trapping is not.
+            _ = try? Weight(json: .string(text(b)))
+            _ = try? Weight(json: .number(text(b)))
             guard let q = try? Quantity(parsing: text(b)) else { return .rejected }
+            _ = (q.doubleValue, q.decimalString, q.integerValue)
             guard let again = try? Quantity(parsing: q.canonical), again == q else {
                 return .violation("canonical form \(q.canonical) does not re-parse to the same value")
             }
@@ -209,6 +226,7 @@ enum FuzzTargets {
             guard let again = try? TrafficSplit(json: s.encode()), again == s else { return .violation("decode → encode → decode differs") }
             return .accepted
         },
+        FuzzTarget(name: "weight-math", .json) { b, rng in weightMath(b, &rng) },
         FuzzTarget(name: "trafficsplit-list", .json) { b, _ in
             // The input as a whole list, and as the one item of a list: the list decoder must
             // accept, refuse and decode exactly as the tree decoder does.
@@ -283,7 +301,14 @@ enum FuzzTargets {
         FuzzTarget(name: "config", .text) { b, _ in (try? SmitopConfig.parse(text(b), file: "/fuzz/config.yaml")) == nil ? .rejected : .accepted },
         FuzzTarget(name: "lint", .text) { b, _ in
             let r = lint(documents: text(b), fileName: "fuzz.yaml")
-            _ = r.text
+            // What lint prints is read in a terminal: no control or bidi character from the
+            // input may reach it (the hostile scenario's backend names did).
+            if r.text.unicodeScalars.contains(where: {
+                ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) || (0x202A...0x202E).contains($0.value)
+                    || (0x2066...0x2069).contains($0.value)
+            }) {
+                return .violation("a control or bidi character in lint's text output")
+            }
             _ = r.json
             return r.exitCode == 0 ? .accepted : .rejected
         },
@@ -299,9 +324,99 @@ enum FuzzTargets {
         },
     ]
 
-    static let quantitySeeds = [
-        "1", "0", "500m", "1.5", "1Ki", "1.5Gi", "-0.1e3", "1e18", "12345678901234567890m", "0.000000001", "100", "2E", "1n", "+7u", ".5",
+    static let quantitySeeds =
+        [
+            "1", "0", "500m", "1.5", "1Ki", "1.5Gi", "-0.1e3", "1e18", "12345678901234567890m", "0.000000001", "100", "2E", "1n", "+7u", ".5",
+        ] + Mutator.extremeNumbers
+
+    /// Weight literals for `weight-math`: the extremes as JSON strings and as JSON numbers
+    /// (those Weight refuses are skipped: refusing is the expected outcome, trapping is not).
+    static let extremeWeights: [JSON] =
+        Mutator.extremeNumbers.flatMap { [JSON.string($0), JSON.number($0)] } + [
+            .number("0"), .number("1"), .number("50"), .string("500m"), .string("1n"), .number("-5"),
+        ]
+
+    /// Points and percentages for the edit operations: ordinary, at ±100, far beyond, and
+    /// fractions whose parts are at the ends of Int128.
+    static let extremePoints: [Fraction] = [
+        0, 5, -5, 100, -100, 101, Fraction(1, 3), Fraction(-2, 7), Fraction(Int128.max), Fraction(Int128.min), Fraction(1, Int128.max),
+        Fraction(Int128.max, Int128.max - 1), Fraction(Int128.min, 3), Fraction(Int128(Int64.max)), Fraction(Int128(1e30)),
     ]
+
+    /// Weight math on a mutated split whose weights are then set to extremes: `analysis`,
+    /// `shifting`, `settingShare`, `evenSplit`, `promoting` and `percentText` must never trap
+    /// (in-process, a trap ends the run: that is the failure); shares of a split with a
+    /// positive total sum to exactly 1; an edit keeps the total it works on and writes
+    /// weights that smitop itself reads back.
+    static func weightMath(_ b: [UInt8], _ rng: inout SplitMix64) -> FuzzOutcome {
+        var split: TrafficSplit
+        var mutated = true
+        if let j = try? JSON.parse(b), let s = try? TrafficSplit(json: j), !s.backends.isEmpty {
+            split = s
+        } else {
+            // Most mutated bytes are no longer a split: the weight math still gets a run, on a
+            // split of 1 to 8 backends in a random version, so extremes meet every notation.
+            mutated = false
+            let version = [SMIVersion.v1alpha1, .v1alpha2, .v1alpha3, .v1alpha4][Int(rng.next() % 4)]
+            let backends = (0..<(1 + Int(rng.next() % 8))).map { Backend(service: "b\($0)", weight: Weight(integer: Int64(rng.next() % 101))) }
+            split = TrafficSplit(name: "fuzz", namespace: "fuzz", version: version, service: "root", backends: backends)
+        }
+        var weights = split.backends.map(\.weight)
+        for i in weights.indices where rng.next() % 2 == 0 {
+            if let w = try? Weight(json: extremeWeights[Int(rng.next() % UInt64(extremeWeights.count))]) { weights[i] = w }
+        }
+        split = split.with(weights: weights)
+        let a = split.analysis
+        if a.total.nanos > 0 {
+            guard let sum = exactSum(a.shares.map { $0 ?? 0 }) else { return .violation("shares do not add up inside Int128") }
+            if sum != 1 { return .violation("shares sum to \(sum), not 1") }
+        }
+        for share in a.shares {
+            for d in 0...3 where !(share ?? 0).percentText(decimals: d).hasSuffix("%") { return .violation("percent text without %") }
+        }
+        let unit = split.editUnitNanos
+        let units = split.backends.map { max(0, Fraction.roundDiv($0.weight.value.nanos, unit)) }
+        let unitTotal = units.reduce(Int128(0)) { $0.addingReportingOverflow($1).overflow ? Int128.max : $0 + $1 }
+        let expected = (unitTotal == 0 ? 100 : unitTotal) * unit
+        let index = Int(rng.next() % UInt64(split.backends.count))
+        let p = extremePoints[Int(rng.next() % UInt64(extremePoints.count))]
+        let edits: [(String, Result<TrafficSplit, WeightEditError>)] = [
+            ("shifting", Result { () throws(WeightEditError) in try split.shifting(points: p, to: index) }),
+            ("settingShare", Result { () throws(WeightEditError) in try split.settingShare(p, of: index) }),
+            ("evenSplit", Result { () throws(WeightEditError) in try split.evenSplit() }),
+            ("promoting", Result { () throws(WeightEditError) in try split.promoting(index) }),
+        ]
+        for (name, r) in edits {
+            guard case .success(let edited) = r else { continue }
+            let got = edited.backends.reduce(Int128(0)) { $0 + $1.weight.value.nanos }
+            if got != expected { return .violation("\(name)(\(p)) changed the total from \(expected) to \(got) nanos") }
+            if edited.backends.contains(where: { $0.weight.value.isNegative }) { return .violation("\(name) wrote a negative weight") }
+            do { _ = try TrafficSplit(json: edited.encode()) } catch {
+                return .violation("\(name)(\(p)) wrote weights smitop cannot read back: \(error)")
+            }
+            _ = edited.analysis.shares.map { $0?.percentText() }
+        }
+        return mutated ? .accepted : .rejected
+    }
+
+    /// Σ of fractions, exactly; nil if a step leaves Int128 (the shares of one split never do:
+    /// their denominators all divide the split's total).
+    static func exactSum(_ fs: [Fraction]) -> Fraction? {
+        var n: Int128 = 0
+        var d: Int128 = 1
+        for f in fs {
+            var (x, y) = (d.magnitude, f.denominator.magnitude)
+            while y != 0 { (x, y) = (y, x % y) }
+            let (l, o0) = (d / Int128(x)).multipliedReportingOverflow(by: f.denominator)
+            let (a, o1) = n.multipliedReportingOverflow(by: l / d)
+            let (b, o2) = f.numerator.multipliedReportingOverflow(by: l / f.denominator)
+            let (s, o3) = a.addingReportingOverflow(b)
+            if o0 || o1 || o2 || o3 { return nil }
+            let r = Fraction(s, l)
+            (n, d) = (r.numerator, r.denominator)
+        }
+        return Fraction(n, d)
+    }
 
     /// Small seeds of every input kind, so the fuzzer starts from valid structure even
     /// without a corpus directory.

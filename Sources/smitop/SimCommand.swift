@@ -18,7 +18,7 @@ struct SimCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on; 0 picks a free one.") var port = 0
     @Option(name: .customLong("write-kubeconfig"), help: "Write a kubeconfig for this cluster (mode 0600).")
     var kubeconfig: String?
-    @Option(help: "Scenario: bookstore or generated.") var scenario = "bookstore"
+    @Option(help: "Scenario: bookstore, generated or hostile.") var scenario = "bookstore"
     @Option(help: "Seed for the scenario and the traffic model.") var seed: UInt64 = 1
     @Option(help: "Which SMI versions to serve: sdk, linkerd, osm or all.") var profile = SimProfile.default.rawValue
     @Option(help: "Services in the generated scenario.") var services = 200

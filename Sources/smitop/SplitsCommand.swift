@@ -65,6 +65,7 @@ struct SplitSummary: Sendable {
             if a.allZero { problems.append("all weights are zero: nothing is routed") }
             for i in a.negativeIndices { problems.append(.string("backend \(split.backends[i].service) has a negative weight")) }
             for s in a.duplicateServices { problems.append(.string("backend \(s) is listed more than once")) }
+            if a.rootIsBackend { problems.append(.string("the root service \(split.service) is listed as its own backend")) }
             if !problems.isEmpty { b.member("problems", .array(problems)) }
         }
     }

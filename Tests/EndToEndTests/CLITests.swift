@@ -466,7 +466,9 @@ struct FuzzRunTests {
         #expect(r.status == 0, "a parser crashed or broke a property:\n\(r.stdout)\n\(r.stderr)")
         let report = try JSON.parse(r.stdout)
         let targets = report["targets"]?.arrayValue ?? []
-        #expect(targets.count >= 13)
+        // 14 parsers and the weight-math target (issue 14: extreme numbers must not trap).
+        #expect(targets.count >= 15)
+        #expect(targets.contains { $0["target"]?.stringValue == "weight-math" })
         for t in targets {
             let name = t["target"]?.stringValue ?? "?"
             #expect(t["inputs"]?.intValue == 3000, "\(name)")

@@ -9,6 +9,25 @@ func problems(_ r: LintReport) -> [String] {
 }
 
 @Suite struct LintSplits {
+    /// What `kubectl get -o json` prints of a cluster can hold escapes in every string; lint's
+    /// text output is read in a terminal (the hostile scenario's names reached it raw).
+    @Test func textOutputCarriesNoControlCharacters() {
+        let r = lint(
+            documents: #"""
+                {"apiVersion": "split.smi-spec.io/v1alpha4", "kind": "TrafficSplit",
+                 "metadata": {"name": "evil\u001b]0;pwned\u0007", "namespace": "ns\u202e"},
+                 "spec": {"service": "root\u001b[2J", "x\u001b[31m": 1,
+                          "backends": [{"service": "\u001b[2Jv1", "weight": "9\u009b"}, {"service": "v2\u200d", "weight": 1}]}}
+                """#, fileName: "hostile\u{1B}.yaml")
+        #expect(r.exitCode == 1)
+        let bad = r.text.unicodeScalars.filter {
+            ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) || (0x202A...0x202E).contains($0.value)
+                || (0x200B...0x200F).contains($0.value)
+        }
+        #expect(bad.isEmpty, "\(bad.map { String($0.value, radix: 16) }) in:\n\(r.text)")
+        #expect(r.text.contains("[2Jv1") && r.text.contains("pwned"), "the names stay readable")
+    }
+
     @Test func validSplitWithShares() {
         let r = lint(
             documents: """

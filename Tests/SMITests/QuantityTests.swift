@@ -146,13 +146,14 @@ import Testing
 }
 
 @Test func jsonOutputEscapesTerminalControlsButKeepsTheValue() throws {
-    let hostile = "a\u{1B}[2Jb\u{7F}c\u{85}d\u{9B}31m\u{202E}e\u{2066}f\u{2028}g€é😀<"
+    let hostile = "a\u{1B}[2Jb\u{7F}c\u{85}d\u{9B}31m\u{202E}e\u{2066}f\u{2028}g\u{200D}h\u{200B}i\u{FEFF}j€é😀<"
     let bytes = JSON.string(hostile).serialized()
     let text = String(decoding: bytes, as: UTF8.self)
-    for bad: Unicode.Scalar in ["\u{1B}", "\u{7F}", "\u{85}", "\u{9B}", "\u{202E}", "\u{2066}", "\u{2028}"] {
+    for bad: Unicode.Scalar in ["\u{1B}", "\u{7F}", "\u{85}", "\u{9B}", "\u{202E}", "\u{2066}", "\u{2028}", "\u{200D}", "\u{200B}", "\u{FEFF}"] {
         #expect(!text.unicodeScalars.contains(bad), "U+\(String(bad.value, radix: 16)) reached the output")
     }
     #expect(text.contains("\\u001b") && text.contains("\\u007f") && text.contains("\\u0085") && text.contains("\\u202e") && text.contains("\\u2028"))
+    #expect(text.contains("\\u200d") && text.contains("\\u200b") && text.contains("\\ufeff"))
     #expect(text.contains("€é😀"), "ordinary non-ASCII stays readable")
     #expect(try JSON.parse(bytes) == .string(hostile), "the same value after parsing")
 }

@@ -380,6 +380,14 @@ func bytes(_ j: JSON) -> String { j.compactString }
                 + backends.joined(separator: ",") + "]}}")
     }
 
+    /// Integer weights (JSON numbers), which edit in whole units.
+    func v1alpha4(_ weights: [String]) throws -> TrafficSplit {
+        let backends = weights.enumerated().map { #"{"service":"b\#($0.offset)","weight":\#($0.element)}"# }
+        return try splitJSON(
+            #"{"apiVersion":"split.smi-spec.io/v1alpha4","kind":"TrafficSplit","metadata":{"name":"huge","namespace":"bookstore"},"spec":{"service":"books","backends":["#
+                + backends.joined(separator: ",") + "]}}")
+    }
+
     @Test(arguments: ["1e29", "1e20", "170141183460469231731687303715884105727", "9223372036854776", "-1e29", "9Ei"])
     func weightsBeyondTheBoundAreRefusedAtDecode(weight: String) {
         #expect(throws: SMIDecodeError.self) { try v1alpha1([weight, "1"]) }
@@ -404,6 +412,13 @@ func bytes(_ j: JSON) -> String { j.compactString }
         let two = try v1alpha1([max, max])
         #expect(two.analysis.shares == [Fraction(1, 2), Fraction(1, 2)])
         #expect(two.analysis.shares[1]?.percentText() == "50.0%")
+        // Two backends at the bound add up to twice it: promoting one would write a weight no
+        // mesh (nor smitop) reads back, so the edit is refused; a total at the bound is fine.
+        let twoIntegers = try v1alpha4([max, max])
+        #expect(throws: WeightEditError.outOfRange) { try twoIntegers.promoting(0) }
+        #expect(throws: WeightEditError.outOfRange) { try twoIntegers.shifting(points: 50, to: 0) }
+        let atBound = try v1alpha4(["4611686018427387", "4611686018427388"])
+        #expect(try atBound.promoting(0).backends[0].weight.value == Quantity(nanos: Weight.maximumNanos))
     }
 
     @Test func fractionsOfAnySizeCompareAndPrintWithoutTrapping() {

@@ -92,11 +92,11 @@ private func checkValid(_ s: Scenario, profile: SimProfile) {
 }
 
 @Test func unknownScenarioNameListsValidNames() {
-    #expect(throws: ScenarioError.unknownName("bookshop", valid: ["bookstore", "generated"])) {
+    #expect(throws: ScenarioError.unknownName("bookshop", valid: ["bookstore", "generated", "hostile"])) {
         try Scenario.make(name: "bookshop", seed: 1, profile: .sdk, services: 1, splits: 1)
     }
     let message = ScenarioError.unknownName("x", valid: Scenario.names).description
-    #expect(message.contains("bookstore") && message.contains("generated"))
+    #expect(message.contains("bookstore") && message.contains("generated") && message.contains("hostile"))
 }
 
 @Test func generatedRejectsSizesOutOfRange() {

@@ -225,6 +225,24 @@ func render(_ s: AppState, glyphs: Glyphs = .unicode) -> CellBuffer { Screen.ren
     }
 }
 
+/// Issue 14: a split whose weights smitop refuses (beyond the bound) has no row, but it is
+/// never silently missing: it is listed under the table with its problem, and counted.
+@Test func unreadableSplitsAreListedWithTheirProblem() {
+    var s = fixture(size: TermSize(columns: 120, rows: 30))
+    let huge = obj(
+        #"{"apiVersion":"split.smi-spec.io/v1alpha1","kind":"TrafficSplit","metadata":{"name":"huge\u001b[2J","namespace":"shop"},"spec":{"service":"books","backends":[{"service":"books-v1","weight":"1e29"}]}}"#
+    )
+    _ = reduce(&s, .objects(.trafficSplit, .replaced([split([90, 10], rv: "7"), huge])))
+    _ = reduce(&s, .key(.char("3")))
+    let b = render(s)
+    let rows = (0..<30).map { b.row($0) }
+    #expect(rows.contains { $0.contains("1 unreadable traffic split:") }, "\(rows.joined(separator: "\n"))")
+    #expect(rows.contains { $0.contains("! shop/huge[2J: spec.backends[0].weight: 1e29 is beyond the largest weight") })
+    #expect(rows.contains { $0.contains("books-v1 90") }, "the readable split keeps its row")
+    #expect(b.row(1).contains("1 ts (1 unreadable)"), "\(b.row(1))")
+    Invariants.check(b)
+}
+
 @Test func insecureTLSWarningStaysInTheHeaderWhileLive() {
     var s = fixture(size: TermSize(columns: 120, rows: 30))
     s.context.warnings = ["TLS certificates of cluster \"kind\" are not verified (insecure-skip-tls-verify)"]

@@ -41,7 +41,7 @@ extension JSON {
     static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// JSON string escaping as Go's encoding/json does it (which the API server uses), plus
-    /// escapes for DEL, C1 controls and bidirectional overrides: still the same JSON value,
+    /// escapes for DEL, C1 controls, bidirectional overrides and zero-width characters: still the same JSON value,
     /// but `-o json` printed to a terminal cannot carry a control sequence or reorder text.
     public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
@@ -68,17 +68,27 @@ extension JSON {
                         runStart = i
                         continue
                     }
-                    // U+2028/2029 (Go escapes them), U+202A–202E and U+2066–2069 (bidi controls).
+                    // U+2028/2029 (Go escapes them), U+202A–202E and U+2066–2069 (bidi controls),
+                    // U+200B–200F (zero-width characters and direction marks, which hide or
+                    // join text: the sanitiser drops them too).
                     if c == 0xE2, i + 2 < n {
                         let b1 = u[i + 1]
                         let b2 = u[i + 2]
-                        if (b1 == 0x80 && (0xA8...0xAE).contains(b2)) || (b1 == 0x81 && (0xA6...0xA9).contains(b2)) {
+                        if (b1 == 0x80 && ((0xA8...0xAE).contains(b2) || (0x8B...0x8F).contains(b2))) || (b1 == 0x81 && (0xA6...0xA9).contains(b2)) {
                             flush(i)
                             unicodeEscape(0x2000 | (UInt32(b1 & 0x3) << 6) | UInt32(b2 & 0x3F))
                             i += 3
                             runStart = i
                             continue
                         }
+                    }
+                    // U+FEFF, the zero-width no-break space (EF BB BF).
+                    if c == 0xEF, i + 2 < n, u[i + 1] == 0xBB, u[i + 2] == 0xBF {
+                        flush(i)
+                        unicodeEscape(0xFEFF)
+                        i += 3
+                        runStart = i
+                        continue
                     }
                     i += 1
                     continue

@@ -21,7 +21,7 @@ public struct Scenario: Sendable {
         self.traffic = traffic
     }
 
-    public static let names = ["bookstore", "generated"]
+    public static let names = ["bookstore", "generated", "hostile"]
 
     /// Upper bounds for `generated`; beyond these a single in-memory store stops being a
     /// useful fixture.
@@ -29,7 +29,7 @@ public struct Scenario: Sendable {
     public static let maxSplits = 20_000
 
     /// Builds scenario `name`. `services`/`splits` size the `generated` scenario (ignored by
-    /// `bookstore`); `now` (Unix seconds) anchors creation timestamps, so pass a fixed value
+    /// `bookstore` and `hostile`); `now` (Unix seconds) anchors creation timestamps, so pass a fixed value
     /// for byte-identical output.
     public static func make(
         name: String, seed: UInt64, profile: SimProfile, services: Int, splits: Int,
@@ -37,6 +37,11 @@ public struct Scenario: Sendable {
     ) throws -> Scenario {
         let topology: SimTopology
         switch name {
+        case "hostile":
+            let s = build(
+                name: name, topology: Hostile.topology(seed: seed), seed: seed, profile: profile, now: now,
+                extraSplits: Hostile.splits(seed: seed, profile: profile, now: now))
+            return Scenario(name: s.name, objects: s.objects.map(Hostile.decorate), traffic: s.traffic)
         case "bookstore":
             topology = Bookstore.topology(seed: seed)
         case "generated":
@@ -53,7 +58,11 @@ public struct Scenario: Sendable {
         return build(name: name, topology: topology, seed: seed, profile: profile, now: now)
     }
 
-    static func build(name: String, topology t: SimTopology, seed: UInt64, profile: SimProfile, now: Double) -> Scenario {
+    /// `extraSplits` are split objects written by hand (the hostile scenario's, whose weights
+    /// no `SimTopology.Split` can express); they join the store and the traffic model alike.
+    static func build(
+        name: String, topology t: SimTopology, seed: UInt64, profile: SimProfile, now: Double, extraSplits: [JSON] = []
+    ) -> Scenario {
         let kube = KubeObjectWriter(topology: t, now: now)
         let smi = SMIObjectWriter(profile: profile, now: now)
         var rng = SimRandom(seed: seed ^ 0x5EED_0B1E)
@@ -70,6 +79,7 @@ public struct Scenario: Sendable {
         var splitObjects: [JSON] = []
         splitObjects.reserveCapacity(t.splits.count)
         for s in t.splits { splitObjects.append(smi.split(s)) }
+        splitObjects += extraSplits
         objects += splitObjects
         let age = { (ns: String) in (t.namespaces.first { $0.name == ns }?.ageDays ?? 7) * 86400 - 600 }
         for x in t.targets { objects.append(smi.trafficTarget(x, ago: age(x.namespace))) }

@@ -18,6 +18,8 @@ public struct HeaderModel {
     public var retryIn: Seconds?
     public var serviceCount: Int
     public var splitCount: Int
+    /// TrafficSplits the store could not read (counted beside the readable ones).
+    public var unreadableSplitCount: Int
     public var focus: String?
     /// The graph filter, when the graph view shows it.
     public var graphFilter: String?
@@ -38,6 +40,7 @@ public struct HeaderModel {
         retryIn = s.connection.retryIn
         serviceCount = s.store.services.count
         splitCount = s.store.trafficSplits.count
+        unreadableSplitCount = s.store.decodeErrors.keys.filter { $0.hasPrefix(ObjectKind.trafficSplit.rawValue + ":") }.count
         focus = s.focus?.name
         graphFilter = !s.graphFilter.isEmpty && s.view == .graph ? s.graphFilter : nil
         warning = s.context.warnings.first
@@ -89,6 +92,7 @@ public struct HeaderView: Widget {
             if let r = m.retryIn { info += " (retry in " + Fmt.age(r) + ")" }
         }
         var right2 = "\(m.serviceCount) svc · \(m.splitCount) ts"
+        if m.unreadableSplitCount > 0 { right2 += " (\(m.unreadableSplitCount) unreadable)" }
         if let f = m.focus { right2 = "focus " + f + " · " + right2 }
         if let filter = m.graphFilter { right2 = "/" + filter + " · " + right2 }
         // A standing warning (TLS not verified) leads the line for the whole session.

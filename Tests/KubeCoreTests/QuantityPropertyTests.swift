@@ -1,0 +1,78 @@
+import PropertyBased
+import Testing
+
+@testable import KubeCore
+
+/// Values at the ends of Int128 and of the nano-unit grid, mixed with uniform ones: uniform
+/// draws alone almost never land on a bound.
+let boundaryNanos: [Int128] = [
+    0, 1, -1, 999_999_999, 1_000_000_000, -1_000_000_000, Int128(Int64.max), Int128(Int64.min), Int128(Int64.max) + 1,
+    Int128.max, Int128.max - 1, -Int128.max, Int128.max / 1000 * 1000, 170_141_183_460_469_231_731_000_000_000_000_000_000,
+    Int128(1) << 100, -(Int128(1) << 100), 1024 * 1_000_000_000, 1_048_576 * 1_000_000_000,
+]
+
+/// A listed value a third of the time, else a draw from `a` or `b`.
+func mixing<T: Sendable>(_ listed: [T], _ a: Generator<T, AnySequence<Any>>, _ b: Generator<T, AnySequence<Any>>) -> Generator<T, AnySequence<Any>> {
+    zip(Gen.int(in: 0...(3 * listed.count - 1)).eraseToAny(), a, b).map { i, x, y in
+        i < listed.count ? listed[i] : (i % 2 == 0 ? x : y)
+    }.eraseToAny()
+}
+
+/// One of `items`, uniformly.
+func pick<T: Sendable>(_ items: [T]) -> Generator<T, AnySequence<Any>> {
+    Gen.int(in: 0...(items.count - 1)).map { items[$0] }.eraseToAny()
+}
+
+/// Quantity text built from the grammar's parts (sign, digits, fraction, every suffix and
+/// exponents up to and beyond the parser's bound), so that many draws parse.
+func quantityText() -> Generator<String, AnySequence<Any>> {
+    let suffixes =
+        ["", "n", "u", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]
+        + ["e0", "e3", "e-3", "e18", "e29", "e38", "e39", "e-38", "e-39", "e1000", "e1001", "E-9223372036854775808"]
+    let numbers = mixing(
+        ["0", "1", "9223372036854775807", "9223372036854775808", "170141183460469231731687303715884105727", "1.5", ".5", "5."],
+        Gen.uint64().map { String($0) }.eraseToAny(),
+        zip(Gen.uint32(), Gen.uint32()).map { "\($0).\($1)" }.eraseToAny())
+    return zip(pick(["", "+", "-"]), numbers, pick(suffixes)).map { $0 + $1 + $2 }.eraseToAny()
+}
+
+@Suite("quantity properties")
+struct QuantityProperties {
+    /// canonical is Go's form; reading it back gives the same value, for every value the type
+    /// can hold (±Int128.max nano-units) in every format family.
+    @Test func canonicalReparsesToTheSameValue() async {
+        let nanos = mixing(boundaryNanos, Gen.int128(in: -Int128.max...Int128.max).eraseToAny(), Gen.int64().map { Int128($0) }.eraseToAny())
+        let formats = pick([QuantityFormat.decimalSI, .binarySI, .decimalExponent])
+        await propertyCheck(count: 2000, input: nanos, formats) { n, f in
+            let q = Quantity(nanos: n, format: f)
+            let again = try Quantity(parsing: q.canonical)
+            #expect(again == q, "\(n) \(f): \(q.canonical) read back as \(again.nanos)")
+            #expect(try Quantity(parsing: q.decimalString) == q, "\(q.decimalString)")
+        }
+    }
+
+    /// parse → canonical → parse is the identity on whatever parses; text beyond the bounds is
+    /// refused with an error, never a trap.
+    @Test func parsedTextRoundTrips() async {
+        await propertyCheck(count: 3000, input: quantityText()) { text in
+            guard let q = try? Quantity(parsing: text) else { return }
+            let again = try Quantity(parsing: q.canonical)
+            #expect(again == q, "\(text) → \(q.canonical) → \(again.nanos)")
+            #expect(again.canonical == q.canonical || again.format != q.format)
+        }
+    }
+
+    /// Fraction comparison is exact (full width) and antisymmetric for any parts, at the ends
+    /// of Int128 too.
+    @Test func fractionOrderIsTotal() async {
+        let part = mixing(boundaryNanos + [Int128.min], Gen.int128().eraseToAny(), Gen.int128(in: -1000...1000).eraseToAny())
+        await propertyCheck(count: 2000, input: part, part, part, part) { a, b, c, d in
+            let x = Fraction(a, b)
+            let y = Fraction(c, d)
+            #expect(x.denominator > 0)
+            #expect([x < y, y < x, x == y].filter { $0 }.count == 1, "\(x) vs \(y)")
+            _ = x.percentText(decimals: Int(truncatingIfNeeded: a & 7))
+            _ = x.scaling(c)
+        }
+    }
+}
