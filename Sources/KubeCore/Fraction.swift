@@ -99,4 +99,23 @@ public struct Fraction: Sendable, Hashable, Comparable, CustomStringConvertible,
         if r.magnitude * 2 >= d.magnitude { return n < 0 ? q - 1 : q + 1 }
         return q
     }
+
+    /// Σ of fractions, exactly; nil if a step leaves Int128 (the shares of one split never do:
+    /// their denominators all divide the split's total). For checks that shares sum to 1.
+    public static func exactSum(_ fs: [Fraction]) -> Fraction? {
+        var n: Int128 = 0
+        var d: Int128 = 1
+        for f in fs {
+            var (x, y) = (d.magnitude, f.denominator.magnitude)
+            while y != 0 { (x, y) = (y, x % y) }
+            let (l, o0) = (d / Int128(x)).multipliedReportingOverflow(by: f.denominator)
+            let (a, o1) = n.multipliedReportingOverflow(by: l / d)
+            let (b, o2) = f.numerator.multipliedReportingOverflow(by: l / f.denominator)
+            let (s, o3) = a.addingReportingOverflow(b)
+            if o0 || o1 || o2 || o3 { return nil }
+            let r = Fraction(s, l)
+            (n, d) = (r.numerator, r.denominator)
+        }
+        return Fraction(n, d)
+    }
 }

@@ -368,7 +368,7 @@ enum FuzzTargets {
         split = split.with(weights: weights)
         let a = split.analysis
         if a.total.nanos > 0 {
-            guard let sum = exactSum(a.shares.map { $0 ?? 0 }) else { return .violation("shares do not add up inside Int128") }
+            guard let sum = Fraction.exactSum(a.shares.map { $0 ?? 0 }) else { return .violation("shares do not add up inside Int128") }
             if sum != 1 { return .violation("shares sum to \(sum), not 1") }
         }
         for share in a.shares {
@@ -397,25 +397,6 @@ enum FuzzTargets {
             _ = edited.analysis.shares.map { $0?.percentText() }
         }
         return mutated ? .accepted : .rejected
-    }
-
-    /// Σ of fractions, exactly; nil if a step leaves Int128 (the shares of one split never do:
-    /// their denominators all divide the split's total).
-    static func exactSum(_ fs: [Fraction]) -> Fraction? {
-        var n: Int128 = 0
-        var d: Int128 = 1
-        for f in fs {
-            var (x, y) = (d.magnitude, f.denominator.magnitude)
-            while y != 0 { (x, y) = (y, x % y) }
-            let (l, o0) = (d / Int128(x)).multipliedReportingOverflow(by: f.denominator)
-            let (a, o1) = n.multipliedReportingOverflow(by: l / d)
-            let (b, o2) = f.numerator.multipliedReportingOverflow(by: l / f.denominator)
-            let (s, o3) = a.addingReportingOverflow(b)
-            if o0 || o1 || o2 || o3 { return nil }
-            let r = Fraction(s, l)
-            (n, d) = (r.numerator, r.denominator)
-        }
-        return Fraction(n, d)
     }
 
     /// Small seeds of every input kind, so the fuzzer starts from valid structure even

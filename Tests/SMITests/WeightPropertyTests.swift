@@ -42,24 +42,6 @@ private func points() -> Generator<Fraction, AnySequence<Any>> {
     return zip(part, part).map { Fraction($0, $1) }.eraseToAny()
 }
 
-/// Σ of fractions, exactly; nil if a step leaves Int128.
-func exactSum(_ fs: [Fraction]) -> Fraction? {
-    var n: Int128 = 0
-    var d: Int128 = 1
-    for f in fs {
-        var (x, y) = (d.magnitude, f.denominator.magnitude)
-        while y != 0 { (x, y) = (y, x % y) }
-        let (l, o0) = (d / Int128(x)).multipliedReportingOverflow(by: f.denominator)
-        let (a, o1) = n.multipliedReportingOverflow(by: l / d)
-        let (b, o2) = f.numerator.multipliedReportingOverflow(by: l / f.denominator)
-        let (s, o3) = a.addingReportingOverflow(b)
-        if o0 || o1 || o2 || o3 { return nil }
-        let r = Fraction(s, l)
-        (n, d) = (r.numerator, r.denominator)
-    }
-    return Fraction(n, d)
-}
-
 @Suite("weight properties")
 struct WeightProperties {
     /// Beyond Weight.maximumUnits (either sign, as a JSON number or string, plain or with a
@@ -94,7 +76,7 @@ struct WeightProperties {
                 #expect(a.allZero && a.shares.allSatisfy { $0 == nil })
                 return
             }
-            #expect(exactSum(a.shares.map { $0 ?? 0 }) == 1)
+            #expect(Fraction.exactSum(a.shares.map { $0 ?? 0 }) == 1)
             for s in a.shares { #expect(s?.percentText().hasSuffix("%") == true) }
         }
     }
@@ -125,7 +107,7 @@ struct WeightProperties {
                     #expect(
                         edited.backends.allSatisfy { $0.weight.value.nanos <= Weight.maximumNanos },
                         "\(name)(\(p)) wrote a weight beyond the bound: \(edited.backends.map(\.weight.description))")
-                    if let s = exactSum(edited.analysis.shares.map { $0 ?? 0 }) { #expect(s == 1) }
+                    if let s = Fraction.exactSum(edited.analysis.shares.map { $0 ?? 0 }) { #expect(s == 1) }
                 }
             }
         }
