@@ -550,7 +550,10 @@ struct SecretScanTests {
         try await Task.sleep(for: .milliseconds(500))
         outputs.append(("tui screens", screens.joined(separator: "\n")))
         outputs.append(("tui stderr", (try? String(contentsOfFile: h.dir + "/tui.err", encoding: .utf8)) ?? ""))
-        if let session = try? String(contentsOfFile: h.dir + "/state/smitop/session.json", encoding: .utf8) { outputs.append(("session file", session)) }
+        // The promoted draft must be on disk: a missing file would leave it unscanned, silently.
+        let session = try? String(contentsOfFile: h.dir + "/state/smitop/session.json", encoding: .utf8)
+        #expect(session?.contains("\"drafts\"") == true, "no session file with the draft was written, so none was scanned")
+        outputs.append(("session file", session ?? ""))
 
         // The simulator as a process with its request trace on.
         let simOut = try await runProcess(

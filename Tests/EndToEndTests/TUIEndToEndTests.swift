@@ -84,10 +84,10 @@ struct TUIEndToEndTests {
         let s = try await t.waitFor("the editor to notice the server change") { $0.lowercased().contains("changed on the server") || $0.contains("theirs") }
         #expect(s.contains("60") && s.contains("40"), "theirs should be shown beside yours:\n\(s)")
         // Trying to write now must not overwrite theirs.
-        try await t.keys("Enter")
-        try await Task.sleep(for: .milliseconds(500))
-        try await t.keys("y")
-        try await Task.sleep(for: .seconds(1))
+        try await t.keys("Enter", "y")
+        // The write is refused in the editor with the reason, and theirs stays on the server.
+        let refused = try await t.waitFor("the write refused with the reason") { $0.contains("since your draft began") }
+        #expect(refused.contains("edit trafficsplit/books"), "\(refused)")
         #expect(try await weights(h) == ["60", "40"])
     }
 
@@ -117,8 +117,12 @@ struct TUIEndToEndTests {
         // Writes are disabled: the editor refuses.
         try await t.keys(":", "t", "s", "Enter")
         try await t.waitFor("the splits table with its rows") { $0.contains("BACKENDS") && $0.contains("books-v1") }
-        try await t.keys("j", "Enter", "p", "Enter", "y")
-        try await Task.sleep(for: .seconds(1))
+        try await t.keys("j", "Enter")
+        try await t.waitFor("the split editor") { $0.contains("edit trafficsplit/books") }
+        try await t.keys("p", "Enter", "y")
+        // The keys reached the editor and the write was refused there, with the reason.
+        let refused = try await t.waitFor("the write refused as read-only") { $0.contains("edit trafficsplit/books") && $0.contains("read-only:") }
+        #expect(refused.contains("read-only:"))
         #expect(try await weights(h) == ["90", "10"])
         try await t.keys("Escape", "q", "q")
     }
