@@ -123,7 +123,7 @@ struct BenchCommand: AsyncParsableCommand {
                 n = try body()
                 xs.append(Self.ms(t))
             }
-            return ["items": .int(n), "samplesMs": Self.samples(xs)]
+            return ["objects": .int(n), "samplesMs": Self.samples(xs)]
         }
         return [
             "bytes": .int(bytes.count),

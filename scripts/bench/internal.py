@@ -8,6 +8,9 @@ import subprocess
 
 def internal(args, ctx):
     bench_bin = os.path.join(os.path.dirname(ctx["bin"]), "smitop-bench")
+    # A missing tool is a failed measurement, reported on the page, never an aborted run.
+    if not os.access(bench_bin, os.X_OK):
+        return {"error": f"`{bench_bin}` is not there (build it: swift build -c release --product smitop-bench)"}
     with subprocess.Popen([bench_bin], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, env=dict(os.environ, HOME=ctx["home"]), start_new_session=True) as p:
         try:

@@ -416,6 +416,20 @@ def render_internal(N, lines, summary):
             lines.append("")
             for r in rows:
                 summary.append(f"{r[0]}: {r[3]} {r[2]}")
+        j = data.get("json")
+        if isinstance(j, dict) and all(isinstance(j.get(k), dict) for k in ("smitopJSON", "jsonSerialization", "jsonDecoderTyped")):
+            ours = statistics.median(j["smitopJSON"]["samplesMs"])
+            jrows = []
+            for k, what in (("smitopJSON", "`JSON.parse`: an order- and literal-preserving tree of every field"),
+                            ("jsonSerialization", "`JSONSerialization`: an untyped tree of every field (the same job)"),
+                            ("jsonDecoderTyped", "`JSONDecoder` into structs of the 9 fields smitop reads")):
+                m = statistics.median(j[k]["samplesMs"])
+                jrows.append([what, med_range(j[k]["samplesMs"], lambda x: ms(x / 1000)), f"{m / ours:.2f}"])
+            lines.append(f"JSON parsers on the generated list of 10,000 TrafficSplits ({j.get('bytes', 0):,} bytes), "
+                         "the measurement behind docs/decisions.md's hand-written JSON value:\n")
+            lines.append(table(["parser", "median (range)", "ratio to JSON.parse"], jrows))
+            lines.append("")
+            summary.append(f"JSON.parse {ms(ours / 1000)}, JSONSerialization ×{statistics.median(j['jsonSerialization']['samplesMs']) / ours:.2f}")
     if isinstance(data, dict):
         for k, v in data.items():
             emit(k, v, 1)
