@@ -58,8 +58,6 @@ test: deps $(PY_DEPS) lint
 	@echo "==> building smitop and its tests (a first build takes several minutes)"
 	$(SWIFT) build --build-tests
 	SMITOP_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --skip-build
-	@echo "==> soak: the TUI on 5,000 services and 10,000 splits with churn for 3 minutes, failing on a leak"
-	python3 scripts/soak.py --bin $(BIN) --minutes 3 --check
 
 # The soak alone, for SOAK_MINUTES (default 60), with its table and chart in soak-report.md.
 SOAK_MINUTES ?= 60
