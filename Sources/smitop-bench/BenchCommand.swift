@@ -115,15 +115,17 @@ struct BenchCommand: AsyncParsableCommand {
             let spec: Spec
         }
         struct List: Decodable { let items: [Item] }
-        func time(_ body: () throws -> Int) rethrows -> JSON {
+        // A parse that failed or read a different list would be fast: every run must have
+        // read exactly the list's objects before its time counts.
+        func time(_ body: () throws -> Int) throws -> JSON {
             var xs: [Double] = []
-            var n = 0
             for _ in 0..<max(3, runs / 3) {
                 let t = ContinuousClock.now
-                n = try body()
+                let n = try body()
                 xs.append(Self.ms(t))
+                guard n == items.count else { throw BenchError("a parser read \(n) objects of \(items.count)") }
             }
-            return ["objects": .int(n), "samplesMs": Self.samples(xs)]
+            return ["objects": .int(items.count), "samplesMs": Self.samples(xs)]
         }
         return [
             "bytes": .int(bytes.count),
