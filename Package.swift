@@ -43,6 +43,12 @@ let package = Package(
             name: "SMI",
             dependencies: ["KubeCore", .product(name: "Yams", package: "Yams")]
         ),
+        // Gateway API HTTPRoute/GRPCRoute and Linkerd's policy HTTPRoute (GAMMA mesh routes):
+        // the route model, status, owners and weight-only writes. Beside SMI, not on it.
+        .target(
+            name: "GatewayAPI",
+            dependencies: ["KubeCore"]
+        ),
         .target(
             name: "Kube",
             dependencies: ["KubeCore", "SMI", .product(name: "Yams", package: "Yams")]
@@ -141,6 +147,7 @@ let package = Package(
             name: "SMITests",
             dependencies: ["SMI", "KubeCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        .testTarget(name: "GatewayAPITests", dependencies: ["GatewayAPI", "KubeCore"]),
         .testTarget(name: "APIServerTests", dependencies: ["APIServer", "KubeCore"]),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "SMI", "KubeCore"]),
         .testTarget(name: "SimulatorTests", dependencies: ["KubeCore", "APIServer", "Simulator", "Kube", "SMI", "Transport", "TestSupport"]),
