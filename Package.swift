@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "Simulator",
             dependencies: [
-                "KubeCore", "APIServer", "SMI", "Kube",
+                "KubeCore", "APIServer", "SMI", "GatewayAPI", "Kube",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

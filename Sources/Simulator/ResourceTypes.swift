@@ -95,9 +95,26 @@ struct TypeRegistry: Sendable {
                 kind: "SelfSubjectAccessReview", namespaced: false, verbs: ["create"]),
         ]
         var crds: [JSON] = []
-        for (yaml, versions, storage, tweak) in smiCRDs(profile: profile) {
+        for (yaml, versions, storage, tweak) in smiCRDs(profile: profile) where !versions.isEmpty {
             var crd = try crdJSON(yaml)
             crd = applyServedVersions(crd, served: versions, storage: storage, tweak: tweak)
+            crds.append(crd)
+            types.append(resourceType(fromCRD: crd))
+        }
+        // The Gateway API and Linkerd policy CRDs as released: every version they list, their
+        // schemas, defaults, printer columns and status subresource.
+        var routeCRDs: [String] = []
+        if profile.servesGatewayAPI { routeCRDs += [EmbeddedCRDs.httpRouteJSON, EmbeddedCRDs.grpcRouteJSON] }
+        if profile.servesLinkerdPolicyRoutes { routeCRDs.append(EmbeddedCRDs.linkerdHTTPRouteJSON) }
+        for text in routeCRDs {
+            guard case .object = try JSON.parse(text) else { throw SimulatorError("embedded CRD is not an object") }
+            var crd = try JSON.parse(text)
+            // Served versions preferred first, as discovery orders them (storage version first).
+            if let vs = crd[path: "spec", "versions"]?.arrayValue {
+                let served = vs.filter { $0["served"]?.boolValue == true }
+                let ordered = served.filter { $0["storage"]?.boolValue == true } + served.filter { $0["storage"]?.boolValue != true }.reversed()
+                crd = setPath(crd, ["spec", "versions"], .array(ordered))
+            }
             crds.append(crd)
             types.append(resourceType(fromCRD: crd))
         }
@@ -118,7 +135,7 @@ struct TypeRegistry: Sendable {
             }
             return s
         }
-        let split: SchemaTweak? = profile == .linkerd || profile == .all ? intOrStringWeights : nil
+        let split: SchemaTweak? = profile.splitWeightsIntOrString ? intOrStringWeights : nil
         return [
             (EmbeddedCRDs.split, profile.splitVersions, profile.splitStorageVersion, split),
             (EmbeddedCRDs.access, profile.accessVersions, "v1alpha3", nil),
@@ -181,7 +198,8 @@ struct TypeRegistry: Sendable {
             categories: names["categories"]?.arrayValue?.compactMap(\.stringValue) ?? [],
             isCustom: true,
             schemas: schemas,
-            printerColumns: columns)
+            printerColumns: columns,
+            subresources: (versions.first?["subresources"]?.objectValue?.keys.map { $0 } ?? []).sorted())
     }
 }
 

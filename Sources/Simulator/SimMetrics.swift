@@ -15,14 +15,21 @@ struct MetricsState {
 extension Simulator {
     var splitType: ResourceType? { registry.find(group: "split.smi-spec.io", resource: "trafficsplits") }
 
+    /// The weights the traffic model follows now: the stored splits and accepted routes.
+    func activeWeightsNow() -> SplitWeights {
+        let splits = splitType.map { store.all($0).map(\.object) } ?? []
+        let routes = registry.types.filter { RouteStatusController.routeGroups.contains($0.group) }.flatMap { store.all($0).map(\.object) }
+        return TrafficModel.activeWeights(splits: splits, routes: routes)
+    }
+
     /// Records the current split weights if anything was written since the last look. Called
     /// on every metrics request and after writes (`observeWeightsOnWrites`), so a weight change
     /// is dated within a fraction of a second of its write.
     func observeWeights() {
         let rv = store.currentRV
         let needs = metricsState.withLock { $0.historyRV != rv }
-        guard needs, let t = splitType else { return }
-        let weights = TrafficModel.activeWeights(splits: store.all(t).map(\.object))
+        guard needs else { return }
+        let weights = activeWeightsNow()
         let now = Date().timeIntervalSince1970
         metricsState.withLock { m in
             m.history.observe(weights, at: now)

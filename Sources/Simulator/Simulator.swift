@@ -1,3 +1,4 @@
+import APIServer
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -122,15 +123,15 @@ public final class Simulator: Sendable {
             store.setRV(atLeast: persisted.rv)
         } else {
             try seed(scenario.objects)
+            // A cluster's routes already carry their mesh's status when a client first looks.
+            writeRouteStatus()
         }
         // The traffic model starts from the weights the cluster holds, so the first metrics
         // window is not a blend with "no splits".
-        if let t = registry.find(group: "split.smi-spec.io", resource: "trafficsplits") {
-            let initial = TrafficModel.activeWeights(splits: store.all(t).map(\.object))
-            metricsState.withLock { m in
-                m.history = WeightHistory(initial: initial)
-                m.historyRV = store.currentRV
-            }
+        let initial = activeWeightsNow()
+        metricsState.withLock { m in
+            m.history = WeightHistory(initial: initial)
+            m.historyRV = store.currentRV
         }
     }
 
@@ -167,6 +168,10 @@ public final class Simulator: Sendable {
         let name = obj[path: "metadata", "name"]?.stringValue ?? ""
         let ns = t.namespaced ? (obj[path: "metadata", "namespace"]?.stringValue ?? "default") : ""
         var o = normalizeStored(obj, t)
+        if RouteStatusController.routeGroups.contains(t.group), let schema = t.schemas[t.storageVersion] {
+            // Stored as the API server stores what it is sent: with the CRD's defaults.
+            o = validate(o, schema: schema, fieldValidation: .ignore).pruned
+        }
         o = Writes.fillNewMetadata(o, t: t, now: startedAt, namespace: ns)
         o = Writes.defaultBuiltin(o, t: t)
         store.load(t, namespace: ns, name: name, object: o)
@@ -224,10 +229,12 @@ public final class Simulator: Sendable {
             })
         let competing = Task { await self.runCompetingWriter() }
         let weights = Task { await self.observeWeightsOnWrites() }
+        let routeStatus = Task { await self.runRouteStatusController() }
         let saver = Task { await persistence?.autosave(self) }
         defer {
             competing.cancel()
             weights.cancel()
+            routeStatus.cancel()
             saver.cancel()
             store.finishAllWatches()
             try? persistence?.save(self)

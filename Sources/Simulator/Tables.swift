@@ -178,16 +178,24 @@ enum Tables {
                     }),
             ]
         default:
+            // The apiextensions server's table: Name and the CRD's printer columns, or Name and
+            // Age when it declares none; `date` columns print as ages, as upstream converts them.
             var cols = [nameColumn()]
-            for pc in t.printerColumns[version] ?? [] {
+            let declared = t.printerColumns[version] ?? []
+            for pc in declared {
                 let path = pc["jsonPath"]?.stringValue ?? ""
+                let type = pc["type"]?.stringValue ?? "string"
                 cols.append(
                     Column(
-                        name: pc["name"]?.stringValue ?? "", type: pc["type"]?.stringValue ?? "string",
+                        name: pc["name"]?.stringValue ?? "", type: type,
                         description: pc["description"]?.stringValue ?? "", priority: Int(pc["priority"]?.intValue ?? 0),
-                        cell: { o, _ in jsonPathValue(o, path) ?? .null }))
+                        cell: { o, now in
+                            let v = jsonPathValue(o, path) ?? .null
+                            guard type == "date", let ts = v.stringValue, let d = KubeTime.parse(ts) else { return v }
+                            return .string(humanDuration(now.timeIntervalSince(d)))
+                        }))
             }
-            cols.append(ageColumn())
+            if declared.isEmpty { cols.append(ageColumn()) }
             return cols
         }
     }

@@ -20,7 +20,8 @@ struct SimCommand: AsyncParsableCommand {
     var kubeconfig: String?
     @Option(help: "Scenario: bookstore, generated or hostile.") var scenario = "bookstore"
     @Option(help: "Seed for the scenario and the traffic model.") var seed: UInt64 = 1
-    @Option(help: "Which SMI versions to serve: sdk, linkerd, osm or all.") var profile = SimProfile.default.rawValue
+    @Option(help: "What the cluster serves: sdk, linkerd, osm (SMI versions of each), linkerd-gamma, istio (Gateway API routes) or all.") var profile =
+        SimProfile.default.rawValue
     @Option(help: "Services in the generated scenario.") var services = 200
     @Option(help: "TrafficSplits in the generated scenario.") var splits = 100
     @Flag(name: .customLong("plain-http"), help: "Serve plain HTTP (no TLS; requests without credentials act as admin).")

@@ -120,7 +120,7 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "The UI on an embedded simulated mesh (bookstore scenario): no cluster or kubeconfig needed.")
 
     @OptionGroup var ui: UIOptions
-    @Option(help: "Which SMI versions the embedded cluster serves: sdk, linkerd, osm or all.") var profile = SimProfile.default.rawValue
+    @Option(help: "What the embedded cluster serves: sdk, linkerd, osm, linkerd-gamma, istio or all.") var profile = SimProfile.default.rawValue
     @Option(help: "Seed for the scenario and the traffic model.") var seed: UInt64 = 1
     @Option(name: .customLong("write-kubeconfig"), help: "Also write a kubeconfig for the embedded cluster (for kubectl).")
     var writeKubeconfig: String?

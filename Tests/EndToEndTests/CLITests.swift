@@ -34,7 +34,7 @@ struct CLITests {
         return out
     }
 
-    @Test("splits agrees with kubectl, set is visible to kubectl, stale writes conflict", arguments: SimProfile.allCases)
+    @Test("splits agrees with kubectl, set is visible to kubectl, stale writes conflict", arguments: SimProfile.smiProfiles)
     func splitsEveryProfile(profile: SimProfile) async throws {
         let h = try await SimHarness.start { $0.profile = profile }
         defer { Task { await h.stop() } }

@@ -36,7 +36,7 @@ struct HostileCLITests {
         #expect(controlBytes(in: r.stderr).isEmpty, "\(what) stderr: \(controlBytes(in: r.stderr))", sourceLocation: sourceLocation)
     }
 
-    @Test("splits, graph, metrics and lint on the hostile scenario", arguments: SimProfile.allCases)
+    @Test("splits, graph, metrics and lint on the hostile scenario", arguments: SimProfile.smiProfiles)
     func commands(profile: SimProfile) async throws {
         let h = try await SimHarness.start {
             $0.scenario = "hostile"
@@ -44,7 +44,7 @@ struct HostileCLITests {
         }
         defer { Task { await h.stop() } }
         // Profiles whose split schema is int-or-string hold the string weights too.
-        let strings = profile == .all || profile == .linkerd
+        let strings = profile.splitWeightsIntOrString
 
         // splits -A: the unreadable splits on stderr, each with its problem; the rest listed.
         let table = try await run(h, ["splits", "-A"])

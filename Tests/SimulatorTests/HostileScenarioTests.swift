@@ -65,11 +65,11 @@ struct HostileScenarioTests {
         #expect(splits(a)["huge-annotation"] != splits(c)["huge-annotation"])
     }
 
-    @Test("weights at and beyond every bound, in the notation each profile's schema accepts", arguments: SimProfile.allCases)
+    @Test("weights at and beyond every bound, in the notation each profile's schema accepts", arguments: SimProfile.smiProfiles)
     func weightsAtTheBounds(profile: SimProfile) throws {
         let all = splits(try hostile(profile))
         func weights(_ name: String) -> [JSON] { (all[name]?[path: "spec", "backends"]?.arrayValue ?? []).compactMap { $0["weight"] } }
-        let strings = profile == .linkerd || profile == .all
+        let strings = profile.splitWeightsIntOrString
         #expect(weights("huge-weights") == (strings ? [.string("1e29"), .string("1e29")] : [.number("1e+29"), .number("1e+29")]))
         let bound = strings ? JSON.string("9223372036854775") : .number("9223372036854775")
         #expect(weights("at-bound") == [bound, bound])
@@ -125,7 +125,7 @@ struct HostileScenarioTests {
 
     @Test("the simulator starts with it in every profile")
     func simulatorLoadsIt() throws {
-        for profile in SimProfile.allCases {
+        for profile in SimProfile.smiProfiles {
             var o = SimulatorOptions()
             o.scenario = "hostile"
             o.profile = profile

@@ -12,7 +12,7 @@ import Testing
 struct ProfileTests {
     static let allSplitVersions = ["v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4"]
 
-    @Test("discovery, per-version reads, unserved 404s and kubectl", arguments: SimProfile.allCases)
+    @Test("discovery, per-version reads, unserved 404s and kubectl", arguments: SimProfile.smiProfiles)
     func profile(_ profile: SimProfile) async throws {
         let h = try await SimHarness.start { $0.profile = profile }
         defer { Task { await h.stop() } }

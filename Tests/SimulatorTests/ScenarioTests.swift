@@ -24,6 +24,7 @@ private func find(_ s: Scenario, kind: String, _ ns: String, _ name: String) -> 
 private let clusterScoped: Set<String> = ["Namespace"]
 private let kindOrder = [
     "Namespace", "Service", "Deployment", "Pod", "Endpoints", "TrafficSplit", "TrafficTarget", "HTTPRouteGroup", "TCPRoute",
+    "HTTPRoute", "GRPCRoute",
 ]
 
 /// Structural checks every scenario must pass for every profile.
@@ -110,8 +111,27 @@ func bookstoreIsValidForEveryProfile(profile: SimProfile) throws {
     checkValid(s, profile: profile)
     #expect(objects(s, kind: "Namespace").count == 2)
     #expect((8...12).contains(objects(s, kind: "Service").count))
-    #expect(objects(s, kind: "TrafficSplit").count >= 2)
-    #expect(!objects(s, kind: "TrafficTarget").isEmpty && !objects(s, kind: "HTTPRouteGroup").isEmpty && !objects(s, kind: "TCPRoute").isEmpty)
+    if profile.servesSMI {
+        #expect(objects(s, kind: "TrafficSplit").count >= 2)
+        #expect(!objects(s, kind: "TrafficTarget").isEmpty && !objects(s, kind: "HTTPRouteGroup").isEmpty && !objects(s, kind: "TCPRoute").isEmpty)
+    } else {
+        #expect(objects(s, kind: "TrafficSplit").isEmpty && objects(s, kind: "TrafficTarget").isEmpty)
+    }
+    // The Gateway API profiles' bookstore routes: two-rule books, Flagger's payments, the Argo
+    // plugin's authors, a consumer route, a GRPCRoute and the HTTPRoute it beats, one no mesh took.
+    let routes = objects(s, kind: "HTTPRoute").map {
+        "\($0[path: "metadata", "namespace"]?.stringValue ?? "")/\($0[path: "metadata", "name"]?.stringValue ?? "")"
+    }
+    if profile.servesGatewayAPI {
+        #expect(
+            Set(routes).isSuperset(of: [
+                "bookstore/books", "payments/payments", "bookstore/authors", "bookstore/payments-from-bookstore", "payments/ledger-http", "bookstore/webapp",
+            ]), "\(routes)")
+        #expect(objects(s, kind: "GRPCRoute").count == 1)
+        #expect(routes.contains("payments/fraud") == profile.servesLinkerdPolicyRoutes)
+    } else {
+        #expect(routes.isEmpty && objects(s, kind: "GRPCRoute").isEmpty)
+    }
 }
 
 @Test func bookstoreHasTheCanaryWithAWorseBackend() throws {

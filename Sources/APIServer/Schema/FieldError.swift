@@ -45,6 +45,11 @@ public struct FieldError: Sendable, Equatable, CustomStringConvertible {
         return FieldError(reason: "FieldValueNotSupported", field: field, message: m)
     }
 
+    /// kube-openapi's "Too many" for maxItems (field.TooMany).
+    public static func tooMany(_ field: String, actual: Int, max: Int) -> FieldError {
+        FieldError(reason: "FieldValueTooMany", field: field, message: "Too many: \(actual): must have at most \(max) items")
+    }
+
     public static func tooLong(_ field: String, value: JSON, max: Int) -> FieldError {
         FieldError(reason: "FieldValueTooLong", field: field, message: "Too long: may not be more than \(max) bytes")
     }

@@ -13,9 +13,19 @@
 // apiVersion, kind and metadata are not validated by the schema. Unknown fields inside
 // metadata are reported and pruned like any other (ObjectMeta is a fixed type).
 //
+// Defaulting: a property with a `default` that is absent from an object gets the default, as
+// the apiextensions server applies it when it decodes a request and when it reads storage
+// (so `weight: 1` appears on every stored Gateway API backendRef written without one, and an
+// HTTPRoute without rules gets the CRD's PathPrefix "/" rule). Defaults are applied before
+// `required` is checked, and the defaulted value is itself validated and defaulted.
+//
+// Bounds checked with upstream's wording: minimum/maximum (also exclusive), minLength,
+// maxLength, minItems, maxItems.
+//
 // Simplifications: `x-kubernetes-int-or-string` with a wrong type reports
-// `must be of type integer,string`; upstream phrases it through anyOf. Formats, patterns,
-// min/max constraints and CEL rules are not checked (the SMI CRDs use none).
+// `must be of type integer,string`; upstream phrases it through anyOf. Formats, `pattern`
+// and CEL rules (`x-kubernetes-validations`) are not checked; docs/simulator.md lists the
+// Gateway API rules this leaves unenforced.
 
 import Foundation
 import KubeCore
@@ -160,6 +170,45 @@ struct SchemaValidator {
         return .object(m)
     }
 
+    /// minimum/maximum, string lengths and list sizes, worded as kube-openapi words them.
+    mutating func checkBounds(_ value: JSON, _ schema: JSON, path: String, name: String) {
+        switch value {
+        case .number:
+            guard let v = value.doubleValue else { return }
+            if let m = schema["maximum"]?.doubleValue {
+                let exclusive = schema["exclusiveMaximum"]?.boolValue == true
+                if exclusive ? v >= m : v > m {
+                    let bound = schema["maximum"]?.compactString ?? "\(m)"
+                    errors.append(.invalid(path, value: value, detail: "\(name) in body should be less than \(exclusive ? "" : "or equal to ")\(bound)"))
+                }
+            }
+            if let m = schema["minimum"]?.doubleValue {
+                let exclusive = schema["exclusiveMinimum"]?.boolValue == true
+                if exclusive ? v <= m : v < m {
+                    let bound = schema["minimum"]?.compactString ?? "\(m)"
+                    errors.append(.invalid(path, value: value, detail: "\(name) in body should be greater than \(exclusive ? "" : "or equal to ")\(bound)"))
+                }
+            }
+        case .string(let str):
+            let count = str.unicodeScalars.count
+            if let m = schema["maxLength"]?.intValue, count > m {
+                errors.append(FieldError(reason: "FieldValueTooLong", field: path, message: "Too long: may not be more than \(m) bytes"))
+            }
+            if let m = schema["minLength"]?.intValue, count < m {
+                errors.append(.invalid(path, value: value, detail: "\(name) in body should be at least \(m) chars long"))
+            }
+        case .array(let a):
+            if let m = schema["maxItems"]?.intValue, a.count > m {
+                errors.append(.tooMany(path, actual: a.count, max: Int(clamping: m)))
+            }
+            if let m = schema["minItems"]?.intValue, a.count < m {
+                errors.append(.invalid(path, value: .string("array"), detail: "\(name) in body should have at least \(m) items"))
+            }
+        default:
+            break
+        }
+    }
+
     /// Validates `value` at `path`, returning it with unknown fields pruned.
     mutating func check(_ value: JSON, _ schema: JSON, path: String, root: Bool = false) -> JSON {
         let type = schema["type"]?.stringValue
@@ -194,10 +243,16 @@ struct SchemaValidator {
             let names = allowed.map { $0.stringValue ?? $0.compactString }
             errors.append(.notSupported(path, value: value, supported: names))
         }
+        checkBounds(value, schema, path: path, name: name)
         switch value {
-        case .object(let o):
+        case .object(var o):
             let props = schema["properties"]?.objectValue
             let additional = schema["additionalProperties"]
+            if let props {
+                for (k, ps) in props where o[k] == nil {
+                    if let d = ps["default"] { o[k] = d }
+                }
+            }
             for req in schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? [] where o[req] == nil {
                 errors.append(.required(child(path, req)))
             }

@@ -139,7 +139,7 @@ extension APIHandler {
             var next = obj
             if target.subresource == "status" {
                 next = setPath(cur, ["status"], obj["status"] ?? .null)
-            } else if t.group.isEmpty || t.group == "apps" {
+            } else if t.group.isEmpty || t.group == "apps" || t.subresources.contains("status") {
                 // The main resource ignores status changes for types with a status subresource.
                 next["status"] = cur["status"]
             }
@@ -207,6 +207,15 @@ extension APIHandler {
             // A patch that carries metadata.resourceVersion is a precondition (optimistic lock).
             if let want = next[path: "metadata", "resourceVersion"]?.stringValue, want != String(cur.rvInt) {
                 throw APIError.conflict(t, name)
+            }
+            // With a status subresource, the main resource ignores status and the status
+            // subresource ignores everything else (as for custom resources upstream).
+            if t.isCustom && t.subresources.contains("status") {
+                if target.subresource == "status" {
+                    next = setPath(visible, ["status"], next["status"] ?? .null)
+                } else {
+                    next["status"] = visible["status"]
+                }
             }
             next = Writes.carryOverSystemFields(old: cur, new: next, t: t)
             let (pruned, w) = try validateAndPrune(next, t, target.version, mode)

@@ -127,7 +127,7 @@ enum Hostile {
         let version = profile.splitStorageVersion
         let apiVersion = "split.smi-spec.io/\(version)"
         // Profiles whose split schema is int-or-string (ResourceTypes.smiCRDs) take strings.
-        let strings = profile == .linkerd || profile == .all
+        let strings = profile.splitWeightsIntOrString
         var rng = SimRandom(seed: seed ^ 0x4057_11E0)
         func weight(_ w: W) -> JSON? {
             if strings { return .string(w.text) }

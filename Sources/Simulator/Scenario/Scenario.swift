@@ -77,14 +77,20 @@ public struct Scenario: Sendable {
         }
         for s in t.services { objects.append(kube.endpoints(s)) }
         var splitObjects: [JSON] = []
-        splitObjects.reserveCapacity(t.splits.count)
-        for s in t.splits { splitObjects.append(smi.split(s)) }
-        splitObjects += extraSplits
-        objects += splitObjects
-        let age = { (ns: String) in (t.namespaces.first { $0.name == ns }?.ageDays ?? 7) * 86400 - 600 }
-        for x in t.targets { objects.append(smi.trafficTarget(x, ago: age(x.namespace))) }
-        for g in t.routeGroups { objects.append(smi.httpRouteGroup(g, ago: age(g.namespace))) }
-        for r in t.tcpRoutes { objects.append(smi.tcpRoute(r, ago: age(r.namespace))) }
+        // Istio never served SMI: its profile's cluster holds routes instead.
+        if profile.servesSMI {
+            splitObjects.reserveCapacity(t.splits.count)
+            for s in t.splits { splitObjects.append(smi.split(s)) }
+            splitObjects += extraSplits
+            objects += splitObjects
+            let age = { (ns: String) in (t.namespaces.first { $0.name == ns }?.ageDays ?? 7) * 86400 - 600 }
+            for x in t.targets where !profile.accessVersions.isEmpty { objects.append(smi.trafficTarget(x, ago: age(x.namespace))) }
+            for g in t.routeGroups where !profile.specsVersions.isEmpty { objects.append(smi.httpRouteGroup(g, ago: age(g.namespace))) }
+            for r in t.tcpRoutes where !profile.specsVersions.isEmpty { objects.append(smi.tcpRoute(r, ago: age(r.namespace))) }
+        }
+        if name == "bookstore" {
+            objects += RouteObjectWriter(profile: profile, now: now).bookstoreRoutes(flaggerCanaryUID: rng.uuid())
+        }
         return Scenario(name: name, objects: objects, traffic: t.trafficModel(seed: seed, splitObjects: splitObjects))
     }
 }

@@ -1,3 +1,4 @@
+import GatewayAPI
 import KubeCore
 import SMI
 
@@ -88,6 +89,31 @@ extension TrafficModel {
     /// The weights the mesh applies, from TrafficSplit objects of any version. When several
     /// splits name the same root service the mesh's choice is unspecified; we take the one
     /// whose name sorts first (deterministic, and documented for users of the simulator).
+    /// The weights in force per root Service: TrafficSplits first (on Linkerd, linkerd-smi
+    /// turns a split into a ServiceProfile with dstOverrides, which takes precedence over any
+    /// HTTPRoute, NOTES.md §7), then producer routes the mesh accepted, by their default rule
+    /// (the one that takes all requests; header and path rules carry only the requests that
+    /// match them, which the model does not generate). Consumer routes (another namespace's
+    /// callers) are not modelled: every caller sees the producer's weights.
+    public static func activeWeights(splits: some Sequence<JSON>, routes: some Sequence<JSON>) -> SplitWeights {
+        var out = activeWeights(splits: splits)
+        var chosen: [ObjectRef: (name: String, backends: [(service: String, weight: Double)])] = [:]
+        for obj in routes {
+            guard let route = try? Route(json: obj) else { continue }
+            guard let rule = route.rules.first(where: \.matchesAll), !rule.backends.isEmpty else { continue }
+            for parent in route.serviceParents where !route.isConsumerRoute(for: parent) && route.acceptance(for: parent).isAccepted {
+                let key = parent.service(routeNamespace: route.namespace)
+                if out[key] != nil && chosen[key] == nil { continue }
+                if let existing = chosen[key], existing.name <= route.meta.name { continue }
+                let backends = rule.backends.filter { $0.isService && ($0.namespace ?? route.namespace) == route.namespace }
+                    .map { (service: $0.name, weight: $0.weight.value.doubleValue) }
+                chosen[key] = (route.meta.name, backends)
+                out[key] = backends
+            }
+        }
+        return out
+    }
+
     public static func activeWeights(splits: some Sequence<JSON>) -> SplitWeights {
         var chosen: [ObjectRef: (name: String, backends: [(service: String, weight: Double)])] = [:]
         for obj in splits {
