@@ -84,7 +84,7 @@ let package = Package(
         ),
         .target(
             name: "Mesh",
-            dependencies: ["KubeCore", "SMI", "Kube"]
+            dependencies: ["KubeCore", "SMI", "GatewayAPI", "Kube"]
         ),
         .target(
             name: "App",
@@ -110,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "smitop",
             dependencies: [
-                "KubeCore", "SMI", "Kube", "Transport", "Simulator", "Mesh", "App", "UI", "Runtime", "Terminal",
+                "KubeCore", "SMI", "GatewayAPI", "Kube", "Transport", "Simulator", "Mesh", "App", "UI", "Runtime", "Terminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -536,3 +536,46 @@ public struct Route: Sendable, Equatable {
         return .object(patch)
     }
 }
+
+/// A route's identity: the same name may be an HTTPRoute, a GRPCRoute and a Linkerd HTTPRoute.
+public struct RouteID: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var kind: RouteKind
+    public var ref: ObjectRef
+    public init(kind: RouteKind, ref: ObjectRef) {
+        self.kind = kind
+        self.ref = ref
+    }
+    public static func < (a: RouteID, b: RouteID) -> Bool {
+        a.ref != b.ref ? a.ref < b.ref : a.kind.rawValue < b.kind.rawValue
+    }
+    /// kubectl's `TYPE/NAMESPACE/NAME` spelling.
+    public var description: String { "\(kind.typeName)/\(ref.key)" }
+}
+
+extension Route {
+    public var id: RouteID { RouteID(kind: kind, ref: ref) }
+
+    /// The route as a UI holding ten thousand of them keeps it (as `TrafficSplit.slimmed()`):
+    /// `raw` reduced to apiVersion, kind, the identifying metadata and the spec (what
+    /// `encode()` and `weightsMergePatch()` read; status is already decoded into `parents`),
+    /// metadata reduced to the evidence `controller` is decided by.
+    public func slimmed() -> Route {
+        var copy = self
+        var meta = self.meta.keepingControllerEvidence()
+        for key in [Route.argoCanaryLabel, "kiali_wizard"] { if let v = self.meta.labels[key] { meta.labels[key] = v } }
+        meta.generation = self.meta.generation
+        copy.meta = meta
+        var m = JSONObject()
+        m["name"] = .string(self.meta.name)
+        if let ns = self.meta.namespace { m["namespace"] = .string(ns) }
+        if let rv = self.meta.resourceVersion { m["resourceVersion"] = .string(rv) }
+        if let g = self.meta.generation { m["generation"] = .int(g) }
+        var o = JSONObject()
+        if let v = raw["apiVersion"] { o["apiVersion"] = v }
+        if let v = raw["kind"] { o["kind"] = v }
+        o["metadata"] = .object(m)
+        if let spec = raw["spec"] { o["spec"] = spec }
+        copy.raw = .object(o)
+        return copy
+    }
+}

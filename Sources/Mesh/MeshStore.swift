@@ -2,6 +2,7 @@
 // and the tables need. Every string that came from the cluster is sanitised here, where it
 // enters, so nothing downstream can print a control sequence.
 
+import GatewayAPI
 import Kube
 import KubeCore
 import SMI
@@ -9,6 +10,29 @@ import SMI
 /// The kinds smitop watches.
 public enum ObjectKind: String, Sendable, CaseIterable, Hashable, Codable {
     case service, deployment, pod, trafficSplit, trafficTarget
+    case httpRoute, grpcRoute, linkerdHTTPRoute
+
+    /// The route kind this is, for the Gateway API and Linkerd policy kinds.
+    public var routeKind: RouteKind? {
+        switch self {
+        case .httpRoute: return .httpRoute
+        case .grpcRoute: return .grpcRoute
+        case .linkerdHTTPRoute: return .linkerdHTTPRoute
+        default: return nil
+        }
+    }
+
+    public init(_ route: RouteKind) {
+        switch route {
+        case .httpRoute: self = .httpRoute
+        case .grpcRoute: self = .grpcRoute
+        case .linkerdHTTPRoute: self = .linkerdHTTPRoute
+        }
+    }
+
+    /// A cluster without this kind is normal (most have no Gateway API, or no Linkerd policy
+    /// CRDs): it is watched as an empty list, not reported as a failure.
+    public var isOptional: Bool { routeKind != nil }
 
     /// The REST resource (plural) used in URLs.
     public var resource: String {
@@ -18,6 +42,8 @@ public enum ObjectKind: String, Sendable, CaseIterable, Hashable, Codable {
         case .pod: return "pods"
         case .trafficSplit: return "trafficsplits"
         case .trafficTarget: return "traffictargets"
+        case .httpRoute, .linkerdHTTPRoute: return "httproutes"
+        case .grpcRoute: return "grpcroutes"
         }
     }
 
@@ -31,7 +57,18 @@ public enum ObjectKind: String, Sendable, CaseIterable, Hashable, Codable {
             let group = self == .trafficSplit ? "split.smi-spec.io" : "access.smi-spec.io"
             guard let info = try await client.apiGroup(group), let v = info.preferredVersion ?? info.versions.first else { return nil }
             return GroupVersionResource(group: group, version: v, resource: resource)
+        case .httpRoute, .grpcRoute, .linkerdHTTPRoute:
+            return try await Self.routeResource(routeKind!, on: client)
         }
+    }
+
+    /// The version of a route kind to read: the first of the versions smitop reads (v1 before
+    /// v1beta1; Linkerd's v1beta3 before v1beta2, the versions with weights) that the cluster
+    /// serves, so a cluster with Gateway API 0.7–1.x CRDs works and one without is nil.
+    public static func routeResource(_ kind: RouteKind, on client: KubeClient) async throws(KubeError) -> GroupVersionResource? {
+        guard let info = try await client.apiGroup(kind.group) else { return nil }
+        guard let v = kind.readableVersions.first(where: info.versions.contains) else { return nil }
+        return GroupVersionResource(group: kind.group, version: v, resource: kind.resource)
     }
 }
 
@@ -159,6 +196,8 @@ public struct MeshStore: Sendable, Equatable {
     public private(set) var pods: [ObjectRef: PodInfo] = [:]
     public private(set) var trafficSplits: [ObjectRef: TrafficSplit] = [:]
     public private(set) var trafficTargets: [ObjectRef: TrafficTarget] = [:]
+    /// Gateway API and Linkerd policy routes, decoded and slimmed.
+    public private(set) var routes: [RouteID: Route] = [:]
     /// Objects that could not be decoded (by kind and key), with the reason, for the message line.
     public private(set) var decodeErrors: [String: String] = [:]
     /// Bumped whenever a change could alter graph nodes or edges. The layout cache keys on it.
@@ -198,6 +237,8 @@ public struct MeshStore: Sendable, Equatable {
             topo = trafficSplits.removeValue(forKey: id) != nil
             if topo { splits.insert(id) }
         case .trafficTarget: trafficTargets[id] = nil
+        case .httpRoute, .grpcRoute, .linkerdHTTPRoute:
+            topo = routes.removeValue(forKey: RouteID(kind: kind.routeKind!, ref: id)) != nil
         }
         if topo { topologyVersion += 1 }
         return StoreChange(kind: kind, topologyChanged: topo, changedSplits: splits)
@@ -214,6 +255,8 @@ public struct MeshStore: Sendable, Equatable {
         case .pod: pods = [:]
         case .trafficSplit: trafficSplits = [:]
         case .trafficTarget: trafficTargets = [:]
+        case .httpRoute, .grpcRoute, .linkerdHTTPRoute:
+            routes = routes.filter { $0.key.kind != kind.routeKind }
         }
         decodeErrors = decodeErrors.filter { !$0.key.hasPrefix("\(kind.rawValue):") }
         for o in objects { _ = apply(kind, o) }
@@ -301,7 +344,25 @@ public struct MeshStore: Sendable, Equatable {
                 decodeErrors["\(kind.rawValue):\(id.key)"] = clean(error.description, limit: 300)
             }
             return StoreChange(kind: kind, topologyChanged: false)
+        case .httpRoute, .grpcRoute, .linkerdHTTPRoute:
+            let meta = ObjectMeta(object: object)
+            let id = RouteID(kind: kind.routeKind!, ref: ObjectRef(namespace: clean(meta.namespace ?? ""), name: clean(meta.name)))
+            do {
+                let route = try Route(json: object).slimmed()
+                decodeErrors["\(kind.rawValue):\(id.ref.key)"] = nil
+                let old = routes[id]
+                routes[id] = route
+                return StoreChange(kind: kind, topologyChanged: old.map(Self.routeTopology) != Self.routeTopology(route))
+            } catch {
+                decodeErrors["\(kind.rawValue):\(id.ref.key)"] = clean(error.description, limit: 300)
+                return StoreChange(kind: kind, topologyChanged: routes.removeValue(forKey: id) != nil)
+            }
         }
+    }
+
+    /// What of a route the graph draws: parents and each rule's backends.
+    private static func routeTopology(_ r: Route) -> [String] {
+        r.parentRefs.map(\.description) + r.rules.flatMap { $0.backends.map { $0.displayName(routeNamespace: r.namespace) } + ["|"] }
     }
 
     private static func serviceTopology(_ s: ServiceInfo) -> [String: String] { s.selector }
@@ -324,6 +385,11 @@ public struct MeshStore: Sendable, Equatable {
             for k in trafficSplits.keys.sorted() {
                 h.combine(k)
                 h.combine(Self.splitTopology(trafficSplits[k]!))
+            }
+        case .httpRoute, .grpcRoute, .linkerdHTTPRoute:
+            for k in routes.keys.sorted() where k.kind == kind.routeKind {
+                h.combine(k)
+                h.combine(Self.routeTopology(routes[k]!))
             }
         case .pod, .trafficTarget: break
         }

@@ -21,6 +21,11 @@ public struct LiveCluster: ClusterSession {
                     return
                 }
                 guard let resource else {
+                    // Optional kinds (routes) on a cluster without their CRDs: an empty list.
+                    if kind.isOptional {
+                        continuation.yield(.replaced([]))
+                        return
+                    }
                     continuation.yield(.failed(KubeError(source: .httpBody, code: 404, message: "the cluster does not serve \(kind.resource)"), retryIn: 0))
                     return
                 }

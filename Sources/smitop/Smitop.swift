@@ -14,7 +14,8 @@ struct Smitop: AsyncParsableCommand {
             """,
         version: SmitopVersion.string,
         subcommands: [
-            UICommand.self, DemoCommand.self, SplitsCommand.self, SplitCommand.self, MetricsCommand.self, GraphCommand.self, LintCommand.self,
+            UICommand.self, DemoCommand.self, SplitsCommand.self, RoutesCommand.self, SplitCommand.self, MetricsCommand.self, GraphCommand.self,
+            LintCommand.self,
             ConfigCommand.self, SimCommand.self, TerminalCheckCommand.self,
         ],
         defaultSubcommand: UICommand.self)

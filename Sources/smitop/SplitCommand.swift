@@ -1,13 +1,51 @@
 import ArgumentParser
 import Foundation
+import GatewayAPI
 import Kube
 import KubeCore
+import Mesh
 import SMI
 
 struct SplitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "split", abstract: "Change a TrafficSplit's weights safely.",
+        commandName: "split", abstract: "Change the weights of a TrafficSplit or of a route rule safely.",
+        discussion: """
+            The object is named as kubectl names it: NAME or NAMESPACE/NAME for a TrafficSplit, \
+            TYPE/NAME (namespace from -n) or TYPE/NAMESPACE/NAME for any kind: trafficsplit/books, \
+            httproute/reviews, grpcroute/echo, httproutes.policy.linkerd.io/bb. A route with several \
+            weighted rules needs --rule INDEX or --rule NAME.
+            """,
         subcommands: [SplitSetCommand.self, SplitShiftCommand.self])
+}
+
+/// What `split set/shift` writes to: a TrafficSplit, or one rule of a route.
+enum WeightTarget: Equatable {
+    case trafficSplit(namespace: String, name: String)
+    case route(RouteKind, namespace: String, name: String)
+
+    /// kubectl's spellings: NAME, NS/NAME (a TrafficSplit, as smitop has always read it),
+    /// TYPE/NAME and TYPE/NS/NAME.
+    static func parse(_ s: String, defaultNamespace: String) throws -> WeightTarget {
+        let parts = s.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard !parts.contains(where: \.isEmpty), (1...3).contains(parts.count) else {
+            throw CLIError.fail("expected NAME, NAMESPACE/NAME, TYPE/NAME or TYPE/NAMESPACE/NAME, got \"\(clean(s))\"", code: 2)
+        }
+        func typed(_ type: String, _ ns: String, _ name: String) throws -> WeightTarget {
+            if ["trafficsplit", "trafficsplits", "ts", "trafficsplits.split.smi-spec.io"].contains(type.lowercased()) {
+                return .trafficSplit(namespace: ns, name: name)
+            }
+            if let k = RouteKind(typeName: type) { return .route(k, namespace: ns, name: name) }
+            throw CLIError.fail(
+                "unknown type \"\(clean(type))\": use trafficsplit, httproute, grpcroute or httproutes.policy.linkerd.io", code: 2)
+        }
+        switch parts.count {
+        case 1: return .trafficSplit(namespace: defaultNamespace, name: parts[0])
+        case 2:
+            let isType = RouteKind(typeName: parts[0]) != nil || ["trafficsplit", "trafficsplits", "ts"].contains(parts[0].lowercased())
+            return isType ? try typed(parts[0], defaultNamespace, parts[1]) : .trafficSplit(namespace: parts[0], name: parts[1])
+        default: return try typed(parts[0], parts[1], parts[2])
+        }
+    }
 }
 
 /// Options every weight write shares.
@@ -20,6 +58,37 @@ struct WriteOptions: ParsableArguments {
     var expectResourceVersion: String?
     @Option(name: [.customShort("o"), .customLong("output")], help: "table, json or yaml.")
     var output: OutputFormat = .table
+    @Option(name: .customLong("rule"), help: "For a route: the rule to change, by index or by name.")
+    var rule: String?
+    @Flag(name: .customLong("drain"), help: "Allow a write that sets every weight of a route rule to 0 (the rule then routes nothing).")
+    var drain = false
+    @Option(
+        name: .customLong("accept-timeout"),
+        help: "For a route: seconds to wait for the mesh to accept the new generation (0: do not wait).")
+    var acceptTimeout: Double = 10
+}
+
+/// Finds the target and runs the write for its kind. `compute` gets the backend names and
+/// weights as read and the kind's weight policy, and returns the new weights.
+func writeTargetWeights(
+    cluster options: ClusterOptions, write: WriteOptions, ref: String,
+    compute: @escaping (_ names: [String], _ weights: [Weight], _ policy: WeightPolicy, _ integerOnly: Bool) throws -> [Weight]
+) async throws {
+    let (_, resolved) = try options.connect()
+    switch try WeightTarget.parse(ref, defaultNamespace: resolved.namespace) {
+    case .trafficSplit(let ns, let name):
+        if write.rule != nil { throw CLIError.fail("--rule is for routes; a TrafficSplit has one list of backends", code: 2) }
+        try await writeWeights(cluster: options, write: write, ref: "\(ns)/\(name)") { current in
+            current.with(
+                weights: try compute(
+                    current.backends.map(\.service), current.backends.map(\.weight), current.weightPolicy, current.weightFormat == .integer))
+        }
+    case .route(let kind, let ns, let name):
+        try await writeRouteWeights(cluster: options, write: write, kind: kind, namespace: ns, name: name) { route, i in
+            let rule = route.rules[i]
+            return try compute(rule.backends.map(\.name), rule.backends.map(\.weight), .gatewayAPI, true)
+        }
+    }
 }
 
 /// Read, compute, write with the resourceVersion read: the shared path of `split set` and
@@ -119,7 +188,7 @@ struct SplitSetCommand: AsyncParsableCommand {
 
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var write: WriteOptions
-    @Argument(help: "The TrafficSplit, as NAMESPACE/NAME or NAME.") var split: String
+    @Argument(help: "The object: NAME or NAMESPACE/NAME (a TrafficSplit), TYPE/NAME or TYPE/NAMESPACE/NAME.") var split: String
     @Argument(help: "SERVICE=WEIGHT pairs.") var weights: [String]
 
     func run() async throws {
@@ -130,25 +199,26 @@ struct SplitSetCommand: AsyncParsableCommand {
             wanted.append((p[0], p[1]))
         }
         if wanted.isEmpty { throw CLIError.fail("name at least one SERVICE=WEIGHT", code: 2) }
-        try await writeWeights(cluster: cluster, write: write, ref: split) { current in
-            var ws = current.backends.map(\.weight)
+        try await writeTargetWeights(cluster: cluster, write: write, ref: split) { names, current, policy, integerOnly in
+            var ws = current
             for (svc, text) in wanted {
-                guard let i = current.backends.firstIndex(where: { $0.service == svc }) else {
-                    throw CLIError.fail(
-                        "\(svc) is not a backend of this split (backends: \(current.backends.map { clean($0.service) }.joined(separator: ", ")))",
-                        code: 2)
+                guard let i = names.firstIndex(of: svc) else {
+                    throw CLIError.fail("\(clean(svc)) is not a backend (backends: \(names.map { clean($0) }.joined(separator: ", ")))", code: 2)
                 }
                 let q: Quantity
                 do { q = try Quantity(parsing: text) } catch {
-                    throw CLIError.fail("weight \"\(text)\" for \(svc) is not a number or quantity: \(error)", code: 2)
+                    throw CLIError.fail("weight \"\(clean(text))\" for \(clean(svc)) is not a number or quantity: \(error)", code: 2)
                 }
-                if q.isNegative { throw CLIError.fail("weight for \(svc) must not be negative", code: 2) }
-                if current.weightFormat == .integer && !q.isInteger {
-                    throw CLIError.fail("\(current.apiVersion) weights are whole numbers; \"\(text)\" is not", code: 2)
+                if q.isNegative { throw CLIError.fail("weight for \(clean(svc)) must not be negative", code: 2) }
+                if integerOnly && !q.isInteger {
+                    throw CLIError.fail("these weights are whole numbers; \"\(clean(text))\" is not", code: 2)
+                }
+                if q.nanos > policy.maximumNanos {
+                    throw CLIError.fail("weight \(clean(text)) for \(clean(svc)) is above the largest this kind allows", code: 2)
                 }
                 ws[i] = ws[i].with(value: q)
             }
-            return current.with(weights: ws)
+            return ws
         }
     }
 }
@@ -161,7 +231,7 @@ struct SplitShiftCommand: AsyncParsableCommand {
 
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var write: WriteOptions
-    @Argument(help: "The TrafficSplit, as NAMESPACE/NAME or NAME.") var split: String
+    @Argument(help: "The object: NAME or NAMESPACE/NAME (a TrafficSplit), TYPE/NAME or TYPE/NAMESPACE/NAME.") var split: String
     @Option(help: "The backend that gains share.") var to: String
     // .unconditional: "--by -10" is a value, not an unknown flag "-1".
     @Option(parsing: .unconditional, help: "Percentage points of share to move (may be negative).") var by: Double
@@ -172,15 +242,13 @@ struct SplitShiftCommand: AsyncParsableCommand {
         guard by.isFinite, (-100...100).contains(by) else {
             throw CLIError.fail("--by must be between -100 and 100 percentage points, not \(by)", code: 2)
         }
-        try await writeWeights(cluster: cluster, write: write, ref: split) { current in
-            guard let i = current.backends.firstIndex(where: { $0.service == to }) else {
-                throw CLIError.fail(
-                    "\(to) is not a backend of this split (backends: \(current.backends.map { clean($0.service) }.joined(separator: ", ")))",
-                    code: 2)
+        try await writeTargetWeights(cluster: cluster, write: write, ref: split) { names, current, policy, _ in
+            guard let i = names.firstIndex(of: to) else {
+                throw CLIError.fail("\(clean(to)) is not a backend (backends: \(names.map { clean($0) }.joined(separator: ", ")))", code: 2)
             }
             // Points as an exact fraction (thousandths of a point are plenty for a CLI).
             let points = Fraction(Int128((by * 1000).rounded()), 1000)
-            do { return try current.shifting(points: points, to: i) } catch {
+            do { return try WeightEdits.shifting(current, policy: policy, points: points, to: i) } catch {
                 throw CLIError.fail("cannot shift: \(error)", code: 1)
             }
         }

@@ -1,0 +1,186 @@
+import ArgumentParser
+import Foundation
+import GatewayAPI
+import Kube
+import KubeCore
+import Mesh
+
+/// Every route kind the cluster serves, with the version smitop reads it in. A cluster with
+/// none is normal (an empty list), a failed discovery is not.
+func routeResources(_ client: KubeClient) async throws -> [(RouteKind, GroupVersionResource)] {
+    var out: [(RouteKind, GroupVersionResource)] = []
+    for k in RouteKind.allCases {
+        do {
+            if let r = try await ObjectKind.routeResource(k, on: client) { out.append((k, r)) }
+        } catch { throw fail(error) }
+    }
+    return out
+}
+
+/// One route as the headless commands print it: every rule with its backends, weights and
+/// shares, whether the mesh took it, and who else writes it.
+struct RouteSummary: Sendable {
+    var route: Route
+
+    var json: JSON {
+        var t = JSONTreeBuilder()
+        write(to: &t)
+        return t.result
+    }
+
+    func write<B: JSONBuilder>(to b: inout B) {
+        let r = route
+        b.object { b in
+            b.member("kind", .string(r.kind.kind))
+            b.member("apiVersion", .string(r.apiVersion))
+            b.member("namespace", .string(r.namespace))
+            b.member("name", .string(r.meta.name))
+            b.member("resourceVersion", .string(r.meta.resourceVersion ?? ""))
+            b.member("generation", r.generation.map { .int($0) } ?? .null)
+            b.key("parents")
+            b.array { b in
+                for p in r.parentRefs {
+                    b.object { b in
+                        b.member("group", p.group.map { .string($0) } ?? .null)
+                        b.member("kind", .string(p.kind ?? "Gateway"))
+                        b.member("name", .string(p.name))
+                        b.member("namespace", .string(p.service(routeNamespace: r.namespace).namespace))
+                        b.member("port", p.port.map { .int($0) } ?? .null)
+                        b.member("service", .bool(p.isService))
+                        b.member("consumerRoute", .bool(p.isService && r.isConsumerRoute(for: p)))
+                        let a = r.acceptance(for: p)
+                        b.member("accepted", .string(a.text))
+                        if case .rejected(_, let m) = a, !m.isEmpty { b.member("message", .string(m)) }
+                        if let s = r.status(for: p) {
+                            b.member("controller", .string(s.controllerName))
+                            b.member("observedGeneration", s.condition("Accepted")?.observedGeneration.map { .int($0) } ?? .null)
+                            if let rr = s.condition("ResolvedRefs") { b.member("resolvedRefs", .string(rr.status == "True" ? "True" : rr.reason)) }
+                        }
+                    }
+                }
+            }
+            b.key("rules")
+            b.array { b in
+                for (i, rule) in r.rules.enumerated() {
+                    let shares = r.shares(rule: i)
+                    b.object { b in
+                        b.member("index", .int(i))
+                        b.member("name", rule.name.map { .string($0) } ?? .null)
+                        b.member("matches", .string(rule.matchSummary))
+                        b.key("backends")
+                        b.array { b in
+                            for (j, be) in rule.backends.enumerated() {
+                                b.object { b in
+                                    b.member("name", .string(be.name))
+                                    b.member("namespace", .string(be.namespace ?? r.namespace))
+                                    b.member("port", be.port.map { .int($0) } ?? .null)
+                                    b.member("weight", .int(Int64(clamping: Fraction.roundDiv(be.weight.value.nanos, Quantity.nanosPerUnit))))
+                                    b.member("share", shares[j].map { .double($0.doubleValue) } ?? .null)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            b.member("accepted", .string(r.acceptance.text))
+            b.key("controller")
+            if let c = r.controller {
+                b.object { b in
+                    b.member("tool", .string(c.tool))
+                    b.member("source", .string(c.source.rawValue))
+                    b.member("detail", .string(c.detail))
+                }
+            } else {
+                b.value(.null)
+            }
+            let problems = RouteSummary.problems(r)
+            if !problems.isEmpty { b.member("problems", .array(problems.map { .string($0) })) }
+        }
+    }
+
+    /// What an operator should know before trusting the route's numbers.
+    static func problems(_ r: Route) -> [String] {
+        var out: [String] = []
+        if !r.isMeshRoute { out.append("no Service parent: a Gateway route, not a mesh (GAMMA) route") }
+        for p in r.parentRefs where p.isDefaultedServiceGroup {
+            out.append("parent Service \(p.name) has group \(RouteKind.gatewayGroup) (written without group): meshes expect group \"\" or core")
+        }
+        if r.acceptance == .noController { out.append("no mesh has accepted this route (status.parents is empty)") }
+        for (i, rule) in r.rules.enumerated() {
+            let shares = r.shares(rule: i)
+            if !rule.backends.isEmpty && shares.allSatisfy({ $0 == nil }) {
+                out.append("rule \(i): every weight is 0, so the rule routes nothing (implementations differ)")
+            }
+            if rule.backends.count == 1 && rule.backends[0].weight.value.nanos == 0 {
+                out.append("rule \(i): its only backend has weight 0")
+            }
+        }
+        return out
+    }
+
+    func rows(wide: Bool) -> [[String]] {
+        let r = route
+        let parents = r.parentRefs.map { p in
+            let ns = p.service(routeNamespace: r.namespace).namespace
+            return (p.isService ? "svc/" : "\(p.kind ?? "Gateway")/") + (ns == r.namespace ? "" : ns + "/") + p.name
+                + (p.port.map { ":\($0)" } ?? "")
+        }.joined(separator: ",")
+        let rules = r.rules.isEmpty ? [nil] : r.rules.indices.map { Optional($0) }
+        return rules.map { i in
+            var rule = "-"
+            var backends = "<none>"
+            if let i {
+                let rr = r.rules[i]
+                rule = "\(i)" + (rr.name.map { " \($0)" } ?? "") + ": " + rr.matchSummary
+                let shares = r.shares(rule: i)
+                backends = rr.backends.enumerated().map { j, b in
+                    "\(b.displayName(routeNamespace: r.namespace))=\(b.weight.description)(\(shares[j].map { $0.percentText(decimals: 1) } ?? "-"))"
+                }.joined(separator: " ")
+            }
+            var row = [
+                r.namespace, r.kind.label, r.meta.name, parents, rule, backends, r.acceptance.text, r.controller?.tool ?? "<none>",
+            ]
+            if wide { row += [r.apiVersion, r.generation.map(String.init) ?? "", r.meta.resourceVersion ?? ""] }
+            return row.map { clean($0, limit: 400) }
+        }
+    }
+}
+
+struct RoutesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "routes",
+        abstract: "List Gateway API HTTPRoutes/GRPCRoutes and Linkerd policy HTTPRoutes, rule by rule, with weights and shares.",
+        discussion: "Shares are per rule: each rule splits its own backendRefs. ACCEPTED is what the mesh wrote in status.parents.")
+
+    @OptionGroup var cluster: ClusterOptions
+    @Option(name: [.customShort("o"), .customLong("output")], help: "table, wide, json or yaml.")
+    var output: OutputFormat = .table
+
+    func run() async throws {
+        let (client, resolved) = try cluster.connect()
+        var routes: [Route] = []
+        for (kind, gvr) in try await routeResources(client) {
+            let list: ObjectList
+            do { list = try await client.list(gvr, namespace: cluster.scope(resolved)) } catch { throw fail(error) }
+            for item in list.items {
+                do { routes.append(try Route(json: item)) } catch {
+                    warn("cannot read \(kind.label) \(ObjectRef(object: item).key): \(error)")
+                }
+            }
+        }
+        routes.sort { $0.id < $1.id }
+        switch output {
+        case .json: printJSON(["kind": "RouteSummaryList", "items": .array(routes.map { RouteSummary(route: $0).json })])
+        case .yaml: printYAML(["kind": "RouteSummaryList", "items": .array(routes.map { RouteSummary(route: $0).json })])
+        case .table, .wide:
+            if routes.isEmpty {
+                FileHandle.standardError.write(
+                    Data("No routes found\(cluster.allNamespaces ? "" : " in \(clean(resolved.namespace)) namespace").\n".utf8))
+                return
+            }
+            var header = ["NAMESPACE", "KIND", "NAME", "PARENTS", "RULE", "BACKENDS", "ACCEPTED", "OWNER"]
+            if output == .wide { header += ["APIVERSION", "GENERATION", "RESOURCEVERSION"] }
+            print(renderTable(header, routes.flatMap { RouteSummary(route: $0).rows(wide: output == .wide) }), terminator: "")
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import KubeCore
+import TestSupport
+import Testing
+
+@testable import Simulator
+
+/// `smitop routes` and `smitop split set/shift TYPE/NAME` against the Gateway API profiles,
+/// with kubectl as the judge of what the cluster holds.
+@Suite("route commands against smitop sim", .serialized)
+struct RouteCLITests {
+    func smitop(_ h: SimHarness, _ args: [String]) async throws -> ProcessResult {
+        try await runProcess(SmitopBinary.path, args + ["--kubeconfig", h.kubeconfig], env: ["HOME": h.dir], stdin: nil, timeout: 60)
+    }
+
+    func kubectlJSON(_ h: SimHarness, _ args: [String]) async throws -> JSON {
+        let r = try await h.kubectl(args + ["-o", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        return try JSON.parse(r.stdout)
+    }
+
+    /// "ns/name#rule" → [backend: weight] from kubectl's objects or smitop's summaries.
+    func ruleWeights(_ items: [JSON], kind: String) -> [String: [String: Int64]] {
+        var out: [String: [String: Int64]] = [:]
+        for i in items where (i["kind"]?.stringValue ?? kind) == kind {
+            let ns = i["namespace"]?.stringValue ?? i[path: "metadata", "namespace"]?.stringValue ?? ""
+            let name = i["name"]?.stringValue ?? i[path: "metadata", "name"]?.stringValue ?? ""
+            let rules = i["rules"]?.arrayValue ?? i[path: "spec", "rules"]?.arrayValue ?? []
+            for (n, r) in rules.enumerated() {
+                var m: [String: Int64] = [:]
+                for b in r["backends"]?.arrayValue ?? r["backendRefs"]?.arrayValue ?? [] {
+                    m[b["name"]?.stringValue ?? ""] = b["weight"]?.intValue
+                }
+                out["\(ns)/\(name)#\(n)"] = m
+            }
+        }
+        return out
+    }
+
+    @Test("routes -o json agrees with kubectl, rule by rule, in each Gateway API profile", arguments: [SimProfile.linkerdGamma, .istio, .all])
+    func listing(_ profile: SimProfile) async throws {
+        let h = try await SimHarness.start { $0.profile = profile }
+        defer { Task { await h.stop() } }
+        let r = try await smitop(h, ["routes", "-A", "-o", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let items = try JSON.parse(r.stdout)["items"]?.arrayValue ?? []
+        let kubeHTTP = try await kubectlJSON(h, ["get", "httproutes.gateway.networking.k8s.io", "-A"])["items"]?.arrayValue ?? []
+        let kubeGRPC = try await kubectlJSON(h, ["get", "grpcroutes", "-A"])["items"]?.arrayValue ?? []
+        #expect(ruleWeights(items, kind: "HTTPRoute").filter { !$0.key.hasPrefix("payments/fraud") } == ruleWeights(kubeHTTP, kind: "HTTPRoute"))
+        #expect(ruleWeights(items, kind: "GRPCRoute") == ruleWeights(kubeGRPC, kind: "GRPCRoute"))
+        #expect(!ruleWeights(kubeHTTP, kind: "HTTPRoute").isEmpty)
+        let byName = Dictionary(items.map { ("\($0["namespace"]?.stringValue ?? "")/\($0["name"]?.stringValue ?? "")/\($0["kind"]?.stringValue ?? "")", $0) }) {
+            a, _ in a
+        }
+        let books = try #require(byName["bookstore/books/HTTPRoute"])
+        #expect(books["rules"]?.arrayValue?.map { $0["matches"]?.stringValue } == ["header x-bookstore-insider=true", "all requests"])
+        #expect(books["rules"]?.arrayValue?[1]["backends"]?.arrayValue?.map { $0["share"]?.doubleValue } == [0.8, 0.2])
+        #expect(books["accepted"] == "Accepted")
+        #expect(byName["payments/ledger-http/HTTPRoute"]?["accepted"] == "RouteReasonConflicted")
+        #expect(byName["bookstore/webapp/HTTPRoute"]?["accepted"] == "NoController")
+        #expect(byName["bookstore/webapp/HTTPRoute"]?["problems"]?.arrayValue?.isEmpty == false)
+        #expect(byName["payments/payments/HTTPRoute"]?[path: "controller", "tool"] == "flagger")
+        #expect(byName["bookstore/authors/HTTPRoute"]?[path: "controller", "tool"] == "argo-rollouts")
+        #expect(byName["bookstore/payments-from-bookstore/HTTPRoute"]?["parents"]?.arrayValue?.first?["consumerRoute"] == .bool(true))
+        let expectedController = profile == .linkerdGamma ? "linkerd.io/policy-controller" : "istio.io/gateway-controller"
+        #expect(books["parents"]?.arrayValue?.first?["controller"]?.stringValue == expectedController)
+        // The table: one row per rule.
+        let table = try await smitop(h, ["routes", "-n", "bookstore"])
+        #expect(table.status == 0 && table.stdout.contains("1: all requests") && table.stdout.contains("books-v1=80(80.0%)"), "\(table.stdout)")
+    }
+
+    @Test("split shift on the default rule: kubectl sees the new weights, the header rule and unmodelled fields byte-identical, status at the new generation")
+    func shift() async throws {
+        for profile in [SimProfile.istio, .linkerdGamma] {
+            let h = try await SimHarness.start { $0.profile = profile }
+            defer { Task { await h.stop() } }
+            // Fields smitop does not model (a timeout, a filter) must come back untouched.
+            let add = try await h.kubectl([
+                "patch", "httproute", "books", "-n", "bookstore", "--type=json", "-p",
+                #"[{"op":"add","path":"/spec/rules/1/timeouts","value":{"request":"10s"}},{"op":"add","path":"/spec/rules/0/filters","value":[{"type":"RequestHeaderModifier","requestHeaderModifier":{"set":[{"name":"x-insider","value":"1"}]}}]}]"#,
+            ])
+            #expect(add.status == 0, "\(add.stderr)")
+            let before = try await kubectlJSON(h, ["get", "httproute", "books", "-n", "bookstore"])
+            let r = try await smitop(h, ["split", "shift", "httproute/books", "-n", "bookstore", "--to", "books-v2", "--by", "15"])
+            #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+            #expect(r.stdout.contains("80 → 65") && r.stdout.contains("20 → 35"), "\(r.stdout)")
+            let after = try await kubectlJSON(h, ["get", "httproute", "books", "-n", "bookstore"])
+            let rules = after[path: "spec", "rules"]?.arrayValue ?? []
+            #expect(rules.first == before[path: "spec", "rules"]?.arrayValue?.first, "the header rule changed")
+            #expect(rules[1]["timeouts"] == ["request": "10s"])
+            #expect(rules[1]["backendRefs"]?.arrayValue?.map { $0["weight"]?.intValue } == [65, 35])
+            let gen = after[path: "metadata", "generation"]?.intValue ?? 0
+            #expect(gen == (before[path: "metadata", "generation"]?.intValue ?? 0) + 1)
+            if profile == .istio {
+                #expect(r.stdout.contains("accepted by the mesh at the new generation"), "\(r.stdout)")
+                let og = after[path: "status", "parents"]?.arrayValue?.first?["conditions"]?.arrayValue?.first?["observedGeneration"]?.intValue
+                #expect(og == gen)
+            } else {
+                // Linkerd writes no observedGeneration: smitop must not claim the write took effect.
+                #expect(r.stdout.contains("no observedGeneration") && !r.stdout.contains("accepted by the mesh at"), "\(r.stdout)")
+            }
+            // The same written as TYPE/NAMESPACE/NAME with an explicit rule, by set.
+            let s = try await smitop(h, ["split", "set", "httproute/bookstore/books", "--rule", "1", "books-v1=1", "books-v2=1", "-o", "json"])
+            #expect(s.status == 0, "\(s.stderr)")
+            #expect(try JSON.parse(s.stdout)[path: "patch", "spec", "rules"]?.arrayValue?.count == 2)
+            let now = try await kubectlJSON(h, ["get", "httproute", "books", "-n", "bookstore"])
+            #expect(now[path: "spec", "rules"]?.arrayValue?[1]["backendRefs"]?.arrayValue?.map { $0["weight"]?.intValue } == [1, 1])
+        }
+    }
+
+    @Test("refusals: all-zero without --drain, a rule that does not exist, a stale resourceVersion, weights out of range")
+    func refusals() async throws {
+        let h = try await SimHarness.start { $0.profile = .istio }
+        defer { Task { await h.stop() } }
+        let zero = try await smitop(h, ["split", "set", "httproute/books", "-n", "bookstore", "books-v1=0", "books-v2=0"])
+        #expect(zero.status == 1 && zero.stderr.contains("--drain"), "\(zero.stderr)")
+        let drained = try await smitop(
+            h, ["split", "set", "httproute/books", "-n", "bookstore", "books-v1=0", "books-v2=0", "--drain", "--accept-timeout", "0"])
+        #expect(drained.status == 0, "\(drained.stderr)")
+        let noRule = try await smitop(h, ["split", "set", "httproute/books", "-n", "bookstore", "--rule", "7", "books-v1=1"])
+        #expect(noRule.status == 2 && noRule.stderr.contains("no rule 7") && noRule.stderr.contains("all requests"), "\(noRule.stderr)")
+        let stale = try await smitop(
+            h, ["split", "set", "httproute/books", "-n", "bookstore", "--rule", "1", "books-v1=3", "--expect-resource-version", "1"])
+        #expect(stale.status == 3 && stale.stderr.contains("conflict"), "\(stale.stderr)")
+        let big = try await smitop(h, ["split", "set", "httproute/books", "-n", "bookstore", "--rule", "1", "books-v1=1000001"])
+        #expect(big.status == 2, "\(big.stderr)")
+        let frac = try await smitop(h, ["split", "set", "httproute/books", "-n", "bookstore", "--rule", "1", "books-v1=500m"])
+        #expect(frac.status == 2 && frac.stderr.contains("whole numbers"), "\(frac.stderr)")
+        // TYPE/NS/NAME with an unknown TYPE (two parts stay NAMESPACE/NAME of a TrafficSplit).
+        let badType = try await smitop(h, ["split", "set", "tcproute/bookstore/books", "books-v1=1"])
+        #expect(badType.status == 2 && badType.stderr.contains("unknown type"), "\(badType.stderr)")
+        // A Flagger-owned route: the warning names the Canary and its lever.
+        let flagger = try await smitop(h, ["split", "shift", "httproute/payments/payments", "--to", "payments-canary", "--by", "5"])
+        #expect(flagger.status == 0 && flagger.stderr.contains("Canary/payments") && flagger.stderr.contains("spec.suspend"), "\(flagger.stderr)")
+    }
+}
