@@ -49,6 +49,12 @@ let package = Package(
             name: "GatewayAPI",
             dependencies: ["KubeCore"]
         ),
+        // Offline validation of manifests: SMI kinds and Gateway API routes, each against the
+        // real CRD schemas (through APIServer's validator) plus semantic checks and shares.
+        .target(
+            name: "Lint",
+            dependencies: ["KubeCore", "SMI", "GatewayAPI", "APIServer"]
+        ),
         .target(
             name: "Kube",
             dependencies: ["KubeCore", "SMI", .product(name: "Yams", package: "Yams")]
@@ -110,7 +116,7 @@ let package = Package(
         .executableTarget(
             name: "smitop",
             dependencies: [
-                "KubeCore", "SMI", "GatewayAPI", "Kube", "Transport", "Simulator", "Mesh", "App", "UI", "Runtime", "Terminal",
+                "KubeCore", "SMI", "GatewayAPI", "Lint", "Kube", "Transport", "Simulator", "Mesh", "App", "UI", "Runtime", "Terminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -135,7 +141,7 @@ let package = Package(
         .executableTarget(
             name: "smitop-fuzz",
             dependencies: [
-                "KubeCore", "SMI", "Kube", "App", "UI",
+                "KubeCore", "SMI", "Lint", "Kube", "App", "UI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -148,6 +154,7 @@ let package = Package(
             dependencies: ["SMI", "KubeCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "GatewayAPITests", dependencies: ["GatewayAPI", "KubeCore"]),
+        .testTarget(name: "LintTests", dependencies: ["Lint", "SMI", "GatewayAPI", "KubeCore"]),
         .testTarget(name: "APIServerTests", dependencies: ["APIServer", "KubeCore"]),
         .testTarget(name: "KubeTests", dependencies: ["Kube", "SMI", "KubeCore"]),
         .testTarget(name: "SimulatorTests", dependencies: ["KubeCore", "APIServer", "Simulator", "Kube", "SMI", "Transport", "TestSupport"]),

@@ -59,7 +59,7 @@ public struct SMIDecodeError: Error, Sendable, Equatable, CustomStringConvertibl
 }
 
 /// Splits "split.smi-spec.io/v1alpha4" into a known kind's version, or explains why not.
-func parseAPIVersion(_ apiVersion: String?, kind: SMIKind) throws(SMIDecodeError) -> SMIVersion {
+package func parseAPIVersion(_ apiVersion: String?, kind: SMIKind) throws(SMIDecodeError) -> SMIVersion {
     guard let apiVersion, !apiVersion.isEmpty else { throw SMIDecodeError("apiVersion", "apiVersion is missing") }
     // The common case without splitting (one allocation per object of a large list).
     if apiVersion.hasPrefix(kind.group) {

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Kube
 import KubeCore
+import Lint
 import SMI
 import UI
 

@@ -1,11 +1,12 @@
 import ArgumentParser
 import Foundation
 import KubeCore
+import Lint
 import SMI
 
 struct LintCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "lint", abstract: "Validate SMI manifests offline and show each split's effective shares.",
+        commandName: "lint", abstract: "Validate SMI and Gateway API route manifests offline and show each split's and each route rule's effective shares.",
         discussion: """
             Reads multi-document YAML or JSON (use - for standard input). Exit codes: 0 valid \
             (warnings allowed), 1 an object is invalid, 2 unreadable input.

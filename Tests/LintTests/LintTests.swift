@@ -2,6 +2,7 @@ import Foundation
 import KubeCore
 import Testing
 
+@testable import Lint
 @testable import SMI
 
 func problems(_ r: LintReport) -> [String] {

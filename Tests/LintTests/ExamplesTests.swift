@@ -2,6 +2,7 @@ import Foundation
 import KubeCore
 import Testing
 
+@testable import Lint
 @testable import SMI
 
 /// The SMI spec's examples, copied into the repository (Tests/Fixtures/smi, see SOURCES.md).

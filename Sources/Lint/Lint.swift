@@ -1,4 +1,6 @@
+import GatewayAPI
 import KubeCore
+import SMI
 
 // `smitop lint`: checks SMI manifests the way the API server (CRD schemas in
 // shared/smi/crds, per version) and the meshes reading them would, before they are applied.
@@ -47,6 +49,8 @@ public struct LintObject: Sendable, Equatable {
     /// TrafficSplits only.
     public var backends: [LintBackend]?
     public var problems: [LintProblem]
+    /// Routes: each rule with its backends and shares (nil for other kinds).
+    public var rules: [LintRule]? = nil
     /// False for non-SMI objects, which are listed but not checked.
     public var checked: Bool
 }
@@ -92,10 +96,24 @@ public struct LintReport: Sendable, Equatable {
                         let share: JSON = b.share.map { .number(LintReport.decimal($0, places: 6)) } ?? .null
                         return ["service": .string(b.service), "weight": .string(b.weight), "share": share]
                     })
-                return [
+                var out: JSON = [
                     "kind": opt(o.kind), "apiVersion": opt(o.apiVersion), "namespace": opt(o.namespace),
                     "name": opt(o.name), "backends": backends, "problems": .array(o.problems.map(problem)),
                 ]
+                if let rules = o.rules {
+                    out["rules"] = .array(
+                        rules.map { r in
+                            [
+                                "index": .int(r.index), "name": opt(r.name), "matches": .string(r.matches),
+                                "backends": .array(
+                                    r.backends.map { b in
+                                        let share: JSON = b.share.map { .number(LintReport.decimal($0, places: 6)) } ?? .null
+                                        return ["service": .string(b.service), "weight": .string(b.weight), "share": share]
+                                    }),
+                            ]
+                        })
+                }
+                return out
             })
     }
 
@@ -119,7 +137,7 @@ public struct LintReport: Sendable, Equatable {
             let kind = o.kind.map { clean($0) } ?? "<no kind>"
             let status: String
             if !o.checked {
-                status = "not SMI, skipped"
+                status = "not SMI or a route, skipped"
             } else {
                 let e = o.problems.filter { $0.severity == .error }.count
                 let w = o.problems.count - e
@@ -132,6 +150,15 @@ public struct LintReport: Sendable, Equatable {
                 for (b, service) in zip(bs, services) {
                     let pad = String(repeating: " ", count: width - service.count)
                     out += "  \(service)\(pad)  \(clean(b.weight, limit: 64))  \(b.share.map { $0.percentText() } ?? "-")\n"
+                }
+            }
+            for r in o.rules ?? [] {
+                out += "  rule \(r.index)\(r.name.map { " " + clean($0) } ?? ""): \(clean(r.matches))\n"
+                let services = r.backends.map { clean($0.service) }
+                let width = services.map(\.count).max() ?? 0
+                for (b, service) in zip(r.backends, services) {
+                    let pad = String(repeating: " ", count: width - service.count)
+                    out += "    \(service)\(pad)  \(clean(b.weight, limit: 64))  \(b.share.map { $0.percentText() } ?? "-")\n"
                 }
             }
             for p in o.problems {
@@ -192,6 +219,11 @@ func lintObject(_ doc: YAMLDocument, prefix: String, file: String) -> LintObject
         line: doc.line(of: prefix), backends: nil, problems: [], checked: true)
     guard json.objectValue != nil else {
         c.error("", "expected a Kubernetes object, found \(json.typeName)")
+        obj.problems = c.problems
+        return obj
+    }
+    if let k = obj.kind, let av = obj.apiVersion, let routeKind = RouteKind(apiVersion: av, kind: k) {
+        obj.rules = lintRoute(json, kind: routeKind, checker: &c)
         obj.problems = c.problems
         return obj
     }
