@@ -163,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests", dependencies: ["KubeCore", "Simulator", "Kube", "SMI", "Transport", "TestSupport"], exclude: ["python"]),
         .testTarget(name: "TransportTests", dependencies: ["KubeCore", "Transport", "Kube"]),
-        .testTarget(name: "MeshTests", dependencies: ["KubeCore", "Mesh", "SMI", "Kube"]),
+        .testTarget(name: "MeshTests", dependencies: ["KubeCore", "Mesh", "SMI", "GatewayAPI", "Kube"]),
         .testTarget(name: "AppTests", dependencies: ["KubeCore", "App", "Mesh", "SMI", "Kube"]),
         .testTarget(name: "UITests", dependencies: ["KubeCore", "UI", "App", "Mesh", "SMI", "Kube"], exclude: ["Snapshots"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "App", "Mesh", "UI", "Kube", "KubeCore", "SMI"]),

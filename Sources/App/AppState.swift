@@ -107,7 +107,7 @@ public enum GraphSelection: Sendable, Hashable {
 public enum DetailTarget: Sendable, Hashable {
     case node(NodeID)
     case edge(EdgeID)
-    case split(ObjectRef)
+    case split(SplitID)
     case service(ObjectRef)
 }
 
@@ -217,9 +217,9 @@ public struct JournalEntry: Sendable, Equatable {
 
 /// A request in flight and what its answer means.
 public enum PendingRequest: Sendable, Equatable {
-    case write(ObjectRef)
-    case dryRun(ObjectRef)
-    case undo(ObjectRef)
+    case write(SplitID)
+    case dryRun(SplitID)
+    case undo(SplitID)
 }
 
 /// Screen areas in cells. The UI draws into exactly these rects and mouse hit-testing in
@@ -293,9 +293,9 @@ public struct AppState: Sendable, Equatable {
     // Writes.
     public var readOnly = ReadOnlyState()
     /// Drafts by split; they survive refreshes, reconnects and leaving the editor.
-    public var drafts: [ObjectRef: SplitDraft] = [:]
+    public var drafts: [SplitID: SplitDraft] = [:]
     /// The split whose editor is open.
-    public var editing: ObjectRef?
+    public var editing: SplitID?
     public var journal: [JournalEntry] = []
     public var pending: [Int: PendingRequest] = [:]
     public var nextRequestID = 1

@@ -18,28 +18,43 @@ public enum NamespaceScope: Sendable, Hashable, CustomStringConvertible {
     public var description: String { namespace ?? "all namespaces" }
 }
 
-/// The address of a TrafficSplit for writes: written back in the apiVersion it was read in.
+/// The address of a split's object for writes: written back in the apiVersion it was read in.
+/// For a route rule, the object is the whole route (the patch carries every rule).
 public struct SplitRef: Sendable, Hashable, CustomStringConvertible {
-    public var namespace: String
-    public var name: String
-    /// "split.smi-spec.io/v1alpha2": the version the object was read in.
+    public var id: SplitID
+    /// "split.smi-spec.io/v1alpha2", "gateway.networking.k8s.io/v1": the version read.
     public var apiVersion: String
-    public init(namespace: String, name: String, apiVersion: String) {
-        self.namespace = namespace
-        self.name = name
+    public init(id: SplitID, apiVersion: String) {
+        self.id = id
         self.apiVersion = apiVersion
     }
-    public init(_ split: TrafficSplit) {
-        self.init(namespace: split.meta.namespace ?? "", name: split.meta.name, apiVersion: split.apiVersion)
+    /// A TrafficSplit's address (tests and the session file's older entries).
+    public init(namespace: String, name: String, apiVersion: String) {
+        self.init(id: .trafficSplit(namespace, name), apiVersion: apiVersion)
     }
-    public var id: ObjectRef { ObjectRef(namespace: namespace, name: name) }
-    /// `/apis/split.smi-spec.io/v1alpha2/namespaces/ns/trafficsplits/name`.
+    public init(_ split: WeightedSplit) {
+        self.init(id: split.id, apiVersion: split.apiVersion)
+    }
+    public var namespace: String { id.namespace }
+    public var name: String { id.name }
+    /// `/apis/split.smi-spec.io/v1alpha2/namespaces/ns/trafficsplits/name`,
+    /// `/apis/gateway.networking.k8s.io/v1/namespaces/ns/httproutes/name`.
     /// Every part escaped: the names come from watched objects or a restored session file.
     public var path: String {
         let gv = apiVersion.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map { pathSegment(String($0)) }
-        return "/apis/\(gv.joined(separator: "/"))/namespaces/\(pathSegment(namespace))/trafficsplits/\(pathSegment(name))"
+        let resource: String
+        switch id.kind {
+        case .trafficSplit: resource = "trafficsplits"
+        case .route(let k): resource = k.resource
+        }
+        return "/apis/\(gv.joined(separator: "/"))/namespaces/\(pathSegment(namespace))/\(resource)/\(pathSegment(name))"
     }
-    public var description: String { "trafficsplit/\(name) -n \(namespace)" }
+    public var description: String {
+        switch id.kind {
+        case .trafficSplit: return "trafficsplit/\(name) -n \(namespace)"
+        case .route: return "\(id.kind.typeName)/\(name) -n \(namespace) rule \(id.rule)"
+        }
+    }
 }
 
 /// A JSON merge patch (`application/merge-patch+json`) of a TrafficSplit.
@@ -63,7 +78,7 @@ extension PatchRequest {
     /// weights were computed from, both in the body (what the API server checks: a stale one
     /// gets 409, never a silent overwrite) and in `expectedResourceVersion`. nil when `base`
     /// has no resourceVersion: an unguarded write is never made.
-    public static func weights(id: Int, _ target: TrafficSplit, basedOn base: TrafficSplit, dryRun: Bool) -> PatchRequest? {
+    public static func weights(id: Int, _ target: WeightedSplit, basedOn base: WeightedSplit, dryRun: Bool) -> PatchRequest? {
         guard let rv = base.meta.resourceVersion else { return nil }
         var guarded = target
         guarded.meta.resourceVersion = rv

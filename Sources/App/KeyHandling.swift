@@ -206,7 +206,7 @@ extension AppState {
     }
 
     /// The split for `e`: a split edge, a split's root or backend service, or a table row.
-    func splitForSelection() -> ObjectRef? {
+    func splitForSelection() -> SplitID? {
         switch view {
         case .splits:
             let rows = splitRows()
@@ -234,13 +234,22 @@ extension AppState {
         }
     }
 
-    func splitFor(service: ObjectRef) -> ObjectRef? {
-        let asRoot = store.trafficSplits.filter { $0.key.namespace == service.namespace && $0.value.service == service.name }
-        if let k = asRoot.keys.min() { return k }
-        let asBackend = store.trafficSplits.filter {
-            $0.key.namespace == service.namespace && $0.value.backends.contains { $0.service == service.name }
+    /// The split that decides where a service's traffic goes: one it is the root of (a
+    /// TrafficSplit first, then a route's rule that takes all requests, then any rule), else
+    /// one it is a backend of.
+    func splitFor(service: ObjectRef) -> SplitID? {
+        func best(_ candidates: [Dictionary<SplitID, WeightedSplit>.Element]) -> SplitID? {
+            candidates.min { a, b in
+                func rank(_ s: WeightedSplit) -> Int {
+                    guard let r = s.route else { return 0 }
+                    return r.rules[s.id.rule].matchesAll ? 1 : 2
+                }
+                let (ra, rb) = (rank(a.value), rank(b.value))
+                return ra != rb ? ra < rb : a.key < b.key
+            }?.key
         }
-        return asBackend.keys.min()
+        if let k = best(store.splits.filter { $0.value.rootRef == service }) { return k }
+        return best(store.splits.filter { $0.value.backendRefs.contains(service) })
     }
 
     // MARK: tables

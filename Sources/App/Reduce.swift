@@ -61,8 +61,10 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
     case .objects(let kind, .deleted(let o)): state.applyObjects(kind) { $0.delete(kind, o) }
     case .objectReloaded(let kind, let o):
         state.applyObjects(kind) { $0.upsert(kind, o) }
-        let meta = ObjectMeta(object: o)
-        if kind == .trafficSplit { state.settleUnknownWrite(ObjectRef(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))) }
+        // Every split of the object reloaded (a route's rules) may settle a write of unknown outcome.
+        let ref = ObjectRef(object: o)
+        let ids = state.drafts.keys.filter { $0.kind.objectKind == kind && $0.ref == ObjectRef(namespace: clean(ref.namespace), name: clean(ref.name)) }
+        for id in ids { state.settleUnknownWrite(id) }
     case .watchFailed(let kind, let e, let retry): state.watchFailed(kind, e, retryIn: retry)
 
     case .metricsSampled(let ns, let lists, let fetched, let at):
@@ -89,7 +91,7 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
     case .patchFailed(let id, let error): fx = state.patchFailed(id, error)
     case .dryRunResult(let id, let result): state.dryRunFinished(id, result)
     case .reloadFailed(_, let ref, let e):
-        let key = ObjectRef(namespace: ref.namespace, name: ref.name)
+        let key = ref.id
         if state.drafts[key]?.unknownOutcome == true {
             // Still unknown: the watch will show the server's version when the connection is
             // back, and applyObjects settles it then. Nothing is resent meanwhile.
@@ -205,12 +207,12 @@ extension AppState {
         connection.failingSince = nil
         connection.retryIn = nil
         updateConnection()
-        if c.topologyChanged && (kind == .service || kind == .deployment || kind == .trafficSplit) {
+        if c.topologyChanged && (kind == .service || kind == .deployment || kind == .trafficSplit || kind.routeKind != nil) {
             graphStale = true
         } else if !graphStale {
             // Same nodes and edges: patch the labels that changed, in place.
             for id in c.changedSplits {
-                guard let s = store.trafficSplits[id] else { continue }
+                guard let s = store.splits[id] else { continue }
                 graph.updateSplitShares(id, s)
                 visibleGraph.updateSplitShares(id, s)
             }
@@ -223,7 +225,7 @@ extension AppState {
         for id in c.changedSplits where drafts[id]?.unknownOutcome == true { settleUnknownWrite(id) }
         for id in c.changedSplits {
             guard var d = drafts[id] else { continue }
-            if let s = store.trafficSplits[id] {
+            if let s = store.splits[id] {
                 switch d.phase {
                 case .writing: break  // our own write's echo may come before its response
                 default: d.serverChanged(s)
@@ -237,7 +239,7 @@ extension AppState {
 
     /// A relist may have changed any status field (ready counts): rebuild once rather than diff.
     mutating func relisted(_ kind: ObjectKind) {
-        if kind == .service || kind == .deployment || kind == .trafficSplit { graphStale = true }
+        if kind == .service || kind == .deployment || kind == .trafficSplit || kind.routeKind != nil { graphStale = true }
     }
 
     /// Rebuilds the graph if object deltas changed its topology since the last time. The

@@ -33,14 +33,16 @@ public struct SessionSnapshot: Sendable, Equatable {
             ds.append([
                 // With its metadata: the stored split is slim, and a restored draft must still
                 // warn that a controller will revert it.
-                "base": d.base.encodeWithMetadata(), "weights": .array(d.working.backends.map(\.weight.literal)),
+                "split": .string(d.key.key), "base": d.base.encodeWithMetadata(),
+                "weights": .array(d.working.backends.map(\.weight.literal)),
                 "selected": .int(d.selected), "step": .int(d.step),
             ])
         }
         var js: [JSON] = []
         for e in journal {
             js.append([
-                "namespace": .string(e.split.namespace), "name": .string(e.split.name), "apiVersion": .string(e.split.apiVersion),
+                "split": .string(e.split.id.key), "namespace": .string(e.split.namespace), "name": .string(e.split.name),
+                "apiVersion": .string(e.split.apiVersion),
                 "before": .array(e.before.map { ["service": .string($0.service), "weight": $0.weight.literal] }),
                 "after": .array(e.after.map { ["service": .string($0.service), "weight": $0.weight.literal] }),
                 "resultingResourceVersion": e.resultingResourceVersion.map(JSON.string) ?? .null, "at": .double(e.at),
@@ -55,14 +57,22 @@ public struct SessionSnapshot: Sendable, Equatable {
         drafts = []
         journal = []
         for d in json["drafts"]?.arrayValue ?? [] {
-            guard let baseJSON = d["base"], var base = try? TrafficSplit(json: baseJSON), let ws = d["weights"]?.arrayValue,
+            // Entries from before routes had no "split" key: they are TrafficSplits.
+            guard var baseJSON = d["base"] else { continue }
+            for k in ["name", "namespace"] {
+                if let v = baseJSON[path: "metadata", k]?.stringValue {
+                    baseJSON["metadata"]?[k] = .string(sanitizedForDisplay(v, limit: 253))
+                }
+            }
+            let meta = ObjectMeta(object: baseJSON)
+            let fallback = SplitID.trafficSplit(meta.namespace ?? "", meta.name)
+            let id = d["split"]?.stringValue.flatMap { SplitID(key: $0) } ?? fallback
+            guard id.ref == fallback.ref, let base = WeightedSplit.decode(baseJSON, as: id), let ws = d["weights"]?.arrayValue,
                 ws.count == base.backends.count
             else { continue }
             var weights: [Weight] = []
             for w in ws { if let x = try? Weight(json: w) { weights.append(x) } }
             guard weights.count == ws.count else { continue }
-            base.meta.name = sanitizedForDisplay(base.meta.name, limit: 253)
-            base.meta.namespace = base.meta.namespace.map { sanitizedForDisplay($0, limit: 253) }
             var draft = SplitDraft(split: base)
             draft.working = base.with(weights: weights)
             draft.selected = min(max(0, Int(d["selected"]?.intValue ?? 0)), max(0, base.backends.count - 1))
@@ -83,9 +93,14 @@ public struct SessionSnapshot: Sendable, Equatable {
             guard let ns = e["namespace"]?.stringValue, let name = e["name"]?.stringValue, let av = e["apiVersion"]?.stringValue,
                 let before = backends(e["before"]), let after = backends(e["after"])
             else { continue }
+            var id = SplitID.trafficSplit(sanitizedForDisplay(ns, limit: 253), sanitizedForDisplay(name, limit: 253))
+            if let k = e["split"]?.stringValue.flatMap({ SplitID(key: $0) }) {
+                guard k.ref == id.ref else { continue }
+                id = k
+            }
             journal.append(
                 JournalEntry(
-                    split: SplitRef(namespace: sanitizedForDisplay(ns, limit: 253), name: sanitizedForDisplay(name, limit: 253), apiVersion: av),
+                    split: SplitRef(id: id, apiVersion: av),
                     before: before, after: after, resultingResourceVersion: e["resultingResourceVersion"]?.stringValue,
                     at: e["at"]?.doubleValue ?? 0))
         }
@@ -99,12 +114,12 @@ extension SessionSnapshot {
     /// other process's edit, or its removal after a write); one it changed is ours. Journal
     /// entries the other process added are kept beside ours.
     public func merged(base: SessionSnapshot, theirs: SessionSnapshot) -> SessionSnapshot {
-        var byKey: [ObjectRef: SplitDraft] = [:]
+        var byKey: [SplitID: SplitDraft] = [:]
         for d in theirs.drafts { byKey[d.key] = d }
         let mine = Dictionary(drafts.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         let old = Dictionary(base.drafts.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         for key in Set(mine.keys).union(old.keys) where mine[key] != old[key] { byKey[key] = mine[key] }
-        func id(_ e: JournalEntry) -> String { "\(e.split.namespace)/\(e.split.name)@\(e.resultingResourceVersion ?? "")#\(e.at)" }
+        func id(_ e: JournalEntry) -> String { "\(e.split.id.key)@\(e.resultingResourceVersion ?? "")#\(e.at)" }
         let known = Set((journal + base.journal).map(id))
         let added = theirs.journal.filter { !known.contains(id($0)) }
         return SessionSnapshot(
@@ -118,7 +133,7 @@ extension AppState {
     mutating func restoreSession(_ s: SessionSnapshot) {
         for d in s.drafts where drafts[d.key] == nil || !(drafts[d.key]?.isDirty ?? false) {
             drafts[d.key] = d
-            if let current = store.trafficSplits[d.key] { drafts[d.key]!.serverChanged(current) }
+            if let current = store.splits[d.key] { drafts[d.key]!.serverChanged(current) }
         }
         if journal.isEmpty { journal = s.journal }
         guard !s.drafts.isEmpty else { return }

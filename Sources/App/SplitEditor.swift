@@ -1,4 +1,5 @@
-// The split editor: a draft of one TrafficSplit's weights as a value-type state machine.
+// The split editor: a draft of one split's weights (a TrafficSplit or one route rule) as a
+// value-type state machine.
 // Edits go through SMI's exact integer operations, so totals are preserved and notation
 // (quantity strings vs integers) is kept. The draft remembers the server object it started
 // from (`base`) and, if the server moves on while editing, the new one (`theirs`), so a
@@ -49,13 +50,13 @@ public struct SplitDraft: Sendable, Equatable {
     /// The steps `+`/`-` cycle through, in share points.
     public static let steps = [1, 5, 10, 25]
 
-    public var key: ObjectRef
+    public var key: SplitID
     /// The server object when the draft started (or was last reverted/rebased/written).
-    public var base: TrafficSplit
+    public var base: WeightedSplit
     /// Your weights ("yours"): `base` with edited weights.
-    public var working: TrafficSplit
+    public var working: WeightedSplit
     /// The server object now, when it changed after `base` (a concurrent writer, a 409).
-    public var theirs: TrafficSplit?
+    public var theirs: WeightedSplit?
     /// Index of the selected backend.
     public var selected = 0
     /// Share points moved by ←/→.
@@ -72,11 +73,14 @@ public struct SplitDraft: Sendable, Equatable {
     /// not resent blindly; the split is re-read and compared with these weights first.
     public var unknownOutcome = false
 
-    public init(split: TrafficSplit) {
-        key = ObjectRef(namespace: split.meta.namespace ?? "", name: split.meta.name)
+    public init(split: WeightedSplit) {
+        key = split.id
         base = split
         working = split
     }
+
+    /// A TrafficSplit's draft (tests, and splits decoded from a cluster).
+    public init(split: TrafficSplit) { self.init(split: WeightedSplit(split)) }
 
     public var ref: SplitRef { SplitRef(base) }
 
@@ -170,7 +174,7 @@ public struct SplitDraft: Sendable, Equatable {
 
     /// The server object changed (watch event or reload). Same resourceVersion as `base` or
     /// the same as what we just wrote: nothing to report.
-    public mutating func serverChanged(_ split: TrafficSplit) {
+    public mutating func serverChanged(_ split: WeightedSplit) {
         if split.meta.resourceVersion == base.meta.resourceVersion && split.backends == base.backends { return }
         if !isDirty && conflict == nil {
             // Nothing of ours to protect: follow the server.
@@ -184,7 +188,7 @@ public struct SplitDraft: Sendable, Equatable {
         notice = "the split changed on the server (resourceVersion \(split.meta.resourceVersion ?? "?")); theirs is shown beside yours"
     }
 
-    private mutating func edit(_ op: (TrafficSplit) throws(WeightEditError) -> TrafficSplit) {
+    private mutating func edit(_ op: (WeightedSplit) throws(WeightEditError) -> WeightedSplit) {
         do {
             working = try op(working)
             lastDryRun = nil

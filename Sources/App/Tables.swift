@@ -71,11 +71,17 @@ public struct ServiceRow: Sendable, Equatable {
     public var workloads: [ObjectRef]
     public var metrics: MetricCells
     /// Splits that have this service as root.
-    public var splitRoots: [ObjectRef]
+    public var splitRoots: [SplitID]
 }
 
 public struct SplitRow: Sendable, Equatable {
-    public var id: ObjectRef
+    public var id: SplitID
+    /// "TrafficSplit", "HTTPRoute", "GRPCRoute", "HTTPRoute (linkerd)".
+    public var kind: String
+    /// For a route rule: its name and match summary ("all requests", "header x-user=1").
+    public var rule: String?
+    /// For a route: what the mesh says ("Accepted", "NoController", a rejection reason).
+    public var accepted: String?
     public var rootService: String
     /// "v1 90 · v2 10".
     public var backendsText: String
@@ -101,22 +107,18 @@ extension AppState {
         return MetricCells()
     }
 
-    public func splitMetrics(_ id: ObjectRef) -> MetricCells {
-        guard let s = store.trafficSplits[id] else { return MetricCells() }
+    public func splitMetrics(_ id: SplitID) -> MetricCells {
+        guard let s = store.splits[id] else { return MetricCells() }
         var hs: [MetricHistory] = []
-        for b in s.backends {
-            hs += workloadHistories(ofService: ObjectRef(namespace: id.namespace, name: b.service)).1
-        }
+        for b in s.backendRefs { hs += workloadHistories(ofService: b).1 }
         return MetricCells.aggregate(hs)
     }
 
     /// Observed share of traffic per backend (by the rps of the workloads each backend
     /// service selects); nil entries when unknown, all nil when there is no traffic.
-    public func observedShares(_ id: ObjectRef) -> [Double?] {
-        guard let s = store.trafficSplits[id] else { return [] }
-        let rates = s.backends.map { b in
-            serviceMetrics(ObjectRef(namespace: id.namespace, name: b.service)).rps
-        }
+    public func observedShares(_ id: SplitID) -> [Double?] {
+        guard let s = store.splits[id] else { return [] }
+        let rates = s.backendRefs.map { serviceMetrics($0).rps }
         let total = rates.compactMap { $0 }.reduce(0, +)
         guard total > 0 else { return rates.map { _ in nil } }
         return rates.map { $0.map { $0 / total } }
@@ -125,8 +127,8 @@ extension AppState {
     public func serviceRows() -> [ServiceRow] {
         let t = tables[.services] ?? TableState()
         let f = FilterMatcher(t.filter)
-        var roots: [ObjectRef: [ObjectRef]] = [:]
-        for (k, s) in store.trafficSplits { roots[ObjectRef(namespace: k.namespace, name: s.service), default: []].append(k) }
+        var roots: [ObjectRef: [SplitID]] = [:]
+        for (k, s) in store.splits { roots[s.rootRef, default: []].append(k) }
         var rows: [ServiceRow] = []
         for id in store.services.keys where f.matches(id.name) || f.matches(id.key) {
             let (ws, hs) = workloadHistories(ofService: id)
@@ -146,10 +148,10 @@ extension AppState {
         let t = tables[.splits] ?? TableState()
         let f = FilterMatcher(t.filter)
         var rows: [SplitRow] = []
-        for (id, s) in store.trafficSplits where f.matches(id.name) || f.matches(id.key) || f.matches(s.service) {
+        for (id, s) in store.splits where f.matches(id.name) || f.matches(id.key) || f.matches(s.service) {
             rows.append(
                 SplitRow(
-                    id: id, rootService: s.service,
+                    id: id, kind: id.kind.label, rule: s.ruleSummary, accepted: s.acceptance?.text, rootService: s.service,
                     backendsText: s.backends.map { "\($0.service) \($0.weight)" }.joined(separator: " · "),
                     apiVersion: s.apiVersion, metrics: splitMetrics(id), controller: s.controller?.tool,
                     hasDraft: drafts[id]?.isDirty ?? false))
@@ -165,8 +167,8 @@ extension AppState {
     }
 
     /// Sorts rows; ties (and rows without a value, which always go last) by namespace/name.
-    static func sorted<R>(
-        _ rows: [R], _ t: TableState, id: KeyPath<R, ObjectRef>, metrics: KeyPath<R, MetricCells>,
+    static func sorted<R, ID: SortableID>(
+        _ rows: [R], _ t: TableState, id: KeyPath<R, ID>, metrics: KeyPath<R, MetricCells>,
         text: (R, TableColumn) -> String?
     ) -> [R] {
         func num(_ r: R) -> Double? {
@@ -219,3 +221,11 @@ extension AppState {
         }
     }
 }
+
+/// What a table row is keyed by: sorted by namespace, then name, then the key itself.
+protocol SortableID: Comparable {
+    var namespace: String { get }
+    var name: String { get }
+}
+extension ObjectRef: SortableID {}
+extension SplitID: SortableID {}

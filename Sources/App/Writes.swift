@@ -6,9 +6,9 @@ import Mesh
 import SMI
 
 extension AppState {
-    mutating func openEditor(_ id: ObjectRef) {
-        guard drafts[id] != nil || store.trafficSplits[id] != nil else { return set("no split \(id)", .error) }
-        if drafts[id] == nil, let s = store.trafficSplits[id] {
+    mutating func openEditor(_ id: SplitID) {
+        guard drafts[id] != nil || store.splits[id] != nil else { return set("no split \(id)", .error) }
+        if drafts[id] == nil, let s = store.splits[id] {
             drafts[id] = SplitDraft(split: s)
             drafts[id]!.step = options.defaultStep
         }
@@ -122,8 +122,8 @@ extension AppState {
     /// After a write of unknown outcome, the server's split decides: our weights there mean it
     /// landed (recorded as our write, undoable); anything else means it did not, and the draft
     /// stays for the user to write again.
-    mutating func settleUnknownWrite(_ key: ObjectRef) {
-        guard var d = drafts[key], d.unknownOutcome, let server = store.trafficSplits[key] else { return }
+    mutating func settleUnknownWrite(_ key: SplitID) {
+        guard var d = drafts[key], d.unknownOutcome, let server = store.splits[key] else { return }
         d.unknownOutcome = false
         let ours = d.working.backends.map { [$0.service, $0.weight.value.canonical] }
         let theirs = server.backends.map { [$0.service, $0.weight.value.canonical] }
@@ -162,7 +162,13 @@ extension AppState {
 
     mutating func patchSucceeded(_ requestID: Int, _ object: JSON) -> [Effect] {
         guard let p = pending.removeValue(forKey: requestID) else { return [] }
-        let written = try? TrafficSplit(json: object)
+        // The object written is the whole TrafficSplit or route; the draft's split is read from it.
+        func decodeWritten(_ key: SplitID) -> WeightedSplit? { WeightedSplit.decode(object, as: key) }
+        let writtenKey: SplitID
+        switch p {
+        case .write(let k), .undo(let k), .dryRun(let k): writtenKey = k
+        }
+        let written = decodeWritten(writtenKey)
         switch p {
         case .write(let key):
             guard var d = drafts[key] else { return [] }
@@ -174,7 +180,7 @@ extension AppState {
                 d.base = w
                 d.working = w
                 d.theirs = nil
-                applyObjects(.trafficSplit) { $0.upsert(.trafficSplit, object) }
+                applyObjects(key.kind.objectKind) { $0.upsert(key.kind.objectKind, object) }
             } else {
                 d.base = d.working
             }
@@ -187,7 +193,7 @@ extension AppState {
             set("wrote \(d.ref): \(d.working.backends.map { "\($0.service) \($0.weight)" }.joined(separator: ", "))")
         case .undo(let key):
             if let i = journal.lastIndex(where: { $0.split.id == key }) { journal.remove(at: i) }
-            if written != nil { applyObjects(.trafficSplit) { $0.upsert(.trafficSplit, object) } }
+            if written != nil { applyObjects(key.kind.objectKind) { $0.upsert(key.kind.objectKind, object) } }
             if var d = drafts[key], !d.isDirty, let w = written {
                 d.base = w
                 d.working = w
@@ -210,8 +216,8 @@ extension AppState {
             let isUndo = { if case .undo = p { return true } else { return false } }()
             guard var d = drafts[key] else {
                 set("\(isUndo ? "undo" : "write") failed: \(error.userMessage)", .error)
-                return error.isConflict && store.trafficSplits[key] != nil
-                    ? [.reloadObject(.trafficSplit, SplitRef(store.trafficSplits[key]!))] : []
+                return error.isConflict && store.splits[key] != nil
+                    ? [.reloadObject(key.kind.objectKind, SplitRef(store.splits[key]!))] : []
             }
             d.phase = .editing
             d.controllerAcknowledged = false
@@ -223,16 +229,16 @@ extension AppState {
                 d.notice = "the connection failed after the write was sent: checking whether it reached the server…"
                 drafts[key] = d
                 set(d.notice ?? "", .warning)
-                return [.reloadObject(.trafficSplit, d.ref)]
+                return [.reloadObject(key.kind.objectKind, d.ref)]
             }
             if error.isConflict {
                 // The draft stays; fetch the server's version to show theirs beside yours.
                 d.conflict = error.userMessage
                 d.notice = "conflict: the split changed on the server; your draft is kept"
-                if let current = store.trafficSplits[key], current.meta.resourceVersion != d.base.meta.resourceVersion {
+                if let current = store.splits[key], current.meta.resourceVersion != d.base.meta.resourceVersion {
                     d.theirs = current
                 }
-                fx = [.reloadObject(.trafficSplit, d.ref)]
+                fx = [.reloadObject(key.kind.objectKind, d.ref)]
             } else {
                 d.notice = "\(isUndo ? "undo" : "write") failed: \(error.userMessage)"
             }
@@ -250,18 +256,18 @@ extension AppState {
         dryRunFinished(requestID, result, key: key)
     }
 
-    private mutating func dryRunFinished(_ requestID: Int, _ result: Result<JSON, KubeError>, key: ObjectRef) {
+    private mutating func dryRunFinished(_ requestID: Int, _ result: Result<JSON, KubeError>, key: SplitID) {
         guard var d = drafts[key] else { return }
         if case .dryRunning(requestID) = d.phase { d.phase = .editing }
         switch result {
         case .success(let o):
-            let weights = (try? TrafficSplit(json: o))?.backends.map { "\($0.service) \($0.weight)" } ?? []
+            let weights = WeightedSplit.decode(o, as: key)?.backends.map { "\($0.service) \($0.weight)" } ?? []
             d.lastDryRun = .accepted(weights: weights)
             d.notice = "dry run accepted by the server"
         case .failure(let e):
             d.lastDryRun = .rejected(e.userMessage)
             d.notice = "dry run rejected: \(e.userMessage)"
-            if e.isConflict, let current = store.trafficSplits[key], current.meta.resourceVersion != d.base.meta.resourceVersion {
+            if e.isConflict, let current = store.splits[key], current.meta.resourceVersion != d.base.meta.resourceVersion {
                 d.theirs = current
             }
         }
@@ -280,7 +286,7 @@ extension AppState {
             set("nothing to undo: smitop has not written anything yet")
             return []
         }
-        guard let current = store.trafficSplits[entry.split.id] else {
+        guard let current = store.splits[entry.split.id] else {
             set("cannot undo: \(entry.split) no longer exists", .error)
             return []
         }

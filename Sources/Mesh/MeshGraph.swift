@@ -44,8 +44,9 @@ public struct GraphNode: Sendable, Equatable {
 public enum EdgeKind: Sendable, Hashable, Comparable {
     /// Requests observed in TrafficMetrics edges (workload → workload).
     case traffic
-    /// A TrafficSplit's root service → one of its backend services.
-    case split(ObjectRef)
+    /// A split's root service → one of its backend services (a TrafficSplit, or one rule of a
+    /// route).
+    case split(SplitID)
     /// A service → a workload its selector matches.
     case selects
 
@@ -86,7 +87,7 @@ public struct EdgeID: Sendable, Hashable, Comparable, CustomStringConvertible {
 
 /// A split relation's configured weight, for the edge label ("v2 10%").
 public struct SplitShare: Sendable, Equatable {
-    public var split: ObjectRef
+    public var split: SplitID
     public var backendIndex: Int
     /// The weight as written in the object ("500m", "90").
     public var weight: String
@@ -166,11 +167,12 @@ public struct MeshGraph: Sendable, Equatable {
 
     /// A split's weights changed but not its services: update its edges' shares in place,
     /// O(backends), instead of rebuilding the graph from every object.
-    public mutating func updateSplitShares(_ sid: ObjectRef, _ split: TrafficSplit) {
-        let root = NodeID.service(sid.namespace, split.service)
+    public mutating func updateSplitShares(_ sid: SplitID, _ split: WeightedSplit) {
+        let root = NodeID(.service, split.rootRef)
         let shares = split.analysis.shares
+        let targets = split.backendRefs
         for (i, b) in split.backends.enumerated() {
-            let id = EdgeID(from: root, to: NodeID.service(sid.namespace, b.service), kind: .split(sid))
+            let id = EdgeID(from: root, to: NodeID(.service, targets[i]), kind: .split(sid))
             guard let e = edgeIndex[id] else { continue }
             edges[e].split = SplitShare(split: sid, backendIndex: i, weight: b.weight.description, share: shares[i])
         }
@@ -226,7 +228,7 @@ public struct MeshGraph: Sendable, Equatable {
             for (k, v) in d.podLabels { byLabel[d.id.namespace, default: [:]]["\(k)=\(v)", default: []].append(d.id) }
         }
         var edges: [GraphEdge] = []
-        edges.reserveCapacity(store.services.count + 2 * store.trafficSplits.count)
+        edges.reserveCapacity(store.services.count + 2 * store.splits.count)
         for s in store.services.values where !s.selector.isEmpty {
             guard let nsIndex = byLabel[s.id.namespace] else { continue }
             // Candidates: deployments carrying the rarest selector pair; then check the rest.
@@ -237,16 +239,16 @@ public struct MeshGraph: Sendable, Equatable {
                 edges.append(GraphEdge(id: EdgeID(from: NodeID(.service, s.id), to: NodeID(.workload, c), kind: .selects), split: nil))
             }
         }
-        for (sid, split) in store.trafficSplits {
-            let ns = sid.namespace
-            let root = NodeID.service(ns, split.service)
+        for (sid, split) in store.splits {
+            let root = NodeID(.service, split.rootRef)
             if nodes[root] == nil {
-                nodes[root] = GraphNode(id: root, label: split.service, subtitle: "svc (missing)", isGhost: true)
+                nodes[root] = GraphNode(id: root, label: root.name, subtitle: "svc (missing)", isGhost: true)
             }
             let shares = split.analysis.shares
+            let targets = split.backendRefs
             for (i, b) in split.backends.enumerated() {
-                let to = NodeID.service(ns, b.service)
-                if nodes[to] == nil { nodes[to] = GraphNode(id: to, label: b.service, subtitle: "svc (missing)", isGhost: true) }
+                let to = NodeID(.service, targets[i])
+                if nodes[to] == nil { nodes[to] = GraphNode(id: to, label: to.name, subtitle: "svc (missing)", isGhost: true) }
                 guard to != root else { continue }
                 edges.append(
                     GraphEdge(

@@ -30,9 +30,10 @@ public enum ObjectKind: String, Sendable, CaseIterable, Hashable, Codable {
         }
     }
 
-    /// A cluster without this kind is normal (most have no Gateway API, or no Linkerd policy
-    /// CRDs): it is watched as an empty list, not reported as a failure.
-    public var isOptional: Bool { routeKind != nil }
+    /// A cluster without this kind is normal (most have no Gateway API or no Linkerd policy
+    /// CRDs, and since SMI's archival most have no SMI CRDs either): it is watched as an empty
+    /// list, not reported as a failure.
+    public var isOptional: Bool { routeKind != nil || self == .trafficSplit || self == .trafficTarget }
 
     /// The REST resource (plural) used in URLs.
     public var resource: String {
@@ -177,11 +178,11 @@ public struct StoreChange: Sendable, Equatable {
     public var kind: ObjectKind
     /// Something that affects nodes or edges changed (not just status fields).
     public var topologyChanged: Bool
-    /// Keys of TrafficSplits that were added, changed or removed.
-    public var changedSplits: Set<ObjectRef>
+    /// Splits (TrafficSplits and route rules) that were added, changed or removed.
+    public var changedSplits: Set<SplitID>
     /// A deployment whose status (not topology) changed, so only its box label needs an update.
     public var changedDeployment: ObjectRef?
-    public init(kind: ObjectKind, topologyChanged: Bool, changedSplits: Set<ObjectRef> = [], changedDeployment: ObjectRef? = nil) {
+    public init(kind: ObjectKind, topologyChanged: Bool, changedSplits: Set<SplitID> = [], changedDeployment: ObjectRef? = nil) {
         self.kind = kind
         self.topologyChanged = topologyChanged
         self.changedSplits = changedSplits
@@ -198,6 +199,8 @@ public struct MeshStore: Sendable, Equatable {
     public private(set) var trafficTargets: [ObjectRef: TrafficTarget] = [:]
     /// Gateway API and Linkerd policy routes, decoded and slimmed.
     public private(set) var routes: [RouteID: Route] = [:]
+    /// Every weighted split: each TrafficSplit and each rule (with backends) of each mesh route.
+    public private(set) var splits: [SplitID: WeightedSplit] = [:]
     /// Objects that could not be decoded (by kind and key), with the reason, for the message line.
     public private(set) var decodeErrors: [String: String] = [:]
     /// Bumped whenever a change could alter graph nodes or edges. The layout cache keys on it.
@@ -228,26 +231,53 @@ public struct MeshStore: Sendable, Equatable {
         let id = ObjectRef(namespace: clean(meta.namespace ?? ""), name: clean(meta.name))
         decodeErrors["\(kind.rawValue):\(id.key)"] = nil
         var topo = false
-        var splits: Set<ObjectRef> = []
+        var changed: Set<SplitID> = []
         switch kind {
         case .service: topo = services.removeValue(forKey: id) != nil
         case .deployment: topo = deployments.removeValue(forKey: id) != nil
         case .pod: pods[id] = nil
         case .trafficSplit:
             topo = trafficSplits.removeValue(forKey: id) != nil
-            if topo { splits.insert(id) }
+            changed = syncSplits(trafficSplit: id)
         case .trafficTarget: trafficTargets[id] = nil
         case .httpRoute, .grpcRoute, .linkerdHTTPRoute:
-            topo = routes.removeValue(forKey: RouteID(kind: kind.routeKind!, ref: id)) != nil
+            let rid = RouteID(kind: kind.routeKind!, ref: id)
+            topo = routes.removeValue(forKey: rid) != nil
+            changed = syncSplits(route: rid)
         }
         if topo { topologyVersion += 1 }
-        return StoreChange(kind: kind, topologyChanged: topo, changedSplits: splits)
+        return StoreChange(kind: kind, topologyChanged: topo, changedSplits: changed)
+    }
+
+    /// Brings `splits` in line with one TrafficSplit; returns the split if it changed.
+    private mutating func syncSplits(trafficSplit id: ObjectRef) -> Set<SplitID> {
+        let sid = SplitID.trafficSplit(id)
+        let new = trafficSplits[id].map { WeightedSplit($0) }
+        if splits[sid] == new { return [] }
+        splits[sid] = new
+        return [sid]
+    }
+
+    /// Brings `splits` in line with one route's rules; returns the rules that changed.
+    private mutating func syncSplits(route id: RouteID) -> Set<SplitID> {
+        var changed: Set<SplitID> = []
+        let new = routes[id].map(WeightedSplit.rules(of:)) ?? []
+        let newIDs = Set(new.map(\.id))
+        for (k, _) in splits where k.kind == .route(id.kind) && k.ref == id.ref && !newIDs.contains(k) {
+            splits[k] = nil
+            changed.insert(k)
+        }
+        for s in new where splits[s.id] != s {
+            splits[s.id] = s
+            changed.insert(s.id)
+        }
+        return changed
     }
 
     /// A fresh list: the kind now holds exactly these objects.
     @discardableResult
     public mutating func replaceAll(_ kind: ObjectKind, _ objects: [JSON]) -> StoreChange {
-        let beforeSplits = trafficSplits
+        let beforeSplits = splits
         let fingerprintBefore = topologyFingerprint(kind)
         switch kind {
         case .service: services = [:]
@@ -258,15 +288,17 @@ public struct MeshStore: Sendable, Equatable {
         case .httpRoute, .grpcRoute, .linkerdHTTPRoute:
             routes = routes.filter { $0.key.kind != kind.routeKind }
         }
+        let splitKind: SplitKind? = kind == .trafficSplit ? .trafficSplit : kind.routeKind.map { .route($0) }
+        if let splitKind { splits = splits.filter { $0.key.kind != splitKind } }
         decodeErrors = decodeErrors.filter { !$0.key.hasPrefix("\(kind.rawValue):") }
         for o in objects { _ = apply(kind, o) }
         synced.insert(kind)
         let topo = topologyFingerprint(kind) != fingerprintBefore
         if topo { topologyVersion += 1 }
-        var changed: Set<ObjectRef> = []
-        if kind == .trafficSplit {
-            for (k, v) in trafficSplits where beforeSplits[k] != v { changed.insert(k) }
-            for k in beforeSplits.keys where trafficSplits[k] == nil { changed.insert(k) }
+        var changed: Set<SplitID> = []
+        if let splitKind {
+            for (k, v) in splits where k.kind == splitKind && beforeSplits[k] != v { changed.insert(k) }
+            for k in beforeSplits.keys where k.kind == splitKind && splits[k] == nil { changed.insert(k) }
         }
         return StoreChange(kind: kind, topologyChanged: topo, changedSplits: changed)
     }
@@ -299,6 +331,7 @@ public struct MeshStore: Sendable, Equatable {
         let id = ObjectRef(namespace: split.meta.namespace ?? "", name: split.meta.name)
         if trafficSplits[id].map(Self.splitTopology) != Self.splitTopology(split) { topologyVersion += 1 }
         trafficSplits[id] = split
+        _ = syncSplits(trafficSplit: id)
     }
 
     private mutating func apply(_ kind: ObjectKind, _ object: JSON) -> StoreChange {
@@ -328,11 +361,11 @@ public struct MeshStore: Sendable, Equatable {
                 let old = trafficSplits[id]
                 let topo = old.map(Self.splitTopology) != Self.splitTopology(split)
                 trafficSplits[id] = split
-                return StoreChange(kind: kind, topologyChanged: topo, changedSplits: old == split ? [] : [id])
+                return StoreChange(kind: kind, topologyChanged: topo, changedSplits: syncSplits(trafficSplit: id))
             } catch {
                 decodeErrors["\(kind.rawValue):\(id.key)"] = clean(error.description, limit: 300)
                 let topo = trafficSplits.removeValue(forKey: id) != nil
-                return StoreChange(kind: kind, topologyChanged: topo, changedSplits: topo ? [id] : [])
+                return StoreChange(kind: kind, topologyChanged: topo, changedSplits: syncSplits(trafficSplit: id))
             }
         case .trafficTarget:
             let meta = ObjectMeta(object: object)
@@ -352,10 +385,12 @@ public struct MeshStore: Sendable, Equatable {
                 decodeErrors["\(kind.rawValue):\(id.ref.key)"] = nil
                 let old = routes[id]
                 routes[id] = route
-                return StoreChange(kind: kind, topologyChanged: old.map(Self.routeTopology) != Self.routeTopology(route))
+                return StoreChange(
+                    kind: kind, topologyChanged: old.map(Self.routeTopology) != Self.routeTopology(route), changedSplits: syncSplits(route: id))
             } catch {
                 decodeErrors["\(kind.rawValue):\(id.ref.key)"] = clean(error.description, limit: 300)
-                return StoreChange(kind: kind, topologyChanged: routes.removeValue(forKey: id) != nil)
+                let topo = routes.removeValue(forKey: id) != nil
+                return StoreChange(kind: kind, topologyChanged: topo, changedSplits: syncSplits(route: id))
             }
         }
     }

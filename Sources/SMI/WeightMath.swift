@@ -22,9 +22,11 @@ public struct SplitAnalysis: Sendable, Equatable {
     public var rootIsBackend: Bool
 }
 
-extension TrafficSplit {
-    public var analysis: SplitAnalysis {
-        let values = backends.map(\.weight.value.nanos)
+extension SplitAnalysis {
+    /// The analysis of any list of weights: `integerOnly` flags fractional weights (SMI
+    /// v1alpha2+, where Go clients cannot decode them); `root` is the service clients address.
+    public static func of(weights: [Weight], services: [String], root: String, integerOnly: Bool) -> SplitAnalysis {
+        let values = weights.map(\.value.nanos)
         // Decoded weights are bounded (Weight.maximumUnits), but a split built in code is
         // not: the sum saturates rather than trap.
         let total = values.reduce(Int128(0)) { acc, v in
@@ -33,15 +35,22 @@ extension TrafficSplit {
         }
         var seen: Set<String> = []
         var dups: [String] = []
-        for b in backends where !seen.insert(b.service).inserted && !dups.contains(b.service) { dups.append(b.service) }
+        for s in services where !seen.insert(s).inserted && !dups.contains(s) { dups.append(s) }
         return SplitAnalysis(
             total: Quantity(nanos: total),
             shares: values.map { total > 0 ? Fraction(max($0, 0), total) : nil },
             allZero: total == 0 && values.allSatisfy { $0 == 0 },
             negativeIndices: values.indices.filter { values[$0] < 0 },
-            nonIntegerIndices: version >= .v1alpha2 ? values.indices.filter { values[$0] % Quantity.nanosPerUnit != 0 } : [],
+            nonIntegerIndices: integerOnly ? values.indices.filter { values[$0] % Quantity.nanosPerUnit != 0 } : [],
             duplicateServices: dups,
-            rootIsBackend: backends.contains { $0.service == service })
+            rootIsBackend: services.contains(root))
+    }
+}
+
+extension TrafficSplit {
+    public var analysis: SplitAnalysis {
+        SplitAnalysis.of(
+            weights: backends.map(\.weight), services: backends.map(\.service), root: service, integerOnly: version >= .v1alpha2)
     }
 
     /// The granularity edits work in, in nano-units. Integer-typed splits (v1alpha2+ written

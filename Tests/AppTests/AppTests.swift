@@ -26,7 +26,7 @@ func split(_ weights: [Int], rv: String, owner: Bool = false) -> JSON {
     )
 }
 
-let booksID = ObjectRef(namespace: "shop", name: "books")
+let booksID = SplitID.trafficSplit("shop", "books")
 
 func loaded(weights: [Int] = [90, 10], owner: Bool = false, readOnly: Bool = false) -> AppState {
     var o = AppOptions()
@@ -514,7 +514,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     var s = loaded(owner: true)
     s.view = .splits
     keys(&s, [.enter, .down, .right, .right, .esc])
-    let id = ObjectRef(namespace: "shop", name: "books")
+    let id = SplitID.trafficSplit("shop", "books")
     #expect(s.drafts[id]?.isDirty == true)
     s.journal = [
         JournalEntry(
@@ -626,8 +626,8 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
 /// The resourceVersion precondition has one owner: every weight write (write, dry run, undo)
 /// is built by `PatchRequest.weights`, guarded by the base object's version in body and field.
 @Test func everyWeightWriteIsGuardedByTheBaseVersion() throws {
-    let base = try TrafficSplit(json: split([90, 10], rv: "7"))
-    let target = try TrafficSplit(json: split([50, 50], rv: "99"))  // a stale version on the target must not leak
+    let base = WeightedSplit(try TrafficSplit(json: split([90, 10], rv: "7")))
+    let target = WeightedSplit(try TrafficSplit(json: split([50, 50], rv: "99")))  // a stale version on the target must not leak
     let r = try #require(PatchRequest.weights(id: 3, target, basedOn: base, dryRun: true))
     #expect(r.id == 3 && r.dryRun)
     #expect(r.expectedResourceVersion == "7")

@@ -74,7 +74,7 @@ func bookstore() -> MeshStore {
     // Weight change: the split changed, the topology did not.
     let c2 = s.upsert(.trafficSplit, split("shop", "books", root: "books", [("books-v1", 50), ("books-v2", 50)], rv: "8"))
     #expect(!c2.topologyChanged)
-    #expect(c2.changedSplits == [ObjectRef(namespace: "shop", name: "books")])
+    #expect(c2.changedSplits == [.trafficSplit("shop", "books")])
     let c3 = s.delete(.service, service("shop", "web", selector: [:]))
     #expect(c3.topologyChanged)
     #expect(s.topologyVersion == v + 1)

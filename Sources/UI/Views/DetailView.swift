@@ -10,18 +10,18 @@ public struct DetailModel {
     public var graph: MeshGraph
     public var metrics: MetricsStore
     public var thresholds: HealthThresholds
-    public var splits: [ObjectRef: TrafficSplit]
+    public var splits: [SplitID: WeightedSplit]
     /// A service's metrics, aggregated over the workloads it selects (a lookup).
     public var serviceMetrics: (ObjectRef) -> MetricCells
     /// Each backend's share of the traffic seen, in the split's backend order (a lookup).
-    public var observedShares: (ObjectRef) -> [Double?]
+    public var observedShares: (SplitID) -> [Double?]
 
     public init(_ s: AppState) {
         target = s.detail
         graph = s.graph
         metrics = s.metrics
         thresholds = s.options.thresholds
-        splits = s.store.trafficSplits
+        splits = s.store.splits
         serviceMetrics = { [s] in s.serviceMetrics($0) }
         observedShares = { [s] in s.observedShares($0) }
     }
@@ -42,7 +42,7 @@ public struct DetailView: Widget {
         switch target {
         case .node(let n): title = n.description
         case .edge(let e): title = e.description
-        case .split(let id): title = "trafficsplit/" + id.key
+        case .split(let id): title = id.kind == .trafficSplit ? "trafficsplit/" + id.key : id.key
         case .service(let id): title = "svc/" + id.key
         }
         let inner = Widgets.box(&buf, rect, title: title, glyphs: ctx.glyphs)
@@ -124,14 +124,14 @@ public struct DetailView: Widget {
                 y += 1
             }
         }
-        for (sid, split) in model.splits.sorted(by: { $0.key < $1.key }) where split.service == id.name && sid.namespace == id.namespace {
+        for (sid, split) in model.splits.sorted(by: { $0.key < $1.key }) where split.rootRef == id {
             y += y < area.maxY ? 1 : 0
             splitBlock(sid, &y, area, ctx, &buf)
         }
     }
 
     func splitBlock(
-        _ id: ObjectRef, _ y: inout Int, _ area: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer
+        _ id: SplitID, _ y: inout Int, _ area: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer
     ) {
         func line(_ text: String, _ st: Style = Style(.text)) {
             guard y < area.maxY else { return }
@@ -142,7 +142,17 @@ public struct DetailView: Widget {
             line("split not found", Style(.muted))
             return
         }
-        line("split " + split.meta.name + " (" + split.apiVersion + ")", Style(.title))
+        line((id.kind == .trafficSplit ? "split" : id.kind.label) + " " + split.meta.name + " (" + split.apiVersion + ")", Style(.title))
+        if let rule = split.ruleSummary { line("rule \(id.rule): " + rule, Style(.muted)) }
+        if let a = split.acceptance {
+            // Whether the mesh took the route is as important as its weights.
+            switch a {
+            case .accepted(let c): line("✓ accepted by " + c, Style(.text))
+            case .rejected(let r, let m): line("✗ not accepted: " + r + (m.isEmpty ? "" : " — " + m), Style(.error))
+            case .pending: line("? accepted: pending", Style(.warning))
+            case .noController: line("✗ no mesh has taken this route (status.parents is empty)", Style(.error))
+            }
+        }
         if let c = split.controller { line("! managed by " + c.tool, Style(.warning)) }
         let shares = split.analysis.shares
         let observed = model.observedShares(id)

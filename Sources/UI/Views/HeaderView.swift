@@ -18,6 +18,8 @@ public struct HeaderModel {
     public var retryIn: Seconds?
     public var serviceCount: Int
     public var splitCount: Int
+    /// Mesh routes (HTTPRoute, GRPCRoute, Linkerd HTTPRoute); not shown when there are none.
+    public var routeCount: Int
     /// TrafficSplits the store could not read (counted beside the readable ones).
     public var unreadableSplitCount: Int
     public var focus: String?
@@ -40,6 +42,7 @@ public struct HeaderModel {
         retryIn = s.connection.retryIn
         serviceCount = s.store.services.count
         splitCount = s.store.trafficSplits.count
+        routeCount = s.store.routes.count
         unreadableSplitCount = s.store.decodeErrors.keys.filter { $0.hasPrefix(ObjectKind.trafficSplit.rawValue + ":") }.count
         focus = s.focus?.name
         graphFilter = !s.graphFilter.isEmpty && s.view == .graph ? s.graphFilter : nil
@@ -91,7 +94,7 @@ public struct HeaderView: Widget {
             info += " · " + e
             if let r = m.retryIn { info += " (retry in " + Fmt.age(r) + ")" }
         }
-        var right2 = "\(m.serviceCount) svc · \(m.splitCount) ts"
+        var right2 = "\(m.serviceCount) svc · \(m.splitCount) ts" + (m.routeCount > 0 ? " · \(m.routeCount) routes" : "")
         if m.unreadableSplitCount > 0 { right2 += " (\(m.unreadableSplitCount) unreadable)" }
         if let f = m.focus { right2 = "focus " + f + " · " + right2 }
         if let filter = m.graphFilter { right2 = "/" + filter + " · " + right2 }

@@ -73,6 +73,20 @@ public struct SplitEditorView: Widget {
         line(
             "step \(d.step)% · " + (d.isDirty ? "draft differs from the server (unsaved)" : "draft = server")
                 + " · rv " + (d.base.meta.resourceVersion ?? "?"), Style(d.isDirty ? .weightDraft : .dialog))
+        if let rule = d.base.ruleSummary { line("rule \(d.key.rule): " + rule, Style(.dialog)) }
+        if let route = d.base.route, let generation = route.generation {
+            // Written is not in effect: say what the mesh reported for the generation on the server.
+            switch route.writeAcceptance(generation: generation) {
+            case .accepted: line("mesh: accepted generation \(generation)", Style(.healthy))
+            case .acceptedGenerationUnknown:
+                line("mesh: Accepted, but it reports no observedGeneration: generation \(generation) is not confirmed", Style(.warning))
+            case .waiting(let observed):
+                line("mesh: not yet reported on generation \(generation) (last: \(observed.map(String.init) ?? "none"))", Style(.warning))
+            case .rejected(let reason, let message):
+                line("mesh: not accepted: " + reason + (message.isEmpty ? "" : " — " + message), Style(.error))
+            case .noController: line("mesh: no mesh has taken this route (status.parents is empty)", Style(.error))
+            }
+        }
         if let c = d.working.controller {
             line("! managed by " + c.tool + " (" + c.detail + "): it may undo edits", Style(.warning, [.bold]))
         }

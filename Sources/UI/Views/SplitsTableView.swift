@@ -11,9 +11,13 @@ public struct SplitsTableModel {
     public init(_ s: AppState) {
         rows = s.splitRows()
         chrome = TableChrome(s, .splits)
-        let prefix = ObjectKind.trafficSplit.rawValue + ":"
-        unreadable = s.store.decodeErrors.filter { $0.key.hasPrefix(prefix) }.sorted { $0.key < $1.key }
-            .map { (String($0.key.dropFirst(prefix.count)), $0.value) }
+        // Unreadable TrafficSplits and routes ("httpRoute:ns/name" → "httproute/ns/name").
+        let kinds: [ObjectKind] = [.trafficSplit, .httpRoute, .grpcRoute, .linkerdHTTPRoute]
+        unreadable = s.store.decodeErrors.compactMap { e -> (key: String, reason: String)? in
+            guard let k = kinds.first(where: { e.key.hasPrefix($0.rawValue + ":") }) else { return nil }
+            let name = String(e.key.dropFirst(k.rawValue.count + 1))
+            return (k.routeKind.map { "\($0.typeName)/\(name)" } ?? name, e.value)
+        }.sorted { $0.key < $1.key }
     }
 }
 
@@ -26,14 +30,19 @@ public struct SplitsTableView: Widget {
     public func draw(in rect: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer) {
         let chrome = model.chrome
         let rows = model.rows.map { r -> [TableWidget.Cell] in
-            [
+            // A route rule reads "books HTTPRoute#1 all requests": kind, rule and what it takes.
+            var name = r.id.name
+            if case .route = r.id.kind { name += " \(r.kind)#\(r.id.rule)" + (r.rule.map { " \($0)" } ?? "") }
+            // A route the mesh has not accepted says so where the owner would be: its weights
+            // are not in effect, which matters more than who else writes them.
+            let notAccepted = r.accepted.map { $0 != "Accepted" } ?? false
+            let owner = notAccepted ? "✗ " + (r.accepted ?? "") : (r.controller ?? "–")
+            return [
                 TableWidget.Cell(r.id.namespace),
-                TableWidget.Cell(
-                    r.id.name + (r.hasDraft ? " *" : ""),
-                    style: r.hasDraft ? Style(.weightDraft) : nil),
+                TableWidget.Cell(name + (r.hasDraft ? " *" : ""), style: r.hasDraft ? Style(.weightDraft) : nil),
                 TableWidget.Cell(r.rootService), TableWidget.Cell(r.backendsText),
             ] + chrome.metricCells(r.metrics, ctx.glyphs) + [
-                TableWidget.Cell(r.controller ?? "–", style: r.controller == nil ? Style(.muted) : Style(.warning))
+                TableWidget.Cell(owner, style: notAccepted ? Style(.error) : (r.controller == nil ? Style(.muted) : Style(.warning)))
             ]
         }
         // Splits the store could not read (a weight beyond the bound, a malformed spec) have no

@@ -1,0 +1,292 @@
+// One model for weighted routing: a TrafficSplit is one list of weighted backends; each rule of
+// an HTTPRoute/GRPCRoute (Gateway API or Linkerd policy) is another, split independently of
+// the route's other rules. The graph, the tables, the editor and the writes work on this
+// model; where the two kinds differ (how weights are bounded and grained, how a write is
+// addressed and encoded), it asks the object it came from.
+
+import GatewayAPI
+import KubeCore
+import SMI
+
+/// What kind of object a split lives in.
+public enum SplitKind: Sendable, Hashable, Comparable {
+    case trafficSplit
+    case route(RouteKind)
+
+    var rank: Int {
+        switch self {
+        case .trafficSplit: return 0
+        case .route(let k): return 1 + (RouteKind.allCases.firstIndex(of: k) ?? 0)
+        }
+    }
+    public static func < (a: SplitKind, b: SplitKind) -> Bool { a.rank < b.rank }
+
+    /// The watched kind the object arrives as.
+    public var objectKind: ObjectKind {
+        switch self {
+        case .trafficSplit: return .trafficSplit
+        case .route(let k): return ObjectKind(k)
+        }
+    }
+
+    /// kubectl's TYPE for the kind.
+    public var typeName: String {
+        switch self {
+        case .trafficSplit: return "trafficsplit"
+        case .route(let k): return k.typeName
+        }
+    }
+
+    /// "TrafficSplit", "HTTPRoute", "GRPCRoute", "HTTPRoute (linkerd)".
+    public var label: String {
+        switch self {
+        case .trafficSplit: return "TrafficSplit"
+        case .route(let k): return k.label
+        }
+    }
+}
+
+/// A split's identity: the object and, for a route, the rule.
+public struct SplitID: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var kind: SplitKind
+    public var ref: ObjectRef
+    /// The rule's index in `spec.rules`; 0 for a TrafficSplit.
+    public var rule: Int
+
+    public init(kind: SplitKind, ref: ObjectRef, rule: Int = 0) {
+        self.kind = kind
+        self.ref = ref
+        self.rule = rule
+    }
+
+    public static func trafficSplit(_ ref: ObjectRef) -> SplitID { SplitID(kind: .trafficSplit, ref: ref) }
+    public static func trafficSplit(_ namespace: String, _ name: String) -> SplitID {
+        SplitID(kind: .trafficSplit, ref: ObjectRef(namespace: namespace, name: name))
+    }
+
+    public var namespace: String { ref.namespace }
+    public var name: String { ref.name }
+
+    /// "ns/name" for a TrafficSplit (as smitop has always named them, in the session file too);
+    /// "httproute/ns/name#1" for a route rule. Never ambiguous: names cannot hold "/" or "#".
+    public var key: String {
+        switch kind {
+        case .trafficSplit: return ref.key
+        case .route: return "\(kind.typeName)/\(ref.key)#\(rule)"
+        }
+    }
+
+    /// The inverse of `key`; nil for text that is neither form.
+    public init?(key: String) {
+        if let hash = key.lastIndex(of: "#") {
+            let head = key[..<hash]
+            guard let rule = Int(key[key.index(after: hash)...]), rule >= 0 else { return nil }
+            let parts = head.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 3, let k = RouteKind(typeName: parts[0]), !parts[2].isEmpty else { return nil }
+            self.init(kind: .route(k), ref: ObjectRef(namespace: parts[1], name: parts[2]), rule: rule)
+        } else {
+            let parts = key.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            guard (1...2).contains(parts.count), !(parts.last ?? "").isEmpty else { return nil }
+            self.init(kind: .trafficSplit, ref: parts.count == 2 ? ObjectRef(namespace: parts[0], name: parts[1]) : ObjectRef(namespace: "", name: parts[0]))
+        }
+    }
+
+    public static func < (a: SplitID, b: SplitID) -> Bool {
+        if a.ref != b.ref { return a.ref < b.ref }
+        if a.kind != b.kind { return a.kind < b.kind }
+        return a.rule < b.rule
+    }
+    public var description: String { key }
+}
+
+public struct WeightedSplit: Sendable, Equatable {
+    public enum Source: Sendable, Equatable {
+        case smi(TrafficSplit)
+        case route(Route, rule: Int)
+    }
+    public private(set) var source: Source
+    public let id: SplitID
+    /// The root service's name (in the split's namespace for a TrafficSplit, the parent
+    /// Service's for a route).
+    public let service: String
+    /// Backend names (a route backend in another namespace reads "ns/name") with weights.
+    public private(set) var backends: [Backend]
+
+    public init(_ split: TrafficSplit) {
+        source = .smi(split)
+        id = .trafficSplit(split.meta.namespace ?? "", split.meta.name)
+        service = split.service
+        backends = split.backends
+    }
+
+    /// A route rule, if the route has a Service parent (a mesh route) and the rule exists.
+    public init?(_ route: Route, rule: Int) {
+        guard route.rules.indices.contains(rule), let parent = route.serviceParents.first else { return nil }
+        source = .route(route, rule: rule)
+        id = SplitID(kind: .route(route.kind), ref: route.ref, rule: rule)
+        let svc = parent.service(routeNamespace: route.namespace)
+        service = svc.namespace == route.namespace ? svc.name : svc.key
+        backends = route.rules[rule].backends.map { Backend(service: $0.displayName(routeNamespace: route.namespace), weight: $0.weight) }
+    }
+
+    /// Every rule of a route that has backends, as splits.
+    public static func rules(of route: Route) -> [WeightedSplit] {
+        route.rules.indices.compactMap { i in route.rules[i].backends.isEmpty ? nil : WeightedSplit(route, rule: i) }
+    }
+
+    /// The root Service as an object (a consumer route's parent is in another namespace).
+    public var rootRef: ObjectRef {
+        switch source {
+        case .smi(let s): return ObjectRef(namespace: s.meta.namespace ?? "", name: s.service)
+        case .route(let r, _): return r.serviceParents.first.map { $0.service(routeNamespace: r.namespace) } ?? r.ref
+        }
+    }
+
+    /// Each backend's Service as an object.
+    public var backendRefs: [ObjectRef] {
+        switch source {
+        case .smi(let s): return s.backends.map { ObjectRef(namespace: s.meta.namespace ?? "", name: $0.service) }
+        case .route(let r, let i): return r.rules[i].backends.map { $0.service(routeNamespace: r.namespace) }
+        }
+    }
+
+    public var trafficSplit: TrafficSplit? { if case .smi(let s) = source { return s } else { return nil } }
+    public var route: Route? { if case .route(let r, _) = source { return r } else { return nil } }
+    public var isRoute: Bool { route != nil }
+
+    public var meta: ObjectMeta {
+        get {
+            switch source {
+            case .smi(let s): return s.meta
+            case .route(let r, _): return r.meta
+            }
+        }
+        set {
+            switch source {
+            case .smi(var s):
+                s.meta = newValue
+                source = .smi(s)
+            case .route(var r, let i):
+                r.meta = newValue
+                source = .route(r, rule: i)
+            }
+        }
+    }
+
+    public var apiVersion: String {
+        switch source {
+        case .smi(let s): return s.apiVersion
+        case .route(let r, _): return r.apiVersion
+        }
+    }
+
+    public var controller: ControllerInfo? {
+        switch source {
+        case .smi(let s): return s.controller
+        case .route(let r, _): return r.controller
+        }
+    }
+
+    /// The rule's match summary ("all requests", "header x-user=test"), for routes.
+    public var ruleSummary: String? {
+        guard case .route(let r, let i) = source else { return nil }
+        return (r.rules[i].name.map { "\($0): " } ?? "") + r.rules[i].matchSummary
+    }
+
+    /// Whether the mesh took the route (nil for TrafficSplits, which have no status).
+    public var acceptance: Acceptance? { route?.acceptance }
+
+    public var weightFormat: WeightFormat {
+        switch source {
+        case .smi(let s): return s.weightFormat
+        case .route: return .integer
+        }
+    }
+
+    public var weightPolicy: WeightPolicy {
+        switch source {
+        case .smi(let s): return s.weightPolicy
+        case .route: return .gatewayAPI
+        }
+    }
+
+    public var analysis: SplitAnalysis {
+        switch source {
+        case .smi(let s): return s.analysis
+        case .route:
+            return SplitAnalysis.of(weights: backends.map(\.weight), services: backends.map(\.service), root: service, integerOnly: true)
+        }
+    }
+
+    /// The same split with new weights (same count and order as `backends`).
+    public func with(weights: [Weight]) -> WeightedSplit {
+        precondition(weights.count == backends.count, "one weight per backend")
+        var copy = self
+        switch source {
+        case .smi(let s): copy.source = .smi(s.with(weights: weights))
+        case .route(let r, let i): copy.source = .route(r.with(rule: i, weights: weights), rule: i)
+        }
+        for i in copy.backends.indices { copy.backends[i].weight = weights[i] }
+        return copy
+    }
+
+    public func shifting(points: Fraction, to index: Int) throws(WeightEditError) -> WeightedSplit {
+        with(weights: try WeightEdits.shifting(backends.map(\.weight), policy: weightPolicy, points: points, to: index))
+    }
+    public func settingShare(_ percent: Fraction, of index: Int) throws(WeightEditError) -> WeightedSplit {
+        with(weights: try WeightEdits.settingShare(backends.map(\.weight), policy: weightPolicy, percent: percent, of: index))
+    }
+    public func evenSplit() throws(WeightEditError) -> WeightedSplit {
+        with(weights: try WeightEdits.evenSplit(backends.map(\.weight), policy: weightPolicy))
+    }
+    public func promoting(_ index: Int) throws(WeightEditError) -> WeightedSplit {
+        with(weights: try WeightEdits.promoting(backends.map(\.weight), policy: weightPolicy, index))
+    }
+
+    /// The merge patch a write sends: the whole backend list (TrafficSplit) or the whole
+    /// `spec.rules` as read with this rule's weights (route), and the resourceVersion.
+    public func weightsMergePatch() -> JSON {
+        switch source {
+        case .smi(let s): return s.weightsMergePatch()
+        case .route(let r, _): return r.weightsMergePatch()
+        }
+    }
+
+    public func encode() -> JSON {
+        switch source {
+        case .smi(let s): return s.encode()
+        case .route(let r, _): return r.encode()
+        }
+    }
+
+    /// `encode()` with the modelled metadata in full: what a saved draft needs to decode to
+    /// the same `controller`.
+    public func encodeWithMetadata() -> JSON {
+        switch source {
+        case .smi(let s): return s.encodeWithMetadata()
+        case .route(let r, _):
+            var out = r.encode()
+            out["metadata"] = r.meta.json
+            return out
+        }
+    }
+
+    /// Decodes what `encodeWithMetadata()` wrote (or a server object) back into the split
+    /// `id` names; nil when it is not that kind or the rule is gone.
+    public static func decode(_ json: JSON, as id: SplitID) -> WeightedSplit? {
+        switch id.kind {
+        case .trafficSplit: return (try? TrafficSplit(json: json)).map { WeightedSplit($0) }
+        case .route(let k):
+            guard let r = try? Route(json: json), r.kind == k else { return nil }
+            return WeightedSplit(r, rule: id.rule)
+        }
+    }
+
+    /// The REST resource a write addresses.
+    public var resource: String {
+        switch source {
+        case .smi: return "trafficsplits"
+        case .route(let r, _): return r.kind.resource
+        }
+    }
+}
