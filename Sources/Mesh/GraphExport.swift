@@ -61,10 +61,17 @@ public struct GraphExport: Sendable {
         for e in graph.edges {
             var o: JSON = ["from": .string(e.id.from.description), "to": .string(e.id.to.description), "kind": .string(Self.kindName(e.id.kind))]
             if let s = e.split {
-                o["split"] = [
+                var j: JSON = [
                     "namespace": .string(s.split.namespace), "name": .string(s.split.name), "weight": .string(s.weight),
                     "share": s.share.map { .double($0.doubleValue) } ?? .null,
                 ]
+                // Route rules say which kind and rule; TrafficSplit edges stay as they were.
+                if case .route(let k) = s.split.kind {
+                    j["kind"] = .string(k.kind)
+                    j["group"] = .string(k.group)
+                    j["rule"] = .int(s.split.rule)
+                }
+                o["split"] = j
             }
             if e.id.kind == .traffic { o["metrics"] = Self.metricsJSON(sample(e)) }
             edges.append(o)
@@ -106,7 +113,10 @@ public struct GraphExport: Sendable {
                 attrs.append("color=\(Self.quote(Self.colour(thresholds.classify(s?.successRate))))")
             case .split:
                 let share = e.split?.share.map { $0.percentText(decimals: 1) } ?? "-"
-                attrs.append("label=\(Self.quote("split \(e.split?.split.name ?? "") \(share)"))")
+                // A route rule's edge names the route kind and the rule: "httproute books#1 80.0%".
+                let sid = e.split?.split
+                let what = sid.map { $0.kind == .trafficSplit ? "split \($0.name)" : "\($0.kind.typeName) \($0.name)#\($0.rule)" } ?? "split"
+                attrs.append("label=\(Self.quote("\(what) \(share)"))")
                 attrs.append("style=dashed")
                 attrs.append("color=\"#5f87d7\"")
             case .selects:

@@ -14,8 +14,9 @@ struct GraphCommand: AsyncParsableCommand {
         commandName: "graph", abstract: "Print the service graph as JSON or Graphviz DOT.",
         discussion: """
             Nodes are services and workloads (deployments); edges are observed traffic (from the \
-            SMI metrics API, with rps, success rate and latency), TrafficSplit relations (root \
-            service to backend, with weight and share) and service-to-workload selection. \
+            SMI metrics API, with rps, success rate and latency), split relations (root service \
+            to backend, with weight and share: TrafficSplits, and each rule of Gateway API and \
+            Linkerd HTTPRoutes/GRPCRoutes) and service-to-workload selection. \
             Render a picture with: smitop graph -A -o dot | dot -Tsvg > mesh.svg
             """)
 
@@ -38,7 +39,12 @@ struct GraphCommand: AsyncParsableCommand {
             let (s, d, t) = try await (services, deployments, splits)
             store.replaceAll(.service, s ?? [])
             store.replaceAll(.deployment, d ?? [])
-            if let t { store.replaceAll(.trafficSplit, t) } else { warn("the cluster serves no split.smi-spec.io: no split edges") }
+            if let t { store.replaceAll(.trafficSplit, t) }
+            // Route rules are splits too (Gateway API, Linkerd policy); none served is normal.
+            for kind in [ObjectKind.httpRoute, .grpcRoute, .linkerdHTTPRoute] {
+                if let items = try await list(kind, client, ns) { store.replaceAll(kind, items) }
+            }
+            if t == nil && store.routes.isEmpty { warn("the cluster serves no split.smi-spec.io and no mesh routes: no split edges") }
         } catch {
             throw fail(error)
         }

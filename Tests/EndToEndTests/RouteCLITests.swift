@@ -64,6 +64,13 @@ struct RouteCLITests {
         #expect(byName["bookstore/payments-from-bookstore/HTTPRoute"]?["parents"]?.arrayValue?.first?["consumerRoute"] == .bool(true))
         let expectedController = profile == .linkerdGamma ? "linkerd.io/policy-controller" : "istio.io/gateway-controller"
         #expect(books["parents"]?.arrayValue?.first?["controller"]?.stringValue == expectedController)
+        // The graph: each rule's edges from the parent Service, with kind and rule.
+        let graph = try await smitop(h, ["graph", "-n", "bookstore", "--no-metrics", "-o", "json"])
+        #expect(graph.status == 0, "\(graph.stderr)")
+        let splitEdges = (try JSON.parse(graph.stdout)["edges"]?.arrayValue ?? []).compactMap { $0["split"] }
+        #expect(
+            splitEdges.contains { $0["kind"] == "HTTPRoute" && $0["name"] == "books" && $0["rule"] == 1 && $0["share"]?.doubleValue == 0.8 },
+            "\(splitEdges)")
         // The table: one row per rule.
         let table = try await smitop(h, ["routes", "-n", "bookstore"])
         #expect(table.status == 0 && table.stdout.contains("1: all requests") && table.stdout.contains("books-v1=80(80.0%)"), "\(table.stdout)")
