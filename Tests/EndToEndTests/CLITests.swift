@@ -382,18 +382,32 @@ struct ReadmeCommandTests {
     @Test func headlessCommandsRunAsWritten() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
-        guard let marker = readme.range(of: "<!-- readme-test"), let open = readme.range(of: "```sh\n", range: marker.upperBound..<readme.endIndex),
+        // Every `<!-- readme-test [profile=P] ... -->` block, each against a simulator of its profile.
+        var blocks: [(profile: SimProfile, lines: [String])] = []
+        var from = readme.startIndex
+        while let marker = readme.range(of: "<!-- readme-test", range: from..<readme.endIndex),
+            let end = readme.range(of: "-->", range: marker.upperBound..<readme.endIndex),
+            let open = readme.range(of: "```sh\n", range: end.upperBound..<readme.endIndex),
             let close = readme.range(of: "```", range: open.upperBound..<readme.endIndex)
-        else {
-            Issue.record("README.md has no <!-- readme-test --> block")
-            return
+        {
+            let head = readme[marker.upperBound..<end.lowerBound]
+            let profile = head.split(separator: " ").first { $0.hasPrefix("profile=") }.flatMap { SimProfile(rawValue: String($0.dropFirst(8))) }
+            let lines = readme[open.upperBound..<close.lowerBound].split(separator: "\n").map { line -> String in
+                let code = line.range(of: " #").map { String(line[..<$0.lowerBound]) } ?? String(line)
+                return code.trimmingCharacters(in: .whitespaces)
+            }.filter { !$0.isEmpty }
+            blocks.append((profile ?? .default, lines))
+            from = close.upperBound
         }
-        let lines = readme[open.upperBound..<close.lowerBound].split(separator: "\n").map { line -> String in
-            let code = line.range(of: " #").map { String(line[..<$0.lowerBound]) } ?? String(line)
-            return code.trimmingCharacters(in: .whitespaces)
-        }.filter { !$0.isEmpty }
-        #expect(lines.count >= 6)
-        let h = try await SimHarness.start()
+        #expect(blocks.count >= 2, "README.md lost a <!-- readme-test --> block")
+        #expect(blocks.first?.lines.count ?? 0 >= 6)
+        for (profile, lines) in blocks {
+            try await run(lines, profile: profile, root: root)
+        }
+    }
+
+    func run(_ lines: [String], profile: SimProfile, root: URL) async throws {
+        let h = try await SimHarness.start { $0.profile = profile }
         defer { Task { await h.stop() } }
         for line in lines {
             var words = line.split(separator: " ").map(String.init)
