@@ -661,3 +661,35 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     _ = reduce(&one, .accessReview(allowed: false, reason: "no RBAC in shop"))
     #expect(one.readOnly.isReadOnly)
 }
+
+/// A route rule's draft and journal entry survive the session file as a TrafficSplit's do, and
+/// come back keyed by the rule, not by the route's name alone.
+@Test func sessionSnapshotKeepsRouteRuleDrafts() throws {
+    let route: JSON = try JSON.parse(
+        #"""
+        {"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute",
+         "metadata":{"name":"books","namespace":"shop","resourceVersion":"7","generation":2,
+                     "ownerReferences":[{"apiVersion":"flagger.app/v1beta1","kind":"Canary","name":"books","uid":"u","controller":true}]},
+         "spec":{"parentRefs":[{"group":"","kind":"Service","name":"books","port":80}],
+                 "rules":[{"matches":[{"headers":[{"name":"x","value":"1"}]}],"backendRefs":[{"name":"books-v2","port":80,"weight":1}]},
+                          {"backendRefs":[{"name":"books-v1","port":80,"weight":90},{"name":"books-v2","port":80,"weight":10}]}]}}
+        """#)
+    var s = loaded()
+    _ = reduce(&s, .objects(.httpRoute, .replaced([route])))
+    let id = SplitID(kind: .route(.httpRoute), ref: ObjectRef(namespace: "shop", name: "books"), rule: 1)
+    let split = try #require(s.store.splits[id])
+    var d = SplitDraft(split: split)
+    d.working = try split.settingShare(30, of: 1)
+    s.drafts[id] = d
+    s.journal = [JournalEntry(split: SplitRef(split), before: split.backends, after: d.working.backends, resultingResourceVersion: "7", at: 5)]
+    let back = SessionSnapshot(json: try JSON.parse(String(decoding: SessionSnapshot(s).json.serialized(), as: UTF8.self)))
+    #expect(back.drafts.map(\.key) == [id])
+    #expect(back.drafts.first?.working.backends.map(\.weight.description) == ["70", "30"])
+    #expect(back.drafts.first?.base.controller?.tool == "flagger", "the owner is still known after a restart")
+    #expect(back.journal.first?.split.id == id)
+    #expect(back.journal.first?.split.path == "/apis/gateway.networking.k8s.io/v1/namespaces/shop/httproutes/books")
+    // The write it would send: the whole rules list, rule 0 as read.
+    let patch = try #require(back.drafts.first?.patch)
+    #expect(patch[path: "spec", "rules"]?.arrayValue?[0] == route[path: "spec", "rules"]?.arrayValue?[0])
+    #expect(patch[path: "metadata", "resourceVersion"] == "7")
+}
