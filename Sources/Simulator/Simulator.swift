@@ -21,6 +21,8 @@ public struct SimulatorOptions: Sendable {
     public var profile: SimProfile = .default
     public var services = 200
     public var splits = 100
+    /// HTTPRoutes in the generated scenario (profiles serving the Gateway API), three rules each.
+    public var routes = 0
     /// Plain HTTP, for tests that want it. kubectl sends no credentials over HTTP, so
     /// unauthenticated requests are then served as `kubectl proxy` would: as the admin.
     public var plainHTTP = false
@@ -77,7 +79,7 @@ public final class Simulator: Sendable {
         startedAt = Date()
         let scenario = try Scenario.make(
             name: options.scenario, seed: options.seed, profile: options.profile, services: options.services,
-            splits: options.splits)
+            splits: options.splits, routes: options.routes)
         traffic = scenario.traffic
         metricsState = Mutex(MetricsState())
         faults = FaultController(options.faults)

@@ -24,6 +24,7 @@ struct SimCommand: AsyncParsableCommand {
         SimProfile.default.rawValue
     @Option(help: "Services in the generated scenario.") var services = 200
     @Option(help: "TrafficSplits in the generated scenario.") var splits = 100
+    @Option(help: "HTTPRoutes (three rules each) in the generated scenario, for profiles serving the Gateway API.") var routes = 0
     @Flag(name: .customLong("plain-http"), help: "Serve plain HTTP (no TLS; requests without credentials act as admin).")
     var plainHTTP = false
     @Flag(help: "Enable the loopback-only admin endpoint /sim/admin/faults.") var admin = false
@@ -56,6 +57,7 @@ struct SimCommand: AsyncParsableCommand {
         o.profile = p
         o.services = services
         o.splits = splits
+        o.routes = routes
         o.plainHTTP = plainHTTP
         o.adminEnabled = admin
         o.stateDir = stateDir

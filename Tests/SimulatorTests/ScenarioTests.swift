@@ -1,3 +1,4 @@
+import APIServer
 import Foundation
 import KubeCore
 import SMI
@@ -255,4 +256,32 @@ func generatedIsValid(profile: SimProfile) throws {
     print(
         "sample over \(s.traffic.workloads.count) workloads: \(sample.edges.count) edges in \(String(format: "%.3f", Date().timeIntervalSince(sampleStart))) s")
     #expect(sample.inbound.count > s.traffic.workloads.count / 2)
+}
+
+/// The generated cluster with routes, as the scale benchmarks use it: N HTTPRoutes of three
+/// rules each, every one valid against the real CRD, the first per family named after its root.
+@Test func generatedRoutesAreValidAndRuleShaped() throws {
+    let s = try Scenario.make(name: "generated", seed: 5, profile: .istio, services: 300, splits: 0, routes: 400, now: fixedNow)
+    let routes = s.objects.filter { $0["kind"]?.stringValue == "HTTPRoute" }
+    #expect(routes.count == 400)
+    let istioSplits = s.objects.filter { $0["kind"]?.stringValue == "TrafficSplit" }
+    #expect(istioSplits.isEmpty)
+    let registry = try TypeRegistry.make(profile: .istio)
+    let t = try #require(registry.find(group: "gateway.networking.k8s.io", resource: "httproutes"))
+    let schema = try #require(t.schemas["v1"])
+    for r in routes {
+        let v = validate(r, schema: schema, fieldValidation: .strict)
+        #expect(v.isValid, "\(v.errors) \(v.unknownFields)")
+        #expect(r[path: "spec", "rules"]?.arrayValue?.count == 3)
+    }
+    let names = Set(routes.compactMap { $0[path: "metadata", "name"]?.stringValue })
+    let keys = Set(routes.map { "\($0[path: "metadata", "namespace"]?.stringValue ?? "")/\($0[path: "metadata", "name"]?.stringValue ?? "")" })
+    #expect(keys.count == 400, "every route has its own namespace/name")
+    #expect(names.contains { $0.contains("-r") }, "more routes than families: later routes of a root are <root>-r<k>")
+    #expect(throws: ScenarioError.self) { try Scenario.make(name: "generated", seed: 1, profile: .istio, services: 10, splits: 0, routes: 20_001) }
+    // Profiles without the Gateway API get none.
+    let sdk = try Scenario.make(name: "generated", seed: 5, profile: .sdk, services: 300, splits: 10, routes: 400, now: fixedNow)
+    let sdkRoutes = sdk.objects.filter { $0["kind"]?.stringValue == "HTTPRoute" }
+    let sdkSplits = sdk.objects.filter { $0["kind"]?.stringValue == "TrafficSplit" }
+    #expect(sdkRoutes.isEmpty && sdkSplits.count == 10)
 }

@@ -137,4 +137,36 @@ struct RouteObjectWriter {
         // Creation order by kind (HTTPRoutes, then GRPCRoutes), as the other kinds are written.
         return out.filter { $0["kind"]?.stringValue == "HTTPRoute" } + out.filter { $0["kind"]?.stringValue != "HTTPRoute" }
     }
+
+    /// `count` HTTPRoutes over the generated cluster's canary families, three rules each as
+    /// real routes have them: a header rule to the newest version, a path rule to the oldest,
+    /// and the default rule with the family's weights. Route i takes family i mod n; the first
+    /// route of a family is named after its root, later ones `<root>-r<k>` (routes that merge,
+    /// as several producer routes on one Service do).
+    func generatedRoutes(from splits: [SimTopology.Split], count: Int) -> [JSON] {
+        guard !splits.isEmpty else { return [] }
+        var out: [JSON] = []
+        out.reserveCapacity(count)
+        var seen: [String: Int] = [:]
+        for i in 0..<count {
+            let s = splits[i % splits.count]
+            let k = seen["\(s.namespace)/\(s.root)", default: 0]
+            seen["\(s.namespace)/\(s.root)"] = k + 1
+            let name = k == 0 ? s.root : "\(s.root)-r\(k)"
+            let weighted = s.backends.map { backend($0.service, Int64(max(0, min(1_000_000, $0.weight.rounded())))) }
+            out.append(
+                route(
+                    s.namespace, name, ago: s.ageSeconds, parents: [serviceParent(s.root)],
+                    rules: [
+                        rule(
+                            matches: [jobj([("headers", .array([jobj([("name", "x-canary"), ("value", "always")])]))])],
+                            [backend(s.backends.last?.service ?? s.root, 1)]),
+                        rule(
+                            matches: [jobj([("path", jobj([("type", "PathPrefix"), ("value", "/legacy")]))])],
+                            [backend(s.backends.first?.service ?? s.root, 1)]),
+                        rule(weighted),
+                    ]))
+        }
+        return out
+    }
 }

@@ -27,12 +27,13 @@ public struct Scenario: Sendable {
     /// useful fixture.
     public static let maxServices = 10_000
     public static let maxSplits = 20_000
+    public static let maxRoutes = 20_000
 
     /// Builds scenario `name`. `services`/`splits` size the `generated` scenario (ignored by
     /// `bookstore` and `hostile`); `now` (Unix seconds) anchors creation timestamps, so pass a fixed value
     /// for byte-identical output.
     public static func make(
-        name: String, seed: UInt64, profile: SimProfile, services: Int, splits: Int,
+        name: String, seed: UInt64, profile: SimProfile, services: Int, splits: Int, routes: Int = 0,
         now: Double = Date().timeIntervalSince1970.rounded(.down)
     ) throws -> Scenario {
         let topology: SimTopology
@@ -51,7 +52,17 @@ public struct Scenario: Sendable {
             guard (0...maxSplits).contains(splits) else {
                 throw ScenarioError.invalidSize("splits must be 0...\(maxSplits), got \(splits)")
             }
-            topology = GeneratedCluster.topology(seed: seed, services: services, splits: splits)
+            guard (0...maxRoutes).contains(routes) else {
+                throw ScenarioError.invalidSize("routes must be 0...\(maxRoutes), got \(routes)")
+            }
+            // Routes are made from the same canary families as splits: at least as many
+            // topology splits as routes, written as TrafficSplits only up to `splits`.
+            topology = GeneratedCluster.topology(seed: seed, services: services, splits: max(splits, profile.servesGatewayAPI ? routes : 0))
+            var s = build(name: name, topology: topology, seed: seed, profile: profile, now: now, splitLimit: splits)
+            if profile.servesGatewayAPI && routes > 0 {
+                s.objects += RouteObjectWriter(profile: profile, now: now).generatedRoutes(from: topology.splits, count: routes)
+            }
+            return s
         default:
             throw ScenarioError.unknownName(name, valid: names)
         }
@@ -61,7 +72,8 @@ public struct Scenario: Sendable {
     /// `extraSplits` are split objects written by hand (the hostile scenario's, whose weights
     /// no `SimTopology.Split` can express); they join the store and the traffic model alike.
     static func build(
-        name: String, topology t: SimTopology, seed: UInt64, profile: SimProfile, now: Double, extraSplits: [JSON] = []
+        name: String, topology t: SimTopology, seed: UInt64, profile: SimProfile, now: Double, extraSplits: [JSON] = [],
+        splitLimit: Int = .max
     ) -> Scenario {
         let kube = KubeObjectWriter(topology: t, now: now)
         let smi = SMIObjectWriter(profile: profile, now: now)
@@ -80,7 +92,7 @@ public struct Scenario: Sendable {
         // Istio never served SMI: its profile's cluster holds routes instead.
         if profile.servesSMI {
             splitObjects.reserveCapacity(t.splits.count)
-            for s in t.splits { splitObjects.append(smi.split(s)) }
+            for s in t.splits.prefix(splitLimit) { splitObjects.append(smi.split(s)) }
             splitObjects += extraSplits
             objects += splitObjects
             let age = { (ns: String) in (t.namespaces.first { $0.name == ns }?.ageDays ?? 7) * 86400 - 600 }
