@@ -129,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "smitop-fuzz",
             dependencies: [
-                "KubeCore", "SMI", "Kube", "App", "UI",
+                "KubeCore", "SMI", "Kube", "App", "UI", "APIServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

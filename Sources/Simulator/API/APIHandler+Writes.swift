@@ -9,6 +9,7 @@ import KubeCore
 extension APIHandler {
     func decodeBody(_ r: APIRequest) throws(APIError) -> JSON {
         let ct = (r.contentType ?? "application/json").lowercased()
+        if ct.hasPrefix("application/vnd.kubernetes.protobuf") { return try decodeProtobufBody(r) }
         if ct.hasPrefix("application/yaml") || ct.hasPrefix("application/apply-patch+yaml") || ct.hasPrefix("text/yaml") {
             let text = String(decoding: r.body, as: UTF8.self)
             do {
