@@ -101,7 +101,7 @@ struct Selection: Sendable {
 
     func matches(namespace ns: String, name: String, object: JSON) -> Bool {
         if let namespace, namespace != ns { return false }
-        if let fields, !fields.matches(namespace: ns, name: name) { return false }
+        if let fields, !fields.matches(namespace: ns, name: name, object: object) { return false }
         if let labels, !labels.matches(object[path: "metadata", "labels"]?.objectValue) { return false }
         return true
     }
