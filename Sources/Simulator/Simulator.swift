@@ -224,10 +224,12 @@ public final class Simulator: Sendable {
             })
         let competing = Task { await self.runCompetingWriter() }
         let weights = Task { await self.observeWeightsOnWrites() }
+        let controllers = Task { await self.runControllers() }
         let saver = Task { await persistence?.autosave(self) }
         defer {
             competing.cancel()
             weights.cancel()
+            controllers.cancel()
             saver.cancel()
             store.finishAllWatches()
             try? persistence?.save(self)
