@@ -31,6 +31,7 @@ extension Simulator {
     func reconcileOnce() -> Bool {
         var more = false
         if reconcileNamespaces() { more = true }
+        if reconcileKubelet() { more = true }
         if reconcileDeployments() { more = true }
         return more
     }
@@ -102,18 +103,6 @@ extension Simulator {
         let hash = owned.first?.object[path: "metadata", "labels", "pod-template-hash"]?.stringValue ?? Self.templateHash(d)
         let rsName = "\(name)-\(hash)"
         let before = owned.count
-        // The kubelet's part: pods created in an earlier pass start running now.
-        for p in owned where p.object[path: "status", "phase"]?.stringValue == "Pending" {
-            if let (stored, _) = try? store.update(
-                pods, namespace: ns, name: p.object[path: "metadata", "name"]?.stringValue ?? "", expectedRV: nil, dryRun: false,
-                transform: { (cur) throws(APIError) -> JSON in Self.runningPod(cur) })
-            {
-                recordEvent(
-                    EventSpec(
-                        regarding: stored.object, reason: "Started", message: "Started container \(Self.firstContainer(stored.object))",
-                        component: "kubelet", action: "Started"))
-            }
-        }
         if owned.count < want {
             for _ in owned.count..<want {
                 let pod = newPod(d, hash: hash)
@@ -217,9 +206,7 @@ extension Simulator {
             ]
         ]
         var spec = d[path: "spec", "template", "spec"] ?? .emptyObject
-        var nodeHash: UInt32 = 0
-        for b in podName.utf8 { nodeHash = nodeHash &* 31 &+ UInt32(b) }
-        spec["nodeName"] = .string("sim-node-\(nodeHash % 3 + 1)")
+        spec["nodeName"] = .string(Self.nodeName(forPod: podName))
         var pod: JSON = ["apiVersion": "v1", "kind": "Pod", "metadata": .object(meta), "spec": spec]
         pod["status"] = [
             "phase": "Pending",
@@ -263,6 +250,57 @@ extension Simulator {
             "phase": "Running", "conditions": [cond("Initialized"), cond("Ready"), cond("ContainersReady"), cond("PodScheduled")],
             "hostIP": "172.18.0.2", "podIP": .string(ip), "podIPs": [["ip": .string(ip)]], "startTime": .string(now),
             "containerStatuses": .array(statuses), "qosClass": "Burstable",
+        ]
+        return o
+    }
+
+    // MARK: Scheduler and kubelet
+
+    /// Every pending pod (a Deployment's or a bare one from `kubectl run`) is scheduled to a
+    /// simulated node, and a pass later runs and is ready, with the events a cluster records.
+    func reconcileKubelet() -> Bool {
+        guard let pods = registry.find(group: "", resource: "pods") else { return false }
+        var more = false
+        for p in store.all(pods) {
+            let phase = p.object[path: "status", "phase"]?.stringValue
+            guard phase == nil || phase == "Pending", p.object[path: "metadata", "deletionTimestamp"] == nil else { continue }
+            more = true
+            let ns = p.object[path: "metadata", "namespace"]?.stringValue ?? ""
+            let name = p.object[path: "metadata", "name"]?.stringValue ?? ""
+            let scheduled = p.object[path: "spec", "nodeName"]?.stringValue.map { !$0.isEmpty } ?? false
+            guard
+                let (stored, _) = try? store.update(
+                    pods, namespace: ns, name: name, expectedRV: nil, dryRun: false,
+                    transform: { (cur) throws(APIError) -> JSON in scheduled ? Self.runningPod(cur) : Self.scheduledPod(cur) })
+            else { continue }
+            if scheduled {
+                recordEvent(
+                    EventSpec(
+                        regarding: stored.object, reason: "Started", message: "Started container \(Self.firstContainer(stored.object))",
+                        component: "kubelet", action: "Started"))
+            } else {
+                recordEvent(
+                    EventSpec(
+                        regarding: stored.object, reason: "Scheduled",
+                        message: "Successfully assigned \(ns)/\(name) to \(stored.object[path: "spec", "nodeName"]?.stringValue ?? "")",
+                        component: "default-scheduler", action: "Binding"))
+            }
+        }
+        return more
+    }
+
+    static func nodeName(forPod name: String) -> String {
+        var h: UInt32 = 0
+        for b in name.utf8 { h = h &* 31 &+ UInt32(b) }
+        return "sim-node-\(h % 3 + 1)"
+    }
+
+    static func scheduledPod(_ cur: JSON) -> JSON {
+        var o = setPath(cur, ["spec", "nodeName"], .string(nodeName(forPod: cur[path: "metadata", "name"]?.stringValue ?? "")))
+        o["status"] = [
+            "phase": "Pending",
+            "conditions": [["type": "PodScheduled", "status": "True", "lastProbeTime": .null, "lastTransitionTime": .string(KubeTime.format(Date()))]],
+            "qosClass": "BestEffort",
         ]
         return o
     }
