@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import HummingbirdHTTP2
 import HummingbirdTLS
 import KubeCore
 import Logging
@@ -35,6 +36,10 @@ public struct SimulatorOptions: Sendable {
     public var bookmarkInterval: Double = 60
     /// How many events the watch window keeps before older resourceVersions expire.
     public var watchWindow = 20_000
+    /// Offers HTTP/2 (ALPN `h2`, then `http/1.1`) over TLS, as kube-apiserver does: kubectl
+    /// then multiplexes its requests and watches over one connection. Off by default while
+    /// smitop's own transport (libcurl prefers h2 when offered) is proven on that path.
+    public var http2 = false
 
     public init() {}
 }
@@ -206,10 +211,15 @@ public final class Simulator: Sendable {
             // but does not require one (tokens work too).
             tls.certificateVerification = .optionalVerification
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(pki.caCertPEM.utf8)))
-            // No h2: kubectl offers it, and this server speaks HTTP/1.1 only.
-            tls.applicationProtocols = ["http/1.1"]
             tls.shutdownTimeout = .milliseconds(200)
-            server = try .tls(.http1(), tlsConfiguration: tls)
+            if options.http2 {
+                // ALPN h2 and http/1.1 (HummingbirdHTTP2 sets the list), one stream per request.
+                server = try .http2Upgrade(tlsConfiguration: tls, configuration: .init())
+            } else {
+                // No h2 unless asked for: this listener then speaks HTTP/1.1 only.
+                tls.applicationProtocols = ["http/1.1"]
+                server = try .tls(.http1(), tlsConfiguration: tls)
+            }
         } else {
             server = .http1()
         }

@@ -178,6 +178,50 @@ struct KubectlPlaygroundTests {
         #expect(refused.status != 0 && refused.stderr.contains("may not be deleted"), "\(refused.stderr)")
     }
 
+    @Test("with --http2 the server negotiates h2; kubectl (token and client certificate) and smitop's libcurl transport work over it")
+    func http2() async throws {
+        let h = try await SimHarness.start { $0.http2 = true }
+        defer { Task { await h.stop() } }
+        // What the TLS handshake settled on, as curl reports it.
+        let v = try await runProcess(
+            "/usr/bin/curl",
+            [
+                "-sk", "--http2", "-o", "/dev/null", "-w", "%{http_version}", "-H", "Authorization: Bearer \(h.endpoint.adminToken)",
+                h.endpoint.url + "/version",
+            ],
+            env: [:], stdin: nil, timeout: 30)
+        #expect(v.stdout == "2", "negotiated HTTP version: \(v.stdout) \(v.stderr)")
+        let v1 = try await runProcess(
+            "/usr/bin/curl",
+            [
+                "-sk", "--http1.1", "-o", "/dev/null", "-w", "%{http_version}", "-H", "Authorization: Bearer \(h.endpoint.adminToken)",
+                h.endpoint.url + "/version",
+            ],
+            env: [:], stdin: nil, timeout: 30)
+        #expect(v1.stdout == "1.1", "HTTP/1.1 stays available: \(v1.stdout)")
+
+        // A watch and writes multiplexed on kubectl's one connection.
+        let p = try BackgroundProcess(
+            SimHarness.kubectlPath, ["get", "ts", "-n", "bookstore", "-w", "--output-watch-events", "--cache-dir", h.dir + "/kcache-w"],
+            env: ["KUBECONFIG": h.kubeconfig, "HOME": h.dir])
+        defer { p.stop() }
+        let deadline = Date().addingTimeInterval(30)
+        while h.sim.store.watcherCount == 0 && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        let l = try await h.kubectl(["label", "ts", "books", "-n", "bookstore", "over=h2"])
+        #expect(l.status == 0 && l.stdout.contains("labeled"), "\(l.stdout)\(l.stderr)")
+        #expect(try await p.waitForOutput { $0.contains("MODIFIED") }, "\(p.stdout)\(p.stderr)")
+        let ns = try await h.kubectl(["create", "namespace", "h2"])
+        #expect(ns.status == 0 && ns.stdout.contains("namespace/h2 created"), "\(ns.stdout)\(ns.stderr)")
+        let cert = try await h.kubectl(["--context", "sim-cert", "get", "ts", "books", "-n", "bookstore", "-o", "name"])
+        #expect(cert.status == 0 && cert.stdout.contains("trafficsplit.split.smi-spec.io/books"), "client certificate over h2: \(cert.stderr)")
+
+        // smitop's own client (libcurl prefers h2 when the server offers it).
+        let ours = try await runProcess(
+            SmitopBinary.path, ["splits", "-A", "-o", "json", "--kubeconfig", h.kubeconfig], env: ["HOME": h.dir], stdin: nil, timeout: 60)
+        #expect(ours.status == 0, "\(ours.stderr)")
+        #expect(ours.stdout.contains("\"books\""), "\(ours.stdout)")
+    }
+
     @Test("a simulated Flagger's weight change is an Event that kubectl describe shows on the split")
     func weightChangeEvent() async throws {
         let h = try await SimHarness.start { o in

@@ -140,11 +140,15 @@ struct APIHandler: HTTPResponder {
             return nil
         }
         if let pki = sim.pki {
-            if let cert = try? await context.channel.nioSSL_peerCertificate().get(),
-                let der = try? cert.toDERBytes(),
-                let name = ClusterPKI.user(fromCertificateDER: der, caPEM: pki.caCertPEM)
-            {
-                return User(name: name, groups: [ClusterPKI.clientGroup, "system:authenticated"], canWrite: true)
+            // Over HTTP/2 the request's channel is a stream; the TLS handler is on its parent,
+            // the connection. (Over HTTP/1.1 the parent is the listening socket: no TLS there.)
+            for channel in [context.channel, context.channel.parent].compactMap({ $0 }) {
+                if let cert = try? await channel.nioSSL_peerCertificate().get(),
+                    let der = try? cert.toDERBytes(),
+                    let name = ClusterPKI.user(fromCertificateDER: der, caPEM: pki.caCertPEM)
+                {
+                    return User(name: name, groups: [ClusterPKI.clientGroup, "system:authenticated"], canWrite: true)
+                }
             }
             return nil
         }
