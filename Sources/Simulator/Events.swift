@@ -104,3 +104,28 @@ extension Simulator {
                 component: manager, action: "Advance"))
     }
 }
+
+extension Simulator {
+    /// Faults switched on at run time leave a Warning Event in `default` (about that
+    /// namespace), so `kubectl get events -w` shows when and what was injected, next to what
+    /// the clients then report.
+    func recordFaultEvents(_ patch: JSON) {
+        guard let nsType = registry.find(group: "", resource: "namespaces"),
+            let ns = store.get(nsType, namespace: "", name: "default")?.object
+        else { return }
+        var notes: [(String, String)] = []
+        if patch["dropWatchesNow"]?.boolValue == true { notes.append(("WatchesDropped", "every open watch connection was cut")) }
+        if patch["expireWatchesNow"]?.boolValue == true { notes.append(("WatchesExpired", "every open watch got a 410 Expired ERROR event")) }
+        if let n = patch["errorBurst"]?.intValue, n > 0 { notes.append(("ErrorBurst", "the next \(n) requests fail with a 5xx Status")) }
+        if let n = patch["throttleBurst"]?.intValue, n > 0 { notes.append(("ThrottleBurst", "the next \(n) requests get 429 with Retry-After")) }
+        if let n = patch["expireWatches"]?.intValue, n > 0 { notes.append(("WatchesWillExpire", "the next \(n) watches get a 410 Expired ERROR event")) }
+        if patch["blackhole"]?.boolValue == true { notes.append(("Blackhole", "requests hang unanswered and watches stop delivering")) }
+        if let n = patch["dropResponses"]?.intValue, n > 0 {
+            notes.append(("ResponsesDropped", "the next \(n) successful writes lose their response"))
+        }
+        for (reason, message) in notes {
+            recordEvent(
+                EventSpec(regarding: ns, type: "Warning", reason: reason, message: "fault injected: \(message)", component: "smitop-sim", action: "Inject"))
+        }
+    }
+}
