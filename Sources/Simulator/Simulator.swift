@@ -37,9 +37,9 @@ public struct SimulatorOptions: Sendable {
     /// How many events the watch window keeps before older resourceVersions expire.
     public var watchWindow = 20_000
     /// Offers HTTP/2 (ALPN `h2`, then `http/1.1`) over TLS, as kube-apiserver does: kubectl
-    /// then multiplexes its requests and watches over one connection. Off by default while
-    /// smitop's own transport (libcurl prefers h2 when offered) is proven on that path.
-    public var http2 = false
+    /// and smitop's libcurl transport then multiplex requests and watches over one connection.
+    /// `--no-http2` serves HTTP/1.1 alone. Plain HTTP is always HTTP/1.1.
+    public var http2 = true
 
     public init() {}
 }

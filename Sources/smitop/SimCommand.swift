@@ -42,7 +42,7 @@ struct SimCommand: AsyncParsableCommand {
     var competingWriter: String?
     @Option(name: .customLong("kubernetes-minor"), help: "Minor version /version reports (kubectl's dispatcher follows it).")
     var kubernetesMinor = 32
-    @Flag(help: "Offer HTTP/2 (ALPN h2) beside HTTP/1.1 over TLS, as kube-apiserver does.") var http2 = false
+    @Flag(inversion: .prefixedNo, help: "Offer HTTP/2 (ALPN h2) beside HTTP/1.1 over TLS, as kube-apiserver does.") var http2 = true
 
     func makeOptions() throws -> SimulatorOptions {
         var o = SimulatorOptions()

@@ -220,6 +220,29 @@ struct KubectlPlaygroundTests {
             SmitopBinary.path, ["splits", "-A", "-o", "json", "--kubeconfig", h.kubeconfig], env: ["HOME": h.dir], stdin: nil, timeout: 60)
         #expect(ours.status == 0, "\(ours.stderr)")
         #expect(ours.stdout.contains("\"books\""), "\(ours.stdout)")
+
+        // --no-http2: the listener offers HTTP/1.1 alone, whatever the client prefers.
+        let old = try await SimHarness.start { $0.http2 = false }
+        defer { Task { await old.stop() } }
+        let only = try await runProcess(
+            "/usr/bin/curl",
+            [
+                "-sk", "--http2", "-o", "/dev/null", "-w", "%{http_version}", "-H", "Authorization: Bearer \(old.endpoint.adminToken)",
+                old.endpoint.url + "/version",
+            ],
+            env: [:], stdin: nil, timeout: 30)
+        #expect(only.stdout == "1.1", "\(only.stdout) \(only.stderr)")
+    }
+
+    @Test("faults switched on at run time are Warning events in default")
+    func faultEvents() async throws {
+        let h = try await SimHarness.start { $0.adminEnabled = true }
+        defer { Task { await h.stop() } }
+        let set = try await h.adminFaults(#"{"expireWatchesNow": true, "throttleBurst": 0}"#)
+        #expect(set.status == 0, "\(set.stderr)")
+        let ev = try await h.kubectl(["get", "events", "-n", "default", "--field-selector", "type=Warning"])
+        #expect(ev.stdout.contains("WatchesExpired") && ev.stdout.contains("fault injected: every open watch got a 410"), "\(ev.stdout)\(ev.stderr)")
+        #expect(!ev.stdout.contains("ThrottleBurst"), "a fault left at 0 is no event: \(ev.stdout)")
     }
 
     @Test("a simulated Flagger's weight change is an Event that kubectl describe shows on the split")
