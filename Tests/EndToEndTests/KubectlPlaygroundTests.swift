@@ -120,12 +120,10 @@ struct KubectlPlaygroundTests {
         ok(info, "is running at")
         #expect(info.stdout.contains(h.endpoint.url), "\(info.stdout)")
 
-        if k.modern {
-            // kubectl 1.20 explains through the OpenAPI v2 protobuf, which carries no schemas here.
-            let explain = try await kc("explain", "trafficsplit.spec.backends")
-            ok(explain, "weight")
-            #expect(explain.stdout.contains("service") && explain.stdout.contains("FIELDS"), "\(explain.stdout)")
-        }
+        // kubectl 1.32 explains through OpenAPI v3, 1.20 through the v2 protobuf's definitions.
+        let explain = try await kc("explain", "trafficsplit.spec.backends")
+        ok(explain, "weight")
+        #expect(explain.stdout.contains("service") && explain.stdout.contains("FIELDS") && explain.stdout.contains("-required-"), "\(explain.stdout)")
 
         // Client-side apply, server-side apply taking the fields over, client-side again.
         let manifest = """
@@ -151,6 +149,12 @@ struct KubectlPlaygroundTests {
             let o = try JSON.parse(try await kc("get", "ts", "roundtrip", "-n", "bookstore", "-o", "json").stdout)
             return (o[path: "spec", "backends"]?.arrayValue ?? []).compactMap { $0["weight"]?.intValue }
         }
+        // Validation sees the CRD's fields: client-side in 1.20 (v2 definitions), on the server
+        // (fieldValidation=Strict) in 1.32.
+        try manifest.replacingOccurrences(of: "  service: books\n", with: "  service: books\n  bogus: 1\n").write(
+            toFile: file, atomically: true, encoding: .utf8)
+        let bogus = try await kc("apply", "-f", file)
+        #expect(bogus.status != 0 && bogus.stderr.contains("unknown field") && bogus.stderr.contains("bogus"), "\(bogus.stderr)")
         try write(70, 30)
         ok(try await kc("apply", "-f", file), "created")
         try write(60, 40)
