@@ -137,6 +137,16 @@ public final class Simulator: Sendable {
                 m.historyRV = store.currentRV
             }
         }
+        // The traffic model's load follows replica counts relative to these.
+        do {
+            var objects: [JSON] = []
+            for (g, r) in [("apps", "deployments"), ("", "pods")] {
+                guard let t = registry.find(group: g, resource: r) else { continue }
+                objects.append(contentsOf: store.all(t).map(\.object))
+            }
+            let pods = MetricsSnapshot(objects: objects, weights: WeightHistory()).workloads.mapValues(\.count)
+            metricsState.withLock { $0.baselinePods = pods }
+        }
     }
 
     static func randomToken() -> String {

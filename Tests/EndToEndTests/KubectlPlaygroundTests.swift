@@ -290,6 +290,16 @@ struct KubectlPlaygroundTests {
         let pods = try await h.kubectl(["get", "pods", "-n", "bookstore", "-l", "app=books,version=v1", "-o", "name"])
         #expect(pods.stdout.split(separator: "\n").count == 1, "\(pods.stdout)")
 
+        // The traffic model follows: with no pods every request to books-v1 fails.
+        #expect(try await h.kubectl(["scale", "deployment", "books-v1", "--replicas=0", "-n", "bookstore"]).status == 0)
+        let none = try await h.kubectl(["wait", "--for=delete", "pod", "-l", "app=books,version=v1", "-n", "bookstore", "--timeout=60s"])
+        #expect(none.status == 0, "\(none.stdout)\(none.stderr)")
+        let m = try JSON.parse(try await h.kubectl(["get", "--raw", "/apis/metrics.smi-spec.io/v1alpha1/namespaces/bookstore/deployments/books-v1"]).stdout)
+        let metrics = Dictionary(
+            (m["metrics"]?.arrayValue ?? []).compactMap { x in x["name"]?.stringValue.map { ($0, x["value"]?.stringValue ?? "") } },
+            uniquingKeysWith: { a, _ in a })
+        #expect(metrics["success_count"] == "0" && metrics["failure_count"] != "0", "\(m.compactString)")
+
         // Namespace deletion: a watcher sees MODIFIED (Terminating) and then DELETED.
         #expect(try await h.kubectl(["create", "namespace", "doomed"]).status == 0)
         #expect(try await h.kubectl(["create", "configmap", "c", "-n", "doomed"]).status == 0)
