@@ -148,7 +148,7 @@ let package = Package(
         // The real binaries (smitop, smitop-fuzz), kubectl, the Python client and tmux against
         // an in-process simulator.
         .testTarget(
-            name: "EndToEndTests", dependencies: ["KubeCore", "Simulator", "Kube", "SMI", "Transport", "TestSupport"], exclude: ["python"]),
+            name: "EndToEndTests", dependencies: ["KubeCore", "Simulator", "Kube", "SMI", "Transport", "TestSupport", "APIServer"], exclude: ["python"]),
         .testTarget(name: "TransportTests", dependencies: ["KubeCore", "Transport", "Kube"]),
         .testTarget(name: "MeshTests", dependencies: ["KubeCore", "Mesh", "SMI", "Kube"]),
         .testTarget(name: "AppTests", dependencies: ["KubeCore", "App", "Mesh", "SMI", "Kube"]),

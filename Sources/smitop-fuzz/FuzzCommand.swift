@@ -218,6 +218,10 @@ enum FuzzTargets {
             guard let o = try? KubeProtobuf.decodeObject(b) else { return .rejected }
             guard case .object = o, o["kind"]?.stringValue != nil else { return .violation("decoded body is not an object with a kind") }
             guard let again = try? JSON.parse(o.serialized()), again == o else { return .violation("decoded JSON does not round-trip") }
+            // What the tables wrote back (the simulator's protobuf answers) decodes the same.
+            if let encoded = KubeProtobuf.encodeObject(o) {
+                guard let back = try? KubeProtobuf.decodeObject(encoded), back == o else { return .violation("encode/decode round trip differs") }
+            }
             return .accepted
         },
         FuzzTarget(name: "quantity", .quantity) { b, _ in

@@ -122,6 +122,35 @@ struct ProtobufTests {
         #expect(cm[path: "data", "color"]?.stringValue == "blue" && cm[path: "data", "size"]?.stringValue == "L")
     }
 
+    @Test("what is decoded encodes back to a body that decodes the same; what the tables lack is not encoded")
+    func encodeRoundTrip() throws {
+        for name in ["create-namespace.pb", "create-deployment.pb", "create-service-clusterip.pb", "create-service-nodeport.pb", "create-configmap.pb"] {
+            let decoded = try KubeProtobuf.decodeObject(Self.body(name))
+            let encoded = try #require(KubeProtobuf.encodeObject(decoded), "\(name)")
+            #expect(try KubeProtobuf.decodeObject(encoded) == decoded, "\(name)")
+        }
+        let stored: JSON = [
+            "apiVersion": "v1", "kind": "Namespace",
+            "metadata": [
+                "name": "demo", "uid": "u", "resourceVersion": "1001", "creationTimestamp": "2026-12-06T22:00:00Z",
+                "labels": ["kubernetes.io/metadata.name": "demo"],
+                "managedFields": [
+                    [
+                        "manager": "kubectl-create", "operation": "Update", "apiVersion": "v1", "time": "2026-12-06T22:00:00Z",
+                        "fieldsType": "FieldsV1", "fieldsV1": ["f:metadata": ["f:labels": [".": [:]]]],
+                    ]
+                ],
+            ],
+            "spec": ["finalizers": ["kubernetes"]], "status": ["phase": "Active"],
+        ]
+        let pb = try #require(KubeProtobuf.encodeObject(stored))
+        #expect(try KubeProtobuf.decodeObject(pb) == stored)
+        var extra = stored
+        extra["spec"] = ["finalizers": ["kubernetes"], "somethingNew": true]
+        #expect(KubeProtobuf.encodeObject(extra) == nil, "a field outside the tables: answer JSON instead")
+        #expect(KubeProtobuf.encodeObject(["apiVersion": "v1", "kind": "Secret"]) == nil)
+    }
+
     @Test("malformed input is refused, never trapped on")
     func malformed() {
         let good = PB.envelope("v1", "Namespace", PB().msg(1, PB().str(1, "demo")))

@@ -1,3 +1,4 @@
+import APIServer
 import Foundation
 import KubeCore
 import TestSupport
@@ -236,6 +237,34 @@ struct KubectlPlaygroundTests {
             ],
             env: [:], stdin: nil, timeout: 30)
         #expect(only.stdout == "1.1", "\(only.stdout) \(only.stderr)")
+    }
+
+    @Test("a client that prefers protobuf gets protobuf objects (JSON where the object has fields the tables lack)")
+    func protobufAnswers() async throws {
+        let h = try await SimHarness.start { $0.http2 = false }
+        defer { Task { await h.stop() } }
+        func get(_ path: String, accept: String) async throws -> (contentType: String, body: [UInt8]) {
+            let file = h.dir + "/body-" + UUID().uuidString
+            let r = try await runProcess(
+                "/usr/bin/curl",
+                [
+                    "-sk", "-o", file, "-w", "%{content_type}", "-H", "Authorization: Bearer \(h.endpoint.adminToken)", "-H", "Accept: \(accept)",
+                    h.endpoint.url + path,
+                ],
+                env: [:], stdin: nil, timeout: 30)
+            return (r.stdout, Array(try Data(contentsOf: URL(fileURLWithPath: file))))
+        }
+        let pb = try await get("/api/v1/namespaces/bookstore", accept: "application/vnd.kubernetes.protobuf, application/json")
+        #expect(pb.contentType == "application/vnd.kubernetes.protobuf")
+        let json = try await get("/api/v1/namespaces/bookstore", accept: "application/json")
+        #expect(json.contentType == "application/json")
+        #expect(try APIServer.KubeProtobuf.decodeObject(pb.body) == (try JSON.parse(json.body)))
+        // A running pod's status has fields the tables do not describe: JSON, whole.
+        let pods = try JSON.parse(try await h.kubectl(["get", "pods", "-n", "bookstore", "-o", "json"]).stdout)
+        let pod = try #require(pods["items"]?[0]?[path: "metadata", "name"]?.stringValue)
+        let p = try await get("/api/v1/namespaces/bookstore/pods/\(pod)", accept: "application/vnd.kubernetes.protobuf, application/json")
+        let podJSON = try JSON.parse(p.body)
+        #expect(p.contentType == "application/json" && podJSON["kind"]?.stringValue == "Pod")
     }
 
     @Test("faults switched on at run time are Warning events in default")

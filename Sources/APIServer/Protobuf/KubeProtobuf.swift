@@ -144,6 +144,14 @@ public enum KubeProtobuf {
         case .quantity:
             guard case .bytes(let b) = v else { throw .malformed("\(path): expected a Quantity") }
             return try quantity(b, path: path)
+        case .rawJSON:
+            guard case .bytes(let b) = v else { throw .malformed("\(path): expected FieldsV1") }
+            var raw: ArraySlice<UInt8> = []
+            do throws(ProtobufWireError) {
+                for f in try ProtobufWire.fields(b) where f.number == 1 { if case .bytes(let r) = f.value { raw = r } }
+            } catch { throw .malformed("\(path): \(error)") }
+            guard let j = try? JSON.parse(raw) else { throw .malformed("\(path): FieldsV1 is not JSON") }
+            return j
         case .stringMap, .quantityMap, .bytesMap:
             return nil
         }

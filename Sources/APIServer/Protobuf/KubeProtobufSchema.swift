@@ -7,6 +7,8 @@
 public enum KubeProtobufSchema {
     public indirect enum Kind: Sendable {
         case string, int32, int64, bool, bytes, time, intOrString, quantity
+        /// metav1.FieldsV1 {raw}: JSON bytes carried as they are.
+        case rawJSON
         case message(String)
         case stringMap, quantityMap, bytesMap
 
@@ -46,7 +48,13 @@ public enum KubeProtobufSchema {
                 f(5, "uid", .string), f(6, "resourceVersion", .string), f(7, "generation", .int64),
                 f(8, "creationTimestamp", .time), f(9, "deletionTimestamp", .time), ptr(10, "deletionGracePeriodSeconds", .int64),
                 f(11, "labels", .stringMap), f(12, "annotations", .stringMap), list(13, "ownerReferences", .message("OwnerReference")),
-                list(14, "finalizers", .string),
+                list(14, "finalizers", .string), list(17, "managedFields", .message("ManagedFieldsEntry")),
+            ])
+        def(
+            "ManagedFieldsEntry",
+            [
+                f(1, "manager", .string), f(2, "operation", .string), f(3, "apiVersion", .string), f(4, "time", .time),
+                f(6, "fieldsType", .string), f(7, "fieldsV1", .rawJSON), f(8, "subresource", .string),
             ])
         def(
             "OwnerReference",

@@ -100,7 +100,9 @@ struct APIHandler: HTTPResponder {
             accept: request.headers[.accept], contentType: request.headers[.contentType],
             userAgent: request.headers[.userAgent], body: body)
         do {
-            let response = try await route(api, user: user, request: request, context: context)
+            let response = try await Self.$prefersProtobuf.withValue(Self.prefersProtobuf(accept: api.accept)) {
+                try await route(api, user: user, request: request, context: context)
+            }
             if api.method != "GET", response.status.code < 300, sim.faults.takeDropResponse() {
                 // Applied, and now the answer is lost: the connection is cut where the body
                 // would go. Done inside the body writer, which still finishes, so the server's
