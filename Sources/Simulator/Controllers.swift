@@ -15,11 +15,20 @@ extension Simulator {
     static let maxSimulatedReplicas = 100
 
     func runControllers() async {
+        // The types the controllers follow; writes to anything else (splits, events) do not
+        // wake a pass over every deployment and pod.
+        let followed = [("", "namespaces"), ("", "pods"), ("apps", "deployments")].compactMap { registry.find(group: $0.0, resource: $0.1)?.key }
+        func stamp() -> [Int] { followed.map { store.lastChange($0) } }
+        var idleAt: [Int]? = nil
         while !Task.isCancelled {
             let seen = store.commits.generation
-            if reconcileOnce() {
-                try? await Task.sleep(for: .milliseconds(300))
-                continue
+            if stamp() != idleAt {
+                if reconcileOnce() {
+                    try? await Task.sleep(for: .milliseconds(300))
+                    continue
+                }
+                // Converged, including the pass's own writes.
+                idleAt = stamp()
             }
             await store.commits.wait(past: seen)
             try? await Task.sleep(for: .milliseconds(100))
