@@ -104,45 +104,66 @@ extension Simulator {
         return out
     }
 
+    /// The pod-template-hash of a Deployment's current template. The first time the controller
+    /// sees a Deployment, pods it already has are taken as current (the scenario's pods carry
+    /// hashes of their own); a template change later gets a new hash, so its pods roll.
+    func currentTemplateHash(_ d: JSON, owned: [StoredObject]) -> String {
+        let key = (d[path: "metadata", "namespace"]?.stringValue ?? "") + "/" + (d[path: "metadata", "name"]?.stringValue ?? "")
+        let template = d[path: "spec", "template"] ?? .null
+        let adoptable = owned.first?.object[path: "metadata", "labels", "pod-template-hash"]?.stringValue
+        return controllerState.withLock { st in
+            if let rec = st.templates[key], rec.template == template { return rec.hash }
+            let hash = st.templates[key] == nil ? (adoptable ?? Self.templateHash(d)) : Self.templateHash(d)
+            st.templates[key] = (template, hash)
+            return hash
+        }
+    }
+
     func stepDeployment(_ d: JSON, deployments: ResourceType, pods: ResourceType) {
         let ns = d[path: "metadata", "namespace"]?.stringValue ?? ""
         let name = d[path: "metadata", "name"]?.stringValue ?? ""
         let want = Self.desiredReplicas(d)
         var owned = ownedPods(d, pods: pods)
-        let hash = owned.first?.object[path: "metadata", "labels", "pod-template-hash"]?.stringValue ?? Self.templateHash(d)
+        let hash = currentTemplateHash(d, owned: owned)
+        func podHash(_ p: StoredObject) -> String { p.object[path: "metadata", "labels", "pod-template-hash"]?.stringValue ?? "" }
         let rsName = "\(name)-\(hash)"
-        let before = owned.count
-        if owned.count < want {
-            for _ in owned.count..<want {
-                let pod = newPod(d, hash: hash)
-                if let stored = try? store.create(pods, namespace: ns, name: pod[path: "metadata", "name"]?.stringValue ?? "", object: pod, dryRun: false) {
-                    recordEvent(
-                        EventSpec(
-                            regarding: stored.object, reason: "Scheduled",
-                            message:
-                                "Successfully assigned \(ns)/\(stored.object[path: "metadata", "name"]?.stringValue ?? "") to \(stored.object[path: "spec", "nodeName"]?.stringValue ?? "")",
-                            component: "default-scheduler", action: "Binding"))
-                }
-            }
-        } else if owned.count > want {
-            // The newest go first, as a ReplicaSet scales down.
-            let victims = owned.sorted { $0.rv > $1.rv }.prefix(owned.count - want)
-            for v in victims {
-                _ = try? store.delete(pods, namespace: ns, name: v.object[path: "metadata", "name"]?.stringValue ?? "", expectedRV: nil, dryRun: false)
-            }
-        }
-        if owned.count != want {
-            let verb = want > before ? "up" : "down"
+        let fresh = owned.filter { podHash($0) == hash }
+        let old = owned.filter { podHash($0) != hash }
+        func scaled(_ rs: String, _ from: Int, _ to: Int) {
             recordEvent(
                 EventSpec(
-                    regarding: d, reason: "ScalingReplicaSet", message: "Scaled \(verb) replica set \(rsName) from \(before) to \(want)",
+                    regarding: d, reason: "ScalingReplicaSet", message: "Scaled \(to > from ? "up" : "down") replica set \(rs) from \(from) to \(to)",
                     component: "deployment-controller", action: "Scaled"))
+        }
+        if fresh.count < want {
+            for _ in fresh.count..<want {
+                let pod = newPod(d, hash: hash)
+                _ = try? store.create(pods, namespace: ns, name: pod[path: "metadata", "name"]?.stringValue ?? "", object: pod, dryRun: false)
+            }
+            scaled(rsName, fresh.count, want)
+        } else if fresh.count > want {
+            // The newest go first, as a ReplicaSet scales down.
+            for v in fresh.sorted(by: { $0.rv > $1.rv }).prefix(fresh.count - want) {
+                _ = try? store.delete(pods, namespace: ns, name: v.object[path: "metadata", "name"]?.stringValue ?? "", expectedRV: nil, dryRun: false)
+            }
+            scaled(rsName, fresh.count, want)
+        }
+        // A rollout: the old template's pods go once the new ones all run.
+        let freshRunning = fresh.filter { $0.object[path: "status", "phase"]?.stringValue == "Running" }.count
+        if !old.isEmpty, freshRunning >= want {
+            for (oldHash, group) in Dictionary(grouping: old, by: podHash).sorted(by: { $0.key < $1.key }) {
+                for v in group {
+                    _ = try? store.delete(pods, namespace: ns, name: v.object[path: "metadata", "name"]?.stringValue ?? "", expectedRV: nil, dryRun: false)
+                }
+                scaled("\(name)-\(oldHash)", group.count, 0)
+            }
         }
         owned = ownedPods(d, pods: pods)
         let ready = owned.filter { $0.object[path: "status", "phase"]?.stringValue == "Running" }.count
+        let updated = owned.filter { podHash($0) == hash }.count
         let total = owned.count
         _ = try? store.update(deployments, namespace: ns, name: name, expectedRV: nil, dryRun: false) { (cur) throws(APIError) -> JSON in
-            Self.deploymentStatus(cur, total: total, ready: ready, rsName: rsName)
+            Self.deploymentStatus(cur, total: total, ready: ready, updated: updated, rsName: rsName)
         }
     }
 
@@ -160,7 +181,7 @@ extension Simulator {
         return Int(min(max(v.intValue ?? 0, 0), Int64(want)))
     }
 
-    static func deploymentStatus(_ cur: JSON, total: Int, ready: Int, rsName: String) -> JSON {
+    static func deploymentStatus(_ cur: JSON, total: Int, ready: Int, updated: Int, rsName: String) -> JSON {
         let want = desiredReplicas(cur)
         let now = KubeTime.format(Date())
         let old = cur["status"] ?? .emptyObject
@@ -175,11 +196,11 @@ extension Simulator {
             ]
         }
         let available = ready >= want - maxUnavailable(cur, want: want)
-        let done = total == want && ready == want
+        let done = total == want && ready == want && updated == want
         var st = JSONObject()
         st["observedGeneration"] = cur[path: "metadata", "generation"] ?? 1
         if total > 0 { st["replicas"] = .int(total) }
-        if total > 0 { st["updatedReplicas"] = .int(total) }
+        if updated > 0 { st["updatedReplicas"] = .int(updated) }
         if ready > 0 { st["readyReplicas"] = .int(ready) }
         if ready > 0 { st["availableReplicas"] = .int(ready) }
         if total - ready > 0 { st["unavailableReplicas"] = .int(total - ready) }
@@ -214,14 +235,9 @@ extension Simulator {
                 "uid": .string(Self.stableUID("\(ns)/\(name)-\(hash)")), "controller": true, "blockOwnerDeletion": true,
             ]
         ]
-        var spec = d[path: "spec", "template", "spec"] ?? .emptyObject
-        spec["nodeName"] = .string(Self.nodeName(forPod: podName))
-        var pod: JSON = ["apiVersion": "v1", "kind": "Pod", "metadata": .object(meta), "spec": spec]
-        pod["status"] = [
-            "phase": "Pending",
-            "conditions": [["type": "PodScheduled", "status": "True", "lastProbeTime": .null, "lastTransitionTime": .string(KubeTime.format(Date()))]],
-            "qosClass": "Burstable",
-        ]
+        // Unscheduled: the simulated scheduler and kubelet take it from here.
+        let spec = d[path: "spec", "template", "spec"] ?? .emptyObject
+        let pod: JSON = ["apiVersion": "v1", "kind": "Pod", "metadata": .object(meta), "spec": spec]
         guard let pods = registry.find(group: "", resource: "pods") else { return pod }
         return Writes.fillNewMetadata(pod, t: pods, now: Date(), namespace: ns)
     }
@@ -341,6 +357,13 @@ extension Simulator {
 
 extension String {
     func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
+}
+
+/// What the deployment controller remembers between passes (kube-controller-manager keeps it
+/// in ReplicaSets, which the simulator does not serve).
+struct ControllerState {
+    /// Per "namespace/name": the template its current pods were made from, and their hash.
+    var templates: [String: (template: JSON, hash: String)] = [:]
 }
 
 extension LabelSelector {

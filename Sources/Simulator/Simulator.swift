@@ -71,6 +71,7 @@ public final class Simulator: Sendable {
     let defaultNamespace: String
     let persistence: StatePersistence?
     let metricsState: Mutex<MetricsState>
+    let controllerState = Mutex(ControllerState())
     /// The listening port once known (port 0 is resolved at bind time); discovery reports it.
     let boundPort = Atomic<Int>(0)
 

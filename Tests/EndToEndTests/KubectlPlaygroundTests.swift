@@ -102,6 +102,21 @@ struct KubectlPlaygroundTests {
             #expect(r.status == 0 && r.stdout.contains("Name:"), "describe \(kind): \(r.stdout)\(r.stderr)")
         }
 
+        // A template change rolls the pods: new ones with the new template, then the old go.
+        let before = Set(try await kc("get", "pods", "-n", "demo", "-l", "app=web", "-o", "name").stdout.split(separator: "\n"))
+        ok(try await kc("set", "image", "deployment/web", "web=example.com/web:2.0", "-n", "demo"), "image updated")
+        ok(try await kc("rollout", "status", "deployment/web", "-n", "demo", "--timeout=60s"), "successfully rolled out")
+        let rolled = try JSON.parse(try await kc("get", "pods", "-n", "demo", "-l", "app=web", "-o", "json").stdout)["items"]?.arrayValue ?? []
+        #expect(rolled.count == 3, "\(rolled.count) pods after the rollout")
+        #expect(rolled.allSatisfy { $0[path: "spec", "containers"]?[0]?["image"]?.stringValue == "example.com/web:2.0" })
+        #expect(rolled.allSatisfy { !before.contains(Substring("pod/" + ($0[path: "metadata", "name"]?.stringValue ?? ""))) }, "every pod replaced")
+        let rollEvents = try await kc("get", "events", "-n", "demo", "--field-selector", "reason=ScalingReplicaSet")
+        #expect(rollEvents.stdout.contains("Scaled down replica set web-") && rollEvents.stdout.contains("to 0"), "\(rollEvents.stdout)")
+        ok(try await kc("rollout", "restart", "deployment/web", "-n", "demo"), "restarted")
+        ok(try await kc("rollout", "status", "deployment/web", "-n", "demo", "--timeout=60s"), "successfully rolled out")
+        let restarted = Set(try await kc("get", "pods", "-n", "demo", "-l", "app=web", "-o", "name").stdout.split(separator: "\n"))
+        #expect(restarted.count == 3 && restarted.isDisjoint(with: rolled.map { Substring("pod/" + ($0[path: "metadata", "name"]?.stringValue ?? "")) }))
+
         ok(try await kc("patch", "deployment", "web", "-n", "demo", "-p", #"{"spec":{"template":{"metadata":{"labels":{"tier":"front"}}}}}"#), "patched")
         ok(try await kc("label", "deployment", "web", "-n", "demo", "team=mesh"), "labeled")
         ok(try await kc("annotate", "deployment", "web", "-n", "demo", "note=hello"), "annotated")
