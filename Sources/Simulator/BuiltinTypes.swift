@@ -26,6 +26,8 @@ extension Tables {
     /// Column sets of the types above (what kube-apiserver's printers return).
     static func playgroundColumns(for t: ResourceType) -> [Column]? {
         switch (t.group, t.resource) {
+        case ("apps", "replicasets"):
+            return replicaSetColumns()
         case ("", "configmaps"):
             return [
                 nameColumn(),

@@ -17,7 +17,9 @@ extension Simulator {
     func runControllers() async {
         // The types the controllers follow; writes to anything else (splits, events) do not
         // wake a pass over every deployment and pod.
-        let followed = [("", "namespaces"), ("", "pods"), ("apps", "deployments")].compactMap { registry.find(group: $0.0, resource: $0.1)?.key }
+        let followed = [("", "namespaces"), ("", "pods"), ("apps", "deployments"), ("apps", "replicasets")].compactMap {
+            registry.find(group: $0.0, resource: $0.1)?.key
+        }
         func stamp() -> [Int] { followed.map { store.lastChange($0) } }
         var idleAt: [Int]? = nil
         while !Task.isCancelled {
@@ -42,6 +44,7 @@ extension Simulator {
         if reconcileNamespaces() { more = true }
         if reconcileKubelet() { more = true }
         if reconcileDeployments() { more = true }
+        if collectGarbage() { more = true }
         return more
     }
 
@@ -88,6 +91,19 @@ extension Simulator {
         }
     }
 
+    /// Go's JSON writes unset pointers as null (`creationTimestamp: null` in a template that
+    /// kubectl rollout undo sends); for template identity those equal absent fields.
+    static func withoutNulls(_ j: JSON) -> JSON {
+        switch j {
+        case .object(let o):
+            var out = JSONObject()
+            for (k, v) in o where v != .null { out[k] = withoutNulls(v) }
+            return .object(out)
+        case .array(let a): return .array(a.map(withoutNulls))
+        default: return j
+        }
+    }
+
     static func templateHash(_ d: JSON) -> String {
         var h: UInt32 = 2_166_136_261
         for b in (d[path: "spec", "template"] ?? .null).serialized() {
@@ -111,9 +127,26 @@ extension Simulator {
         let key = (d[path: "metadata", "namespace"]?.stringValue ?? "") + "/" + (d[path: "metadata", "name"]?.stringValue ?? "")
         let template = d[path: "spec", "template"] ?? .null
         let adoptable = owned.first?.object[path: "metadata", "labels", "pod-template-hash"]?.stringValue
+        // A ReplicaSet of this Deployment with the same template (ignoring the hash label) is
+        // the current one again, as after `kubectl rollout undo`.
+        let uid = d[path: "metadata", "uid"]?.stringValue ?? ""
+        let known =
+            registry.find(group: "apps", resource: "replicasets").map { rsType in
+                store.all(rsType).first { rs in
+                    guard (rs.object[path: "metadata", "ownerReferences"]?.arrayValue ?? []).contains(where: { $0["uid"]?.stringValue == uid }) else {
+                        return false
+                    }
+                    var t = rs.object[path: "spec", "template"] ?? .null
+                    if case .object(var labels)? = t[path: "metadata", "labels"] {
+                        _ = labels.removeValue(forKey: "pod-template-hash")
+                        t = setPath(t, ["metadata", "labels"], .object(labels))
+                    }
+                    return Self.withoutNulls(t) == Self.withoutNulls(template)
+                }?.object[path: "metadata", "labels", "pod-template-hash"]?.stringValue
+            } ?? nil
         return controllerState.withLock { st in
             if let rec = st.templates[key], rec.template == template { return rec.hash }
-            let hash = st.templates[key] == nil ? (adoptable ?? Self.templateHash(d)) : Self.templateHash(d)
+            let hash = known ?? (st.templates[key] == nil ? (adoptable ?? Self.templateHash(d)) : Self.templateHash(d))
             st.templates[key] = (template, hash)
             return hash
         }
@@ -159,6 +192,7 @@ extension Simulator {
             }
         }
         owned = ownedPods(d, pods: pods)
+        syncReplicaSets(d, current: hash, pods: owned)
         let ready = owned.filter { $0.object[path: "status", "phase"]?.stringValue == "Running" }.count
         let updated = owned.filter { podHash($0) == hash }.count
         let total = owned.count
@@ -364,6 +398,8 @@ extension String {
 struct ControllerState {
     /// Per "namespace/name": the template its current pods were made from, and their hash.
     var templates: [String: (template: JSON, hash: String)] = [:]
+    /// ReplicaSets the garbage collector deleted: their pods go next.
+    var collectedReplicaSets: Set<String> = []
 }
 
 extension LabelSelector {

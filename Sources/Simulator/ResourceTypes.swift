@@ -86,6 +86,7 @@ struct TypeRegistry: Sendable {
                     group: "apps", versions: ["v1"], storageVersion: "v1", resource: "deployments",
                     singular: "deployment", kind: "Deployment", namespaced: true, shortNames: ["deploy"],
                     categories: ["all"], subresources: ["scale", "status"]),
+                replicaSetType,
                 ResourceType(
                     group: "apiextensions.k8s.io", versions: ["v1"], storageVersion: "v1",
                     resource: "customresourcedefinitions", singular: "customresourcedefinition",

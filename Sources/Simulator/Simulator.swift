@@ -128,6 +128,7 @@ public final class Simulator: Sendable {
             store.setRV(atLeast: persisted.rv)
         } else {
             try seed(scenario.objects)
+            seedReplicaSets()
         }
         // The traffic model starts from the weights the cluster holds, so the first metrics
         // window is not a blend with "no splits".
