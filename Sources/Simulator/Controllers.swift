@@ -400,6 +400,8 @@ struct ControllerState {
     var templates: [String: (template: JSON, hash: String)] = [:]
     /// ReplicaSets the garbage collector deleted: their pods go next.
     var collectedReplicaSets: Set<String> = []
+    /// When Events were last pruned (Events.swift).
+    var lastEventPrune = Date.distantPast
 }
 
 extension LabelSelector {

@@ -16,10 +16,14 @@ extension Simulator {
         var action: String
     }
 
+    /// Events live an hour, as kube-apiserver's --event-ttl keeps them.
+    static let eventTTL: TimeInterval = 3600
+
     func recordEvent(_ e: EventSpec) {
         guard let core = registry.find(group: "", resource: "events"),
             let twin = registry.find(group: "events.k8s.io", resource: "events")
         else { return }
+        pruneEvents(core: core, twin: twin)
         let objName = e.regarding[path: "metadata", "name"]?.stringValue ?? ""
         let objNS = e.regarding[path: "metadata", "namespace"]?.stringValue ?? ""
         // Events about cluster-scoped objects live in "default", as on a real cluster.
@@ -62,14 +66,14 @@ extension Simulator {
         var coreEvent: JSON = [
             "apiVersion": "v1", "kind": "Event", "metadata": meta, "involvedObject": ref, "reason": .string(e.reason),
             "message": .string(e.message), "source": ["component": .string(e.component)], "firstTimestamp": .string(stamp),
-            "lastTimestamp": .string(stamp), "count": 1, "type": .string(e.type), "eventTime": .null,
+            "lastTimestamp": .string(stamp), "count": 1, "type": .string(e.type), "eventTime": .string(micro),
             "reportingComponent": .string(e.component), "reportingInstance": "",
         ]
         coreEvent = Writes.fillNewMetadata(coreEvent, t: core, now: now, namespace: ns)
         meta = coreEvent["metadata"] ?? meta
         _ = try? store.create(core, namespace: ns, name: name, object: coreEvent, dryRun: false)
         var twinEvent: JSON = [
-            "apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": meta, "eventTime": .null,
+            "apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": meta, "eventTime": .string(micro),
             "reportingController": .string(e.component), "reportingInstance": "", "action": .string(e.action),
             "reason": .string(e.reason), "regarding": ref, "note": .string(e.message), "type": .string(e.type),
             "deprecatedSource": ["component": .string(e.component)], "deprecatedFirstTimestamp": .string(stamp),
@@ -126,6 +130,30 @@ extension Simulator {
         for (reason, message) in notes {
             recordEvent(
                 EventSpec(regarding: ns, type: "Warning", reason: reason, message: "fault injected: \(message)", component: "smitop-sim", action: "Inject"))
+        }
+    }
+}
+
+extension Simulator {
+    /// Deletes Events last seen more than `eventTTL` ago, at most once a minute (a busy
+    /// simulator must not grow its event list without bound).
+    func pruneEvents(core: ResourceType, twin: ResourceType) {
+        let now = Date()
+        let due = controllerState.withLock { st -> Bool in
+            guard now.timeIntervalSince(st.lastEventPrune) >= 60 else { return false }
+            st.lastEventPrune = now
+            return true
+        }
+        guard due else { return }
+        for t in [core, twin] {
+            for so in store.all(t) {
+                let o = so.object
+                let seen = (o["lastTimestamp"] ?? o["deprecatedLastTimestamp"] ?? o[path: "metadata", "creationTimestamp"])?.stringValue
+                guard let seen, let d = KubeTime.parse(seen), now.timeIntervalSince(d) > Self.eventTTL else { continue }
+                _ = try? store.delete(
+                    t, namespace: o[path: "metadata", "namespace"]?.stringValue ?? "", name: o[path: "metadata", "name"]?.stringValue ?? "",
+                    expectedRV: nil, dryRun: false)
+            }
         }
     }
 }
