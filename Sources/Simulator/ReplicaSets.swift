@@ -193,9 +193,20 @@ extension Simulator {
             let deployments = registry.find(group: "apps", resource: "deployments"),
             let podType = registry.find(group: "", resource: "pods")
         else { return }
+        // Pods grouped by namespace once: a generated cluster has thousands of deployments.
+        var podsByNamespace: [String: [StoredObject]] = [:]
+        for p in store.all(podType) { podsByNamespace[p.object[path: "metadata", "namespace"]?.stringValue ?? "", default: []].append(p) }
         for so in store.all(deployments) {
             let d = so.object
-            let owned = ownedPods(d, pods: podType)
+            let ns = d[path: "metadata", "namespace"]?.stringValue ?? ""
+            let prefix = (d[path: "metadata", "name"]?.stringValue ?? "") + "-"
+            let match = d[path: "spec", "selector", "matchLabels"]?.objectValue
+            guard let match, match.count > 0 else { continue }
+            let owned = (podsByNamespace[ns] ?? []).filter { p in
+                guard (p.object[path: "metadata", "name"]?.stringValue ?? "").hasPrefix(prefix) else { return false }
+                let labels = p.object[path: "metadata", "labels"]?.objectValue
+                return match.allSatisfy { labels?[$0.key]?.stringValue == $0.value.stringValue }
+            }
             guard let hash = owned.first?.object[path: "metadata", "labels", "pod-template-hash"]?.stringValue else { continue }
             let uid = owned.first?.object[path: "metadata", "ownerReferences"]?[0]?["uid"]?.stringValue ?? Self.stableUID("\(hash)")
             var rs = Self.replicaSet(for: d, hash: hash, uid: uid, replicas: Self.desiredReplicas(d), revision: 1, pods: owned, now: startedAt)
