@@ -11,8 +11,9 @@ PY_DEPS := .build/.python-deps
 all: build
 
 # System packages: ncursesw and libcurl (OpenSSL build) headers, tmux for the UI tests, and
-# kubectl where it is absent (Debian's kubernetes-client conflicts with the image's kubectl
-# package, so it is only unpacked, never installed over it).
+# Debian's kubectl 1.20 in .build/kubectl (the kubectl tests run the image's kubectl and this
+# one; the package conflicts with the image's kubectl package, so it is only unpacked, never
+# installed over it; where there is no other kubectl, the tests use this one alone).
 deps:
 	@missing=""; \
 	dpkg -s libncursesw5-dev >/dev/null 2>&1 || missing="$$missing libncursesw5-dev"; \
@@ -25,9 +26,10 @@ deps:
 	  echo "==> installing:$$missing"; \
 	  apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	@if ! command -v kubectl >/dev/null 2>&1 && [ ! -x .build/kubectl/usr/bin/kubectl ]; then \
-	  echo "==> kubectl not found: unpacking Debian's kubernetes-client into .build/kubectl"; \
-	  mkdir -p .build/kubectl && cd .build/kubectl && apt-get update -qq && apt-get download kubernetes-client && dpkg-deb -x kubernetes-client_*.deb . ; \
+	@if [ ! -x .build/kubectl/usr/bin/kubectl ]; then \
+	  echo "==> unpacking Debian's kubernetes-client (kubectl 1.20) into .build/kubectl: the kubectl tests run with it too"; \
+	  mkdir -p .build/kubectl && cd .build/kubectl && { apt-get download kubernetes-client >/dev/null 2>&1 || { apt-get update -qq && apt-get download kubernetes-client; }; } && dpkg-deb -x kubernetes-client_*.deb . \
+	  || { command -v kubectl >/dev/null 2>&1 && echo "==> (not available: the tests use the image's kubectl alone)"; }; \
 	fi
 
 $(PY_DEPS):

@@ -76,6 +76,7 @@ let package = Package(
                 "KubeCore", "APIServer", "SMI", "GatewayAPI", "Kube",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -141,7 +142,7 @@ let package = Package(
         .executableTarget(
             name: "smitop-fuzz",
             dependencies: [
-                "KubeCore", "SMI", "Lint", "Kube", "App", "UI",
+                "KubeCore", "SMI", "Lint", "Kube", "App", "UI", "APIServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -161,7 +162,7 @@ let package = Package(
         // The real binaries (smitop, smitop-fuzz), kubectl, the Python client and tmux against
         // an in-process simulator.
         .testTarget(
-            name: "EndToEndTests", dependencies: ["KubeCore", "Simulator", "Kube", "SMI", "Transport", "TestSupport"], exclude: ["python"]),
+            name: "EndToEndTests", dependencies: ["KubeCore", "Simulator", "Kube", "SMI", "Transport", "TestSupport", "APIServer"], exclude: ["python"]),
         .testTarget(name: "TransportTests", dependencies: ["KubeCore", "Transport", "Kube"]),
         .testTarget(name: "MeshTests", dependencies: ["KubeCore", "Mesh", "SMI", "GatewayAPI", "Kube"]),
         .testTarget(name: "AppTests", dependencies: ["KubeCore", "App", "Mesh", "SMI", "Kube"]),

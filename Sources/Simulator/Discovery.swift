@@ -75,11 +75,17 @@ struct Discovery {
                 if !t.categories.isEmpty { r["categories"] = .array(t.categories.map(JSON.string)) }
                 resources.append(r)
                 for sub in t.subresources {
-                    resources.append([
+                    var entry: JSON = [
                         "name": .string("\(t.resource)/\(sub)"), "singularName": "", "namespaced": .bool(t.namespaced),
                         "kind": .string(sub == "scale" ? "Scale" : t.kind),
                         "verbs": .array(subresourceVerbs(sub).map(JSON.string)),
-                    ])
+                    ]
+                    // Scale is autoscaling/v1's kind; kubectl's scale client reads it from here.
+                    if sub == "scale" {
+                        entry["group"] = "autoscaling"
+                        entry["version"] = "v1"
+                    }
+                    resources.append(entry)
                 }
             }
         }
@@ -124,7 +130,8 @@ struct Discovery {
                 t.subresources.map { sub in
                     [
                         "subresource": .string(sub),
-                        "responseKind": ["group": "", "version": "", "kind": .string(sub == "scale" ? "Scale" : t.kind)],
+                        "responseKind": sub == "scale"
+                            ? ["group": "autoscaling", "version": "v1", "kind": "Scale"] : ["group": "", "version": "", "kind": .string(t.kind)],
                         "verbs": .array(subresourceVerbs(sub).map(JSON.string)),
                     ]
                 })
@@ -169,12 +176,6 @@ struct Discovery {
 
     // MARK: OpenAPI
 
-    /// The 28-byte protobuf openapi.v2.Document{swagger:"2.0", info{title:"Kubernetes",
-    /// version:"v1.32.0"}}: enough for every kubectl's `apply` (../shared/kubectl.md §6).
-    static let openAPIV2Protobuf: [UInt8] = [
-        0x0a, 0x03, 0x32, 0x2e, 0x30, 0x12, 0x15, 0x0a, 0x0a, 0x4b, 0x75, 0x62, 0x65, 0x72, 0x6e, 0x65, 0x74, 0x65,
-        0x73, 0x12, 0x07, 0x76, 0x31, 0x2e, 0x33, 0x32, 0x2e, 0x30,
-    ]
     static let openAPIV2ContentType = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 
     /// Every group-version, as `/openapi/v3` lists them.
@@ -222,6 +223,10 @@ struct Discovery {
             let coll = t.namespaced ? "\(prefix)/namespaces/{namespace}/\(t.resource)" : "\(prefix)/\(t.resource)"
             paths[item] = ["patch": op, "put": put]
             paths[coll] = ["post": create]
+            if let (name, schema) = Self.crdComponentSchema(t, version: version) {
+                schemas[name] = schema
+                continue
+            }
             let schemaName = "\(t.group.isEmpty ? "io.k8s.api.core" : t.group).\(version).\(t.kind)"
             schemas[schemaName] = [
                 "type": "object", "x-kubernetes-group-version-kind": [gvk],

@@ -205,7 +205,7 @@ extension Simulator {
             lastWrite = Date()
             let parts = c.split.split(separator: "/", maxSplits: 1).map(String.init)
             guard parts.count == 2, let t = registry.find(group: "split.smi-spec.io", resource: "trafficsplits") else { continue }
-            _ = try? store.update(t, namespace: parts[0], name: parts[1], expectedRV: nil, dryRun: false) { (cur) throws(APIError) -> JSON in
+            let written = try? store.update(t, namespace: parts[0], name: parts[1], expectedRV: nil, dryRun: false) { (cur) throws(APIError) -> JSON in
                 var o = cur
                 let backends = (cur[path: "spec", "backends"]?.arrayValue ?? []).map { b -> JSON in
                     var b = b
@@ -219,6 +219,7 @@ extension Simulator {
                 o = Writes.carryOverSystemFields(old: cur, new: o, t: t)
                 return recordManagedUpdate(old: cur, new: o, manager: c.manager, apiVersion: t.apiVersion(t.storageVersion))
             }
+            if let written, written.changed { recordWeightChange(written.0.object, manager: c.manager) }
         }
     }
 }

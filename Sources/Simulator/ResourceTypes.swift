@@ -63,37 +63,41 @@ struct TypeRegistry: Sendable {
     }
 
     static func make(profile: SimProfile) throws -> TypeRegistry {
-        var types: [ResourceType] = [
-            ResourceType(
-                group: "", versions: ["v1"], storageVersion: "v1", resource: "namespaces",
-                singular: "namespace", kind: "Namespace", namespaced: false, shortNames: ["ns"],
-                verbs: ["create", "delete", "get", "list", "patch", "update", "watch"],
-                subresources: ["finalize", "status"]),
-            ResourceType(
-                group: "", versions: ["v1"], storageVersion: "v1", resource: "services",
-                singular: "service", kind: "Service", namespaced: true, shortNames: ["svc"],
-                categories: ["all"], subresources: ["proxy", "status"]),
-            ResourceType(
-                group: "", versions: ["v1"], storageVersion: "v1", resource: "pods", singular: "pod",
-                kind: "Pod", namespaced: true, shortNames: ["po"], categories: ["all"],
-                subresources: ["log", "status"]),
-            ResourceType(
-                group: "", versions: ["v1"], storageVersion: "v1", resource: "endpoints",
-                singular: "endpoints", kind: "Endpoints", namespaced: true, shortNames: ["ep"]),
-            ResourceType(
-                group: "apps", versions: ["v1"], storageVersion: "v1", resource: "deployments",
-                singular: "deployment", kind: "Deployment", namespaced: true, shortNames: ["deploy"],
-                categories: ["all"], subresources: ["scale", "status"]),
-            ResourceType(
-                group: "apiextensions.k8s.io", versions: ["v1"], storageVersion: "v1",
-                resource: "customresourcedefinitions", singular: "customresourcedefinition",
-                kind: "CustomResourceDefinition", namespaced: false, shortNames: ["crd", "crds"],
-                subresources: ["status"]),
-            ResourceType(
-                group: "authorization.k8s.io", versions: ["v1"], storageVersion: "v1",
-                resource: "selfsubjectaccessreviews", singular: "selfsubjectaccessreview",
-                kind: "SelfSubjectAccessReview", namespaced: false, verbs: ["create"]),
-        ]
+        var types: [ResourceType] =
+            [
+                ResourceType(
+                    group: "", versions: ["v1"], storageVersion: "v1", resource: "namespaces",
+                    singular: "namespace", kind: "Namespace", namespaced: false, shortNames: ["ns"],
+                    verbs: ["create", "delete", "get", "list", "patch", "update", "watch"],
+                    subresources: ["finalize", "status"]),
+                ResourceType(
+                    group: "", versions: ["v1"], storageVersion: "v1", resource: "services",
+                    singular: "service", kind: "Service", namespaced: true, shortNames: ["svc"],
+                    categories: ["all"], subresources: ["proxy", "status"]),
+                ResourceType(
+                    group: "", versions: ["v1"], storageVersion: "v1", resource: "pods", singular: "pod",
+                    kind: "Pod", namespaced: true, shortNames: ["po"], categories: ["all"],
+                    subresources: ["log", "status"]),
+                ResourceType(
+                    group: "", versions: ["v1"], storageVersion: "v1", resource: "endpoints",
+                    singular: "endpoints", kind: "Endpoints", namespaced: true, shortNames: ["ep"]),
+            ] + playgroundCoreTypes + [
+                ResourceType(
+                    group: "apps", versions: ["v1"], storageVersion: "v1", resource: "deployments",
+                    singular: "deployment", kind: "Deployment", namespaced: true, shortNames: ["deploy"],
+                    categories: ["all"], subresources: ["scale", "status"]),
+                replicaSetType,
+                ResourceType(
+                    group: "apiextensions.k8s.io", versions: ["v1"], storageVersion: "v1",
+                    resource: "customresourcedefinitions", singular: "customresourcedefinition",
+                    kind: "CustomResourceDefinition", namespaced: false, shortNames: ["crd", "crds"],
+                    subresources: ["status"]),
+                ResourceType(
+                    group: "authorization.k8s.io", versions: ["v1"], storageVersion: "v1",
+                    resource: "selfsubjectaccessreviews", singular: "selfsubjectaccessreview",
+                    kind: "SelfSubjectAccessReview", namespaced: false, verbs: ["create"]),
+                eventsGroupType,
+            ]
         var crds: [JSON] = []
         for (yaml, versions, storage, tweak) in smiCRDs(profile: profile) where !versions.isEmpty {
             var crd = try crdJSON(yaml)

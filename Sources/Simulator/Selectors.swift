@@ -101,16 +101,37 @@ struct FieldSelector: Sendable, Equatable {
                 throw APIError.badRequest("invalid selector: '\(text)'; can't understand '\(p)'")
             }
             let field = String(p[..<r.lowerBound])
-            guard field == "metadata.name" || field == "metadata.namespace" else {
+            guard field == "metadata.name" || field == "metadata.namespace" || Self.kindFields[kind]?.contains(field) == true else {
                 throw APIError.badRequest("field label not supported: \(field)")
             }
             requirements.append((field, String(p[r.upperBound...]), equal))
         }
     }
 
-    func matches(namespace: String, name: String) -> Bool {
+    /// The extra fields the real server indexes per kind (what kubectl describe and
+    /// `get events --field-selector` use).
+    static let kindFields: [String: Set<String>] = [
+        "Event": [
+            "involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+            "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
+            "reportingComponent", "source", "type",
+        ],
+        "Pod": ["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.phase", "status.podIP"],
+        "Namespace": ["status.phase"],
+    ]
+
+    func matches(namespace: String, name: String, object: JSON? = nil) -> Bool {
         for r in requirements {
-            let v = r.field == "metadata.name" ? name : namespace
+            let v: String
+            switch r.field {
+            case "metadata.name": v = name
+            case "metadata.namespace": v = namespace
+            case "source": v = object?[path: "source", "component"]?.stringValue ?? ""
+            default:
+                var cur = object
+                for part in r.field.split(separator: ".") { cur = cur?[String(part)] }
+                v = cur?.stringValue ?? ""
+            }
             if (v == r.value) != r.equal { return false }
         }
         return true

@@ -10,6 +10,8 @@ struct MetricsState {
     var historyRV = -1
     var snapshot: MetricsSnapshot? = nil
     var snapshotRV = -1
+    /// Pods per workload when the simulator started: the traffic model's unit of capacity.
+    var baselinePods: [WorkloadRef: Int] = [:]
 }
 
 extension Simulator {
@@ -61,8 +63,12 @@ extension Simulator {
             guard let t = registry.find(group: g, resource: r) else { continue }
             objects.append(contentsOf: store.all(t).map(\.object))
         }
-        let history = metricsState.withLock { $0.history }
-        let snap = MetricsSnapshot(objects: objects, weights: history)
+        let (history, baseline) = metricsState.withLock { ($0.history, $0.baselinePods) }
+        var snap = MetricsSnapshot(objects: objects, weights: history)
+        for (ref, pods) in snap.workloads {
+            guard let base = baseline[ref], base > 0, pods.count != base else { continue }
+            snap.capacity[ref] = Double(pods.count) / Double(base)
+        }
         metricsState.withLock { m in
             m.snapshot = snap
             m.snapshotRV = rv

@@ -2,6 +2,7 @@ import APIServer
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import HummingbirdHTTP2
 import HummingbirdTLS
 import KubeCore
 import Logging
@@ -38,6 +39,10 @@ public struct SimulatorOptions: Sendable {
     public var bookmarkInterval: Double = 60
     /// How many events the watch window keeps before older resourceVersions expire.
     public var watchWindow = 20_000
+    /// Offers HTTP/2 (ALPN `h2`, then `http/1.1`) over TLS, as kube-apiserver does: kubectl
+    /// and smitop's libcurl transport then multiplex requests and watches over one connection.
+    /// `--no-http2` serves HTTP/1.1 alone. Plain HTTP is always HTTP/1.1.
+    public var http2 = true
 
     public init() {}
 }
@@ -69,6 +74,7 @@ public final class Simulator: Sendable {
     let defaultNamespace: String
     let persistence: StatePersistence?
     let metricsState: Mutex<MetricsState>
+    let controllerState = Mutex(ControllerState())
     /// The listening port once known (port 0 is resolved at bind time); discovery reports it.
     let boundPort = Atomic<Int>(0)
 
@@ -125,6 +131,7 @@ public final class Simulator: Sendable {
             store.setRV(atLeast: persisted.rv)
         } else {
             try seed(scenario.objects)
+            seedReplicaSets()
             // A cluster's routes already carry their mesh's status when a client first looks.
             writeRouteStatus()
         }
@@ -134,6 +141,16 @@ public final class Simulator: Sendable {
         metricsState.withLock { m in
             m.history = WeightHistory(initial: initial)
             m.historyRV = store.currentRV
+        }
+        // The traffic model's load follows replica counts relative to these.
+        do {
+            var objects: [JSON] = []
+            for (g, r) in [("apps", "deployments"), ("", "pods")] {
+                guard let t = registry.find(group: g, resource: r) else { continue }
+                objects.append(contentsOf: store.all(t).map(\.object))
+            }
+            let pods = MetricsSnapshot(objects: objects, weights: WeightHistory()).workloads.mapValues(\.count)
+            metricsState.withLock { $0.baselinePods = pods }
         }
     }
 
@@ -213,10 +230,15 @@ public final class Simulator: Sendable {
             // but does not require one (tokens work too).
             tls.certificateVerification = .optionalVerification
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(pki.caCertPEM.utf8)))
-            // No h2: kubectl offers it, and this server speaks HTTP/1.1 only.
-            tls.applicationProtocols = ["http/1.1"]
             tls.shutdownTimeout = .milliseconds(200)
-            server = try .tls(.http1(), tlsConfiguration: tls)
+            if options.http2 {
+                // ALPN h2 and http/1.1 (HummingbirdHTTP2 sets the list), one stream per request.
+                server = try .http2Upgrade(tlsConfiguration: tls, configuration: .init())
+            } else {
+                // No h2 unless asked for: this listener then speaks HTTP/1.1 only.
+                tls.applicationProtocols = ["http/1.1"]
+                server = try .tls(.http1(), tlsConfiguration: tls)
+            }
         } else {
             server = .http1()
         }
@@ -232,11 +254,13 @@ public final class Simulator: Sendable {
         let competing = Task { await self.runCompetingWriter() }
         let weights = Task { await self.observeWeightsOnWrites() }
         let routeStatus = Task { await self.runRouteStatusController() }
+        let controllers = Task { await self.runControllers() }
         let saver = Task { await persistence?.autosave(self) }
         defer {
             competing.cancel()
             weights.cancel()
             routeStatus.cancel()
+            controllers.cancel()
             saver.cancel()
             store.finishAllWatches()
             try? persistence?.save(self)

@@ -101,7 +101,7 @@ struct Selection: Sendable {
 
     func matches(namespace ns: String, name: String, object: JSON) -> Bool {
         if let namespace, namespace != ns { return false }
-        if let fields, !fields.matches(namespace: ns, name: name) { return false }
+        if let fields, !fields.matches(namespace: ns, name: name, object: object) { return false }
         if let labels, !labels.matches(object[path: "metadata", "labels"]?.objectValue) { return false }
         return true
     }
@@ -127,6 +127,9 @@ final class ObjectStore: Sendable {
         var oldestWatchableRV = 1000
         var watchers: [Int: Watcher] = [:]
         var nextWatcherID = 1
+        /// The resourceVersion of each type's latest change: lets controllers skip a pass
+        /// when nothing they follow was written.
+        var lastChangeByType: [String: Int] = [:]
     }
 
     let state = Mutex(State())
@@ -336,6 +339,7 @@ final class ObjectStore: Sendable {
 
     private func emit(_ s: inout State, _ e: StoreEvent) {
         defer { commits.bump() }
+        s.lastChangeByType[e.typeKey] = e.rv
         s.events.append(e)
         if s.events.count - s.eventsStart > windowSize {
             s.eventsStart += 1
@@ -352,6 +356,9 @@ final class ObjectStore: Sendable {
             }
         }
     }
+
+    /// The resourceVersion of the latest change to objects of `typeKey` (0: none since start).
+    func lastChange(_ typeKey: String) -> Int { state.withLock { $0.lastChangeByType[typeKey] ?? 0 } }
 
     // MARK: Watch
 

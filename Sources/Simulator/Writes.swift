@@ -85,15 +85,13 @@ enum Writes {
             if o["status"] == nil { o["status"] = ["loadBalancer": .emptyObject] }
         case ("apps", "deployments"):
             if o[path: "spec", "replicas"] == nil { o = setPath(o, ["spec", "replicas"], 1) }
-            if o[path: "spec", "strategy"] == nil {
+            if o[path: "spec", "strategy", "type"] == nil {
                 o = setPath(o, ["spec", "strategy"], ["type": "RollingUpdate", "rollingUpdate": ["maxUnavailable": "25%", "maxSurge": "25%"]])
             }
-            if o["status"] == nil {
-                let r = o[path: "spec", "replicas"] ?? 1
-                o["status"] = [
-                    "observedGeneration": 1, "replicas": r, "updatedReplicas": r, "readyReplicas": r, "availableReplicas": r,
-                ]
-            }
+            if o[path: "spec", "revisionHistoryLimit"] == nil { o = setPath(o, ["spec", "revisionHistoryLimit"], 10) }
+            if o[path: "spec", "progressDeadlineSeconds"] == nil { o = setPath(o, ["spec", "progressDeadlineSeconds"], 600) }
+        // The status is the deployment controller's (Controllers.swift): a new Deployment
+        // starts without one, as on a real cluster, and becomes ready as its pods start.
         default:
             break
         }

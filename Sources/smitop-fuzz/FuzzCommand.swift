@@ -1,3 +1,4 @@
+import APIServer
 import App
 import ArgumentParser
 import Foundation
@@ -47,7 +48,10 @@ struct FuzzCommand: ParsableCommand {
             for d in (try? YAMLDocuments.read(String(decoding: r, as: UTF8.self))) ?? [] { json.append(d.json.serialized()) }
         }
         let quantities = FuzzTargets.quantitySeeds.map { Array($0.utf8) }
-        let pools: [FuzzTarget.Pool: [[UInt8]]] = [.json: json.isEmpty ? raw : json, .text: raw, .quantity: quantities]
+        // Protobuf bodies as kubectl sends them (Tests/Fixtures/fuzz/protobuf), and the
+        // simplest envelope when no corpus is given.
+        let protobuf = raw.filter { $0.starts(with: KubeProtobuf.magic) } + [FuzzTargets.protobufSeed]
+        let pools: [FuzzTarget.Pool: [[UInt8]]] = [.json: json.isEmpty ? raw : json, .text: raw, .quantity: quantities, .protobuf: protobuf]
         let seeds = raw
         var report: [JSON] = []
         var failed = false
@@ -110,7 +114,7 @@ enum FuzzOutcome: Sendable {
 }
 
 struct FuzzTarget: Sendable {
-    enum Pool: Sendable, Hashable { case json, text, quantity }
+    enum Pool: Sendable, Hashable { case json, text, quantity, protobuf }
     var name: String
     var pool: Pool
     var run: @Sendable ([UInt8], inout SplitMix64) -> FuzzOutcome
@@ -209,6 +213,18 @@ enum FuzzTargets {
             return .accepted
         },
         FuzzTarget(name: "yaml", .text) { b, _ in (try? YAMLDocuments.read(text(b))) == nil ? .rejected : .accepted },
+        FuzzTarget(name: "protobuf", .protobuf) { b, _ in
+            // The simulator's reader of kubectl's protobuf bodies: refusing is fine, trapping is
+            // not; what it accepts is an object whose JSON parses back to the same value.
+            guard let o = try? KubeProtobuf.decodeObject(b) else { return .rejected }
+            guard case .object = o, o["kind"]?.stringValue != nil else { return .violation("decoded body is not an object with a kind") }
+            guard let again = try? JSON.parse(o.serialized()), again == o else { return .violation("decoded JSON does not round-trip") }
+            // What the tables wrote back (the simulator's protobuf answers) decodes the same.
+            if let encoded = KubeProtobuf.encodeObject(o) {
+                guard let back = try? KubeProtobuf.decodeObject(encoded), back == o else { return .violation("encode/decode round trip differs") }
+            }
+            return .accepted
+        },
         FuzzTarget(name: "quantity", .quantity) { b, _ in
             // Every parse path a weight or a quantity takes: as text, as a JSON string, as a
             // JSON number; refusing is fine, trapping is not.
@@ -402,6 +418,11 @@ enum FuzzTargets {
 
     /// Small seeds of every input kind, so the fuzzer starts from valid structure even
     /// without a corpus directory.
+    /// `k8s\0` + runtime.Unknown{typeMeta{v1, Namespace}, raw: Namespace{metadata{name: demo}}}.
+    static let protobufSeed: [UInt8] =
+        KubeProtobuf.magic + [0x0A, 0x0F, 0x0A, 0x02, 0x76, 0x31, 0x12, 0x09] + Array("Namespace".utf8)
+        + [0x12, 0x08, 0x0A, 0x06, 0x0A, 0x04] + Array("demo".utf8)
+
     static let builtinSeeds: [[UInt8]] = [
         #"{"apiVersion":"split.smi-spec.io/v1alpha1","kind":"TrafficSplit","metadata":{"name":"a","namespace":"b","resourceVersion":"7"},"spec":{"service":"web","backends":[{"service":"v1","weight":"500m"},{"service":"v2","weight":1}]}}"#,
         #"{"apiVersion":"split.smi-spec.io/v1alpha4","kind":"TrafficSplit","metadata":{"name":"a","namespace":"b"},"spec":{"service":"web","backends":[{"service":"v1","weight":90},{"service":"v2","weight":10}]}}"#,

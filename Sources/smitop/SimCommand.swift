@@ -44,6 +44,7 @@ struct SimCommand: AsyncParsableCommand {
     var competingWriter: String?
     @Option(name: .customLong("kubernetes-minor"), help: "Minor version /version reports (kubectl's dispatcher follows it).")
     var kubernetesMinor = 32
+    @Flag(inversion: .prefixedNo, help: "Offer HTTP/2 (ALPN h2) beside HTTP/1.1 over TLS, as kube-apiserver does.") var http2 = true
 
     func makeOptions() throws -> SimulatorOptions {
         var o = SimulatorOptions()
@@ -62,6 +63,7 @@ struct SimCommand: AsyncParsableCommand {
         o.adminEnabled = admin
         o.stateDir = stateDir
         o.kubernetesMinor = kubernetesMinor
+        o.http2 = http2
         o.faults.latencyMs = latencyMs
         o.faults.errorBurst = errorBurst
         o.faults.throttleBurst = throttleBurst

@@ -66,8 +66,10 @@ struct CLITests {
         let graph = try await smitop(h, ["graph", "-A", "-o", "json"], context: "sim-cert")
         #expect(graph.status == 0, "\(graph.stderr)")
         let g = try JSON.parse(graph.stdout)
+        // The TrafficSplit's edges (route rules' edges, in the Gateway API profiles, carry a kind).
         let splitEdges = (g["edges"]?.arrayValue ?? []).filter {
             $0[path: "split", "name"]?.stringValue == "books" && $0[path: "split", "namespace"]?.stringValue == "bookstore"
+                && $0[path: "split", "kind"] == nil
         }
         #expect(splitEdges.count == split.backends.count)
         #expect(splitEdges.first { $0["to"]?.stringValue == "svc/bookstore/\(b1)" }?[path: "split", "share"]?.doubleValue == 0.25)

@@ -75,6 +75,28 @@ struct PythonClientTests {
         #expect(managers.contains { $0.hasPrefix("OpenAPI-Generator") }, "the user agent names the manager: \(managers)")
     }
 
+    @Test("scale subresource, controller status, ReplicaSets, Events in both APIs, ConfigMaps, a terminating namespace")
+    func playground() async throws {
+        try await Self.requireClient()
+        let h = try await SimHarness.start()
+        defer { Task { await h.stop() } }
+        let r = try await runProcess(
+            Self.python, [Self.scripts + "/playground.py", h.kubeconfig, "v1alpha4", "bookstore", "books-v1"], env: [:], stdin: nil, timeout: 120)
+        #expect(r.status == 0, "python failed:\n\(r.stdout)\n\(r.stderr)")
+        let out = Self.lines(r.stdout)
+        #expect(Self.step(out, "scale")?["selector"]?.stringValue == "app=books,version=v1", "\(r.stdout)")
+        let d = Self.step(out, "deployment")
+        #expect(d?["ready"]?.intValue == 3 && d?["updated"]?.intValue == 3, "\(r.stdout)")
+        #expect(d?["conditions"]?.arrayValue?.compactMap(\.stringValue) == ["Available=True", "Progressing=True"])
+        #expect(Self.step(out, "replicasets")?["desired"]?.arrayValue?.compactMap(\.intValue) == [3], "\(r.stdout)")
+        #expect(Self.step(out, "core-events")?["reasons"]?.arrayValue?.compactMap(\.stringValue) == ["ScalingReplicaSet"], "\(r.stdout)")
+        let v1 = Self.step(out, "events-v1")?["reasons"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(v1.contains("ScalingReplicaSet") && v1.contains("Scheduled") && v1.contains("Started"), "\(v1)")
+        #expect(Self.step(out, "configmap")?[path: "data", "color"]?.stringValue == "blue")
+        let ns = Self.step(out, "namespace")
+        #expect(ns?["phase"]?.stringValue == "Terminating" && ns?["gone"]?.intValue == 404, "\(r.stdout)")
+    }
+
     @Test("watch sees another client's change, then recovers from a forced 410 by re-listing")
     func watchAndRecover() async throws {
         try await Self.requireClient()

@@ -275,7 +275,8 @@ struct PatchAndValidationTests {
         let h = try await SimHarness.start { $0.bookmarkInterval = 0.5 }
         defer { Task { await h.stop() } }
         let rv = try await h.http("GET", Self.splits).json[path: "metadata", "resourceVersion"]?.stringValue ?? ""
-        let timed = try await h.http("GET", Self.splits + "?watch=true&resourceVersion=\(rv)&timeoutSeconds=1", timeout: 30)
+        // HTTP/1.1 framing (chunked) is asked for; the same watch over h2 follows below.
+        let timed = try await h.http("GET", Self.splits + "?watch=true&resourceVersion=\(rv)&timeoutSeconds=1", timeout: 30, http1Only: true)
         #expect(timed.status == 200 && timed.curlExit == 0, "ended cleanly by the server: curl rc \(timed.curlExit)")
         #expect(watchEvents(timed.body).isEmpty, "nothing changed: \(timed.body)")
         #expect(timed.header("content-type") == "application/json")
@@ -283,6 +284,10 @@ struct PatchAndValidationTests {
         // Every response is dated (RFC 9110 IMF-fixdate, GMT), to the second of sending.
         let date = timed.header("date").flatMap { Self.imfFixdate.date(from: $0) }
         #expect(date.map { abs($0.timeIntervalSinceNow) < 120 } == true, "Date: \(timed.header("date") ?? "none")")
+
+        let h2 = try await h.http("GET", Self.splits + "?watch=true&resourceVersion=\(rv)&timeoutSeconds=1", timeout: 30)
+        #expect(h2.status == 200 && h2.curlExit == 0, "ended cleanly over h2: curl rc \(h2.curlExit)")
+        #expect(h2.header("transfer-encoding") == nil, "HTTP/2 frames the stream itself")
 
         let bm = try await h.http("GET", Self.splits + "?watch=true&resourceVersion=\(rv)&allowWatchBookmarks=true&timeoutSeconds=3", timeout: 30)
         let events = watchEvents(bm.body)

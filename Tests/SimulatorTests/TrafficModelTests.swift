@@ -226,3 +226,26 @@ private func ratio(_ s: TrafficSample) -> Double {
     #expect(TrafficModel.quantityValue("abc") == nil)
     #expect(TrafficModel.quantityValue("1x") == nil)
 }
+
+@Test func replicasSetTheLoad() throws {
+    let m = try model()
+    let base = m.sample(window: 30, at: t0, weights: m.defaultWeights)
+    #expect(m.sample(window: 30, at: t0, weights: m.defaultWeights, capacity: [booksV1: 1]).inbound == base.inbound, "capacity 1 is no change")
+    // Half the pods: a slower workload, nothing shed yet.
+    let half = m.sample(window: 30, at: t0, weights: m.defaultWeights, capacity: [booksV1: 0.5])
+    let p50 = try #require(base.inbound[booksV1]?.p50)
+    let halfP50 = try #require(half.inbound[booksV1]?.p50)
+    #expect(halfP50 > 2 * p50, "\(p50) -> \(halfP50)")
+    #expect(abs((half.inbound[booksV1]!.successRate ?? 0) - (base.inbound[booksV1]!.successRate ?? 0)) < 1e-9)
+    #expect(half.inbound[booksV2] == base.inbound[booksV2], "other workloads are untouched")
+    // A third: overloaded, a share of the requests fails.
+    let third = m.sample(window: 30, at: t0, weights: m.defaultWeights, capacity: [booksV1: 1.0 / 3])
+    #expect((third.inbound[booksV1]!.successRate ?? 1) < (base.inbound[booksV1]!.successRate ?? 0) - 0.1)
+    // More pods: faster. None: every request fails; hostile values never trap.
+    let double = m.sample(window: 30, at: t0, weights: m.defaultWeights, capacity: [booksV1: 2])
+    #expect(double.inbound[booksV1]!.p50! < p50)
+    for c in [0, -1, Double.nan, .infinity, .greatestFiniteMagnitude, .leastNonzeroMagnitude] {
+        let s = m.sample(window: 30, at: t0, weights: m.defaultWeights, capacity: [booksV1: c])
+        if c <= 0 || c.isNaN { #expect(s.inbound[booksV1]!.success == 0, "\(c)") }
+    }
+}

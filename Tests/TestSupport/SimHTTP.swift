@@ -36,7 +36,7 @@ extension SimHarness {
     /// simulator's CA pinned rather than verification switched off.
     public func http(
         _ method: String, _ path: String, body: String? = nil, contentType: String? = "application/json",
-        accept: String? = nil, as cred: Credential = .admin, timeout: Double = 30
+        accept: String? = nil, as cred: Credential = .admin, timeout: Double = 30, http1Only: Bool = false
     ) async throws -> HTTPResult {
         let id = UUID().uuidString
         let headerFile = dir + "/h-" + id
@@ -47,6 +47,8 @@ extension SimHarness {
         }
         var args = ["-s", "-X", method, "-D", headerFile, "-o", bodyFile, "-w", "%{http_code}"]
         args += tlsArgs()
+        // curl takes h2 when the simulator offers it; HTTP/1.1's own framing needs asking for.
+        if http1Only { args.append("--http1.1") }
         switch cred {
         case .admin: args += ["-H", "Authorization: Bearer \(endpoint.adminToken)"]
         case .readonly: args += ["-H", "Authorization: Bearer \(endpoint.readonlyToken)"]

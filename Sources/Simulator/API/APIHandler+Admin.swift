@@ -27,6 +27,7 @@ extension APIHandler {
                     return s.json
                 }
                 sim.faults.changes.bump()
+                sim.recordFaultEvents(patch)
                 if patch["dropWatchesNow"]?.boolValue == true { sim.faults.drops.bump() }
                 if patch["expireWatchesNow"]?.boolValue == true {
                     sim.store.finishAllWatches(with: .error(APIError.gone("too old resource version: 0 (\(sim.store.currentRV))")))

@@ -44,7 +44,21 @@ extension APIHandler {
     /// Server-side apply with the real server's 409 for fields another manager owns.
     func ssa(live: JSON?, applied: JSON, manager: String, force: Bool, t: ResourceType, name: String) throws(APIError) -> JSON {
         do {
-            let (object, conflicts) = try APIServer.serverSideApply(live: live, applied: applied, manager: manager, force: force, now: KubeTime.format(Date()))
+            var (object, conflicts) = try APIServer.serverSideApply(live: live, applied: applied, manager: manager, force: force, now: KubeTime.format(Date()))
+            if !conflicts.isEmpty, !force, manager == lastAppliedUpgradeManager, let live {
+                // kube-apiserver's lastAppliedManager: conflicts that all lie within the
+                // client-side apply's last-applied configuration (values unchanged since) are
+                // taken over, as if forced.
+                let allowed = allowedConflictsFromLastApplied(live: live)
+                if conflicts.allSatisfy({ allowed.contains($0.path) }) {
+                    (object, conflicts) = try APIServer.serverSideApply(
+                        live: live, applied: applied, manager: manager, force: true, now: KubeTime.format(Date()))
+                    conflicts = []
+                }
+            }
+            if manager == lastAppliedUpgradeManager, conflicts.isEmpty || force, let text = lastAppliedAfterApply(live: live, applied: applied) {
+                object = setPath(object, ["metadata", "annotations", lastAppliedAnnotation], .string(text))
+            }
             if !conflicts.isEmpty && !force {
                 throw APIError(
                     code: 409, reason: "Conflict", message: applyConflictMessage(conflicts),

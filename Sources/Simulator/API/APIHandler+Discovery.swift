@@ -6,7 +6,7 @@ import NIOCore
 
 extension APIHandler {
     var discovery: Discovery { Discovery(registry: sim.registry, serverAddress: "\(sim.options.address):\(sim.boundPort.load(ordering: .relaxed))") }
-    var openAPIHash: String { "smitop-\(sim.options.profile.rawValue)-1" }
+    var openAPIHash: String { "smitop-\(sim.options.profile.rawValue)-2" }
 
     var versionInfo: JSON {
         let minor = String(sim.options.kubernetesMinor)
@@ -40,7 +40,7 @@ extension APIHandler {
         case ["openapi", "v2"]:
             return Response(
                 status: .ok, headers: [.contentType: Discovery.openAPIV2ContentType],
-                body: .init(byteBuffer: ByteBuffer(bytes: Discovery.openAPIV2Protobuf)))
+                body: .init(byteBuffer: ByteBuffer(bytes: discovery.openAPIV2Document())))
         case ["openapi", "v3"]:
             return Self.json(discovery.openAPIV3Root(hash: openAPIHash))
         default: break

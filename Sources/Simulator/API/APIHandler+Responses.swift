@@ -30,6 +30,9 @@ extension APIHandler {
     }
 
     static func raw(_ bytes: [UInt8], status: Int = 200, contentType: String = "application/json", warnings: [String] = []) -> Response {
+        if let pb = protobufAnswer(bytes, status: status, contentType: contentType) {
+            return raw(pb, status: status, contentType: "application/vnd.kubernetes.protobuf", warnings: warnings)
+        }
         var headers: HTTPFields = [.contentType: contentType]
         for w in warnings.prefix(16) {
             let escaped = w.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")

@@ -78,6 +78,9 @@ extension APIHandler {
         if !["get", "list", "watch"].contains(v), !user.canWrite {
             throw forbidden(user, verb: v, target: target)
         }
+        if target.subresource == "scale", target.type.subresources.contains("scale") {
+            return try scale(r, target, verb: v)
+        }
         if let sub = target.subresource, !["status"].contains(sub) {
             throw notFoundPath(r.path)
         }

@@ -9,6 +9,7 @@ import KubeCore
 extension APIHandler {
     func decodeBody(_ r: APIRequest) throws(APIError) -> JSON {
         let ct = (r.contentType ?? "application/json").lowercased()
+        if ct.hasPrefix("application/vnd.kubernetes.protobuf") { return try decodeProtobufBody(r) }
         if ct.hasPrefix("application/yaml") || ct.hasPrefix("application/apply-patch+yaml") || ct.hasPrefix("text/yaml") {
             let text = String(decoding: r.body, as: UTF8.self)
             do {
@@ -93,11 +94,12 @@ extension APIHandler {
             }
             obj = setPath(obj, ["metadata", "namespace"], .string(ns))
             let nsType = sim.registry.find(group: "", resource: "namespaces")!
-            if sim.store.get(nsType, namespace: "", name: ns) == nil {
+            guard let nsObj = sim.store.get(nsType, namespace: "", name: ns) else {
                 throw APIError(
                     code: 404, reason: "NotFound", message: "namespaces \"\(ns)\" not found",
                     details: ["name": .string(ns), "kind": "namespaces"])
             }
+            try refuseIfTerminating(nsObj.object, t, name)
         }
         obj["apiVersion"] = .string(t.apiVersion(target.version))
         obj["kind"] = .string(t.kind)
@@ -204,6 +206,12 @@ extension APIHandler {
                     throw APIError(code: e.httpStatus, reason: e.httpStatus == 400 ? "BadRequest" : "Invalid", message: e.message)
                 }
             }
+            if target.subresource == "status" {
+                next = setPath(visible, ["status"], next["status"] ?? .null)
+            } else if t.group.isEmpty || t.group == "apps" {
+                // The main resource ignores status changes for types with a status subresource.
+                next["status"] = visible["status"]
+            }
             // A patch that carries metadata.resourceVersion is a precondition (optimistic lock).
             if let want = next[path: "metadata", "resourceVersion"]?.stringValue, want != String(cur.rvInt) {
                 throw APIError.conflict(t, name)
@@ -245,16 +253,10 @@ extension APIHandler {
                 return Self.raw(present(o, t, target.version).serialized())
             }
         }
-        let obj = try sim.store.delete(t, namespace: target.namespace ?? "", name: name, expectedRV: expected, dryRun: r.dryRun)
-        if t.resource == "namespaces", t.group.isEmpty, !r.dryRun {
-            // Namespace deletion takes everything in it (the namespace controller's job).
-            for other in sim.registry.types where other.namespaced {
-                for so in sim.store.all(other) where so.object[path: "metadata", "namespace"]?.stringValue == name {
-                    _ = try? sim.store.delete(
-                        other, namespace: name, name: so.object[path: "metadata", "name"]?.stringValue ?? "", expectedRV: nil, dryRun: false)
-                }
-            }
+        if t.resource == "namespaces", t.group.isEmpty {
+            return try deleteNamespace(r, target, expectedRV: expected)
         }
+        let obj = try sim.store.delete(t, namespace: target.namespace ?? "", name: name, expectedRV: expected, dryRun: r.dryRun)
         return Self.raw(present(obj, t, target.version).serialized())
     }
 

@@ -100,7 +100,9 @@ struct APIHandler: HTTPResponder {
             accept: request.headers[.accept], contentType: request.headers[.contentType],
             userAgent: request.headers[.userAgent], body: body)
         do {
-            let response = try await route(api, user: user, request: request, context: context)
+            let response = try await Self.$prefersProtobuf.withValue(Self.prefersProtobuf(accept: api.accept)) {
+                try await route(api, user: user, request: request, context: context)
+            }
             if api.method != "GET", response.status.code < 300, sim.faults.takeDropResponse() {
                 // Applied, and now the answer is lost: the connection is cut where the body
                 // would go. Done inside the body writer, which still finishes, so the server's
@@ -140,11 +142,15 @@ struct APIHandler: HTTPResponder {
             return nil
         }
         if let pki = sim.pki {
-            if let cert = try? await context.channel.nioSSL_peerCertificate().get(),
-                let der = try? cert.toDERBytes(),
-                let name = ClusterPKI.user(fromCertificateDER: der, caPEM: pki.caCertPEM)
-            {
-                return User(name: name, groups: [ClusterPKI.clientGroup, "system:authenticated"], canWrite: true)
+            // Over HTTP/2 the request's channel is a stream; the TLS handler is on its parent,
+            // the connection. (Over HTTP/1.1 the parent is the listening socket: no TLS there.)
+            for channel in [context.channel, context.channel.parent].compactMap({ $0 }) {
+                if let cert = try? await channel.nioSSL_peerCertificate().get(),
+                    let der = try? cert.toDERBytes(),
+                    let name = ClusterPKI.user(fromCertificateDER: der, caPEM: pki.caCertPEM)
+                {
+                    return User(name: name, groups: [ClusterPKI.clientGroup, "system:authenticated"], canWrite: true)
+                }
             }
             return nil
         }

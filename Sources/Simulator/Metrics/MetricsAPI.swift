@@ -132,7 +132,7 @@ public enum MetricsAPI {
 
         let ctx = Context(
             target: target, resourceName: resourceName, window: window, now: now, snapshot: snapshot,
-            sample: model.sample(window: Double(rangeSeconds), at: now, history: snapshot.weights))
+            sample: model.sample(window: Double(rangeSeconds), at: now, history: snapshot.weights, capacity: snapshot.capacity))
 
         if edges, let name {
             return (200, ctx.edgeList(namespace: namespace, name: name))

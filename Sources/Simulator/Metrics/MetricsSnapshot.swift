@@ -10,6 +10,9 @@ public struct MetricsSnapshot: Sendable {
     /// Pods per workload, in the order they should be listed.
     public var workloads: [WorkloadRef: [String]]
     public var weights: WeightHistory
+    /// Per workload whose pod count changed since start: pods now over pods then (the traffic
+    /// model's load factor). Absent means unchanged.
+    public var capacity: [WorkloadRef: Double] = [:]
 
     public init(namespaces: [String], workloads: [WorkloadRef: [String]], weights: WeightHistory) {
         self.namespaces = namespaces

@@ -121,7 +121,12 @@ public struct TrafficSample: Sendable {
 ///
 /// Not modelled (by choice): backends that name a Service with no workloads lose their share
 /// (real proxies fail those requests, but there is no destination workload to report);
-/// latency does not grow with load; deleting a workload does not reroute traffic.
+/// deleting a workload does not reroute traffic.
+///
+/// Replicas: `capacity` (a workload's pods over the pods it started with; absent means 1)
+/// scales how loaded it is. Latency follows a queue's growth (the workload runs at 40 %
+/// utilisation as created: half the pods nearly triples the median, a third of them sheds load),
+/// requests beyond what the pods can take fail, and a workload without pods fails everything.
 public struct TrafficModel: Sendable {
     public let seed: UInt64
     public let workloads: [WorkloadTraffic]
@@ -176,16 +181,30 @@ public struct TrafficModel: Sendable {
     }
 
     /// Samples with `weights` constant over the whole window.
-    public func sample(window: Double, at time: Double, weights: SplitWeights) -> TrafficSample {
-        sample(window: window, at: time, segments: [(max(window, 0), weights)])
+    public func sample(window: Double, at time: Double, weights: SplitWeights, capacity: [WorkloadRef: Double] = [:]) -> TrafficSample {
+        sample(window: window, at: time, segments: [(max(window, 0), weights)], capacity: capacity)
     }
 
     /// Samples integrating over the weight changes recorded in `history` during the window.
-    public func sample(window: Double, at time: Double, history: WeightHistory) -> TrafficSample {
-        sample(window: window, at: time, segments: history.segments(from: time - max(window, 0), to: time))
+    public func sample(window: Double, at time: Double, history: WeightHistory, capacity: [WorkloadRef: Double] = [:]) -> TrafficSample {
+        sample(window: window, at: time, segments: history.segments(from: time - max(window, 0), to: time), capacity: capacity)
     }
 
-    func sample(window: Double, at time: Double, segments: [(duration: Double, weights: SplitWeights)]) -> TrafficSample {
+    /// Utilisation of every workload at the replica count it was created with.
+    static let baseUtilisation = 0.4
+
+    /// Latency factor and the fraction of requests shed for a workload at `capacity` times its
+    /// original replicas (1 at 1; NaN and negatives count as no pods).
+    static func load(capacity: Double) -> (latency: Double, shed: Double) {
+        guard capacity.isFinite, capacity > 0 else { return (1, 1) }
+        let rho = baseUtilisation / capacity
+        let latency = (1 - baseUtilisation) / max(0.05, 1 - rho)
+        return (latency, rho > 1 ? 1 - 1 / rho : 0)
+    }
+
+    func sample(
+        window: Double, at time: Double, segments: [(duration: Double, weights: SplitWeights)], capacity: [WorkloadRef: Double] = [:]
+    ) -> TrafficSample {
         let n = workloads.count
         var inboundCount = [Double](repeating: 0, count: n)
         var edgeCount: [UInt64: Double] = [:]
@@ -198,7 +217,7 @@ public struct TrafficModel: Sendable {
         var inbound: [WorkloadRef: TrafficStats] = [:]
         for i in 0..<n where inboundCount[i] > 0 {
             let w = workloads[i]
-            inbound[w.ref] = stats(count: inboundCount[i], target: i, key: workloadHash[i], time: time, hopMs: 0)
+            inbound[w.ref] = stats(count: inboundCount[i], target: i, key: workloadHash[i], time: time, hopMs: 0, capacity: capacity[w.ref] ?? 1)
         }
         var edges: [ObjectEdge<WorkloadRef>: TrafficStats] = [:]
         edges.reserveCapacity(edgeCount.count)
@@ -207,18 +226,20 @@ public struct TrafficModel: Sendable {
             let t = Int(k & 0xFFFF_FFFF)
             let key = SimHash.combine(workloadHash[f], workloadHash[t])
             edges[ObjectEdge(from: workloads[f].ref, to: workloads[t].ref)] =
-                stats(count: c, target: t, key: key, time: time, hopMs: TrafficModel.hopMs)
+                stats(count: c, target: t, key: key, time: time, hopMs: TrafficModel.hopMs, capacity: capacity[workloads[t].ref] ?? 1)
         }
         return TrafficSample(time: time, window: window, inbound: inbound, edges: edges)
     }
 
-    private func stats(count: Double, target: Int, key: UInt64, time: Double, hopMs: Double) -> TrafficStats {
+    private func stats(count: Double, target: Int, key: UInt64, time: Double, hopMs: Double, capacity: Double = 1) -> TrafficStats {
         let w = workloads[target]
         let amp = TrafficModel.noise
         let total = count * (1 + amp * SimHash.smooth(key ^ 0x11, time: time))
         // Failures wobble more than volume (±15 % of the failure rate) so success rates move too.
-        let failRate = min(1, max(0, (1 - w.successRate) * (1 + 0.15 * SimHash.smooth(key ^ 0x22, time: time, period: 17))))
-        let median = (w.latencyMedianMs + hopMs) * (1 + amp * SimHash.smooth(key ^ 0x33, time: time, period: 13))
+        var failRate = min(1, max(0, (1 - w.successRate) * (1 + 0.15 * SimHash.smooth(key ^ 0x22, time: time, period: 17))))
+        let load = capacity == 1 ? (latency: 1.0, shed: 0.0) : TrafficModel.load(capacity: capacity)
+        failRate = min(1, failRate + load.shed * (1 - failRate))
+        let median = (w.latencyMedianMs * load.latency + hopMs) * (1 + amp * SimHash.smooth(key ^ 0x33, time: time, period: 13))
         return TrafficStats(
             success: total * (1 - failRate), failure: total * failRate,
             latency: LatencyDistribution(medianMs: median, sigma: w.latencySigma, weight: total))
