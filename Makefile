@@ -25,6 +25,12 @@ deps:
 	  echo "==> installing:$$missing"; \
 	  apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	@# A real Prometheus for the metrics-source tests; its recommends (node exporter, SMART
+	@# tools) are not needed. Tests start their own server: the Debian service is not used.
+	@if ! command -v prometheus >/dev/null 2>&1; then \
+	  echo "==> installing: prometheus"; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	fi
 	@if ! command -v kubectl >/dev/null 2>&1 && [ ! -x .build/kubectl/usr/bin/kubectl ]; then \
 	  echo "==> kubectl not found: unpacking Debian's kubernetes-client into .build/kubectl"; \
 	  mkdir -p .build/kubectl && cd .build/kubectl && apt-get update -qq && apt-get download kubernetes-client && dpkg-deb -x kubernetes-client_*.deb . ; \

@@ -35,6 +35,18 @@ public struct SimulatorOptions: Sendable {
     public var bookmarkInterval: Double = 60
     /// How many events the watch window keeps before older resourceVersions expire.
     public var watchWindow = 20_000
+    /// Which proxies' Prometheus metrics the pods expose (`/sim/prometheus/…`); nil follows
+    /// the profile (`PrometheusStyle(profileName:)`).
+    public var prometheusStyle: PrometheusStyle?
+    /// Where the simulated Prometheus Service (`prometheus` in the mesh's namespace) forwards
+    /// service-proxy requests: a real Prometheus started beside the simulator.
+    public var prometheusUpstream: String?
+    /// Answer service-proxy requests to the Prometheus Service with 403, as Linkerd viz's
+    /// `prometheus-admin` AuthorizationPolicy does (Linkerd ≥ 2.13).
+    public var prometheusPolicyDenies = false
+
+    /// The style in force: the explicit one, else the profile's.
+    public var effectivePrometheusStyle: PrometheusStyle { prometheusStyle ?? PrometheusStyle(profileName: profile.rawValue) }
 
     public init() {}
 }
@@ -66,6 +78,7 @@ public final class Simulator: Sendable {
     let defaultNamespace: String
     let persistence: StatePersistence?
     let metricsState: Mutex<MetricsState>
+    let proxyMetrics: ProxyMetrics
     /// The listening port once known (port 0 is resolved at bind time); discovery reports it.
     let boundPort = Atomic<Int>(0)
 
@@ -79,6 +92,7 @@ public final class Simulator: Sendable {
             splits: options.splits)
         traffic = scenario.traffic
         metricsState = Mutex(MetricsState())
+        proxyMetrics = ProxyMetrics(style: options.effectivePrometheusStyle, start: startedAt.timeIntervalSince1970)
         faults = FaultController(options.faults)
 
         var persisted: PersistedState? = nil
@@ -121,7 +135,7 @@ public final class Simulator: Sendable {
             }
             store.setRV(atLeast: persisted.rv)
         } else {
-            try seed(scenario.objects)
+            try seed(scenario.objects + prometheusServiceObjects())
         }
         // The traffic model starts from the weights the cluster holds, so the first metrics
         // window is not a blend with "no splits".
