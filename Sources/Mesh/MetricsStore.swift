@@ -153,6 +153,8 @@ public struct MetricsStore: Sendable, Equatable {
     public private(set) var lastSampledAt: Seconds?
     public private(set) var window: String?
     public private(set) var lastError: String?
+    /// The source the samples come from, as the runtime names it (nil: not known yet).
+    public var source: String?
     public private(set) var lastFailureAt: Seconds?
     /// Failed polls since the last good one: the poll interval backs off on it.
     public private(set) var consecutiveFailures = 0
@@ -226,7 +228,9 @@ public struct MetricsStore: Sendable, Equatable {
 
     /// Forget everything (context switch).
     public mutating func reset() {
+        let source = self.source
         self = MetricsStore(historyCapacity: historyCapacity)
+        self.source = source
     }
 
     public func workload(_ id: ObjectRef) -> MetricHistory? { workloads[id] }
