@@ -6,7 +6,7 @@ BIN := .build/debug/smitop
 RELEASE_BIN := .build/release/smitop
 PY_DEPS := .build/.python-deps
 
-.PHONY: all deps build release test lint format soak demo sim bench fuzz install install-files clean
+.PHONY: all deps build release test lint format soak demo demo-prometheus sim bench fuzz install install-files clean
 
 all: build
 
@@ -90,6 +90,11 @@ sim: build
 # The UI on an embedded simulated mesh (bookstore scenario); q quits.
 demo: build
 	$(BIN) demo
+
+# The same mesh with its metrics from a real Prometheus scraping the simulated proxies
+# (docs/metrics.md); q quits and stops the simulator and Prometheus.
+demo-prometheus: build
+	scripts/demo-prometheus.sh $(BIN)
 
 # PREFIX/bin (binary and the kubectl-smitop plugin link), PREFIX/share/smitop/themes (found by
 # the installed binary), a man page generated from the command definitions, and bash, zsh and
