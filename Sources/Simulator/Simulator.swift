@@ -81,6 +81,8 @@ public final class Simulator: Sendable {
     let proxyMetrics: ProxyMetrics
     /// The listening port once known (port 0 is resolved at bind time); discovery reports it.
     let boundPort = Atomic<Int>(0)
+    /// Keeps a written Prometheus targets file in step with the pods (see `writePrometheusConfig`).
+    let targetsWriter = Mutex<Task<Void, Never>?>(nil)
 
     public init(options: SimulatorOptions) throws {
         self.options = options
@@ -240,6 +242,7 @@ public final class Simulator: Sendable {
         let weights = Task { await self.observeWeightsOnWrites() }
         let saver = Task { await persistence?.autosave(self) }
         defer {
+            targetsWriter.withLock { $0?.cancel() }
             competing.cancel()
             weights.cancel()
             saver.cancel()

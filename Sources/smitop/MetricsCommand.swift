@@ -30,7 +30,7 @@ struct MetricsCommand: AsyncParsableCommand {
         do {
             let metricsSource = try source.source(for: client)
             if case .prometheus = try await metricsSource.resolve() {
-                FileHandle.standardError.write(Data("smitop: metrics from \(clean(metricsSource.status, limit: 200))\n".utf8))
+                FileHandle.standardError.write(Data("smitop: metrics from \(clean(metricsSource.status ?? "", limit: 200))\n".utf8))
                 let poll = try await metricsSource.poll(namespace: ns, window: window)
                 rows = Self.select(poll, deployment: deployment, namespace: ns, edges: edges)
             } else if let d = deployment {

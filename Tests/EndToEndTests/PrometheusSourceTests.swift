@@ -189,6 +189,13 @@ struct PrometheusSourceTests {
         #expect(r.stderr.contains("prometheus-admin"), "\(r.stderr)")
         #expect(r.stderr.contains("kubectl -n linkerd-viz port-forward svc/prometheus 9090:9090"), "\(r.stderr)")
         #expect(r.stderr.contains("--prometheus-url http://127.0.0.1:9090"), "\(r.stderr)")
+
+        // A user without services/proxy (bound like the view role) is told so before any query.
+        let readonly = try await runProcess(
+            SmitopBinary.path, ["metrics", "-A", "--metrics", "linkerd", "--kubeconfig", h.kubeconfig, "--context", "sim-readonly"],
+            env: ["HOME": h.dir], stdin: nil, timeout: 60)
+        #expect(readonly.status == 1)
+        #expect(readonly.stderr.contains("you may not get services/proxy for linkerd-viz/prometheus"), "\(readonly.stderr)")
         await h.stop()
     }
 

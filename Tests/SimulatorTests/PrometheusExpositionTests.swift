@@ -131,3 +131,29 @@ private func parses(_ r: ProcessResult) -> Bool {
     await prom.stop()
     await h.stop()
 }
+
+@Test func scrapeTargetsFollowThePods() async throws {
+    let h = try await SimHarness.start { $0.profile = .linkerd }
+    let config = h.dir + "/prometheus.yml"
+    try h.sim.writePrometheusConfig(h.endpoint, to: config)
+    let targets = config + ".targets.json"
+    let gone = try pod(h, "bookstore", "webapp")
+    #expect(try String(contentsOfFile: targets, encoding: .utf8).contains(gone))
+    let yaml = try String(contentsOfFile: config, encoding: .utf8)
+    #expect(yaml.contains("job_name: linkerd-proxy") && !yaml.contains("kubernetes-pods"), "the linkerd profile scrapes Linkerd's proxies only")
+    #expect(yaml.contains("ca_file:"), "TLS: the simulator's CA is pinned, not verification switched off")
+
+    let deleted = try await h.kubectl(["delete", "pod", gone, "-n", "bookstore"])
+    #expect(deleted.status == 0, "\(deleted.stderr)")
+    let deadline = Date().addingTimeInterval(20)
+    var text = ""
+    while Date() < deadline {
+        text = (try? String(contentsOfFile: targets, encoding: .utf8)) ?? ""
+        if !text.contains(gone) { break }
+        try await Task.sleep(for: .milliseconds(200))
+    }
+    #expect(!text.contains(gone), "the deleted pod is still a scrape target")
+    #expect(text.contains("webapp-"), "the other webapp pod stays")
+    #expect(try await h.http("GET", "/sim/prometheus/namespaces/bookstore/pods/\(gone)/linkerd", as: .none).status == 404)
+    await h.stop()
+}

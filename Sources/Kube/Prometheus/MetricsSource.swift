@@ -75,10 +75,11 @@ public final class MetricsSource: Sendable {
         self.directClient = directClient
     }
 
-    /// A short name of the source in use, for the header ("smi", "linkerd via …").
-    public var status: String {
+    /// A short name of the source in use, for the header ("smi", "linkerd prometheus via …");
+    /// nil until a poll has found it.
+    public var status: String? {
         switch resolved.withLock({ $0 }) {
-        case nil: return choice == .smi ? "smi" : "\(choice.rawValue) (not resolved)"
+        case nil: return choice == .smi ? "smi" : nil
         case .smi: return "smi"
         case .prometheus(let p, let f): return "\(f.rawValue) prometheus via \(p.route)"
         }
@@ -119,7 +120,9 @@ public final class MetricsSource: Sendable {
 
     func find() async throws(KubeError) -> Resolved {
         if choice == .smi { return .smi }
-        if choice == .auto, settings.url == nil, settings.service == nil, (try? await client.apiGroup("metrics.smi-spec.io")) != nil {
+        // Discovery failing (not a 404: an unreachable cluster) fails the poll with that
+        // reason; only a cluster that answers "not served" sends us looking for Prometheus.
+        if choice == .auto, settings.url == nil, settings.service == nil, try await client.apiGroup("metrics.smi-spec.io") != nil {
             return .smi
         }
         let wanted: MeshMetricsFlavor? = choice == .linkerd ? .linkerd : choice == .istio ? .istio : nil
@@ -136,9 +139,12 @@ public final class MetricsSource: Sendable {
         } else {
             var found: (String, String, String, MeshMetricsFlavor?)?
             for k in knownPrometheusServices where wanted == nil || wanted == k.flavor {
-                if (try? await client.rawGet("/api/v1/namespaces/\(pathSegment(k.namespace))/services/\(pathSegment(k.name))")) != nil {
+                do {
+                    _ = try await client.rawGet("/api/v1/namespaces/\(pathSegment(k.namespace))/services/\(pathSegment(k.name))")
                     found = (k.namespace, k.name, k.port, k.flavor)
                     break
+                } catch  where error.code == 404 || error.code == 403 {
+                    continue  // not there, or not ours to see: look further
                 }
             }
             if found == nil,
@@ -160,6 +166,9 @@ public final class MetricsSource: Sendable {
             prometheus = PrometheusClient(client: client, route: .serviceProxy(namespace: found.0, service: found.1, port: found.2))
             flavor = flavor ?? found.3
         }
+        if case .serviceProxy(let ns, let svc, _) = prometheus.route {
+            try await checkProxyAccess(namespace: ns, service: svc)
+        }
         if flavor == nil {
             // Which proxies' series this Prometheus holds: one cheap query.
             do {
@@ -176,6 +185,30 @@ public final class MetricsSource: Sendable {
             }
         }
         return .prometheus(prometheus, flavor!)
+    }
+
+    /// Asks up front (SelfSubjectAccessReview) whether the user may `get services/proxy` on
+    /// that Service, so a missing permission is named as such rather than as a failed query.
+    /// A review that cannot be made says nothing: the query itself will tell.
+    func checkProxyAccess(namespace: String, service: String) async throws(KubeError) {
+        let review: JSON = [
+            "apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+            "spec": [
+                "resourceAttributes": [
+                    "namespace": .string(namespace), "verb": "get", "resource": "services", "subresource": "proxy",
+                    "name": .string(service),
+                ]
+            ],
+        ]
+        guard let r = try? await client.requestJSON(method: "POST", path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body: review),
+            r[path: "status", "allowed"]?.boolValue == false
+        else { return }
+        throw KubeError(
+            source: .httpBody, code: 403, reason: "Forbidden",
+            message: "you may not get services/proxy for \(namespace)/\(service), which reaching Prometheus through the API server needs",
+            hint:
+                "ask for get (and create) on services/proxy in \(namespace), or run `kubectl -n \(namespace) port-forward svc/\(service) 9090:9090` and pass --prometheus-url http://127.0.0.1:9090"
+        )
     }
 
     /// Prometheus failures in the words the rest of smitop shows, with what to do about a 403.

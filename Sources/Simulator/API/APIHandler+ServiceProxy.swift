@@ -25,8 +25,18 @@ extension APIHandler {
         return (s[3], name, port, Array(s.dropFirst(7)))
     }
 
-    func serviceProxy(_ r: APIRequest, request: Request) async -> Response {
+    func serviceProxy(_ r: APIRequest, user: User, request: Request) async -> Response {
         guard let t = Self.serviceProxyTarget(r.segments) else { return Self.status(notFoundPath(r.path)) }
+        guard user.canWrite else {
+            // RBAC, as for the `view` role: no `services/proxy` (GET is `get`, POST `create`).
+            let verb = r.method == "GET" ? "get" : "create"
+            return Self.status(
+                APIError(
+                    code: 403, reason: "Forbidden",
+                    message:
+                        "services \"\(t.service)\" is forbidden: User \"\(user.name)\" cannot \(verb) resource \"services/proxy\" in API group \"\" in the namespace \"\(t.namespace)\""
+                ))
+        }
         let served = sim.prometheusService
         guard let served, t.namespace == served.namespace, t.service == served.name, t.port == nil || t.port == "9090" || t.port == "admin" || t.port == "http"
         else {

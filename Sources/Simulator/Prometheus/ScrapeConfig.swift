@@ -194,9 +194,30 @@ extension Simulator {
         }
         let host = endpoint.host.contains(":") ? "[\(endpoint.host)]" : endpoint.host
         let style = options.effectivePrometheusStyle
-        let targets = PrometheusScrapeConfig.targets(pods: discoveredPods(), style: style, address: "\(host):\(endpoint.port)")
+        let address = "\(host):\(endpoint.port)"
+        let pods = discoveredPods()
         // The targets first: Prometheus may read the configuration the moment it appears.
-        try Data(targets.serialized()).write(to: URL(fileURLWithPath: targetsPath), options: .atomic)
+        try Data(PrometheusScrapeConfig.targets(pods: pods, style: style, address: address).serialized())
+            .write(to: URL(fileURLWithPath: targetsPath), options: .atomic)
+        // Pods come and go (scaling, deletes): rewrite the targets file when they do, as
+        // Kubernetes discovery would tell Prometheus; it re-reads the file on change.
+        let follow = Task { [self] in
+            var last = pods
+            while !Task.isCancelled {
+                let seen = store.commits.generation
+                await store.commits.wait(past: seen)
+                try? await Task.sleep(for: .milliseconds(250))
+                let now = discoveredPods()
+                guard now != last else { continue }
+                last = now
+                try? Data(PrometheusScrapeConfig.targets(pods: now, style: style, address: address).serialized())
+                    .write(to: URL(fileURLWithPath: targetsPath), options: .atomic)
+            }
+        }
+        targetsWriter.withLock { old in
+            old?.cancel()
+            old = follow
+        }
         let config = PrometheusScrapeConfig.config(
             style: style, targetsFile: targetsPath, https: endpoint.caPEM != nil, caFile: caPath, interval: interval)
         try Data(config.utf8).write(to: url, options: .atomic)
