@@ -105,6 +105,9 @@ struct PrometheusSourceTests {
         let pe = try rows(edges)
         let se = try rows(smiEdges)
         #expect(pe["bookstore/webapp to books-v1"] != nil && pe["bookstore/webapp from bookbuyer"] != nil, "\(pe.keys.sorted())")
+        // Scoped to payments, the call from bookstore's webapp into it is still an edge.
+        let payments = try await smitop(h, ["metrics", "-n", "payments", "--metrics", "linkerd", "--edges", "--window", "20s", "-o", "json"])
+        #expect(try rows(payments)["bookstore/webapp to payments-primary"] != nil, "\(payments.stdout)")
         for key in ["bookstore/webapp to books-v1", "bookstore/webapp to authors-v1"] {
             if let a = pe[key]?["rps"]?.doubleValue, let b = se[key]?["rps"]?.doubleValue {
                 #expect(abs(a - b) <= Self.rpsTolerance * b, "edge \(key): \(a) vs \(b)")

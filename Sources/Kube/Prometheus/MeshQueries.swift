@@ -98,44 +98,60 @@ public struct MeshQueries: Sendable, Equatable {
         }
     }
 
+    /// An edge query for the scope: with a namespace, the edges leaving it `or` the edges
+    /// entering it (one query still; `or` keeps one series per label set), so a caller in
+    /// another namespace shows up as the SMI API's `/edges` would show it.
+    func edgeQuery(_ fn: String, _ metric: String, _ fixed: [String], src: String, dst: String, by: String) -> String {
+        func one(_ label: String?) -> String {
+            var m = fixed
+            if let label, let ns = namespace { m.append("\(label)=\(Self.literal(ns))") }
+            return "sum(\(fn)(\(metric){\(m.joined(separator: ", "))}\(range))) by (\(by))"
+        }
+        guard namespace != nil else { return one(nil) }
+        return one(src) + " or " + one(dst)
+    }
+
+    static let linkerdEdgeKeys = Keys(namespace: "namespace", name: "deployment", peerNamespace: "dst_namespace", peerName: "dst_deployment")
+    static let istioEdgeKeys = Keys(
+        namespace: "source_workload_namespace", name: "source_workload", peerNamespace: "destination_workload_namespace",
+        peerName: "destination_workload")
+    static let linkerdEdgeMatchers = [#"direction="outbound""#, #"deployment!="""#, #"dst_deployment!="""#]
+    static let istioEdgeMatchers = [#"reporter="source""#, #"source_workload!="unknown""#, #"destination_workload!="unknown""#]
+
     /// Success/failure counts per edge, as the client side saw them.
     public var edgeCounts: Query {
         switch flavor {
         case .linkerd:
-            let s = selector([#"direction="outbound""#, #"deployment!="""#, #"dst_deployment!="""#], namespaceLabel: "namespace")
             return Query(
-                promql: "sum(increase(response_total\(s)\(range))) by (namespace, deployment, dst_namespace, dst_deployment, classification)",
-                keys: Keys(namespace: "namespace", name: "deployment", peerNamespace: "dst_namespace", peerName: "dst_deployment"))
+                promql: edgeQuery(
+                    "increase", "response_total", Self.linkerdEdgeMatchers, src: "namespace", dst: "dst_namespace",
+                    by: "namespace, deployment, dst_namespace, dst_deployment, classification"),
+                keys: Self.linkerdEdgeKeys)
         case .istio:
-            let s = selector(
-                [#"reporter="source""#, #"source_workload!="unknown""#, #"destination_workload!="unknown""#],
-                namespaceLabel: "source_workload_namespace")
             return Query(
-                promql:
-                    "sum(increase(istio_requests_total\(s)\(range))) by (source_workload_namespace, source_workload, destination_workload_namespace, destination_workload, response_code)",
-                keys: Keys(
-                    namespace: "source_workload_namespace", name: "source_workload", peerNamespace: "destination_workload_namespace",
-                    peerName: "destination_workload"))
+                promql: edgeQuery(
+                    "increase", "istio_requests_total", Self.istioEdgeMatchers, src: "source_workload_namespace",
+                    dst: "destination_workload_namespace",
+                    by: "source_workload_namespace, source_workload, destination_workload_namespace, destination_workload, response_code"),
+                keys: Self.istioEdgeKeys)
         }
     }
 
     public var edgeBuckets: Query {
         switch flavor {
         case .linkerd:
-            let s = selector([#"direction="outbound""#, #"deployment!="""#, #"dst_deployment!="""#], namespaceLabel: "namespace")
             return Query(
-                promql: "sum(rate(response_latency_ms_bucket\(s)\(range))) by (le, namespace, deployment, dst_namespace, dst_deployment)",
-                keys: Keys(namespace: "namespace", name: "deployment", peerNamespace: "dst_namespace", peerName: "dst_deployment"))
+                promql: edgeQuery(
+                    "rate", "response_latency_ms_bucket", Self.linkerdEdgeMatchers, src: "namespace", dst: "dst_namespace",
+                    by: "le, namespace, deployment, dst_namespace, dst_deployment"),
+                keys: Self.linkerdEdgeKeys)
         case .istio:
-            let s = selector(
-                [#"reporter="source""#, #"source_workload!="unknown""#, #"destination_workload!="unknown""#],
-                namespaceLabel: "source_workload_namespace")
             return Query(
-                promql:
-                    "sum(rate(istio_request_duration_milliseconds_bucket\(s)\(range))) by (le, source_workload_namespace, source_workload, destination_workload_namespace, destination_workload)",
-                keys: Keys(
-                    namespace: "source_workload_namespace", name: "source_workload", peerNamespace: "destination_workload_namespace",
-                    peerName: "destination_workload"))
+                promql: edgeQuery(
+                    "rate", "istio_request_duration_milliseconds_bucket", Self.istioEdgeMatchers, src: "source_workload_namespace",
+                    dst: "destination_workload_namespace",
+                    by: "le, source_workload_namespace, source_workload, destination_workload_namespace, destination_workload"),
+                keys: Self.istioEdgeKeys)
         }
     }
 
