@@ -75,6 +75,9 @@ import Testing
     )
     #expect(q.all.count == 4)
     let all = MeshQueries(flavor: .istio, namespace: nil, windowSeconds: 30)
+    // Sidecars report as destination and source; in ambient mode the waypoint reports instead.
+    #expect(all.workloadCounts.promql.hasPrefix(#"sum(increase(istio_requests_total{reporter=~"destination|waypoint""#))
+    #expect(all.edgeCounts.promql.hasPrefix(#"sum(increase(istio_requests_total{reporter=~"source|waypoint""#))
     #expect(!all.workloadCounts.promql.contains("destination_workload_namespace=\""), "all namespaces: no namespace matcher")
     // A hostile namespace name cannot break out of the string literal.
     let hostile = MeshQueries(flavor: .linkerd, namespace: "a\"} or vector(1) #", windowSeconds: 30)

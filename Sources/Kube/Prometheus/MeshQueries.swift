@@ -74,7 +74,7 @@ public struct MeshQueries: Sendable, Equatable {
                 promql: "sum(increase(response_total\(s)\(range))) by (namespace, deployment, classification)",
                 keys: Keys(namespace: "namespace", name: "deployment"))
         case .istio:
-            let s = selector([#"reporter="destination""#, #"destination_workload!="unknown""#], namespaceLabel: "destination_workload_namespace")
+            let s = selector([#"reporter=~"destination|waypoint""#, #"destination_workload!="unknown""#], namespaceLabel: "destination_workload_namespace")
             return Query(
                 promql: "sum(increase(istio_requests_total\(s)\(range))) by (destination_workload_namespace, destination_workload, response_code)",
                 keys: Keys(namespace: "destination_workload_namespace", name: "destination_workload"))
@@ -90,7 +90,7 @@ public struct MeshQueries: Sendable, Equatable {
                 promql: "sum(rate(response_latency_ms_bucket\(s)\(range))) by (le, namespace, deployment)",
                 keys: Keys(namespace: "namespace", name: "deployment"))
         case .istio:
-            let s = selector([#"reporter="destination""#, #"destination_workload!="unknown""#], namespaceLabel: "destination_workload_namespace")
+            let s = selector([#"reporter=~"destination|waypoint""#, #"destination_workload!="unknown""#], namespaceLabel: "destination_workload_namespace")
             return Query(
                 promql:
                     "sum(rate(istio_request_duration_milliseconds_bucket\(s)\(range))) by (le, destination_workload_namespace, destination_workload)",
@@ -116,7 +116,7 @@ public struct MeshQueries: Sendable, Equatable {
         namespace: "source_workload_namespace", name: "source_workload", peerNamespace: "destination_workload_namespace",
         peerName: "destination_workload")
     static let linkerdEdgeMatchers = [#"direction="outbound""#, #"deployment!="""#, #"dst_deployment!="""#]
-    static let istioEdgeMatchers = [#"reporter="source""#, #"source_workload!="unknown""#, #"destination_workload!="unknown""#]
+    static let istioEdgeMatchers = [#"reporter=~"source|waypoint""#, #"source_workload!="unknown""#, #"destination_workload!="unknown""#]
 
     /// Success/failure counts per edge, as the client side saw them.
     public var edgeCounts: Query {
@@ -156,6 +156,12 @@ public struct MeshQueries: Sendable, Equatable {
     }
 
     public var all: [Query] { [workloadCounts, workloadBuckets, edgeCounts, edgeBuckets] }
+
+    // Istio's reporters: a sidecar mesh reports each request from the server's proxy
+    // (`destination`) and the client's (`source`); in ambient mode the waypoint reports it once
+    // (`waypoint`), naming both ends, so it stands in for both (Kiali's `waypoint|…` matcher).
+    // A path through a sidecar and a waypoint would be counted by both: ambient and sidecar
+    // workloads calling each other through waypoints are not told apart here.
 
     /// Whether a series of a count query counts successes: Linkerd's own classification;
     /// for Istio any response code that is not 5xx (what Kiali and Istio's dashboards use).
