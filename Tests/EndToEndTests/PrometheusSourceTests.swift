@@ -26,8 +26,12 @@ struct PrometheusSourceTests {
             configure(&o)
             o.prometheusUpstream = "http://127.0.0.1:\(port)"
         }
-        let prom = try await PrometheusServer.start(scraping: h, port: port)
-        return (h, prom)
+        do {
+            return (h, try await PrometheusServer.start(scraping: h, port: port))
+        } catch {
+            await h.stop()
+            throw error
+        }
     }
 
     func smitop(_ h: SimHarness, _ args: [String]) async throws -> ProcessResult {
@@ -84,6 +88,7 @@ struct PrometheusSourceTests {
     @Test("linkerd: service proxy and --prometheus-url agree with the SMI metrics API")
     func linkerdAgreesWithSMI() async throws {
         let (h, prom) = try await Self.start()
+        defer { Task { await h.stop() } }
         try await prom.waitForScrapes(seconds: 20)
         // Through the API server's service proxy, Service found by discovery.
         let viaProxy = try await smitop(h, ["metrics", "-A", "--metrics", "linkerd", "--window", "20s", "-o", "json"])
@@ -116,12 +121,12 @@ struct PrometheusSourceTests {
             }
         }
         await prom.stop()
-        await h.stop()
     }
 
     @Test("istio: the same traffic through Istio's metrics agrees with the SMI metrics API")
     func istioAgreesWithSMI() async throws {
         let (h, prom) = try await Self.start { $0.prometheusStyle = .istio }
+        defer { Task { await h.stop() } }
         try await prom.waitForScrapes(seconds: 20)
         let r = try await smitop(h, ["metrics", "-A", "--metrics", "istio", "--window", "20s", "-o", "json"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -129,12 +134,12 @@ struct PrometheusSourceTests {
         let smi = try await smitop(h, ["metrics", "-A", "--metrics", "smi", "--window", "20s", "-o", "json"])
         compare(try rows(r), try rows(smi), "istio")
         await prom.stop()
-        await h.stop()
     }
 
     @Test("query_range backfill, then a weight change shows in the observed shares from Prometheus")
     func weightChangeShows() async throws {
         let (h, prom) = try await Self.start()
+        defer { Task { await h.stop() } }
         try await prom.waitForScrapes(seconds: 10)
 
         // History for the sparklines: the range queries cut into one poll per step.
@@ -177,7 +182,6 @@ struct PrometheusSourceTests {
         }
         #expect(abs(after - 0.8) < 0.1, "books-v2's observed share after the change: \(after) (before \(before))")
         await prom.stop()
-        await h.stop()
     }
 
     @Test("403 from Linkerd viz's policy: smitop says why and what to run")
@@ -186,6 +190,7 @@ struct PrometheusSourceTests {
             o.profile = .linkerd
             o.prometheusPolicyDenies = true
         }
+        defer { Task { await h.stop() } }
         let r = try await smitop(h, ["metrics", "-A", "--metrics", "linkerd"])
         #expect(r.status == 1)
         #expect(r.stderr.contains("403"), "\(r.stderr)")
@@ -199,12 +204,12 @@ struct PrometheusSourceTests {
             env: ["HOME": h.dir], stdin: nil, timeout: 60)
         #expect(readonly.status == 1)
         #expect(readonly.stderr.contains("you may not get services/proxy for linkerd-viz/prometheus"), "\(readonly.stderr)")
-        await h.stop()
     }
 
     @Test("TUI in tmux: Prometheus numbers on the graph; Prometheus killed (stale) and back (live)")
     func tuiFollowsPrometheus() async throws {
         let (h, prom) = try await Self.start()
+        defer { Task { await h.stop() } }
         try await prom.waitForScrapes(seconds: 5)
         let t = try await TmuxSession(
             command: "\(SmitopBinary.path) --kubeconfig \(h.kubeconfig) -A --metrics linkerd 2>\(h.dir)/tui.err",
@@ -224,6 +229,5 @@ struct PrometheusSourceTests {
         try await t.waitFor("metrics live again after the restart", timeout: 90) { !$0.contains("metrics stale") && numbers($0) }
         #expect(try await smitopPID(kubeconfig: h.kubeconfig) != nil, "smitop kept running")
         await again.stop()
-        await h.stop()
     }
 }

@@ -53,6 +53,7 @@ private func parses(_ r: ProcessResult) -> Bool {
 
 @Test func linkerdExpositionIsValidAndCountersFollowTraffic() async throws {
     let h = try await SimHarness.start { $0.profile = .linkerd }
+    defer { Task { await h.stop() } }
     let webapp = try pod(h, "bookstore", "webapp")
     let path = "/sim/prometheus/namespaces/bookstore/pods/\(webapp)/linkerd"
     let first = try await h.http("GET", path, as: .none)
@@ -83,11 +84,11 @@ private func parses(_ r: ProcessResult) -> Bool {
     // Istio's endpoint is not served in the linkerd profile; unknown pods are 404.
     #expect(try await h.http("GET", "/sim/prometheus/namespaces/bookstore/pods/\(webapp)/istio", as: .none).status == 404)
     #expect(try await h.http("GET", "/sim/prometheus/namespaces/bookstore/pods/nope/linkerd", as: .none).status == 404)
-    await h.stop()
 }
 
 @Test func istioExpositionReportsBothSides() async throws {
     let h = try await SimHarness.start { $0.prometheusStyle = .istio }
+    defer { Task { await h.stop() } }
     let books = try pod(h, "bookstore", "books-v1")
     let path = "/sim/prometheus/namespaces/bookstore/pods/\(books)/istio"
     _ = try await h.http("GET", path, as: .none)
@@ -100,11 +101,11 @@ private func parses(_ r: ProcessResult) -> Bool {
     #expect(total(text, "istio_requests_total", having: ["reporter=\"source\"", "destination_service_name=\"authors"]) > 0)
     #expect(text.contains("istio_request_duration_milliseconds_bucket{"))
     #expect(try await h.http("GET", "/sim/prometheus/namespaces/bookstore/pods/\(books)/linkerd", as: .none).status == 404)
-    await h.stop()
 }
 
 @Test func realPrometheusScrapesWithTheMeshsLabels() async throws {
     let h = try await SimHarness.start { $0.profile = .linkerd }
+    defer { Task { await h.stop() } }
     let prom = try await PrometheusServer.start(scraping: h)
     let check = try await runProcess(try #require(PrometheusServer.promtool), ["check", "config", prom.configFile], env: [:], stdin: nil, timeout: 30)
     #expect(check.status == 0, "promtool check config: \(check.stdout) \(check.stderr)")
@@ -129,11 +130,11 @@ private func parses(_ r: ProcessResult) -> Bool {
     // bookbuyer's 18 rps plus 6 from the ingress, ±5 % noise, ± a scrape's worth of rounding.
     #expect(webapp.value > 15 && webapp.value < 33, "webapp inbound rps \(webapp.value)")
     await prom.stop()
-    await h.stop()
 }
 
 @Test func scrapeTargetsFollowThePods() async throws {
     let h = try await SimHarness.start { $0.profile = .linkerd }
+    defer { Task { await h.stop() } }
     let config = h.dir + "/prometheus.yml"
     try h.sim.writePrometheusConfig(h.endpoint, to: config)
     let targets = config + ".targets.json"
@@ -155,5 +156,4 @@ private func parses(_ r: ProcessResult) -> Bool {
     #expect(!text.contains(gone), "the deleted pod is still a scrape target")
     #expect(text.contains("webapp-"), "the other webapp pod stays")
     #expect(try await h.http("GET", "/sim/prometheus/namespaces/bookstore/pods/\(gone)/linkerd", as: .none).status == 404)
-    await h.stop()
 }

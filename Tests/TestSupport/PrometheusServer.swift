@@ -56,6 +56,10 @@ public final class PrometheusServer: Sendable {
         self.process = process
     }
 
+    /// A test that fails half-way never reaches `stop()`: the server must not outlive it and
+    /// keep scraping for the rest of the run.
+    deinit { process.stop() }
+
     /// Stops it (SIGTERM) and waits for the process to end, keeping its storage.
     public func stop() async {
         process.stop()
