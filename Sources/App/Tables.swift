@@ -114,6 +114,12 @@ extension AppState {
     /// service selects); nil entries when unknown, all nil when there is no traffic.
     public func observedShares(_ id: ObjectRef) -> [Double?] {
         guard let s = store.trafficSplits[id] else { return [] }
+        // Route metrics count exactly the requests sent to the split's root Service; the
+        // backends' workloads (below) also see traffic that reached them by other paths.
+        if let seen = metrics.routeBackends[ObjectRef(namespace: id.namespace, name: s.service)] {
+            let total = seen.values.reduce(0, +)
+            if total > 0 { return s.backends.map { (seen[$0.service] ?? 0) / total } }
+        }
         let rates = s.backends.map { b in
             serviceMetrics(ObjectRef(namespace: id.namespace, name: b.service)).rps
         }

@@ -181,6 +181,12 @@ struct PrometheusSourceTests {
             }
         }
         #expect(abs(after - 0.8) < 0.1, "books-v2's observed share after the change: \(after) (before \(before))")
+        // Linkerd's route metrics, the source of the split's observed share, agree.
+        let poll = try await p.poll(MeshQueries(flavor: .linkerd, namespace: "bookstore", windowSeconds: 10), window: "10s")
+        let backends = try #require(poll.lists.dropFirst(2).first, "a route-backend list").items.filter { $0.backend?.apex == "books" }
+        let rates = Dictionary(uniqueKeysWithValues: backends.map { ($0.backend!.name, $0.requestsPerSecond ?? 0) })
+        let routeShare = (rates["books-v2"] ?? 0) / ((rates["books-v1"] ?? 0) + (rates["books-v2"] ?? 0))
+        #expect(abs(routeShare - 0.8) < 0.1, "route-backend share of books-v2: \(routeShare) from \(rates)")
         await prom.stop()
     }
 

@@ -73,8 +73,14 @@ import Testing
             == #"sum(rate(response_latency_ms_bucket{direction="outbound", deployment!="", dst_deployment!="", namespace="emojivoto"}[60s])) by (le, namespace, deployment, dst_namespace, dst_deployment) or sum(rate(response_latency_ms_bucket{direction="outbound", deployment!="", dst_deployment!="", dst_namespace="emojivoto"}[60s])) by (le, namespace, deployment, dst_namespace, dst_deployment)"#,
         "edges leaving the namespace or entering it, still one query"
     )
-    #expect(q.all.count == 4)
+    // Four families for workloads and edges, and Linkerd's route backends.
+    #expect(q.all.count == 5)
+    #expect(
+        q.backendCounts?.promql
+            == #"sum(increase(outbound_http_route_backend_requests_total{parent_namespace="emojivoto"}[60s])) by (parent_namespace, parent_name, backend_namespace, backend_name)"#
+    )
     let all = MeshQueries(flavor: .istio, namespace: nil, windowSeconds: 30)
+    #expect(all.backendCounts == nil && all.all.count == 4, "Istio names no parent Service: no route-backend query")
     // Sidecars report as destination and source; in ambient mode the waypoint reports instead.
     #expect(all.workloadCounts.promql.hasPrefix(#"sum(increase(istio_requests_total{reporter=~"destination|waypoint""#))
     #expect(all.edgeCounts.promql.hasPrefix(#"sum(increase(istio_requests_total{reporter=~"source|waypoint""#))
@@ -126,4 +132,21 @@ import Testing
     #expect(e.hint?.contains("--prometheus-url http://127.0.0.1:9090") == true)
     #expect(PrometheusSettings.parseService("linkerd-viz/prometheus:9090")?.port == "9090")
     #expect(PrometheusSettings.parseService("prometheus:9090") == nil)
+}
+
+@Test func routeBackendsBecomeSplitBackendItems() throws {
+    let q = MeshQueries(flavor: .linkerd, namespace: "shop", windowSeconds: 10)
+    let parent = ["parent_namespace": "shop", "parent_name": "books", "backend_namespace": "shop"]
+    let r = PrometheusResult(
+        kind: .vector,
+        series: [
+            PrometheusSeries(labels: parent.merging(["backend_name": "books-v1"]) { $1 }, samples: [PrometheusSample(time: 1, value: 80)]),
+            PrometheusSeries(labels: parent.merging(["backend_name": "books-v2"]) { $1 }, samples: [PrometheusSample(time: 1, value: 20)]),
+            PrometheusSeries(labels: parent.merging(["backend_name": "gone"]) { $1 }, samples: [PrometheusSample(time: 1, value: nil)]),
+        ])
+    let list = q.backendList(r, window: "10s", at: 1)
+    #expect(list.items.count == 2, "a NaN backend is no backend, not one with 0 requests")
+    let v2 = try #require(list.items.first { $0.backend?.name == "books-v2" })
+    #expect(v2.backend?.apex == "books" && v2.namespace == "shop")
+    #expect(v2.requestsPerSecond == 2)
 }

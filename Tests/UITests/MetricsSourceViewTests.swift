@@ -41,3 +41,31 @@ import Testing
     #expect(text.contains("! drift: books-v2 sees 50% for 10% configured"), "\(text)")
     #expect(text.contains("! drift: books-v1 sees 50% for 90% configured"), "\(text)")
 }
+
+@Test func routeMetricsDecideTheObservedShare() {
+    var s = fixture(size: TermSize(columns: 160, rows: 40))
+    let books = ObjectRef(namespace: "shop", name: "books")
+    #expect(s.observedShares(books).map { $0.map { ($0 * 100).rounded() } } == [89, 11], "from the backends' workloads")
+    // Route metrics say what the split's root really sent: 70/30, whatever else the
+    // workloads receive.
+    let json: JSON = [
+        "items": [
+            [
+                "metadata": ["name": "books-v1", "namespace": "shop"], "window": "10s",
+                "resource": ["kind": "Service", "namespace": "shop", "name": "books-v1"], "backend": ["apex": "books", "name": "books-v1"],
+                "metrics": [["name": "success_count", "value": "70"], ["name": "failure_count", "value": "0"]],
+            ],
+            [
+                "metadata": ["name": "books-v2", "namespace": "shop"], "window": "10s",
+                "resource": ["kind": "Service", "namespace": "shop", "name": "books-v2"], "backend": ["apex": "books", "name": "books-v2"],
+                "metrics": [["name": "success_count", "value": "30"], ["name": "failure_count", "value": "0"]],
+            ],
+        ]
+    ]
+    _ = reduce(&s, .metricsSampled(namespace: "shop", lists: [try! TrafficMetricsList(json: json)], at: 14))
+    #expect(s.observedShares(books).map { $0.map { ($0 * 100).rounded() } } == [70, 30])
+    #expect(s.metrics.workload(ObjectRef(namespace: "shop", name: "books-v2"))?.latest?.rps != 7, "a backend item is not a workload sample")
+    s.selection = .node(.service("shop", "books"))
+    _ = reduce(&s, .key(.enter))
+    #expect(render(s).text.contains("! drift: books-v2 sees 30% for 10% configured"))
+}

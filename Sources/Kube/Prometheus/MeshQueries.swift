@@ -7,7 +7,7 @@ public enum MeshMetricsFlavor: String, Sendable, CaseIterable {
     case linkerd, istio
 }
 
-/// The queries one refresh sends: four per flavor, whatever the size of the mesh (a count
+/// The queries one refresh sends: four per flavor (and Linkerd's route backends), whatever the size of the mesh (a count
 /// and a latency-bucket query for workloads, the same two for edges), each aggregated over
 /// the whole scope and grouped by the labels that name the workloads. Never one query per
 /// workload or edge. They are what linkerd viz (`response_total`, `response_latency_ms`) and
@@ -155,7 +155,21 @@ public struct MeshQueries: Sendable, Equatable {
         }
     }
 
-    public var all: [Query] { [workloadCounts, workloadBuckets, edgeCounts, edgeBuckets] }
+    /// Requests per route backend (Linkerd's `outbound_http_route_backend_requests_total`):
+    /// what each backend of a Service's split or route really received, for the observed
+    /// share beside the configured one. Istio reports the backend Service but not the parent
+    /// the client asked for, so it has no such query (its observed shares come from workloads).
+    public var backendCounts: Query? {
+        guard flavor == .linkerd else { return nil }
+        var m: [String] = []
+        if let ns = namespace { m.append("parent_namespace=\(Self.literal(ns))") }
+        return Query(
+            promql:
+                "sum(increase(outbound_http_route_backend_requests_total{\(m.joined(separator: ", "))}\(range))) by (parent_namespace, parent_name, backend_namespace, backend_name)",
+            keys: Keys(namespace: "parent_namespace", name: "parent_name", peerNamespace: "backend_namespace", peerName: "backend_name"))
+    }
+
+    public var all: [Query] { [workloadCounts, workloadBuckets, edgeCounts, edgeBuckets] + (backendCounts.map { [$0] } ?? []) }
 
     // Istio's reporters: a sidecar mesh reports each request from the server's proxy
     // (`destination`) and the client's (`source`); in ambient mode the waypoint reports it once
@@ -203,6 +217,34 @@ public struct MeshQueries: Sendable, Equatable {
             list(counts: wc, buckets: wb, keys: workloadCounts.keys, window: window, time: time),
             list(counts: ec, buckets: eb, keys: edgeCounts.keys, window: window, time: time),
         ]
+    }
+
+    /// The route-backend answer as SMI v1alpha2-draft backend items (`backend: {apex, name}`,
+    /// the requests as `success_count`), one list.
+    public func backendList(_ r: PrometheusResult, window: String, at time: Double) -> TrafficMetricsList {
+        guard let keys = backendCounts?.keys else { return (try? TrafficMetricsList(json: ["items": []]))! }
+        var totals: [Subject: Double] = [:]
+        for s in r.series {
+            guard let subject = Self.subject(s.labels, keys), let v = s.value, v >= 0 else { continue }
+            totals[subject, default: 0] += v
+        }
+        let stamp = KubeTime.format(epochSeconds: time)
+        var items: [JSON] = []
+        for subject in totals.keys.sorted(by: { ($0.namespace, $0.name, $0.peerName ?? "") < ($1.namespace, $1.name, $1.peerName ?? "") }) {
+            let backend = subject.peerName ?? ""
+            items.append([
+                "kind": "TrafficMetrics", "apiVersion": "metrics.smi-spec.io/v1alpha1",
+                "metadata": ["name": .string(backend), "namespace": .string(subject.namespace)],
+                "timestamp": .string(stamp), "window": .string(window),
+                "resource": ["kind": "Service", "namespace": .string(subject.peerNamespace ?? subject.namespace), "name": .string(backend)],
+                "backend": ["apex": .string(subject.name), "name": .string(backend)],
+                "metrics": [
+                    ["name": "success_count", "value": .string(Self.quantity(totals[subject]!))], ["name": "failure_count", "value": "0"],
+                ],
+            ])
+        }
+        let json: JSON = ["kind": "TrafficMetricsList", "apiVersion": "metrics.smi-spec.io/v1alpha1", "items": .array(items)]
+        return (try? TrafficMetricsList(json: json)) ?? (try! TrafficMetricsList(json: ["items": []]))
     }
 
     func list(counts: PrometheusResult, buckets: PrometheusResult?, keys: Keys, window: String, time: Double) -> TrafficMetricsList {
@@ -266,27 +308,37 @@ public struct MeshQueries: Sendable, Equatable {
 }
 
 extension PrometheusClient {
-    /// One refresh: the four queries at once. The count queries failing fails the poll; a
+    /// One refresh: the queries at once. The count queries failing fails the poll; a
     /// bucket query failing only leaves latencies out.
     public func poll(_ queries: MeshQueries, window: String) async throws(PrometheusError) -> TrafficMetricsPoll {
         async let wc = attempt(queries.workloadCounts.promql)
         async let wb = attempt(queries.workloadBuckets.promql)
         async let ec = attempt(queries.edgeCounts.promql)
         async let eb = attempt(queries.edgeBuckets.promql)
-        let (a, b, c, d) = await (wc, wb, ec, eb)
-        let lists = queries.lists(
+        async let bc = attempt(queries.backendCounts?.promql)
+        let (a, b, c, d, e) = await (wc, wb, ec, eb, bc)
+        let now = Date().timeIntervalSince1970
+        var lists = queries.lists(
             workloadCounts: try a.get(), workloadBuckets: try? b.get(), edgeCounts: try c.get(), edgeBuckets: try? d.get(),
-            window: window, at: Date().timeIntervalSince1970)
+            window: window, at: now)
+        // Without route metrics (a proxy older than Linkerd 2.15, a failed query) the observed
+        // shares fall back to the backends' workloads.
+        if let r = try? e?.get() { lists.append(queries.backendList(r, window: window, at: now)) }
         return TrafficMetricsPoll(lists: lists, edgesFetched: [], complete: true)
     }
 
     func attempt(_ promql: String) async -> Result<PrometheusResult, PrometheusError> {
         do { return .success(try await query(promql)) } catch { return .failure(error) }
     }
+
+    func attempt(_ promql: String?) async -> Result<PrometheusResult, PrometheusError>? {
+        guard let promql else { return nil }
+        return await attempt(promql) as Result<PrometheusResult, PrometheusError>
+    }
 }
 
 extension PrometheusClient {
-    /// History for the sparklines: the same four queries as range queries over the last
+    /// History for the sparklines: the four workload and edge queries as range queries over the last
     /// `points` refreshes, cut into one poll per step (oldest first), so the first frame
     /// already has a graph to draw. A failed count query means no history (never zeros).
     public func backfill(_ queries: MeshQueries, window: String, end: Double, step: Double, points: Int) async -> [(at: Double, lists: [TrafficMetricsList])] {
