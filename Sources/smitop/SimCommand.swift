@@ -51,6 +51,10 @@ struct SimCommand: AsyncParsableCommand {
         help: "Write a Prometheus configuration scraping the simulated pods (plus FILE.targets.json, FILE.ca.pem).")
     var prometheusConfig: String?
     @Option(
+        name: .customLong("prometheus-scrape-interval"),
+        help: "Scrape (and evaluation) interval written into --write-prometheus-config, as Prometheus writes durations.")
+    var prometheusScrapeInterval = "1s"
+    @Option(
         name: .customLong("prometheus-upstream"),
         help: "Serve the service proxy of the simulated Prometheus Service by forwarding to this Prometheus URL.")
     var prometheusUpstream: String?
@@ -129,6 +133,10 @@ struct SimCommand: AsyncParsableCommand {
         }
         let kubeconfigPath = kubeconfig
         let prometheusPath = prometheusConfig
+        let scrapeInterval = prometheusScrapeInterval
+        guard scrapeInterval.range(of: #"^[0-9]+(ms|s|m)$"#, options: .regularExpression) != nil else {
+            throw ValidationError("--prometheus-scrape-interval wants a duration such as 1s, 10s or 1m")
+        }
         let task = Task {
             try await sim.run { endpoint in
                 print(endpoint.url)
@@ -143,7 +151,7 @@ struct SimCommand: AsyncParsableCommand {
                 }
                 if let path = prometheusPath {
                     do {
-                        try sim.writePrometheusConfig(endpoint, to: path)
+                        try sim.writePrometheusConfig(endpoint, to: path, interval: scrapeInterval)
                         print("prometheus configuration written to \(path) (style \(options.effectivePrometheusStyle.name))")
                     } catch {
                         FileHandle.standardError.write(Data("smitop sim: cannot write prometheus configuration \(path): \(error)\n".utf8))

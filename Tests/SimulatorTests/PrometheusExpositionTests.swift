@@ -157,3 +157,16 @@ private func parses(_ r: ProcessResult) -> Bool {
     #expect(text.contains("webapp-"), "the other webapp pod stays")
     #expect(try await h.http("GET", "/sim/prometheus/namespaces/bookstore/pods/\(gone)/linkerd", as: .none).status == 404)
 }
+
+@Test func latencyCDFInvertsTheQuantiles() {
+    let one = LatencyDistribution(medianMs: 40, sigma: 0.5)
+    #expect(abs(one.cdf(40) - 0.5) < 1e-9)
+    #expect(one.cdf(0) == 0 && one.cdf(.infinity) == 1 && one.cdf(.nan) == 0)
+    #expect(abs(one.mean - 40 * exp(0.125)) < 1e-9)
+    var mix = LatencyDistribution(medianMs: 20, sigma: 0.4, weight: 3)
+    mix.merge(LatencyDistribution(medianMs: 90, sigma: 0.6, weight: 1))
+    for q in [0.5, 0.9, 0.99] {
+        #expect(abs(mix.cdf(mix.quantile(q)!) - q) < 1e-6, "q \(q)")
+    }
+    #expect(LatencyDistribution().cdf(10) == 0)
+}

@@ -6,8 +6,7 @@ import Synchronization
 /// The simulated pods' proxies as a Prometheus sees them: per pod, cumulative counters and
 /// histograms in the metric names and labels of Linkerd's proxy (`request_total`,
 /// `response_total`, `response_latency_ms`, `outbound_http_route_backend_*`) and of Istio's
-/// Envoy (`istio_requests_total`, `istio_request_duration_milliseconds`), written by
-/// swift-prometheus.
+/// Envoy (`istio_requests_total`, `istio_request_duration_milliseconds`).
 ///
 /// Why counters are accumulated, not computed: Prometheus reads rates from increases of
 /// monotonic counters. The traffic model's windows carry noise that depends on the window's
@@ -16,9 +15,9 @@ import Synchronization
 /// for the time since the previous advance; increments are never negative.
 ///
 /// Counts are kept fractional and exported as whole requests (the floor), as a proxy counts.
-/// Each whole request is also one histogram observation, drawn from the model's latency
-/// distribution along a low-discrepancy sequence, so `histogram_quantile` over the buckets
-/// gives the model's quantiles and `_count` equals the responses counted.
+/// Counters are swift-prometheus'; the histograms are written here (`histogramText`), each
+/// bucket receiving the expected share of the same counts from the model's latency CDF, so a
+/// scrape costs the same at 1 rps and at 100,000, and `_count` equals the responses counted.
 final class ProxyMetrics: Sendable {
     /// Linkerd proxy `response_latency_ms` bounds (as its /metrics lists them).
     static let linkerdLatencyBucketsMs: [Double] = [
@@ -30,26 +29,39 @@ final class ProxyMetrics: Sendable {
     static let istioBucketsMs: [Double] = [
         0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000,
     ]
-    /// Whole-request observations recorded per series per advance at most: a bound on the work
-    /// a scrape can cause on a huge generated mesh (counters stay exact beyond it; only the
-    /// histogram takes fewer samples of the same distribution).
-    static let maxObservationsPerAdvance = 5_000
     /// Scrapes closer together than this share one advance.
     static let minStep = 0.25
 
-    struct CounterAcc {
+    struct CounterAcc: Sendable {
         let counter: Counter
         var value = 0.0
     }
 
-    struct HistogramAcc {
-        let histogram: ValueHistogram
-        var u = 0.5
-        var v = 0.5
+    /// A histogram series written by hand (see `observe`): swift-prometheus' histograms take
+    /// one observation at a time, which costs as much as the traffic it simulates.
+    struct HistogramAcc: Sendable {
+        /// The family's name and HELP text.
+        let name: String
+        let help: String
+        let style: PrometheusStyle
+        let labels: [(String, String)]
+        let bounds: [Double]
+        var cumulative: [Double]
+        var sum = 0.0
+        var count = 0.0
+
+        init(family: MetricNameDescriptor, style: PrometheusStyle, labels: [(String, String)], bounds: [Double]) {
+            name = family.name
+            help = family.helpText ?? ""
+            self.style = style
+            self.labels = labels
+            self.bounds = bounds
+            cumulative = [Double](repeating: 0, count: bounds.count)
+        }
     }
 
     /// One pod's series, one registry per style (each is its own scrape endpoint).
-    struct PodState {
+    struct PodState: Sendable {
         let linkerd = PrometheusCollectorRegistry()
         let istio = PrometheusCollectorRegistry()
         var counters: [String: CounterAcc] = [:]
@@ -58,6 +70,8 @@ final class ProxyMetrics: Sendable {
 
     struct State {
         var last: Double
+        /// How long the latest advance took (seconds).
+        var advanceSeconds = 0.0
         var pods: [String: PodState] = [:]
     }
 
@@ -85,16 +99,25 @@ final class ProxyMetrics: Sendable {
     )
         -> String?
     {
-        state.withLock { s in
-            if now - s.last >= Self.minStep {
+        let pod: PodState? = state.withLock { s in
+            // On a large mesh an advance takes a while (every pod's series) and every scrape
+            // waits for the lock meanwhile: advances are spaced at least five times their own
+            // cost apart, so the lock is free most of the time whatever the number of targets.
+            if now - s.last >= max(Self.minStep, 5 * s.advanceSeconds) {
+                let started = ContinuousClock.now
                 advance(&s, to: now, model: model, cluster: cluster())
+                let took = ContinuousClock.now - started
+                s.advanceSeconds = Double(took.components.seconds) + Double(took.components.attoseconds) * 1e-18
             } else if s.pods.isEmpty {
                 // Nothing advanced yet: still learn which pods exist.
                 advance(&s, to: s.last, model: model, cluster: cluster())
             }
-            guard let p = s.pods["\(namespace)/\(pod)"] else { return nil }
-            return wanted == .istio ? p.istio.emitToString() : p.linkerd.emitToString()
+            return s.pods["\(namespace)/\(pod)"]
         }
+        // Written outside the lock (a copy of the pod's state; the registries lock
+        // themselves), so concurrent scrapes of other pods do not queue behind the text.
+        guard let p = pod else { return nil }
+        return (wanted == .istio ? p.istio.emitToString() : p.linkerd.emitToString()) + Self.histogramText(p, style: wanted)
     }
 
     func advance(_ s: inout State, to now: Double, model: TrafficModel, cluster: Cluster) {
@@ -110,6 +133,7 @@ final class ProxyMetrics: Sendable {
         s.last = now
         guard window > 0 else { return }
         let sample = model.sample(window: window, at: now, history: snapshot.weights)
+        let backend = style.contains(.linkerd) ? model.backendSample(window: window, at: now, history: snapshot.weights) : [:]
 
         func eachPod(of ref: WorkloadRef, _ stats: TrafficStats, _ body: (inout PodState, TrafficStats) -> Void) {
             for (pod, share) in MetricsAPI.podShares(snapshot.workloads[ref] ?? []) {
@@ -127,7 +151,7 @@ final class ProxyMetrics: Sendable {
                 let base = Self.linkerdOutbound(to: edge.to)
                 eachPod(of: edge.from, stats) { p, st in Self.linkerdRequests(&p, base: base, stats: st) }
             }
-            for (b, stats) in model.backendSample(window: window, at: now, history: snapshot.weights)
+            for (b, stats) in backend
             where snapshot.workloads[b.from] != nil {
                 let base = Self.routeLabels(b, ports: cluster.ports)
                 eachPod(of: b.from, stats) { p, st in Self.routeRequests(&p, base: base, stats: st) }
@@ -241,25 +265,24 @@ final class ProxyMetrics: Sendable {
     static func linkerdRequests(_ p: inout PodState, base: [(String, String)], stats: TrafficStats) {
         _ = add(&p, p.linkerd, requestTotal, base, stats.total)
         for (code, cls, count) in [("200", "success", stats.success), ("500", "failure", stats.failure)] {
-            let n = add(&p, p.linkerd, responseTotal, base + [("status_code", code), ("classification", cls)], count)
-            observe(&p, p.linkerd, responseLatency, base + [("status_code", code)], linkerdLatencyBucketsMs, n, stats.latency, scale: 1)
+            _ = add(&p, p.linkerd, responseTotal, base + [("status_code", code), ("classification", cls)], count)
+            observe(&p, style: .linkerd, responseLatency, base + [("status_code", code)], linkerdLatencyBucketsMs, count, stats.latency, scale: 1)
         }
     }
 
     static func routeRequests(_ p: inout PodState, base: [(String, String)], stats: TrafficStats) {
         _ = add(&p, p.linkerd, backendRequests, base, stats.total)
-        var n = 0
         for (code, count) in [("200", stats.success), ("500", stats.failure)] {
-            n += add(&p, p.linkerd, backendStatuses, base + [("http_status", code), ("error", "")], count)
+            _ = add(&p, p.linkerd, backendStatuses, base + [("http_status", code), ("error", "")], count)
         }
-        observe(&p, p.linkerd, backendDuration, base, routeBucketsSeconds, n, stats.latency, scale: 0.001)
+        observe(&p, style: .linkerd, backendDuration, base, routeBucketsSeconds, stats.total, stats.latency, scale: 0.001)
     }
 
     static func istioRequests(_ p: inout PodState, base: [(String, String)], stats: TrafficStats) {
         for (code, count) in [("200", stats.success), ("503", stats.failure)] {
             let labels = base + [("response_code", code), ("grpc_response_status", ""), ("response_flags", "-"), ("connection_security_policy", "mutual_tls")]
-            let n = add(&p, p.istio, istioRequestsTotal, labels, count)
-            observe(&p, p.istio, istioDuration, labels, istioBucketsMs, n, stats.latency, scale: 1)
+            _ = add(&p, p.istio, istioRequestsTotal, labels, count)
+            observe(&p, style: .istio, istioDuration, labels, istioBucketsMs, count, stats.latency, scale: 1)
         }
     }
 
@@ -285,35 +308,59 @@ final class ProxyMetrics: Sendable {
         return n
     }
 
-    /// Records `n` observations of `latency` (in ms, times `scale` for the family's unit).
+    /// Adds `amount` (fractional) requests with latencies distributed as `latency` (in ms, times
+    /// `scale` for the family's unit) to a histogram series: each bucket receives the expected
+    /// count below its bound (the distribution's CDF), so the cost does not grow with the
+    /// request rate and `histogram_quantile` over the buckets gives the model's quantiles.
     static func observe(
-        _ p: inout PodState, _ registry: PrometheusCollectorRegistry, _ d: MetricNameDescriptor, _ labels: [(String, String)],
-        _ buckets: [Double], _ n: Int, _ latency: LatencyDistribution, scale: Double
+        _ p: inout PodState, style: PrometheusStyle, _ d: MetricNameDescriptor, _ labels: [(String, String)], _ buckets: [Double],
+        _ amount: Double, _ latency: LatencyDistribution, scale: Double
     ) {
+        guard amount.isFinite, amount > 0, !latency.isEmpty else { return }
         let k = key(d.name, labels)
-        var acc = p.histograms[k] ?? HistogramAcc(histogram: registry.makeValueHistogram(descriptor: d, labels: labels, buckets: buckets))
-        let components = latency.components.filter { $0.weight > 0 && $0.medianMs > 0 }
-        let total = components.reduce(0) { $0 + $1.weight }
-        if total > 0 {
-            for _ in 0..<min(n, maxObservationsPerAdvance) {
-                // Two irrational strides (golden ratio, plastic number) walk the quantile and
-                // the mixture component evenly, so a few hundred draws already match the model.
-                acc.u = (acc.u + 0.618_033_988_749_895).truncatingRemainder(dividingBy: 1)
-                acc.v = (acc.v + 0.754_877_666_246_693).truncatingRemainder(dividingBy: 1)
-                var pick = acc.v * total
-                var c = components[components.count - 1]
-                for comp in components {
-                    if pick < comp.weight {
-                        c = comp
-                        break
-                    }
-                    pick -= comp.weight
+        var acc = p.histograms[k] ?? HistogramAcc(family: d, style: style, labels: labels, bounds: buckets)
+        for (i, le) in buckets.enumerated() { acc.cumulative[i] += amount * latency.cdf(le / scale) }
+        acc.count += amount
+        let mean = latency.mean
+        if mean.isFinite { acc.sum += amount * mean * scale }
+        p.histograms[k] = acc
+    }
+
+    /// The histogram families of one style in the text format (0.0.4): HELP and TYPE once per
+    /// family, its series contiguous, whole observations (floors, which keep buckets
+    /// cumulative and counters monotonic).
+    static func histogramText(_ p: PodState, style: PrometheusStyle) -> String {
+        var families: [String: (help: String, series: [HistogramAcc])] = [:]
+        for acc in p.histograms.values where acc.style == style {
+            families[acc.name, default: (acc.help, [])].series.append(acc)
+        }
+        var out = ""
+        for name in families.keys.sorted() {
+            let (help, series) = families[name]!
+            if !help.isEmpty { out += "# HELP \(name) \(help)\n" }
+            out += "# TYPE \(name) histogram\n"
+            for acc in series.sorted(by: { key("", $0.labels) < key("", $1.labels) }) {
+                let labels = acc.labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",")
+                let count = Int64(saturating: acc.count.rounded(.down))
+                for (i, le) in acc.bounds.enumerated() {
+                    out += "\(name)_bucket{\(labels),le=\"\(bound(le))\"} \(min(count, Int64(saturating: acc.cumulative[i].rounded(.down))))\n"
                 }
-                let q = min(max(acc.u, 1e-6), 1 - 1e-6)
-                let ms = c.medianMs * exp(c.sigma * LatencyDistribution.normalQuantile(q))
-                if ms.isFinite { acc.histogram.record(ms * scale) }
+                out += "\(name)_bucket{\(labels),le=\"+Inf\"} \(count)\n"
+                out += "\(name)_sum{\(labels)} \(acc.sum)\n"
+                out += "\(name)_count{\(labels)} \(count)\n"
             }
         }
-        p.histograms[k] = acc
+        return out
+    }
+
+    /// A bucket bound as the proxies write it: "10", "0.025".
+    static func bound(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+    }
+
+    /// Label value escaping of the text format.
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
     }
 }
