@@ -236,4 +236,31 @@ struct PrometheusSourceTests {
         #expect(try await smitopPID(kubeconfig: h.kubeconfig) != nil, "smitop kept running")
         await again.stop()
     }
+
+    @Test("TUI in tmux: the first sample already has history from query_range, even with polling paused")
+    func backfillDrawnAtStart() async throws {
+        let (h, prom) = try await Self.start()
+        defer { Task { await h.stop() } }
+        try await prom.waitForScrapes(seconds: 12)
+        // --refresh 0 takes one live sample and stops: every further point of a sparkline can
+        // only come from the history asked for at start.
+        let t = try await TmuxSession(
+            command: "\(SmitopBinary.path) --kubeconfig \(h.kubeconfig) -A --metrics linkerd --refresh 0 2>\(h.dir)/tui.err",
+            columns: 170, rows: 45, env: ["HOME": h.dir])
+        defer { t.killNow() }
+        try await t.waitFor("the graph with Prometheus numbers") {
+            $0.contains("linkerd prometheus") && $0.range(of: #"[0-9]+(\.[0-9]+)? ?rps"#, options: .regularExpression) != nil
+        }
+        try await t.keys("/", "/", "w", "e", "b", "a", "p", "p", "$", "Enter", "Enter")
+        let levels = Set("▁▂▃▄▅▆▇█")
+        func longestSparkline(_ screen: String) -> Int {
+            screen.split(separator: "\n").filter { $0.contains("rps") }.map { line in line.filter { levels.contains($0) }.count }.max() ?? 0
+        }
+        let detail = try await t.waitFor("a detail pane whose sparklines have history") { s in
+            s.contains("bookstore/webapp") && longestSparkline(s) >= 3
+        }
+        #expect(longestSparkline(detail) >= 3, "one live sample and no history:\n\(detail)")
+        #expect(detail.contains("(paused)"), "polling is paused, so the points are the backfill's")
+        await prom.stop()
+    }
 }
