@@ -1,3 +1,4 @@
+import App
 import ArgumentParser
 import Foundation
 import Kube
@@ -42,8 +43,20 @@ struct MetricsSourceOptions: ParsableArguments {
     func source(for client: KubeClient, fallback: MetricsSourceChoice? = nil) throws -> MetricsSource {
         let settings = try settings()
         if settings.insecure { warn("--prometheus-insecure: the Prometheus server's certificate is not verified") }
-        let choice = metrics ?? fallback ?? (settings.url != nil || settings.service != nil ? .auto : .auto)
+        let choice = metrics ?? fallback ?? Self.configured() ?? .auto
         return MetricsSource(client: client, choice: choice, settings: settings, directClient: Self.directClient(settings))
+    }
+
+    /// The config file's `metrics` (the same file the UI reads); a file that cannot be read is
+    /// reported and ignored here, where only this one key matters.
+    static func configured(environment: [String: String] = ProcessInfo.processInfo.environment) -> MetricsSourceChoice? {
+        guard let path = SmitopConfig.defaultPath(environment: environment) else { return nil }
+        do {
+            return try SmitopConfig.load(path: path).metrics.flatMap(MetricsSourceChoice.init(rawValue:))
+        } catch {
+            warn("config: \(error)")
+            return nil
+        }
     }
 
     /// A client for `--prometheus-url` on libcurl with the given TLS options and token.

@@ -204,6 +204,18 @@ struct PrometheusSourceTests {
         #expect(r.stderr.contains("kubectl -n linkerd-viz port-forward svc/prometheus 9090:9090"), "\(r.stderr)")
         #expect(r.stderr.contains("--prometheus-url http://127.0.0.1:9090"), "\(r.stderr)")
 
+        // The config file's `metrics` key chooses the source when no flag does.
+        let config = h.dir + "/config.yaml"
+        try "metrics: linkerd\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let configured = try await runProcess(
+            SmitopBinary.path, ["metrics", "-A", "--kubeconfig", h.kubeconfig], env: ["HOME": h.dir, "SMITOP_CONFIG": config], stdin: nil,
+            timeout: 60)
+        #expect(configured.status == 1 && configured.stderr.contains("prometheus-admin"), "\(configured.stderr)")
+        let flag = try await runProcess(
+            SmitopBinary.path, ["metrics", "-A", "--metrics", "smi", "--kubeconfig", h.kubeconfig],
+            env: ["HOME": h.dir, "SMITOP_CONFIG": config], stdin: nil, timeout: 60)
+        #expect(flag.status == 0, "--metrics overrides the config: \(flag.stderr)")
+
         // A user without services/proxy (bound like the view role) is told so before any query.
         let readonly = try await runProcess(
             SmitopBinary.path, ["metrics", "-A", "--metrics", "linkerd", "--kubeconfig", h.kubeconfig, "--context", "sim-readonly"],
