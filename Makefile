@@ -6,7 +6,7 @@ BIN := .build/debug/smitop
 RELEASE_BIN := .build/release/smitop
 PY_DEPS := .build/.python-deps
 
-.PHONY: all deps build release test lint format soak demo sim bench fuzz install install-files clean
+.PHONY: all deps build release test lint format soak demo demo-prometheus sim bench fuzz install install-files clean
 
 all: build
 
@@ -25,6 +25,12 @@ deps:
 	if [ -n "$$missing" ]; then \
 	  echo "==> installing:$$missing"; \
 	  apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@# A real Prometheus for the metrics-source tests; its recommends (node exporter, SMART
+	@# tools) are not needed. Tests start their own server: the Debian service is not used.
+	@if ! command -v prometheus >/dev/null 2>&1; then \
+	  echo "==> installing: prometheus"; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
 	fi
 	@if [ ! -x .build/kubectl/usr/bin/kubectl ]; then \
 	  echo "==> unpacking Debian's kubernetes-client (kubectl 1.20) into .build/kubectl: the kubectl tests run with it too"; \
@@ -86,6 +92,11 @@ sim: build
 # The UI on an embedded simulated mesh (bookstore scenario); q quits.
 demo: build
 	$(BIN) demo
+
+# The same mesh with its metrics from a real Prometheus scraping the simulated proxies
+# (docs/metrics.md); q quits and stops the simulator and Prometheus.
+demo-prometheus: build
+	scripts/demo-prometheus.sh $(BIN)
 
 # PREFIX/bin (binary and the kubectl-smitop plugin link), PREFIX/share/smitop/themes (found by
 # the installed binary), a man page generated from the command definitions, and bash, zsh and

@@ -13,6 +13,9 @@ public struct AppOptions: Sendable, Equatable {
     public var refreshInterval: Seconds = 2
     /// Metrics window requested from the server (`?t=`).
     public var metricsWindow: String = "30s"
+    /// The metrics source (`--metrics`, config `metrics`): one of `metricsSources`.
+    public var metricsSource: String = "auto"
+    public static let metricsSources = ["auto", "smi", "linkerd", "istio"]
     public var thresholds = HealthThresholds()
     /// `--no-mouse` turns this off.
     public var mouseEnabled = true

@@ -19,6 +19,8 @@ public struct SmitopConfig: Sendable, Equatable {
     public var theme: String?
     public var refresh: Double?
     public var metricsWindow: String?
+    /// `metrics`: auto, smi, linkerd or istio (docs/metrics.md).
+    public var metrics: String?
     public var warning: Double?
     public var critical: Double?
     public var step: Int?
@@ -36,7 +38,8 @@ public struct SmitopConfig: Sendable, Equatable {
     public static let reference: [(key: String, defaultValue: String, meaning: String)] = [
         ("theme", "default", "colour theme: default, light, colorblind, mono, or a file NAME.yaml in the themes directory"),
         ("refresh", "2", "seconds between metrics polls; 0 pauses polling after the first sample"),
-        ("metricsWindow", "30s", "the window asked of the metrics API (its `t` parameter)"),
+        ("metricsWindow", "30s", "the window asked of the metrics API (its `t` parameter), or of Prometheus' range selectors"),
+        ("metrics", "auto", "the metrics source: auto (the SMI metrics API if served, else the mesh's Prometheus), smi, linkerd or istio"),
         ("thresholds.warning", "0.95", "success rate below which an edge is amber (warning)"),
         ("thresholds.critical", "0.90", "success rate below which an edge is red (critical)"),
         ("step", "5", "the split editor's first step, in points of share (1, 5, 10 or 25)"),
@@ -108,6 +111,12 @@ public struct SmitopConfig: Sendable, Equatable {
                 // The metrics API parses it with Go's time.ParseDuration: accept what it accepts.
                 guard let secs = GoDuration.parse(w), secs > 0 else { throw fail(key, "must be a duration such as 30s, 1m or 1h") }
                 c.metricsWindow = w
+            case "metrics":
+                let m = try string(value, key)
+                guard AppOptions.metricsSources.contains(m) else {
+                    throw fail(key, "must be one of \(AppOptions.metricsSources.joined(separator: ", "))")
+                }
+                c.metrics = m
             case "thresholds":
                 guard case .object(let t) = value else { throw fail(key, "must be a mapping with warning and critical") }
                 for (k, v) in t {
@@ -155,7 +164,7 @@ public struct SmitopConfig: Sendable, Equatable {
                     c.keys[action] = parsed
                 }
             default:
-                let known = ["theme", "refresh", "metricsWindow", "thresholds", "step", "mouse", "readOnly", "contexts", "keys"]
+                let known = ["theme", "refresh", "metricsWindow", "metrics", "thresholds", "step", "mouse", "readOnly", "contexts", "keys"]
                 throw fail(key, "unknown setting (known: \(known.joined(separator: ", ")))")
             }
         }
@@ -169,6 +178,7 @@ public struct SmitopConfig: Sendable, Equatable {
     public func apply(to o: inout AppOptions) {
         if let r = refresh { o.refreshInterval = r }
         if let w = metricsWindow { o.metricsWindow = w }
+        if let m = metrics { o.metricsSource = m }
         if let w = warning { o.thresholds.warning = w }
         if let c = critical { o.thresholds.critical = c }
         if let s = step { o.defaultStep = s }
@@ -191,6 +201,7 @@ public struct SmitopConfig: Sendable, Equatable {
         return [
             "source": source.map(JSON.string) ?? .null,
             "theme": .string(theme), "refresh": .double(o.refreshInterval), "metricsWindow": .string(o.metricsWindow),
+            "metrics": .string(o.metricsSource),
             "thresholds": ["warning": .double(o.thresholds.warning), "critical": .double(o.thresholds.critical)],
             "step": .int(o.defaultStep), "mouse": .bool(o.mouseEnabled), "readOnly": .bool(o.readOnly),
             "contexts": .object(contexts), "keys": .object(keys),

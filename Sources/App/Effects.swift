@@ -140,6 +140,9 @@ public enum Message: Sendable, Equatable {
     /// edges of the others keep their last sample instead of getting a gap.
     case metricsSampled(namespace: String?, lists: [TrafficMetricsList], edgesFetched: Set<ObjectRef>? = nil, at: Seconds)
     case metricsFailed(namespace: String?, error: KubeError, at: Seconds)
+    /// Which source answers the metrics polls ("smi", "linkerd prometheus via …"), sent when
+    /// it is first known and whenever it changes.
+    case metricsSource(String)
 
     // Writes.
     case patchSucceeded(requestID: Int, object: JSON)

@@ -77,6 +77,7 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
         if state.metrics.edgeSetVersion != before { state.rebuildGraph() }
         state.updateConnection()
         fx = state.nextMetricsPoll()
+    case .metricsSource(let name): state.metrics.source = clean(name, limit: 120)
     case .metricsFailed(let ns, let e, let at):
         state.now = max(state.now, at)
         state.metrics.recordFailure(namespace: ns, message: e.userMessage, at: at)

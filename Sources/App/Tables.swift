@@ -118,6 +118,13 @@ extension AppState {
     /// service selects); nil entries when unknown, all nil when there is no traffic.
     public func observedShares(_ id: SplitID) -> [Double?] {
         guard let s = store.splits[id] else { return [] }
+        // Route metrics count exactly the requests sent to the split's root Service; the
+        // backends' workloads (below) also see traffic that reached them by other paths.
+        // (Linkerd labels them by backend Service, not by rule: a route's rules share them.)
+        if let seen = metrics.routeBackends[s.rootRef] {
+            let total = seen.values.reduce(0, +)
+            if total > 0 { return s.backendRefs.map { (seen[$0.name] ?? 0) / total } }
+        }
         let rates = s.backendRefs.map { serviceMetrics($0).rps }
         let total = rates.compactMap { $0 }.reduce(0, +)
         guard total > 0 else { return rates.map { _ in nil } }

@@ -153,6 +153,12 @@ public struct MetricsStore: Sendable, Equatable {
     public private(set) var lastSampledAt: Seconds?
     public private(set) var window: String?
     public private(set) var lastError: String?
+    /// The source the samples come from, as the runtime names it (nil: not known yet).
+    public var source: String?
+    /// Requests per second each backend of a split or route received, by parent Service
+    /// (from route metrics, e.g. Linkerd's `outbound_http_route_backend_requests_total`), as of
+    /// the latest poll that carried them; a parent absent from it has no entry.
+    public private(set) var routeBackends: [ObjectRef: [String: Double]] = [:]
     public private(set) var lastFailureAt: Seconds?
     /// Failed polls since the last good one: the poll interval backs off on it.
     public private(set) var consecutiveFailures = 0
@@ -167,8 +173,19 @@ public struct MetricsStore: Sendable, Equatable {
     public mutating func record(namespace: String?, lists: [TrafficMetricsList], edgesFetched: Set<ObjectRef>? = nil, at t: Seconds) {
         var seenWorkloads: [ObjectRef: MetricSample] = [:]
         var seenEdges: [TrafficEdgeKey: MetricSample] = [:]
+        var backends: [ObjectRef: [String: Double]]?
         for list in lists {
             for item in list.items {
+                if let b = item.backend {
+                    // A split backend's share of its parent's traffic, not a workload sample
+                    // (a backend Service often shares its name with its Deployment).
+                    let parent = ObjectRef(namespace: clean(item.namespace ?? namespace ?? ""), name: clean(b.apex))
+                    if let rps = item.requestsPerSecond, rps.isFinite, rps >= 0 {
+                        backends = backends ?? [:]
+                        backends![parent, default: [:]][clean(b.name)] = rps
+                    }
+                    continue
+                }
                 guard let res = item.resource, let name = item.resource?.name ?? item.name else { continue }
                 if let w = item.window { window = clean(w, limit: 16) }
                 let ns = res.namespace ?? item.namespace ?? namespace ?? ""
@@ -208,6 +225,10 @@ public struct MetricsStore: Sendable, Equatable {
             workloads[k]!.append(seenWorkloads[k])
         }
         if newEdge { edgeSetVersion += 1 }
+        if let backends {
+            for k in routeBackends.keys where namespace == nil || k.namespace == namespace { routeBackends[k] = nil }
+            routeBackends.merge(backends) { $1 }
+        }
         lastSampledAt = t
         lastError = nil
         consecutiveFailures = 0
@@ -226,7 +247,9 @@ public struct MetricsStore: Sendable, Equatable {
 
     /// Forget everything (context switch).
     public mutating func reset() {
+        let source = self.source
         self = MetricsStore(historyCapacity: historyCapacity)
+        self.source = source
     }
 
     public func workload(_ id: ObjectRef) -> MetricHistory? { workloads[id] }

@@ -7,6 +7,7 @@ import App
 import Kube
 import KubeCore
 import Mesh
+import SMI
 import UI
 
 /// What the event loop needs of a terminal. Confined to the loop's thread, except `wake`.
@@ -45,6 +46,11 @@ public protocol ClusterSession: Sendable {
         namespace: String?, window: String, edgeBudget: Int, rotation: Int
     ) async throws(KubeError)
         -> TrafficMetricsPoll
+    /// The metrics source's name for the header, once a poll has resolved it (nil: SMI only).
+    var metricsSourceName: String? { get }
+    /// Earlier polls from the source's own history (Prometheus), oldest first; empty when it
+    /// keeps none (the SMI metrics API).
+    func backfillMetrics(namespace: String?, window: String, step: Double, points: Int) async -> [(at: Double, lists: [TrafficMetricsList])]
     /// A JSON merge patch with the resourceVersion precondition inside it.
     func mergePatch(
         path: String, patch: JSON, resourceVersion: String?, dryRun: Bool, fieldManager: String?
@@ -58,4 +64,11 @@ public protocol ClusterSession: Sendable {
 /// Switches contexts (`:ctx`): resolves a kubeconfig context into a session.
 public protocol ClusterConnector: Sendable {
     func connect(context: String) throws(KubeError) -> (session: any ClusterSession, info: ContextInfo)
+}
+
+extension ClusterSession {
+    public var metricsSourceName: String? { nil }
+    public func backfillMetrics(namespace: String?, window: String, step: Double, points: Int) async -> [(at: Double, lists: [TrafficMetricsList])] {
+        []
+    }
 }

@@ -20,6 +20,16 @@ public final class EffectRunner: @unchecked Sendable {
     /// thousands, each poll refreshes the next slice and the whole graph every few polls.
     public static let edgeBudget = 200
     private let edgeRotation = Mutex(0)
+    /// The metrics source name last told to `reduce`, so it is sent only when it changes.
+    private let sourceName = Mutex<String?>(nil)
+    /// Scopes whose sparklines were filled from the source's history, per cluster session
+    /// (a `:ctx` switch starts over).
+    private let backfilled = Mutex<Set<String>>([])
+    /// The history asked for at start: one point per default refresh (2 s) for a sparkline's
+    /// default length (60 points). A different `--refresh` only spaces the first points
+    /// differently from the live ones.
+    static let backfillStep: Double = 2
+    static let backfillPoints = 60
 
     public init(mailbox: Mailbox, connector: (any ClusterConnector)?, cluster: (any ClusterSession)?) {
         self.mailbox = mailbox
@@ -82,6 +92,28 @@ public final class EffectRunner: @unchecked Sendable {
         }
     }
 
+    private func postSourceName(_ cluster: any ClusterSession) {
+        guard let name = cluster.metricsSourceName else { return }
+        let changed = sourceName.withLock { last in
+            defer { last = name }
+            return last != name
+        }
+        if changed { mailbox.post(.metricsSource(name)) }
+    }
+
+    /// Before a scope's first live poll, its history from the source (Prometheus'
+    /// `query_range`), oldest first, so the first frames already draw sparklines.
+    private func backfillOnce(_ cluster: any ClusterSession, scope: NamespaceScope, window: String) async {
+        let first = backfilled.withLock { $0.insert(scope.namespace ?? "*").inserted }
+        guard first else { return }
+        let history = await cluster.backfillMetrics(namespace: scope.namespace, window: window, step: Self.backfillStep, points: Self.backfillPoints)
+        if history.isEmpty { return }
+        postSourceName(cluster)
+        for p in history {
+            mailbox.post(.metricsSampled(namespace: scope.namespace, lists: p.lists, edgesFetched: nil, at: p.at))
+        }
+    }
+
     private func pollMetrics(_ scope: NamespaceScope, window: String, after: Seconds) {
         lock.lock()
         pollTask?.cancel()
@@ -91,6 +123,8 @@ public final class EffectRunner: @unchecked Sendable {
             try? await Task.sleep(for: .seconds(saturating: after))
             if Task.isCancelled { return }
             guard let cluster else { return }
+            await self.backfillOnce(cluster, scope: scope, window: window)
+            if Task.isCancelled { return }
             do {
                 let poll = try await cluster.pollTrafficMetrics(
                     namespace: scope.namespace, window: window, edgeBudget: Self.edgeBudget, rotation: self.edgeRotation.withLock { $0 })
@@ -104,9 +138,11 @@ public final class EffectRunner: @unchecked Sendable {
                             let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
                             return ObjectRef(namespace: parts.first ?? "", name: parts.count > 1 ? parts[1] : "")
                         })
+                self.postSourceName(cluster)
                 mailbox.post(.metricsSampled(namespace: scope.namespace, lists: poll.lists, edgesFetched: fetched, at: nowSeconds()))
             } catch {
                 if Task.isCancelled { return }
+                self.postSourceName(cluster)
                 mailbox.post(.metricsFailed(namespace: scope.namespace, error: KubeError.from(error), at: nowSeconds()))
             }
         }
@@ -172,6 +208,7 @@ public final class EffectRunner: @unchecked Sendable {
                 let (cluster, info) = try connector.connect(context: name)
                 lock.lock()
                 self.cluster = cluster
+                self.backfilled.withLock { $0 = [] }
                 lock.unlock()
                 mailbox.post(.contextSwitched(info))
             } catch {

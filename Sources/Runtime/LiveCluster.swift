@@ -4,11 +4,23 @@ import App
 import Kube
 import KubeCore
 import Mesh
+import SMI
 
 public struct LiveCluster: ClusterSession {
     public let client: KubeClient
+    /// Where metrics come from (`--metrics`); nil polls the SMI metrics API only.
+    public let metrics: MetricsSource?
 
-    public init(client: KubeClient) { self.client = client }
+    public init(client: KubeClient, metrics: MetricsSource? = nil) {
+        self.client = client
+        self.metrics = metrics
+    }
+
+    public var metricsSourceName: String? { metrics?.status }
+
+    public func backfillMetrics(namespace: String?, window: String, step: Double, points: Int) async -> [(at: Double, lists: [TrafficMetricsList])] {
+        await metrics?.backfill(namespace: namespace, window: window, step: step, points: points) ?? []
+    }
 
     public func watch(_ kind: ObjectKind, namespace: String?) -> AsyncStream<WatchUpdate> {
         let client = self.client
@@ -51,7 +63,10 @@ public struct LiveCluster: ClusterSession {
     ) async throws(KubeError)
         -> TrafficMetricsPoll
     {
-        try await client.pollTrafficMetrics(namespace: namespace, window: window, edgeBudget: edgeBudget, rotation: rotation)
+        if let metrics {
+            return try await metrics.poll(namespace: namespace, window: window, edgeBudget: edgeBudget, rotation: rotation)
+        }
+        return try await client.pollTrafficMetrics(namespace: namespace, window: window, edgeBudget: edgeBudget, rotation: rotation)
     }
 
     public func mergePatch(

@@ -43,6 +43,18 @@ public struct SimulatorOptions: Sendable {
     /// and smitop's libcurl transport then multiplex requests and watches over one connection.
     /// `--no-http2` serves HTTP/1.1 alone. Plain HTTP is always HTTP/1.1.
     public var http2 = true
+    /// Which proxies' Prometheus metrics the pods expose (`/sim/prometheus/…`); nil follows
+    /// the profile (`PrometheusStyle(profileName:)`).
+    public var prometheusStyle: PrometheusStyle?
+    /// Where the simulated Prometheus Service (`prometheus` in the mesh's namespace) forwards
+    /// service-proxy requests: a real Prometheus started beside the simulator.
+    public var prometheusUpstream: String?
+    /// Answer service-proxy requests to the Prometheus Service with 403, as Linkerd viz's
+    /// `prometheus-admin` AuthorizationPolicy does (Linkerd ≥ 2.13).
+    public var prometheusPolicyDenies = false
+
+    /// The style in force: the explicit one, else the profile's.
+    public var effectivePrometheusStyle: PrometheusStyle { prometheusStyle ?? PrometheusStyle(profileName: profile.rawValue) }
 
     public init() {}
 }
@@ -75,8 +87,11 @@ public final class Simulator: Sendable {
     let persistence: StatePersistence?
     let metricsState: Mutex<MetricsState>
     let controllerState = Mutex(ControllerState())
+    let proxyMetrics: ProxyMetrics
     /// The listening port once known (port 0 is resolved at bind time); discovery reports it.
     let boundPort = Atomic<Int>(0)
+    /// Keeps a written Prometheus targets file in step with the pods (see `writePrometheusConfig`).
+    let targetsWriter = Mutex<Task<Void, Never>?>(nil)
 
     public init(options: SimulatorOptions) throws {
         self.options = options
@@ -88,6 +103,7 @@ public final class Simulator: Sendable {
             splits: options.splits, routes: options.routes)
         traffic = scenario.traffic
         metricsState = Mutex(MetricsState())
+        proxyMetrics = ProxyMetrics(style: options.effectivePrometheusStyle, start: startedAt.timeIntervalSince1970)
         faults = FaultController(options.faults)
 
         var persisted: PersistedState? = nil
@@ -130,7 +146,7 @@ public final class Simulator: Sendable {
             }
             store.setRV(atLeast: persisted.rv)
         } else {
-            try seed(scenario.objects)
+            try seed(scenario.objects + prometheusServiceObjects())
             seedReplicaSets()
             // A cluster's routes already carry their mesh's status when a client first looks.
             writeRouteStatus()
@@ -257,6 +273,7 @@ public final class Simulator: Sendable {
         let controllers = Task { await self.runControllers() }
         let saver = Task { await persistence?.autosave(self) }
         defer {
+            targetsWriter.withLock { $0?.cancel() }
             competing.cancel()
             weights.cancel()
             routeStatus.cancel()

@@ -14,13 +14,14 @@ struct GraphCommand: AsyncParsableCommand {
         commandName: "graph", abstract: "Print the service graph as JSON or Graphviz DOT.",
         discussion: """
             Nodes are services and workloads (deployments); edges are observed traffic (from the \
-            SMI metrics API, with rps, success rate and latency), split relations (root service \
+            SMI metrics API or the mesh's Prometheus, see --metrics, with rps, success rate and latency), split relations (root service \
             to backend, with weight and share: TrafficSplits, and each rule of Gateway API and \
             Linkerd HTTPRoutes/GRPCRoutes) and service-to-workload selection. \
             Render a picture with: smitop graph -A -o dot | dot -Tsvg > mesh.svg
             """)
 
     @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var source: MetricsSourceOptions
     @Option(name: [.customShort("o"), .customLong("output")], help: "json, yaml or dot.")
     var output: GraphFormat = .json
     @Option(help: "The metrics window, as a Go duration (30s, 1m).") var window = "30s"
@@ -51,7 +52,7 @@ struct GraphCommand: AsyncParsableCommand {
         for (key, reason) in store.decodeErrors.sorted(by: { $0.key < $1.key }) { warn("cannot read \(key): \(reason)") }
         if !noMetrics {
             do {
-                let poll = try await client.pollTrafficMetrics(namespace: ns, window: window)
+                let poll = try await source.source(for: client).poll(namespace: ns, window: window)
                 metrics.record(namespace: ns, lists: poll.lists, at: Date().timeIntervalSince1970)
             } catch {
                 // The topology is still worth printing; say why the traffic edges are missing.

@@ -6,10 +6,15 @@ import SMI
 
 struct MetricsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "metrics", abstract: "Show SMI TrafficMetrics per deployment, or its edges.",
-        discussion: "Reads the metrics.smi-spec.io/v1alpha1 API: request rate, success rate and p50/p90/p99 latency.")
+        commandName: "metrics", abstract: "Show live traffic metrics per deployment, or its edges.",
+        discussion: """
+            Reads the SMI metrics API (metrics.smi-spec.io/v1alpha1) or the mesh's Prometheus \
+            (--metrics linkerd|istio; auto picks SMI when served): request rate, success rate and \
+            p50/p90/p99 latency. See docs/metrics.md.
+            """)
 
     @OptionGroup var cluster: ClusterOptions
+    @OptionGroup var source: MetricsSourceOptions
     @Argument(help: "A deployment (default: every deployment in scope).") var deployment: String?
     @Flag(help: "Show the deployment's edges: traffic to and from each peer.") var edges = false
     @Option(help: "The metrics window, as a Go duration (30s, 1m).") var window = "30s"
@@ -23,7 +28,12 @@ struct MetricsCommand: AsyncParsableCommand {
         let ns = cluster.scope(resolved)
         var rows: [TrafficMetrics] = []
         do {
-            if let d = deployment {
+            let metricsSource = try source.source(for: client)
+            if case .prometheus = try await metricsSource.resolve() {
+                FileHandle.standardError.write(Data("smitop: metrics from \(clean(metricsSource.status ?? "", limit: 200))\n".utf8))
+                let poll = try await metricsSource.poll(namespace: ns, window: window)
+                rows = Self.select(poll, deployment: deployment, namespace: ns, edges: edges)
+            } else if let d = deployment {
                 guard let ns else { throw CLIError.fail("name a namespace (-n) for a single deployment", code: 2) }
                 let base = "\(Self.prefix)/namespaces/\(pathSegment(ns))/deployments/\(pathSegment(d))"
                 rows = try await fetch(client, edges ? base + "/edges" : base)
@@ -57,6 +67,30 @@ struct MetricsCommand: AsyncParsableCommand {
             if output == .wide { header += ["WINDOW", "TIMESTAMP"] }
             print(renderTable(header, rows.map { row($0) }), terminator: "")
         }
+    }
+
+    /// The rows a Prometheus poll gives: the workload list, or the edges (each edge is read
+    /// from the client's side; for a named deployment, its callers appear as "from" rows as
+    /// the SMI API's `/edges` lists them).
+    static func select(_ poll: TrafficMetricsPoll, deployment: String?, namespace: String?, edges: Bool) -> [TrafficMetrics] {
+        let workloads = poll.lists.first?.items ?? []
+        let edgeItems = poll.lists.dropFirst().flatMap(\.items)
+        guard edges else { return workloads.filter { deployment == nil || $0.resource?.name == deployment } }
+        guard let d = deployment else { return edgeItems }
+        var out: [TrafficMetrics] = []
+        for e in edgeItems {
+            if e.resource?.name == d && (namespace == nil || e.resource?.namespace == namespace) { out.append(e) }
+            if let peer = e.edge?.resource, peer.name == d, namespace == nil || peer.namespace == namespace {
+                var m = e
+                m.resource = peer
+                m.name = peer.name
+                m.namespace = peer.namespace
+                m.edge?.direction = .from
+                m.edge?.resource = e.resource
+                out.append(m)
+            }
+        }
+        return out
     }
 
     func fetch(_ client: KubeClient, _ path: String) async throws -> [TrafficMetrics] {

@@ -45,6 +45,26 @@ struct SimCommand: AsyncParsableCommand {
     @Option(name: .customLong("kubernetes-minor"), help: "Minor version /version reports (kubectl's dispatcher follows it).")
     var kubernetesMinor = 32
     @Flag(inversion: .prefixedNo, help: "Offer HTTP/2 (ALPN h2) beside HTTP/1.1 over TLS, as kube-apiserver does.") var http2 = true
+    @Option(
+        name: .customLong("prometheus-style"),
+        help: "Proxy metrics the pods expose for Prometheus: linkerd, istio, both or none (default: the profile's).")
+    var prometheusStyle: String?
+    @Option(
+        name: .customLong("write-prometheus-config"),
+        help: "Write a Prometheus configuration scraping the simulated pods (plus FILE.targets.json, FILE.ca.pem).")
+    var prometheusConfig: String?
+    @Option(
+        name: .customLong("prometheus-scrape-interval"),
+        help: "Scrape (and evaluation) interval written into --write-prometheus-config, as Prometheus writes durations.")
+    var prometheusScrapeInterval = "1s"
+    @Option(
+        name: .customLong("prometheus-upstream"),
+        help: "Serve the service proxy of the simulated Prometheus Service by forwarding to this Prometheus URL.")
+    var prometheusUpstream: String?
+    @Flag(
+        name: .customLong("prometheus-policy-deny"),
+        help: "Answer the Prometheus service proxy with 403, as Linkerd viz's prometheus-admin AuthorizationPolicy does.")
+    var prometheusPolicyDeny = false
 
     func makeOptions() throws -> SimulatorOptions {
         var o = SimulatorOptions()
@@ -64,6 +84,14 @@ struct SimCommand: AsyncParsableCommand {
         o.stateDir = stateDir
         o.kubernetesMinor = kubernetesMinor
         o.http2 = http2
+        if let ps = prometheusStyle {
+            guard let style = PrometheusStyle(name: ps) else {
+                throw ValidationError("unknown --prometheus-style \"\(ps)\"; choose one of: linkerd, istio, both, none")
+            }
+            o.prometheusStyle = style
+        }
+        o.prometheusUpstream = prometheusUpstream
+        o.prometheusPolicyDenies = prometheusPolicyDeny
         o.faults.latencyMs = latencyMs
         o.faults.errorBurst = errorBurst
         o.faults.throttleBurst = throttleBurst
@@ -109,6 +137,11 @@ struct SimCommand: AsyncParsableCommand {
             throw CLIError.fail("cannot start the simulator: \(error)", code: 2)
         }
         let kubeconfigPath = kubeconfig
+        let prometheusPath = prometheusConfig
+        let scrapeInterval = prometheusScrapeInterval
+        guard scrapeInterval.range(of: #"^[0-9]+(ms|s|m)$"#, options: .regularExpression) != nil else {
+            throw ValidationError("--prometheus-scrape-interval wants a duration such as 1s, 10s or 1m")
+        }
         let task = Task {
             try await sim.run { endpoint in
                 print(endpoint.url)
@@ -119,6 +152,14 @@ struct SimCommand: AsyncParsableCommand {
                         print("try: kubectl --kubeconfig \(path) get trafficsplits -A")
                     } catch {
                         FileHandle.standardError.write(Data("smitop sim: cannot write kubeconfig \(path): \(error)\n".utf8))
+                    }
+                }
+                if let path = prometheusPath {
+                    do {
+                        try sim.writePrometheusConfig(endpoint, to: path, interval: scrapeInterval)
+                        print("prometheus configuration written to \(path) (style \(options.effectivePrometheusStyle.name))")
+                    } catch {
+                        FileHandle.standardError.write(Data("smitop sim: cannot write prometheus configuration \(path): \(error)\n".utf8))
                     }
                 }
                 print(String(format: "ready in %.2fs (scenario %@, profile %@)", Date().timeIntervalSince(started), options.scenario, options.profile.rawValue))

@@ -15,6 +15,7 @@ struct UIOptions: ParsableArguments {
     @Option(help: "Metrics refresh interval in seconds (0 pauses polling; default 2).") var refresh: Double?
     @Flag(name: .customLong("no-mouse"), help: "Do not capture the mouse.") var noMouse = false
     @Option(help: "Config file (default: $SMITOP_CONFIG, else $XDG_CONFIG_HOME/smitop/config.yaml).") var config: String?
+    @OptionGroup var source: MetricsSourceOptions
 
     /// The config file (if any), then the flags over it.
     func settings(environment: [String: String]) throws -> (options: AppOptions, theme: String?, source: String?) {
@@ -38,6 +39,7 @@ struct UIOptions: ParsableArguments {
             }
             o.refreshInterval = r
         }
+        if let m = source.metrics { o.metricsSource = m.rawValue }
         if readOnly { o.readOnly = true }
         if noMouse { o.mouseEnabled = false }
         return (o, theme ?? cfg.theme, cfg.source)
@@ -57,10 +59,14 @@ func runTUI(ui: UIOptions, connector: Connector, context: String?) async throws 
     // pick another context with :ctx.
     var cluster: (any ClusterSession)? = nil
     var info = ContextInfo(context: context ?? "(none)")
+    var connector = connector
+    connector.metricsChoice = MetricsSourceChoice(rawValue: settings.options.metricsSource) ?? .auto
+    connector.prometheus = try ui.source.settings()
+    if connector.prometheus.insecure { warn("--prometheus-insecure: the Prometheus server's certificate is not verified") }
     var initial: [Message] = []
     do {
         let (client, resolved) = try connector.resolve(context: context, ask: ExecTrust.askOnTerminal)
-        cluster = LiveCluster(client: client)
+        cluster = LiveCluster(client: client, metrics: connector.metricsSource(for: client))
         info = connector.contextInfo(resolved)
     } catch {
         initial.append(.contextSwitchFailed(name: context ?? "(current)", error: error.userMessage))

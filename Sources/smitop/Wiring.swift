@@ -18,6 +18,16 @@ struct Connector: ClusterConnector {
     var environment: [String: String]
     var trustExec = false
     var trustFiles = false
+    /// The metrics source and how to reach Prometheus (kept across `:ctx` switches).
+    var metricsChoice: MetricsSourceChoice = .auto
+    var prometheus = PrometheusSettings()
+
+    /// nil keeps the SMI-only poll (`--metrics smi` with no Prometheus flags).
+    func metricsSource(for client: KubeClient) -> MetricsSource? {
+        if metricsChoice == .smi && prometheus == PrometheusSettings() { return nil }
+        return MetricsSource(
+            client: client, choice: metricsChoice, settings: prometheus, directClient: MetricsSourceOptions.directClient(prometheus))
+    }
 
     /// `ask`: how to ask before running an untrusted exec plugin or reading credential files
     /// outside the kubeconfig's directory. At start that is the terminal; once the UI owns it
@@ -40,7 +50,7 @@ struct Connector: ClusterConnector {
 
     func connect(context: String) throws(KubeError) -> (session: any ClusterSession, info: ContextInfo) {
         let (client, cluster) = try resolve(context: context)
-        return (LiveCluster(client: client), contextInfo(cluster))
+        return (LiveCluster(client: client, metrics: metricsSource(for: client)), contextInfo(cluster))
     }
 
     /// Every context of the kubeconfig, for `:ctx` completion (empty if it cannot be read).

@@ -14,12 +14,15 @@ page, never aborts the run):
             an external simulator, for comparison): CPU over a window, context switches
             (wakeups) per thread, and bytes written to the terminal per metrics tick (tmux
             pipe-pane) against the bytes of a full repaint.
+  prometheus  a generated simulator scraped by Debian's Prometheus every 10 s, at 500 and 5,000
+            services: queries and bytes of one metrics refresh (`smitop metrics -A --edges --metrics
+            linkerd`) from Prometheus' own counters, which must not grow with the mesh.
   internal  `smitop-bench` (a developer tool built beside the binary), if it is there.
 
 Standard library only, plus PyYAML (to read the simulator's kubeconfig).
 
     python3 scripts/bench.py [--bin .build/release/smitop] [--quick] [--runs N]
-                             [--only listing,startup,idle,internal] [--sizes 100,1000,10000]
+                             [--only listing,startup,idle,prometheus,internal] [--sizes 100,1000,10000]
                              [--kubectl PATH] [--out docs/benchmarks.md]
 
 A full run takes about 10 minutes on a 2-core machine, --quick about 5.

@@ -9,7 +9,10 @@ import time
 # scripts/bench/common.py → the repository.
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-SECTIONS = ("listing", "startup", "idle", "internal")
+SECTIONS = ("listing", "startup", "idle", "prometheus", "internal")
+# Services in the generated scenario for the Prometheus section (one pod per workload above
+# 1,000 services, so as many scrape targets).
+PROMETHEUS_SIZES = (500, 5000)
 # (services, splits) per listing size; services = splits / 2 as in the issue.
 SIZES = (100, 1000, 10000)
 STARTUP_SIZE = (5000, 10000)

@@ -16,6 +16,7 @@ from .listing import listing_size, pick_kubectl
 from .machine import machine
 from . import processes
 from .processes import Spawner, timed_run
+from .prometheus import prometheus_section
 from .report import render
 from .simulator import Simulator
 from .startup import startup
@@ -29,6 +30,8 @@ def main():
     ap.add_argument("--only", help=f"comma-separated sections: {','.join(SECTIONS)}")
     ap.add_argument("--sizes", type=lambda v: [int(x) for x in v.split(",")], default=list(SIZES),
                     help="TrafficSplit counts for the listing (services = splits / 2; default 100,1000,10000)")
+    ap.add_argument("--prometheus-sizes", type=lambda v: [int(x) for x in v.split(",")],
+                    help="services for the prometheus section (default 500,5000)")
     ap.add_argument("--kubectl", help="kubectl binary (default: kubectl on PATH, past gcloud's dispatcher)")
     ap.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks.md"), help="the page to write")
     args = ap.parse_args()
@@ -116,6 +119,12 @@ def main():
             except Exception as e:
                 results["idle"] = {"error": short_error(e)}
                 log(f"idle failed: {traceback.format_exc()}")
+        if "prometheus" in only:
+            try:
+                results["prometheus"] = prometheus_section(args, ctx)
+            except Exception as e:
+                results["prometheus"] = {"error": short_error(e)}
+                log(f"prometheus failed: {traceback.format_exc()}")
         if "internal" in only:
             log("smitop bench-internal")
             results["internal"] = internal(args, ctx)

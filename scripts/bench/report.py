@@ -344,6 +344,33 @@ def render_bytes(I, lines, summary):
     summary.append(f"bytes per metrics tick: {verdict(ok, f'{per_tick:,.0f} B ({100 * frac:.1f} % of a repaint)')}")
 
 
+def render_prometheus(P, lines, summary):
+    if not section("8. A metrics refresh from Prometheus", P, lines, summary, "prometheus"):
+        return
+    lines.append(
+        "A generated simulator (Linkerd profile) whose proxies Debian's Prometheus scrapes every 10 s, as "
+        "linkerd-viz does; one `smitop metrics -A --edges --metrics linkerd --prometheus-url …` run is one refresh. "
+        "Queries and bytes are Prometheus' own counters for `/api/v1/query` (`prometheus_http_requests_total`, "
+        "`prometheus_http_response_size_bytes_sum`) around that run. The number of queries must not grow with the "
+        "mesh: one per metric family, grouped for the whole scope.\n")
+    rows, counts = [], []
+    for n in sorted(P.get("sizes", {})):
+        r = P["sizes"][n]
+        if "error" in r:
+            rows.append([f"{n:,}", f"failed: {r['error']}", "", "", "", "", ""])
+            continue
+        counts.append(r["queries"])
+        rows.append([f"{n:,}", f"{r['targets']:,}", f"{r['edges']:,}", f"{r['queries']:.0f}",
+                     f"{r['bytes'] / 1e3:,.0f} kB", ms(r["wall"]), mb(r["maxrss_kib"])])
+    lines.append(table(["services", "scrape targets", "edges in the answer", "queries per refresh",
+                        "bytes received per refresh", "wall time", "peak RSS"], rows))
+    lines.append("")
+    if counts:
+        ok = len(set(counts)) == 1
+        lines.append(verdict(ok, f"queries per refresh: {', '.join(f'{c:.0f}' for c in counts)} (judged: the same at every size)") + "\n")
+        summary.append(f"prometheus queries per refresh constant: {verdict(ok, ', '.join(f'{c:.0f}' for c in counts))}")
+
+
 def render_internal(N, lines, summary):
     if not section("In-process benchmarks (`smitop-bench`)", N, lines, summary, "bench-internal"):
         return
@@ -445,7 +472,7 @@ def render(ctx, info, results, started, finished):
                  f"{', --quick' if ctx['quick'] else ''}). Regenerate with `make bench` (the release build; a full run "
                  "takes about 10 minutes on a 2-core machine), or `python3 scripts/bench.py --quick` for a trial in "
                  "about 5 (3 runs instead of 5, 15 s idle windows instead of 60, 10 s of terminal capture instead of "
-                 "20). `--bin PATH` picks the binary, `--only listing,startup,idle,internal` some sections. This page "
+                 "20). `--bin PATH` picks the binary, `--only listing,startup,idle,prometheus,internal` some sections. This page "
                  "is overwritten on every run; nothing else is written.\n")
     lines.append("## Machine\n")
     lines.append(table(["", ""], [
@@ -490,6 +517,7 @@ def render(ctx, info, results, started, finished):
     render_startup(results.get("startup"), lines, summary)
     render_idle(results.get("idle"), lines, summary)
     render_simulator(L, results.get("startup"), lines, summary)
+    render_prometheus(results.get("prometheus"), lines, summary)
     render_internal(results.get("internal"), lines, summary)
     render_shortfalls(summary, lines)
     return "\n".join(lines).rstrip() + "\n", summary

@@ -19,8 +19,9 @@ from .processes import status_kib
 
 
 class Simulator:
-    def __init__(self, binary, services, splits, workdir, scenario="generated"):
+    def __init__(self, binary, services, splits, workdir, scenario="generated", extra_args=(), trace=True):
         self.binary, self.services, self.splits, self.scenario = binary, services, splits, scenario
+        self.extra_args, self.trace = list(extra_args), trace
         self.dir = tempfile.mkdtemp(prefix=f"sim-{splits}-", dir=workdir)
         self.kubeconfig = os.path.join(self.dir, "kubeconfig")
         self.proc = None
@@ -39,12 +40,14 @@ class Simulator:
                 "--write-kubeconfig", self.kubeconfig]
         if self.scenario == "generated":
             argv += ["--services", str(self.services), "--splits", str(self.splits)]
+        argv += self.extra_args
         self.err = open(os.path.join(self.dir, "sim.err"), "wb")
         t0 = time.monotonic()
         # One stderr line per request (method, path, status; never a credential): the start-up
         # section counts what the TUI asked for.
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.err,
-                                     start_new_session=True, env=dict(os.environ, SMITOP_SIM_TRACE="1"))
+                                     start_new_session=True,
+                                     env=dict(os.environ, SMITOP_SIM_TRACE="1") if self.trace else dict(os.environ))
         ready = threading.Event()
 
         def reader():

@@ -18,7 +18,10 @@ extension APIHandler {
         guard case .object = review else { throw APIError.badRequest("invalid SelfSubjectAccessReview") }
         let attrs = review[path: "spec", "resourceAttributes"]
         let verb = attrs?["verb"]?.stringValue ?? review[path: "spec", "nonResourceAttributes", "verb"]?.stringValue ?? ""
-        let allowed = user.canWrite || ["get", "list", "watch"].contains(verb)
+        // The read-only user is bound like the built-in `view` ClusterRole, which grants no
+        // `services/proxy`: proxying reaches a pod's own API, which view must not.
+        let proxy = attrs?["resource"]?.stringValue == "services" && attrs?["subresource"]?.stringValue == "proxy"
+        let allowed = user.canWrite || (["get", "list", "watch"].contains(verb) && !proxy)
         var status: JSON = ["allowed": .bool(allowed)]
         if allowed {
             status["reason"] =

@@ -19,6 +19,7 @@ extension APIHandler {
         if s == ["apis", "authorization.k8s.io", "v1", "selfsubjectaccessreviews"], method == "POST" {
             return try selfSubjectAccessReview(r, user: user)
         }
+        if Self.serviceProxyTarget(s) != nil { return await serviceProxy(r, user: user, request: request) }
         guard let target = try resolveTarget(r) else { throw notFoundPath(r.path) }
         return try await resource(r, target: target, user: user, request: request, context: context)
     }

@@ -77,6 +77,10 @@ struct APIHandler: HTTPResponder {
         if segments.first == "sim", segments.dropFirst().first == "admin" {
             return await admin(request: &request, context: context, segments: Array(segments.dropFirst(2)))
         }
+        if segments.first == "sim", segments.dropFirst().first == "prometheus" {
+            // A proxy's metrics port takes no credentials; Prometheus scrapes it as is.
+            return proxyMetricsScrape(method: request.method.rawValue, segments: Array(segments.dropFirst(2)))
+        }
         await sim.faults.waitWhileBlackholed()
         // Authenticate before anything else, as the real server does (discovery too).
         guard let user = await authenticate(request, context: context) else {

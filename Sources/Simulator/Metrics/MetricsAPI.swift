@@ -148,6 +148,16 @@ public enum MetricsAPI {
 
     static let notFound: (status: Int, body: JSON) = (404, .string("404 page not found"))
 
+    /// A pod's share of its workload: roughly even with a stable per-pod skew of up to ±10 %,
+    /// as load balancers never split exactly. Shared with the proxies' Prometheus exposition
+    /// so both sources divide a workload's traffic among its pods alike.
+    static func podShares(_ pods: [String]) -> [(pod: String, share: Double)] {
+        guard !pods.isEmpty else { return [] }
+        let raw = pods.map { 1 + 0.1 * SimHash.signedUnit(SimHash.of($0, seed: 7)) }
+        let sum = raw.reduce(0, +)
+        return zip(pods, raw).map { ($0, $1 / sum) }
+    }
+
     struct Context {
         let target: Target
         let resourceName: String
@@ -172,11 +182,7 @@ public enum MetricsAPI {
         /// A pod's share of its workload: roughly even with a stable per-pod skew of up to
         /// ±10 %, as load balancers never split exactly.
         func podShares(_ ref: WorkloadRef) -> [(pod: String, share: Double)] {
-            let pods = snapshot.workloads[ref] ?? []
-            guard !pods.isEmpty else { return [] }
-            let raw = pods.map { 1 + 0.1 * SimHash.signedUnit(SimHash.of($0, seed: 7)) }
-            let sum = raw.reduce(0, +)
-            return zip(pods, raw).map { ($0, $1 / sum) }
+            MetricsAPI.podShares(snapshot.workloads[ref] ?? [])
         }
 
         func owner(ofPod pod: String, namespace: String) -> (WorkloadRef, Double)? {

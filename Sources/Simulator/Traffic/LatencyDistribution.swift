@@ -92,6 +92,29 @@ public struct LatencyDistribution: Sendable, Equatable {
         return exp((lo + hi) / 2)
     }
 
+    /// The fraction of requests at or below `ms` (0 without samples): what a histogram
+    /// bucket with that bound holds, as a share of the count.
+    public func cdf(_ ms: Double) -> Double {
+        let total = totalWeight
+        guard total > 0, !ms.isNaN else { return 0 }
+        guard ms > 0 else { return 0 }
+        guard ms.isFinite else { return 1 }
+        var sum = 0.0
+        for c in components where c.weight > 0 {
+            let z = c.sigma > 0 ? (log(ms) - log(c.medianMs)) / c.sigma : (ms >= c.medianMs ? 50 : -50)
+            sum += c.weight * 0.5 * erfc(-z / 2.0.squareRoot())
+        }
+        return min(1, max(0, sum / total))
+    }
+
+    /// The mean latency in ms (a lognormal's mean is its median times e^(σ²/2)); nil-free: 0
+    /// without samples.
+    public var mean: Double {
+        let total = totalWeight
+        guard total > 0 else { return 0 }
+        return components.reduce(0) { $0 + $1.weight * $1.medianMs * exp($1.sigma * $1.sigma / 2) } / total
+    }
+
     public var p50: Double? { quantile(0.5) }
     public var p90: Double? { quantile(0.9) }
     public var p99: Double? { quantile(0.99) }

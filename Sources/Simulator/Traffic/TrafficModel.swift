@@ -231,7 +231,7 @@ public struct TrafficModel: Sendable {
         return TrafficSample(time: time, window: window, inbound: inbound, edges: edges)
     }
 
-    private func stats(count: Double, target: Int, key: UInt64, time: Double, hopMs: Double, capacity: Double = 1) -> TrafficStats {
+    func stats(count: Double, target: Int, key: UInt64, time: Double, hopMs: Double, capacity: Double = 1) -> TrafficStats {
         let w = workloads[target]
         let amp = TrafficModel.noise
         let total = count * (1 + amp * SimHash.smooth(key ^ 0x11, time: time))

@@ -176,5 +176,19 @@ public struct DetailView: Widget {
             }
             y += 1
         }
+        // Traffic that does not follow the weights (a backend failing health checks, a mesh
+        // that ignores the split, a stale controller) is what an operator must notice.
+        for (i, b) in split.backends.enumerated() {
+            guard y < area.maxY, i < shares.count, i < observed.count, let conf = shares[i]?.doubleValue, let seen = observed[i],
+                abs(seen - conf) >= Self.driftWarning
+            else { continue }
+            line(
+                "! drift: " + b.service + " sees " + Fmt.fixed(seen * 100, 0) + "% for " + Fmt.fixed(conf * 100, 0) + "% configured",
+                Style(.warning))
+        }
     }
+
+    /// How far (as a fraction of traffic) the observed share may stray from the configured one
+    /// before the pane warns: ten points, beyond the noise of a short metrics window.
+    static let driftWarning = 0.10
 }

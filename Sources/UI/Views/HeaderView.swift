@@ -10,6 +10,8 @@ public struct HeaderModel {
     public var scope: String
     /// The metrics window the server reported, else the one asked for.
     public var metricsWindow: String
+    /// Where metrics come from, once known ("smi", "linkerd prometheus via …").
+    public var metricsSource: String?
     public var refreshing: Bool
     public var dataAge: Seconds?
     public var metricsStale: Bool
@@ -34,6 +36,7 @@ public struct HeaderModel {
         context = s.context.context
         scope = s.context.scope.description
         metricsWindow = s.metrics.window ?? s.options.metricsWindow
+        metricsSource = s.metrics.source
         refreshing = s.options.refreshInterval > 0
         dataAge = s.connection.dataAge(now: s.now)
         metricsStale = s.metricsStale
@@ -83,7 +86,7 @@ public struct HeaderView: Widget {
             ], right: right, fill: Style(.header)
         ).draw(in: Rect(x: rect.x, y: rect.y, width: rect.width, height: 1), ctx, &buf)
         guard rect.height > 1 else { return }
-        var info = "metrics " + m.metricsWindow + (m.refreshing ? "" : " (paused)")
+        var info = "metrics " + (m.metricsSource.map { $0 + " " } ?? "") + m.metricsWindow + (m.refreshing ? "" : " (paused)")
         if let age = m.dataAge {
             info += " · updated " + Fmt.age(age) + " ago"
         } else {
