@@ -79,7 +79,7 @@ public struct Kubeconfig: Sendable {
         /// Index in the file's list, for error messages.
         public var index: Int
 
-        public var directory: String { (file as NSString).deletingLastPathComponent }
+        public var directory: String { PathText.directory(of: file) }
     }
 
     public var clusters: [String: Entry] = [:]
@@ -550,7 +550,7 @@ struct FieldReader {
         guard let p = try string(key), !p.isEmpty else { return nil }
         if p.hasPrefix("/") { return p }
         if p.hasPrefix("~/"), let home = ProcessInfo.processInfo.environment["HOME"] { return home + p.dropFirst() }
-        return ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(p)
+        return PathText.join(PathText.directory(of: file), p)
     }
 
     /// The path of `<file>` when it is what will be read: `<data>` takes precedence.

@@ -140,4 +140,14 @@ struct RouteCLITests {
         let flagger = try await smitop(h, ["split", "shift", "httproute/payments/payments", "--to", "payments-canary", "--by", "5"])
         #expect(flagger.status == 0 && flagger.stderr.contains("Canary/payments") && flagger.stderr.contains("spec.suspend"), "\(flagger.stderr)")
     }
+
+    @Test("a kubeconfig named by a bare file name (no directory part) is read, not crashed on")
+    func relativeKubeconfig() async throws {
+        let h = try await SimHarness.start { $0.profile = .istio }
+        defer { Task { await h.stop() } }
+        let dir = (h.kubeconfig as NSString).deletingLastPathComponent
+        let name = String(h.kubeconfig.split(separator: "/").last ?? "")
+        let r = try await runProcess(SmitopBinary.path, ["routes", "-A", "--kubeconfig", name], env: ["HOME": h.dir], stdin: nil, timeout: 60, cwd: dir)
+        #expect(r.status == 0 && r.stdout.contains("books"), "\(r.stderr)")
+    }
 }

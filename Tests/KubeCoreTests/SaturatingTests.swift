@@ -25,3 +25,16 @@ import Testing
         #expect(Duration.seconds(saturating: 100, cap: 30) == .seconds(30))
     }
 }
+
+@Test("directory and join on paths without, with and only of slashes")
+func pathText() {
+    #expect(PathText.directory(of: "k") == ".")
+    #expect(PathText.directory(of: "a/b/c") == "a/b")
+    #expect(PathText.directory(of: "/c") == "/")
+    #expect(PathText.directory(of: "a/b/") == "a")
+    #expect(PathText.directory(of: "/") == "/")
+    #expect(PathText.directory(of: "") == ".")
+    #expect(PathText.join(".", "ca.crt") == "./ca.crt")
+    #expect(PathText.join("/etc/kube/", "ca.crt") == "/etc/kube/ca.crt")
+    #expect(PathText.join("conf", "/abs/ca.crt") == "/abs/ca.crt")
+}
