@@ -85,15 +85,8 @@ public enum RouteKind: String, Sendable, CaseIterable, Hashable, Codable {
     }
 }
 
-public struct RouteDecodeError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var path: String
-    public var message: String
-    public init(_ path: String, _ message: String) {
-        self.path = path
-        self.message = message
-    }
-    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
-}
+/// A route that could not be decoded, with the path of the offending value.
+public typealias RouteDecodeError = ObjectDecodeError
 
 /// A parentRef or a backendRef's group, as written. `""` and `core` both name the core group
 /// (Gateway API writes `""`, Linkerd, Flagger and the Argo plugin write `core`, §4): they

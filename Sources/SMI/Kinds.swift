@@ -47,16 +47,8 @@ public enum SMIKind: String, Sendable, CaseIterable {
     }
 }
 
-public struct SMIDecodeError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// JSON path of the offending value ("spec.backends[1].weight"), "" for the object.
-    public var path: String
-    public var message: String
-    public init(_ path: String, _ message: String) {
-        self.path = path
-        self.message = message
-    }
-    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
-}
+/// An SMI object that could not be decoded, with the path of the offending value.
+public typealias SMIDecodeError = ObjectDecodeError
 
 /// Splits "split.smi-spec.io/v1alpha4" into a known kind's version, or explains why not.
 package func parseAPIVersion(_ apiVersion: String?, kind: SMIKind) throws(SMIDecodeError) -> SMIVersion {

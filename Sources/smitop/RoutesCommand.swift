@@ -83,16 +83,7 @@ struct RouteSummary: Sendable {
                 }
             }
             b.member("accepted", .string(r.acceptance.text))
-            b.key("controller")
-            if let c = r.controller {
-                b.object { b in
-                    b.member("tool", .string(c.tool))
-                    b.member("source", .string(c.source.rawValue))
-                    b.member("detail", .string(c.detail))
-                }
-            } else {
-                b.value(.null)
-            }
+            writeController(r.controller, to: &b)
             let problems = RouteSummary.problems(r)
             if !problems.isEmpty { b.member("problems", .array(problems.map { .string($0) })) }
         }

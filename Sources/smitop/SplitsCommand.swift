@@ -15,6 +15,21 @@ func splitResource(_ client: KubeClient) async throws -> GroupVersionResource {
     return GroupVersionResource(group: "split.smi-spec.io", version: version, resource: "trafficsplits")
 }
 
+/// `"controller": {tool, source, detail}` or null: who else writes an object, as every
+/// listing prints it.
+func writeController<B: JSONBuilder>(_ c: ControllerInfo?, to b: inout B) {
+    b.key("controller")
+    if let c {
+        b.object { b in
+            b.member("tool", .string(c.tool))
+            b.member("source", .string(c.source.rawValue))
+            b.member("detail", .string(c.detail))
+        }
+    } else {
+        b.value(.null)
+    }
+}
+
 /// One split as the headless commands print it.
 struct SplitSummary: Sendable {
     var split: TrafficSplit
@@ -51,16 +66,7 @@ struct SplitSummary: Sendable {
                     }
                 }
             }
-            b.key("controller")
-            if let c = split.controller {
-                b.object { b in
-                    b.member("tool", .string(c.tool))
-                    b.member("source", .string(c.source.rawValue))
-                    b.member("detail", .string(c.detail))
-                }
-            } else {
-                b.value(.null)
-            }
+            writeController(split.controller, to: &b)
             var problems: [JSON] = []
             if a.allZero { problems.append("all weights are zero: nothing is routed") }
             for i in a.negativeIndices { problems.append(.string("backend \(split.backends[i].service) has a negative weight")) }
