@@ -8,10 +8,14 @@ public struct SplitEditorModel {
     public var draft: SplitDraft?
     /// Why writes are refused, when they are.
     public var readOnlyReason: String?
+    /// Each backend's share of the traffic seen (from the metrics), beside the configured one;
+    /// empty or all nil when nothing is known.
+    public var observed: [Double?]
 
     public init(_ s: AppState) {
         draft = s.editor
         readOnlyReason = s.readOnly.isReadOnly ? s.readOnly.reason : nil
+        observed = s.editor.map { s.observedShares($0.key) } ?? []
     }
 }
 
@@ -37,6 +41,11 @@ public struct SplitEditorView: Widget {
             "  " + TextWidth.pad("backend", to: nameW) + TextWidth.pad("yours", to: 8, align: .right)
             + TextWidth.pad("share", to: 7, align: .right) + TextWidth.pad("server", to: 8, align: .right)
         if showTheirs { head += TextWidth.pad("theirs", to: 8, align: .right) }
+        // What the mesh really sends, next to what is configured: the number a canary operator
+        // checks before and after a step.
+        let observed = model.observed
+        let showSeen = observed.contains { $0 != nil }
+        if showSeen { head += TextWidth.pad("seen", to: 7, align: .right) }
         buf.write(head, x: area.x, y: area.y, style: Style(.tableHeader), clip: area)
         let shares = d.shares
         let baseByName = Dictionary(d.base.backends.map { ($0.service, $0.weight.description) }, uniquingKeysWith: { a, _ in a })
@@ -53,6 +62,10 @@ public struct SplitEditorView: Widget {
                 + TextWidth.pad(i < shares.count ? shares[i]?.percentText(decimals: 1) ?? "–" : "–", to: 7, align: .right)
                 + TextWidth.pad(server, to: 8, align: .right)
             if showTheirs { text += TextWidth.pad(theirsByName[b.service] ?? "gone", to: 8, align: .right) }
+            if showSeen {
+                let seen = i < observed.count ? observed[i].map { Fmt.fixed($0 * 100, 1) + "%" } ?? "–" : "–"
+                text += TextWidth.pad(seen, to: 7, align: .right)
+            }
             text += " "
             let st = sel ? Style(.selection) : Style(changed ? .weightDraft : .dialog)
             let x = buf.write(text, x: area.x, y: y, style: st, clip: area)
@@ -73,6 +86,14 @@ public struct SplitEditorView: Widget {
         line(
             "step \(d.step)% · " + (d.isDirty ? "draft differs from the server (unsaved)" : "draft = server")
                 + " · rv " + (d.base.meta.resourceVersion ?? "?"), Style(d.isDirty ? .weightDraft : .dialog))
+        // Traffic that strays from the server's weights (as the detail pane warns).
+        let serverShares = d.base.analysis.shares
+        for (i, b) in d.base.backends.enumerated() {
+            guard i < serverShares.count, i < observed.count, let conf = serverShares[i]?.doubleValue, let seen = observed[i],
+                abs(seen - conf) >= DetailView.driftWarning
+            else { continue }
+            line("! drift: " + b.service + " sees " + Fmt.fixed(seen * 100, 0) + "% for " + Fmt.fixed(conf * 100, 0) + "% configured", Style(.warning))
+        }
         if let rule = d.base.ruleSummary { line("rule \(d.key.rule): " + rule, Style(.dialog)) }
         if let route = d.base.route, let generation = route.generation {
             // Written is not in effect: say what the mesh reported for the generation on the server.
