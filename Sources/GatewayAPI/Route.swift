@@ -572,3 +572,30 @@ extension Route {
         return copy
     }
 }
+
+extension Route {
+    /// What the spec says that an operator should know before trusting the route's weights,
+    /// each at the path it concerns: the warnings `lint` prints and `routes` lists (one
+    /// definition, so the two never disagree).
+    public var specProblems: [(path: String, message: String)] {
+        var out: [(path: String, message: String)] = []
+        if !isMeshRoute {
+            out.append(("spec.parentRefs", "no Service parent: a Gateway route, not a mesh (GAMMA) route; mesh tools ignore it"))
+        }
+        for (i, p) in parentRefs.enumerated() where p.isDefaultedServiceGroup {
+            out.append(
+                (
+                    "spec.parentRefs[\(i)].group",
+                    "a Service parent with group \(RouteKind.gatewayGroup) (what a parent written without group becomes): meshes expect \"\" or core"
+                ))
+        }
+        for (i, rule) in rules.enumerated() {
+            if rule.backends.count == 1 && rule.backends[0].weight.value.nanos == 0 {
+                out.append(("spec.rules[\(i)].backendRefs[0].weight", "the only backend has weight 0"))
+            } else if !rule.backends.isEmpty && shares(rule: i).allSatisfy({ $0 == nil }) {
+                out.append(("spec.rules[\(i)].backendRefs", "every weight is 0: the rule routes nothing (implementations differ on what that means)"))
+            }
+        }
+        return out
+    }
+}

@@ -76,20 +76,7 @@ func lintRoute(_ json: JSON, kind: RouteKind, checker c: inout LintChecker) -> [
         if result.errors.isEmpty { c.error(error.path, error.message) }
         return nil
     }
-    if !route.isMeshRoute { c.warn("spec.parentRefs", "no Service parent: a Gateway route, not a mesh (GAMMA) route; mesh tools ignore it") }
-    for (i, p) in route.parentRefs.enumerated() where p.isDefaultedServiceGroup {
-        c.warn(
-            "spec.parentRefs[\(i)].group",
-            "a Service parent with group \(RouteKind.gatewayGroup) (what a parent written without group becomes): meshes expect \"\" or core")
-    }
-    for (i, rule) in route.rules.enumerated() {
-        let shares = route.shares(rule: i)
-        if rule.backends.count == 1 && rule.backends[0].weight.value.nanos == 0 {
-            c.warn("spec.rules[\(i)].backendRefs[0].weight", "the only backend has weight 0")
-        } else if !rule.backends.isEmpty && shares.allSatisfy({ $0 == nil }) {
-            c.warn("spec.rules[\(i)].backendRefs", "every weight is 0: the rule routes nothing (implementations differ on what that means)")
-        }
-    }
+    for p in route.specProblems { c.warn(p.path, p.message) }
     return route.rules.enumerated().map { i, rule in
         let shares = route.shares(rule: i)
         return LintRule(

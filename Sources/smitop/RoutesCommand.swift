@@ -91,21 +91,8 @@ struct RouteSummary: Sendable {
 
     /// What an operator should know before trusting the route's numbers.
     static func problems(_ r: Route) -> [String] {
-        var out: [String] = []
-        if !r.isMeshRoute { out.append("no Service parent: a Gateway route, not a mesh (GAMMA) route") }
-        for p in r.parentRefs where p.isDefaultedServiceGroup {
-            out.append("parent Service \(p.name) has group \(RouteKind.gatewayGroup) (written without group): meshes expect group \"\" or core")
-        }
+        var out = r.specProblems.map { "\($0.path): \($0.message)" }
         if r.acceptance == .noController { out.append("no mesh has accepted this route (status.parents is empty)") }
-        for (i, rule) in r.rules.enumerated() {
-            let shares = r.shares(rule: i)
-            if !rule.backends.isEmpty && shares.allSatisfy({ $0 == nil }) {
-                out.append("rule \(i): every weight is 0, so the rule routes nothing (implementations differ)")
-            }
-            if rule.backends.count == 1 && rule.backends[0].weight.value.nanos == 0 {
-                out.append("rule \(i): its only backend has weight 0")
-            }
-        }
         return out
     }
 
