@@ -114,11 +114,15 @@ struct PrometheusSourceTests {
         // Edges, from both ends of webapp, as the SMI API lists them.
         let edges = try await smitop(h, ["metrics", "-n", "bookstore", "--metrics", "linkerd", "--edges", "webapp", "--window", "20s", "-o", "json"])
         let smiEdges = try await smitop(h, ["metrics", "-n", "bookstore", "--metrics", "smi", "--edges", "webapp", "--window", "20s", "-o", "json"])
+        // Say which command failed, rather than only that its empty output is not JSON.
+        #expect(edges.status == 0, "linkerd --edges: \(edges.stderr)")
+        #expect(smiEdges.status == 0, "smi --edges: \(smiEdges.stderr)")
         let pe = try rows(edges)
         let se = try rows(smiEdges)
         #expect(pe["bookstore/webapp to books-v1"] != nil && pe["bookstore/webapp from bookbuyer"] != nil, "\(pe.keys.sorted())")
         // Scoped to payments, the call from bookstore's webapp into it is still an edge.
         let payments = try await smitop(h, ["metrics", "-n", "payments", "--metrics", "linkerd", "--edges", "--window", "20s", "-o", "json"])
+        #expect(payments.status == 0, "payments --edges: \(payments.stderr)")
         #expect(try rows(payments)["bookstore/webapp to payments-primary"] != nil, "\(payments.stdout)")
         for key in ["bookstore/webapp to books-v1", "bookstore/webapp to authors-v1"] {
             if let a = pe[key]?["rps"]?.doubleValue, let b = se[key]?["rps"]?.doubleValue {
