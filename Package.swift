@@ -97,13 +97,19 @@ let package = Package(
             name: "Mesh",
             dependencies: ["KubeCore", "SMI", "GatewayAPI", "Kube"]
         ),
+        // Guarded canary ramps: the plan, the gate arithmetic and the ramp state machine,
+        // shared by the TUI and `smitop split ramp`. Pure: no I/O, an injected clock.
+        .target(
+            name: "Ramp",
+            dependencies: ["KubeCore", "Mesh", "GatewayAPI"]
+        ),
         .target(
             name: "App",
-            dependencies: ["KubeCore", "Mesh", "SMI", "Kube"]
+            dependencies: ["KubeCore", "Mesh", "SMI", "Kube", "Ramp"]
         ),
         .target(
             name: "UI",
-            dependencies: ["KubeCore", "App", "Mesh", "SMI", .product(name: "Yams", package: "Yams")]
+            dependencies: ["KubeCore", "App", "Mesh", "Ramp", "SMI", .product(name: "Yams", package: "Yams")]
         ),
         // The event loop, effect runner, mailbox, session file and exec trust, behind a
         // terminal protocol and a cluster protocol (test doubles drive it headless).
@@ -121,7 +127,7 @@ let package = Package(
         .executableTarget(
             name: "smitop",
             dependencies: [
-                "KubeCore", "SMI", "GatewayAPI", "Lint", "Kube", "Transport", "Simulator", "Mesh", "App", "UI", "Runtime", "Terminal",
+                "KubeCore", "SMI", "GatewayAPI", "Lint", "Kube", "Transport", "Simulator", "Mesh", "Ramp", "App", "UI", "Runtime", "Terminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -169,7 +175,8 @@ let package = Package(
             name: "EndToEndTests", dependencies: ["KubeCore", "Simulator", "Kube", "SMI", "Transport", "TestSupport", "APIServer"], exclude: ["python"]),
         .testTarget(name: "TransportTests", dependencies: ["KubeCore", "Transport", "Kube"]),
         .testTarget(name: "MeshTests", dependencies: ["KubeCore", "Mesh", "SMI", "GatewayAPI", "Kube"]),
-        .testTarget(name: "AppTests", dependencies: ["KubeCore", "App", "Mesh", "SMI", "Kube"]),
+        .testTarget(name: "RampTests", dependencies: ["Ramp", "KubeCore", "Mesh", "SMI", "GatewayAPI"]),
+        .testTarget(name: "AppTests", dependencies: ["KubeCore", "App", "Mesh", "Ramp", "SMI", "Kube"]),
         .testTarget(name: "UITests", dependencies: ["KubeCore", "UI", "App", "Mesh", "SMI", "Kube"], exclude: ["Snapshots"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "App", "Mesh", "UI", "Kube", "KubeCore", "SMI"]),
         .testTarget(name: "TerminalTests", dependencies: ["KubeCore", "Terminal", "UI", "App"]),
