@@ -33,6 +33,8 @@ public struct AppOptions: Sendable, Equatable {
     public var keyMap = KeyMap.standard
     /// Contexts that are always read-only (config `contexts.NAME.readOnly`), e.g. production.
     public var readOnlyContexts: Set<String> = []
+    /// The config file's ramp defaults (docs/ramps.md).
+    public var ramp = RampDefaults()
     public init() {}
 
     /// Read-only by flag, or because the config marks this context so.

@@ -6,6 +6,7 @@
 import Foundation
 import KubeCore
 import Mesh
+import Ramp
 import SMI
 
 public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -28,6 +29,8 @@ public struct SmitopConfig: Sendable, Equatable {
     public var readOnly: Bool?
     public var readOnlyContexts: Set<String> = []
     public var keys: [Action: [Key]] = [:]
+    /// `ramp`: defaults of a guarded ramp's plan (docs/ramps.md).
+    public var ramp: RampDefaults?
     /// The file this came from; nil for the defaults.
     public var source: String?
 
@@ -46,6 +49,13 @@ public struct SmitopConfig: Sendable, Equatable {
         ("mouse", "true", "capture the mouse (click, double-click, wheel)"),
         ("readOnly", "false", "disable every write, in every context"),
         ("contexts.NAME.readOnly", "false", "disable writes in kubeconfig context NAME only (e.g. production)"),
+        ("ramp.steps", "5,10,25,50,100", "a guarded ramp's canary shares, in percent, rising (docs/ramps.md)"),
+        ("ramp.wait", "2m", "a ramp's minimum time at each step, once the step is in effect"),
+        ("ramp.minSuccess", "(stable − 0.5)", "a ramp's minimum canary success rate in percent; unset: the stable backends' minus ramp.successMargin"),
+        ("ramp.successMargin", "0.5", "points below the stable backends' success rate a canary may run"),
+        ("ramp.maxP99", "(stable × 1.2)", "a ramp's maximum canary p99 latency (300ms); unset: the stable backends' × ramp.p99Factor"),
+        ("ramp.p99Factor", "1.2", "how much slower than the stable backends' p99 a canary may be"),
+        ("ramp.minRequests", "20", "requests the canary must serve in a step before any verdict"),
         ("keys.ACTION", "(built-in)", "re-bind an action to a list of keys, e.g. `quit: [\"q\", \"Ctrl-Q\"]`; actions as in docs/keybindings.md"),
     ]
 
@@ -163,8 +173,10 @@ public struct SmitopConfig: Sendable, Equatable {
                     guard !parsed.isEmpty else { throw fail(path, "needs at least one key") }
                     c.keys[action] = parsed
                 }
+            case "ramp":
+                c.ramp = try RampDefaults.parse(value) { path, message in fail(path, message) }
             default:
-                let known = ["theme", "refresh", "metricsWindow", "metrics", "thresholds", "step", "mouse", "readOnly", "contexts", "keys"]
+                let known = ["theme", "refresh", "metricsWindow", "metrics", "thresholds", "step", "mouse", "readOnly", "contexts", "keys", "ramp"]
                 throw fail(key, "unknown setting (known: \(known.joined(separator: ", ")))")
             }
         }
@@ -186,6 +198,7 @@ public struct SmitopConfig: Sendable, Equatable {
         if let r = readOnly { o.readOnly = r }
         o.readOnlyContexts.formUnion(readOnlyContexts)
         o.keyMap = KeyMap.standard.overriding(keys)
+        if let r = ramp { o.ramp = r }
     }
 
     /// The effective settings (options after file and flags), for `smitop config view`.
@@ -206,5 +219,66 @@ public struct SmitopConfig: Sendable, Equatable {
             "step": .int(o.defaultStep), "mouse": .bool(o.mouseEnabled), "readOnly": .bool(o.readOnly),
             "contexts": .object(contexts), "keys": .object(keys),
         ]
+    }
+}
+
+/// The config file's `ramp` mapping: defaults for a guarded ramp's plan. Flags (and the
+/// TUI's plan form) override them.
+public struct RampDefaults: Sendable, Equatable {
+    public var steps: [Fraction]?
+    public var wait: Double?
+    public var minSuccessPercent: Double?
+    public var successMargin: Double?
+    public var maxP99Ms: Double?
+    public var p99Factor: Double?
+    public var minRequests: Double?
+    public init() {}
+
+    public var defaultSteps: [Fraction] { steps ?? (try? RampPlan.parseSteps("5,10,25,50,100").get()) ?? [100] }
+    public var defaultWait: Double { wait ?? 120 }
+
+    /// The gates with these defaults.
+    public var gates: RampGates {
+        var g = RampGates(minSuccessPercent: minSuccessPercent, maxP99Ms: maxP99Ms, minRequests: minRequests ?? 20)
+        if let m = successMargin { g.successMargin = m }
+        if let f = p99Factor { g.p99Factor = f }
+        return g
+    }
+
+    static func parse(_ value: JSON, fail: (String, String) -> ConfigError) throws(ConfigError) -> RampDefaults {
+        guard case .object(let o) = value else { throw fail("ramp", "must be a mapping (steps, wait, minSuccess, …)") }
+        var r = RampDefaults()
+        func number(_ v: JSON, _ k: String, _ range: ClosedRange<Double>) throws(ConfigError) -> Double {
+            guard let d = v.doubleValue, d.isFinite, range.contains(d) else {
+                throw fail("ramp.\(k)", "must be a number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return d
+        }
+        for (k, v) in o {
+            switch k {
+            case "steps":
+                let text = v.stringValue ?? v.arrayValue?.compactMap { $0.doubleValue.map { "\($0)" } ?? $0.stringValue }.joined(separator: ",") ?? ""
+                switch RampPlan.parseSteps(text) {
+                case .success(let s): r.steps = s
+                case .failure(let e): throw fail("ramp.steps", e.message)
+                }
+            case "wait":
+                guard let d = v.stringValue.flatMap(GoDuration.parse), d >= 0, d <= 7 * 86400 else {
+                    throw fail("ramp.wait", "must be a duration such as 30s or 2m (at most 7 days)")
+                }
+                r.wait = d
+            case "minSuccess": r.minSuccessPercent = try number(v, k, 0...100)
+            case "successMargin": r.successMargin = try number(v, k, 0...100)
+            case "maxP99":
+                let ms = v.doubleValue ?? v.stringValue.flatMap(GoDuration.parse).map { $0 * 1000 }
+                guard let ms, ms.isFinite, ms > 0, ms <= 3_600_000 else { throw fail("ramp.maxP99", "must be a duration such as 300ms") }
+                r.maxP99Ms = ms
+            case "p99Factor": r.p99Factor = try number(v, k, 1...1000)
+            case "minRequests": r.minRequests = try number(v, k, 0...1e12)
+            default:
+                throw fail("ramp.\(k)", "unknown setting (known: steps, wait, minSuccess, successMargin, maxP99, p99Factor, minRequests)")
+            }
+        }
+        return r
     }
 }

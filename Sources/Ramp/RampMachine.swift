@@ -23,10 +23,11 @@ public enum RampOutcome: Sendable, Equatable {
     case completed
     /// The pre-ramp weights were written back.
     case rolledBack
-    /// Stopped without finishing: someone else changed the split, a controller owns it, it was
-    /// deleted, or a write failed. Nothing more is written.
+    /// Stopped without finishing: a controller owns the split, it was deleted, or a step
+    /// cannot be computed. Nothing more is written.
     case stopped(String)
-    /// A rollback write was refused because the split changed: theirs is kept.
+    /// Someone else changed the split (seen on the server, or a 409 on a step or rollback
+    /// write): theirs is kept, nothing more is written.
     case concurrentChange(String)
 }
 
@@ -64,6 +65,16 @@ public struct RampEvent: Sendable, Equatable {
     public var share: String?
     public var gates: [GateResult]
     public var message: String
+
+    public init(at: Double, split: SplitID, event: String, step: Int?, share: String?, gates: [GateResult], message: String) {
+        self.at = at
+        self.split = split
+        self.event = event
+        self.step = step
+        self.share = share
+        self.gates = gates
+        self.message = message
+    }
 
     public var json: JSON {
         var o: JSON = [
@@ -162,7 +173,7 @@ public struct RampMachine: Sendable, Equatable {
         if step >= 0 {
             // Resumed after a restart: only if nobody wrote while smitop was away.
             guard sameWeights(server.backends.map(\.weight), expected) else {
-                return stop("the split's weights changed while smitop was not running; nothing written", now: now)
+                return changed("the split's weights changed while smitop was not running; nothing written", now: now)
             }
             startWatching(now: now)
             return [log("resumed", now, "resumed at step \(step + 1) of \(plan.steps.count) after a restart")]
@@ -213,8 +224,8 @@ public struct RampMachine: Sendable, Equatable {
         switch failure {
         case .conflict(let m):
             let text = "the split changed on the server (\(m)); nothing was overwritten"
-            phase = .finished(purpose == .rollback ? .concurrentChange(text) : .stopped(text))
-            return [log(purpose == .rollback ? "rollback-conflict" : "stopped", now, text)]
+            phase = .finished(.concurrentChange(text))
+            return [log("stopped", now, text)]
         case .other(let m):
             // The write may or may not have landed; the server's object (next input) decides
             // what the ramp sees. Pause so nothing more is written on a guess.
@@ -233,7 +244,7 @@ public struct RampMachine: Sendable, Equatable {
         }
         if !sameWeights(split.backends.map(\.weight), expected) || split.backends.map(\.service) != server.backends.map(\.service) {
             let who = split.meta.managers.last.map { " (last writer: \(clean($0)))" } ?? ""
-            return stop("the split changed on the server\(who): someone else is writing; the ramp stopped without writing", now: now)
+            return changed("the split changed on the server\(who): someone else is writing; the ramp stopped without writing", now: now)
         }
         if let c = split.controller, server.controller == nil || phase == .ready { return stop(controllerText(c), now: now) }
         server = split
@@ -396,6 +407,11 @@ public struct RampMachine: Sendable, Equatable {
 
     mutating func stop(_ why: String, now: Double) -> [RampAction] {
         phase = .finished(.stopped(why))
+        return [log("stopped", now, why)]
+    }
+
+    mutating func changed(_ why: String, now: Double) -> [RampAction] {
+        phase = .finished(.concurrentChange(why))
         return [log("stopped", now, why)]
     }
 

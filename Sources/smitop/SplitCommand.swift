@@ -15,7 +15,7 @@ struct SplitCommand: AsyncParsableCommand {
             httproute/reviews, grpcroute/echo, httproutes.policy.linkerd.io/bb. A route with several \
             weighted rules needs --rule INDEX or --rule NAME.
             """,
-        subcommands: [SplitSetCommand.self, SplitShiftCommand.self])
+        subcommands: [SplitSetCommand.self, SplitShiftCommand.self, SplitRampCommand.self])
 }
 
 /// What `split set/shift` writes to: a TrafficSplit, or one rule of a route.

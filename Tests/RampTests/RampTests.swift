@@ -233,7 +233,7 @@ func acceptWrite(_ m: inout RampMachine, _ a: [RampAction], now: Double, rv: ino
         #expect(m.serverObject(ws([90, 10], rv: "5"), now: 1).isEmpty && m.server.meta.resourceVersion == "5")
         let a = m.serverObject(ws([80, 20], rv: "6", manager: "kubectl-edit"), now: 2)
         #expect(writes(a).isEmpty && events(a) == ["stopped"])
-        guard case .finished(.stopped(let why)) = m.phase else { return #expect(Bool(false)) }
+        guard case .finished(.concurrentChange(let why)) = m.phase else { return #expect(Bool(false)) }
         #expect(why.contains("kubectl-edit"))
         #expect(m.next(now: 3).isEmpty && m.rollback(now: 3).isEmpty)
     }
@@ -242,7 +242,7 @@ func acceptWrite(_ m: inout RampMachine, _ a: [RampAction], now: Double, rv: ino
         var m = RampMachine(plan: plan(), split: ws([90, 10], rv: "1"), settle: 0)
         _ = m.begin(now: 0)
         _ = m.writeFailed(.conflict("409"), now: 1)
-        #expect(m.phase == .finished(.stopped("the split changed on the server (409); nothing was overwritten")))
+        #expect(m.phase == .finished(.concurrentChange("the split changed on the server (409); nothing was overwritten")))
 
         var rv = 1
         var r = RampMachine(plan: plan(), split: ws([90, 10], rv: "1"), settle: 0)
@@ -340,7 +340,7 @@ func acceptWrite(_ m: inout RampMachine, _ a: [RampAction], now: Double, rv: ino
 
         var changed = try #require(RampMachine(restoring: snap, split: ws([70, 30], rv: "9"), settle: 0))
         _ = changed.begin(now: 11)
-        guard case .finished(.stopped(let why)) = changed.phase else { return #expect(Bool(false)) }
+        guard case .finished(.concurrentChange(let why)) = changed.phase else { return #expect(Bool(false)) }
         #expect(why.contains("while smitop was not running"))
         #expect(RampMachine(restoring: snap, split: ws([50, 25, 25], rv: "9"), settle: 0) == nil)
     }

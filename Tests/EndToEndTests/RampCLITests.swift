@@ -1,0 +1,168 @@
+import Foundation
+import KubeCore
+import TestSupport
+import Testing
+
+@testable import Simulator
+
+/// `smitop split ramp` against the simulator: the real binary, real metrics from the traffic
+/// model, kubectl as the judge of what the cluster holds, and the audit log on disk.
+@Suite("split ramp against smitop sim", .serialized)
+struct RampCLITests {
+    /// Short waits: each step is judged over 2 s windows, polled every 0.5 s.
+    static let fast = ["--wait", "2s", "--window", "2s", "--interval", "0.5"]
+
+    func smitop(_ h: SimHarness, _ args: [String], stdin: String? = nil, timeout: Double = 90) async throws -> ProcessResult {
+        try await runProcess(
+            SmitopBinary.path, args + ["--kubeconfig", h.kubeconfig], env: ["HOME": h.dir, "XDG_STATE_HOME": h.dir + "/state"], stdin: stdin,
+            timeout: timeout)
+    }
+
+    /// [backend: weight] of a TrafficSplit, as kubectl reads it.
+    func splitWeights(_ h: SimHarness, _ name: String) async throws -> [String: Int64] {
+        let r = try await h.kubectl(["get", "trafficsplits.split.smi-spec.io", name, "-n", "bookstore", "-o", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        var out: [String: Int64] = [:]
+        for b in try JSON.parse(r.stdout)[path: "spec", "backends"]?.arrayValue ?? [] {
+            out[b["service"]?.stringValue ?? ""] = b["weight"]?.intValue ?? -1
+        }
+        return out
+    }
+
+    /// The audit log's lines (ramps.log), each a JSON object.
+    func auditLog(_ h: SimHarness) throws -> [JSON] {
+        let path = h.dir + "/state/smitop/ramps.log"
+        var st = stat()
+        #expect(stat(path, &st) == 0 && st.st_mode & 0o777 == 0o600, "ramps.log must be private (0600)")
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return try text.split(separator: "\n").map { try JSON.parse(String($0)) }
+    }
+
+    @Test("an auto ramp that passes every gate ends at the target with exit 0, kubectl and the audit log agreeing")
+    func autoCompletes() async throws {
+        let h = try await SimHarness.start()
+        defer { Task { await h.stop() } }
+        let r = try await smitop(
+            h,
+            [
+                "split", "ramp", "-n", "bookstore", "authors", "--to", "authors-canary", "--steps", "20,50", "--auto", "--min-success", "90",
+                "--max-p99", "500ms", "--min-requests", "5",
+            ] + Self.fast)
+        #expect(r.status == 0, "stdout:\n\(r.stdout)\nstderr:\n\(r.stderr)")
+        #expect(r.stdout.contains("step 1 of 2: authors-canary to 20%") && r.stdout.contains("step 2 of 2: authors-canary to 50%"), "\(r.stdout)")
+        #expect(r.stdout.contains("✓ success rate") && r.stdout.contains("✓ p99 latency"), "\(r.stdout)")
+        #expect(try await splitWeights(h, "authors") == ["authors-v1": 50, "authors-canary": 50])
+        let events = try auditLog(h).map { $0["event"]?.stringValue ?? "" }
+        #expect(events.first == "begin" && events.last == "completed", "\(events)")
+        #expect(events.filter { $0 == "passed" }.count == 1 && events.filter { $0 == "written" }.count == 2, "\(events)")
+        // The decision to take step 2 carries the gate values that justified it.
+        let passed = try #require(try auditLog(h).first { $0["event"] == "passed" })
+        #expect(passed["gates"]?.arrayValue?.allSatisfy { $0["verdict"] == "pass" && $0["value"]?.doubleValue != nil } == true, "\(passed)")
+    }
+
+    @Test("a failing gate in an auto ramp rolls back to the pre-ramp weights with exit 4")
+    func autoRollsBack() async throws {
+        let h = try await SimHarness.start()
+        defer { Task { await h.stop() } }
+        // books-v2 serves about 87 % success: the 95 % gate fails at the first step.
+        let r = try await smitop(
+            h,
+            [
+                "split", "ramp", "-n", "bookstore", "trafficsplit/books", "--to", "books-v2", "--steps", "30,100", "--auto", "--min-success", "95",
+                "--max-p99", "2s", "--min-requests", "5", "-o", "json",
+            ] + Self.fast)
+        #expect(r.status == 4, "stdout:\n\(r.stdout)\nstderr:\n\(r.stderr)")
+        let lines = try r.stdout.split(separator: "\n").map { try JSON.parse(String($0)) }
+        let failed = try #require(lines.first { $0["event"] == "failed" }, "\(r.stdout)")
+        let success = try #require(failed["gates"]?.arrayValue?.first { $0["gate"] == "success" })
+        #expect(success["verdict"] == "fail" && (success["value"]?.doubleValue ?? 100) < 95 && success["threshold"]?.doubleValue == 95)
+        #expect(lines.contains { $0["event"] == "rolled-back" })
+        #expect(try await splitWeights(h, "books") == ["books-v1": 90, "books-v2": 10])
+    }
+
+    @Test("a concurrent kubectl change stops the ramp with exit 3 and is never overwritten")
+    func concurrentChange() async throws {
+        let h = try await SimHarness.start()
+        defer { Task { await h.stop() } }
+        async let ramp = smitop(
+            h,
+            [
+                "split", "ramp", "-n", "bookstore", "authors", "--to", "authors-canary", "--steps", "20,100", "--auto", "--wait", "5m",
+                "--window", "2s", "--interval", "0.5",
+            ])
+        // Once the ramp's first step is on the server, someone else writes.
+        var sawStep = false
+        for _ in 0..<120 where !sawStep {
+            sawStep = try await splitWeights(h, "authors")["authors-canary"] == 20
+            if !sawStep { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        #expect(sawStep, "the ramp never wrote its first step")
+        let patch = try await h.kubectl([
+            "patch", "trafficsplits.split.smi-spec.io", "authors", "-n", "bookstore", "--type", "merge", "-p",
+            #"{"spec":{"backends":[{"service":"authors-v1","weight":60},{"service":"authors-canary","weight":40}]}}"#,
+        ])
+        #expect(patch.status == 0, "\(patch.stderr)")
+        let r = try await ramp
+        #expect(r.status == 3, "stdout:\n\(r.stdout)\nstderr:\n\(r.stderr)")
+        #expect(r.stdout.contains("the split changed on the server") && r.stdout.contains("kubectl"), "\(r.stdout)")
+        #expect(try await splitWeights(h, "authors") == ["authors-v1": 60, "authors-canary": 40])
+    }
+
+    @Test("a manual ramp asks before every step: 'n' writes nothing, 'y' answers take it to the end")
+    func manual() async throws {
+        let h = try await SimHarness.start()
+        defer { Task { await h.stop() } }
+        let no = try await smitop(h, ["split", "ramp", "-n", "bookstore", "authors", "--to", "authors-canary", "--steps", "50"] + Self.fast, stdin: "n\n")
+        #expect(no.status == 1 && no.stdout.contains("nothing written") && no.stderr.contains("write step 1 (50%)? [y/N]"), "\(no.stdout)\(no.stderr)")
+        #expect(try await splitWeights(h, "authors") == ["authors-v1": 100, "authors-canary": 0])
+        let yes = try await smitop(
+            h,
+            [
+                "split", "ramp", "-n", "bookstore", "authors", "--to", "authors-canary", "--steps", "25,50", "--min-success", "90", "--max-p99",
+                "500ms", "--min-requests", "5",
+            ] + Self.fast, stdin: "y\ny\n")
+        #expect(yes.status == 0, "stdout:\n\(yes.stdout)\nstderr:\n\(yes.stderr)")
+        #expect(yes.stderr.contains("step 2 (50%)? [y]es / [r]oll back / [q]uit"), "\(yes.stderr)")
+        #expect(yes.stdout.contains("every gate held for the whole wait: step 2 (50%) proposed"), "\(yes.stdout)")
+        #expect(try await splitWeights(h, "authors") == ["authors-v1": 50, "authors-canary": 50])
+    }
+
+    @Test("a route rule ramps through the mesh's acceptance of each generation")
+    func routeRule() async throws {
+        let h = try await SimHarness.start { $0.profile = .linkerdGamma }
+        defer { Task { await h.stop() } }
+        let r = try await smitop(
+            h,
+            [
+                "split", "ramp", "httproute/bookstore/books", "--rule", "1", "--to", "books-v2", "--steps", "50,100", "--auto", "--min-success", "50",
+                "--max-p99", "5s", "--min-requests", "5",
+            ] + Self.fast)
+        #expect(r.status == 0, "stdout:\n\(r.stdout)\nstderr:\n\(r.stderr)")
+        #expect(r.stdout.components(separatedBy: "the mesh accepted the new weights").count == 3, "\(r.stdout)")
+        let j = try JSON.parse(
+            try await h.kubectl(["get", "httproutes.gateway.networking.k8s.io", "books", "-n", "bookstore", "-o", "json"]).stdout)
+        let rules = j[path: "spec", "rules"]?.arrayValue ?? []
+        #expect(rules.count == 2)
+        #expect(rules.last?["backendRefs"]?.arrayValue?.map { $0["weight"]?.intValue } == [0, 100], "\(rules)")
+        // The header rule is untouched.
+        #expect(rules.first?["backendRefs"]?.arrayValue?.count == 1)
+    }
+
+    @Test(
+        "bad plans are refused before anything is written (exit 2)",
+        arguments: [
+            (["--to", "authors-canary", "--steps", "50,20"], "steps must rise"),
+            (["--to", "nope", "--steps", "50"], "is not a backend"),
+            (["--to", "authors-canary", "--steps", "50", "--wait", "forever"], "--wait"),
+            (["--to", "authors-canary", "--steps", "50", "--max-p99", "fast"], "--max-p99"),
+            (["--to", "authors-canary", "--step-size", "0.01"], "more than 100 steps"),
+        ])
+    func refused(_ args: [String], _ message: String) async throws {
+        let h = try await SimHarness.start()
+        defer { Task { await h.stop() } }
+        let r = try await smitop(h, ["split", "ramp", "-n", "bookstore", "authors", "--auto"] + args)
+        #expect(r.status == 2 || (r.status == 64 && message.hasPrefix("--")), "\(r.status) \(r.stderr)")
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+        #expect(try await splitWeights(h, "authors") == ["authors-v1": 100, "authors-canary": 0])
+    }
+}
