@@ -5,6 +5,7 @@
 import Kube
 import KubeCore
 import Mesh
+import Ramp
 import SMI
 
 /// Settings fixed at start (flags).
@@ -225,6 +226,8 @@ public enum PendingRequest: Sendable, Equatable {
     case write(SplitID)
     case dryRun(SplitID)
     case undo(SplitID)
+    /// A guarded ramp's write of these weights.
+    case ramp(SplitID, WeightedSplit)
 }
 
 /// Screen areas in cells. The UI draws into exactly these rects and mouse hit-testing in
@@ -305,6 +308,16 @@ public struct AppState: Sendable, Equatable {
     public var pending: [Int: PendingRequest] = [:]
     public var nextRequestID = 1
 
+    // Guarded ramps (docs/ramps.md).
+    /// Running, finished-but-shown and restored ramps, one per split.
+    public var ramps: [SplitID: RampSession] = [:]
+    /// The ramp whose view is open.
+    public var rampOpen: SplitID?
+    /// The plan form, while one is being filled in.
+    public var rampForm: RampForm?
+    /// Ramps saved by the last session whose split has not been seen yet.
+    public var restoredRamps: [SplitID: JSON] = [:]
+
     // Look.
     public var theme: String
     /// Names `:theme` completes (set by the runtime from built-ins and the themes folder).
@@ -350,8 +363,8 @@ public struct AppState: Sendable, Equatable {
             detailRect = Rect(x: w - dw, y: headerH, width: dw, height: bodyH)
         }
         var dialog: Rect?
-        if editing != nil {
-            let dw = min(w, 78)
+        if editing != nil || rampForm != nil || rampOpen != nil {
+            let dw = min(w, rampOpen != nil ? 96 : 78)
             let dh = min(bodyH, 24)
             dialog = Rect(x: (w - dw) / 2, y: headerH + (bodyH - dh) / 2, width: dw, height: dh)
         }
@@ -367,6 +380,8 @@ public struct AppState: Sendable, Equatable {
         case .filter: return .filter
         case .normal: break
         }
+        if let f = rampForm { return f.reviewing == nil ? .rampPlan : .rampConfirm }
+        if rampOpen != nil { return .ramp }
         if let d = editor {
             switch d.phase {
             case .editing, .writing, .dryRunning: return .editor

@@ -108,6 +108,8 @@ public enum Effect: Sendable, Equatable {
     case setTheme(String)
     /// Give the terminal back to the shell and stop the process (Ctrl-Z); state is untouched.
     case suspend
+    /// Append one line to the ramp audit trail (ramps.log).
+    case appendRampLog(JSON)
     /// Restore the terminal and exit 0.
     case quit
 }

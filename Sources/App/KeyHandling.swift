@@ -12,7 +12,14 @@ extension AppState {
         if action != .quit { quitArmed = false }
         switch context {
         case .command, .filter: return handleLine(key, action)
-        case .editor, .diff, .confirm: return handleEditor(key, action)
+        case .editor, .diff, .confirm:
+            if action == .planRamp, let d = editor {
+                openRamp(d.key, canary: d.selected)
+                return []
+            }
+            return handleEditor(key, action)
+        case .rampPlan, .rampConfirm: return handleRampForm(key, action)
+        case .ramp: return handleRampView(key, action)
         default: break
         }
         guard let action else { return [] }
@@ -71,6 +78,8 @@ extension AppState {
         case .panDown: panBy(dx: 0, dy: 4)
         case .editSplit:
             if let id = splitForSelection() { openEditor(id) } else { set("no traffic split here", .warning) }
+        case .planRamp:
+            if let id = splitForSelection() { openRamp(id) } else { set("no traffic split here", .warning) }
         case .rowUp: moveRow(-1)
         case .rowDown: moveRow(1)
         case .pageUp: moveRow(-max(1, regions.body.height - 2))

@@ -13,6 +13,12 @@ public enum KeyContext: String, Sendable, Hashable, CaseIterable {
     case diff
     /// "A controller owns this split" confirmation.
     case confirm
+    /// The guarded ramp's plan form.
+    case rampPlan
+    /// The plan reviewed: its first write shown.
+    case rampConfirm
+    /// A running (or restored) ramp.
+    case ramp
     case command
     case filter
 
@@ -25,6 +31,9 @@ public enum KeyContext: String, Sendable, Hashable, CaseIterable {
         case .editor: return "Split editor"
         case .diff: return "Split editor: diff before writing"
         case .confirm: return "Split editor: controller warning"
+        case .rampPlan: return "Ramp plan (R in the editor or the splits table)"
+        case .rampConfirm: return "Ramp plan: before the first step"
+        case .ramp: return "Ramp view"
         case .command: return "Command line (:)"
         case .filter: return "Filter line (/)"
         }
@@ -46,6 +55,9 @@ public enum Action: String, Sendable, Hashable, CaseIterable {
     case evenSplit, promote, revert, rebase, dryRun, review, leaveEditor
     // diff / confirm
     case write, backToEditor
+    // guarded ramps
+    case planRamp, rampFieldUp, rampFieldDown, rampCycle, rampCycleBack, rampReview, rampStart, rampCancel, rampDeleteBackward
+    case rampNext, rampRollback, rampPromote, rampPause, rampDiscard, rampClose
     // command / filter line
     case complete, completePrevious, historyPrevious, historyNext, submit, cancelLine
     case deleteBackward, deleteForward, cursorLeft, cursorRight, cursorHome, cursorEnd, clearLine
@@ -154,6 +166,7 @@ extension KeyMap {
         b([.esc], .closeDetail, .graph, "close the detail pane / leave edge selection"),
         b([.char("f")], .toggleFocus, .graph, "focus on the selected node's neighbourhood (again: whole graph)", "focus"),
         b([.char("e")], .editSplit, .graph, "edit the traffic split of the selected service or edge", "edit"),
+        b([.char("R")], .planRamp, .graph, "guarded ramp of the selected split: plan one, or open the running one"),
         b([.char("H")], .panLeft, .graph, "pan left"),
         b([.char("L")], .panRight, .graph, "pan right"),
         b([.char("K")], .panUp, .graph, "pan up"),
@@ -169,6 +182,7 @@ extension KeyMap {
         b([.char("S")], .sortReverse, .table, "reverse the sort order"),
         b([.enter], .openRow, .table, "open the detail pane (on a split: the editor)", "open"),
         b([.char("e")], .editSplit, .table, "edit the selected split", "edit"),
+        b([.char("R")], .planRamp, .table, "guarded ramp of the selected split: plan one, or open the running one", "ramp"),
         b([.esc], .closeDetail, .table, "close the detail pane / clear the filter"),
 
         b([.up, .char("k")], .scrollUp, .help, "scroll up"),
@@ -189,6 +203,7 @@ extension KeyMap {
         b([.char("d")], .dryRun, .editor, "server-side dry run of the draft", "dry-run"),
         b([.enter], .review, .editor, "show the diff (then y writes)", "diff"),
         b([.char("u")], .undo, .editor, "undo the last write smitop made"),
+        b([.char("R")], .planRamp, .editor, "guarded ramp with the selected backend as the canary (or open the running ramp)", "ramp"),
         b([.esc], .leaveEditor, .editor, "leave the editor (the draft is kept)", "leave"),
 
         b([.char("y")], .write, .diff, "write the change (merge patch with the resourceVersion read)", "write"),
@@ -196,6 +211,24 @@ extension KeyMap {
 
         b([.char("y")], .write, .confirm, "write anyway although a controller may undo it", "write anyway"),
         b([.esc, .char("n")], .backToEditor, .confirm, "cancel", "cancel"),
+
+        b([.up], .rampFieldUp, .rampPlan, "previous field"),
+        b([.down, .tab], .rampFieldDown, .rampPlan, "next field", "field"),
+        b([.right], .rampCycle, .rampPlan, "canary and mode: next choice", "choose"),
+        b([.left], .rampCycleBack, .rampPlan, "canary and mode: previous choice"),
+        b([.backspace], .rampDeleteBackward, .rampPlan, "delete the last character of the field (type to add)"),
+        b([.enter], .rampReview, .rampPlan, "check the plan and show its first write", "review"),
+        b([.esc], .rampCancel, .rampPlan, "cancel the plan (nothing is written)", "cancel"),
+
+        b([.char("y")], .rampStart, .rampConfirm, "start the ramp: write step 1 (a guarded write)", "start"),
+        b([.esc, .char("n")], .rampCancel, .rampConfirm, "back to the plan", "back"),
+
+        b([.char("n"), .enter], .rampNext, .ramp, "take the proposed step (before the gates held: twice); a restored ramp: resume", "next"),
+        b([.char("b")], .rampRollback, .ramp, "roll back to the weights before the ramp (a guarded write)", "rollback"),
+        b([.char("p")], .rampPromote, .ramp, "promote: the target share at once", "promote"),
+        b([.char(" ")], .rampPause, .ramp, "pause, or resume (the step's wait starts over)", "pause"),
+        b([.char("x")], .rampDiscard, .ramp, "discard a restored or finished ramp (never a running one)"),
+        b([.esc], .rampClose, .ramp, "close the view; a running ramp goes on (R reopens it)", "close"),
 
         b([.tab], .complete, .command, "complete (again: next candidate)", "complete"),
         b([.backTab], .completePrevious, .command, "previous candidate"),

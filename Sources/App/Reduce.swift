@@ -41,6 +41,8 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
         state.now = max(state.now, now)
         state.updateConnection()
         fx = [.scheduleTick(after: 1)]
+        if state.connection.status == .offline { fx += state.rampsConnectionLost(kind: nil) }
+        fx += state.rampsTick()
 
     case .resized(let size):
         state.size = size
@@ -57,15 +59,23 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
         state.applyObjects(kind) { $0.replaceAll(kind, items) }
         state.relisted(kind)
         state.markReachable()
-    case .objects(let kind, .upserted(let o)): state.applyObjects(kind) { $0.upsert(kind, o) }
-    case .objects(let kind, .deleted(let o)): state.applyObjects(kind) { $0.delete(kind, o) }
+        fx = state.rampsServerChanged(kind)
+    case .objects(let kind, .upserted(let o)):
+        state.applyObjects(kind) { $0.upsert(kind, o) }
+        fx = state.rampsServerChanged(kind)
+    case .objects(let kind, .deleted(let o)):
+        state.applyObjects(kind) { $0.delete(kind, o) }
+        fx = state.rampsServerChanged(kind)
     case .objectReloaded(let kind, let o):
         state.applyObjects(kind) { $0.upsert(kind, o) }
         // Every split of the object reloaded (a route's rules) may settle a write of unknown outcome.
         let ref = ObjectRef(object: o)
         let ids = state.drafts.keys.filter { $0.kind.objectKind == kind && $0.ref == ObjectRef(namespace: clean(ref.namespace), name: clean(ref.name)) }
         for id in ids { state.settleUnknownWrite(id) }
-    case .watchFailed(let kind, let e, let retry): state.watchFailed(kind, e, retryIn: retry)
+        fx = state.rampsServerChanged(kind)
+    case .watchFailed(let kind, let e, let retry):
+        state.watchFailed(kind, e, retryIn: retry)
+        fx = state.rampsConnectionLost(kind: kind)
 
     case .metricsSampled(let ns, let lists, let fetched, let at):
         state.now = max(state.now, at)
@@ -77,6 +87,7 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
         if state.metrics.edgeSetVersion != before { state.rebuildGraph() }
         state.updateConnection()
         fx = state.nextMetricsPoll()
+        fx += state.rampsObserve(at: at)
     case .metricsSource(let name): state.metrics.source = clean(name, limit: 120)
     case .metricsFailed(let ns, let e, let at):
         state.now = max(state.now, at)
@@ -124,6 +135,11 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
         state.drafts = [:]
         state.editing = nil
         state.journal = []
+        // Ramps belong to the cluster they write to; they stay saved under its session key.
+        state.ramps = [:]
+        state.rampOpen = nil
+        state.rampForm = nil
+        state.restoredRamps = [:]
         state.readOnly.deniedReason = nil
         state.applyReadOnlyOptions()
         state.set("switched to context \(info.context)")

@@ -6,18 +6,23 @@
 import Kube
 import KubeCore
 import Mesh
+import Ramp
 import SMI
 
 public struct SessionSnapshot: Sendable, Equatable {
     public var drafts: [SplitDraft]
     public var journal: [JournalEntry]
+    /// Guarded ramps in progress (`RampMachine.snapshot`), by split: offered again at the
+    /// next start, resumed only when the user says so.
+    public var ramps: [SplitID: JSON]
 
-    public init(drafts: [SplitDraft] = [], journal: [JournalEntry] = []) {
+    public init(drafts: [SplitDraft] = [], journal: [JournalEntry] = [], ramps: [SplitID: JSON] = [:]) {
         self.drafts = drafts
         self.journal = journal
+        self.ramps = ramps
     }
 
-    public var isEmpty: Bool { drafts.isEmpty && journal.isEmpty }
+    public var isEmpty: Bool { drafts.isEmpty && journal.isEmpty && ramps.isEmpty }
 
     /// The session key: the same context name pointing at another server is another cluster.
     public static func key(_ c: ContextInfo) -> String { "\(c.context)@\(c.server)" }
@@ -25,6 +30,8 @@ public struct SessionSnapshot: Sendable, Equatable {
     public init(_ state: AppState) {
         drafts = state.drafts.values.filter(\.isDirty).sorted { $0.key < $1.key }
         journal = state.journal
+        ramps = state.restoredRamps
+        for (id, r) in state.ramps { if let j = r.machine.snapshot { ramps[id] = j } }
     }
 
     public var json: JSON {
@@ -48,7 +55,10 @@ public struct SessionSnapshot: Sendable, Equatable {
                 "resultingResourceVersion": e.resultingResourceVersion.map(JSON.string) ?? .null, "at": .double(e.at),
             ])
         }
-        return ["drafts": .array(ds), "journal": .array(js)]
+        return [
+            "drafts": .array(ds), "journal": .array(js),
+            "ramps": .array(ramps.sorted { $0.key < $1.key }.map { ["split": .string($0.key.key), "ramp": $0.value] }),
+        ]
     }
 
     /// Lenient: an entry that no longer decodes (a file from another version, a hand edit) is
@@ -56,6 +66,14 @@ public struct SessionSnapshot: Sendable, Equatable {
     public init(json: JSON) {
         drafts = []
         journal = []
+        ramps = [:]
+        // Checked again, against the split, when restored (`RampMachine(restoring:)`).
+        for r in json["ramps"]?.arrayValue ?? [] {
+            guard let id = r["split"]?.stringValue.flatMap({ SplitID(key: $0) }), let ramp = r["ramp"],
+                ramp[path: "plan", "split"]?.stringValue == id.key
+            else { continue }
+            ramps[id] = ramp
+        }
         for d in json["drafts"]?.arrayValue ?? [] {
             // Entries from before routes had no "split" key: they are TrafficSplits.
             guard var baseJSON = d["base"] else { continue }
@@ -122,8 +140,11 @@ extension SessionSnapshot {
         func id(_ e: JournalEntry) -> String { "\(e.split.id.key)@\(e.resultingResourceVersion ?? "")#\(e.at)" }
         let known = Set((journal + base.journal).map(id))
         let added = theirs.journal.filter { !known.contains(id($0)) }
+        // Ramps as drafts: ours where we changed them since base, the file's otherwise.
+        var ramps = theirs.ramps
+        for key in Set(self.ramps.keys).union(base.ramps.keys) where self.ramps[key] != base.ramps[key] { ramps[key] = self.ramps[key] }
         return SessionSnapshot(
-            drafts: byKey.values.sorted { $0.key < $1.key }, journal: (journal + added).sorted { $0.at < $1.at })
+            drafts: byKey.values.sorted { $0.key < $1.key }, journal: (journal + added).sorted { $0.at < $1.at }, ramps: ramps)
     }
 }
 
@@ -136,6 +157,8 @@ extension AppState {
             if let current = store.splits[d.key] { drafts[d.key]!.serverChanged(current) }
         }
         if journal.isEmpty { journal = s.journal }
+        for (id, j) in s.ramps where ramps[id] == nil { restoredRamps[id] = j }
+        materializeRestoredRamps()
         guard !s.drafts.isEmpty else { return }
         let names = s.drafts.map(\.key.key).joined(separator: ", ")
         set("\(s.drafts.count) unsaved draft\(s.drafts.count == 1 ? "" : "s") from your last session: \(names) (:ts, then e to open)", .warning)

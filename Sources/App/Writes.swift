@@ -162,11 +162,12 @@ extension AppState {
 
     mutating func patchSucceeded(_ requestID: Int, _ object: JSON) -> [Effect] {
         guard let p = pending.removeValue(forKey: requestID) else { return [] }
+        if case .ramp(let id, _) = p { return rampWriteSucceeded(id, object) }
         // The object written is the whole TrafficSplit or route; the draft's split is read from it.
         func decodeWritten(_ key: SplitID) -> WeightedSplit? { WeightedSplit.decode(object, as: key) }
         let writtenKey: SplitID
         switch p {
-        case .write(let k), .undo(let k), .dryRun(let k): writtenKey = k
+        case .write(let k), .undo(let k), .dryRun(let k), .ramp(let k, _): writtenKey = k
         }
         let written = decodeWritten(writtenKey)
         switch p {
@@ -205,6 +206,7 @@ extension AppState {
             set("undid the last write to \(key)")
         case .dryRun(let key):
             dryRunFinished(requestID, .success(object), key: key)
+        case .ramp: break
         }
         return []
     }
@@ -212,6 +214,7 @@ extension AppState {
     mutating func patchFailed(_ requestID: Int, _ error: KubeError) -> [Effect] {
         guard let p = pending.removeValue(forKey: requestID) else { return [] }
         switch p {
+        case .ramp(let id, let target): return rampWriteFailed(id, target: target, error)
         case .write(let key), .undo(let key):
             let isUndo = { if case .undo = p { return true } else { return false } }()
             guard var d = drafts[key] else {

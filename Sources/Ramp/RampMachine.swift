@@ -457,11 +457,13 @@ public struct RampMachine: Sendable, Equatable {
             let o = j["original"]?.arrayValue, let e = j["expected"]?.arrayValue,
             o.count == split.backends.count, e.count == split.backends.count
         else { return nil }
+        // In the notation the split uses now (an integer field stays an integer).
         func weights(_ a: [JSON]) -> [Weight]? {
             var out: [Weight] = []
-            for x in a {
-                guard let s = x.stringValue, let q = try? Quantity(parsing: s), !q.isNegative else { return nil }
-                out.append(Weight(quantity: q))
+            for (x, current) in zip(a, split.backends) {
+                guard let s = x.stringValue, let q = try? Quantity(parsing: s), !q.isNegative, q.nanos <= split.weightPolicy.maximumNanos
+                else { return nil }
+                out.append(current.weight.with(value: q))
             }
             return out
         }

@@ -31,10 +31,16 @@ public final class EffectRunner: @unchecked Sendable {
     static let backfillStep: Double = 2
     static let backfillPoints = 60
 
-    public init(mailbox: Mailbox, connector: (any ClusterConnector)?, cluster: (any ClusterSession)?) {
+    /// The ramp audit trail (nil: not kept, as in tests that do not ask for it).
+    let rampLog: RampLog?
+    /// A failed append is reported once, not at every line.
+    private let rampLogFailed = Mutex(false)
+
+    public init(mailbox: Mailbox, connector: (any ClusterConnector)?, cluster: (any ClusterSession)?, rampLog: RampLog? = nil) {
         self.mailbox = mailbox
         self.connector = connector
         self.cluster = cluster
+        self.rampLog = rampLog
     }
 
     private func current() -> (any ClusterSession)? {
@@ -51,6 +57,12 @@ public final class EffectRunner: @unchecked Sendable {
         case .reloadObject(let kind, let ref): reload(kind, ref)
         case .reviewAccess(let scope): reviewAccess(scope)
         case .switchContext(let name): switchContext(name)
+        case .appendRampLog(let line):
+            // A few hundred bytes to a local file, in order: done here, not on the pool.
+            if let problem = rampLog?.append(line), !rampLogFailed.withLock({ $0 }) {
+                rampLogFailed.withLock { $0 = true }
+                mailbox.post(.warning("the ramp log cannot be written: \(problem)"))
+            }
         case .setTheme, .quit, .suspend, .scheduleTick:
             break  // the event loop's own: it owns the terminal and its poll() timeout
         }

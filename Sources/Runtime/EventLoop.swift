@@ -29,7 +29,7 @@ public final class EventLoop {
     public init(
         state: AppState, theme: Theme, themePaths: [String], terminal: any TerminalBackend, connector: (any ClusterConnector)?,
         cluster: (any ClusterSession)?, session: SessionKeeper?, observer: (any EventLoopObserver)? = nil,
-        trimMemory: @escaping () -> Void = returnFreedMemoryToTheSystem
+        rampLog: RampLog? = nil, trimMemory: @escaping () -> Void = returnFreedMemoryToTheSystem
     ) {
         self.state = state
         self.theme = theme
@@ -39,7 +39,7 @@ public final class EventLoop {
         self.observer = observer
         self.trimMemory = trimMemory
         mailbox = Mailbox(wake: terminal.wake)
-        runner = EffectRunner(mailbox: mailbox, connector: connector, cluster: cluster)
+        runner = EffectRunner(mailbox: mailbox, connector: connector, cluster: cluster, rampLog: rampLog)
     }
 
     /// Runs until `.quit` or a termination signal. Blocks the calling thread.

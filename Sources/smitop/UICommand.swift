@@ -86,7 +86,7 @@ func runTUI(ui: UIOptions, connector: Connector, context: String?) async throws 
     let loop = UnsafeLoopBox(
         EventLoop(
             state: state, theme: theme, themePaths: paths, terminal: screen, connector: connector, cluster: cluster,
-            session: session, observer: StartupReport()),
+            session: session, observer: StartupReport(), rampLog: RampLog.defaultPath(environment: env).map(RampLog.init(path:))),
         screen)
     let start = initial
     await runOnDedicatedThread {

@@ -335,8 +335,11 @@ func acceptWrite(_ m: inout RampMachine, _ a: [RampAction], now: Double, rv: ino
         #expect(r.tick(now: 10).isEmpty)  // nothing happens before the user confirms
         let a = r.begin(now: 11)
         #expect(events(a) == ["resumed"] && writes(a).isEmpty && r.phase == .watching)
-        _ = r.rollback(now: 12)
+        let back = r.rollback(now: 12)
         #expect(r.phase == .writing(.rollback))
+        // Written in the split's own notation: integers stay integers (a string "90" would be
+        // refused by an integer-typed CRD).
+        #expect(writes(back).first?.0.backends.map(\.weight.literal) == [.int(90), .int(10)])
 
         var changed = try #require(RampMachine(restoring: snap, split: ws([70, 30], rv: "9"), settle: 0))
         _ = changed.begin(now: 11)

@@ -29,6 +29,8 @@ public struct HeaderModel {
     public var graphFilter: String?
     /// The first standing warning about the connection (TLS not verified).
     public var warning: String?
+    /// Running ramps, for a badge that stays while their view is closed: "books 10% ✓".
+    public var ramps: [(text: String, attention: Bool)]
 
     public init(_ s: AppState) {
         readOnly = s.readOnly.reason != nil
@@ -50,6 +52,18 @@ public struct HeaderModel {
         focus = s.focus?.name
         graphFilter = !s.graphFilter.isEmpty && s.view == .graph ? s.graphFilter : nil
         warning = s.context.warnings.first
+        ramps = s.ramps.sorted { $0.key < $1.key }.compactMap { id, r in
+            let m = r.machine
+            let share = m.configuredShare?.percentText(decimals: 0) ?? "-"
+            switch m.phase {
+            case .watching, .writing, .applying: return (id.name + " " + share, false)
+            case .proposing: return (id.name + " " + share + " next?", true)
+            case .failed: return (id.name + " " + share + " FAILED", true)
+            case .paused: return (id.name + " " + share + " paused", true)
+            case .ready: return r.restored ? (id.name + " restored", true) : nil
+            case .finished: return nil
+            }
+        }
     }
 }
 
@@ -76,6 +90,11 @@ public struct HeaderView: Widget {
         var right: [(String, Style)] = []
         if m.readOnly {
             right.append((" READ-ONLY ", Style(.badgeStale)))
+        }
+        // A ramp needing the user (a proposed step, a failed gate) must show from any view.
+        for r in m.ramps.prefix(3) {
+            right.append((" RAMP " + r.text + " ", Style(r.attention ? .badgeStale : .badgeLive)))
+            right.append((" ", Style(.header)))
         }
         right.append((" ", Style(.header)))
         right.append(Self.badge(m.status, ctx.glyphs))

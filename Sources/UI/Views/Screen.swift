@@ -29,7 +29,13 @@ public enum Screen {
         case .help: HelpView(HelpModel(s)).draw(in: r.body, ctx, &buf)
         }
         if let d = r.detail { DetailView(DetailModel(s)).draw(in: d, ctx, &buf) }
-        if let d = r.dialog { SplitEditorView(SplitEditorModel(s)).draw(in: d, ctx, &buf) }
+        if let d = r.dialog {
+            if s.rampForm != nil || s.rampOpen != nil {
+                RampView(RampModel(s)).draw(in: d, ctx, &buf)
+            } else {
+                SplitEditorView(SplitEditorModel(s)).draw(in: d, ctx, &buf)
+            }
+        }
         FooterView(FooterModel(s)).draw(in: r.footer, ctx, &buf)
     }
 }
