@@ -166,3 +166,51 @@ struct RampCLITests {
         #expect(try await splitWeights(h, "authors") == ["authors-v1": 100, "authors-canary": 0])
     }
 }
+
+/// Ctrl-C in a terminal: `split ramp` pauses and asks whether to roll back, instead of dying
+/// with the canary half-ramped.
+@Suite("split ramp and Ctrl-C, in tmux", .serialized)
+struct RampInterruptTests {
+    func start(_ h: SimHarness) async throws -> TmuxSession {
+        try await TmuxSession(
+            command:
+                "\(SmitopBinary.path) split ramp -n bookstore authors --to authors-canary --steps 20,100 --wait 5m --window 2s --interval 0.5 --auto --kubeconfig \(h.kubeconfig); echo EXIT=$?",
+            columns: 160, rows: 45, env: ["HOME": h.dir, "XDG_STATE_HOME": h.dir + "/state"])
+    }
+
+    func weights(_ h: SimHarness) async throws -> [Int64] {
+        let r = try await h.kubectl(["get", "trafficsplits.split.smi-spec.io", "authors", "-n", "bookstore", "-o", "json"])
+        return try JSON.parse(r.stdout)[path: "spec", "backends"]?.arrayValue?.map { $0["weight"]?.intValue ?? -1 } ?? []
+    }
+
+    @Test("Ctrl-C, then y: the ramp rolls back and exits 4")
+    func interruptAndRollBack() async throws {
+        let h = try await SimHarness.start()
+        defer { Task { await h.stop() } }
+        let t = try await start(h)
+        defer { t.killNow() }
+        try await t.waitFor("step 1 written") { $0.contains("step 1 written") }
+        try await t.keys("C-c")
+        try await t.waitFor("the question") { $0.contains("interrupted. Roll back to the weights before the ramp? [y/N]") }
+        #expect(try await weights(h) == [80, 20], "nothing is written while it asks")
+        try await t.keys("y", "Enter")
+        let done = try await t.waitFor("the exit status") { $0.contains("EXIT=") }
+        #expect(done.contains("EXIT=4") && done.contains("the weights before the ramp are back"), "\(done)")
+        #expect(try await weights(h) == [100, 0])
+    }
+
+    @Test("Ctrl-C, then Enter: the weights stay, exit 130")
+    func interruptAndLeave() async throws {
+        let h = try await SimHarness.start()
+        defer { Task { await h.stop() } }
+        let t = try await start(h)
+        defer { t.killNow() }
+        try await t.waitFor("step 1 written") { $0.contains("step 1 written") }
+        try await t.keys("C-c")
+        try await t.waitFor("the question") { $0.contains("Roll back to the weights before the ramp? [y/N]") }
+        try await t.keys("Enter")
+        let done = try await t.waitFor("the exit status") { $0.contains("EXIT=") }
+        #expect(done.contains("EXIT=130") && done.contains("nothing rolled back"), "\(done)")
+        #expect(try await weights(h) == [80, 20])
+    }
+}
