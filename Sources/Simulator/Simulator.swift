@@ -102,6 +102,12 @@ public final class Simulator: Sendable {
             name: options.scenario, seed: options.seed, profile: options.profile, services: options.services,
             splits: options.splits, routes: options.routes)
         traffic = scenario.traffic
+        for ref in options.faults.degrade.keys.sorted() where scenario.traffic.traffic(of: ref) == nil {
+            throw SimulatorError("--degrade: no deployment \(ref.namespace)/\(ref.name) in the \(options.scenario) scenario")
+        }
+        if !options.faults.routeActors.isEmpty, !registry.types.contains(where: { $0.group == "gateway.networking.k8s.io" && $0.resource == "httproutes" }) {
+            throw SimulatorError("--route-actor: profile \(options.profile.rawValue) serves no HTTPRoutes (use linkerd-gamma, istio or all)")
+        }
         metricsState = Mutex(MetricsState())
         proxyMetrics = ProxyMetrics(style: options.effectivePrometheusStyle, start: startedAt.timeIntervalSince1970)
         faults = FaultController(options.faults)
