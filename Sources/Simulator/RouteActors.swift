@@ -156,6 +156,9 @@ extension Simulator {
         let parts = actor.route.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2, let t = httpRouteType else { return }
         let object = "\(parts[1]).\(parts[0])"
+        // Flagger holds still while its Canary is suspended: the lever smitop offers.
+        let canary = actor.kind == .flagger ? owningCanary(routeType: t, namespace: parts[0], name: parts[1]) : nil
+        if let canary, canary.object[path: "spec", "suspend"]?.boolValue == true { return }
         var move: RouteActor.Move? = nil
         let argoPosition = position
         // Read and write under the store's lock, so a concurrent write is never lost.
@@ -183,9 +186,40 @@ extension Simulator {
         guard let move else { return }
         position = move.position
         guard let written, written.changed else { return }
+        if let canary { recordCanaryStatus(canary, weight: move.canary, manager: actor.manager) }
         recordEvent(
             EventSpec(
                 regarding: written.0.object, reason: move.reason, message: move.message, component: actor.manager,
                 action: actor.kind == .flagger ? "Advance" : "SetWeight"))
+    }
+
+    var canaryType: ResourceType? { registry.find(group: "flagger.app", resource: "canaries") }
+
+    /// The Flagger Canary that owns the route (its controller ownerReference), if it exists.
+    func owningCanary(routeType t: ResourceType, namespace: String, name: String) -> (type: ResourceType, object: JSON)? {
+        guard let ct = canaryType, let route = store.get(t, namespace: namespace, name: name)?.object else { return nil }
+        let owner = route[path: "metadata", "ownerReferences"]?.arrayValue?.first {
+            $0["kind"]?.stringValue == "Canary" && $0["controller"]?.boolValue == true
+                && ($0["apiVersion"]?.stringValue ?? "").hasPrefix("flagger.app/")
+        }
+        guard let canaryName = owner?["name"]?.stringValue, let c = store.get(ct, namespace: namespace, name: canaryName)?.object else { return nil }
+        return (ct, c)
+    }
+
+    /// What Flagger reports on its Canary after a step: the phase and the canary weight
+    /// (`kubectl get canaries` shows both).
+    func recordCanaryStatus(_ canary: (type: ResourceType, object: JSON), weight: Int, manager: String) {
+        let ct = canary.type
+        let ns = canary.object[path: "metadata", "namespace"]?.stringValue ?? ""
+        let name = canary.object[path: "metadata", "name"]?.stringValue ?? ""
+        _ = try? store.update(ct, namespace: ns, name: name, expectedRV: nil, dryRun: false) { (old) throws(APIError) -> JSON in
+            var status = old["status"]?.objectValue ?? JSONObject()
+            let phase = weight == 0 ? "Succeeded" : "Progressing"
+            if status["phase"]?.stringValue != phase { status["lastTransitionTime"] = .string(KubeTime.format(Date())) }
+            status["phase"] = .string(phase)
+            status["canaryWeight"] = .int(Int64(weight))
+            let o = setPath(old, ["status"], .object(status))
+            return recordManagedUpdate(old: old, new: o, manager: manager, apiVersion: ct.apiVersion(ct.storageVersion))
+        }
     }
 }

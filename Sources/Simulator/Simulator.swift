@@ -214,6 +214,9 @@ public final class Simulator: Sendable {
             o = validate(o, schema: schema, fieldValidation: .ignore).pruned
         }
         o = Writes.fillNewMetadata(o, t: t, now: startedAt, namespace: ns)
+        // A scenario object that others name by uid (the Flagger Canary in ownerReferences)
+        // keeps it; a client's uid on create is replaced, as the API server does.
+        if let uid = obj[path: "metadata", "uid"] { o = setPath(o, ["metadata", "uid"], uid) }
         o = Writes.defaultBuiltin(o, t: t)
         store.load(t, namespace: ns, name: name, object: o)
     }

@@ -153,3 +153,42 @@ private func eventMessages(_ h: SimHarness, _ ns: String, reason: String) async 
     o.faults.routeActors[.flagger] = RouteActor(kind: .flagger)
     #expect(throws: SimulatorError.self) { try Simulator(options: o) }
 }
+
+@Test func flaggerCanaryIsServedAndItsSuspendHoldsTheActor() async throws {
+    let h = try await SimHarness.start { $0.profile = .linkerdGamma }
+    defer { Task { await h.stop() } }
+    func kubectl(_ args: [String]) async throws -> String {
+        let r = try await h.kubectl(args)
+        #expect(r.status == 0, "\(args): \(r.stderr)")
+        return r.stdout
+    }
+    // Served as the real CRD's columns show it, and named by the split's and route's owners.
+    let table = try await kubectl(["get", "canaries", "-n", "payments"])
+    #expect(table.contains("STATUS") && table.contains("WEIGHT"), "\(table)")
+    #expect(table.split(separator: "\n").contains { $0.hasPrefix("payments") && $0.contains("Progressing") && $0.contains("20") }, "\(table)")
+    let uid = try await kubectl(["get", "canary", "payments", "-n", "payments", "-o", "jsonpath={.metadata.uid}"])
+    #expect(!uid.isEmpty)
+    #expect(try await kubectl(["get", "httproute", "payments", "-n", "payments", "-o", "jsonpath={.metadata.ownerReferences[0].uid}"]) == uid)
+    #expect(try await kubectl(["get", "trafficsplit", "payments", "-n", "payments", "-o", "jsonpath={.metadata.ownerReferences[0].uid}"]) == uid)
+    // The CRD's schema applies: a Canary without targetRef is refused.
+    let bad = try await h.kubectl(
+        ["apply", "-f", "-"],
+        stdin: "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata: {name: x, namespace: payments}\nspec: {analysis: {interval: 1m}}\n")
+    #expect(bad.status != 0 && bad.stderr.contains("targetRef"), "\(bad.stdout)\(bad.stderr)")
+
+    // Suspended: the Flagger actor leaves the route alone.
+    _ = try await kubectl(["patch", "canary", "payments", "-n", "payments", "--type", "merge", "-p", #"{"spec":{"suspend":true}}"#])
+    _ = try await h.adminFaults(#"{"routeActors":{"flagger":{"intervalSeconds":0.3}}}"#)
+    try await Task.sleep(for: .milliseconds(1200))
+    #expect(try await canaryWeights(h, "payments", "payments") == [80, 20])
+    #expect(try await eventMessages(h, "payments", reason: "Synced").isEmpty)
+
+    // Resumed: it steps again and reports the weight on the Canary.
+    _ = try await kubectl(["patch", "canary", "payments", "-n", "payments", "--type", "merge", "-p", #"{"spec":{"suspend":false}}"#])
+    #expect(try await waitUntil { try await canaryWeights(h, "payments", "payments").last ?? 0 >= 30 })
+    _ = try await h.adminFaults(#"{"routeActors":null}"#)
+    try await Task.sleep(for: .milliseconds(400))
+    let routeWeight = try await canaryWeights(h, "payments", "payments").last ?? -1
+    let status = try await kubectl(["get", "canary", "payments", "-n", "payments", "-o", "jsonpath={.status.canaryWeight}"])
+    #expect(status == String(routeWeight), "Canary status \(status) vs route \(routeWeight)")
+}
