@@ -187,9 +187,11 @@ extension Simulator {
         position = move.position
         guard let written, written.changed else { return }
         if let canary { recordCanaryStatus(canary, weight: move.canary, manager: actor.manager) }
+        // Flagger reports on its Canary, as the real one does; the Argo Rollout is not
+        // simulated, so its events are about the route.
         recordEvent(
             EventSpec(
-                regarding: written.0.object, reason: move.reason, message: move.message, component: actor.manager,
+                regarding: canary?.object ?? written.0.object, reason: move.reason, message: move.message, component: actor.manager,
                 action: actor.kind == .flagger ? "Advance" : "SetWeight"))
     }
 

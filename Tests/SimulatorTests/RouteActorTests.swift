@@ -191,4 +191,9 @@ private func eventMessages(_ h: SimHarness, _ ns: String, reason: String) async 
     let routeWeight = try await canaryWeights(h, "payments", "payments").last ?? -1
     let status = try await kubectl(["get", "canary", "payments", "-n", "payments", "-o", "jsonpath={.status.canaryWeight}"])
     #expect(status == String(routeWeight), "Canary status \(status) vs route \(routeWeight)")
+    // Flagger's events are about its Canary.
+    let onCanary = try await kubectl([
+        "get", "events", "-n", "payments", "--field-selector", "involvedObject.kind=Canary,involvedObject.name=payments,reason=Synced", "-o", "name",
+    ])
+    #expect(!onCanary.isEmpty, "no Synced event on canary/payments")
 }
