@@ -127,6 +127,16 @@ extension Simulator {
         if let n = patch["dropResponses"]?.intValue, n > 0 {
             notes.append(("ResponsesDropped", "the next \(n) successful writes lose their response"))
         }
+        for (name, v) in (patch["degrade"]?.objectValue ?? JSONObject()).sorted(by: { $0.key < $1.key }) {
+            let shown = sanitizedForDisplay(name, limit: 300)
+            if v.isNull {
+                notes.append(("DegradationCleared", "mesh traffic to \(shown) is back to the scenario's behaviour"))
+            } else {
+                let g = Degradation(
+                    errors: v["errors"]?.doubleValue ?? 0, latencyFactor: v["latencyFactor"]?.doubleValue ?? 1, above: v["above"]?.doubleValue ?? 0)
+                notes.append(("Degraded", "mesh traffic to \(shown) degraded: \(g.text)"))
+            }
+        }
         for (reason, message) in notes {
             recordEvent(
                 EventSpec(regarding: ns, type: "Warning", reason: reason, message: "fault injected: \(message)", component: "smitop-sim", action: "Inject"))

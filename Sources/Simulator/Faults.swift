@@ -26,6 +26,12 @@ public struct FaultSettings: Sendable, Equatable {
     /// The next N writes (POST, PUT, PATCH, DELETE) are applied, then their connection is cut
     /// before the response: the client cannot know whether the write happened.
     public var dropResponses = 0
+    /// Mesh traffic faults: per workload, a degradation that replaces the scenario's own
+    /// (a no-op one switches the scenario's off). Shows in the metrics API and the Prometheus
+    /// exposition alike, as the traffic model is theirs.
+    public var degrade: Degradations = [:]
+    /// Simulated controllers that step a route's weights (Flagger, the Argo Rollouts plugin).
+    public var routeActors: [RouteActor.Kind: RouteActor] = [:]
 
     public struct CompetingWriter: Sendable, Equatable {
         /// "namespace/name" of the TrafficSplit it owns.
@@ -63,18 +69,49 @@ public struct FaultSettings: Sendable, Equatable {
         } else {
             o["competingWriter"] = nil
         }
+        var d = JSONObject()
+        for (ref, g) in degrade.sorted(by: { $0.key < $1.key }) { d["\(ref.namespace)/\(ref.name)"] = Self.degradationJSON(g) }
+        o["degrade"] = .object(d)
+        var a = JSONObject()
+        for k in RouteActor.Kind.allCases { if let r = routeActors[k] { a[k.rawValue] = r.json } }
+        o["routeActors"] = .object(a)
         return o
+    }
+
+    static func degradationJSON(_ g: Degradation) -> JSON {
+        ["errors": .double(g.errors), "latencyFactor": .double(g.latencyFactor), "above": .double(g.above)]
+    }
+
+    /// Every key the admin endpoint accepts: the settings above, and the one-shot actions.
+    static let adminKeys: Set<String> = [
+        "latencyMs", "errorBurst", "errorCode", "throttleBurst", "retryAfterSeconds", "expireWatches", "dropWatchesEverySeconds",
+        "blackhole", "dropResponses", "competingWriter", "degrade", "routeActors", "dropWatchesNow", "expireWatchesNow",
+    ]
+    static let competingWriterKeys: Set<String> = ["split", "weights", "intervalSeconds", "manager"]
+    static let degradationKeys: Set<String> = ["errors", "latencyFactor", "above"]
+
+    /// A 400 naming the keys of `object` outside `known` (a typo must not be a silent no-op).
+    static func rejectUnknown(_ object: JSON, known: Set<String>, in place: String) throws(APIError) {
+        guard let o = object.objectValue else { throw APIError.badRequest("\(place) must be a JSON object") }
+        let unknown = o.keys.filter { !known.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            let names = unknown.map { "\"\(sanitizedForDisplay($0, limit: 80))\"" }.joined(separator: ", ")
+            throw APIError.badRequest("unknown \(unknown.count == 1 ? "key" : "keys") in \(place): \(names); known: \(known.sorted().joined(separator: ", "))")
+        }
     }
 
     /// Applies the fields present in `patch` (a partial settings object), all or nothing: a
     /// rejected field must not leave the fields before it switched on.
-    mutating func merge(_ patch: JSON) throws(APIError) {
+    /// `workloadExists` answers whether the traffic model knows a workload (a fault on one it
+    /// does not know would silently do nothing).
+    mutating func merge(_ patch: JSON, workloadExists: (WorkloadRef) -> Bool = { _ in true }) throws(APIError) {
         var next = self
-        try next.mergeFields(patch)
+        try next.mergeFields(patch, workloadExists: workloadExists)
         self = next
     }
 
-    private mutating func mergeFields(_ patch: JSON) throws(APIError) {
+    private mutating func mergeFields(_ patch: JSON, workloadExists: (WorkloadRef) -> Bool) throws(APIError) {
+        try Self.rejectUnknown(patch, known: Self.adminKeys, in: "the fault settings")
         func int(_ k: String) throws(APIError) -> Int? {
             guard let v = patch[k] else { return nil }
             guard let i = v.intValue, i >= 0 else { throw APIError.badRequest("\(k) must be a non-negative integer") }
@@ -102,6 +139,7 @@ public struct FaultSettings: Sendable, Equatable {
             if c.isNull {
                 competingWriter = nil
             } else {
+                try Self.rejectUnknown(c, known: Self.competingWriterKeys, in: "competingWriter")
                 guard let split = c["split"]?.stringValue, split.contains("/"),
                     let weights = c["weights"]?.objectValue
                 else { throw APIError.badRequest("competingWriter needs split (namespace/name) and weights") }
@@ -114,6 +152,62 @@ public struct FaultSettings: Sendable, Equatable {
                     split: split, intervalSeconds: c["intervalSeconds"]?.doubleValue ?? 5, weights: w,
                     manager: c["manager"]?.stringValue ?? "flagger")
             }
+        }
+        if let d = patch["degrade"] {
+            try mergeDegrade(d, workloadExists: workloadExists)
+        }
+        if let r = patch["routeActors"] {
+            try mergeRouteActors(r)
+        }
+    }
+
+    /// `{"flagger": {"intervalSeconds": 2}, "argo-rollouts": null}`: starts (with defaults
+    /// for what is left out) or (null) stops each named controller; `null` stops all.
+    private mutating func mergeRouteActors(_ r: JSON) throws(APIError) {
+        if r.isNull {
+            routeActors = [:]
+            return
+        }
+        guard r.objectValue != nil else { throw APIError.badRequest("routeActors must be an object of controller to settings, or null") }
+        try Self.rejectUnknown(r, known: Set(RouteActor.Kind.allCases.map(\.rawValue)), in: "routeActors")
+        for k in RouteActor.Kind.allCases {
+            guard let v = r[k.rawValue] else { continue }
+            routeActors[k] = v.isNull ? nil : try RouteActor(kind: k, json: v)
+        }
+    }
+
+    /// `{"NS/NAME": {"errors": 0.2, "latencyFactor": 3, "above": 0.3}, "NS/OTHER": null}`:
+    /// sets or (null) removes the fault of each named workload; others are kept. `null` for
+    /// the whole key removes every one.
+    private mutating func mergeDegrade(_ d: JSON, workloadExists: (WorkloadRef) -> Bool) throws(APIError) {
+        if d.isNull {
+            degrade = [:]
+            return
+        }
+        guard let o = d.objectValue else { throw APIError.badRequest("degrade must be an object of NS/NAME to a degradation, or null") }
+        for (name, v) in o {
+            let shown = sanitizedForDisplay(name, limit: 300)
+            let parts = name.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw APIError.badRequest("degrade: \"\(shown)\" is not NAMESPACE/NAME of a deployment")
+            }
+            let ref = WorkloadRef.deployment(parts[0], parts[1])
+            guard workloadExists(ref) else { throw APIError.badRequest("degrade: no deployment \(shown) in the simulated mesh") }
+            if v.isNull {
+                degrade[ref] = nil
+                continue
+            }
+            try Self.rejectUnknown(v, known: Self.degradationKeys, in: "degrade \"\(shown)\"")
+            var g = Degradation()
+            for (key, field) in [("errors", \Degradation.errors), ("latencyFactor", \.latencyFactor), ("above", \.above)] {
+                guard let x = v[key] else { continue }
+                guard let n = x.doubleValue else { throw APIError.badRequest("degrade \"\(shown)\": \(key) must be a number") }
+                g[keyPath: field] = n
+            }
+            if let p = g.validationProblem() {
+                throw APIError.badRequest("degrade \"\(shown)\": \(p.replacingOccurrences(of: "latency must", with: "latencyFactor must"))")
+            }
+            degrade[ref] = g
         }
     }
 }
@@ -183,43 +277,66 @@ final class FaultController: Sendable {
 }
 
 extension Simulator {
-    /// The competing writer and the watch dropper: background loops that act like a
-    /// progressive-delivery controller and a flaky network. Asleep until one is configured.
+    /// The timed faults: the watch dropper, and the controllers that write weights on a
+    /// schedule (the competing split writer, the route actors). One loop, asleep until one is
+    /// configured; each acts when its own interval has passed.
     func runCompetingWriter() async {
         var lastDrop = Date()
-        var lastWrite = Date.distantPast
+        var lastRun: [String: Date] = [:]
+        // Argo's rollout step, per route, carried between its reconciles.
+        var argoPosition: [String: Int?] = [:]
+        func due(_ key: String, every interval: Double) -> Bool {
+            guard Date().timeIntervalSince(lastRun[key] ?? .distantPast) >= interval else { return false }
+            lastRun[key] = Date()
+            return true
+        }
         while !Task.isCancelled {
             let seen = faults.changes.generation
-            let configured = faults.settings.withLock { $0.competingWriter != nil || $0.dropWatchesEverySeconds > 0 }
+            let configured = faults.settings.withLock {
+                $0.competingWriter != nil || $0.dropWatchesEverySeconds > 0 || !$0.routeActors.isEmpty
+            }
             if !configured {
                 await faults.changes.wait(past: seen)
                 continue
             }
-            try? await Task.sleep(for: .milliseconds(500))
+            try? await Task.sleep(for: .milliseconds(100))
             let s = faults.settings.withLock { $0 }
             if s.dropWatchesEverySeconds > 0, Date().timeIntervalSince(lastDrop) >= s.dropWatchesEverySeconds {
                 lastDrop = Date()
                 faults.drops.bump()
             }
-            guard let c = s.competingWriter, Date().timeIntervalSince(lastWrite) >= c.intervalSeconds else { continue }
-            lastWrite = Date()
-            let parts = c.split.split(separator: "/", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let t = registry.find(group: "split.smi-spec.io", resource: "trafficsplits") else { continue }
-            let written = try? store.update(t, namespace: parts[0], name: parts[1], expectedRV: nil, dryRun: false) { (cur) throws(APIError) -> JSON in
-                var o = cur
-                let backends = (cur[path: "spec", "backends"]?.arrayValue ?? []).map { b -> JSON in
-                    var b = b
-                    if let svc = b["service"]?.stringValue, let w = c.weights[svc] {
-                        // Keep the stored weight format (quantity strings stay strings).
-                        if case .string = b["weight"] { b["weight"] = .string(String(w)) } else { b["weight"] = .int(w) }
-                    }
-                    return b
+            if let c = s.competingWriter, due("competingWriter", every: c.intervalSeconds) { writeCompetingWeights(c) }
+            for k in RouteActor.Kind.allCases {
+                guard let a = s.routeActors[k] else {
+                    argoPosition[k.rawValue] = nil
+                    continue
                 }
-                o = setPath(o, ["spec", "backends"], .array(backends))
-                o = Writes.carryOverSystemFields(old: cur, new: o, t: t)
-                return recordManagedUpdate(old: cur, new: o, manager: c.manager, apiVersion: t.apiVersion(t.storageVersion))
+                guard due(k.rawValue, every: a.intervalSeconds) else { continue }
+                var position = argoPosition[k.rawValue] ?? nil
+                reconcile(a, position: &position)
+                argoPosition[k.rawValue] = position
             }
-            if let written, written.changed { recordWeightChange(written.0.object, manager: c.manager) }
         }
+    }
+
+    /// The competing writer's reconcile: its weights into the split, as its field manager.
+    func writeCompetingWeights(_ c: FaultSettings.CompetingWriter) {
+        let parts = c.split.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let t = registry.find(group: "split.smi-spec.io", resource: "trafficsplits") else { return }
+        let written = try? store.update(t, namespace: parts[0], name: parts[1], expectedRV: nil, dryRun: false) { (cur) throws(APIError) -> JSON in
+            var o = cur
+            let backends = (cur[path: "spec", "backends"]?.arrayValue ?? []).map { b -> JSON in
+                var b = b
+                if let svc = b["service"]?.stringValue, let w = c.weights[svc] {
+                    // Keep the stored weight format (quantity strings stay strings).
+                    if case .string = b["weight"] { b["weight"] = .string(String(w)) } else { b["weight"] = .int(w) }
+                }
+                return b
+            }
+            o = setPath(o, ["spec", "backends"], .array(backends))
+            o = Writes.carryOverSystemFields(old: cur, new: o, t: t)
+            return recordManagedUpdate(old: cur, new: o, manager: c.manager, apiVersion: t.apiVersion(t.storageVersion))
+        }
+        if let written, written.changed { recordWeightChange(written.0.object, manager: c.manager) }
     }
 }

@@ -122,6 +122,11 @@ struct TypeRegistry: Sendable {
             crds.append(crd)
             types.append(resourceType(fromCRD: crd))
         }
+        // Flagger's Canary: the bookstore's payments split and route are owned by one in every
+        // profile, and its spec.suspend is the lever smitop offers before an edit.
+        let canary = try crdJSON(EmbeddedFlagger.canaryCRD)
+        crds.append(canary)
+        types.append(resourceType(fromCRD: canary))
         return TypeRegistry(types: types, crdObjects: crds)
     }
 

@@ -53,6 +53,13 @@ extension Simulator {
     }
 
     func metricsSnapshot() -> MetricsSnapshot {
+        var snap = objectSnapshot()
+        // Faults change without a write, so they are not part of the cached snapshot.
+        snap.degradations = faults.settings.withLock { $0.degrade }
+        return snap
+    }
+
+    private func objectSnapshot() -> MetricsSnapshot {
         observeWeights()
         let rv = store.currentRV
         if let cached = metricsState.withLock({ $0.snapshotRV == rv ? $0.snapshot : nil }) {

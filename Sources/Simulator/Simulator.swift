@@ -102,6 +102,12 @@ public final class Simulator: Sendable {
             name: options.scenario, seed: options.seed, profile: options.profile, services: options.services,
             splits: options.splits, routes: options.routes)
         traffic = scenario.traffic
+        for ref in options.faults.degrade.keys.sorted() where scenario.traffic.traffic(of: ref) == nil {
+            throw SimulatorError("--degrade: no deployment \(ref.namespace)/\(ref.name) in the \(options.scenario) scenario")
+        }
+        if !options.faults.routeActors.isEmpty, !registry.types.contains(where: { $0.group == "gateway.networking.k8s.io" && $0.resource == "httproutes" }) {
+            throw SimulatorError("--route-actor: profile \(options.profile.rawValue) serves no HTTPRoutes (use linkerd-gamma, istio or all)")
+        }
         metricsState = Mutex(MetricsState())
         proxyMetrics = ProxyMetrics(style: options.effectivePrometheusStyle, start: startedAt.timeIntervalSince1970)
         faults = FaultController(options.faults)
@@ -208,6 +214,9 @@ public final class Simulator: Sendable {
             o = validate(o, schema: schema, fieldValidation: .ignore).pruned
         }
         o = Writes.fillNewMetadata(o, t: t, now: startedAt, namespace: ns)
+        // A scenario object that others name by uid (the Flagger Canary in ownerReferences)
+        // keeps it; a client's uid on create is replaced, as the API server does.
+        if let uid = obj[path: "metadata", "uid"] { o = setPath(o, ["metadata", "uid"], uid) }
         o = Writes.defaultBuiltin(o, t: t)
         store.load(t, namespace: ns, name: name, object: o)
     }

@@ -42,6 +42,21 @@ struct SimCommand: AsyncParsableCommand {
         name: .customLong("competing-writer"),
         help: "Fault: a controller that rewrites a split every few seconds, as NS/NAME:SVC=W,SVC=W[@SECONDS].")
     var competingWriter: String?
+    @Option(
+        name: .customLong("degrade"),
+        help: ArgumentHelp(
+            "Fault: make a workload's mesh traffic fail or slow down, as NS/NAME=errors:0.2,latency:3x[,above:30%] (repeatable).",
+            discussion:
+                "errors: extra fraction (or %) of requests that fail; latency: factor on its latency; above: only while it takes more than this share of its split root's traffic.",
+            valueName: "NS/NAME=SPEC"))
+    var degrade: [String] = []
+    @Option(
+        name: .customLong("route-actor"),
+        help: ArgumentHelp(
+            "Run a simulated controller that steps a route's weights: flagger or argo-rollouts, as KIND[:NS/NAME][@SECONDS] (repeatable).",
+            discussion: "flagger owns payments/payments, argo-rollouts bookstore/authors unless another route is named; every 10 s unless @SECONDS.",
+            valueName: "KIND[:NS/NAME][@SECONDS]"))
+    var routeActor: [String] = []
     @Option(name: .customLong("kubernetes-minor"), help: "Minor version /version reports (kubectl's dispatcher follows it).")
     var kubernetesMinor = 32
     @Flag(inversion: .prefixedNo, help: "Offer HTTP/2 (ALPN h2) beside HTTP/1.1 over TLS, as kube-apiserver does.") var http2 = true
@@ -98,7 +113,32 @@ struct SimCommand: AsyncParsableCommand {
         o.faults.dropWatchesEverySeconds = dropWatchesEvery
         o.faults.expireWatches = expireWatches
         if let cw = competingWriter { o.faults.competingWriter = try Self.parseCompetingWriter(cw) }
+        for d in degrade {
+            let (ref, g) = try Self.parseDegrade(d)
+            guard o.faults.degrade[ref] == nil else { throw ValidationError("--degrade: \(ref.namespace)/\(ref.name) given twice") }
+            o.faults.degrade[ref] = g
+        }
+        for a in routeActor {
+            let actor: RouteActor
+            do { actor = try RouteActor(parsing: a) } catch { throw ValidationError("--route-actor \(a): \(error.description)") }
+            guard o.faults.routeActors[actor.kind] == nil else { throw ValidationError("--route-actor: \(actor.kind.rawValue) given twice") }
+            o.faults.routeActors[actor.kind] = actor
+        }
         return o
+    }
+
+    /// `NS/NAME=errors:0.2,latency:3x,above:30%` (docs/simulator.md, Faults).
+    static func parseDegrade(_ s: String) throws -> (WorkloadRef, Degradation) {
+        let parts = s.split(separator: "=", maxSplits: 1).map(String.init)
+        let name = parts.first?.split(separator: "/", omittingEmptySubsequences: false).map(String.init) ?? []
+        guard parts.count == 2, name.count == 2, !name[0].isEmpty, !name[1].isEmpty else {
+            throw ValidationError("--degrade wants NS/NAME=errors:0.2,latency:3x[,above:30%], got \"\(s)\"")
+        }
+        do {
+            return (WorkloadRef.deployment(name[0], name[1]), try Degradation(parsing: parts[1]))
+        } catch {
+            throw ValidationError("--degrade \(name[0])/\(name[1]): \(error.description)")
+        }
     }
 
     static func parseCompetingWriter(_ s: String) throws -> FaultSettings.CompetingWriter {

@@ -25,7 +25,7 @@ private func find(_ s: Scenario, kind: String, _ ns: String, _ name: String) -> 
 private let clusterScoped: Set<String> = ["Namespace"]
 private let kindOrder = [
     "Namespace", "Service", "Deployment", "Pod", "Endpoints", "TrafficSplit", "TrafficTarget", "HTTPRouteGroup", "TCPRoute",
-    "HTTPRoute", "GRPCRoute",
+    "Canary", "HTTPRoute", "GRPCRoute",
 ]
 
 /// Structural checks every scenario must pass for every profile.
@@ -43,8 +43,15 @@ private func checkValid(_ s: Scenario, profile: SimProfile) {
         #expect(!apiVersion.isEmpty && !name.isEmpty)
         let ns = o[path: "metadata", "namespace"]?.stringValue
         if clusterScoped.contains(kind) { #expect(ns == nil) } else { #expect(ns?.isEmpty == false, "\(kind) \(name) has no namespace") }
-        // The store assigns these.
-        for f in ["resourceVersion", "uid", "generation"] { #expect(o[path: "metadata", f] == nil) }
+        // The store assigns these; the Flagger Canary keeps the uid its owned objects name.
+        for f in ["resourceVersion", "uid", "generation"] where !(kind == "Canary" && f == "uid") { #expect(o[path: "metadata", f] == nil) }
+        if kind == "Canary" {
+            let owned = s.objects.filter {
+                $0[path: "metadata", "ownerReferences"]?[0]?["kind"]?.stringValue == "Canary"
+                    && $0[path: "metadata", "namespace"] == o[path: "metadata", "namespace"]
+            }
+            #expect(!owned.isEmpty && owned.allSatisfy { $0[path: "metadata", "ownerReferences"]?[0]?["uid"] == o[path: "metadata", "uid"] })
+        }
         let k = kindOrder.firstIndex(of: kind) ?? -1
         #expect(k >= lastKind, "\(kind) after \(kindOrder[lastKind])")
         lastKind = max(lastKind, k)

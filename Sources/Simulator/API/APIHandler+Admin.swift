@@ -22,8 +22,9 @@ extension APIHandler {
                 return Self.status(APIError.badRequest("the body must be a JSON object of fault settings"))
             }
             do {
+                try checkRouteActors(patch["routeActors"])
                 let updated = try sim.faults.settings.withLock { (s) throws(APIError) -> JSON in
-                    try s.merge(patch)
+                    try s.merge(patch, workloadExists: { sim.traffic.traffic(of: $0) != nil })
                     return s.json
                 }
                 sim.faults.changes.bump()
@@ -40,6 +41,16 @@ extension APIHandler {
             return Self.json(["resourceVersion": .int(sim.store.currentRV), "watches": .int(sim.store.watcherCount)])
         default:
             return Self.status(APIError(code: 404, reason: "NotFound", message: "unknown admin path"))
+        }
+    }
+
+    /// Route actors write HTTPRoutes: refused where the profile serves none (after the keys
+    /// are checked, so a typo is named as such).
+    private func checkRouteActors(_ actors: JSON?) throws(APIError) {
+        guard let actors, let o = actors.objectValue, o.contains(where: { !$0.value.isNull }) else { return }
+        try FaultSettings.rejectUnknown(actors, known: Set(RouteActor.Kind.allCases.map(\.rawValue)), in: "routeActors")
+        guard sim.httpRouteType != nil else {
+            throw APIError.badRequest("routeActors: profile \(sim.options.profile.rawValue) serves no HTTPRoutes (use linkerd-gamma, istio or all)")
         }
     }
 }

@@ -132,7 +132,9 @@ public enum MetricsAPI {
 
         let ctx = Context(
             target: target, resourceName: resourceName, window: window, now: now, snapshot: snapshot,
-            sample: model.sample(window: Double(rangeSeconds), at: now, history: snapshot.weights, capacity: snapshot.capacity))
+            sample: model.sample(
+                window: Double(rangeSeconds), at: now, history: snapshot.weights, capacity: snapshot.capacity,
+                degradations: snapshot.degradations))
 
         if edges, let name {
             return (200, ctx.edgeList(namespace: namespace, name: name))

@@ -13,6 +13,8 @@ public struct MetricsSnapshot: Sendable {
     /// Per workload whose pod count changed since start: pods now over pods then (the traffic
     /// model's load factor). Absent means unchanged.
     public var capacity: [WorkloadRef: Double] = [:]
+    /// Degradations switched on as faults, over the scenario's own (the traffic model's).
+    public var degradations: Degradations = [:]
 
     public init(namespaces: [String], workloads: [WorkloadRef: [String]], weights: WeightHistory) {
         self.namespaces = namespaces

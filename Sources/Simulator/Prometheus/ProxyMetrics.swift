@@ -132,8 +132,10 @@ final class ProxyMetrics: Sendable {
         let window = min(now - s.last, snapshot.weights.retention)
         s.last = now
         guard window > 0 else { return }
-        let sample = model.sample(window: window, at: now, history: snapshot.weights)
-        let backend = style.contains(.linkerd) ? model.backendSample(window: window, at: now, history: snapshot.weights) : [:]
+        let sample = model.sample(window: window, at: now, history: snapshot.weights, degradations: snapshot.degradations)
+        let backend =
+            style.contains(.linkerd)
+            ? model.backendSample(window: window, at: now, history: snapshot.weights, degradations: snapshot.degradations) : [:]
 
         func eachPod(of ref: WorkloadRef, _ stats: TrafficStats, _ body: (inout PodState, TrafficStats) -> Void) {
             for (pod, share) in MetricsAPI.podShares(snapshot.workloads[ref] ?? []) {

@@ -52,12 +52,20 @@ enum Bookstore {
         let booksV2 = deploy(
             "bookstore", "books-v2", app: "books", version: "v2", image: "\(img)/books:2.0.0-rc.1", sa: "books",
             sr: 0.87, p50: 46, sigma: 0.55, layer: 2, days: 2, partOf: "bookstore")
+        // The release candidate holds at a tenth of the traffic and breaks above 30 %: a
+        // guarded ramp passes its early steps and fails a later gate (issue 18). Above the
+        // scenario's starting shares (10 % on SMI, 20 % on the books route), so nothing
+        // changes until someone shifts the weights.
+        t.deployments[booksV2].degradation = Degradation(errors: 0.3, latencyFactor: 2, above: 0.3)
         let authorsV1 = deploy(
             "bookstore", "authors-v1", app: "authors", version: "v1", image: "\(img)/authors:3.1.4", sa: "authors",
             sr: 0.999, p50: 12, sigma: 0.35, layer: 3, days: 38, partOf: "bookstore")
         let authorsCanary = deploy(
             "bookstore", "authors-canary", app: "authors", version: "v2", image: "\(img)/authors:3.2.0", sa: "authors",
             sr: 0.97, p50: 15, sigma: 0.4, layer: 3, days: 1, pods: 1, partOf: "bookstore")
+        // The authors canary stays correct but slows down above 20 % (a gate on p99 catches it,
+        // one on success does not); it starts at 0 % (split) or 5 % (route).
+        t.deployments[authorsCanary].degradation = Degradation(latencyFactor: 4, above: 0.2)
         // payments: Flagger's layout — the Canary "payments" targets Deployment "payments"
         // (the candidate) and maintains "payments-primary" (what serves by default).
         let paymentsPrimary = deploy(

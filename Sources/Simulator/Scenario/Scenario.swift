@@ -101,9 +101,79 @@ public struct Scenario: Sendable {
             for r in t.tcpRoutes where !profile.specsVersions.isEmpty { objects.append(smi.tcpRoute(r, ago: age(r.namespace))) }
         }
         if name == "bookstore" {
-            objects += RouteObjectWriter(profile: profile, now: now).bookstoreRoutes(flaggerCanaryUID: rng.uuid())
+            // One Canary owns the payments split and route, so both name its uid.
+            var canaryUID = rng.uuid()
+            for s in t.splits {
+                if case .flagger(let canary, let uid, _) = s.owner, canary == "payments" { canaryUID = uid }
+            }
+            objects.append(flaggerCanary(profile: profile, uid: canaryUID, now: now))
+            objects += RouteObjectWriter(profile: profile, now: now).bookstoreRoutes(flaggerCanaryUID: canaryUID)
         }
         return Scenario(name: name, objects: objects, traffic: t.trafficModel(seed: seed, splitObjects: splitObjects))
+    }
+}
+
+extension Scenario {
+    /// The bookstore's Flagger Canary for `payments`, mid-analysis at 20 % as its split and
+    /// route are: stepWeight 10 up to 50 (what the Flagger route actor steps by), not
+    /// suspended. Its uid is the one the split's and route's ownerReferences name.
+    static func flaggerCanary(profile: SimProfile, uid: String, now: Double) -> JSON {
+        let provider: String
+        switch profile {
+        case .linkerdGamma, .istio, .all: provider = "gatewayapi:v1"
+        case .linkerd: provider = "linkerd"
+        case .osm: provider = "osm"
+        case .sdk: provider = "smi:v1alpha3"
+        }
+        let time = JSON.string(KubeTime.format(epochSeconds: now - 95))
+        return jobj([
+            ("apiVersion", "flagger.app/v1beta1"), ("kind", "Canary"),
+            (
+                "metadata",
+                jobj([
+                    ("name", "payments"), ("namespace", "payments"), ("uid", .string(uid)),
+                    ("creationTimestamp", .string(KubeTime.format(epochSeconds: now - 12 * 86400))),
+                ])
+            ),
+            (
+                "spec",
+                jobj([
+                    ("provider", .string(provider)),
+                    ("targetRef", jobj([("apiVersion", "apps/v1"), ("kind", "Deployment"), ("name", "payments")])),
+                    ("service", jobj([("port", 8080), ("targetPort", 8080)])),
+                    ("suspend", false),
+                    (
+                        "analysis",
+                        jobj([
+                            ("interval", "1m"), ("threshold", 5), ("maxWeight", 50), ("stepWeight", 10),
+                            (
+                                "metrics",
+                                .array([
+                                    jobj([("name", "request-success-rate"), ("thresholdRange", jobj([("min", 99)])), ("interval", "1m")]),
+                                    jobj([("name", "request-duration"), ("thresholdRange", jobj([("max", 500)])), ("interval", "30s")]),
+                                ])
+                            ),
+                        ])
+                    ),
+                ])
+            ),
+            (
+                "status",
+                jobj([
+                    ("phase", "Progressing"), ("canaryWeight", 20), ("failedChecks", 0), ("iterations", 0), ("lastTransitionTime", time),
+                    (
+                        "conditions",
+                        .array([
+                            jobj([
+                                ("type", "Promoted"), ("status", "Unknown"), ("reason", "Progressing"),
+                                ("message", "New revision detected, progressing canary analysis."), ("lastTransitionTime", time),
+                                ("lastUpdateTime", time),
+                            ])
+                        ])
+                    ),
+                ])
+            ),
+        ])
     }
 }
 

@@ -36,6 +36,9 @@ struct SimTopology {
         var originRPS: Double = 0
         var layer: Int
         var partOf: String
+        /// How it gets worse above a share of its split root's traffic (a canary that breaks
+        /// under load); nil for a healthy workload.
+        var degradation: Degradation? = nil
     }
 
     struct Service {
@@ -161,7 +164,8 @@ struct SimTopology {
         let workloads = deployments.enumerated().map { i, d in
             WorkloadTraffic(
                 ref: refs[i], successRate: d.successRate, latencyMedianMs: d.latencyMedianMs,
-                latencySigma: d.latencySigma, ingressRPS: d.ingressRPS, originRPS: d.originRPS, layer: d.layer)
+                latencySigma: d.latencySigma, ingressRPS: d.ingressRPS, originRPS: d.originRPS, layer: d.layer,
+                degradation: d.degradation)
         }
         let svcs = services.map { s in
             ServiceTraffic(key: ObjectRef(namespace: s.namespace, name: s.name), workloads: s.workloads.map { refs[$0] })

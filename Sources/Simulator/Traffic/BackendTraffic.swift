@@ -20,10 +20,15 @@ extension TrafficModel {
     /// Request counts per route backend over the window, integrated over weight changes
     /// like `sample(window:at:history:)`, with the same noise as the workload edge the
     /// requests end on, so the backend series and the workload edges agree.
-    public func backendSample(window: Double, at time: Double, history: WeightHistory) -> [BackendEdge: TrafficStats] {
+    public func backendSample(
+        window: Double, at time: Double, history: WeightHistory, degradations overrides: Degradations = [:]
+    ) -> [BackendEdge: TrafficStats] {
         var counts: [BackendEdge: (count: Double, target: Int, from: Int)] = [:]
+        let degradations = indexedDegradations(overrides)
+        var degradedCount: [BackendEdge: Double] = [:]
         for (duration, weights) in history.segments(from: time - max(window, 0), to: time) where duration > 0 {
             let rates = propagate(weights)
+            let degraded = degradedNow(degradations, weights: weights)
             for i in workloads.indices {
                 let drive = rates.inbound[i] + workloads[i].originRPS
                 guard drive > 0 else { continue }
@@ -34,15 +39,20 @@ extension TrafficModel {
                         // Calls to itself are not edges in the workload graph either.
                         let kept = Double(targets.count) / Double(serviceTargets[backend].count)
                         let key = BackendEdge(from: workloads[i].ref, parent: services[call.service].key, backend: services[backend].key)
-                        counts[key, default: (0, first, i)].count += drive * call.calls * share * kept * duration
+                        let x = drive * call.calls * share * kept * duration
+                        counts[key, default: (0, first, i)].count += x
+                        if degraded.contains(first) { degradedCount[key, default: 0] += x }
                     }
                 }
             }
         }
+        let degradationOf = Dictionary(degradations.map { ($0.index, $0.degradation) }, uniquingKeysWith: { a, _ in a })
         var out: [BackendEdge: TrafficStats] = [:]
         for (k, c) in counts where c.count > 0 {
             let key = SimHash.combine(workloadHash[c.from], workloadHash[c.target])
-            out[k] = stats(count: c.count, target: c.target, key: key, time: time, hopMs: TrafficModel.hopMs)
+            out[k] = stats(
+                count: c.count, target: c.target, key: key, time: time, hopMs: TrafficModel.hopMs,
+                degraded: (degradedCount[k] ?? 0) / c.count, by: degradationOf[c.target])
         }
         return out
     }

@@ -18,11 +18,14 @@ public struct WorkloadTraffic: Sendable, Equatable {
     /// Position in the call graph: calls only go to workloads of a higher layer, which is
     /// what lets one pass in layer order propagate every rate.
     public var layer: Int
+    /// How it gets worse when it takes a larger share of its traffic (a scenario's canary).
+    public var degradation: Degradation?
 
     public init(
         ref: WorkloadRef, successRate: Double, latencyMedianMs: Double, latencySigma: Double,
-        ingressRPS: Double = 0, originRPS: Double = 0, layer: Int
+        ingressRPS: Double = 0, originRPS: Double = 0, layer: Int, degradation: Degradation? = nil
     ) {
+        self.degradation = degradation
         self.ref = ref
         self.successRate = successRate
         self.latencyMedianMs = latencyMedianMs
@@ -134,6 +137,9 @@ public struct TrafficModel: Sendable {
     public let calls: [CallTraffic]
     /// The weights of the scenario's splits as created; seed a `WeightHistory` with these.
     public let defaultWeights: SplitWeights
+    /// The scenario's load-dependent degradations (from its workloads); samples take
+    /// overrides on top (the simulator's faults).
+    public let degradations: Degradations
 
     /// Relative amplitude of the count and latency noise.
     public static let noise = 0.05
@@ -157,6 +163,9 @@ public struct TrafficModel: Sendable {
         self.services = services
         self.calls = calls
         self.defaultWeights = defaultWeights
+        var deg = Degradations()
+        for w in workloads { if let d = w.degradation { deg[w.ref] = d } }
+        degradations = deg
         var wi: [WorkloadRef: Int] = [:]
         wi.reserveCapacity(workloads.count)
         for (i, w) in workloads.enumerated() where wi[w.ref] == nil { wi[w.ref] = i }
@@ -180,14 +189,21 @@ public struct TrafficModel: Sendable {
         workloadIndex[ref].map { workloads[$0] }
     }
 
-    /// Samples with `weights` constant over the whole window.
-    public func sample(window: Double, at time: Double, weights: SplitWeights, capacity: [WorkloadRef: Double] = [:]) -> TrafficSample {
-        sample(window: window, at: time, segments: [(max(window, 0), weights)], capacity: capacity)
+    /// Samples with `weights` constant over the whole window. `degradations` override the
+    /// scenario's per workload (a fault; a no-op degradation switches the scenario's off).
+    public func sample(
+        window: Double, at time: Double, weights: SplitWeights, capacity: [WorkloadRef: Double] = [:], degradations: Degradations = [:]
+    ) -> TrafficSample {
+        sample(window: window, at: time, segments: [(max(window, 0), weights)], capacity: capacity, degradations: degradations)
     }
 
     /// Samples integrating over the weight changes recorded in `history` during the window.
-    public func sample(window: Double, at time: Double, history: WeightHistory, capacity: [WorkloadRef: Double] = [:]) -> TrafficSample {
-        sample(window: window, at: time, segments: history.segments(from: time - max(window, 0), to: time), capacity: capacity)
+    public func sample(
+        window: Double, at time: Double, history: WeightHistory, capacity: [WorkloadRef: Double] = [:], degradations: Degradations = [:]
+    ) -> TrafficSample {
+        sample(
+            window: window, at: time, segments: history.segments(from: time - max(window, 0), to: time), capacity: capacity,
+            degradations: degradations)
     }
 
     /// Utilisation of every workload at the replica count it was created with.
@@ -203,21 +219,34 @@ public struct TrafficModel: Sendable {
     }
 
     func sample(
-        window: Double, at time: Double, segments: [(duration: Double, weights: SplitWeights)], capacity: [WorkloadRef: Double] = [:]
+        window: Double, at time: Double, segments: [(duration: Double, weights: SplitWeights)], capacity: [WorkloadRef: Double] = [:],
+        degradations overrides: Degradations = [:]
     ) -> TrafficSample {
         let n = workloads.count
         var inboundCount = [Double](repeating: 0, count: n)
         var edgeCount: [UInt64: Double] = [:]
+        // The part of each count that arrived while its target was degraded (segments differ
+        // in weights, so in shares).
+        let degradations = indexedDegradations(overrides)
+        var degradedInbound: [Int: Double] = [:]
+        var degradedEdge: [UInt64: Double] = [:]
         for (duration, weights) in segments where duration > 0 {
             let rates = propagate(weights)
             for i in 0..<n where rates.inbound[i] > 0 { inboundCount[i] += rates.inbound[i] * duration }
             for (k, r) in rates.edges { edgeCount[k, default: 0] += r * duration }
+            let degraded = degradedNow(degradations, weights: weights)
+            guard !degraded.isEmpty else { continue }
+            for i in degraded where rates.inbound[i] > 0 { degradedInbound[i, default: 0] += rates.inbound[i] * duration }
+            for (k, r) in rates.edges where degraded.contains(Int(k & 0xFFFF_FFFF)) { degradedEdge[k, default: 0] += r * duration }
         }
+        let degradationOf = Dictionary(degradations.map { ($0.index, $0.degradation) }, uniquingKeysWith: { a, _ in a })
 
         var inbound: [WorkloadRef: TrafficStats] = [:]
         for i in 0..<n where inboundCount[i] > 0 {
             let w = workloads[i]
-            inbound[w.ref] = stats(count: inboundCount[i], target: i, key: workloadHash[i], time: time, hopMs: 0, capacity: capacity[w.ref] ?? 1)
+            inbound[w.ref] = stats(
+                count: inboundCount[i], target: i, key: workloadHash[i], time: time, hopMs: 0, capacity: capacity[w.ref] ?? 1,
+                degraded: (degradedInbound[i] ?? 0) / inboundCount[i], by: degradationOf[i])
         }
         var edges: [ObjectEdge<WorkloadRef>: TrafficStats] = [:]
         edges.reserveCapacity(edgeCount.count)
@@ -226,12 +255,19 @@ public struct TrafficModel: Sendable {
             let t = Int(k & 0xFFFF_FFFF)
             let key = SimHash.combine(workloadHash[f], workloadHash[t])
             edges[ObjectEdge(from: workloads[f].ref, to: workloads[t].ref)] =
-                stats(count: c, target: t, key: key, time: time, hopMs: TrafficModel.hopMs, capacity: capacity[workloads[t].ref] ?? 1)
+                stats(
+                    count: c, target: t, key: key, time: time, hopMs: TrafficModel.hopMs, capacity: capacity[workloads[t].ref] ?? 1,
+                    degraded: (degradedEdge[k] ?? 0) / c, by: degradationOf[t])
         }
         return TrafficSample(time: time, window: window, inbound: inbound, edges: edges)
     }
 
-    func stats(count: Double, target: Int, key: UInt64, time: Double, hopMs: Double, capacity: Double = 1) -> TrafficStats {
+    /// `degraded` is the fraction of `count` that arrived while `degradation` was in force
+    /// (0 leaves the numbers exactly as without one).
+    func stats(
+        count: Double, target: Int, key: UInt64, time: Double, hopMs: Double, capacity: Double = 1, degraded: Double = 0,
+        by degradation: Degradation? = nil
+    ) -> TrafficStats {
         let w = workloads[target]
         let amp = TrafficModel.noise
         let total = count * (1 + amp * SimHash.smooth(key ^ 0x11, time: time))
@@ -239,10 +275,19 @@ public struct TrafficModel: Sendable {
         var failRate = min(1, max(0, (1 - w.successRate) * (1 + 0.15 * SimHash.smooth(key ^ 0x22, time: time, period: 17))))
         let load = capacity == 1 ? (latency: 1.0, shed: 0.0) : TrafficModel.load(capacity: capacity)
         failRate = min(1, failRate + load.shed * (1 - failRate))
-        let median = (w.latencyMedianMs * load.latency + hopMs) * (1 + amp * SimHash.smooth(key ^ 0x33, time: time, period: 13))
-        return TrafficStats(
-            success: total * (1 - failRate), failure: total * failRate,
-            latency: LatencyDistribution(medianMs: median, sigma: w.latencySigma, weight: total))
+        let jitter = 1 + amp * SimHash.smooth(key ^ 0x33, time: time, period: 13)
+        let median = (w.latencyMedianMs * load.latency + hopMs) * jitter
+        guard let d = degradation, degraded.isFinite, degraded > 0 else {
+            return TrafficStats(
+                success: total * (1 - failRate), failure: total * failRate,
+                latency: LatencyDistribution(medianMs: median, sigma: w.latencySigma, weight: total))
+        }
+        let part = min(1, degraded)
+        failRate = min(1, failRate + part * d.errors * (1 - failRate))
+        // The degraded requests are slower; a window that straddles the step is a mixture.
+        var latency = LatencyDistribution(medianMs: median, sigma: w.latencySigma, weight: total * (1 - part))
+        latency.add(.init(weight: total * part, medianMs: (w.latencyMedianMs * load.latency * d.latencyFactor + hopMs) * jitter, sigma: w.latencySigma))
+        return TrafficStats(success: total * (1 - failRate), failure: total * failRate, latency: latency)
     }
 
     /// Steady-state request rates for fixed weights: inbound per workload and per edge
