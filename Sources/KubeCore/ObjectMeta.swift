@@ -38,12 +38,16 @@ public struct ManagedFieldsEntry: Sendable, Equatable {
     public var apiVersion: String?
     /// RFC 3339 text as sent by the server.
     public var time: String?
+    /// "status" for a write through the status subresource (a mesh controller's verdict),
+    /// nil for the object itself.
+    public var subresource: String?
 
-    public init(manager: String, operation: String, apiVersion: String? = nil, time: String? = nil) {
+    public init(manager: String, operation: String, apiVersion: String? = nil, time: String? = nil, subresource: String? = nil) {
         self.manager = manager
         self.operation = operation
         self.apiVersion = apiVersion
         self.time = time
+        self.subresource = subresource
     }
 }
 
@@ -104,7 +108,8 @@ public struct ObjectMeta: Sendable, Equatable {
                     guard let manager = e["manager"]?.stringValue else { return nil }
                     return ManagedFieldsEntry(
                         manager: manager, operation: e["operation"]?.stringValue ?? "",
-                        apiVersion: e["apiVersion"]?.stringValue, time: e["time"]?.stringValue)
+                        apiVersion: e["apiVersion"]?.stringValue, time: e["time"]?.stringValue,
+                        subresource: e["subresource"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 })
                 }
             default: break
             }
@@ -127,6 +132,16 @@ public struct ObjectMeta: Sendable, Equatable {
         var out: [String] = []
         for f in managedFields where !out.contains(f.manager) { out.append(f.manager) }
         return out
+    }
+
+    /// Who last wrote the object itself (not its status): the entry with the newest time among
+    /// those without a subresource, else the last listed. "Who changed these weights" — a mesh
+    /// controller writing `status` afterwards is not the answer.
+    public var lastWriter: String? {
+        let own = managedFields.filter { $0.subresource == nil }
+        let timed = own.compactMap { f in f.time.flatMap(KubeTime.parse).map { (f, $0) } }
+        if let newest = timed.max(by: { $0.1 < $1.1 }) { return newest.0.manager }
+        return own.last?.manager ?? managedFields.last?.manager
     }
 
     /// The owner marked `controller: true`, the one that reconciles this object.
@@ -175,6 +190,7 @@ public struct ObjectMeta: Sendable, Equatable {
                     if !f.operation.isEmpty { e["operation"] = .string(f.operation) }
                     if let v = f.apiVersion { e["apiVersion"] = .string(v) }
                     if let t = f.time { e["time"] = .string(t) }
+                    if let s = f.subresource { e["subresource"] = .string(s) }
                     return .object(e)
                 })
         }

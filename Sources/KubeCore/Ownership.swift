@@ -9,7 +9,9 @@ extension ObjectMeta {
         var m = ObjectMeta(
             name: name, namespace: namespace, uid: uid, resourceVersion: resourceVersion,
             ownerReferences: ownerReferences.first(where: \.controller).map { [$0] } ?? [],
-            managedFields: managers.map { ManagedFieldsEntry(manager: $0, operation: "") })
+            // Manager, time and subresource only (the field sets are the bulk): enough for the
+            // controller evidence and for "who last wrote the spec" (`lastWriter`).
+            managedFields: managedFields.map { ManagedFieldsEntry(manager: $0.manager, operation: "", time: $0.time, subresource: $0.subresource) })
         for g in Self.gitOpsLabels { if let v = labels[g.label] { m.labels[g.label] = v } }
         if let v = annotations[Self.argoTrackingAnnotation] { m.annotations[Self.argoTrackingAnnotation] = v }
         return m

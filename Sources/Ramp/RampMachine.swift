@@ -243,7 +243,7 @@ public struct RampMachine: Sendable, Equatable {
             return []
         }
         if !sameWeights(split.backends.map(\.weight), expected) || split.backends.map(\.service) != server.backends.map(\.service) {
-            let who = split.meta.managers.last.map { " (last writer: \(clean($0)))" } ?? ""
+            let who = split.meta.lastWriter.map { " (last writer: \(clean($0)))" } ?? ""
             return changed("the split changed on the server\(who): someone else is writing; the ramp stopped without writing", now: now)
         }
         if let c = split.controller, server.controller == nil || phase == .ready { return stop(controllerText(c), now: now) }

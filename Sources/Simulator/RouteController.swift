@@ -119,7 +119,7 @@ extension Simulator {
                 o = Writes.carryOverSystemFields(old: cur, new: o, t: t)
                 return recordManagedUpdate(
                     old: cur, new: o, manager: RouteStatusController.manager(for: self.options.profile, group: t.group),
-                    apiVersion: t.apiVersion(t.storageVersion))
+                    apiVersion: t.apiVersion(t.storageVersion), subresource: "status")
             }
         }
     }

@@ -10,7 +10,7 @@ import Testing
 @Suite("guarded ramps in the TUI, in tmux", .serialized)
 struct RampTUITests {
     /// Short steps: 2 s windows and waits, polled every second.
-    func config(_ h: SimHarness, steps: String, wait: String = "2s", minSuccess: Double = 90) throws -> String {
+    func config(_ h: SimHarness, steps: String, wait: String = "2s", minSuccess: Double = 90, maxP99: String = "2s") throws -> String {
         let path = h.dir + "/config.yaml"
         try """
         metricsWindow: 2s
@@ -18,7 +18,7 @@ struct RampTUITests {
           steps: "\(steps)"
           wait: \(wait)
           minSuccess: \(minSuccess)
-          maxP99: 2s
+          maxP99: \(maxP99)
           minRequests: 5
 
         """.write(toFile: path, atomically: true, encoding: .utf8)
@@ -75,77 +75,134 @@ struct RampTUITests {
         #expect(events.first == "begin" && events.contains("proposed") && events.last == "completed", "\(events)")
     }
 
-    @Test("an auto ramp whose gate fails pauses and proposes the rollback; b writes the pre-ramp weights back")
-    func autoFailsAndRollsBack() async throws {
-        let h = try await SimHarness.start()
+    /// What a test ramps: a TrafficSplit (sdk profile) or rule 1 of the books HTTPRoute
+    /// (istio: no TrafficSplits there, so the simulated traffic follows the route), through
+    /// the same keys.
+    enum Target: String, CaseIterable, CustomTestStringConvertible {
+        case trafficSplit, routeRule
+        var testDescription: String { rawValue }
+        var profile: SimProfile { self == .trafficSplit ? .default : .istio }
+        /// The filter and the row it leaves in the splits table.
+        func filter(_ name: String) -> (String, String) { self == .trafficSplit ? ("^\(name)$", name) : ("\(name)#1", "\(name) HTTPRoute#1") }
+        func formTitle(_ name: String) -> String { self == .trafficSplit ? "bookstore/\(name)" : "httproute/bookstore/\(name)#1" }
+
+        func weights(_ h: SimHarness, _ name: String) async throws -> [Int64] {
+            if self == .trafficSplit {
+                let r = try await h.kubectl(["get", "trafficsplits.split.smi-spec.io", name, "-n", "bookstore", "-o", "json"])
+                return try JSON.parse(r.stdout)[path: "spec", "backends"]?.arrayValue?.map { $0["weight"]?.intValue ?? -1 } ?? []
+            }
+            let r = try await h.kubectl(["get", "httproute", name, "-n", "bookstore", "-o", "json"])
+            let rules = try JSON.parse(r.stdout)[path: "spec", "rules"]?.arrayValue ?? []
+            return rules.count > 1 ? rules[1]["backendRefs"]?.arrayValue?.map { $0["weight"]?.intValue ?? -1 } ?? [] : []
+        }
+
+        /// What changes only when the weights are written (a route's status writes change its
+        /// resourceVersion, never its generation).
+        func writeMark(_ h: SimHarness, _ name: String) async throws -> String {
+            let resource = self == .trafficSplit ? "trafficsplits.split.smi-spec.io" : "httproute"
+            let field = self == .trafficSplit ? "{.metadata.resourceVersion}" : "{.metadata.generation}"
+            return try await h.kubectl(["get", resource, name, "-n", "bookstore", "-o", "jsonpath=\(field)"]).stdout
+        }
+
+        /// Someone else sets the canary's weights to 60/40.
+        func patchElsewhere(_ h: SimHarness, _ name: String, stable: String, canary: String) async throws -> ProcessResult {
+            if self == .trafficSplit {
+                return try await h.kubectl([
+                    "patch", "trafficsplits.split.smi-spec.io", name, "-n", "bookstore", "--type", "merge", "-p",
+                    #"{"spec":{"backends":[{"service":"\#(stable)","weight":60},{"service":"\#(canary)","weight":40}]}}"#,
+                ])
+            }
+            return try await h.kubectl([
+                "patch", "httproute", name, "-n", "bookstore", "--type", "json", "-p",
+                #"[{"op":"replace","path":"/spec/rules/1/backendRefs/0/weight","value":60},{"op":"replace","path":"/spec/rules/1/backendRefs/1/weight","value":40}]"#,
+            ])
+        }
+    }
+
+    @Test(
+        "an auto ramp passes the early steps, hits the degrading canary, pauses; b writes the pre-ramp weights back",
+        arguments: Target.allCases)
+    func autoFailsAndRollsBack(_ target: Target) async throws {
+        let h = try await SimHarness.start { $0.profile = target.profile }
         defer { Task { await h.stop() } }
-        // books-v2 serves about 87 % success: a 95 % gate fails at the first step.
-        let t = try await start(h, config: try config(h, steps: "30,60", minSuccess: 95))
+        // The simulator's books-v2 serves about 87 % success up to 30 % of the traffic and
+        // about 61 % above it: an 85 % gate holds below 30 % and fails at 50 %.
+        let steps = target == .trafficSplit ? ["10", "25", "50"] : ["25", "50"]
+        let before = try await target.weights(h, "books")
+        let t = try await start(h, config: try config(h, steps: steps.joined(separator: ","), minSuccess: 85, maxP99: "400ms"))
         defer { t.killNow() }
-        try await selectSplit(t, "^books$", row: "books")
+        let (filter, row) = target.filter("books")
+        try await selectSplit(t, filter, row: row)
         try await t.keys("R")
-        try await t.waitFor("the plan form") { $0.contains("plan a guarded ramp: bookstore/books") }
+        try await t.waitFor("the plan form") { $0.contains("plan a guarded ramp: " + target.formTitle("books")) && $0.contains("◂ books-v2 ▸") }
         // Down to the mode field, then auto.
         try await t.keys("Down", "Down", "Down", "Down", "Down", "Right")
         try await t.waitFor("auto mode") { $0.contains("◂ auto ▸") }
         try await t.keys("Enter", "y")
         let failed = try await t.waitFor("the failing gate") { $0.contains("b rolls back") && $0.contains("✗") }
-        #expect(failed.contains("success rate") && failed.contains("≥ 95.00%") && failed.contains("RAMP books 30% FAILED"), "\(failed)")
-        #expect(try await weights(h, "books") == [70, 30], "nothing more may be written while the ramp is paused")
+        #expect(failed.contains("success rate") && failed.contains("≥ 85.00%") && failed.contains("RAMP books 50% FAILED"), "\(failed)")
+        let passed = steps.dropLast().allSatisfy { failed.contains("✓\($0)%") }
+        #expect(passed && failed.contains("at step \(steps.count)"), "the early steps passed: \(failed)")
+        #expect(try await target.weights(h, "books") == [50, 50], "nothing more may be written while the ramp is paused")
         try await t.keys("b")
         try await t.waitFor("the rollback") { $0.contains("rolled back to the weights before the ramp") }
-        #expect(try await weights(h, "books") == [90, 10])
+        #expect(try await target.weights(h, "books") == before)
     }
 
-    @Test("a concurrent kubectl change stops the ramp; theirs is never overwritten")
-    func concurrentChange() async throws {
-        let h = try await SimHarness.start()
+    @Test("a concurrent kubectl change stops the ramp; theirs is never overwritten", arguments: Target.allCases)
+    func concurrentChange(_ target: Target) async throws {
+        let h = try await SimHarness.start { $0.profile = target.profile }
         defer { Task { await h.stop() } }
-        let t = try await start(h, config: try config(h, steps: "20,100", wait: "5m"))
+        // authors' route is Argo's in the simulator: the route test ramps books' default rule.
+        let (name, stable, canary) = target == .trafficSplit ? ("authors", "authors-v1", "authors-canary") : ("books", "books-v1", "books-v2")
+        let t = try await start(h, config: try config(h, steps: "25,100", wait: "5m"))
         defer { t.killNow() }
-        try await selectSplit(t, "authors", row: "authors")
+        let (filter, row) = target.filter(name)
+        try await selectSplit(t, filter, row: row)
         try await t.keys("R", "Enter", "y")
         try await t.waitFor("watching step 1") { $0.contains("watching step 1 of 2") }
-        let patch = try await h.kubectl([
-            "patch", "trafficsplits.split.smi-spec.io", "authors", "-n", "bookstore", "--type", "merge", "-p",
-            #"{"spec":{"backends":[{"service":"authors-v1","weight":60},{"service":"authors-canary","weight":40}]}}"#,
-        ])
+        let patch = try await target.patchElsewhere(h, name, stable: stable, canary: canary)
         #expect(patch.status == 0, "\(patch.stderr)")
         let stopped = try await t.waitFor("the ramp to stop") { $0.contains("stopped: the split changed on the server") }
         #expect(stopped.contains("kubectl"), "the screen names the other writer: \(stopped)")
         try await t.keys("n", "b", "p")
         try await Task.sleep(for: .seconds(2))
-        #expect(try await weights(h, "authors") == [60, 40])
+        #expect(try await target.weights(h, name) == [60, 40])
     }
 
-    @Test("smitop killed mid-ramp: the restarted UI offers the ramp and writes nothing until Enter resumes it")
-    func restartOffersTheRamp() async throws {
-        let h = try await SimHarness.start()
+    @Test(
+        "smitop killed mid-ramp: the restarted UI offers the ramp and writes nothing until Enter resumes it", arguments: Target.allCases)
+    func restartOffersTheRamp(_ target: Target) async throws {
+        let h = try await SimHarness.start { $0.profile = target.profile }
         defer { Task { await h.stop() } }
-        let cfg = try config(h, steps: "20,100", wait: "5m")
+        let name = target == .trafficSplit ? "authors" : "books"
+        let before = try await target.weights(h, name)
+        let cfg = try config(h, steps: "25,100", wait: "5m")
         let t = try await start(h, config: cfg)
-        try await selectSplit(t, "authors", row: "authors")
+        let (filter, row) = target.filter(name)
+        try await selectSplit(t, filter, row: row)
         try await t.keys("R", "Enter", "y")
         try await t.waitFor("watching step 1") { $0.contains("watching step 1 of 2") }
         t.killNow()
-        let rv = try await resourceVersion(h, "authors")
-        #expect(try await weights(h, "authors") == [80, 20])
+        let mark = try await target.writeMark(h, name)
+        let stepped = try await target.weights(h, name)
+        #expect(stepped != before && stepped.reduce(0, +) > 0, "step 1 was written: \(stepped)")
 
         let again = try await start(h, config: cfg)
         defer { again.killNow() }
-        let offered = try await again.waitFor("the restored ramp in the header") { $0.contains("RAMP authors restored") }
+        let offered = try await again.waitFor("the restored ramp in the header") { $0.contains("RAMP \(name) restored") }
         #expect(offered.contains("LIVE"), "\(offered)")
         try await Task.sleep(for: .seconds(2))
-        #expect(try await resourceVersion(h, "authors") == rv, "written before the user confirmed")
-        try await selectSplit(again, "authors", row: "authors")
+        #expect(try await target.writeMark(h, name) == mark, "written before the user confirmed")
+        try await selectSplit(again, filter, row: row)
         try await again.keys("R")
         try await again.waitFor("the restored ramp's view") { $0.contains("restored at step 1 of 2: Enter resumes") }
         try await again.keys("Enter")
         try await again.waitFor("the ramp watching again") { $0.contains("watching step 1 of 2") }
-        #expect(try await resourceVersion(h, "authors") == rv, "resuming must not write")
+        #expect(try await target.writeMark(h, name) == mark, "resuming must not write")
         try await again.keys("b")
         try await again.waitFor("the rollback") { $0.contains("rolled back to the weights before the ramp") }
-        #expect(try await weights(h, "authors") == [100, 0])
+        #expect(try await target.weights(h, name) == before)
     }
 
     @Test("a route rule ramps in the TUI: each step waits for the mesh to accept it; the other rule is untouched")

@@ -359,3 +359,16 @@ func acceptWrite(_ m: inout RampMachine, _ a: [RampAction], now: Double, rv: ino
         #expect(j["gates"]?.arrayValue?.count == 3 && j["split"]?.stringValue == "shop/books" && j["step"]?.intValue == 1)
     }
 }
+
+@Suite struct LastWriterTests {
+    @Test func aStatusWriteAfterTheSpecWriteIsNotTheWriterOfTheWeights() throws {
+        let meta = ObjectMeta(
+            json: try JSON.parse(
+                #"{"name":"books","managedFields":[{"manager":"kubectl-patch","operation":"Update","time":"2026-12-07T02:24:17Z"},{"manager":"pilot-discovery","operation":"Update","time":"2026-12-07T02:24:18Z","subresource":"status"},{"manager":"old-tool","operation":"Update","time":"2026-12-01T00:00:00Z"}]}"#
+            ))
+        #expect(meta.lastWriter == "kubectl-patch")
+        // The slim copy the store keeps still knows.
+        #expect(meta.keepingControllerEvidence().lastWriter == "kubectl-patch")
+        #expect(ObjectMeta(json: try JSON.parse(#"{"name":"x"}"#)).lastWriter == nil)
+    }
+}

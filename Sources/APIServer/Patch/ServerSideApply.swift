@@ -110,8 +110,8 @@ public struct ManagedFieldsRecord: Sendable, Equatable {
         return .object(o)
     }
 
-    func sameIdentity(manager m: String, operation op: String, apiVersion v: String) -> Bool {
-        guard manager == m, operation == op, subresource == nil else { return false }
+    func sameIdentity(manager m: String, operation op: String, apiVersion v: String, subresource sub: String? = nil) -> Bool {
+        guard manager == m, operation == op, subresource == sub else { return false }
         return op == "Apply" || apiVersion == v
     }
 }
@@ -243,9 +243,13 @@ public func serverSideApply(
 ///
 /// If the client sent managedFields different from the stored ones, those are taken as given
 /// (upstream lets a writer reset ownership that way; an empty list clears it).
+///
+/// `subresource` ("status") marks a write through a subresource, kept in its own entry as
+/// kube-apiserver does since 1.22, so "who changed the spec" and "who wrote the status" stay
+/// apart.
 public func recordUpdate(
     old: JSON?, new: JSON, manager: String, operation: String = "Update", apiVersion: String, now: String,
-    strategies: PatchStrategies = .builtIn
+    subresource: String? = nil, strategies: PatchStrategies = .builtIn
 ) -> JSON {
     let kind = new["kind"]?.stringValue ?? old?["kind"]?.stringValue
     let sentManaged = new[path: "metadata", "managedFields"]
@@ -277,11 +281,14 @@ public func recordUpdate(
     }
     if !changed.isEmpty {
         for i in records.indices { records[i].fields = records[i].fields.subtracting(changed) }
-        if let i = records.firstIndex(where: { $0.sameIdentity(manager: manager, operation: operation, apiVersion: apiVersion) }) {
+        if let i = records.firstIndex(where: {
+            $0.sameIdentity(manager: manager, operation: operation, apiVersion: apiVersion, subresource: subresource)
+        }) {
             records[i].fields = records[i].fields.union(changed)
             records[i].time = now
         } else {
-            records.append(ManagedFieldsRecord(manager: manager, operation: operation, apiVersion: apiVersion, time: now, fields: changed))
+            records.append(
+                ManagedFieldsRecord(manager: manager, operation: operation, apiVersion: apiVersion, time: now, subresource: subresource, fields: changed))
         }
     }
     return storeManagedFields(records, in: new, kind: kind, strategies: strategies)

@@ -149,7 +149,9 @@ extension APIHandler {
             let (pruned, w) = try validateAndPrune(present(next, t, target.version), t, target.version, mode)
             warnings = w
             next = Writes.defaultBuiltin(sim.normalizeStored(pruned, t), t: t)
-            return recordManagedUpdate(old: cur, new: next, manager: manager, apiVersion: t.apiVersion(target.version))
+            return recordManagedUpdate(
+                old: cur, new: next, manager: manager, apiVersion: t.apiVersion(target.version),
+                subresource: target.subresource == "status" ? "status" : nil)
         }
         return Self.raw(present(stored.object, t, target.version).serialized(), warnings: warnings)
     }
@@ -229,7 +231,9 @@ extension APIHandler {
             let (pruned, w) = try validateAndPrune(next, t, target.version, mode)
             warnings = w
             next = Writes.defaultBuiltin(sim.normalizeStored(pruned, t), t: t)
-            return recordManagedUpdate(old: cur, new: next, manager: manager, apiVersion: t.apiVersion(target.version))
+            return recordManagedUpdate(
+                old: cur, new: next, manager: manager, apiVersion: t.apiVersion(target.version),
+                subresource: target.subresource == "status" ? "status" : nil)
         }
         return Self.raw(present(stored.object, t, target.version).serialized(), warnings: warnings)
     }
