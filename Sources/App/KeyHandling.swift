@@ -28,6 +28,7 @@ extension AppState {
             return [.quit]
         case .forceQuit:
             quitting = true
+            interrupted = true
             return [.quit]
         case .suspend:
             return [.suspend]

@@ -135,7 +135,7 @@ extension KeyMap {
 
     static let defaults: [KeyBinding] = [
         b([.char("q")], .quit, .global, "quit smitop", "quit"),
-        b([.ctrl("c")], .forceQuit, .global, "quit at once, from anywhere (drafts stay saved for the next start)"),
+        b([.ctrl("c")], .forceQuit, .global, "quit at once, from anywhere, exit status 130 (drafts stay saved for the next start)"),
         b([.ctrl("z")], .suspend, .global, "suspend to the shell, from anywhere (`fg` resumes; drafts stay)"),
         b([.char("?"), .function(1)], .help, .global, "show this help", "help"),
         b([.char(":")], .commandMode, .global, "command mode (:graph :svc :ts :ns :ctx :theme :q)", "cmd"),
@@ -143,7 +143,9 @@ extension KeyMap {
         b([.char("1")], .showGraph, .global, "graph view (same as :graph)"),
         b([.char("2")], .showServices, .global, "services table (same as :svc)"),
         b([.char("3")], .showSplits, .global, "traffic splits table (same as :ts)"),
-        b([.char("u")], .undo, .global, "undo the last write smitop made (a new write, checked against the server's version)", "undo"),
+        b(
+            [.char("u")], .undo, .global,
+            "undo the last write smitop made: shows its diff, y writes it (a new write, checked against the server's version)", "undo"),
 
         b([.left, .char("h")], .moveLeft, .graph, "select a caller (follow an incoming edge)"),
         b([.right, .char("l")], .moveRight, .graph, "select a callee (follow an outgoing edge)"),
@@ -173,7 +175,7 @@ extension KeyMap {
 
         b([.up, .char("k")], .scrollUp, .help, "scroll up"),
         b([.down, .char("j")], .scrollDown, .help, "scroll down"),
-        b([.esc], .closeHelp, .help, "close help", "close"),
+        b([.esc, .char("q")], .closeHelp, .help, "close help", "close"),
 
         b([.up, .char("k")], .backendUp, .editor, "select the previous backend"),
         b([.down, .char("j")], .backendDown, .editor, "select the next backend", "select"),
@@ -188,14 +190,14 @@ extension KeyMap {
         b([.char("o")], .rebase, .editor, "after a conflict: keep your weights on top of the server's new version"),
         b([.char("d")], .dryRun, .editor, "server-side dry run of the draft", "dry-run"),
         b([.enter], .review, .editor, "show the diff (then y writes)", "diff"),
-        b([.char("u")], .undo, .editor, "undo the last write smitop made"),
-        b([.esc], .leaveEditor, .editor, "leave the editor (the draft is kept)", "leave"),
+        b([.char("u")], .undo, .editor, "undo the last write smitop made: shows its diff, y writes it"),
+        b([.esc, .char("q")], .leaveEditor, .editor, "leave the editor (the draft is kept)", "leave"),
 
         b([.char("y")], .write, .diff, "write the change (merge patch with the resourceVersion read)", "write"),
-        b([.esc, .char("n")], .backToEditor, .diff, "back to the editor", "back"),
+        b([.esc, .char("n"), .char("q")], .backToEditor, .diff, "back to the editor (an undo: cancel it)", "back"),
 
         b([.char("y")], .write, .confirm, "write anyway although a controller may undo it", "write anyway"),
-        b([.esc, .char("n")], .backToEditor, .confirm, "cancel", "cancel"),
+        b([.esc, .char("n"), .char("q")], .backToEditor, .confirm, "cancel", "cancel"),
 
         b([.tab], .complete, .command, "complete (again: next candidate)", "complete"),
         b([.backTab], .completePrevious, .command, "previous candidate"),
