@@ -205,7 +205,8 @@ extension AppState {
             updateConnection()
         } else {
             connection.lastError = e.userMessage
-            set("\(kind.resource): \(e.userMessage)", .warning)
+            // The cause first; which watch it was, last (a cut line keeps the cause).
+            set("\(e.userMessage) (watching \(kind.resource))", .warning)
             markReachable()
         }
     }
