@@ -106,6 +106,7 @@ struct NoClusterTUITests {
         defer { t.killNow() }
         let s = try await t.waitFor("the missing kubeconfig, said") { $0.contains("NO CLUSTER") && $0.contains(missing) }
         #expect(!s.contains("CONNECTING"), "\(s)")
+        #expect(s.contains("no cluster: :kubeconfig PATH or :ctx NAME picks one"), "the empty graph says what to do:\n\(s)")
         try await Task.sleep(for: .seconds(2))
         #expect(try await t.screen().contains("NO CLUSTER"), "it stays said")
         try await t.keys(":", "kubeconfig \(h.kubeconfig)", "Enter")
