@@ -177,7 +177,7 @@ let package = Package(
         .testTarget(name: "MeshTests", dependencies: ["KubeCore", "Mesh", "SMI", "GatewayAPI", "Kube"]),
         .testTarget(name: "RampTests", dependencies: ["Ramp", "KubeCore", "Mesh", "SMI", "GatewayAPI"]),
         .testTarget(name: "AppTests", dependencies: ["KubeCore", "App", "Mesh", "Ramp", "SMI", "Kube"]),
-        .testTarget(name: "UITests", dependencies: ["KubeCore", "UI", "App", "Mesh", "SMI", "Kube"], exclude: ["Snapshots"]),
+        .testTarget(name: "UITests", dependencies: ["KubeCore", "UI", "App", "Mesh", "SMI", "Kube", "Simulator"], exclude: ["Snapshots"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "App", "Mesh", "UI", "Kube", "KubeCore", "SMI"]),
         .testTarget(name: "TerminalTests", dependencies: ["KubeCore", "Terminal", "UI", "App"]),
         // The executable's own parts (session file, trust store), through @testable import.

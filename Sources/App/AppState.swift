@@ -77,6 +77,9 @@ public enum ConnectionStatus: String, Sendable, Equatable {
     case stale
     /// The API server has been unreachable for `offlineAfter`; retries continue.
     case offline
+    /// No cluster to talk to: the kubeconfig could not be read or its context does not work
+    /// (`ConnectionState.noCluster` says why). Nothing is retried; `:kubeconfig` or `:ctx` fixes it.
+    case noCluster
 }
 
 public struct ConnectionState: Sendable, Equatable {
@@ -89,6 +92,8 @@ public struct ConnectionState: Sendable, Equatable {
     public var lastError: String?
     /// Seconds until the next retry, as reported by a reflector.
     public var retryIn: Seconds?
+    /// Why there is no cluster session at all (a kubeconfig that cannot be read or used).
+    public var noCluster: String?
     public init() {}
 
     /// Age of the data shown, in seconds; nil before any data.
@@ -123,8 +128,13 @@ public enum TableKind: String, Sendable, Hashable, CaseIterable {
 
 public enum TableColumn: String, Sendable, Hashable, CaseIterable {
     case namespace, name, service, backends, rps, success, p99, controller
+    /// Services table: `spec.type`, the ports, and the splits the service is root or backend of.
+    case type, ports, splits
     public var title: String {
         switch self {
+        case .type: return "TYPE"
+        case .ports: return "PORTS"
+        case .splits: return "SPLITS"
         case .namespace: return "NAMESPACE"
         case .name: return "NAME"
         case .service: return "ROOT"
@@ -176,7 +186,18 @@ public struct CommandLineState: Sendable, Equatable {
 }
 
 public struct StatusLine: Sendable, Equatable {
-    public enum Level: String, Sendable { case info, warning, error }
+    public enum Level: String, Sendable {
+        case info, warning, error
+        /// Seconds a message of this level stays in the footer: long enough to read, an
+        /// error longest.
+        public var lifetime: Seconds {
+            switch self {
+            case .info: return 8
+            case .warning: return 20
+            case .error: return 45
+            }
+        }
+    }
     public var text: String
     public var level: Level
     public var at: Seconds
@@ -325,6 +346,8 @@ public struct AppState: Sendable, Equatable {
 
     /// `.quit` was emitted.
     public var quitting = false
+    /// Ctrl-C ended the session: the process exits 130, as a shell expects of an interrupt.
+    public var interrupted = false
     /// `q` was pressed once while unsaved drafts exist; a second `q` quits.
     public var quitArmed = false
 

@@ -6,7 +6,7 @@ import Mesh
 
 public enum CommandSpec {
     /// Command names with their aliases, as completed and accepted.
-    public static let names = ["graph", "svc", "ts", "ns", "ctx", "theme", "help", "q", "quit"]
+    public static let names = ["graph", "svc", "ts", "ns", "ctx", "kubeconfig", "theme", "help", "q", "quit"]
     static let aliases: [String: String] = [
         "g": "graph", "services": "svc", "service": "svc", "splits": "ts", "trafficsplits": "ts",
         "trafficsplit": "ts", "namespace": "ns", "context": "ctx", "q!": "q", "quit": "q", "ctx!": "ctx!",
@@ -19,6 +19,7 @@ public enum CommandSpec {
         (":ns NAME, :ns all", "watch one namespace, or every namespace"),
         (":ctx NAME", "switch to another kubeconfig context (refused while a draft is unsaved)"),
         (":ctx! NAME", "switch even though drafts are unsaved (they are dropped)"),
+        (":kubeconfig PATH", "read another kubeconfig file and connect to its current context (refused while a draft is unsaved)"),
         (":theme NAME", "switch the colour theme (default, light, colorblind, mono, or your own)"),
         (":help", "this list of keys"),
         (":q (:quit)", "quit (asks first when a draft is unsaved)"),
@@ -35,6 +36,7 @@ extension AppState {
         switch action {
         case .forceQuit?:
             quitting = true
+            interrupted = true
             return [.quit]
         case .suspend?:
             return [.suspend]
@@ -188,14 +190,14 @@ extension AppState {
                 set("usage: :ns NAME (or :ns all)", .warning)
                 return []
             case "all", "-A", "*": scope = .all
-            default: scope = .one(arg)
+            default:
+                // A typo must not leave an empty screen that looks like an idle namespace: the
+                // server is asked first, and the switch happens on its answer.
+                guard !store.namespaces.contains(arg) else { return switchNamespace(.one(arg)) }
+                set("checking namespace \(arg)…")
+                return [.checkNamespace(arg)]
             }
-            context.scope = scope
-            resetData()
-            set("namespace \(scope)")
-            var fx: [Effect] = [.startWatches(scope), .pollMetrics(scope, window: options.metricsWindow, after: 0)]
-            if !readOnly.flag { fx.append(.reviewAccess(scope)) }
-            return fx
+            return switchNamespace(scope)
         case "ctx", "ctx!":
             guard !arg.isEmpty else {
                 set("usage: :ctx NAME", .warning)
@@ -212,6 +214,18 @@ extension AppState {
             }
             set("switching to context \(arg)…")
             return [.switchContext(arg)]
+        case "kubeconfig":
+            guard !arg.isEmpty else {
+                set("usage: :kubeconfig PATH", .warning)
+                return []
+            }
+            let dirty = drafts.values.filter(\.isDirty)
+            if !dirty.isEmpty {
+                set("unsaved drafts (\(dirty.map(\.key.key).sorted().joined(separator: ", "))): write or revert them first", .warning)
+                return []
+            }
+            set("reading kubeconfig \(arg)…")
+            return [.switchKubeconfig(arg)]
         case "theme":
             guard !arg.isEmpty else {
                 set("usage: :theme NAME", .warning)
@@ -219,9 +233,28 @@ extension AppState {
             }
             return [.setTheme(arg)]
         default:
-            set("unknown command :\(first) (try :graph :svc :ts :ns :ctx :theme :q)", .error)
+            set("unknown command :\(first) (try :graph :svc :ts :ns :ctx :kubeconfig :theme :q)", .error)
         }
         return []
+    }
+
+    mutating func switchNamespace(_ scope: NamespaceScope) -> [Effect] {
+        context.scope = scope
+        resetData()
+        set("namespace \(scope)")
+        var fx: [Effect] = [.startWatches(scope), .pollMetrics(scope, window: options.metricsWindow, after: 0)]
+        if !readOnly.flag { fx.append(.reviewAccess(scope)) }
+        return fx
+    }
+
+    /// The server's answer to `:ns NAME`: switch, unless it said there is no such namespace.
+    mutating func namespaceChecked(_ name: String, exists: Bool?) -> [Effect] {
+        if exists == false {
+            let known = store.namespaces.sorted().prefix(8).joined(separator: ", ")
+            set("no namespace \(clean(name)) on the server; still showing \(context.scope)" + (known.isEmpty ? "" : " (namespaces: \(known))"), .error)
+            return []
+        }
+        return switchNamespace(.one(name))
     }
 
     mutating func selectFirstGraphMatch() {

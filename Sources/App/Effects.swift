@@ -104,6 +104,11 @@ public enum Effect: Sendable, Equatable {
     case reviewAccess(NamespaceScope)
     /// Load the kubeconfig context and reconnect; answer `.contextSwitched` or `.contextSwitchFailed`.
     case switchContext(String)
+    /// `:kubeconfig PATH`: read another kubeconfig and connect to its current context; answer
+    /// `.contextSwitched` or `.contextSwitchFailed`.
+    case switchKubeconfig(String)
+    /// `:ns NAME`: does the namespace exist? Answer `.namespaceChecked`.
+    case checkNamespace(String)
     /// Load the theme; answer `.themeChanged` or `.themeFailed`.
     case setTheme(String)
     /// Give the terminal back to the shell and stop the process (Ctrl-Z); state is untouched.
@@ -162,6 +167,8 @@ public enum Message: Sendable, Equatable {
     case sessionRestored(SessionSnapshot)
     case contextSwitched(ContextInfo)
     case contextSwitchFailed(name: String, error: String)
+    /// `exists`: false when the server said 404, nil when it could not tell (403, offline).
+    case namespaceChecked(String, exists: Bool?)
     case themeChanged(String)
     case themeFailed(name: String, error: String)
 }

@@ -35,6 +35,7 @@ extension AppState {
             return [.quit]
         case .forceQuit:
             quitting = true
+            interrupted = true
             return [.quit]
         case .suspend:
             return [.suspend]

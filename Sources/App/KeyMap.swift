@@ -147,7 +147,7 @@ extension KeyMap {
 
     static let defaults: [KeyBinding] = [
         b([.char("q")], .quit, .global, "quit smitop", "quit"),
-        b([.ctrl("c")], .forceQuit, .global, "quit at once, from anywhere (drafts stay saved for the next start)"),
+        b([.ctrl("c")], .forceQuit, .global, "quit at once, from anywhere, exit status 130 (drafts stay saved for the next start)"),
         b([.ctrl("z")], .suspend, .global, "suspend to the shell, from anywhere (`fg` resumes; drafts stay)"),
         b([.char("?"), .function(1)], .help, .global, "show this help", "help"),
         b([.char(":")], .commandMode, .global, "command mode (:graph :svc :ts :ns :ctx :theme :q)", "cmd"),
@@ -155,7 +155,9 @@ extension KeyMap {
         b([.char("1")], .showGraph, .global, "graph view (same as :graph)"),
         b([.char("2")], .showServices, .global, "services table (same as :svc)"),
         b([.char("3")], .showSplits, .global, "traffic splits table (same as :ts)"),
-        b([.char("u")], .undo, .global, "undo the last write smitop made (a new write, checked against the server's version)", "undo"),
+        b(
+            [.char("u")], .undo, .global,
+            "undo the last write smitop made: shows its diff, y writes it (a new write, checked against the server's version)", "undo"),
 
         b([.left, .char("h")], .moveLeft, .graph, "select a caller (follow an incoming edge)"),
         b([.right, .char("l")], .moveRight, .graph, "select a callee (follow an outgoing edge)"),
@@ -187,7 +189,7 @@ extension KeyMap {
 
         b([.up, .char("k")], .scrollUp, .help, "scroll up"),
         b([.down, .char("j")], .scrollDown, .help, "scroll down"),
-        b([.esc], .closeHelp, .help, "close help", "close"),
+        b([.esc, .char("q")], .closeHelp, .help, "close help", "close"),
 
         b([.up, .char("k")], .backendUp, .editor, "select the previous backend"),
         b([.down, .char("j")], .backendDown, .editor, "select the next backend", "select"),
@@ -202,15 +204,15 @@ extension KeyMap {
         b([.char("o")], .rebase, .editor, "after a conflict: keep your weights on top of the server's new version"),
         b([.char("d")], .dryRun, .editor, "server-side dry run of the draft", "dry-run"),
         b([.enter], .review, .editor, "show the diff (then y writes)", "diff"),
-        b([.char("u")], .undo, .editor, "undo the last write smitop made"),
+        b([.char("u")], .undo, .editor, "undo the last write smitop made: shows its diff, y writes it"),
         b([.char("R")], .planRamp, .editor, "guarded ramp with the selected backend as the canary (or open the running ramp)", "ramp"),
-        b([.esc], .leaveEditor, .editor, "leave the editor (the draft is kept)", "leave"),
+        b([.esc, .char("q")], .leaveEditor, .editor, "leave the editor (the draft is kept)", "leave"),
 
         b([.char("y")], .write, .diff, "write the change (merge patch with the resourceVersion read)", "write"),
-        b([.esc, .char("n")], .backToEditor, .diff, "back to the editor", "back"),
+        b([.esc, .char("n"), .char("q")], .backToEditor, .diff, "back to the editor (an undo: cancel it)", "back"),
 
         b([.char("y")], .write, .confirm, "write anyway although a controller may undo it", "write anyway"),
-        b([.esc, .char("n")], .backToEditor, .confirm, "cancel", "cancel"),
+        b([.esc, .char("n"), .char("q")], .backToEditor, .confirm, "cancel", "cancel"),
 
         b([.up], .rampFieldUp, .rampPlan, "previous field"),
         b([.down, .tab], .rampFieldDown, .rampPlan, "next field", "field"),
@@ -218,17 +220,17 @@ extension KeyMap {
         b([.left], .rampCycleBack, .rampPlan, "canary and mode: previous choice"),
         b([.backspace], .rampDeleteBackward, .rampPlan, "delete the last character of the field (type to add)"),
         b([.enter], .rampReview, .rampPlan, "check the plan and show its first write", "review"),
-        b([.esc], .rampCancel, .rampPlan, "cancel the plan (nothing is written)", "cancel"),
+        b([.esc, .char("q")], .rampCancel, .rampPlan, "cancel the plan (nothing is written)", "cancel"),
 
         b([.char("y")], .rampStart, .rampConfirm, "start the ramp: write step 1 (a guarded write)", "start"),
-        b([.esc, .char("n")], .rampCancel, .rampConfirm, "back to the plan", "back"),
+        b([.esc, .char("n"), .char("q")], .rampCancel, .rampConfirm, "back to the plan", "back"),
 
         b([.char("n"), .enter], .rampNext, .ramp, "take the proposed step (before the gates held: twice); a restored ramp: resume", "next"),
         b([.char("b")], .rampRollback, .ramp, "roll back to the weights before the ramp (a guarded write)", "rollback"),
         b([.char("p")], .rampPromote, .ramp, "promote: the target share at once", "promote"),
         b([.char(" ")], .rampPause, .ramp, "pause, or resume (the step's wait starts over)", "pause"),
         b([.char("x")], .rampDiscard, .ramp, "discard a restored or finished ramp (never a running one)"),
-        b([.esc], .rampClose, .ramp, "close the view; a running ramp goes on (R reopens it)", "close"),
+        b([.esc, .char("q")], .rampClose, .ramp, "close the view; a running ramp goes on (R reopens it)", "close"),
 
         b([.tab], .complete, .command, "complete (again: next candidate)", "complete"),
         b([.backTab], .completePrevious, .command, "previous candidate"),

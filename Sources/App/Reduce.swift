@@ -33,13 +33,14 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
     case .start(let now):
         state.now = now
         let scope = state.context.scope
-        state.set("connecting to \(state.context.context) (\(scope))")
+        if !state.context.server.isEmpty { state.set("connecting to \(state.context.context) (\(scope))") }
         fx = [.startWatches(scope), .pollMetrics(scope, window: state.options.metricsWindow, after: 0), .scheduleTick(after: 1)]
         if !state.readOnly.flag { fx.append(.reviewAccess(scope)) }
 
     case .tick(let now):
         state.now = max(state.now, now)
         state.updateConnection()
+        state.expireMessage()
         fx = [.scheduleTick(after: 1)]
         if state.connection.status == .offline { fx += state.rampsConnectionLost(kind: nil) }
         fx += state.rampsTick()
@@ -146,7 +147,19 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
         fx = [.startWatches(info.scope), .pollMetrics(info.scope, window: state.options.metricsWindow, after: 0)]
         if !state.readOnly.flag { fx.append(.reviewAccess(info.scope)) }
     case .contextSwitchFailed(let name, let error):
-        state.set("cannot switch to context \(clean(name)): \(clean(error, limit: 300))", .error)
+        if state.context.server.isEmpty {
+            // Nothing is connected (the kubeconfig at start, or the one :kubeconfig named, is
+            // unusable): say so in the badge and the header for as long as it lasts, rather
+            // than CONNECTING forever, with what to do next.
+            state.connection.noCluster = clean(error, limit: 300)
+            state.connection.lastError = state.connection.noCluster
+            state.updateConnection()
+            state.set("no cluster: \(clean(error, limit: 300)); :kubeconfig PATH or :ctx NAME picks one", .error)
+        } else {
+            state.set("cannot switch to \(clean(name)): \(clean(error, limit: 300)); still on context \(state.context.context)", .error)
+        }
+    case .namespaceChecked(let name, let exists):
+        fx = state.namespaceChecked(name, exists: exists)
     case .themeChanged(let name):
         state.theme = name
         state.set("theme \(name)")
@@ -164,6 +177,14 @@ extension KubeError {
 extension AppState {
     mutating func set(_ text: String, _ level: StatusLine.Level = .info) {
         message = StatusLine(clean(text, limit: 500), level: level, at: now)
+    }
+
+    /// Messages are news, not state: each leaves the footer after its level's lifetime, so
+    /// "connecting to …" or an old 503 never sits under a LIVE badge. What stays true for
+    /// longer (OFFLINE and its cause, read-only, metrics stale) is in the header.
+    mutating func expireMessage() {
+        guard let m = message, now - m.at >= m.level.lifetime else { return }
+        message = nil
     }
 
     /// The next poll after one finished; none when polling is paused (`--refresh 0`): the
@@ -200,14 +221,17 @@ extension AppState {
             updateConnection()
         } else {
             connection.lastError = e.userMessage
-            set("\(kind.resource): \(e.userMessage)", .warning)
+            // The cause first; which watch it was, last (a cut line keeps the cause).
+            set("\(e.userMessage) (watching \(kind.resource))", .warning)
             markReachable()
         }
     }
 
     /// live / stale / offline from the failure time and the age of the metrics.
     public mutating func updateConnection() {
-        if let since = connection.failingSince {
+        if connection.noCluster != nil {
+            connection.status = .noCluster
+        } else if let since = connection.failingSince {
             connection.status = now - since >= options.offlineAfter ? .offline : .stale
         } else if connection.lastDataAt == nil {
             connection.status = .connecting

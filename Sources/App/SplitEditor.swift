@@ -46,6 +46,13 @@ public struct SplitDiff: Sendable, Equatable {
     public var hasChanges: Bool { rows.contains(where: \.changed) }
 }
 
+/// An undo waiting for its `y`: where to return when it is written or abandoned.
+public struct UndoReview: Sendable, Equatable {
+    /// The split whose editor was open when `u` was pressed (nil: none was).
+    public var returnTo: SplitID?
+    public init(returnTo: SplitID?) { self.returnTo = returnTo }
+}
+
 public struct SplitDraft: Sendable, Equatable {
     /// The steps `+`/`-` cycle through, in share points.
     public static let steps = [1, 5, 10, 25]
@@ -72,6 +79,9 @@ public struct SplitDraft: Sendable, Equatable {
     /// A write failed after it may have reached the server (the connection broke mid-request):
     /// not resent blindly; the split is re-read and compared with these weights first.
     public var unknownOutcome = false
+    /// This draft is an undo under review (`u`): `y` writes it as the undo of the journal's
+    /// last write, and backing out (Esc, `n`, `q`) drops it and returns where `u` was pressed.
+    public var undo: UndoReview?
 
     public init(split: WeightedSplit) {
         key = split.id
@@ -141,6 +151,16 @@ public struct SplitDraft: Sendable, Equatable {
     public mutating func promote() {
         let i = selected
         edit { (s) throws(WeightEditError) in try s.promoting(i) }
+    }
+
+    /// Esc, `n` or `q` on an undo under review: the undo is dropped, nothing is written.
+    public mutating func abandonUndo() {
+        working = theirs ?? base
+        base = working
+        theirs = nil
+        undo = nil
+        phase = .editing
+        notice = "undo cancelled: nothing was written"
     }
 
     /// `r`: back to the server's weights (the newest server object known).

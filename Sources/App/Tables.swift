@@ -72,6 +72,14 @@ public struct ServiceRow: Sendable, Equatable {
     public var metrics: MetricCells
     /// Splits that have this service as root.
     public var splitRoots: [SplitID]
+    /// `spec.type` (ClusterIP, NodePort, LoadBalancer, ExternalName).
+    public var type: String = ""
+    /// "80,443".
+    public var ports: String = ""
+    /// The splits it takes part in: "⑃books" for a root, "books 10%" for a backend.
+    public var splits: String = ""
+    /// How many of them are TrafficSplits (more than one is warned).
+    public var trafficSplitRoots: Int { splitRoots.filter { $0.kind == .trafficSplit }.count }
 }
 
 public struct SplitRow: Sendable, Equatable {
@@ -90,6 +98,9 @@ public struct SplitRow: Sendable, Equatable {
     public var controller: String?
     /// A draft with unsaved changes exists.
     public var hasDraft: Bool
+    /// TrafficSplits with this one's root service, itself included (more than 1: meshes
+    /// disagree on what that means, so the table warns).
+    public var splitsForRoot: Int = 1
 }
 
 extension AppState {
@@ -135,17 +146,35 @@ extension AppState {
         let t = tables[.services] ?? TableState()
         let f = FilterMatcher(t.filter)
         var roots: [ObjectRef: [SplitID]] = [:]
-        for (k, s) in store.splits { roots[s.rootRef, default: []].append(k) }
+        // Each service's part as a backend: the split and the share its weight gives it.
+        var backendOf: [ObjectRef: [String]] = [:]
+        for (k, s) in store.splits.sorted(by: { $0.key < $1.key }) {
+            roots[s.rootRef, default: []].append(k)
+            let shares = s.analysis.shares
+            for (i, b) in s.backendRefs.enumerated() {
+                let share = i < shares.count ? shares[i].map { $0.percentText(decimals: 0) } ?? "–" : "–"
+                backendOf[b, default: []].append("\(k.name) \(share)")
+            }
+        }
         var rows: [ServiceRow] = []
         for id in store.services.keys where f.matches(id.name) || f.matches(id.key) {
             let (ws, hs) = workloadHistories(ofService: id)
-            rows.append(ServiceRow(id: id, workloads: ws, metrics: MetricCells.aggregate(hs), splitRoots: (roots[id] ?? []).sorted()))
+            var row = ServiceRow(id: id, workloads: ws, metrics: MetricCells.aggregate(hs), splitRoots: (roots[id] ?? []).sorted())
+            if let svc = store.services[id] {
+                row.type = svc.type
+                row.ports = svc.ports.map(String.init).joined(separator: ",")
+            }
+            row.splits = (row.splitRoots.map { "⑃" + $0.name } + (backendOf[id] ?? [])).joined(separator: " ")
+            rows.append(row)
         }
         return Self.sorted(rows, t, id: \.id, metrics: \.metrics) { r, c in
             switch c {
             case .service: return r.id.name
             case .backends: return "\(r.workloads.count)"
             case .controller: return ""
+            case .type: return r.type
+            case .ports: return r.ports
+            case .splits: return r.splits
             default: return nil
             }
         }
@@ -155,13 +184,16 @@ extension AppState {
         let t = tables[.splits] ?? TableState()
         let f = FilterMatcher(t.filter)
         var rows: [SplitRow] = []
+        // Counted once for the table (not per row: 10,000 splits would be 10^8 comparisons).
+        var perRoot: [ObjectRef: Int] = [:]
+        for (id, s) in store.splits where id.kind == .trafficSplit { perRoot[s.rootRef, default: 0] += 1 }
         for (id, s) in store.splits where f.matches(id.name) || f.matches(id.key) || f.matches(s.service) {
             rows.append(
                 SplitRow(
                     id: id, kind: id.kind.label, rule: s.ruleSummary, accepted: s.acceptance?.text, rootService: s.service,
                     backendsText: s.backends.map { "\($0.service) \($0.weight)" }.joined(separator: " · "),
                     apiVersion: s.apiVersion, metrics: splitMetrics(id), controller: s.controller?.tool,
-                    hasDraft: drafts[id]?.isDirty ?? false))
+                    hasDraft: drafts[id]?.isDirty ?? false, splitsForRoot: id.kind == .trafficSplit ? perRoot[s.rootRef] ?? 1 : 1))
         }
         return Self.sorted(rows, t, id: \.id, metrics: \.metrics) { r, c in
             switch c {
@@ -215,7 +247,7 @@ extension AppState {
     /// Columns each table shows and sorts by, in order.
     public static func columns(_ table: TableKind) -> [TableColumn] {
         switch table {
-        case .services: return [.namespace, .name, .rps, .success, .p99]
+        case .services: return [.namespace, .name, .type, .ports, .splits, .rps, .success, .p99]
         case .splits: return [.namespace, .name, .service, .backends, .rps, .success, .p99, .controller]
         }
     }

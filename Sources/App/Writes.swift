@@ -32,6 +32,7 @@ extension AppState {
         guard let action else { return [] }
         if action == .forceQuit {
             quitting = true
+            interrupted = true
             return [.quit]
         }
         if action == .suspend { return [.suspend] }
@@ -43,7 +44,7 @@ extension AppState {
         case .reviewing:
             switch action {
             case .write: fx = write(&d)
-            case .backToEditor: d.phase = .editing
+            case .backToEditor: backOut(&d)
             default: break
             }
         case .confirmController:
@@ -51,7 +52,7 @@ extension AppState {
             case .write:
                 d.controllerAcknowledged = true
                 fx = write(&d)
-            case .backToEditor: d.phase = .editing
+            case .backToEditor: backOut(&d)
             default: break
             }
         case .editing:
@@ -87,6 +88,18 @@ extension AppState {
         return fx
     }
 
+    /// Esc/`n`/`q` from the diff or the controller warning: back to the editor, or, for an
+    /// undo under review, out of it altogether (nothing written) to where `u` was pressed.
+    mutating func backOut(_ d: inout SplitDraft) {
+        guard let u = d.undo else {
+            d.phase = .editing
+            return
+        }
+        d.abandonUndo()
+        editing = u.returnTo
+        set("undo cancelled: nothing was written")
+    }
+
     /// Why a write is not possible now, or nil.
     func writeBlocker(_ d: SplitDraft) -> String? {
         if readOnly.isReadOnly { return "read-only: \(readOnly.reason ?? "")" }
@@ -113,9 +126,9 @@ extension AppState {
             return []
         }
         nextRequestID += 1
-        pending[request.id] = .write(d.key)
+        pending[request.id] = d.undo == nil ? .write(d.key) : .undo(d.key)
         d.phase = .writing(requestID: request.id)
-        d.notice = "writing…"
+        d.notice = d.undo == nil ? "writing…" : "undoing…"
         return [.patch(request)]
     }
 
@@ -195,13 +208,22 @@ extension AppState {
         case .undo(let key):
             if let i = journal.lastIndex(where: { $0.split.id == key }) { journal.remove(at: i) }
             if written != nil { applyObjects(key.kind.objectKind) { $0.upsert(key.kind.objectKind, object) } }
-            if var d = drafts[key], !d.isDirty, let w = written {
-                d.base = w
-                d.working = w
-                d.theirs = nil
-                if case .reviewing = d.phase { d.phase = .editing }
-                d.notice = "undone"
+            if var d = drafts[key] {
+                let review = d.undo
+                if let w = written {
+                    d.base = w
+                    d.working = w
+                    d.theirs = nil
+                } else {
+                    d.base = d.working
+                }
+                d.phase = .editing
+                d.undo = nil
+                d.controllerAcknowledged = false
+                d.notice = "undone (resourceVersion \(written?.meta.resourceVersion ?? "?"))"
                 drafts[key] = d
+                // Back where `u` was pressed: the graph or table, or the editor that was open.
+                if let review, editing == key { editing = review.returnTo }
             }
             set("undid the last write to \(key)")
         case .dryRun(let key):
@@ -224,6 +246,9 @@ extension AppState {
             }
             d.phase = .editing
             d.controllerAcknowledged = false
+            // A failed undo stays as an ordinary draft of the old weights: written again (Enter,
+            // y) it is a new write, or r drops it.
+            d.undo = nil
             var fx: [Effect] = []
             if !isUndo && error.isTransport && error.mayHaveBeenSent {
                 // The request may have been applied; resending could apply it twice (or, with the
@@ -277,9 +302,10 @@ extension AppState {
         drafts[key] = d
     }
 
-    /// `u`: write back the weights from before smitop's last write, as a new merge patch
-    /// guarded by the resourceVersion that write produced. If anyone changed the split since,
-    /// the undo opens as a reviewed draft instead of writing blindly.
+    /// `u`: the weights from before smitop's last write, opened as a draft in review, so the
+    /// diff is shown and nothing is written without `y`, as for every write. `y` sends it as
+    /// a merge patch guarded by the resourceVersion the split has now; if anyone changed the
+    /// split after smitop's write, the review says so.
     mutating func undo() -> [Effect] {
         if readOnly.isReadOnly {
             set("read-only: \(readOnly.reason ?? "")", .warning)
@@ -289,7 +315,8 @@ extension AppState {
             set("nothing to undo: smitop has not written anything yet")
             return []
         }
-        guard let current = store.splits[entry.split.id] else {
+        let id = entry.split.id
+        guard let current = store.splits[id] else {
             set("cannot undo: \(entry.split) no longer exists", .error)
             return []
         }
@@ -297,27 +324,27 @@ extension AppState {
             set("cannot undo: the backends of \(entry.split) changed since smitop wrote it", .error)
             return []
         }
+        if let d = drafts[id], d.isDirty, d.undo == nil {
+            set("cannot undo: you have a draft of \(entry.split); write it, or revert it (r) in the editor first", .error)
+            return []
+        }
         let restored = current.with(weights: entry.before.map(\.weight))
-        if current.meta.resourceVersion != entry.resultingResourceVersion {
-            if let d = drafts[entry.split.id], d.isDirty {
-                set("cannot undo: \(entry.split) changed since smitop wrote it and you have a draft of it", .error)
-                return []
-            }
-            var d = SplitDraft(split: current)
-            d.working = restored
-            d.phase = .reviewing
-            d.notice = "\(entry.split) changed since smitop wrote it: review the undo, y writes it"
-            drafts[entry.split.id] = d
-            editing = entry.split.id
+        if restored.backends == current.backends {
+            set("nothing to undo: \(entry.split) already has the weights from before smitop's write")
             return []
         }
-        guard let request = PatchRequest.weights(id: nextRequestID, restored, basedOn: current, dryRun: false) else {
-            set("cannot undo: \(entry.split) has no resourceVersion; refusing an unguarded write", .error)
-            return []
-        }
-        nextRequestID += 1
-        pending[request.id] = .undo(entry.split.id)
-        set("undoing the last write to \(entry.split)…")
-        return [.patch(request)]
+        var d = SplitDraft(split: current)
+        d.step = drafts[id]?.step ?? options.defaultStep
+        d.working = restored
+        d.phase = .reviewing
+        d.undo = UndoReview(returnTo: editing)
+        let changed = current.meta.resourceVersion != entry.resultingResourceVersion
+        d.notice =
+            changed
+            ? "undo: \(entry.split) changed since smitop wrote it; y writes the old weights over the current ones, Esc cancels"
+            : "undo the last write to \(entry.split): y writes it, Esc cancels"
+        drafts[id] = d
+        editing = id
+        return []
     }
 }

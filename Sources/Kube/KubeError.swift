@@ -317,7 +317,9 @@ public struct KubeError: Error, Sendable, Equatable, CustomStringConvertible {
             let op = operation.map { " (\($0))" } ?? ""
             text = "\(KubeError.genericMessage(code, nil)) [\(phrase)]\(op): \(message)"
         case .transport:
-            text = operation.map { "\($0): \(message)" } ?? message
+            // The message already ends with the request (method and URL); the operation in
+            // front would push the cause off a narrow screen.
+            text = message
         case .decoding:
             text = "unexpected response from the server\(operation.map { " (\($0))" } ?? ""): \(message)"
         case .config, .credential:

@@ -18,9 +18,18 @@ public struct Fraction: Sendable, Hashable, Comparable, CustomStringConvertible,
             return
         }
         let g = Fraction.gcd(numerator.magnitude, denominator.magnitude)
-        let n = numerator.magnitude / g
-        let d = denominator.magnitude / g
+        var n = numerator.magnitude / g
+        var d = denominator.magnitude / g
         let negative = (numerator < 0) != (denominator < 0) && n != 0
+        // A saturated numerator is reduced again, so that equal values stay equal fields
+        // (Int128.min / -Int128.max saturates to max/max, which must be 1/1 to compare equal).
+        let limit = negative ? UInt128(Int128.max) + 1 : UInt128(Int128.max)
+        if n > limit {
+            n = limit
+            let g2 = Fraction.gcd(n, d)
+            n /= g2
+            d /= g2
+        }
         self.numerator = negative ? (n > UInt128(Int128.max) ? Int128.min : -Int128(n)) : Int128(clamping: n)
         self.denominator = Int128(clamping: d)
     }

@@ -53,6 +53,8 @@ public struct LintObject: Sendable, Equatable {
     public var rules: [LintRule]? = nil
     /// False for non-SMI objects, which are listed but not checked.
     public var checked: Bool
+    /// TrafficSplits: `spec.service`, for the check across objects.
+    public var rootService: String? = nil
 }
 
 public struct LintReport: Sendable, Equatable {
@@ -200,7 +202,32 @@ public func lint(documents source: String, fileName: String) -> LintReport {
             objects.append(lintObject(doc, prefix: "", file: fileName))
         }
     }
+    warnSharedRoots(&objects, file: fileName)
     return LintReport(fileName: fileName, objects: objects, fatal: nil)
+}
+
+/// Several TrafficSplits for one root service: the SMI spec does not say what that means and
+/// meshes disagree (one of them wins, their backends are merged, or all but one are ignored),
+/// so each of them gets a warning naming the others. Objects without a namespace count as one
+/// namespace, as `kubectl apply -n` would put them together.
+func warnSharedRoots(_ objects: inout [LintObject], file: String) {
+    var byRoot: [[String]: [Int]] = [:]
+    for (i, o) in objects.enumerated() where o.kind == "TrafficSplit" {
+        guard let root = o.rootService, !root.isEmpty else { continue }
+        byRoot[[o.namespace ?? "", root], default: []].append(i)
+    }
+    for (key, indices) in byRoot where indices.count > 1 {
+        let names = indices.map { clean(objects[$0].name ?? "<unnamed>") }
+        for i in indices {
+            let others = names.filter { $0 != clean(objects[i].name ?? "<unnamed>") }
+            objects[i].problems.append(
+                LintProblem(
+                    severity: .warning,
+                    message:
+                        "\(indices.count) TrafficSplits have root service \(clean(key[1])) (also \(others.joined(separator: ", "))): meshes disagree on what that means (one wins, they are merged, or all but one are ignored); keep one",
+                    file: file, line: objects[i].line, path: "spec.service"))
+        }
+    }
 }
 
 func lintObject(_ doc: YAMLDocument, prefix: String, file: String) -> LintObject {
@@ -280,6 +307,7 @@ func lintObject(_ doc: YAMLDocument, prefix: String, file: String) -> LintObject
     if kind == .trafficSplit {
         if let split { c.checkSplitSemantics(split) }
         obj.backends = lintBackends(json, split: split)
+        obj.rootService = json["spec"]?["service"]?.stringValue
     }
     obj.problems = c.problems
     return obj

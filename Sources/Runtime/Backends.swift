@@ -64,6 +64,15 @@ public protocol ClusterSession: Sendable {
 /// Switches contexts (`:ctx`): resolves a kubeconfig context into a session.
 public protocol ClusterConnector: Sendable {
     func connect(context: String) throws(KubeError) -> (session: any ClusterSession, info: ContextInfo)
+    /// `:kubeconfig PATH`: this connector reading another kubeconfig file, connected to its
+    /// current context. The connector returned is used for later `:ctx` switches.
+    func connect(kubeconfig: String) throws(KubeError) -> (connector: any ClusterConnector, session: any ClusterSession, info: ContextInfo)
+}
+
+extension ClusterConnector {
+    public func connect(kubeconfig: String) throws(KubeError) -> (connector: any ClusterConnector, session: any ClusterSession, info: ContextInfo) {
+        throw KubeError.config("this session cannot read another kubeconfig")
+    }
 }
 
 extension ClusterSession {

@@ -11,7 +11,8 @@ import Synchronization
 
 public final class EffectRunner: @unchecked Sendable {
     let mailbox: Mailbox
-    let connector: (any ClusterConnector)?
+    /// Replaced by `:kubeconfig PATH` (under `lock`).
+    private var connector: (any ClusterConnector)?
     private let lock = NSLock()
     private var cluster: (any ClusterSession)?
     private var watchTasks: [Task<Void, Never>] = []
@@ -63,6 +64,8 @@ public final class EffectRunner: @unchecked Sendable {
                 rampLogFailed.withLock { $0 = true }
                 mailbox.post(.warning("the ramp log cannot be written: \(problem)"))
             }
+        case .switchKubeconfig(let path): switchKubeconfig(path)
+        case .checkNamespace(let name): checkNamespace(name)
         case .setTheme, .quit, .suspend, .scheduleTick:
             break  // the event loop's own: it owns the terminal and its poll() timeout
         }
@@ -189,6 +192,22 @@ public final class EffectRunner: @unchecked Sendable {
         }
     }
 
+    private func checkNamespace(_ name: String) {
+        guard let cluster = current() else {
+            mailbox.post(.namespaceChecked(name, exists: nil))
+            return
+        }
+        let mailbox = self.mailbox
+        Task {
+            do {
+                _ = try await cluster.get("/api/v1/namespaces/" + pathSegment(name))
+                mailbox.post(.namespaceChecked(name, exists: true))
+            } catch {
+                mailbox.post(.namespaceChecked(name, exists: KubeError.from(error).isNotFound ? false : nil))
+            }
+        }
+    }
+
     private func reviewAccess(_ scope: NamespaceScope) {
         guard let cluster = current() else { return }
         let mailbox = self.mailbox
@@ -209,7 +228,36 @@ public final class EffectRunner: @unchecked Sendable {
     /// Resolving a context reads the kubeconfig and the files it names, which may be slow (a
     /// network file system) or, from an untrusted kubeconfig, hostile: it runs on a thread of
     /// its own, never on the UI thread or the cooperative pool, and answers by message.
+    private func switchKubeconfig(_ path: String) {
+        lock.lock()
+        let connector = self.connector
+        lock.unlock()
+        guard let connector else {
+            mailbox.post(.contextSwitchFailed(name: path, error: "this session has no kubeconfig to switch from"))
+            return
+        }
+        let mailbox = self.mailbox
+        let thread = Thread { [self] in
+            do {
+                let (next, cluster, info) = try connector.connect(kubeconfig: path)
+                lock.lock()
+                self.connector = next
+                self.cluster = cluster
+                self.backfilled.withLock { $0 = [] }
+                lock.unlock()
+                mailbox.post(.contextSwitched(info))
+            } catch {
+                mailbox.post(.contextSwitchFailed(name: path, error: KubeError.from(error).userMessage))
+            }
+        }
+        thread.name = "smitop-kubeconfig"
+        thread.start()
+    }
+
     private func switchContext(_ name: String) {
+        lock.lock()
+        let connector = self.connector
+        lock.unlock()
         guard let connector else {
             mailbox.post(.contextSwitchFailed(name: name, error: "this session has no kubeconfig to switch in"))
             return

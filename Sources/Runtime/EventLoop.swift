@@ -16,6 +16,8 @@ public protocol EventLoopObserver: AnyObject {
 
 public final class EventLoop {
     public private(set) var state: AppState
+    /// The signal that ended the loop (SIGINT, SIGTERM, SIGHUP), if one did.
+    public private(set) var terminatedBy: Int32?
     var theme: Theme
     let themePaths: [String]
     public let runner: EffectRunner
@@ -142,7 +144,8 @@ public final class EventLoop {
                 case .mouse(let m): pending.append(.mouse(m))
                 case .resize(let s): pending.append(.resized(s))
                 case .resumed: dirty = true
-                case .terminate:
+                case .terminate(let signal):
+                    terminatedBy = signal
                     persist()
                     runner.stop()
                     return

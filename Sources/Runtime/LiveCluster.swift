@@ -18,6 +18,13 @@ public struct LiveCluster: ClusterSession {
 
     public var metricsSourceName: String? { metrics?.status }
 
+    /// Seconds before discovery attempt `attempt + 1`: 0.5 s doubling to 8 s, with up to 25 %
+    /// jitter (`jitter` in 0..<1) so that many kinds do not retry in step.
+    static func discoveryBackoff(attempt: Int, jitter: Double) -> Double {
+        let base = min(8, 0.5 * Double(1 << min(max(attempt, 0), 5)))
+        return base * (1 + 0.25 * min(max(jitter, 0), 1))
+    }
+
     public func backfillMetrics(namespace: String?, window: String, step: Double, points: Int) async -> [(at: Double, lists: [TrafficMetricsList])] {
         await metrics?.backfill(namespace: namespace, window: window, step: step, points: points) ?? []
     }
@@ -27,10 +34,23 @@ public struct LiveCluster: ClusterSession {
         return AsyncStream { continuation in
             let task = Task {
                 defer { continuation.finish() }
-                let resource: GroupVersionResource?
-                do { resource = try await kind.resource(on: client) } catch {
-                    continuation.yield(.failed(KubeError.from(error), retryIn: 0))
-                    return
+                // Discovery fails while the API server is down (smitop started before it): it is
+                // retried with backoff until it answers, as the informers retry their lists, so
+                // a kind found by discovery (TrafficSplits, routes) loads by itself once the
+                // server is up, without :ns or :ctx.
+                var resource: GroupVersionResource?
+                var attempt = 0
+                while true {
+                    do {
+                        resource = try await kind.resource(on: client)
+                        break
+                    } catch {
+                        let delay = LiveCluster.discoveryBackoff(attempt: attempt, jitter: Double.random(in: 0..<1))
+                        attempt += 1
+                        continuation.yield(.failed(KubeError.from(error), retryIn: delay))
+                        try? await Task.sleep(for: .seconds(delay))
+                        if Task.isCancelled { return }
+                    }
                 }
                 guard let resource else {
                     // Optional kinds (routes) on a cluster without their CRDs: an empty list.

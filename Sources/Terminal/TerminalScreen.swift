@@ -210,8 +210,10 @@ public final class TerminalScreen {
                     n = 1
                 } else {
                     for s in cell.text.unicodeScalars where n < 4 {
-                        chars[n] = wchar_t(bitPattern: s.value)
+                        // Not UTF-8: one ASCII character that reads the same, never a `?`.
+                        chars[n] = wchar_t(bitPattern: isUTF8 ? s.value : ASCIIFallback.character(for: s.value))
                         n += 1
+                        if !isUTF8 { break }
                     }
                     if n == 0 {
                         chars[0] = 0x20

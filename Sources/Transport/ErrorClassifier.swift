@@ -31,6 +31,13 @@ enum ErrorClassifier {
         "certificate expired", "certificate revoked", "unsupported certificate", "access denied",
     ]
 
+    /// OpenSSL's words for a server certificate the configured CA did not sign (or could not
+    /// be checked against it): the usual cause is a kubeconfig older than the server's CA.
+    static let untrustedServerTexts = [
+        "certificate verify failed", "unable to get local issuer certificate", "self-signed certificate",
+        "self signed certificate", "unknown ca", "bad signature", "evp lib", "certificate signature failure",
+    ]
+
     static func classify(
         code: UInt32, curlText: String, detail: String, context: FailureContext
     )
@@ -39,9 +46,11 @@ enum ErrorClassifier {
         let c = CURLcode(rawValue: code)
         let lowered = detail.lowercased()
         let explanation = detail.isEmpty ? curlText : detail
+        // The cause first, in plain words, then libcurl's text, then the request: a message cut
+        // at the screen's edge loses the request (which the detail keeps), never the cause.
         func error(_ kind: TransportErrorKind, _ what: String, sent: Bool = false) -> TransportError {
             TransportError(
-                kind: kind, message: "\(context.display): \(what): \(explanation)",
+                kind: kind, message: "\(what): \(explanation) (request: \(context.display))",
                 mayHaveBeenSent: sent)
         }
 
@@ -79,6 +88,12 @@ enum ErrorClassifier {
             CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_ENGINE_NOTFOUND,
             CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ENGINE_INITFAILED, CURLE_SSL_CRL_BADFILE,
             CURLE_USE_SSL_FAILED:
+            if c == CURLE_PEER_FAILED_VERIFICATION || Self.untrustedServerTexts.contains(where: lowered.contains) {
+                return error(
+                    .tls,
+                    "the server's certificate does not match the kubeconfig's certificate-authority (if the server was restarted with a new CA, as a restarted `smitop sim` is, write its kubeconfig again)"
+                )
+            }
             return error(.tls, "TLS failure")
         case CURLE_PROXY:
             return error(.proxy, "proxy failure")

@@ -26,15 +26,19 @@ public struct Bar: Widget {
     public var left: [(String, Style)]
     public var right: [(String, Style)]
     public var fill: Style
+    /// When both do not fit, cut the left part rather than drop the right (the header's
+    /// connection badge is the last thing to go).
+    public var keepRight: Bool
 
-    public init(left: [(String, Style)], right: [(String, Style)] = [], fill: Style) {
+    public init(left: [(String, Style)], right: [(String, Style)] = [], fill: Style, keepRight: Bool = false) {
         self.left = left
         self.right = right
         self.fill = fill
+        self.keepRight = keepRight
     }
 
     public func draw(in rect: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer) {
-        Widgets.bar(&buf, rect, left: left, right: right, fill: fill)
+        Widgets.bar(&buf, rect, left: left, right: right, fill: fill, keepRight: keepRight)
     }
 }
 

@@ -37,7 +37,7 @@ extension Health {
     public func marker(_ g: Glyphs) -> String {
         let ascii = g == .ascii
         switch self {
-        case .healthy: return ascii ? "+" : "✓"
+        case .healthy: return ascii ? "o" : "✓"
         case .warning: return "!"
         case .critical: return ascii ? "x" : "✗"
         case .unknown: return "?"
@@ -102,15 +102,15 @@ public enum Widgets {
     /// gives way (is dropped) when both do not fit.
     public static func bar(
         _ buf: inout CellBuffer, _ rect: Rect, left: [(String, Style)], right: [(String, Style)] = [],
-        fill: Style
+        fill: Style, keepRight: Bool = false
     ) {
         guard rect.height > 0, rect.width > 0 else { return }
         let row = Rect(x: rect.x, y: rect.y, width: rect.width, height: 1)
         buf.fill(row, style: fill)
         let rightWidth = right.reduce(0) { $0 + TextWidth.width($1.0) }
         let leftWidth = left.reduce(0) { $0 + TextWidth.width($1.0) }
-        let showRight = rightWidth > 0 && leftWidth + 1 + rightWidth <= rect.width
-        let leftClip = Rect(x: row.x, y: row.y, width: showRight ? rect.width - rightWidth - 1 : rect.width, height: 1)
+        let showRight = rightWidth > 0 && (keepRight ? rightWidth <= rect.width : leftWidth + 1 + rightWidth <= rect.width)
+        let leftClip = Rect(x: row.x, y: row.y, width: showRight ? max(0, rect.width - rightWidth - 1) : rect.width, height: 1)
         var x = rect.x
         for (text, style) in left {
             x = buf.write(text, x: x, y: rect.y, style: style, clip: leftClip)
@@ -251,11 +251,29 @@ public struct TableWidget: Sendable {
         public var width: Int
         public var flexible: Bool
         public var align: TextWidth.Alignment
-        public init(_ title: String, width: Int, flexible: Bool = false, align: TextWidth.Alignment = .left) {
+        /// Sized by content: the column wants its widest cell (title included, at most
+        /// `maxWidth`), not `width`. Without it the column is `width` wide, as before.
+        public var fitContent: Bool
+        public var maxWidth: Int
+        /// Who gives up space when the table does not fit: the lowest priority shrinks to its
+        /// `width` first, then the next; only when every column is at its minimum are
+        /// columns dropped, lowest priority first.
+        public var priority: Int
+        /// Never cut while a column without it can give way, by shrinking or by being dropped
+        /// (the splits table's weights and rates).
+        public var whole: Bool
+        public init(
+            _ title: String, width: Int, flexible: Bool = false, align: TextWidth.Alignment = .left, fitContent: Bool = false,
+            maxWidth: Int = 60, priority: Int = 0, whole: Bool = false
+        ) {
+            self.whole = whole
             self.title = title
             self.width = width
             self.flexible = flexible
             self.align = align
+            self.fitContent = fitContent
+            self.maxWidth = maxWidth
+            self.priority = priority
         }
     }
 
@@ -291,6 +309,7 @@ public struct TableWidget: Sendable {
     /// Column widths for `total` columns of space (one space between columns). Columns that
     /// do not fit at all are dropped from the right (width 0).
     public func layout(width total: Int) -> [Int] {
+        if columns.contains(where: \.fitContent) { return contentLayout(width: total) }
         var widths = columns.map { max(1, $0.width) }
         var used = 0
         for i in widths.indices {
@@ -314,6 +333,48 @@ public struct TableWidget: Sendable {
             for (k, i) in flex.enumerated() { widths[i] += extra / flex.count + (k < extra % flex.count ? 1 : 0) }
         }
         return widths
+    }
+
+    /// Widths by content and priority: each column gets its widest cell (a sample of at most
+    /// 2,000 rows, so a table of 10,000 splits costs no more per frame); when that is too wide,
+    /// the lowest-priority columns shrink to their minimum first, and only then are columns
+    /// dropped, lowest priority first.
+    func contentLayout(width total: Int) -> [Int] {
+        let n = columns.count
+        guard n > 0, total > 0 else { return Array(repeating: 0, count: n) }
+        let minimum = columns.map { max(1, $0.width) }
+        var want = minimum
+        for (i, c) in columns.enumerated() where c.fitContent {
+            // The title plus one cell for the sort arrow.
+            var w = TextWidth.width(c.title) + 1
+            for r in rows.prefix(2_000) where i < r.count { w = max(w, TextWidth.width(r[i].text)) }
+            want[i] = max(minimum[i], min(w, max(minimum[i], c.maxWidth)))
+        }
+        var widths = want
+        var shown = Array(repeating: true, count: n)
+        func used() -> Int {
+            let cols = widths.indices.filter { shown[$0] }
+            return cols.reduce(0) { $0 + widths[$1] } + max(0, cols.count - 1)
+        }
+        // Lowest priority first; among equals, the rightmost first. The columns that are
+        // not `whole` give way first: shrunk, then dropped; only then the whole ones.
+        let order = columns.indices.sorted { a, b in columns[a].priority != columns[b].priority ? columns[a].priority < columns[b].priority : a > b }
+        let yielding = order.filter { !columns[$0].whole }
+        let kept = order.filter { columns[$0].whole }
+        for i in yielding where used() > total { widths[i] = max(minimum[i], widths[i] - (used() - total)) }
+        for i in yielding where used() > total && shown.filter({ $0 }).count > 1 { shown[i] = false }
+        for i in kept where used() > total { widths[i] = max(minimum[i], widths[i] - (used() - total)) }
+        for i in kept where used() > total && shown.filter({ $0 }).count > 1 { shown[i] = false }
+        if used() > total, let i = shown.firstIndex(of: true) {
+            widths[i] = max(0, total)
+        }
+        // Room freed by a dropped column goes back to the shrunk ones, most important first.
+        for i in order.reversed() where shown[i] && widths[i] < want[i] && used() < total {
+            widths[i] = min(want[i], widths[i] + (total - used()))
+        }
+        // Space left over stays at the right: numbers beside the names they belong to read
+        // better than columns spread over a wide screen.
+        return widths.indices.map { shown[$0] ? widths[$0] : 0 }
     }
 
     /// First visible row so `selected` is on screen with `visible` rows, staying near `current`.

@@ -33,10 +33,23 @@ struct MetricsCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("smitop: metrics from \(clean(metricsSource.status ?? "", limit: 200))\n".utf8))
                 let poll = try await metricsSource.poll(namespace: ns, window: window)
                 rows = Self.select(poll, deployment: deployment, namespace: ns, edges: edges)
+                if let d = deployment, rows.isEmpty {
+                    guard let ns else { throw CLIError.fail("name a namespace (-n) for a single deployment", code: 2) }
+                    try await requireDeployment(client, ns, d, else: nil)
+                    if !edges { rows = Self.idle(namespace: ns, name: d) }
+                }
             } else if let d = deployment {
                 guard let ns else { throw CLIError.fail("name a namespace (-n) for a single deployment", code: 2) }
                 let base = "\(Self.prefix)/namespaces/\(pathSegment(ns))/deployments/\(pathSegment(d))"
-                rows = try await fetch(client, edges ? base + "/edges" : base)
+                do {
+                    rows = try await fetch(client, edges ? base + "/edges" : base)
+                    if rows.isEmpty { try await requireDeployment(client, ns, d, else: nil) }
+                } catch let e as KubeError where e.code == 500 || e.code == 404 {
+                    // smi-metrics answers 500 "unable to lookup metrics" for a deployment without
+                    // traffic and for one that does not exist alike: the Deployment itself says which.
+                    try await requireDeployment(client, ns, d, else: e)
+                    rows = edges ? [] : Self.idle(namespace: ns, name: d)
+                }
             } else {
                 let base = ns.map { "\(Self.prefix)/namespaces/\(pathSegment($0))/deployments" } ?? "\(Self.prefix)/deployments"
                 let all = try await fetch(client, base)
@@ -49,6 +62,7 @@ struct MetricsCommand: AsyncParsableCommand {
                     rows = all
                 }
             }
+            if deployment == nil && !edges { rows = await withIdleDeployments(rows, client, ns) }
         } catch let e as ExitCode {
             throw e
         } catch {
@@ -91,6 +105,47 @@ struct MetricsCommand: AsyncParsableCommand {
             }
         }
         return out
+    }
+
+    static let deployments = GroupVersionResource(group: "apps", version: "v1", resource: "deployments")
+
+    /// A row for a deployment that exists but served no requests in the window: every value `-`.
+    static func idle(namespace: String, name: String) -> [TrafficMetrics] {
+        let j: JSON = [
+            "kind": "TrafficMetrics", "metadata": ["name": .string(name), "namespace": .string(namespace)],
+            "resource": ["kind": "Deployment", "namespace": .string(namespace), "name": .string(name)],
+        ]
+        // Built here from two strings, it always decodes; were it not to, the row is left out.
+        return (try? TrafficMetrics(json: j)).map { [$0] } ?? []
+    }
+
+    /// Fails with "deployment NAME not found" when the Deployment does not exist; when it cannot
+    /// be read for another reason, the metrics error (if any) is what the user sees.
+    func requireDeployment(_ client: KubeClient, _ ns: String, _ name: String, else metricsError: KubeError?) async throws {
+        do {
+            _ = try await client.get(Self.deployments, namespace: ns, name: name)
+        } catch let e where e.code == 404 {
+            throw CLIError.fail("deployment \(clean(name)) not found in namespace \(clean(ns))", code: 1)
+        } catch {
+            throw fail(metricsError ?? error)
+        }
+    }
+
+    /// The metrics list names only deployments that served requests; every other Deployment in
+    /// scope gets an idle row, so a quiet one is visible rather than missing. Sorted as
+    /// kubectl sorts: namespace, then name. If the Deployments cannot be listed, the list is
+    /// printed as the metrics source gave it.
+    func withIdleDeployments(_ rows: [TrafficMetrics], _ client: KubeClient, _ ns: String?) async -> [TrafficMetrics] {
+        guard let list = try? await client.listAll(Self.deployments, namespace: ns).items else { return rows }
+        func key(_ m: TrafficMetrics) -> [String] { [m.resource?.namespace ?? m.namespace ?? "", m.name ?? m.resource?.name ?? ""] }
+        let seen = Set(rows.map(key))
+        var out = rows
+        for d in list {
+            let name = d[path: "metadata", "name"]?.stringValue ?? ""
+            let dns = d[path: "metadata", "namespace"]?.stringValue ?? ns ?? ""
+            if !name.isEmpty && !seen.contains([dns, name]) { out += Self.idle(namespace: dns, name: name) }
+        }
+        return out.sorted { key($0).lexicographicallyPrecedes(key($1)) }
     }
 
     func fetch(_ client: KubeClient, _ path: String) async throws -> [TrafficMetrics] {

@@ -48,6 +48,24 @@ func writeRouteWeights(
     if next.rules[index].backends.count == 1 && weights[0].value.nanos == 0 {
         warn("the only backend of rule \(index) gets weight 0")
     }
+    // Weights equal to the server's: nothing is sent, and the output says so rather than
+    // "written" (a compare-and-swap with another resourceVersion still goes to the server).
+    let same = zip(current.rules[index].backends, weights).allSatisfy { $0.weight.value == $1.value }
+    if same && (write.expectResourceVersion == nil || write.expectResourceVersion == current.meta.resourceVersion) {
+        let rv = clean(current.meta.resourceVersion ?? "?")
+        switch write.output {
+        case .json, .yaml:
+            let j: JSON = [
+                "kind": .string(kind.kind), "namespace": .string(ns), "name": .string(name), "apiVersion": .string(current.apiVersion),
+                "rule": .int(index), "dryRun": .bool(write.dryRun), "unchanged": .bool(true), "old": RouteSummary(route: current).json,
+                "new": RouteSummary(route: current).json,
+            ]
+            if write.output == .json { printJSON(j) } else { printYAML(j) }
+        case .table, .wide:
+            print("\(label) rule \(index) unchanged (resourceVersion \(rv)): it already has these weights; nothing written")
+        }
+        return
+    }
     if let expected = write.expectResourceVersion { next.meta.resourceVersion = expected }
     let result: JSON
     do {

@@ -206,24 +206,27 @@ struct SimCommand: AsyncParsableCommand {
                 fflush(nil)
             }
         }
-        await waitForTermination()
+        let signal = await waitForTermination()
         task.cancel()
         _ = try? await task.value
+        // Ctrl-C: 130, as shells expect of an interrupted program; SIGTERM is a clean stop (0).
+        if signal == SIGINT { throw ExitCode(130) }
     }
 }
 
-/// Blocks until SIGINT or SIGTERM, without keeping a thread busy.
-func waitForTermination() async {
+/// Blocks until SIGINT or SIGTERM, without keeping a thread busy; returns which came.
+@discardableResult
+func waitForTermination() async -> Int32 {
     signal(SIGINT, SIG_IGN)
     signal(SIGTERM, SIG_IGN)
     let queue = DispatchQueue(label: "smitop.signals")
-    await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+    return await withCheckedContinuation { (c: CheckedContinuation<Int32, Never>) in
         let once = OnceFlag()
         var sources: [DispatchSourceSignal] = []
         for sig in [SIGINT, SIGTERM] {
             let src = DispatchSource.makeSignalSource(signal: sig, queue: queue)
             src.setEventHandler {
-                if once.set() { c.resume() }
+                if once.set() { c.resume(returning: sig) }
             }
             src.resume()
             sources.append(src)

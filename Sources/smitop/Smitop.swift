@@ -22,8 +22,16 @@ struct Smitop: AsyncParsableCommand {
 
     static func main() async {
         disableCoreDumps()
+        let names = configuration.subcommands.map { $0._commandName } + ["help"]
+        let arguments: [String]
+        switch GlobalFlags.normalize(Array(CommandLine.arguments.dropFirst()), commands: names) {
+        case .parse(let a): arguments = a
+        case .unknownCommand(let text):
+            FileHandle.standardError.write(Data("smitop: \(text)\n".utf8))
+            terminate(2)
+        }
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments)
             if var async = command as? any AsyncParsableCommand {
                 try await async.run()
             } else {

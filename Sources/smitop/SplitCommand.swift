@@ -60,7 +60,7 @@ struct WriteOptions: ParsableArguments {
     var output: OutputFormat = .table
     @Option(name: .customLong("rule"), help: "For a route: the rule to change, by index or by name.")
     var rule: String?
-    @Flag(name: .customLong("drain"), help: "Allow a write that sets every weight of a route rule to 0 (the rule then routes nothing).")
+    @Flag(name: .customLong("drain"), help: "Allow a write that sets every weight to 0 (the split or route rule then routes nothing).")
     var drain = false
     @Option(
         name: .customLong("accept-timeout"),
@@ -112,6 +112,27 @@ func writeWeights(
         warn("TrafficSplit \(clean(ns))/\(clean(name)) is managed by \(clean(c.tool)) (\(clean(c.detail))); it may undo this change")
     }
     var next = try compute(current)
+    if !next.backends.isEmpty && next.backends.allSatisfy({ $0.weight.value.isZero }) && !write.drain {
+        throw CLIError.fail(
+            "refusing to write every weight of TrafficSplit \(clean(ns))/\(clean(name)) as 0: the split would route nothing (meshes differ on what that means); pass --drain to write it anyway",
+            code: 1)
+    }
+    // Weights equal to the server's: nothing is sent, and the output says so rather than
+    // "written" (a compare-and-swap with another resourceVersion still goes to the server).
+    let same = next.backends.map { [$0.service, $0.weight.value.canonical] } == current.backends.map { [$0.service, $0.weight.value.canonical] }
+    if same && (write.expectResourceVersion == nil || write.expectResourceVersion == current.meta.resourceVersion) {
+        switch write.output {
+        case .json, .yaml:
+            var j = diffJSON(current, current, dryRun: write.dryRun)
+            j["unchanged"] = .bool(true)
+            if write.output == .json { printJSON(j) } else { printYAML(j) }
+        case .table, .wide:
+            print(
+                "TrafficSplit \(clean(ns))/\(clean(name)) unchanged (resourceVersion \(clean(current.meta.resourceVersion ?? "?"))): it already has these weights; nothing written"
+            )
+        }
+        return
+    }
     if let expected = write.expectResourceVersion {
         next.meta.resourceVersion = expected
     }
@@ -246,6 +267,7 @@ struct SplitShiftCommand: AsyncParsableCommand {
             guard let i = names.firstIndex(of: to) else {
                 throw CLIError.fail("\(clean(to)) is not a backend (backends: \(names.map { clean($0) }.joined(separator: ", ")))", code: 2)
             }
+            try Self.checkHeld(names: names, weights: current, to: i, by: by)
             // Points as an exact fraction (thousandths of a point are plenty for a CLI).
             let points = Fraction(Int128((by * 1000).rounded()), 1000)
             do { return try WeightEdits.shifting(current, policy: policy, points: points, to: i) } catch {
@@ -253,4 +275,31 @@ struct SplitShiftCommand: AsyncParsableCommand {
             }
         }
     }
+
+    /// A shift larger than the share it can take would silently become "all of it" (`--by 200`
+    /// on 90/10 promoted to 100/0): refused, naming the largest shift that is possible.
+    static func checkHeld(names: [String], weights: [Weight], to i: Int, by: Double) throws {
+        var total: Int128 = 0
+        for w in weights {
+            let (t, o) = total.addingReportingOverflow(max(0, w.value.nanos))
+            guard !o else { return }  // no share is meaningful here; the edit reports it
+            total = t
+        }
+        guard total > 0 else { return }
+        let mine = Fraction(max(0, weights[i].value.nanos), total).doubleValue * 100
+        let others = 100 - mine
+        let slack = 0.0005  // thousandths of a point: what the shift itself is rounded to
+        func points(_ v: Double) -> String { String(format: "%g", (v * 100).rounded() / 100) }
+        if by > others + slack {
+            throw CLIError.fail(
+                "cannot move \(points(by)) points to \(clean(names[i])): the other backends hold only \(points(others)) (\(clean(names[i])) has \(points(mine))%); --by \(points(others)) moves all of it",
+                code: 2)
+        }
+        if -by > mine + slack {
+            throw CLIError.fail(
+                "cannot take \(points(-by)) points from \(clean(names[i])): it holds only \(points(mine)); --by -\(points(mine)) takes all of it",
+                code: 2)
+        }
+    }
+
 }

@@ -93,6 +93,9 @@ func runTUI(ui: UIOptions, connector: Connector, context: String?) async throws 
         loop.loop.run(initial: start)
         loop.screen.shutdown()
     }
+    // Ctrl-C (a key in raw mode) or SIGINT ends with 130, as a shell reports a program it
+    // interrupted (scripts tell "stopped by the user" from "done"); `q` and `:q` end with 0.
+    if loop.loop.state.interrupted || loop.loop.terminatedBy == SIGINT { throw ExitCode(130) }
 }
 
 /// The loop and the terminal are confined to the UI thread; this box only carries them there.

@@ -53,6 +53,13 @@ struct Connector: ClusterConnector {
         return (LiveCluster(client: client, metrics: metricsSource(for: client)), contextInfo(cluster))
     }
 
+    func connect(kubeconfig: String) throws(KubeError) -> (connector: any ClusterConnector, session: any ClusterSession, info: ContextInfo) {
+        var next = self
+        next.kubeconfigPath = expandingTilde(kubeconfig, environment: environment)
+        let (client, cluster) = try next.resolve(context: nil)
+        return (next, LiveCluster(client: client, metrics: next.metricsSource(for: client)), next.contextInfo(cluster))
+    }
+
     /// Every context of the kubeconfig, for `:ctx` completion (empty if it cannot be read).
     func availableContexts() -> [String] {
         (try? Kubeconfig.load(files: Kubeconfig.files(for: KubeconfigOptions(kubeconfigPath: kubeconfigPath, environment: environment))))
@@ -106,4 +113,10 @@ extension TerminalScreen: TerminalBackend {
         let waker = self.waker
         return { waker.wake() }
     }
+}
+
+/// `~/x` as a shell would expand it (the command line is not a shell).
+func expandingTilde(_ path: String, environment: [String: String]) -> String {
+    guard path == "~" || path.hasPrefix("~/"), let home = environment["HOME"], !home.isEmpty else { return path }
+    return home + path.dropFirst()
 }

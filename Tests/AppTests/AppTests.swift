@@ -130,8 +130,8 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     #expect(s.serviceRows().count == 5)
     keys(&s, [.char("S")])
     #expect(s.serviceRows().first?.id.name == "web")
-    keys(&s, [.char("s")])  // next column after name: rps, descending
-    #expect(s.tables[.services]?.sortColumn == .rps)
+    keys(&s, [.char("s")])  // next column after name: type
+    #expect(s.tables[.services]?.sortColumn == .type)
     keys(&s, [.char("j"), .char("j"), .char("G")])
     #expect(s.tables[.services]?.selectedRow == 4)
 }
@@ -259,7 +259,12 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     #expect(s.journal.count == 1)
     #expect(s.editor?.isDirty == false)
     keys(&s, [.esc])
-    let u = keys(&s, [.char("u")])
+    // Issue 13: `u` writes nothing by itself; it shows the undo's diff and waits for `y`.
+    #expect(keys(&s, [.char("u")]).isEmpty)
+    #expect(s.keyContext == .diff)
+    #expect(s.editor?.undo != nil)
+    #expect(s.editor?.diff.rows.map(\.newWeight) == ["90", "10"])
+    let u = keys(&s, [.char("y")])
     guard case .patch(let up)? = u.first else {
         Issue.record("no undo patch")
         return
@@ -270,6 +275,48 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     #expect(ws == [90, 10])
     _ = reduce(&s, .patchSucceeded(requestID: up.id, object: split([90, 10], rv: "9")))
     #expect(s.journal.isEmpty)
+    #expect(s.editing == nil, "back where u was pressed: the table")
+    #expect(s.message?.text.contains("undid") == true)
+}
+
+/// Issue 13 item 8: a stray `u` in the editor (where `q` used to do nothing) wrote at once.
+/// Now it opens the undo's diff; Esc, `n` and `q` each cancel it, write nothing, and return to
+/// the editor that was open.
+@Test func undoFromTheEditorWaitsForYAndEveryBackOutKeyCancels() {
+    for back in [Key.esc, .char("n"), .char("q")] {
+        var s = loaded()
+        s.view = .splits
+        keys(&s, [.enter, .char("5"), .enter])
+        guard case .patch(let p)? = keys(&s, [.char("y")]).first else {
+            Issue.record("no patch")
+            return
+        }
+        _ = reduce(&s, .patchSucceeded(requestID: p.id, object: split([50, 50], rv: "8")))
+        #expect(s.keyContext == .editor)
+        #expect(keys(&s, [.char("u")]).isEmpty, "u in the editor must not write")
+        #expect(s.keyContext == .diff)
+        #expect(keys(&s, [back]).isEmpty, "\(back) must not write")
+        #expect(s.keyContext == .editor, "\(back) returns to the editor")
+        #expect(s.editor?.undo == nil)
+        #expect(weights(s.editor) == ["50", "50"], "the undo is dropped")
+        #expect(s.journal.count == 1, "nothing was undone")
+    }
+}
+
+/// `q` and Esc back out of the editor and help alike; `q` quits only at the top.
+@Test func qBacksOutLikeEsc() {
+    var s = loaded()
+    s.view = .splits
+    keys(&s, [.enter])
+    #expect(s.keyContext == .editor)
+    keys(&s, [.char("q")])
+    #expect(s.editing == nil && !s.quitting)
+    keys(&s, [.char("?")])
+    #expect(s.view == .help)
+    keys(&s, [.char("q")])
+    #expect(s.view == .splits && !s.quitting)
+    keys(&s, [.char("q")])
+    #expect(s.quitting)
 }
 
 @Test func undoAfterSomeoneElseWroteOpensReview() {
@@ -288,6 +335,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     #expect(s.editor?.phase == .reviewing)
     #expect(s.editor?.base.meta.resourceVersion == "12")
     #expect(weights(s.editor) == ["90", "10"])
+    #expect(s.editor?.notice?.contains("changed since smitop wrote it") == true)
 }
 
 @Test func conflictKeepsDraftAndShowsTheirs() {
@@ -395,7 +443,8 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     for a in Action.allCases { #expect(used.contains(a), "\(a) has no key") }
     let md = KeyMap.markdown()
     for b in KeyMap.all { #expect(md.contains(b.help)) }
-    #expect(KeyMap.action(for: .char("q"), in: .editor) == nil)
+    // Issue 13: `q` backs out of the editor as Esc does (it used to do nothing there).
+    #expect(KeyMap.action(for: .char("q"), in: .editor) == .leaveEditor)
     #expect(KeyMap.action(for: .ctrl("c"), in: .editor) == .forceQuit)
 }
 

@@ -382,7 +382,7 @@ struct TUIBrokenKubeconfigTests {
             command: "env KUBECONFIG=\(broken):\(h.kubeconfig) \(CLITests.binary) -A 2>\(h.dir)/tui.err",
             env: ["HOME": h.dir, "XDG_STATE_HOME": h.dir + "/state"])
         defer { t.killNow() }
-        let s = try await t.waitFor("the kubeconfig error") { $0.contains("cannot switch to context") && $0.contains("contexts[0].context.cluster") }
+        let s = try await t.waitFor("the kubeconfig error") { $0.contains("NO CLUSTER") && $0.contains("contexts[0].context.cluster") }
         #expect(s.contains(broken), "the file is named:\n\(s)")
         try await t.keys(":", "c", "t", "x", " ", "s", "i", "m", "-", "a", "d", "m", "i", "n", "Enter")
         try await t.waitFor("the working context, live") { $0.contains("sim-admin") && $0.contains("LIVE") && $0.contains("books") }

@@ -75,7 +75,7 @@ func problems(_ r: LintReport) -> [String] {
                 metadata:
                   name: q
                 spec:
-                  service: web
+                  service: web2
                   backends:
                   - service: a
                     weight: 500m
@@ -192,7 +192,7 @@ func problems(_ r: LintReport) -> [String] {
                   {"apiVersion": "split.smi-spec.io/v1alpha4", "kind": "TrafficSplit", "metadata": {"name": "a"},
                    "spec": {"service": "r", "backends": [{"service": "x", "weight": 1}, {"service": "y", "weight": 3}]}},
                   {"apiVersion": "split.smi-spec.io/v1alpha4", "kind": "TrafficSplit", "metadata": {"name": "b"},
-                   "spec": {"service": "r", "backends": [{"service": "x", "weight": "1"}]}}
+                   "spec": {"service": "r2", "backends": [{"service": "x", "weight": "1"}]}}
                 ]}
                 """, fileName: "l.json")
         #expect(r.objects.map(\.name) == ["a", "b"])

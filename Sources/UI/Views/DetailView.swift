@@ -154,6 +154,7 @@ public struct DetailView: Widget {
             }
         }
         if let c = split.controller { line("! managed by " + c.tool, Style(.warning)) }
+        if id.kind == .trafficSplit, let warning = sharedRootWarning(id, split) { line(warning, Style(.warning)) }
         let shares = split.analysis.shares
         let observed = model.observedShares(id)
         line(
@@ -191,4 +192,15 @@ public struct DetailView: Widget {
     /// How far (as a fraction of traffic) the observed share may stray from the configured one
     /// before the pane warns: ten points, beyond the noise of a short metrics window.
     static let driftWarning = 0.10
+}
+
+extension DetailView {
+    /// Issue 13: several TrafficSplits for one root service, which meshes read differently
+    /// (one wins, they merge, all but one are ignored): said beside the split's weights.
+    func sharedRootWarning(_ id: SplitID, _ split: WeightedSplit) -> String? {
+        let others = model.splits.filter { $0.key != id && $0.key.kind == .trafficSplit && $0.value.rootRef == split.rootRef }.map(\.key.name)
+            .sorted()
+        guard !others.isEmpty else { return nil }
+        return "! \(others.count + 1) TrafficSplits have root \(split.service) (also \(others.joined(separator: ", "))): meshes disagree on what that means"
+    }
 }

@@ -11,6 +11,8 @@ public struct GraphModel {
     public var filter: String
     public var selection: GraphSelection?
     public var connecting: Bool
+    /// Set when there is no cluster at all (NO CLUSTER): the empty graph says what to do.
+    public var noCluster: Bool = false
     public var scope: NamespaceScope
     public var metrics: MetricsStore
     public var thresholds: HealthThresholds
@@ -25,6 +27,7 @@ public struct GraphModel {
         filter = s.graphFilter
         selection = s.selection
         connecting = s.connection.status == .connecting
+        noCluster = s.connection.status == .noCluster
         scope = s.context.scope
         metrics = s.metrics
         thresholds = s.options.thresholds
@@ -55,8 +58,11 @@ public struct GraphView: Widget {
         guard !rect.isEmpty else { return }
         let g = model.graph
         if g.nodes.isEmpty {
+            // An empty graph says why and what to do next, never a blank screen.
             let text =
-                model.connecting ? "connecting…" : "no services in \(model.scope.description)"
+                model.noCluster
+                ? "no cluster: :kubeconfig PATH or :ctx NAME picks one"
+                : model.connecting ? "connecting…" : "no services in \(model.scope.description) (:ns NAME or :ns all looks elsewhere)"
             buf.write(text, x: rect.x + 1, y: rect.y + rect.height / 2, style: Style(.muted), clip: rect)
             return
         }

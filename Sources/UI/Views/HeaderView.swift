@@ -80,6 +80,7 @@ public struct HeaderView: Widget {
         case .stale: return (ascii ? " ~ STALE " : " ◐ STALE ", Style(.badgeStale))
         case .offline: return (ascii ? " x OFFLINE " : " ✗ OFFLINE ", Style(.badgeOffline))
         case .connecting: return (ascii ? " ... CONNECTING " : " … CONNECTING ", Style(.badgeStale))
+        case .noCluster: return (ascii ? " x NO CLUSTER " : " ✗ NO CLUSTER ", Style(.badgeOffline))
         }
     }
 
@@ -102,7 +103,7 @@ public struct HeaderView: Widget {
             left: [
                 (" smitop", Style(.header, [.bold])), (sep + "ctx ", Style(.header)), (m.context, Style(.header, [.bold])),
                 (sep + "ns ", Style(.header)), (m.scope, Style(.header, [.bold])),
-            ], right: right, fill: Style(.header)
+            ], right: right, fill: Style(.header), keepRight: true
         ).draw(in: Rect(x: rect.x, y: rect.y, width: rect.width, height: 1), ctx, &buf)
         guard rect.height > 1 else { return }
         var info = "metrics " + (m.metricsSource.map { $0 + " " } ?? "") + m.metricsWindow + (m.refreshing ? "" : " (paused)")
@@ -112,7 +113,9 @@ public struct HeaderView: Widget {
             info += " · no data yet"
         }
         if m.metricsStale { info += " · metrics stale" + (m.metricsError.map { ": " + $0 } ?? "") }
-        if m.status == .offline || m.status == .stale, let e = m.connectionError {
+        if m.status == .noCluster, let e = m.connectionError {
+            info = "no cluster: " + e
+        } else if m.status == .offline || m.status == .stale, let e = m.connectionError {
             info += " · " + e
             if let r = m.retryIn { info += " (retry in " + Fmt.age(r) + ")" }
         }

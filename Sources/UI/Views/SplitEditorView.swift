@@ -128,7 +128,7 @@ public struct SplitEditorView: Widget {
 
         switch d.phase {
         case .reviewing:
-            Self.diffDialog(d.diff, rect, ctx, &buf)
+            Self.diffDialog(d.diff, rect, ctx, &buf, undo: d.undo != nil)
         case .confirmController(let c):
             Dialog(
                 title: "controller-owned split",
@@ -142,7 +142,8 @@ public struct SplitEditorView: Widget {
         }
     }
 
-    static func diffDialog(_ diff: SplitDiff, _ area: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer) {
+    /// The diff `y` writes; for an undo (`u`) it says so, and `n` cancels the undo.
+    static func diffDialog(_ diff: SplitDiff, _ area: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer, undo: Bool = false) {
         var lines: [(String, Style)] = []
         for r in diff.rows {
             let share = { (f: Fraction?) in f?.percentText(decimals: 1) ?? "–" }
@@ -154,6 +155,9 @@ public struct SplitEditorView: Widget {
         }
         if !diff.hasChanges { lines.append(("no changes", Style(.muted))) }
         lines.append(("patch against resourceVersion " + (diff.resourceVersion ?? "?"), Style(.muted)))
-        Dialog(title: "write " + diff.split.description + "?", lines: lines, buttons: ["y write", "n back"]).draw(in: area, ctx, &buf)
+        Dialog(
+            title: (undo ? "undo: write " : "write ") + diff.split.description + "?", lines: lines,
+            buttons: undo ? ["y undo", "n cancel"] : ["y write", "n back"]
+        ).draw(in: area, ctx, &buf)
     }
 }

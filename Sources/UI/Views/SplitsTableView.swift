@@ -40,7 +40,11 @@ public struct SplitsTableView: Widget {
             return [
                 TableWidget.Cell(r.id.namespace),
                 TableWidget.Cell(name + (r.hasDraft ? " *" : ""), style: r.hasDraft ? Style(.weightDraft) : nil),
-                TableWidget.Cell(r.rootService), TableWidget.Cell(r.backendsText),
+                // Several TrafficSplits for one root: the mesh may honour any one of them.
+                r.splitsForRoot > 1
+                    ? TableWidget.Cell("! " + r.rootService + " (\(r.splitsForRoot) splits)", style: Style(.warning))
+                    : TableWidget.Cell(r.rootService),
+                TableWidget.Cell(r.backendsText),
             ] + chrome.metricCells(r.metrics, ctx.glyphs) + [
                 TableWidget.Cell(owner, style: notAccepted ? Style(.error) : (r.controller == nil ? Style(.muted) : Style(.warning)))
             ]

@@ -25,16 +25,22 @@ public struct TableChrome {
         ]
     }
 
+    /// Columns are as wide as their content (issue 13: NAME took 46 columns at 160 while ROOT
+    /// and BACKENDS were cut). When the screen is narrower, the least important shrink first:
+    /// the weights (BACKENDS) are what a canary operator watches, so they give way last.
     static func tableSpec(_ c: App.TableColumn) -> TableWidget.Column {
         switch c {
-        case .namespace: return .init(c.title, width: 12)
-        case .name: return .init(c.title, width: 16, flexible: true)
-        case .service: return .init(c.title, width: 12)
-        case .backends: return .init(c.title, width: 20, flexible: true)
-        case .rps: return .init(c.title, width: 8, align: .right)
-        case .success: return .init(c.title, width: 9, align: .right)
-        case .p99: return .init(c.title, width: 7, align: .right)
-        case .controller: return .init(c.title, width: 10)
+        case .namespace: return .init(c.title, width: 6, fitContent: true, maxWidth: 24, priority: 2)
+        case .name: return .init(c.title, width: 10, fitContent: true, maxWidth: 48, priority: 4)
+        case .service: return .init(c.title, width: 8, fitContent: true, maxWidth: 32, priority: 6)
+        case .backends: return .init(c.title, width: 16, flexible: true, fitContent: true, maxWidth: 90, priority: 9, whole: true)
+        case .rps: return .init(c.title, width: 6, align: .right, fitContent: true, maxWidth: 10, priority: 8, whole: true)
+        case .success: return .init(c.title, width: 8, align: .right, fitContent: true, maxWidth: 10, priority: 7, whole: true)
+        case .p99: return .init(c.title, width: 6, align: .right, fitContent: true, maxWidth: 9, priority: 5)
+        case .controller: return .init(c.title, width: 5, fitContent: true, maxWidth: 24, priority: 1)
+        case .type: return .init(c.title, width: 4, fitContent: true, maxWidth: 12, priority: 1)
+        case .ports: return .init(c.title, width: 5, fitContent: true, maxWidth: 16, priority: 0)
+        case .splits: return .init(c.title, width: 8, flexible: true, fitContent: true, maxWidth: 60, priority: 3)
         }
     }
 
