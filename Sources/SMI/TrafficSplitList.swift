@@ -95,7 +95,7 @@ extension JSONParser {
                 // Rare and small: read through the tree, with the tree decoder's rules.
                 m.ownerReferences = (try p.parseValue(depth: d).arrayValue ?? []).map(OwnerReference.init(json:))
             } else if key.is("managedFields") {
-                m.managedFields = try p.managers(depth: d).map { ManagedFieldsEntry(manager: $0, operation: "") }
+                m.managedFields = try p.managedFieldsEntries(depth: d)
             } else {
                 try p.skipValue(depth: d)
             }

@@ -123,25 +123,35 @@ extension JSONParser {
         return out
     }
 
-    package mutating func managers(depth: Int) throws(JSONParseError) -> [String] {
+    /// `managedFields[]` as `ObjectMeta.keepingControllerEvidence()` keeps them: manager, time
+    /// and subresource of each entry (the field sets, the bulk, are skipped), in order.
+    package mutating func managedFieldsEntries(depth: Int) throws(JSONParseError) -> [ManagedFieldsEntry] {
         skipWhitespace()
         guard peek == UInt8(ascii: "[") else {
             try skipValue(depth: depth)
             return []
         }
-        var out: [String] = []
+        var out: [ManagedFieldsEntry] = []
         try forEachElement(depth: depth) { (p) throws(JSONParseError) in
             p.skipWhitespace()
             guard p.peek == UInt8(ascii: "{") else { return try p.skipValue(depth: depth + 1) }
             var manager: String?
+            var time: String?
+            var subresource: String?
             try p.forEachMember(depth: depth + 1) { (p, key) throws(JSONParseError) in
                 if key.is("manager") {
                     manager = try p.stringOrSkip(depth: depth + 2)
+                } else if key.is("time") {
+                    time = try p.stringOrSkip(depth: depth + 2)
+                } else if key.is("subresource") {
+                    subresource = try p.stringOrSkip(depth: depth + 2)
                 } else {
                     try p.skipValue(depth: depth + 2)
                 }
             }
-            if let s = manager, !out.contains(s) { out.append(s) }
+            if let m = manager {
+                out.append(ManagedFieldsEntry(manager: m, operation: "", time: time, subresource: subresource.flatMap { $0.isEmpty ? nil : $0 }))
+            }
         }
         return out
     }
