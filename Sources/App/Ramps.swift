@@ -71,13 +71,26 @@ public struct RampForm: Sendable, Equatable {
         ]
     }
 
-    /// The plan the form describes, or what is wrong with it.
-    public func plan(defaults: RampDefaults) -> Result<RampPlan, RampPlanError> {
+    /// The plan the form describes, or what is wrong with it. `shares` are the split's shares
+    /// now: steps written as "+10" (a step size) start from the canary's.
+    public func plan(defaults: RampDefaults, shares: [Fraction?] = []) -> Result<RampPlan, RampPlanError> {
         guard backends.indices.contains(canary) else { return .failure(.init("no canary backend")) }
         let steps: [Fraction]
-        switch RampPlan.parseSteps(text[.steps] ?? "") {
-        case .success(let s): steps = s
-        case .failure(let e): return .failure(e)
+        let stepsText = (text[.steps] ?? "").filter { $0 != " " }
+        if stepsText.hasPrefix("+") {
+            guard let size = RampPlan.percent(String(stepsText.dropFirst())) else {
+                return .failure(.init("steps: +N is a step size in points, e.g. +10"))
+            }
+            let now = canary < shares.count ? shares[canary].map { Fraction($0.numerator * 100, $0.denominator) } ?? 0 : 0
+            switch RampPlan.steps(from: now, size: size, to: 100) {
+            case .success(let s): steps = s
+            case .failure(let e): return .failure(e)
+            }
+        } else {
+            switch RampPlan.parseSteps(stepsText) {
+            case .success(let s): steps = s
+            case .failure(let e): return .failure(e)
+            }
         }
         guard let wait = GoDuration.parse(text[.wait] ?? ""), wait >= 0, wait <= 7 * 86400 else {
             return .failure(.init("wait: a duration such as 30s or 2m"))
@@ -166,7 +179,7 @@ extension AppState {
             rampForm = nil
             return []
         case .rampReview:
-            switch f.plan(defaults: options.ramp) {
+            switch f.plan(defaults: options.ramp, shares: store.splits[f.split]?.analysis.shares ?? []) {
             case .success(let p):
                 if let s = store.splits[p.split], let problem = p.problem(on: s) {
                     f.error = problem
@@ -183,7 +196,7 @@ extension AppState {
             }
         default:
             // Typing into a text field.
-            if f.field.isText, case .char(let c) = key, c.isASCII, c.isNumber || ".,%smhu ".contains(c), (f.text[f.field]?.count ?? 0) < 120 {
+            if f.field.isText, case .char(let c) = key, c.isASCII, c.isNumber || ".,%smhu +".contains(c), (f.text[f.field]?.count ?? 0) < 120 {
                 f.text[f.field, default: ""].append(c)
                 f.error = nil
             }

@@ -101,6 +101,17 @@ import Testing
         #expect(fresh.ramps[booksID]?.machine.phase == .watching)
     }
 
+    @Test func aStepSizeRampsFromTheCanarysShareTo100() throws {
+        var s = loaded()
+        s.view = .splits
+        keys(&s, [.char("R")])
+        keys(&s, Array(repeating: Key.backspace, count: 20))
+        type(&s, "+30")
+        keys(&s, [.enter])
+        let plan = try #require(s.rampForm?.reviewing, "\(String(describing: s.rampForm?.error))")
+        #expect(plan.steps.map(percentLabel) == ["40%", "70%", "100%"])  // from books-v2's 10 %
+    }
+
     @Test func aControllerOwnedSplitGetsNoPlanForm() {
         var s = loaded(owner: true)
         s.view = .splits

@@ -66,6 +66,7 @@ public struct RampView: Widget {
                 switch field {
                 case .minSuccess where (f.text[field] ?? "").isEmpty: hint = "empty: the stable backends' − 0.5"
                 case .maxP99 where (f.text[field] ?? "").isEmpty: hint = "empty: the stable backends' × 1.2"
+                case .steps: hint = "list, or +N: steps of N points to 100"
                 case .wait: hint = "once the step is in effect"
                 case .minRequests: hint = "no verdict on less traffic"
                 default: break
