@@ -26,18 +26,24 @@ public final class EffectRunner: @unchecked Sendable {
     /// Scopes whose sparklines were filled from the source's history, per cluster session
     /// (a `:ctx` switch starts over).
     private let backfilled = Mutex<Set<String>>([])
-    /// The history asked for at start: one point per default refresh (2 s) for a sparkline's
-    /// default length (60 points). A different `--refresh` only spaces the first points
-    /// differently from the live ones.
-    static let backfillStep: Double = 2
-    static let backfillPoints = 60
+    /// The history asked for at start: one point per refresh (`--refresh`, so the backfilled
+    /// points are spaced as the live ones that follow them) for a sparkline's length.
+    let backfillStep: Double
+    let backfillPoints: Int
 
     /// The ramp audit trail (nil: not kept, as in tests that do not ask for it).
     let rampLog: RampLog?
     /// A failed append is reported once, not at every line.
     private let rampLogFailed = Mutex(false)
 
-    public init(mailbox: Mailbox, connector: (any ClusterConnector)?, cluster: (any ClusterSession)?, rampLog: RampLog? = nil) {
+    public init(
+        mailbox: Mailbox, connector: (any ClusterConnector)?, cluster: (any ClusterSession)?, rampLog: RampLog? = nil,
+        backfillStep: Double = 2, backfillPoints: Int = 60
+    ) {
+        // A paused refresh (0) still backfills at the default spacing; Prometheus refuses
+        // more than 11,000 points per series, far above any sparkline.
+        self.backfillStep = backfillStep.isFinite && backfillStep > 0 ? min(backfillStep, 3600) : 2
+        self.backfillPoints = max(1, min(backfillPoints, 10_000))
         self.mailbox = mailbox
         self.connector = connector
         self.cluster = cluster
@@ -121,7 +127,7 @@ public final class EffectRunner: @unchecked Sendable {
     private func backfillOnce(_ cluster: any ClusterSession, scope: NamespaceScope, window: String) async {
         let first = backfilled.withLock { $0.insert(scope.namespace ?? "*").inserted }
         guard first else { return }
-        let history = await cluster.backfillMetrics(namespace: scope.namespace, window: window, step: Self.backfillStep, points: Self.backfillPoints)
+        let history = await cluster.backfillMetrics(namespace: scope.namespace, window: window, step: backfillStep, points: backfillPoints)
         if history.isEmpty { return }
         postSourceName(cluster)
         for p in history {

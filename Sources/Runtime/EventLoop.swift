@@ -41,7 +41,9 @@ public final class EventLoop {
         self.observer = observer
         self.trimMemory = trimMemory
         mailbox = Mailbox(wake: terminal.wake)
-        runner = EffectRunner(mailbox: mailbox, connector: connector, cluster: cluster, rampLog: rampLog)
+        runner = EffectRunner(
+            mailbox: mailbox, connector: connector, cluster: cluster, rampLog: rampLog, backfillStep: state.options.refreshInterval,
+            backfillPoints: state.options.historyCapacity)
     }
 
     /// Runs until `.quit` or a termination signal. Blocks the calling thread.

@@ -166,6 +166,13 @@ final class ScriptedCluster: ClusterSession, @unchecked Sendable {
 
     func get(_ path: String) async throws(KubeError) -> JSON { currentSplit }
 
+    private var backfills: [(step: Double, points: Int)] = []
+    var recordedBackfills: [(step: Double, points: Int)] { lock.withLock { backfills } }
+    func backfillMetrics(namespace: String?, window: String, step: Double, points: Int) async -> [(at: Double, lists: [TrafficMetricsList])] {
+        lock.withLock { backfills.append((step, points)) }
+        return []
+    }
+
     func accessReview(_ attributes: JSON) async throws(KubeError) -> (allowed: Bool, reason: String?) { (true, nil) }
 }
 
@@ -176,8 +183,12 @@ final class LoopBox: @unchecked Sendable {
 
 @Suite("event loop, headless", .serialized)
 struct HeadlessLoopTests {
-    func start(_ terminal: HeadlessTerminal, _ cluster: ScriptedCluster, session: SessionKeeper? = nil) -> (LoopBox, Thread, NSCondition) {
-        let state = AppState(context: ContextInfo(context: "test", scope: .one("shop")))
+    func start(
+        _ terminal: HeadlessTerminal, _ cluster: ScriptedCluster, session: SessionKeeper? = nil, options: AppOptions = AppOptions()
+    )
+        -> (LoopBox, Thread, NSCondition)
+    {
+        let state = AppState(options: options, context: ContextInfo(context: "test", scope: .one("shop")))
         let loop = LoopBox(
             EventLoop(
                 state: state, theme: try! Theme.load(name: "default", searchPaths: []), themePaths: [], terminal: terminal, connector: nil, cluster: cluster,
@@ -191,6 +202,20 @@ struct HeadlessLoopTests {
         }
         t.start()
         return (loop, t, done)
+    }
+
+    @Test func theHistoryAtStartIsSpacedLikeTheRefresh() throws {
+        let terminal = HeadlessTerminal()
+        let cluster = ScriptedCluster(weights: [90, 10], rv: "7")
+        var options = AppOptions()
+        options.refreshInterval = 5
+        options.historyCapacity = 40
+        let (box, _, _) = start(terminal, cluster, options: options)
+        defer { box.loop.mailbox.post(.key(.ctrl("c"))) }
+        let deadline = Date().addingTimeInterval(30)
+        while cluster.recordedBackfills.isEmpty && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let b = try #require(cluster.recordedBackfills.first, "no backfill was asked for")
+        #expect(b.step == 5 && b.points == 40)
     }
 
     @Test func aKeypressWriteIsPatchedEchoedAndDrawn() throws {
