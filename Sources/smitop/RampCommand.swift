@@ -249,13 +249,7 @@ struct RampObject: Sendable {
                 client: client, id: .trafficSplit(ns, name), path: resourcePath(gvr, namespace: ns, name: name),
                 label: "TrafficSplit \(clean(ns))/\(clean(name))")
         case .route(let kind, let ns, let name):
-            let gvr: GroupVersionResource
-            do {
-                guard let r = try await ObjectKind.routeResource(kind, on: client) else {
-                    throw CLIError.fail("the cluster does not serve \(kind.typeName) (no \(kind.group) CRD with weights is installed)", code: 1)
-                }
-                gvr = r
-            } catch let e as ExitCode { throw e } catch { throw fail(error) }
+            let gvr = try await servedRouteResource(kind, client)
             let path = resourcePath(gvr, namespace: ns, name: name)
             let label = "\(kind.label) \(clean(ns))/\(clean(name))"
             let json: JSON

@@ -15,13 +15,7 @@ func writeRouteWeights(
     compute: (Route, Int) throws -> [Weight]
 ) async throws {
     let (client, _) = try options.connect()
-    let gvr: GroupVersionResource
-    do {
-        guard let r = try await ObjectKind.routeResource(kind, on: client) else {
-            throw CLIError.fail("the cluster does not serve \(kind.typeName) (no \(kind.group) CRD with weights is installed)", code: 1)
-        }
-        gvr = r
-    } catch let e as ExitCode { throw e } catch { throw fail(error) }
+    let gvr = try await servedRouteResource(kind, client)
     let label = "\(kind.label) \(clean(ns))/\(clean(name))"
     func read() async throws -> Route {
         do { return try Route(json: try await client.get(gvr, namespace: ns, name: name)) } catch let e as RouteDecodeError {
@@ -138,6 +132,16 @@ func writeRouteWeights(
         if !write.dryRun { out += status + "\n" }
         print(out, terminator: "")
     }
+}
+
+/// Where the cluster serves `kind` (the version with weights), or exit 1 saying it does not.
+func servedRouteResource(_ kind: RouteKind, _ client: KubeClient) async throws -> GroupVersionResource {
+    do {
+        guard let r = try await ObjectKind.routeResource(kind, on: client) else {
+            throw CLIError.fail("the cluster does not serve \(kind.typeName) (no \(kind.group) CRD with weights is installed)", code: 1)
+        }
+        return r
+    } catch let e as ExitCode { throw e } catch { throw fail(error) }
 }
 
 private func backendsText(_ r: Route, _ i: Int) -> String {

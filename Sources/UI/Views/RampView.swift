@@ -37,11 +37,7 @@ public struct RampView: Widget {
 
     func drawForm(_ f: RampForm, _ rect: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer) {
         let g = ctx.glyphs
-        let inner = Widgets.box(
-            &buf, rect, title: "plan a guarded ramp: " + f.split.description, style: Style(.dialogBorder),
-            titleStyle: Style(.dialogBorder, [.bold]), glyphs: g, fill: Style(.dialog))
-        guard !inner.isEmpty else { return }
-        let area = Rect(x: inner.x + 1, y: inner.y, width: max(0, inner.width - 2), height: inner.height)
+        guard let area = Self.frame("plan a guarded ramp: " + f.split.description, rect, ctx, &buf) else { return }
         var y = area.y
         func line(_ text: String, _ st: Style) {
             guard y < area.maxY else { return }
@@ -94,6 +90,15 @@ public struct RampView: Widget {
         }
     }
 
+    /// The dialog's frame, and the area inside it with a column of margin on each side.
+    static func frame(_ title: String, _ rect: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer) -> Rect? {
+        let inner = Widgets.box(
+            &buf, rect, title: title, style: Style(.dialogBorder), titleStyle: Style(.dialogBorder, [.bold]), glyphs: ctx.glyphs,
+            fill: Style(.dialog))
+        guard !inner.isEmpty else { return nil }
+        return Rect(x: inner.x + 1, y: inner.y, width: max(0, inner.width - 2), height: inner.height)
+    }
+
     func gatesText(_ g: RampGates) -> String {
         let s = g.minSuccessPercent.map { "success ≥ " + Fmt.fixed($0, 2) + "%" } ?? "success ≥ stable − " + Fmt.fixed(g.successMargin, 1)
         let p = g.maxP99Ms.map { "p99 ≤ " + Fmt.fixed($0, 0) + "ms" } ?? "p99 ≤ stable × " + Fmt.fixed(g.p99Factor, 1)
@@ -104,11 +109,8 @@ public struct RampView: Widget {
         let g = ctx.glyphs
         let m = r.machine
         let p = m.plan
-        let inner = Widgets.box(
-            &buf, rect, title: "ramp " + p.split.description + ": " + p.canary + " → " + percentLabel(p.target) + " (" + p.mode.rawValue + ")",
-            style: Style(.dialogBorder), titleStyle: Style(.dialogBorder, [.bold]), glyphs: g, fill: Style(.dialog))
-        guard !inner.isEmpty else { return }
-        let area = Rect(x: inner.x + 1, y: inner.y, width: max(0, inner.width - 2), height: inner.height)
+        let title = "ramp " + p.split.description + ": " + p.canary + " → " + percentLabel(p.target) + " (" + p.mode.rawValue + ")"
+        guard let area = Self.frame(title, rect, ctx, &buf) else { return }
         var y = area.y
         func line(_ text: String, _ st: Style) {
             guard y < area.maxY else { return }
