@@ -170,7 +170,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["KubeCore", "Transport", "Kube"]),
         .testTarget(name: "MeshTests", dependencies: ["KubeCore", "Mesh", "SMI", "GatewayAPI", "Kube"]),
         .testTarget(name: "AppTests", dependencies: ["KubeCore", "App", "Mesh", "SMI", "Kube"]),
-        .testTarget(name: "UITests", dependencies: ["KubeCore", "UI", "App", "Mesh", "SMI", "Kube"], exclude: ["Snapshots"]),
+        .testTarget(name: "UITests", dependencies: ["KubeCore", "UI", "App", "Mesh", "SMI", "Kube", "Simulator"], exclude: ["Snapshots"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "App", "Mesh", "UI", "Kube", "KubeCore", "SMI"]),
         .testTarget(name: "TerminalTests", dependencies: ["KubeCore", "Terminal", "UI", "App"]),
         // The executable's own parts (session file, trust store), through @testable import.

@@ -30,6 +30,17 @@ public struct Glyphs: Hashable, Sendable {
         levels: ["_", ".", "-", "~", "=", "+", "*", "#"],
         barFull: "#", barPartial: ["#", "#", "#", "#", "#", "#", "#"], barEmpty: ".",
         sortAscending: "^", sortDescending: "v", scrollUp: "^", scrollDown: "v")
+
+    /// A service box's corners (rounded where the terminal has them; the svc tag in its top
+    /// border tells it from a workload either way).
+    public var roundedCorners: (String, String, String, String) {
+        horizontal == "─" ? ("╭", "╮", "╰", "╯") : (topLeft, topRight, bottomLeft, bottomRight)
+    }
+
+    /// The marks at a view's edge where the graph goes on beyond it: left, right, up, down.
+    public var overflow: (String, String, String, String) {
+        horizontal == "─" ? ("◂", "▸", "▴", "▾") : ("<", ">", "^", "v")
+    }
 }
 
 extension Health {

@@ -42,8 +42,24 @@ public struct GraphView: Widget {
     func nodeMetrics(_ id: NodeID) -> (line: String?, health: Health) {
         switch id.kind {
         case .workload:
-            guard let h = model.metrics.workload(id.object), let m = h.latest ?? h.lastKnown else { return (nil, .unknown) }
-            return (Fmt.rps(m.rps) + " " + Fmt.percent(m.successRate), health(m))
+            if let h = model.metrics.workload(id.object), let m = h.latest ?? h.lastKnown {
+                return (Fmt.rps(m.rps) + " " + Fmt.percent(m.successRate), health(m))
+            }
+            // A workload in a namespace not polled: what its callers saw of it.
+            var rps = 0.0
+            var ok = 0.0
+            var seen = false
+            for e in model.graph.incomingEdges(id) {
+                guard let k = e.id.trafficKey, let h = model.metrics.edge(k), let m = h.latest ?? h.lastKnown, let r = m.rps, r.isFinite else {
+                    continue
+                }
+                seen = true
+                rps += r
+                ok += r * (m.successRate.flatMap { $0.isFinite ? $0 : nil } ?? 1)
+            }
+            guard seen else { return (nil, .unknown) }
+            let rate: Double? = rps > 0 ? ok / rps : nil
+            return (Fmt.rps(rps) + " " + Fmt.percent(rate), model.thresholds.classify(rate))
         case .service:
             let m = model.serviceMetrics(id.object)
             guard m.rps != nil || m.successRate != nil else { return (nil, .unknown) }
@@ -71,20 +87,27 @@ public struct GraphView: Widget {
         let byIndex = model.layout.rects.count == g.nodes.count && model.layout.topologyKey == g.topologyKey
         let layoutRects = model.layout.rects
         func box(_ u: Int) -> Rect? { byIndex ? layoutRects[u] : model.layout.boxes[g.nodes[u].id] }
-        let lanes = model.layout.lanes.count == g.edges.count && model.layout.topologyKey == g.topologyKey ? model.layout.lanes : nil
+        let routes =
+            model.layout.routes.count == g.edges.count && model.layout.topologyKey == g.topologyKey ? model.layout.routes : nil
         var keep = [Bool](repeating: false, count: g.nodes.count)
         var keptEdges: [(edge: Int, labelled: Bool)] = []
         for (i, ends) in g.ends.enumerated() {
+            if let routes {
+                // The route is fixed by the layout: an edge whose cells miss the screen draws nothing.
+                let r = routes[i]
+                guard r.points.count >= 2, r.bounds.intersects(view) else { continue }
+                keptEdges.append((i, r.label.intersects(view)))
+                keep[ends.from] = true
+                keep[ends.to] = true
+                continue
+            }
             guard let a = box(ends.from), let b = box(ends.to) else { continue }
             let minX = min(a.x, b.x)
             let maxX = max(a.maxX, b.maxX) + 2
             guard maxX >= view.x && minX <= view.maxX else { continue }
             let minY = min(a.y, b.y)
             let maxY = max(a.maxY, b.maxY)
-            let onScreen = maxY >= view.y && minY <= view.maxY
-            // With lanes fixed by the layout, an edge whose box misses the screen draws nothing.
-            if lanes != nil && !onScreen { continue }
-            keptEdges.append((i, onScreen))
+            keptEdges.append((i, maxY >= view.y && minY <= view.maxY))
             keep[ends.from] = true
             keep[ends.to] = true
         }
@@ -106,9 +129,10 @@ public struct GraphView: Widget {
             nodes.append(
                 GraphCanvas.Node(
                     rect: r, title: n.label,
-                    lines: [line ?? (n.isGhost ? "not found" : n.subtitle)], health: h,
+                    lines: [line ?? (n.isGhost && !n.elsewhere ? "not found" : n.subtitle)], health: h,
                     selected: model.selection == .node(n.id),
-                    dimmed: !model.filter.isEmpty && !filter.matches(n.id.object.key)))
+                    dimmed: !model.filter.isEmpty && !filter.matches(n.id.object.key),
+                    tag: n.id.kind == .service ? "svc" : "deploy", rounded: n.id.kind == .service))
         }
         var edges: [GraphCanvas.Edge] = []
         for (i, labelled) in keptEdges {
@@ -137,7 +161,7 @@ public struct GraphView: Widget {
             edges.append(
                 GraphCanvas.Edge(
                     from: a, to: b, label: label, health: h, split: isSplit, selected: model.selection == .edge(e.id),
-                    dimmed: nodes[a].dimmed && nodes[b].dimmed, lane: lanes.flatMap { $0[i] >= 0 ? $0[i] : nil }))
+                    dimmed: nodes[a].dimmed && nodes[b].dimmed, route: routes?[i]))
         }
         let bands = model.layout.bands.count > 1 ? model.layout.bands.map { GraphCanvas.Band(label: $0.namespace, y: $0.y) } : []
         GraphCanvas(nodes: nodes, edges: edges, bands: bands, origin: (model.pan.x, model.pan.y)).draw(in: rect, ctx, &buf)
