@@ -245,6 +245,9 @@ extension KeyMap {
         for c in CommandSpec.help { s += "| `\(c.usage)` | \(c.text) |\n" }
         s +=
             "\n## Mouse\n\nClick a node, edge label or table row to select it; double-click opens it; the wheel scrolls (pans the graph). `--no-mouse` turns mouse handling off.\n"
+        s += "\n## Legend of the graph (`i`, and the end of `?`)\n\n```\n"
+        for l in Legend.lines.dropFirst() { s += l + "\n" }
+        s += "```\n"
         return s
     }
 }

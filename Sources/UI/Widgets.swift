@@ -157,6 +157,27 @@ public enum Widgets {
         return String(repeating: " ", count: width - tail.count) + s
     }
 
+    /// A sparkline scaled to the data's own range (lowest value → lowest bar), so a success
+    /// rate between 99.1 % and 99.9 % shows its shape instead of a flat top row; with the range
+    /// it was drawn from, for the caller to print.
+    public static func rangeSparkline(_ values: [Double?], width: Int, glyphs g: Glyphs) -> (line: String, min: Double?, max: Double?) {
+        guard width > 0 else { return ("", nil, nil) }
+        let tail = values.suffix(width)
+        let finite = tail.compactMap { $0 }.filter { $0.isFinite }
+        guard let lo = finite.min(), let hi = finite.max() else { return (String(repeating: " ", count: width), nil, nil) }
+        var s = ""
+        for v in tail {
+            guard let v, v.isFinite else {
+                s += " "
+                continue
+            }
+            // A flat series sits mid-height: neither "nothing" nor "full".
+            let f = hi > lo ? (v - lo) / (hi - lo) : 0.5
+            s += g.levels[Int((max(0, min(1, f)) * Double(g.levels.count - 1)).rounded())]
+        }
+        return (String(repeating: " ", count: width - tail.count) + s, lo, hi)
+    }
+
     // MARK: Weight bar
 
     /// A bar `width` columns wide filled to `fraction` (0…1) with eighth-block precision.

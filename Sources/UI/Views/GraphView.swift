@@ -165,5 +165,53 @@ public struct GraphView: Widget {
         }
         let bands = model.layout.bands.count > 1 ? model.layout.bands.map { GraphCanvas.Band(label: $0.namespace, y: $0.y) } : []
         GraphCanvas(nodes: nodes, edges: edges, bands: bands, origin: (model.pan.x, model.pan.y)).draw(in: rect, ctx, &buf)
+        drawOverflow(rect, nodes.map(\.rect), labels: edges.compactMap { $0.label.isEmpty ? nil : $0.route?.label }, ctx, &buf)
+    }
+
+    /// Marks where the graph goes on beyond the view: one in the middle of each edge it
+    /// crosses, and one on every row (or column) of a box the edge cuts, so a box cut
+    /// mid-number after a resize always says so.
+    func drawOverflow(_ rect: Rect, _ boxes: [Rect], labels: [Rect], _ ctx: DrawContext, _ buf: inout CellBuffer) {
+        let (l, r, u, d) = ctx.glyphs.overflow
+        let st = Style(.focus, [.bold])
+        let pan = model.pan
+        let more = (
+            left: pan.x > 0, right: pan.x + rect.width < model.layout.width, up: pan.y > 0,
+            down: pan.y + rect.height < model.layout.height
+        )
+        func mark(_ g: String, _ x: Int, _ y: Int) { buf.put(DisplayCluster(g, width: 1), x: x, y: y, style: st, clip: rect) }
+        for b in boxes {
+            let s = Rect(x: b.x - pan.x + rect.x, y: b.y - pan.y + rect.y, width: b.width, height: b.height)
+            let rows = max(s.y, rect.y)..<max(max(s.y, rect.y), min(s.maxY, rect.maxY))
+            let cols = max(s.x, rect.x)..<max(max(s.x, rect.x), min(s.maxX, rect.maxX))
+            if s.x < rect.maxX, s.maxX > rect.maxX { for y in rows { mark(r, rect.maxX - 1, y) } }
+            if s.x < rect.x, s.maxX > rect.x { for y in rows { mark(l, rect.x, y) } }
+            // On the box's own border column: the name and numbers stay readable.
+            for bx in [s.x, s.maxX - 1] where cols.contains(bx) {
+                if s.y < rect.maxY, s.maxY > rect.maxY { mark(d, bx, rect.maxY - 1) }
+                if s.y < rect.y, s.maxY > rect.y { mark(u, bx, rect.y) }
+            }
+        }
+        // The mid-edge marks step aside from labels and box text: a share must never read "1▸%".
+        let onScreen = labels.map { Rect(x: $0.x - pan.x + rect.x, y: $0.y - pan.y + rect.y, width: $0.width, height: 1) }
+            .filter { $0.intersects(rect) }
+        let insides = boxes.map { Rect(x: $0.x - pan.x + rect.x + 1, y: $0.y - pan.y + rect.y + 1, width: $0.width - 2, height: $0.height - 2) }
+            .filter { $0.intersects(rect) }
+        func free(_ x: Int, _ y: Int) -> Bool {
+            !onScreen.contains { $0.contains(x: x, y: y) } && !insides.contains { $0.contains(x: x, y: y) }
+        }
+        func markNear(_ g: String, x: Int, y: Int, alongX: Bool) {
+            for k in 0..<max(rect.width, rect.height) {
+                for sgn in [1, -1] {
+                    let (px, py) = alongX ? (x + sgn * k, y) : (x, y + sgn * k)
+                    guard rect.contains(x: px, y: py) else { continue }
+                    if free(px, py) { return mark(g, px, py) }
+                }
+            }
+        }
+        if more.right { markNear(r, x: rect.maxX - 1, y: rect.y + rect.height / 2, alongX: false) }
+        if more.left { markNear(l, x: rect.x, y: rect.y + rect.height / 2, alongX: false) }
+        if more.down { markNear(d, x: rect.x + rect.width / 2, y: rect.maxY - 1, alongX: true) }
+        if more.up { markNear(u, x: rect.x + rect.width / 2, y: rect.y, alongX: true) }
     }
 }
