@@ -111,15 +111,18 @@ public struct DetailView: Widget {
         guard w > 0 else { return }
         let probe = Widgets.rangeSparkline(values, width: w, glyphs: ctx.glyphs)
         var range = ""
-        if let lo = probe.min, let hi = probe.max { range = " " + fmt(lo) + "–" + fmt(hi) }
+        if let lo = probe.min, let hi = probe.max { range = Self.rangeText(fmt(lo), fmt(hi)) }
         let rw = TextWidth.width(range)
         let sparkW = w - rw >= 8 ? w - rw : w
         let line = Widgets.rangeSparkline(values, width: sparkW, glyphs: ctx.glyphs)
         let x2 = buf.write(line.line, x: x, y: y, style: Style(.sparkline), clip: area)
         if sparkW < w, let lo = line.min, let hi = line.max {
-            buf.write(" " + fmt(lo) + "–" + fmt(hi), x: x2, y: y, style: Style(.muted), clip: area)
+            buf.write(Self.rangeText(fmt(lo), fmt(hi)), x: x2, y: y, style: Style(.muted), clip: area)
         }
     }
+
+    /// " 1.2rps–3.4rps"; one value when both ends print the same (the bars then show noise).
+    static func rangeText(_ lo: String, _ hi: String) -> String { lo == hi ? " ≈" + lo : " " + lo + "–" + hi }
 
     func serviceBlock(
         _ id: ObjectRef, _ y: inout Int, _ area: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer
