@@ -169,6 +169,16 @@ import Testing
                     _ = reduce(&f, .key(.char("f")))
                     problems += Self.geometryProblems(f.visibleGraph, f.layout).map { "focus \(n.id): " + $0 }
                     problems += Self.drawnShareProblems(f, size: size).map { "focus \(n.id): " + $0 }
+                    // Tab walks the focused node's edges: each one it selects is drawn.
+                    for _ in 0..<6 {
+                        _ = reduce(&f, .key(.tab))
+                        guard case .edge(let e)? = f.selection else { break }
+                        guard let i = f.visibleGraph.edgeIndex[e], f.layout.routes.indices.contains(i), f.layout.routes[i].points.count >= 2
+                        else {
+                            problems.append("focus \(n.id): Tab selected \(e), which is not drawn")
+                            break
+                        }
+                    }
                 }
                 #expect(problems.isEmpty, "\(scenario) seed \(seed) \(size.columns)x\(size.rows) \(mode): \(problems.prefix(8))")
             }
