@@ -63,6 +63,9 @@ public struct LayoutOptions: Sendable, Equatable {
     public var sweeps = 6
     /// This namespace's band comes first (the scope asked for), the others after it by name.
     public var firstNamespace: String?
+    /// How many edge rows (an edge crossing a column) the layout may create before it lets
+    /// long edges pass behind boxes instead (see `Layout.place`).
+    public var rowBudget = 300_000
     public init() {}
 }
 

@@ -74,6 +74,13 @@ extension Layout {
         var right = [[Int]](repeating: [], count: n)
         var chains = [[Int]](repeating: [], count: graph.edges.count)
         var isReversed = [Bool](repeating: false, count: graph.edges.count)
+        // A row per column crossed costs O(edges × span). A graph whose cycles were broken into
+        // a chain of a thousand layers would need millions of rows: past the budget, an edge
+        // keeps only its label's row and its long run passes behind the boxes between (the
+        // property test's guarantees hold below the budget, which any real mesh view is).
+        var crossings = 0
+        for e in graph.ends where e.from != e.to { crossings &+= max(0, 2 * abs(layer[e.to] - layer[e.from]) - 1) }
+        let compact = crossings > options.rowBudget
         for (i, e) in graph.ends.enumerated() where e.from != e.to {
             let rev = reversed.contains(Int64(e.from) << 32 | Int64(e.to))
             let (a, b) = rev ? (e.to, e.from) : (e.from, e.to)
@@ -83,7 +90,7 @@ extension Layout {
             let labelColumn = rev ? 2 * lb - 1 : 2 * la + 1
             let width = labelWidth(graph.edges[i].id.kind, options)
             var chain = [a]
-            for c in (2 * la + 1)..<(2 * lb) {
+            for c in compact ? labelColumn..<(labelColumn + 1) : (2 * la + 1)..<(2 * lb) {
                 let d = col.count
                 col.append(c)
                 band.append(nodeNs[e.from])
@@ -108,22 +115,33 @@ extension Layout {
         var pos = [Double](repeating: 0, count: items)
         for us in nodeLayers { for (k, u) in us.enumerated() { pos[u] = Double(k) } }
         for i in 0..<items { colItems[col[i]].append(i) }
-        var key = [Double](repeating: 0, count: items)
         func order(_ c: Int, by neighbours: [[Int]]) {
+            // Sorted as plain tuples: a comparator reading captured arrays was most of the
+            // layout's time on a mesh of thousands.
+            var keyed: [(Int, Double, Int)] = []
+            keyed.reserveCapacity(colItems[c].count)
             for i in colItems[c] {
                 let ns = neighbours[i]
-                key[i] = ns.isEmpty ? pos[i] : ns.reduce(0.0) { $0 + pos[$1] } / Double(ns.count)
+                var k = pos[i]
+                if ns.count == 1 {
+                    k = pos[ns[0]]
+                } else if !ns.isEmpty {
+                    var sum = 0.0
+                    for j in ns { sum += pos[j] }
+                    k = sum / Double(ns.count)
+                }
+                keyed.append((band[i], k, i))
             }
-            colItems[c].sort { a, b in
-                if band[a] != band[b] { return band[a] < band[b] }
-                if key[a] != key[b] { return key[a] < key[b] }
-                return a < b
+            keyed.sort { $0 < $1 }
+            for (k, t) in keyed.enumerated() {
+                colItems[c][k] = t.2
+                pos[t.2] = Double(k)
             }
-            for (k, i) in colItems[c].enumerated() { pos[i] = Double(k) }
         }
         for c in 0..<columns { order(c, by: c == 0 ? right : left) }
-        // Sweeps cost O(items log items) each; a huge mesh gets fewer of them.
-        let sweeps = items > 60_000 ? 1 : items > 15_000 ? 2 : options.sweeps
+        // Sweeps cost O(items log items) each; a huge mesh gets fewer of them (past 60,000 items,
+        // only the first pass above, which already puts each chain after its left neighbour).
+        let sweeps = items > 60_000 ? 0 : items > 15_000 ? 2 : options.sweeps
         if columns > 1 {
             for _ in 0..<sweeps {
                 for c in 1..<columns { order(c, by: left) }
@@ -146,10 +164,17 @@ extension Layout {
                 // Two edge rows may touch; a box keeps a blank row from anything above it.
                 let gap = last[b] < 0 ? 0 : (isNode(i) || isNode(last[b]) ? options.rowGap : 0)
                 let minY = bottom[b] + gap
-                var rows: [Int] = []
-                for l in left[i] where band[l] == b { rows.append(conn(l)) }
-                rows.sort()
-                let desired = rows.isEmpty ? minY : rows[rows.count / 2] - (isNode(i) ? half : 0)
+                var desired = minY
+                let ls = left[i]
+                if ls.count == 1 {
+                    // A chain's row: no array to build for the common case.
+                    if band[ls[0]] == b { desired = conn(ls[0]) - (isNode(i) ? half : 0) }
+                } else if !ls.isEmpty {
+                    var rows: [Int] = []
+                    for l in ls where band[l] == b { rows.append(conn(l)) }
+                    rows.sort()
+                    if !rows.isEmpty { desired = rows[rows.count / 2] - (isNode(i) ? half : 0) }
+                }
                 yRel[i] = max(minY, desired)
                 bottom[b] = yRel[i] + height(i)
                 last[b] = i
@@ -179,7 +204,9 @@ extension Layout {
             for k in 1..<chain.count {
                 let (a, b) = (chain[k - 1], chain[k])
                 guard row[a] != row[b] else { continue }
-                segments[col[a]].append(Segment(from: a, to: b, group: b))
+                // A segment turns in the gap just before its right end (segments span one gap,
+                // except the long runs of a compact layout).
+                segments[col[b] - 1].append(Segment(from: a, to: b, group: b))
             }
         }
         var laneOf = [Int: Int]()  // (gap << 32 | group) → lane rank
@@ -280,8 +307,9 @@ extension Layout {
             var label = Rect(x: 0, y: 0, width: 0, height: 0)
             for k in 1..<chain.count {
                 let (a, b) = (chain[k - 1], chain[k])
-                if row[a] != row[b], let lane = laneOf[col[a] << 32 | b] {
-                    let x = colX[col[a]] + colW[col[a]] + 1 + lane
+                let g = col[b] - 1
+                if row[a] != row[b], let lane = laneOf[g << 32 | b] {
+                    let x = colX[g] + colW[g] + 1 + lane
                     pts.append(CellPoint(x: x, y: row[a]))
                     pts.append(CellPoint(x: x, y: row[b]))
                 }
