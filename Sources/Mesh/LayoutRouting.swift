@@ -191,9 +191,8 @@ extension Layout {
         var row = [Int](repeating: 0, count: items)
         for i in 0..<items { row[i] = bands[band[i]].y + 1 + conn(i) }
 
-        // Lanes: per gap, the segments whose ends are on different rows. Segments into the
-        // same box share a lane (they meet at its arrow anyway); a segment leaving row r turns
-        // left of any segment arriving at row r, so runs of unrelated edges never touch.
+        // Lanes: per gap, the segments whose ends are on different rows. A segment leaving row
+        // r turns left of any segment arriving at row r, so runs of unrelated edges never touch.
         struct Segment {
             var from: Int
             var to: Int
@@ -206,9 +205,12 @@ extension Layout {
                 guard row[a] != row[b] else { continue }
                 // A segment turns in the gap just before its right end (segments span one gap,
                 // except the long runs of a compact layout).
-                segments[col[b] - 1].append(Segment(from: a, to: b, group: b))
+                segments[col[b] - 1].append(Segment(from: a, to: b, group: laneGroup(a, b)))
             }
         }
+        // A box's edges fanning out to their rows share one trunk (each row is its edge's
+        // own, so the branches stay apart); edges into a box share one lane to its arrow.
+        func laneGroup(_ a: Int, _ b: Int) -> Int { isNode(a) && !isNode(b) ? a : b }
         var laneOf = [Int: Int]()  // (gap << 32 | group) → lane rank
         var gapLanes = [Int](repeating: 0, count: max(0, columns - 1))
         for g in segments.indices where !segments[g].isEmpty {
@@ -308,7 +310,7 @@ extension Layout {
             for k in 1..<chain.count {
                 let (a, b) = (chain[k - 1], chain[k])
                 let g = col[b] - 1
-                if row[a] != row[b], let lane = laneOf[g << 32 | b] {
+                if row[a] != row[b], let lane = laneOf[g << 32 | laneGroup(a, b)] {
                     let x = colX[g] + colW[g] + 1 + lane
                     pts.append(CellPoint(x: x, y: row[a]))
                     pts.append(CellPoint(x: x, y: row[b]))
