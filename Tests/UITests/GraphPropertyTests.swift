@@ -13,7 +13,10 @@ import Testing
 /// overlap, every label lies on its own edge's path, no edge passes under a box, and every share
 /// label is drawn in full. The geometry comes from the layout's routes; the drawn text from the
 /// real GraphView.
-@Suite struct GraphPropertyTests {
+///
+/// Serialized, and yielding between views: these are seconds of synchronous work, and holding
+/// the test pool's threads starves the async event-loop tests running beside them.
+@Suite(.serialized) struct GraphPropertyTests {
     /// The TUI's state after the scenario's objects and one metrics poll answered by the
     /// simulator's metrics API (the same answers the real server gives over HTTP).
     static func state(_ name: String, seed: UInt64, services: Int, splits: Int, size: TermSize, scope: NamespaceScope) throws -> AppState {
@@ -151,12 +154,13 @@ import Testing
     static let sizes = [TermSize(columns: 80, rows: 24), TermSize(columns: 160, rows: 45), TermSize(columns: 300, rows: 80)]
 
     @Test(arguments: [("bookstore", 1 as UInt64), ("bookstore", 7), ("generated", 1), ("generated", 2), ("generated", 3)])
-    func labelsAndEdgesOverWholeCanvases(scenario: String, seed: UInt64) throws {
+    func labelsAndEdgesOverWholeCanvases(scenario: String, seed: UInt64) async throws {
         let services = scenario == "generated" ? 60 : 0
         let splits = scenario == "generated" ? 30 : 0
         for size in Self.sizes {
             let base = try Self.state(scenario, seed: seed, services: services, splits: splits, size: size, scope: .all)
             for mode in GraphViewMode.allCases {
+                await Task.yield()
                 var s = base
                 s.graphViewMode = mode
                 s.refreshVisibleGraph()
@@ -164,6 +168,7 @@ import Testing
                 problems += Self.drawnShareProblems(s, size: size)
                 // Focus mode on a few nodes: the neighbourhood is laid out on its own.
                 for n in s.visibleGraph.nodes.prefix(4) {
+                    await Task.yield()
                     var f = s
                     f.selection = .node(n.id)
                     _ = reduce(&f, .key(.char("f")))
