@@ -105,6 +105,28 @@ public enum ViewKind: String, Sendable, Equatable, CaseIterable {
 }
 
 /// What is selected in the graph.
+/// Which nodes the graph shows, as linkerd viz users expect to choose: the call graph of
+/// workloads, the services and their splits, or both with the selector edges between them.
+public enum GraphViewMode: String, Sendable, Hashable, CaseIterable {
+    case both, workloads, services
+
+    public var next: GraphViewMode {
+        switch self {
+        case .both: return .workloads
+        case .workloads: return .services
+        case .services: return .both
+        }
+    }
+
+    public var label: String {
+        switch self {
+        case .both: return "workloads and services"
+        case .workloads: return "workloads only"
+        case .services: return "services only"
+        }
+    }
+}
+
 public enum GraphSelection: Sendable, Hashable {
     case node(NodeID)
     case edge(EdgeID)
@@ -303,6 +325,8 @@ public struct AppState: Sendable, Equatable {
     public var selection: GraphSelection?
     /// `f`: show only this node's neighbourhood.
     public var focus: NodeID?
+    /// `v`: workloads and services, workloads only, or services only.
+    public var graphViewMode = GraphViewMode.both
     /// Top-left layout cell shown at the body's origin.
     public var pan = CellPoint.zero
     public var tables: [TableKind: TableState] = [.services: TableState(), .splits: TableState()]

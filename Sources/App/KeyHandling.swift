@@ -45,7 +45,7 @@ extension AppState {
             helpScroll = 0
         case .closeHelp: view = previousView
         case .scrollUp: helpScroll = max(0, helpScroll - 1)
-        case .scrollDown: helpScroll = min(helpScroll + 1, max(0, options.keyMap.all.count + 2 * KeyContext.allCases.count - 1))
+        case .scrollDown: helpScroll = min(helpScroll + 1, max(0, options.keyMap.helpLineCount + Legend.lines.count - 1))
         case .commandMode:
             mode = .command
             commandLine.text = ""
@@ -73,6 +73,15 @@ extension AppState {
                 currentFilter = ""
             }
         case .toggleFocus: toggleFocus()
+        case .cycleGraphView:
+            graphViewMode = graphViewMode.next
+            refreshVisibleGraph()
+            revealSelection()
+            set("graph: " + graphViewMode.label)
+        case .legend:
+            if view != .help { previousView = view }
+            view = .help
+            helpScroll = options.keyMap.helpLineCount
         case .panLeft: panBy(dx: -8, dy: 0)
         case .panRight: panBy(dx: 8, dy: 0)
         case .panUp: panBy(dx: 0, dy: -4)

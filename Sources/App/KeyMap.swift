@@ -44,7 +44,7 @@ public enum Action: String, Sendable, Hashable, CaseIterable {
     // global
     case quit, forceQuit, suspend, help, commandMode, filterMode, showGraph, showServices, showSplits, undo
     // graph
-    case moveLeft, moveRight, moveUp, moveDown, openDetail, closeDetail, toggleFocus, nextEdge
+    case moveLeft, moveRight, moveUp, moveDown, openDetail, closeDetail, toggleFocus, nextEdge, cycleGraphView, legend
     case panLeft, panRight, panUp, panDown, editSplit
     // tables
     case rowUp, rowDown, pageUp, pageDown, firstRow, lastRow, sortNext, sortReverse, openRow
@@ -169,6 +169,8 @@ extension KeyMap {
         b([.char("f")], .toggleFocus, .graph, "focus on the selected node's neighbourhood (again: whole graph)", "focus"),
         b([.char("e")], .editSplit, .graph, "edit the traffic split of the selected service or edge", "edit"),
         b([.char("R")], .planRamp, .graph, "guarded ramp of the selected split: plan one, or open the running one"),
+        b([.char("v")], .cycleGraphView, .graph, "view: workloads and services → workloads only → services only", "view"),
+        b([.char("i")], .legend, .graph, "legend: what the boxes, lines, marks and colours mean (also at the end of this help)"),
         b([.char("H")], .panLeft, .graph, "pan left"),
         b([.char("L")], .panRight, .graph, "pan right"),
         b([.char("K")], .panUp, .graph, "pan up"),
@@ -278,6 +280,41 @@ extension KeyMap {
         for c in CommandSpec.help { s += "| `\(c.usage)` | \(c.text) |\n" }
         s +=
             "\n## Mouse\n\nClick a node, edge label or table row to select it; double-click opens it; the wheel scrolls (pans the graph). `--no-mouse` turns mouse handling off.\n"
+        s += "\n## Legend of the graph (`i`, and the end of `?`)\n\n```\n"
+        for l in Legend.lines.dropFirst() { s += l + "\n" }
+        s += "```\n"
         return s
     }
+}
+
+extension KeyMap {
+    /// Lines of the key part of the help (a title, the bindings and a blank line per context):
+    /// where the legend starts, for `i`.
+    public var helpLineCount: Int {
+        KeyContext.allCases.reduce(0) { n, c in
+            let k = bindings(in: c).count
+            return n + (k == 0 ? 0 : k + 2)
+        }
+    }
+}
+
+/// What the graph's shapes, lines, marks and colours mean: the last part of the help, and what
+/// `i` shows. Symbols are given for Unicode and for ASCII terminals (`LC_ALL=C`).
+public enum Legend {
+    public static func lines(ascii: Bool) -> [String] {
+        let (h, d, a, tl, rtl) = ascii ? ("-", ".", ">", "+", "+") : ("─", "╌", "▸", "┌", "╭")
+        return [
+            "Legend",
+            "  \(rtl)svc\(h)\(h)\(h)\(h)\(h)  a service: rounded corners, tagged svc (its metrics: the workloads it selects)",
+            "  \(tl)deploy\(h)\(h)  a workload: square corners, tagged deploy; ns/name when in another namespace",
+            "  \(h)\(h)\(h)\(a)      traffic seen between workloads, labelled rps and success rate",
+            "  \(d)\(d)\(d)\(a)      a split: root service to a backend, labelled with its configured share",
+            "  \(h)\(h)\(h)       a service to the workloads it selects (no label)",
+            "  \(ascii ? "+" : "✓") ! \(ascii ? "x" : "✗") ?    healthy, warning, critical (success rate against the thresholds), no metrics",
+            "  colours        green/yellow/red follow the marks; splits in the split colour; selection highlighted",
+            "  \(ascii ? "< > ^ v" : "◂ ▸ ▴ ▾")  at the screen's edge: more graph that way (pan with H J K L)",
+            "  v              workloads and services / workloads only / services only",
+        ]
+    }
+    public static var lines: [String] { lines(ascii: false) }
 }

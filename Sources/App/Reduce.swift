@@ -302,15 +302,26 @@ extension AppState {
         refreshVisibleGraph()
     }
 
-    mutating func refreshVisibleGraph() {
-        if let f = focus, graph.index[f] != nil {
-            visibleGraph = graph.subgraph(keeping: graph.neighbourhood(of: f))
+    public mutating func refreshVisibleGraph() {
+        let shown: MeshGraph
+        switch graphViewMode {
+        case .both: shown = graph
+        case .workloads, .services:
+            let kind: NodeKind = graphViewMode == .workloads ? .workload : .service
+            shown = graph.subgraph(keeping: Set(graph.nodes.lazy.filter { $0.id.kind == kind }.map(\.id)))
+        }
+        if let f = focus, shown.index[f] != nil {
+            visibleGraph = shown.subgraph(keeping: shown.neighbourhood(of: f))
         } else {
             focus = nil
-            visibleGraph = graph
+            visibleGraph = shown
         }
         if visibleGraph.topologyKey != layout.topologyKey || (layout.boxes.isEmpty && !visibleGraph.nodes.isEmpty) {
-            layout = Layout.compute(visibleGraph)
+            var options = LayoutOptions()
+            // The namespace asked for comes first: its boxes are the first screen, not the
+            // callers and callees it has in other namespaces.
+            options.firstNamespace = context.scope.namespace
+            layout = Layout.compute(visibleGraph, options: options)
             layoutGeneration += 1
             clampPan()
         }

@@ -37,10 +37,10 @@ public struct GraphLayout: Sendable, Equatable {
     /// `boxes` again, by node index of the graph it was made for: a frame culls thousands of
     /// boxes and edges by integer compares instead of hashing names.
     public var rects: [Rect] = []
-    /// By edge index: the column where a forward edge turns vertical, or -1. Edges into the
-    /// same target share a lane (they merge into one arrow); different targets in the same gap
-    /// get different lanes, so crossing edges show a ┼ rather than running on top of each other.
-    public var lanes: [Int] = []
+    /// By edge index: where the edge is drawn and where its label goes. Every edge runs
+    /// through a row of its own in each column it crosses (never under a box), and its label
+    /// sits on that row, so no two labels overlap and each lies on its own edge.
+    public var routes: [EdgeRoute] = []
 
     public static let empty = GraphLayout(
         boxes: [:], layers: [:], order: [:], bands: [], backEdges: [], width: 0, height: 0, topologyKey: 0)
@@ -50,8 +50,10 @@ public struct GraphLayout: Sendable, Equatable {
 }
 
 public struct LayoutOptions: Sendable, Equatable {
-    /// Gap between layers: room for an edge label such as "✓ 123rps 99.9%" and its arrow.
-    public var layerGap = 16
+    /// Cells reserved for a traffic edge's label ("✓ 12.3rps 99.9%") and a split edge's
+    /// ("✓ 100%": a share always fits whole, it is the number a canary operator watches).
+    public var trafficLabelWidth = 15
+    public var splitLabelWidth = 6
     public var rowGap = 1
     public var boxHeight = 4
     /// Wide enough for the metrics line ("12.3rps 99.9%") under a short name.
@@ -59,6 +61,11 @@ public struct LayoutOptions: Sendable, Equatable {
     public var maxBoxWidth = 36
     public var margin = 1
     public var sweeps = 6
+    /// This namespace's band comes first (the scope asked for), the others after it by name.
+    public var firstNamespace: String?
+    /// How many edge rows (an edge crossing a column) the layout may create before it lets
+    /// long edges pass behind boxes instead (see `Layout.place`).
+    public var rowBudget = 300_000
     public init() {}
 }
 
@@ -155,7 +162,10 @@ public enum Layout {
         let layerCount = (layer.max() ?? 0) + 1
 
         // 3. Ordering: namespace first (bands), then barycenter sweeps.
-        let namespaces = graph.namespaces
+        var namespaces = graph.namespaces
+        if let first = options.firstNamespace, let i = namespaces.firstIndex(of: first) {
+            namespaces.insert(namespaces.remove(at: i), at: 0)
+        }
         var nsRank: [String: Int] = [:]
         for (i, ns) in namespaces.enumerated() { nsRank[ns] = i }
         let nodeNs = graph.nodes.map { nsRank[$0.id.namespace]! }
@@ -192,65 +202,13 @@ public enum Layout {
             }
         }
 
-        // 4. Coordinates. x per layer from the widest box in it; y stacks nodes inside their
-        //    namespace band, each band as tall as its fullest layer.
-        let widths = graph.nodes.map { boxWidth(for: $0, options: options, measure: measure) }
-        var layerX = Array(repeating: options.margin, count: layerCount)
-        var layerW = Array(repeating: 0, count: layerCount)
-        for l in 0..<layerCount { layerW[l] = layers[l].map { widths[$0] }.max() ?? 0 }
-        for l in 1..<max(1, layerCount) { layerX[l] = layerX[l - 1] + layerW[l - 1] + options.layerGap }
-        let step = options.boxHeight + options.rowGap
-        var bandRows = Array(repeating: 0, count: namespaces.count)
-        for l in 0..<layerCount {
-            var count = Array(repeating: 0, count: namespaces.count)
-            for u in layers[l] { count[nodeNs[u]] += 1 }
-            for i in 0..<namespaces.count where count[i] > bandRows[i] { bandRows[i] = count[i] }
-        }
-        var bands: [NamespaceBand] = []
-        var y = options.margin
-        for (i, ns) in namespaces.enumerated() {
-            // One row for the namespace label, then the boxes.
-            let h = 1 + bandRows[i] * step
-            bands.append(NamespaceBand(namespace: ns, y: y, height: h))
-            y += h + 1
-        }
-        var boxes: [NodeID: Rect] = [:]
-        var rects = Array(repeating: Rect(x: 0, y: 0, width: 0, height: 0), count: n)
-        var layersOut: [NodeID: Int] = [:]
-        var orderOut: [NodeID: Int] = [:]
-        boxes.reserveCapacity(n)
-        var maxX = 0
-        for l in 0..<layerCount {
-            var slot = Array(repeating: 0, count: namespaces.count)
-            for (i, u) in layers[l].enumerated() {
-                let b = nodeNs[u]
-                let r = Rect(
-                    x: layerX[l], y: bands[b].y + 1 + slot[b] * step, width: widths[u], height: options.boxHeight)
-                slot[b] += 1
-                let id = graph.nodes[u].id
-                boxes[id] = r
-                rects[u] = r
-                layersOut[id] = l
-                orderOut[id] = i
-                maxX = max(maxX, r.maxX)
-            }
-        }
-        var back = Set<EdgeID>()
-        for e in graph.edges {
-            let u = graph.index[e.id.from]!
-            let v = graph.index[e.id.to]!
-            if reversed.contains(Int64(u) << 32 | Int64(v)) { back.insert(e.id) }
-        }
-        return GraphLayout(
-            boxes: boxes, layers: layersOut, order: orderOut, bands: bands, backEdges: back,
-            width: maxX + options.margin, height: y - 1 + options.margin, topologyKey: graph.topologyKey, rects: rects,
-            lanes: lanes(graph, rects))
+        return place(
+            graph, options: options, measure: measure, layer: layer, layers: layers, reversed: reversed, nodeNs: nodeNs,
+            namespaces: namespaces)
     }
 
-    static func lanes(_ graph: MeshGraph, _ rects: [Rect]) -> [Int] { assignLanes(ends: graph.ends, rects: rects) }
-
-    /// By edge: the column where a forward edge turns vertical, or -1. Shared by the layout
-    /// and by `GraphCanvas` when it is given boxes without lanes, so both draw alike.
+    /// By edge: the column where a forward edge turns vertical, or -1: for `GraphCanvas` when
+    /// it is given boxes without routes (drawings that are not a laid-out graph).
     public static func assignLanes(ends: [EdgeEnds], rects: [Rect]) -> [Int] {
         var out = [Int](repeating: -1, count: ends.count)
         // An edge that skips layers turns in the gap just before its target: a vertical run in

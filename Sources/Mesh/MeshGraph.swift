@@ -39,6 +39,9 @@ public struct GraphNode: Sendable, Equatable {
     public var subtitle: String
     /// Workload without a Deployment object (only seen as a metrics peer).
     public var isGhost: Bool
+    /// A metrics peer in a namespace outside the scope: it exists, smitop only does not watch
+    /// it. Its label is namespace-qualified.
+    public var elsewhere = false
 }
 
 public enum EdgeKind: Sendable, Hashable, Comparable {
@@ -256,11 +259,20 @@ public struct MeshGraph: Sendable, Equatable {
                         split: SplitShare(split: sid, backendIndex: i, weight: b.weight.description, share: shares[i])))
             }
         }
+        // Namespaces the store watches: a peer outside them is not "missing", only not watched.
+        var watched = Set<String>()
+        for s in store.services.keys { watched.insert(s.namespace) }
+        for d in store.deployments.keys { watched.insert(d.namespace) }
         for k in observedEdges {
             let from = NodeID(.workload, k.from)
             let to = NodeID(.workload, k.to)
             for n in [from, to] where nodes[n] == nil {
-                nodes[n] = GraphNode(id: n, label: n.name, subtitle: "deploy ?", isGhost: true)
+                if watched.contains(n.namespace) {
+                    nodes[n] = GraphNode(id: n, label: n.name, subtitle: "deploy ?", isGhost: true)
+                } else {
+                    nodes[n] = GraphNode(
+                        id: n, label: n.namespace + "/" + n.name, subtitle: "in " + n.namespace, isGhost: true, elsewhere: true)
+                }
             }
             if from != to { edges.append(GraphEdge(id: EdgeID(from: from, to: to, kind: .traffic), split: nil)) }
         }

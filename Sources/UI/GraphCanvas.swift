@@ -3,7 +3,8 @@ import Mesh
 /// Draws positioned node boxes and orthogonal edges between them. Coordinates are canvas
 /// cells; `origin` is the canvas cell shown at the view's top-left (panning).
 ///
-/// Edges are routed right → vertical → right through the middle of the gap between boxes.
+/// Edges follow the layout's routes (`EdgeRoute`) when given; otherwise (a drawing that is not
+/// a laid-out graph) right → vertical → right through the middle of the gap between boxes.
 /// Edges sharing cells merge into proper junctions (┬ ┴ ├ ┤ ┼) instead of overwriting each
 /// other; a cell is dashed only if every edge through it is a split edge. Health is shown by
 /// colour role *and* a marker character in every label and node title.
@@ -15,7 +16,16 @@ public struct GraphCanvas: Sendable {
         public var health: Health
         public var selected: Bool
         public var dimmed: Bool
-        public init(rect: Rect, title: String, lines: [String] = [], health: Health = .unknown, selected: Bool = false, dimmed: Bool = false) {
+        /// Written into the top border ("svc", "deploy"): what kind of object, without colour.
+        public var tag: String
+        /// Rounded corners: a service (square: a workload).
+        public var rounded: Bool
+        public init(
+            rect: Rect, title: String, lines: [String] = [], health: Health = .unknown, selected: Bool = false, dimmed: Bool = false,
+            tag: String = "", rounded: Bool = false
+        ) {
+            self.tag = tag
+            self.rounded = rounded
             self.rect = rect
             self.title = title
             self.lines = lines
@@ -38,11 +48,14 @@ public struct GraphCanvas: Sendable {
         /// The column of the edge's vertical run, when the layout has assigned one (it does so
         /// once per topology, so panning never moves a line); nil: assigned here.
         public var lane: Int?
+        /// The layout's route (polyline and label place); when set, it is drawn as given.
+        public var route: EdgeRoute?
         public init(
             from: Int, to: Int, label: String = "", health: Health = .unknown, split: Bool = false, selected: Bool = false,
-            dimmed: Bool = false, lane: Int? = nil
+            dimmed: Bool = false, lane: Int? = nil, route: EdgeRoute? = nil
         ) {
             self.lane = lane
+            self.route = route
             self.from = from
             self.to = to
             self.label = label
@@ -185,9 +198,13 @@ public struct GraphCanvas: Sendable {
         let visX1 = area.maxX - dx
         let visY0 = area.y - dy - 1
         let visY1 = area.maxY - dy
-        let laneOf = edges.contains { $0.lane == nil } ? lanes() : [:]
+        let laneOf = edges.contains { $0.lane == nil && $0.route == nil } ? lanes() : [:]
         for (i, e) in edges.enumerated() {
-            guard let r = route(e, lane: e.lane ?? laneOf[i]) else { continue }
+            let given = e.route.flatMap { r -> (points: [(Int, Int)], arrowLeft: Bool, labelSegment: (x: Int, y: Int, width: Int))? in
+                guard r.points.count >= 2 else { return nil }
+                return (r.points.map { ($0.x, $0.y) }, r.pointsLeft, (r.label.x, r.label.y, r.label.width))
+            }
+            guard let r = given ?? route(e, lane: e.lane ?? laneOf[i]) else { continue }
             let pts = r.points
             // Start cell reaches back into the source box so the edge visibly leaves it.
             mark(pts[0].0, pts[0].1, r.arrowLeft ? GraphCanvas.right : GraphCanvas.left, e)
@@ -267,11 +284,16 @@ public struct GraphCanvas: Sendable {
         let h = DisplayCluster(g.horizontal, width: 1)
         let v = DisplayCluster(g.vertical, width: 1)
         if r.width >= 2 && r.height >= 2 {
-            buf.put(DisplayCluster(g.topLeft, width: 1), x: r.x, y: r.y, style: border, clip: clip)
-            buf.put(DisplayCluster(g.topRight, width: 1), x: r.maxX - 1, y: r.y, style: border, clip: clip)
-            buf.put(DisplayCluster(g.bottomLeft, width: 1), x: r.x, y: r.maxY - 1, style: border, clip: clip)
-            buf.put(DisplayCluster(g.bottomRight, width: 1), x: r.maxX - 1, y: r.maxY - 1, style: border, clip: clip)
+            let c = n.rounded ? g.roundedCorners : (g.topLeft, g.topRight, g.bottomLeft, g.bottomRight)
+            buf.put(DisplayCluster(c.0, width: 1), x: r.x, y: r.y, style: border, clip: clip)
+            buf.put(DisplayCluster(c.1, width: 1), x: r.maxX - 1, y: r.y, style: border, clip: clip)
+            buf.put(DisplayCluster(c.2, width: 1), x: r.x, y: r.maxY - 1, style: border, clip: clip)
+            buf.put(DisplayCluster(c.3, width: 1), x: r.maxX - 1, y: r.maxY - 1, style: border, clip: clip)
             buf.hline(h, x: r.x + 1, y: r.y, count: r.width - 2, style: border, clip: clip)
+            if !n.tag.isEmpty, r.width > 4 {
+                let tagClip = Rect(x: r.x + 1, y: r.y, width: r.width - 2, height: 1).intersection(clip)
+                if !tagClip.isEmpty { buf.write(n.tag, x: r.x + 1, y: r.y, style: border, clip: tagClip) }
+            }
             buf.hline(h, x: r.x + 1, y: r.maxY - 1, count: r.width - 2, style: border, clip: clip)
             buf.vline(v, x: r.x, y: r.y + 1, count: r.height - 2, style: border, clip: clip)
             buf.vline(v, x: r.maxX - 1, y: r.y + 1, count: r.height - 2, style: border, clip: clip)

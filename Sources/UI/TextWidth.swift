@@ -110,6 +110,26 @@ public enum TextWidth {
     }
 
     /// `string` sanitised and clipped to `width` columns (with `…` when cut).
+    /// `string` in `width` columns, cut in the middle: generated names differ at the end
+    /// ("config-writer-v1" / "config-writer-v2"), so the end is kept.
+    public static func middle(_ string: String, to width: Int) -> String {
+        let all = clusters(string)
+        guard all.reduce(0, { $0 + $1.width }) > width else { return string }
+        guard width > 2 else { return clip(string, to: width) }
+        let tailBudget = (width - 1) / 2
+        var tail: [DisplayCluster] = []
+        var used = 0
+        for c in all.reversed() {
+            guard used + c.width <= tailBudget else { break }
+            tail.insert(c, at: 0)
+            used += c.width
+        }
+        var s = ""
+        for c in fit(all, width: width - used, ellipsis: true) { s += c.text }
+        for c in tail { s += c.text }
+        return s
+    }
+
     public static func clip(_ string: String, to width: Int, ellipsis: Bool = true) -> String {
         var s = ""
         for c in fit(string, width: width, ellipsis: ellipsis) { s += c.text }

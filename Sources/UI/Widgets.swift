@@ -30,6 +30,17 @@ public struct Glyphs: Hashable, Sendable {
         levels: ["_", ".", "-", "~", "=", "+", "*", "#"],
         barFull: "#", barPartial: ["#", "#", "#", "#", "#", "#", "#"], barEmpty: ".",
         sortAscending: "^", sortDescending: "v", scrollUp: "^", scrollDown: "v")
+
+    /// A service box's corners (rounded where the terminal has them; the svc tag in its top
+    /// border tells it from a workload either way).
+    public var roundedCorners: (String, String, String, String) {
+        horizontal == "─" ? ("╭", "╮", "╰", "╯") : (topLeft, topRight, bottomLeft, bottomRight)
+    }
+
+    /// The marks at a view's edge where the graph goes on beyond it: left, right, up, down.
+    public var overflow: (String, String, String, String) {
+        horizontal == "─" ? ("◂", "▸", "▴", "▾") : ("<", ">", "^", "v")
+    }
 }
 
 extension Health {
@@ -144,6 +155,27 @@ public enum Widgets {
             s += g.levels[i]
         }
         return String(repeating: " ", count: width - tail.count) + s
+    }
+
+    /// A sparkline scaled to the data's own range (lowest value → lowest bar), so a success
+    /// rate between 99.1 % and 99.9 % shows its shape instead of a flat top row; with the range
+    /// it was drawn from, for the caller to print.
+    public static func rangeSparkline(_ values: [Double?], width: Int, glyphs g: Glyphs) -> (line: String, min: Double?, max: Double?) {
+        guard width > 0 else { return ("", nil, nil) }
+        let tail = values.suffix(width)
+        let finite = tail.compactMap { $0 }.filter { $0.isFinite }
+        guard let lo = finite.min(), let hi = finite.max() else { return (String(repeating: " ", count: width), nil, nil) }
+        var s = ""
+        for v in tail {
+            guard let v, v.isFinite else {
+                s += " "
+                continue
+            }
+            // A flat series sits mid-height: neither "nothing" nor "full".
+            let f = hi > lo ? (v - lo) / (hi - lo) : 0.5
+            s += g.levels[Int((max(0, min(1, f)) * Double(g.levels.count - 1)).rounded())]
+        }
+        return (String(repeating: " ", count: width - tail.count) + s, lo, hi)
     }
 
     // MARK: Weight bar

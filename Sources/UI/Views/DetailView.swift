@@ -59,10 +59,7 @@ public struct DetailView: Widget {
             let latest = h?.latest.flatMap(value)
             let head = TextWidth.pad(label, to: 8) + TextWidth.pad(fmt(latest), to: 9, align: .right) + " "
             let x = buf.write(head, x: area.x, y: y, style: Style(.text), clip: area)
-            let w = area.maxX - x
-            if w > 0, let h {
-                buf.write(Widgets.sparkline(h.series(value), width: w, glyphs: ctx.glyphs), x: x, y: y, style: Style(.sparkline), clip: area)
-            }
+            if let h { rangeSpark(h.series(value), fmt, x: x, y: y, area, ctx, &buf) }
             y += 1
         }
         func metricsBlock(_ h: MetricHistory?) {
@@ -77,6 +74,7 @@ public struct DetailView: Widget {
             series("rps", h, { $0.rps }, Fmt.rps)
             series("success", h, { $0.successRate }, Fmt.percent)
             series("p50", h, { $0.p50 }, { Fmt.latency($0, unit: m?.latencyUnit) })
+            series("p90", h, { $0.p90 }, { Fmt.latency($0, unit: m?.latencyUnit) })
             series("p99", h, { $0.p99 }, { Fmt.latency($0, unit: m?.latencyUnit) })
         }
         switch target {
@@ -104,6 +102,28 @@ public struct DetailView: Widget {
         }
     }
 
+    /// A sparkline scaled to its data's range, followed by that range ("99.1%–99.9%") when
+    /// there is room for both: a line without its scale cannot be read.
+    func rangeSpark(
+        _ values: [Double?], _ fmt: (Double?) -> String, x: Int, y: Int, _ area: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer
+    ) {
+        let w = area.maxX - x
+        guard w > 0 else { return }
+        let probe = Widgets.rangeSparkline(values, width: w, glyphs: ctx.glyphs)
+        var range = ""
+        if let lo = probe.min, let hi = probe.max { range = Self.rangeText(fmt(lo), fmt(hi)) }
+        let rw = TextWidth.width(range)
+        let sparkW = w - rw >= 8 ? w - rw : w
+        let line = Widgets.rangeSparkline(values, width: sparkW, glyphs: ctx.glyphs)
+        let x2 = buf.write(line.line, x: x, y: y, style: Style(.sparkline), clip: area)
+        if sparkW < w, let lo = line.min, let hi = line.max {
+            buf.write(Self.rangeText(fmt(lo), fmt(hi)), x: x2, y: y, style: Style(.muted), clip: area)
+        }
+    }
+
+    /// " 1.2rps–3.4rps"; one value when both ends print the same (the bars then show noise).
+    static func rangeText(_ lo: String, _ hi: String) -> String { lo == hi ? " ≈" + lo : " " + lo + "–" + hi }
+
     func serviceBlock(
         _ id: ObjectRef, _ y: inout Int, _ area: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer
     ) {
@@ -120,7 +140,7 @@ public struct DetailView: Widget {
             line("→ " + w.name, Style(.muted))
             if let hist = model.metrics.workload(w.object), y < area.maxY {
                 let x = buf.write("  rps ", x: area.x, y: y, style: Style(.muted), clip: area)
-                buf.write(Widgets.sparkline(hist.series { $0.rps }, width: area.maxX - x, glyphs: ctx.glyphs), x: x, y: y, style: Style(.sparkline), clip: area)
+                rangeSpark(hist.series { $0.rps }, Fmt.rps, x: x, y: y, area, ctx, &buf)
                 y += 1
             }
         }
@@ -157,16 +177,30 @@ public struct DetailView: Widget {
         if id.kind == .trafficSplit, let warning = sharedRootWarning(id, split) { line(warning, Style(.warning)) }
         let shares = split.analysis.shares
         let observed = model.observedShares(id)
+        // The numbers first, the name in what is left (cut in the middle, keeping the suffix
+        // that tells "-v1" from "-v2"): at 80×24 the pane is ~38 columns and the observed
+        // share must not be the part that falls off.
+        // Narrow (80×24): the health of each backend goes on a second line.
+        let wide = area.width >= 12 + 29
+        let nameW = wide ? max(12, min(24, area.width - 29 - 1)) : max(6, min(24, area.width - 10 - 1))
         line(
-            TextWidth.pad("backend", to: 14) + TextWidth.pad("weight", to: 7, align: .right) + TextWidth.pad("conf", to: 7, align: .right)
-                + TextWidth.pad("seen", to: 7, align: .right), Style(.tableHeader))
+            TextWidth.pad("backend", to: nameW) + TextWidth.pad("conf", to: 5, align: .right) + TextWidth.pad("seen", to: 5, align: .right)
+                + (wide
+                    ? TextWidth.pad("rps", to: 6, align: .right) + TextWidth.pad("succ", to: 7, align: .right)
+                        + TextWidth.pad("p99", to: 9, align: .right) : ""),
+            Style(.tableHeader))
         for (i, b) in split.backends.enumerated() {
             guard y < area.maxY else { return }
             let conf = i < shares.count ? shares[i]?.percentText(decimals: 0) ?? "–" : "–"
             let seen = i < observed.count ? observed[i].map { Fmt.fixed($0 * 100, 0) + "%" } ?? "–" : "–"
+            let m = model.serviceMetrics(ObjectRef(namespace: split.rootRef.namespace, name: b.service))
+            let rps = m.rps.map { $0 >= 100 ? Fmt.fixed($0, 0) : Fmt.fixed($0, 1) } ?? "–"
+            let health =
+                TextWidth.pad(rps, to: 6, align: .right) + TextWidth.pad(Fmt.percent(m.successRate), to: 7, align: .right)
+                + TextWidth.pad(Fmt.latency(m.p99), to: 9, align: .right)
             let text =
-                TextWidth.pad(b.service, to: 14) + TextWidth.pad(b.weight.description, to: 7, align: .right)
-                + TextWidth.pad(conf, to: 7, align: .right) + TextWidth.pad(seen, to: 7, align: .right) + " "
+                TextWidth.pad(TextWidth.middle(b.service, to: nameW), to: nameW) + TextWidth.pad(conf, to: 5, align: .right)
+                + TextWidth.pad(seen, to: 5, align: .right) + (wide ? health : "") + " "
             let x = buf.write(text, x: area.x, y: y, style: Style(.text), clip: area)
             let bw = area.maxX - x
             if bw > 0 {
@@ -176,6 +210,12 @@ public struct DetailView: Widget {
                 buf.write(bar.empty, x: x2, y: y, style: Style(.muted), clip: area, ellipsis: false)
             }
             y += 1
+            if !wide {
+                let h = model.thresholds.classify(m.successRate)
+                line(
+                    "  " + h.marker(ctx.glyphs) + " " + Fmt.rps(m.rps) + " " + Fmt.percent(m.successRate) + " p99 " + Fmt.latency(m.p99),
+                    Style(.muted))
+            }
         }
         // Traffic that does not follow the weights (a backend failing health checks, a mesh
         // that ignores the split, a stale controller) is what an operator must notice.

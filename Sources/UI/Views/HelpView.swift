@@ -12,13 +12,13 @@ public struct HelpModel {
     }
 }
 
-/// Every key binding by context, scrollable, with arrows when there is more above or below.
+/// Every key binding by context, then the graph's legend, scrollable, with arrows when there is more above or below.
 public struct HelpView: Widget {
     public var model: HelpModel
     public init(_ model: HelpModel) { self.model = model }
 
     /// The help text as lines, generated from the key map.
-    public static func lines(_ keyMap: KeyMap = .standard) -> [(String, Style)] {
+    public static func lines(_ keyMap: KeyMap = .standard, ascii: Bool = false) -> [(String, Style)] {
         var out: [(String, Style)] = []
         for c in KeyContext.allCases {
             let bs = keyMap.bindings(in: c)
@@ -27,12 +27,14 @@ public struct HelpView: Widget {
             for b in bs { out.append(("  " + TextWidth.pad(b.keysText, to: 18) + " " + b.help, Style(.text))) }
             out.append(("", Style(.text)))
         }
+        // The legend last: `i` scrolls here (`KeyMap.helpLineCount` lines in).
+        for (i, l) in Legend.lines(ascii: ascii).enumerated() { out.append((l, Style(i == 0 ? .title : .text))) }
         return out
     }
 
     public func draw(in rect: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer) {
         guard !rect.isEmpty else { return }
-        let lines = Self.lines(model.keyMap)
+        let lines = Self.lines(model.keyMap, ascii: ctx.glyphs == .ascii)
         let top = max(0, min(model.scroll, max(0, lines.count - rect.height)))
         for i in 0..<rect.height where top + i < lines.count {
             let (text, st) = lines[top + i]
