@@ -46,10 +46,14 @@ public struct FooterView: Widget {
         }
     }
 
+    /// Arrow keys by name in ASCII mode: the terminal's lookalike for ↓ is `v`, which is also
+    /// a key ("v/j move" would read as the view key).
+    static func asciiKeyNames(_ keys: String) -> String { HelpView.asciiKeyNames(keys) }
+
     static func hints(_ hints: [(keys: String, label: String)], _ rect: Rect, _ ctx: DrawContext, _ buf: inout CellBuffer) {
         var segs: [(String, Style)] = []
         for h in hints {
-            segs.append((" " + h.keys, Style(.keyHint)))
+            segs.append((" " + (ctx.glyphs == .ascii ? asciiKeyNames(h.keys) : h.keys), Style(.keyHint)))
             segs.append((" " + h.label + " ", Style(.footer)))
         }
         Bar(left: segs, fill: Style(.footer)).draw(in: rect, ctx, &buf)

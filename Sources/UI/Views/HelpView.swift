@@ -1,4 +1,5 @@
 import App
+import Foundation
 import Mesh
 
 /// The key map the help is generated from, and how far it is scrolled.
@@ -17,6 +18,12 @@ public struct HelpView: Widget {
     public var model: HelpModel
     public init(_ model: HelpModel) { self.model = model }
 
+    /// ↑ ↓ ← → as Up, Down, Left, Right, for terminals without them.
+    public static func asciiKeyNames(_ keys: String) -> String {
+        keys.replacingOccurrences(of: "↑", with: "Up").replacingOccurrences(of: "↓", with: "Down")
+            .replacingOccurrences(of: "←", with: "Left").replacingOccurrences(of: "→", with: "Right")
+    }
+
     /// The help text as lines, generated from the key map.
     public static func lines(_ keyMap: KeyMap = .standard, ascii: Bool = false) -> [(String, Style)] {
         var out: [(String, Style)] = []
@@ -24,7 +31,7 @@ public struct HelpView: Widget {
             let bs = keyMap.bindings(in: c)
             guard !bs.isEmpty else { continue }
             out.append((c.title, Style(.title)))
-            for b in bs { out.append(("  " + TextWidth.pad(b.keysText, to: 18) + " " + b.help, Style(.text))) }
+            for b in bs { out.append(("  " + TextWidth.pad(ascii ? asciiKeyNames(b.keysText) : b.keysText, to: 18) + " " + b.help, Style(.text))) }
             out.append(("", Style(.text)))
         }
         // The legend last: `i` scrolls here (`KeyMap.helpLineCount` lines in).
