@@ -292,7 +292,7 @@ extension AppState {
                 case "proposed", "completed", "rolled-back", "resumed": set("ramp \(id): \(e.message)")
                 default: break
                 }
-            case .write(let target, let base, let purpose):
+            case .write(let target, let base, _):
                 // The same guarded write as the editor's: base's resourceVersion in the patch.
                 guard let request = PatchRequest.weights(id: nextRequestID, target, basedOn: base, dryRun: false) else {
                     fx += drive(id) { $0.writeFailed(.other("the split has no resourceVersion; refusing an unguarded write"), now: $1) }
@@ -301,7 +301,6 @@ extension AppState {
                 nextRequestID += 1
                 pending[request.id] = .ramp(id, target)
                 fx.append(.patch(request))
-                _ = purpose
             }
         }
         return fx

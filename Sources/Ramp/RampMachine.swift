@@ -186,10 +186,9 @@ public struct RampMachine: Sendable, Equatable {
     public mutating func tick(now: Double) -> [RampAction] {
         switch phase {
         case .watching: return judge(now: now)
-        case .applying(let p, _, let since) where now - since > max(applyTimeout, 1):
-            phase = .paused("the mesh has not accepted the new weights after \(Int(now - since)) s")
+        case .applying(_, _, let since) where now - since > max(applyTimeout, 1):
+            phase = .paused("the mesh has not accepted the new weights after \(Int(saturating: now - since)) s")
             return [log("paused", now, "the mesh has not accepted the route's new generation; the ramp is paused")]
-                + (p == .rollback ? [] : [])
         default: return []
         }
     }

@@ -69,11 +69,10 @@ public struct RampPlan: Sendable, Equatable {
 
     /// The first reason this plan cannot run on `split`, or nil.
     public func problem(on split: WeightedSplit) -> String? {
-        guard let i = split.backends.firstIndex(where: { $0.service == canary }) else {
+        guard split.backends.contains(where: { $0.service == canary }) else {
             return "\(clean(canary)) is not a backend of \(split.id) (backends: \(split.backends.map { clean($0.service) }.joined(separator: ", ")))"
         }
         if split.backends.count < 2 { return "a ramp needs a stable backend beside the canary" }
-        _ = i
         if steps.isEmpty { return "the plan has no steps" }
         if !(wait.isFinite && wait >= 0 && wait <= 7 * 86400) { return "the wait must be between 0 s and 7 days" }
         return gates.problem

@@ -186,8 +186,7 @@ struct SplitRampCommand: AsyncParsableCommand {
             do {
                 current = try await object.read()
                 await runner.handle(runner.machine.serverObject(current, now: runner.now))
-            } catch let e as ObjectGone {
-                _ = e
+            } catch is ObjectGone {
                 await runner.handle(runner.machine.serverObject(nil, now: runner.now))
             } catch {
                 await runner.handle(runner.machine.connection(up: false, now: runner.now))
