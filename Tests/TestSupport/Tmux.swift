@@ -35,17 +35,28 @@ public final class TmuxSession: Sendable {
         try await runProcess("/usr/bin/tmux", ["-L", socket, "capture-pane", "-t", name, "-p"], env: [:], stdin: nil, timeout: 10).stdout
     }
 
-    /// Waits until the screen satisfies `condition`. The timeout is a safety net, not a speed
-    /// claim: a CI machine starting every suite at once has kept a first frame waiting >30 s.
+    /// Waits until the screen satisfies `condition` on two captures in a row that are the same:
+    /// capture-pane can catch a frame while the program is still writing it (a fresh-clone CI
+    /// run judged a resized graph with one box drawn and the rest of the frame not yet there),
+    /// and a half-painted frame never repeats. The timeout is a safety net, not a speed claim: a
+    /// CI machine starting every suite at once has kept a first frame waiting >30 s.
     @discardableResult
     public func waitFor(_ what: String, timeout: Double = 90, _ condition: (String) -> Bool) async throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var last = ""
+        var candidate: String?
         while Date() < deadline {
             last = try await screen()
-            if condition(last) { return last }
+            if condition(last) {
+                if candidate == last { return last }
+                candidate = last
+                try await Task.sleep(for: .milliseconds(60))
+                continue
+            }
+            candidate = nil
             try await Task.sleep(for: .milliseconds(150))
         }
+        if let candidate { return candidate }
         Issue.record("timed out waiting for \(what); screen was:\n\(last)")
         return last
     }
