@@ -174,7 +174,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests", dependencies: ["KubeCore", "Simulator", "Kube", "SMI", "Transport", "TestSupport", "APIServer"], exclude: ["python"]),
         .testTarget(name: "TransportTests", dependencies: ["KubeCore", "Transport", "Kube"]),
-        .testTarget(name: "MeshTests", dependencies: ["KubeCore", "Mesh", "SMI", "GatewayAPI", "Kube"]),
+        .testTarget(name: "MeshTests", dependencies: ["KubeCore", "Mesh", "SMI", "GatewayAPI", "Kube", "Simulator"]),
         .testTarget(name: "RampTests", dependencies: ["Ramp", "KubeCore", "Mesh", "SMI", "GatewayAPI"]),
         .testTarget(name: "AppTests", dependencies: ["KubeCore", "App", "Mesh", "Ramp", "SMI", "Kube"]),
         .testTarget(name: "UITests", dependencies: ["KubeCore", "UI", "App", "Mesh", "SMI", "Kube", "Simulator"], exclude: ["Snapshots"]),

@@ -28,12 +28,17 @@ public actor Informer {
     var started = false
     /// Set when a watch went silent: its connection may be dead, so the next one must not reuse it.
     var nextWatchFresh = false
+    /// What the consumer keeps of each object, applied as each page or event arrives: a list is
+    /// held until its last page, so the whole trees of every page would otherwise be held too.
+    let project: (@Sendable (JSON) -> JSON)?
 
     public init(
         client: KubeClient, resource: GroupVersionResource, namespace: String?, config: Reflector.Config = .init(),
-        clock: any KubeClock = SystemClock(), seed: UInt64 = UInt64.random(in: 0...UInt64.max)
+        clock: any KubeClock = SystemClock(), seed: UInt64 = UInt64.random(in: 0...UInt64.max),
+        project: (@Sendable (JSON) -> JSON)? = nil
     ) {
         self.client = client
+        self.project = project
         self.resource = resource
         self.namespace = namespace
         self.clock = clock
@@ -66,13 +71,15 @@ public actor Informer {
             let client = client
             let r = resource
             let ns = namespace
+            let project = project
             track(
                 Task {
                     do {
                         let page = try await client.list(r, namespace: ns, options: ListOptions(limit: limit, continueToken: token))
+                        let items = project.map { page.items.map($0) } ?? page.items
                         self.feed(
                             .listCompleted(
-                                items: page.items, resourceVersion: page.metadata.resourceVersion ?? "",
+                                items: items, resourceVersion: page.metadata.resourceVersion ?? "",
                                 continueToken: page.metadata.continueToken))
                     } catch {
                         self.feed(.listFailed(KubeError.from(error)))
@@ -91,6 +98,7 @@ public actor Informer {
             let idle = reflector.config.watchIdleTimeout
             let fresh = nextWatchFresh
             nextWatchFresh = false
+            let project = project
             watchTask = Task {
                 let stream = client.watch(
                     r, namespace: ns, resourceVersion: rv, allowBookmarks: bookmarks, timeoutSeconds: timeout, idleTimeout: idle,
@@ -103,6 +111,8 @@ public actor Informer {
                             opened = true
                             self.feedWatch(gen, .watchOpened)
                         }
+                        var event = event
+                        if let project, !event.type.isError, event.type != .bookmark { event.object = project(event.object) }
                         self.feedWatch(gen, .watchEvent(event))
                     }
                     self.feedWatch(gen, .watchClosed(nil))

@@ -61,7 +61,7 @@ public struct LiveCluster: ClusterSession {
                     continuation.yield(.failed(KubeError(source: .httpBody, code: 404, message: "the cluster does not serve \(kind.resource)"), retryIn: 0))
                     return
                 }
-                let informer = Informer(client: client, resource: resource, namespace: namespace)
+                let informer = Informer(client: client, resource: resource, namespace: namespace, project: { kind.projected($0) })
                 await informer.start()
                 // Iteration ends when this task is cancelled (the stream's consumer went away).
                 for await update in informer.updates {
