@@ -70,9 +70,10 @@ extension Layout {
         var col = (0..<n).map { 2 * layer[$0] }
         var band = nodeNs
         var labelOf = [Int](repeating: 0, count: n)  // reserved label width; 0: no label
-        var left = [[Int]](repeating: [], count: n)
-        var right = [[Int]](repeating: [], count: n)
-        var chains = [[Int]](repeating: [], count: graph.edges.count)
+        // Chains and neighbours are flat arrays with offsets, not an array per item: tens of
+        // thousands of small arrays were a third of the layout's memory on 5,000 services.
+        var chains = FlatLists(count: graph.edges.count)
+        var links: [(from: Int32, to: Int32)] = []
         var isReversed = [Bool](repeating: false, count: graph.edges.count)
         // A row per column crossed costs O(edges × span). A graph whose cycles were broken into
         // a chain of a thousand layers would need millions of rows: past the budget, an edge
@@ -89,24 +90,26 @@ extension Layout {
             isReversed[i] = rev
             let labelColumn = rev ? 2 * lb - 1 : 2 * la + 1
             let width = labelWidth(graph.edges[i].id.kind, options)
-            var chain = [a]
+            var previous = a
+            chains.start(i)
+            chains.append(a)
             for c in compact ? labelColumn..<(labelColumn + 1) : (2 * la + 1)..<(2 * lb) {
                 let d = col.count
                 col.append(c)
                 band.append(nodeNs[e.from])
                 labelOf.append(c == labelColumn ? width : 0)
-                left.append([])
-                right.append([])
-                chain.append(d)
+                chains.append(d)
+                links.append((Int32(previous), Int32(d)))
+                previous = d
             }
-            chain.append(b)
-            for k in 1..<chain.count {
-                right[chain[k - 1]].append(chain[k])
-                left[chain[k]].append(chain[k - 1])
-            }
-            chains[i] = chain
+            chains.append(b)
+            links.append((Int32(previous), Int32(b)))
         }
+        chains.finish()
         let items = col.count
+        let right = FlatLists(items: items, links.lazy.map { ($0.from, $0.to) })
+        let left = FlatLists(items: items, links.lazy.map { ($0.to, $0.from) })
+        links = []
         let isNode = { (i: Int) in i < n }
 
         // Order within columns: nodes as the node sweeps left them, each dummy after its left
@@ -115,7 +118,7 @@ extension Layout {
         var pos = [Double](repeating: 0, count: items)
         for us in nodeLayers { for (k, u) in us.enumerated() { pos[u] = Double(k) } }
         for i in 0..<items { colItems[col[i]].append(i) }
-        func order(_ c: Int, by neighbours: [[Int]]) {
+        func order(_ c: Int, by neighbours: FlatLists) {
             // Sorted as plain tuples: a comparator reading captured arrays was most of the
             // layout's time on a mesh of thousands.
             var keyed: [(Int, Double, Int)] = []
@@ -124,10 +127,10 @@ extension Layout {
                 let ns = neighbours[i]
                 var k = pos[i]
                 if ns.count == 1 {
-                    k = pos[ns[0]]
+                    k = pos[Int(ns.first!)]
                 } else if !ns.isEmpty {
                     var sum = 0.0
-                    for j in ns { sum += pos[j] }
+                    for j in ns { sum += pos[Int(j)] }
                     k = sum / Double(ns.count)
                 }
                 keyed.append((band[i], k, i))
@@ -168,10 +171,11 @@ extension Layout {
                 let ls = left[i]
                 if ls.count == 1 {
                     // A chain's row: no array to build for the common case.
-                    if band[ls[0]] == b { desired = conn(ls[0]) - (isNode(i) ? half : 0) }
+                    let l = Int(ls.first!)
+                    if band[l] == b { desired = conn(l) - (isNode(i) ? half : 0) }
                 } else if !ls.isEmpty {
                     var rows: [Int] = []
-                    for l in ls where band[l] == b { rows.append(conn(l)) }
+                    for l in ls where band[Int(l)] == b { rows.append(conn(Int(l))) }
                     rows.sort()
                     if !rows.isEmpty { desired = rows[rows.count / 2] - (isNode(i) ? half : 0) }
                 }
@@ -199,9 +203,11 @@ extension Layout {
             var group: Int
         }
         var segments = [[Segment]](repeating: [], count: max(0, columns - 1))
-        for chain in chains where chain.count >= 2 {
-            for k in 1..<chain.count {
-                let (a, b) = (chain[k - 1], chain[k])
+        for e in 0..<chains.count {
+            let chain = chains[e]
+            guard chain.count >= 2 else { continue }
+            for k in chain.startIndex + 1..<chain.endIndex {
+                let (a, b) = (Int(chain[k - 1]), Int(chain[k]))
                 guard row[a] != row[b] else { continue }
                 // A segment turns in the gap just before its right end (segments span one gap,
                 // except the long runs of a compact layout).
@@ -304,11 +310,14 @@ extension Layout {
         }
 
         var routes = [EdgeRoute](repeating: .none, count: graph.edges.count)
-        for (e, chain) in chains.enumerated() where chain.count >= 2 {
-            var pts = [CellPoint(x: rects[chain[0]].maxX, y: row[chain[0]])]
+        for e in 0..<chains.count {
+            let chain = chains[e]
+            guard chain.count >= 2 else { continue }
+            let first = Int(chain.first!)
+            var pts = [CellPoint(x: rects[first].maxX, y: row[first])]
             var label = Rect(x: 0, y: 0, width: 0, height: 0)
-            for k in 1..<chain.count {
-                let (a, b) = (chain[k - 1], chain[k])
+            for k in chain.startIndex + 1..<chain.endIndex {
+                let (a, b) = (Int(chain[k - 1]), Int(chain[k]))
                 let g = col[b] - 1
                 if row[a] != row[b], let lane = laneOf[g << 32 | laneGroup(a, b)] {
                     let x = colX[g] + colW[g] + 1 + lane
@@ -317,7 +326,7 @@ extension Layout {
                 }
                 if !isNode(b), labelOf[b] > 0 { label = Rect(x: colX[col[b]] + 1, y: row[b], width: labelOf[b], height: 1) }
             }
-            let last = chain[chain.count - 1]
+            let last = Int(chain.last!)
             pts.append(CellPoint(x: rects[last].x - 1, y: row[last]))
             if isReversed[e] { pts.reverse() }
             routes[e] = EdgeRoute(points: pts, label: label)
@@ -329,6 +338,44 @@ extension Layout {
             boxes: boxes, layers: layersOut, order: orderOut, bands: bands, backEdges: back, width: width,
             height: y - 1 + options.margin, topologyKey: graph.topologyKey, rects: rects, routes: routes)
     }
+}
+
+/// Lists of item indices stored end to end, with each list's start: one allocation for all
+/// of them instead of one per list.
+struct FlatLists {
+    private var starts: [Int32]
+    private var flat: [Int32] = []
+
+    /// Filled list by list in order with `start(_:)` and `append(_:)`; lists never started are
+    /// empty. `finish()` before reading.
+    init(count: Int) { starts = [Int32](repeating: -1, count: count + 1) }
+
+    /// Adjacency lists from (item, neighbour) pairs, each list in the pairs' order.
+    init(items: Int, _ pairs: some Collection<(Int32, Int32)>) {
+        var counts = [Int32](repeating: 0, count: items + 1)
+        for (u, _) in pairs { counts[Int(u) + 1] += 1 }
+        for i in 0..<items { counts[i + 1] += counts[i] }
+        var fill = counts
+        flat = [Int32](repeating: 0, count: pairs.count)
+        for (u, v) in pairs {
+            flat[Int(fill[Int(u)])] = v
+            fill[Int(u)] += 1
+        }
+        starts = counts
+    }
+
+    var count: Int { starts.count - 1 }
+
+    mutating func start(_ list: Int) { starts[list] = Int32(flat.count) }
+    mutating func append(_ item: Int) { flat.append(Int32(item)) }
+
+    /// Gives each list never started an empty range at the start of the next.
+    mutating func finish() {
+        starts[starts.count - 1] = Int32(flat.count)
+        for i in stride(from: starts.count - 2, through: 0, by: -1) where starts[i] < 0 { starts[i] = starts[i + 1] }
+    }
+
+    subscript(_ list: Int) -> ArraySlice<Int32> { flat[Int(starts[list])..<Int(starts[list + 1])] }
 }
 
 /// A max-heap of lane groups by span (ties: lower index first).

@@ -118,7 +118,6 @@ public struct MeshGraph: Sendable, Equatable {
     public private(set) var nodes: [GraphNode] = []
     public private(set) var edges: [GraphEdge] = []
     public private(set) var index: [NodeID: Int] = [:]
-    public private(set) var edgeIndex: [EdgeID: Int] = [:]
     /// Edge indices per node.
     /// Node indices of each edge's ends, by edge index.
     public private(set) var ends: [EdgeEnds] = []
@@ -129,28 +128,30 @@ public struct MeshGraph: Sendable, Equatable {
 
     public init() {}
 
-    public init(nodes: [GraphNode], edges: [GraphEdge]) {
+    public init(nodes: [GraphNode], edges: consuming [GraphEdge]) {
         var seen = Set<NodeID>()
         self.nodes = nodes.filter { seen.insert($0.id).inserted }.sorted { $0.id < $1.id }
         for (i, n) in self.nodes.enumerated() { index[n.id] = i }
         // Sorted through 4-byte indices, duplicates dropped as adjacent runs (the first one
-        // kept): sorting the ~240-byte edges themselves, and a set of their ids, took tens of
-        // MB at once for a mesh with 37,000 edges, on top of the graph being replaced.
+        // kept), then moved into that order in place: sorting the ~240-byte edges themselves,
+        // a set of their ids, or a sorted copy took tens of MB at once for a mesh with 37,000
+        // edges, on top of the graph being replaced.
+        var es = edges
         var order: [Int32] = []
-        order.reserveCapacity(edges.count)
-        for (i, e) in edges.enumerated() where index[e.id.from] != nil && index[e.id.to] != nil { order.append(Int32(i)) }
+        order.reserveCapacity(es.count)
+        for (i, e) in es.enumerated() where index[e.id.from] != nil && index[e.id.to] != nil { order.append(Int32(i)) }
         order.sort { a, b in
-            let x = edges[Int(a)].id
-            let y = edges[Int(b)].id
+            let x = es[Int(a)].id
+            let y = es[Int(b)].id
             return x == y ? a < b : x < y
         }
-        var es: [GraphEdge] = []
-        es.reserveCapacity(order.count)
-        for i in order {
-            let e = edges[Int(i)]
-            if let last = es.last, last.id == e.id { continue }
-            es.append(e)
+        var kept = 0
+        for k in order.indices where kept == 0 || es[Int(order[k])].id != es[Int(order[kept - 1])].id {
+            order[kept] = order[k]
+            kept += 1
         }
+        order.removeLast(order.count - kept)
+        Self.permute(&es, into: order)
         self.edges = es
         outgoing = Array(repeating: [], count: self.nodes.count)
         incoming = Array(repeating: [], count: self.nodes.count)
@@ -158,7 +159,6 @@ public struct MeshGraph: Sendable, Equatable {
         for n in self.nodes { h.combine(n.id) }
         ends.reserveCapacity(es.count)
         for (i, e) in es.enumerated() {
-            edgeIndex[e.id] = i
             let (u, v) = (index[e.id.from]!, index[e.id.to]!)
             ends.append(EdgeEnds(from: u, to: v))
             outgoing[u].append(i)
@@ -166,6 +166,41 @@ public struct MeshGraph: Sendable, Equatable {
             h.combine(e.id)
         }
         topologyKey = h.finalize()
+    }
+
+    /// Rearranges `a` in place so that `a[k]` is the old `a[order[k]]` for each k, then drops
+    /// the rest; `order` holds distinct indices. Follows each cycle of the permutation that
+    /// `order` extends to, holding one element aside, so no second array is made.
+    static func permute<T>(_ a: inout [T], into order: [Int32]) {
+        let n = a.count
+        var perm = [Int32](repeating: -1, count: n)
+        var taken = [Bool](repeating: false, count: n)
+        for (k, i) in order.enumerated() {
+            perm[k] = i
+            taken[Int(i)] = true
+        }
+        // Positions past the kept ones take the unkept elements, to be dropped.
+        var k = order.count
+        for i in 0..<n where !taken[i] {
+            perm[k] = Int32(i)
+            k += 1
+        }
+        var done = [Bool](repeating: false, count: n)
+        for start in 0..<n where !done[start] {
+            let held = a[start]
+            var k = start
+            while true {
+                done[k] = true
+                let source = Int(perm[k])
+                if source == start {
+                    a[k] = held
+                    break
+                }
+                a[k] = a[source]
+                k = source
+            }
+        }
+        a.removeLast(n - order.count)
     }
 
     /// A split's weights changed but not its services: update its edges' shares in place,
@@ -176,7 +211,7 @@ public struct MeshGraph: Sendable, Equatable {
         let targets = split.backendRefs
         for (i, b) in split.backends.enumerated() {
             let id = EdgeID(from: root, to: NodeID(.service, targets[i]), kind: .split(sid))
-            guard let e = edgeIndex[id] else { continue }
+            guard let e = edgeIndex(of: id) else { continue }
             edges[e].split = SplitShare(split: sid, backendIndex: i, weight: b.weight.description, share: shares[i])
         }
     }
@@ -190,7 +225,19 @@ public struct MeshGraph: Sendable, Equatable {
     public static func deploymentSubtitle(_ d: DeploymentInfo) -> String { "deploy \(d.readyReplicas)/\(d.replicas)" }
 
     public func node(_ id: NodeID) -> GraphNode? { index[id].map { nodes[$0] } }
-    public func edge(_ id: EdgeID) -> GraphEdge? { edgeIndex[id].map { edges[$0] } }
+    public func edge(_ id: EdgeID) -> GraphEdge? { edgeIndex(of: id).map { edges[$0] } }
+
+    /// An edge's index, by binary search over `edges` (sorted by id, duplicates dropped). Why
+    /// not a dictionary: its keys hold two node ids each, ~10 MB for the 30,000 edges of
+    /// 5,000 services and 10,000 splits, for lookups made a few times per key press.
+    public func edgeIndex(of id: EdgeID) -> Int? {
+        var (lo, hi) = (0, edges.count)
+        while lo < hi {
+            let m = lo + (hi - lo) / 2
+            if edges[m].id < id { lo = m + 1 } else { hi = m }
+        }
+        return lo < edges.count && edges[lo].id == id ? lo : nil
+    }
 
     public func outgoingEdges(_ id: NodeID) -> [GraphEdge] { index[id].map { outgoing[$0].map { edges[$0] } } ?? [] }
     public func incomingEdges(_ id: NodeID) -> [GraphEdge] { index[id].map { incoming[$0].map { edges[$0] } } ?? [] }
@@ -222,26 +269,12 @@ public struct MeshGraph: Sendable, Equatable {
         for s in store.services.values {
             nodes[NodeID(.service, s.id)] = GraphNode(id: NodeID(.service, s.id), label: s.id.name, subtitle: "svc", isGhost: false)
         }
-        // Index deployments by namespace and by each pod label so selector matching stays
-        // proportional to the candidates, not to every deployment in the cluster.
-        var byLabel: [String: [String: [ObjectRef]]] = [:]  // namespace → "k=v" → deployments
         for d in store.deployments.values {
             let id = NodeID(.workload, d.id)
             nodes[id] = GraphNode(id: id, label: d.id.name, subtitle: deploymentSubtitle(d), isGhost: false)
-            for (k, v) in d.podLabels { byLabel[d.id.namespace, default: [:]]["\(k)=\(v)", default: []].append(d.id) }
         }
-        var edges: [GraphEdge] = []
-        edges.reserveCapacity(store.services.count + 2 * store.splits.count)
-        for s in store.services.values where !s.selector.isEmpty {
-            guard let nsIndex = byLabel[s.id.namespace] else { continue }
-            // Candidates: deployments carrying the rarest selector pair; then check the rest.
-            let pairs = s.selector.map { "\($0.key)=\($0.value)" }
-            guard let candidates = pairs.map({ nsIndex[$0] ?? [] }).min(by: { $0.count < $1.count }) else { continue }
-            for c in candidates {
-                guard let d = store.deployments[c], s.selector.allSatisfy({ d.podLabels[$0.key] == $0.value }) else { continue }
-                edges.append(GraphEdge(id: EdgeID(from: NodeID(.service, s.id), to: NodeID(.workload, c), kind: .selects), split: nil))
-            }
-        }
+        var edges = selectEdges(store)
+        edges.reserveCapacity(edges.count + 2 * store.splits.count)
         for (sid, split) in store.splits {
             let root = NodeID(.service, split.rootRef)
             if nodes[root] == nil {
@@ -276,6 +309,48 @@ public struct MeshGraph: Sendable, Equatable {
             }
             if from != to { edges.append(GraphEdge(id: EdgeID(from: from, to: to, kind: .traffic), split: nil)) }
         }
-        return MeshGraph(nodes: Array(nodes.values), edges: edges)
+        // The lookup table goes before the graph is built from its values.
+        let list = Array(nodes.values)
+        nodes = [:]
+        return MeshGraph(nodes: list, edges: edges)
+    }
+
+    /// Service → workload edges: each service's selector against the deployments' pod labels.
+    /// Deployments are indexed by namespace and by those label pairs that some selector uses,
+    /// so matching stays proportional to the candidates, not to every deployment; the index
+    /// is gone when this returns, before the graph is built.
+    static func selectEdges(_ store: MeshStore) -> [GraphEdge] {
+        struct Pair: Hashable {
+            var namespace: String
+            var key: String
+            var value: String
+        }
+        var used = Set<Pair>()
+        for s in store.services.values {
+            for (k, v) in s.selector { used.insert(Pair(namespace: s.id.namespace, key: k, value: v)) }
+        }
+        var byLabel: [Pair: [ObjectRef]] = [:]
+        for d in store.deployments.values {
+            for (k, v) in d.podLabels {
+                let p = Pair(namespace: d.id.namespace, key: k, value: v)
+                if used.contains(p) { byLabel[p, default: []].append(d.id) }
+            }
+        }
+        used = []
+        var edges: [GraphEdge] = []
+        edges.reserveCapacity(store.services.count)
+        for s in store.services.values where !s.selector.isEmpty {
+            // Candidates: deployments carrying the rarest selector pair; then check the rest.
+            var candidates: [ObjectRef]?
+            for (k, v) in s.selector {
+                let c = byLabel[Pair(namespace: s.id.namespace, key: k, value: v)] ?? []
+                if candidates == nil || c.count < candidates!.count { candidates = c }
+            }
+            for c in candidates ?? [] {
+                guard let d = store.deployments[c], s.selector.allSatisfy({ d.podLabels[$0.key] == $0.value }) else { continue }
+                edges.append(GraphEdge(id: EdgeID(from: NodeID(.service, s.id), to: NodeID(.workload, c), kind: .selects), split: nil))
+            }
+        }
+        return edges
     }
 }

@@ -178,7 +178,7 @@ import Testing
                     for _ in 0..<6 {
                         _ = reduce(&f, .key(.tab))
                         guard case .edge(let e)? = f.selection else { break }
-                        guard let i = f.visibleGraph.edgeIndex[e], f.layout.routes.indices.contains(i), f.layout.routes[i].points.count >= 2
+                        guard let i = f.visibleGraph.edgeIndex(of: e), f.layout.routes.indices.contains(i), f.layout.routes[i].points.count >= 2
                         else {
                             problems.append("focus \(n.id): Tab selected \(e), which is not drawn")
                             break
