@@ -14,9 +14,14 @@ public func reduce(_ state: inout AppState, _ msg: Message) -> [Effect] {
 
 /// Many messages at once, as the runtime drains them from its mailbox: a burst of watch
 /// events rebuilds the graph once at the end, not once per event. Effects in order.
-public func reduce(_ state: inout AppState, batch: [Message]) -> [Effect] {
+public func reduce(_ state: inout AppState, batch: consuming [Message]) -> [Effect] {
     var fx: [Effect] = []
-    for m in batch { fx += reduceDeferringGraph(&state, m) }
+    // Each message is released as soon as it is applied: at start one batch can carry every
+    // kind's initial list (a 10,000-split list is ~30 MB of JSON trees), and holding them all
+    // through the graph rebuild below made that rebuild the start-up's peak of memory.
+    var rest = batch
+    rest.reverse()
+    while let m = rest.popLast() { fx += reduceDeferringGraph(&state, m) }
     state.settle()
     return fx
 }
@@ -321,6 +326,8 @@ extension AppState {
             // The namespace asked for comes first: its boxes are the first screen, not the
             // callers and callees it has in other namespaces.
             options.firstNamespace = context.scope.namespace
+            // As with the graph: the old layout goes before the new one is computed.
+            layout = .empty
             layout = Layout.compute(visibleGraph, options: options)
             layoutGeneration += 1
             clampPan()
@@ -328,7 +335,7 @@ extension AppState {
         // Keep the selection valid.
         switch selection {
         case .node(let n) where visibleGraph.index[n] == nil: selection = nil
-        case .edge(let e) where visibleGraph.edgeIndex[e] == nil: selection = visibleGraph.index[e.from] != nil ? .node(e.from) : nil
+        case .edge(let e) where visibleGraph.edgeIndex(of: e) == nil: selection = visibleGraph.index[e.from] != nil ? .node(e.from) : nil
         default: break
         }
         if selection == nil, let first = firstNode() { selection = .node(first) }

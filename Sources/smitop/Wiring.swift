@@ -76,28 +76,43 @@ struct Connector: ClusterConnector {
 
 /// `SMITOP_STARTUP_REPORT=FILE`: after the first frame drawn once every watched kind has
 /// listed, append one JSON line: when the last list arrived, when that frame was on screen,
-/// and the resident memory then. `make bench` reads it; nothing else does.
+/// and the resident memory then. Then, after the first frame that draws metric history (a
+/// series with two samples or more: the start-up backfill from Prometheus' `query_range`, or
+/// two polls), a second line with its time. `make bench` reads them; nothing else does.
 final class StartupReport: EventLoopObserver {
     let path: String?
     var done = false
+    var historyDone = false
     /// How long returning the lists' memory took (it happens before that frame).
     var trimSeconds: Double = 0
 
     init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         path = environment["SMITOP_STARTUP_REPORT"].flatMap { $0.isEmpty ? nil : $0 }
         done = path == nil
+        historyDone = path == nil
     }
 
     func frameDrawn(_ state: AppState, lastListArrival: Double, trimSeconds: Double) {
         self.trimSeconds = trimSeconds
-        guard !done, let path, state.store.synced.count == ObjectKind.allCases.count else { return }
-        done = true
-        let objects =
-            state.store.services.count + state.store.deployments.count + state.store.pods.count
-            + state.store.trafficSplits.count + state.store.trafficTargets.count
-        let line =
-            "{\"listsDoneAt\":\(lastListArrival),\"frameAt\":\(nowSeconds()),\"rssKiB\":\(residentMemoryKiB()),\"objects\":\(objects),\"trimSeconds\":\(trimSeconds)}\n"
-        guard
+        if !done, state.store.synced.count == ObjectKind.allCases.count {
+            done = true
+            let objects =
+                state.store.services.count + state.store.deployments.count + state.store.pods.count
+                + state.store.trafficSplits.count + state.store.trafficTargets.count + state.store.routes.count
+            append(
+                "{\"listsDoneAt\":\(lastListArrival),\"frameAt\":\(nowSeconds()),\"rssKiB\":\(residentMemoryKiB()),\"objects\":\(objects),\"trimSeconds\":\(trimSeconds)}\n"
+            )
+        }
+        if done, !historyDone {
+            let points = state.metrics.workloads.values.lazy.map(\.count).max() ?? 0
+            guard points >= 2 else { return }
+            historyDone = true
+            append("{\"historyAt\":\(nowSeconds()),\"historyPoints\":\(points)}\n")
+        }
+    }
+
+    private func append(_ line: String) {
+        guard let path,
             let h = FileHandle(forWritingAtPath: path)
                 ?? (FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil)
         else { return }
