@@ -2,7 +2,7 @@
 """`make bench`: measures smitop's performance targets and writes docs/benchmarks.md.
 
     python3 scripts/bench.py [--bin .build/release/smitop] [--quick] [--runs N]
-                             [--only listing,startup,idle,prometheus,internal] [--sizes 100,1000,10000]
+                             [--only listing,startup,routes,idle,prometheus,internal] [--sizes 100,1000,10000]
                              [--kubectl PATH] [--out docs/benchmarks.md]
 
 The code is the package beside this file (scripts/bench/: what each section measures is in its

@@ -22,7 +22,7 @@ page, never aborts the run):
 Standard library only, plus PyYAML (to read the simulator's kubeconfig).
 
     python3 scripts/bench.py [--bin .build/release/smitop] [--quick] [--runs N]
-                             [--only listing,startup,idle,prometheus,internal] [--sizes 100,1000,10000]
+                             [--only listing,startup,routes,idle,prometheus,internal] [--sizes 100,1000,10000]
                              [--kubectl PATH] [--out docs/benchmarks.md]
 
 A full run takes about 10 minutes on a 2-core machine, --quick about 5.

@@ -18,6 +18,7 @@ from . import processes
 from .processes import Spawner, timed_run
 from .prometheus import prometheus_section
 from .report import render
+from .routes import routes_section
 from .simulator import Simulator
 from .startup import startup
 
@@ -113,6 +114,12 @@ def main():
                         sim.stop()
             if "listing" in only:
                 results["listing"] = listing
+        if "routes" in only:
+            try:
+                results["routes"] = routes_section(args, ctx)
+            except Exception as e:
+                results["routes"] = {"error": short_error(e)}
+                log(f"routes failed: {traceback.format_exc()}")
         if "idle" in only:
             try:
                 results["idle"] = idle(args, ctx)

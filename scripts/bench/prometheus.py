@@ -22,6 +22,36 @@ import urllib.request
 from .common import PROMETHEUS_SIZES, log, short_error
 from .processes import timed_run
 from .simulator import Simulator
+from .tmux import Tmux
+
+
+def history_frame(ctx, sim, base, work):
+    """The TUI on this Prometheus: launch → first complete frame → first frame with history
+    (the start-up backfill's `query_range`), from the SMITOP_STARTUP_REPORT lines."""
+    report = os.path.join(work, "startup.jsonl")
+    t = Tmux(work, "promtui", ctx["home"])
+    try:
+        launched = time.time()
+        t.start(f"exec env SMITOP_STARTUP_REPORT={report} {ctx['bin']} --kubeconfig {sim.kubeconfig} -A "
+                f"--metrics linkerd --prometheus-url {base} 2>{os.path.join(work, 'tui.err')}")
+        deadline = time.monotonic() + 180
+        lines = []
+        while time.monotonic() < deadline:
+            try:
+                with open(report) as f:
+                    lines = [json.loads(l) for l in f.read().splitlines() if l.strip()]
+            except (FileNotFoundError, json.JSONDecodeError):
+                pass
+            if any("historyAt" in l for l in lines):
+                break
+            time.sleep(0.1)
+        frame = next((l for l in lines if "frameAt" in l), None)
+        hist = next((l for l in lines if "historyAt" in l), None)
+        if not frame or not hist:
+            raise RuntimeError(f"no {'history' if frame else 'first'} frame within 180 s")
+        return {"frame": frame["frameAt"] - launched, "history": hist["historyAt"] - launched, "points": hist["historyPoints"]}
+    finally:
+        t.kill()
 
 
 def free_port():
@@ -99,8 +129,13 @@ def one_size(ctx, services):
             raise RuntimeError(f"smitop metrics exited {run.rc}: {run.stderr[-200:]}")
         with open(out) as f:
             edges = len(json.load(f))
-        return {"services": services, "targets": targets, "edges": edges, "queries": after[0] - before[0],
-                "bytes": after[1] - before[1], "wall": run.wall, "cpu": run.cpu, "maxrss_kib": run.maxrss_kib}
+        result = {"services": services, "targets": targets, "edges": edges, "queries": after[0] - before[0],
+                  "bytes": after[1] - before[1], "wall": run.wall, "cpu": run.cpu, "maxrss_kib": run.maxrss_kib}
+        try:
+            result["tui"] = history_frame(ctx, sim, base, prom_dir)
+        except Exception as e:
+            result["tui_error"] = short_error(e)
+        return result
     finally:
         if prom and prom.poll() is None:
             os.killpg(prom.pid, signal.SIGTERM)

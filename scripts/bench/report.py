@@ -180,8 +180,9 @@ def section(title, result, lines, summary, label):
     return True
 
 
-def render_startup(S, lines, summary):
-    if not section("2. Start-up: first complete frame with 5,000 services and 10,000 splits", S, lines, summary, "start-up"):
+def render_startup(S, lines, summary, title="2. Start-up: first complete frame with 5,000 services and 10,000 splits",
+                   label="start-up"):
+    if not section(title, S, lines, summary, label):
         return
     lines.append(f"The TUI (`smitop --kubeconfig KC -A`) in tmux at {TUI_COLS}×{TUI_ROWS} with "
                  "`SMITOP_STARTUP_REPORT`: smitop appends one line when it has drawn the first frame after every "
@@ -221,9 +222,49 @@ def render_startup(S, lines, summary):
                      + "; ".join(f"{k} {med([r['requests'].get(k, 0) for r in good]):,.0f}" for k in kinds) + ".\n")
     for e in S["errors"] + [r["error"] for r in S["runs"] if r.get("error")]:
         lines.append(f"- problem: {e}")
-    summary.append(f"start-up frame after lists: {verdict(med(lat) <= 1.0, ms(med(lat)))}; "
+    summary.append(f"{label} frame after lists: {verdict(med(lat) <= 1.0, ms(med(lat)))}; "
                    f"RSS {verdict(med(rss) < 150 * 1024, mb(med(rss)))}" + (f", peak {mb(med(hwm))}" if hwm else ""))
     lines.append("")
+
+
+def render_routes(R, ctx, lines, summary):
+    if not section("2b. Gateway API routes: 5,000 services, 10,000 HTTPRoutes of three rules each", R, lines, summary, "routes"):
+        return
+    lines.append(
+        f"A fresh `smitop sim --scenario generated --profile linkerd-gamma --services {R['services']:,} --splits 0 "
+        f"--routes {R['routes']:,}` (Gateway API v1 HTTPRoutes with a header rule, a path rule and a weighted default "
+        f"rule each; no TrafficSplits). `smitop routes -A -o json` against `{ctx['kubectl_name']} get "
+        "httproutes.gateway.networking.k8s.io -A -o json`, interleaved as in section 1; median (range).\n")
+    rows = []
+    for tool in ("smitop", "kubectl"):
+        rs = R["runs"].get(tool, [])
+        rows.append([f"`{tool}`", med_range(wall(rs), ms), med_range([r.cpu for r in rs], ms), med_range([r.maxrss_kib for r in rs], mb),
+                     f"{R['bytes'][tool] / 1e6:.1f} MB" if tool in R["bytes"] else "–",
+                     f"{R['items'][tool]:,}" if isinstance(R["items"].get(tool), int) else "–"])
+    lines.append(table(["client", "wall time", "CPU (user+sys)", "peak RSS", "output", "routes"], rows))
+    lines.append("")
+    if R.get("rules"):
+        lines.append(f"Rules in smitop's answer: {R['rules']:,}.\n")
+    sk, kc = R["runs"].get("smitop", []), R["runs"].get("kubectl", [])
+    r_k = per_round(sk, kc, lambda r: r.wall)
+    r_m = per_round(sk, kc, lambda r: r.maxrss_kib)
+    rows = []
+    for name, rs, limit in (("wall time ≤ 0.5 × kubectl", r_k, 0.5), ("peak RSS ≤ 0.5 × kubectl", r_m, 0.5)):
+        if rs:
+            m = med(rs)
+            rows.append([name, med_range(rs, ratio), verdict(m <= limit, f"{m:.2f}× (target ≤ {limit:g}×)")])
+            summary.append(f"routes listing {name}: {verdict(m <= limit, f'{m:.2f}×')}")
+        else:
+            rows.append([name, "–", verdict(None, "not measured")])
+    lines.append(table(["target (as for TrafficSplits)", "smitop ÷ kubectl, per round", "met?"], rows))
+    lines.append("")
+    for e in R["errors"]:
+        lines.append(f"- problem: {e}")
+    if R["errors"]:
+        lines.append("")
+    S = R.get("startup")
+    if S is not None:
+        render_startup(S, lines, summary, title="### The TUI's start-up on these routes", label="routes start-up")
 
 
 def render_idle(I, lines, summary):
@@ -365,6 +406,21 @@ def render_prometheus(P, lines, summary):
     lines.append(table(["services", "scrape targets", "edges in the answer", "queries per refresh",
                         "bytes received per refresh", "wall time", "peak RSS"], rows))
     lines.append("")
+    tui = []
+    for n in sorted(P.get("sizes", {})):
+        r = P["sizes"][n]
+        if "tui" in r:
+            t = r["tui"]
+            tui.append([f"{n:,}", ms(t["frame"]), ms(t["history"]), f"{t['points']}"])
+        elif "tui_error" in r:
+            tui.append([f"{n:,}", f"failed: {r['tui_error']}", "", ""])
+    if tui:
+        lines.append("The TUI on the same Prometheus (`smitop -A --metrics linkerd --prometheus-url …` in tmux, "
+                     "`SMITOP_STARTUP_REPORT`), one run: from launch to the first complete frame, and to the first frame "
+                     "that draws history (a series with two samples or more, from the start-up `query_range` backfill).\n")
+        lines.append(table(["services", "launch → first complete frame", "launch → first frame with history",
+                            "samples in the longest series then"], tui))
+        lines.append("")
     if counts:
         ok = len(set(counts)) == 1
         lines.append(verdict(ok, f"queries per refresh: {', '.join(f'{c:.0f}' for c in counts)} (judged: the same at every size)") + "\n")
@@ -472,7 +528,7 @@ def render(ctx, info, results, started, finished):
                  f"{', --quick' if ctx['quick'] else ''}). Regenerate with `make bench` (the release build; a full run "
                  "takes about 10 minutes on a 2-core machine), or `python3 scripts/bench.py --quick` for a trial in "
                  "about 5 (3 runs instead of 5, 15 s idle windows instead of 60, 10 s of terminal capture instead of "
-                 "20). `--bin PATH` picks the binary, `--only listing,startup,idle,prometheus,internal` some sections. This page "
+                 "20). `--bin PATH` picks the binary, `--only listing,startup,routes,idle,prometheus,internal` some sections. This page "
                  "is overwritten on every run; nothing else is written.\n")
     lines.append("## Machine\n")
     lines.append(table(["", ""], [
@@ -515,6 +571,7 @@ def render(ctx, info, results, started, finished):
     else:
         lines.append("## 1. Listing\n\nNot measured.\n")
     render_startup(results.get("startup"), lines, summary)
+    render_routes(results.get("routes"), ctx, lines, summary)
     render_idle(results.get("idle"), lines, summary)
     render_simulator(L, results.get("startup"), lines, summary)
     render_prometheus(results.get("prometheus"), lines, summary)
