@@ -59,4 +59,32 @@ struct RoutePrecedenceTUITests {
         let after = try await route(h)
         #expect(after[path: "metadata", "resourceVersion"] != before[path: "metadata", "resourceVersion"])
     }
+
+    @Test("the graph: the overridden route's edge in the detail pane says so and shows what the ServiceProfile decides")
+    func graphDetail() async throws {
+        let h = try await SimHarness.start { $0.profile = .linkerdGamma }
+        defer { Task { await h.stop() } }
+        let t = try await TmuxSession(
+            command: "\(SmitopBinary.path) --kubeconfig \(h.kubeconfig) -n bookstore 2>\(h.dir)/tui.err", columns: 160, rows: 45,
+            env: ["HOME": h.dir])
+        defer { t.killNow() }
+        try await t.waitFor("the live graph") { $0.contains("LIVE") && $0.contains("authors-v1") }
+        // "/authors$" selects the authors Service; Enter opens its pane; Tab walks its edges
+        // until the route's (the TrafficSplit's and the selector's come first or after).
+        try await type(t, "/authors$")
+        try await t.keys("Enter", "Enter")
+        try await t.waitFor("the Service's pane") { $0.contains("svc/bookstore/authors") }
+        var screen = ""
+        for _ in 0..<10 {
+            try await t.keys("Tab")
+            try await Task.sleep(for: .milliseconds(300))
+            screen = try await t.screen()
+            if screen.contains("HTTPRoute authors") { break }
+        }
+        #expect(screen.contains("HTTPRoute authors"), "no route edge reached:\n\(screen)")
+        #expect(screen.contains("! overridden by ServiceProfile"), "\(screen)")
+        #expect(screen.contains("decides: authors-v1 100%") && screen.contains("decides: authors-canary 0%"), "\(screen)")
+        // On the graph the route's share is in parentheses: not in effect.
+        #expect(screen.contains("(95%)") || screen.contains("(5%)"), "\(screen)")
+    }
 }
