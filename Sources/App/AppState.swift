@@ -433,7 +433,7 @@ public struct AppState: Sendable, Equatable {
             switch d.phase {
             case .editing, .writing, .dryRunning: return .editor
             case .reviewing: return .diff
-            case .confirmController: return .confirm
+            case .confirmController, .confirmOverride: return .confirm
             }
         }
         switch view {

@@ -16,6 +16,9 @@ public enum EditorPhase: Sendable, Equatable {
     case reviewing
     /// The split is controller-owned: `y` again to write anyway, Esc/`n` to go back.
     case confirmController(ControllerInfo)
+    /// The route is overridden by a Linkerd ServiceProfile (named here): its weights do not
+    /// decide traffic. `y` again to write anyway, Esc/`n` to go back.
+    case confirmOverride(String)
     case writing(requestID: Int)
     case dryRunning(requestID: Int)
 }
@@ -76,6 +79,8 @@ public struct SplitDraft: Sendable, Equatable {
     public var notice: String?
     /// The controller warning was acknowledged for this draft.
     public var controllerAcknowledged = false
+    /// The ServiceProfile override was acknowledged for this draft.
+    public var overrideAcknowledged = false
     /// A write failed after it may have reached the server (the connection broke mid-request):
     /// not resent blindly; the split is re-read and compared with these weights first.
     public var unknownOutcome = false

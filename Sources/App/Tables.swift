@@ -190,7 +190,11 @@ extension AppState {
         for (id, s) in store.splits where f.matches(id.name) || f.matches(id.key) || f.matches(s.service) {
             rows.append(
                 SplitRow(
-                    id: id, kind: id.kind.label, rule: s.ruleSummary, accepted: s.acceptance?.text, rootService: s.service,
+                    // A ServiceProfile override is shown where a rejection would be: either way
+                    // the rule's weights are not what the mesh does.
+                    id: id, kind: id.kind.label, rule: s.ruleSummary,
+                    accepted: store.overridingProfiles.isEmpty || store.overridingProfile(of: s) == nil ? s.acceptance?.text : "Overridden",
+                    rootService: s.service,
                     backendsText: s.backends.map { "\($0.service) \($0.weight)" }.joined(separator: " · "),
                     apiVersion: s.apiVersion, metrics: splitMetrics(id), controller: s.controller?.tool,
                     hasDraft: drafts[id]?.isDirty ?? false, splitsForRoot: id.kind == .trafficSplit ? perRoot[s.rootRef] ?? 1 : 1))

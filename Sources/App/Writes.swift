@@ -55,6 +55,14 @@ extension AppState {
             case .backToEditor: backOut(&d)
             default: break
             }
+        case .confirmOverride:
+            switch action {
+            case .write:
+                d.overrideAcknowledged = true
+                fx = write(&d)
+            case .backToEditor: backOut(&d)
+            default: break
+            }
         case .editing:
             switch action {
             case .backendUp: d.moveSelection(-1)
@@ -113,6 +121,13 @@ extension AppState {
         if let why = writeBlocker(d) {
             d.notice = why
             d.phase = .editing
+            return []
+        }
+        // First what decides traffic (a write to an overridden route changes nothing the
+        // mesh does until the ServiceProfile goes), then who else writes the route.
+        if !d.overrideAcknowledged, let p = store.overrideSummary(of: d.base) {
+            d.phase = .confirmOverride(p.label)
+            d.notice = "overridden by \(p.label): this route's weights do not decide traffic"
             return []
         }
         if let c = d.base.controller, !d.controllerAcknowledged {
@@ -201,6 +216,7 @@ extension AppState {
             d.phase = .editing
             d.conflict = nil
             d.controllerAcknowledged = false
+            d.overrideAcknowledged = false
             d.lastDryRun = nil
             d.notice = "written (resourceVersion \(written?.meta.resourceVersion ?? "?"))"
             drafts[key] = d
@@ -220,6 +236,7 @@ extension AppState {
                 d.phase = .editing
                 d.undo = nil
                 d.controllerAcknowledged = false
+                d.overrideAcknowledged = false
                 d.notice = "undone (resourceVersion \(written?.meta.resourceVersion ?? "?"))"
                 drafts[key] = d
                 // Back where `u` was pressed: the graph or table, or the editor that was open.
@@ -246,6 +263,7 @@ extension AppState {
             }
             d.phase = .editing
             d.controllerAcknowledged = false
+            d.overrideAcknowledged = false
             // A failed undo stays as an ordinary draft of the old weights: written again (Enter,
             // y) it is a new write, or r drops it.
             d.undo = nil

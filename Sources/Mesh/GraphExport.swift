@@ -3,6 +3,7 @@
 // `smitop graph` and the screen never disagree about what is connected.
 
 import Foundation
+import GatewayAPI
 import KubeCore
 import SMI
 
@@ -10,11 +11,48 @@ public struct GraphExport: Sendable {
     public var graph: MeshGraph
     public var metrics: MetricsStore
     public var thresholds: HealthThresholds
+    /// The ServiceProfiles that override routes (`MeshStore.overridingProfiles`): what decides
+    /// those Services' traffic instead of the route edges marked `overriddenBy`.
+    public var profiles: [ServiceProfile]
 
-    public init(graph: MeshGraph, metrics: MetricsStore, thresholds: HealthThresholds = HealthThresholds()) {
+    public init(graph: MeshGraph, metrics: MetricsStore, thresholds: HealthThresholds = HealthThresholds(), profiles: [ServiceProfile] = []) {
         self.graph = graph
         self.metrics = metrics
         self.thresholds = thresholds
+        self.profiles = profiles.sorted { $0.ref < $1.ref }
+    }
+
+    static func shareJSON(_ s: SplitShare) -> JSON {
+        var j: JSON = [
+            "namespace": .string(s.split.namespace), "name": .string(s.split.name), "weight": .string(s.weight),
+            "share": s.share.map { .double($0.doubleValue) } ?? .null,
+        ]
+        // Route rules say which kind and rule; TrafficSplit edges stay as they were.
+        if case .route(let k) = s.split.kind {
+            j["kind"] = .string(k.kind)
+            j["group"] = .string(k.group)
+            j["rule"] = .int(s.split.rule)
+            j["inEffect"] = .bool(s.inEffect)
+            if let o = s.overriddenBy { j["overriddenBy"] = .string(o) }
+            if let c = s.callerNamespace { j["callerNamespace"] = .string(c) }
+        }
+        return j
+    }
+
+    static func profileJSON(_ p: ServiceProfile) -> JSON {
+        let shares = p.shares
+        return [
+            "namespace": .string(p.namespace), "name": .string(p.meta.name),
+            "service": p.service.map { .string($0.key) } ?? .null, "routes": .int(Int64(p.routeCount)),
+            "dstOverrides": .array(
+                p.dstOverrides.enumerated().map { i, d in
+                    [
+                        "authority": .string(d.authority), "weight": .string(d.weightText),
+                        "share": shares[i].map { .double(($0 * 1_000_000).rounded() / 1_000_000) } ?? .null,
+                        "service": d.service.map { .string($0.key) } ?? .null,
+                    ]
+                }),
+        ]
     }
 
     func sample(_ n: GraphNode) -> MetricSample? {
@@ -60,26 +98,18 @@ public struct GraphExport: Sendable {
         edges.reserveCapacity(graph.edges.count)
         for e in graph.edges {
             var o: JSON = ["from": .string(e.id.from.description), "to": .string(e.id.to.description), "kind": .string(Self.kindName(e.id.kind))]
-            if let s = e.split {
-                var j: JSON = [
-                    "namespace": .string(s.split.namespace), "name": .string(s.split.name), "weight": .string(s.weight),
-                    "share": s.share.map { .double($0.doubleValue) } ?? .null,
-                ]
-                // Route rules say which kind and rule; TrafficSplit edges stay as they were.
-                if case .route(let k) = s.split.kind {
-                    j["kind"] = .string(k.kind)
-                    j["group"] = .string(k.group)
-                    j["rule"] = .int(s.split.rule)
-                }
-                o["split"] = j
-            }
+            if let s = e.split { o["split"] = Self.shareJSON(s) }
             if e.id.kind == .traffic { o["metrics"] = Self.metricsJSON(sample(e)) }
+            // The rules that apply to this caller, where that depends on the caller.
+            if !e.via.isEmpty { o["routes"] = .array(e.via.map(Self.shareJSON)) }
             edges.append(o)
         }
-        return [
+        var out: JSON = [
             "kind": "MeshGraph", "window": metrics.window.map(JSON.string) ?? .null, "namespaces": .array(graph.namespaces.map(JSON.string)),
             "nodes": .array(nodes), "edges": .array(edges),
         ]
+        if !profiles.isEmpty { out["serviceProfiles"] = .array(profiles.map(Self.profileJSON)) }
+        return out
     }
 
     /// Graphviz: namespaces as clusters, services as ellipses, workloads as boxes; traffic
@@ -116,9 +146,16 @@ public struct GraphExport: Sendable {
                 // A route rule's edge names the route kind and the rule: "httproute books#1 80.0%".
                 let sid = e.split?.split
                 let what = sid.map { $0.kind == .trafficSplit ? "split \($0.name)" : "\($0.kind.typeName) \($0.name)#\($0.rule)" } ?? "split"
-                attrs.append("label=\(Self.quote("\(what) \(share)"))")
-                attrs.append("style=dashed")
-                attrs.append("color=\"#5f87d7\"")
+                if let by = e.split?.overriddenBy {
+                    // Not in effect: drawn grey and dotted, and the label says what decides.
+                    attrs.append("label=\(Self.quote("\(what) \(share) (overridden by \(by))"))")
+                    attrs.append("style=dotted")
+                    attrs.append("color=\"#808080\"")
+                } else {
+                    attrs.append("label=\(Self.quote("\(what) \(share)"))")
+                    attrs.append("style=dashed")
+                    attrs.append("color=\"#5f87d7\"")
+                }
             case .selects:
                 attrs.append("style=dotted")
                 attrs.append("arrowhead=none")

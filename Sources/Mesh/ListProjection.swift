@@ -48,20 +48,20 @@ extension ObjectKind {
                 out[key] = value
             case "labels":
                 switch self {
-                case .service, .deployment, .pod, .trafficTarget: out[key] = value
+                case .service, .deployment, .pod, .trafficTarget, .serviceProfile: out[key] = value
                 default: out[key] = Self.keeping(value, Self.evidenceLabels)
                 }
             case "annotations":
                 // Read for controller evidence on splits and routes, whole on targets.
                 switch self {
-                case .service, .deployment, .pod: break
+                case .service, .deployment, .pod, .serviceProfile: break
                 case .trafficTarget: out[key] = value
                 default: out[key] = Self.keeping(value, Self.evidenceAnnotations)
                 }
             case "managedFields":
                 // Controller evidence and "last writer" on splits, targets and routes.
                 switch self {
-                case .service, .deployment, .pod: break
+                case .service, .deployment, .pod, .serviceProfile: break
                 default: out[key] = value
                 }
             default: break
@@ -96,13 +96,13 @@ extension ObjectKind {
             }
             return .object(out)
         case .pod: return nil
-        case .trafficSplit, .trafficTarget, .httpRoute, .grpcRoute, .linkerdHTTPRoute: return spec
+        case .trafficSplit, .trafficTarget, .httpRoute, .grpcRoute, .linkerdHTTPRoute, .serviceProfile: return spec
         }
     }
 
     private func projectedStatus(_ status: JSON) -> JSON? {
         switch self {
-        case .service: return nil
+        case .service, .serviceProfile: return nil
         case .deployment: return Self.keeping(status, ["readyReplicas"])
         case .pod: return Self.keeping(status, ["phase"])
         case .trafficSplit, .trafficTarget, .httpRoute, .grpcRoute, .linkerdHTTPRoute: return status

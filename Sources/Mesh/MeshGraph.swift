@@ -96,12 +96,26 @@ public struct SplitShare: Sendable, Equatable {
     public var weight: String
     /// weight ÷ total; nil when the split routes nothing.
     public var share: Fraction?
+    /// A route rule whose weights do not decide traffic because a Linkerd ServiceProfile for
+    /// the same Service does (NOTES.md §7): "ServiceProfile ns/name".
+    public var overriddenBy: String? = nil
+    /// A consumer route (in another namespace than its parent Service): the only namespace
+    /// whose callers it applies to (§5).
+    public var callerNamespace: String? = nil
+    /// Whether these weights decide traffic: false for a route rule no mesh accepted or one a
+    /// ServiceProfile overrides (always true for a TrafficSplit, which has no status).
+    public var inEffect = true
 }
 
 public struct GraphEdge: Sendable, Equatable {
     public var id: EdgeID
     /// Set for `.split` edges.
     public var split: SplitShare?
+    /// For a traffic edge into a backend of a Service that has consumer routes (where what
+    /// applies depends on the caller): the rules that apply to this caller, the consumer
+    /// route of the caller's namespace or else the producer's. Empty elsewhere: there the
+    /// split edges already say it for every caller.
+    public var via: [SplitShare] = []
 }
 
 public struct EdgeEnds: Sendable, Equatable {
@@ -125,6 +139,9 @@ public struct MeshGraph: Sendable, Equatable {
     public private(set) var incoming: [[Int]] = []
     /// Hash of node ids and edge ids: equal keys ⇒ the same layout applies.
     public private(set) var topologyKey: Int = 0
+    /// Traffic edges with a `via` (few: only into Services with consumer routes), so a weight
+    /// change updates them without a pass over every edge.
+    public private(set) var viaEdges: [Int] = []
 
     public init() {}
 
@@ -163,6 +180,7 @@ public struct MeshGraph: Sendable, Equatable {
             ends.append(EdgeEnds(from: u, to: v))
             outgoing[u].append(i)
             incoming[v].append(i)
+            if !e.via.isEmpty { viaEdges.append(i) }
             h.combine(e.id)
         }
         topologyKey = h.finalize()
@@ -212,7 +230,17 @@ public struct MeshGraph: Sendable, Equatable {
         for (i, b) in split.backends.enumerated() {
             let id = EdgeID(from: root, to: NodeID(.service, targets[i]), kind: .split(sid))
             guard let e = edgeIndex(of: id) else { continue }
-            edges[e].split = SplitShare(split: sid, backendIndex: i, weight: b.weight.description, share: shares[i])
+            var share = SplitShare(split: sid, backendIndex: i, weight: b.weight.description, share: shares[i])
+            share.overriddenBy = edges[e].split?.overriddenBy
+            share.callerNamespace = edges[e].split?.callerNamespace
+            share.inEffect = share.overriddenBy == nil && (split.acceptance?.isAccepted ?? true)
+            edges[e].split = share
+            // The traffic edges that named this rule carry its new share too.
+            for t in viaEdges {
+                for v in edges[t].via.indices where edges[t].via[v].split == sid && edges[t].via[v].backendIndex == i {
+                    edges[t].via[v] = share
+                }
+            }
         }
     }
 
@@ -275,8 +303,18 @@ public struct MeshGraph: Sendable, Equatable {
         }
         var edges = selectEdges(store)
         edges.reserveCapacity(edges.count + 2 * store.splits.count)
+        // Namespaces with consumer routes per Service: callers there use those routes, every
+        // other caller the producer's (GEP-1294, NOTES.md §5).
+        var consumerNamespaces: [ObjectRef: Set<String>] = [:]
+        for split in store.splits.values {
+            guard let r = split.route, r.namespace != split.rootRef.namespace else { continue }
+            consumerNamespaces[split.rootRef, default: []].insert(r.namespace)
+        }
+        var backendOf: [ObjectRef: [SplitShare]] = [:]
         for (sid, split) in store.splits {
             let root = NodeID(.service, split.rootRef)
+            let overridden = store.overridingProfile(of: split)?.label
+            let consumerNS = split.route.flatMap { $0.namespace != split.rootRef.namespace ? $0.namespace : nil }
             if nodes[root] == nil {
                 nodes[root] = GraphNode(id: root, label: root.name, subtitle: "svc (missing)", isGhost: true)
             }
@@ -286,11 +324,18 @@ public struct MeshGraph: Sendable, Equatable {
                 let to = NodeID(.service, targets[i])
                 if nodes[to] == nil { nodes[to] = GraphNode(id: to, label: to.name, subtitle: "svc (missing)", isGhost: true) }
                 guard to != root else { continue }
-                edges.append(
-                    GraphEdge(
-                        id: EdgeID(from: root, to: to, kind: .split(sid)),
-                        split: SplitShare(split: sid, backendIndex: i, weight: b.weight.description, share: shares[i])))
+                var share = SplitShare(split: sid, backendIndex: i, weight: b.weight.description, share: shares[i])
+                share.overriddenBy = overridden
+                share.callerNamespace = consumerNS
+                share.inEffect = overridden == nil && (split.acceptance?.isAccepted ?? true)
+                if consumerNamespaces[split.rootRef] != nil { backendOf[targets[i], default: []].append(share) }
+                edges.append(GraphEdge(id: EdgeID(from: root, to: to, kind: .split(sid)), split: share))
             }
+        }
+        // Which services select each workload, for the traffic edges' `via`.
+        var selectedBy: [ObjectRef: [ObjectRef]] = [:]
+        if !backendOf.isEmpty {
+            for e in edges where e.id.kind == .selects { selectedBy[e.id.to.object, default: []].append(e.id.from.object) }
         }
         // Namespaces the store watches: a peer outside them is not "missing", only not watched.
         var watched = Set<String>()
@@ -307,7 +352,21 @@ public struct MeshGraph: Sendable, Equatable {
                         id: n, label: n.namespace + "/" + n.name, subtitle: "in " + n.namespace, isGhost: true, elsewhere: true)
                 }
             }
-            if from != to { edges.append(GraphEdge(id: EdgeID(from: from, to: to, kind: .traffic), split: nil)) }
+            guard from != to else { continue }
+            var edge = GraphEdge(id: EdgeID(from: from, to: to, kind: .traffic), split: nil)
+            for svc in selectedBy[to.object] ?? [] {
+                for share in backendOf[svc] ?? [] {
+                    guard let split = store.splits[share.split] else { continue }
+                    let consumers = consumerNamespaces[split.rootRef] ?? []
+                    // A consumer route applies to its namespace's callers only; the producer's
+                    // (and any TrafficSplit) to every caller outside those namespaces.
+                    let applies =
+                        share.callerNamespace.map { $0 == from.namespace } ?? !consumers.contains(from.namespace)
+                    if applies { edge.via.append(share) }
+                }
+            }
+            edge.via.sort { ($0.split, $0.backendIndex) < ($1.split, $1.backendIndex) }
+            edges.append(edge)
         }
         // The lookup table goes before the graph is built from its values.
         let list = Array(nodes.values)

@@ -11,6 +11,8 @@ import SMI
 public enum ObjectKind: String, Sendable, CaseIterable, Hashable, Codable {
     case service, deployment, pod, trafficSplit, trafficTarget
     case httpRoute, grpcRoute, linkerdHTTPRoute
+    /// Linkerd's ServiceProfile: read only to tell which routes it overrides (NOTES.md §7).
+    case serviceProfile
 
     /// The route kind this is, for the Gateway API and Linkerd policy kinds.
     public var routeKind: RouteKind? {
@@ -33,7 +35,7 @@ public enum ObjectKind: String, Sendable, CaseIterable, Hashable, Codable {
     /// A cluster without this kind is normal (most have no Gateway API or no Linkerd policy
     /// CRDs, and since SMI's archival most have no SMI CRDs either): it is watched as an empty
     /// list, not reported as a failure.
-    public var isOptional: Bool { routeKind != nil || self == .trafficSplit || self == .trafficTarget }
+    public var isOptional: Bool { routeKind != nil || self == .trafficSplit || self == .trafficTarget || self == .serviceProfile }
 
     /// The REST resource (plural) used in URLs.
     public var resource: String {
@@ -45,6 +47,7 @@ public enum ObjectKind: String, Sendable, CaseIterable, Hashable, Codable {
         case .trafficTarget: return "traffictargets"
         case .httpRoute, .linkerdHTTPRoute: return "httproutes"
         case .grpcRoute: return "grpcroutes"
+        case .serviceProfile: return "serviceprofiles"
         }
     }
 
@@ -60,6 +63,12 @@ public enum ObjectKind: String, Sendable, CaseIterable, Hashable, Codable {
             return GroupVersionResource(group: group, version: v, resource: resource)
         case .httpRoute, .grpcRoute, .linkerdHTTPRoute:
             return try await Self.routeResource(routeKind!, on: client)
+        case .serviceProfile:
+            // v1alpha2 is Linkerd's storage version; v1alpha1 has the same fields.
+            guard let info = try await client.apiGroup(ServiceProfile.group),
+                let v = ["v1alpha2", "v1alpha1"].first(where: info.versions.contains)
+            else { return nil }
+            return GroupVersionResource(group: ServiceProfile.group, version: v, resource: resource)
         }
     }
 
@@ -199,6 +208,10 @@ public struct MeshStore: Sendable, Equatable {
     public private(set) var trafficTargets: [ObjectRef: TrafficTarget] = [:]
     /// Gateway API and Linkerd policy routes, decoded and slimmed.
     public private(set) var routes: [RouteID: Route] = [:]
+    /// Linkerd ServiceProfiles, and per Service the one that overrides its routes (kept in
+    /// step on every change, so a lookup per route rule is O(1)).
+    public private(set) var serviceProfiles: [ObjectRef: ServiceProfile] = [:]
+    public private(set) var overridingProfiles: [ObjectRef: ServiceProfile] = [:]
     /// Every weighted split: each TrafficSplit and each rule (with backends) of each mesh route.
     public private(set) var splits: [SplitID: WeightedSplit] = [:]
     /// Objects that could not be decoded (by kind and key), with the reason, for the message line.
@@ -240,6 +253,9 @@ public struct MeshStore: Sendable, Equatable {
             topo = trafficSplits.removeValue(forKey: id) != nil
             changed = syncSplits(trafficSplit: id)
         case .trafficTarget: trafficTargets[id] = nil
+        case .serviceProfile:
+            topo = serviceProfiles.removeValue(forKey: id) != nil
+            reindexProfiles()
         case .httpRoute, .grpcRoute, .linkerdHTTPRoute:
             let rid = RouteID(kind: kind.routeKind!, ref: id)
             let old = routes.removeValue(forKey: rid)
@@ -288,13 +304,15 @@ public struct MeshStore: Sendable, Equatable {
         case .pod: pods = [:]
         case .trafficSplit: trafficSplits = [:]
         case .trafficTarget: trafficTargets = [:]
+        case .serviceProfile: serviceProfiles = [:]
         case .httpRoute, .grpcRoute, .linkerdHTTPRoute:
             routes = routes.filter { $0.key.kind != kind.routeKind }
         }
         let splitKind: SplitKind? = kind == .trafficSplit ? .trafficSplit : kind.routeKind.map { .route($0) }
         if let splitKind { splits = splits.filter { $0.key.kind != splitKind } }
         decodeErrors = decodeErrors.filter { !$0.key.hasPrefix("\(kind.rawValue):") }
-        for o in objects { _ = apply(kind, o) }
+        for o in objects { _ = apply(kind, o, reindex: false) }
+        if kind == .serviceProfile { reindexProfiles() }
         synced.insert(kind)
         let topo = topologyFingerprint(kind) != fingerprintBefore
         if topo { topologyVersion += 1 }
@@ -337,7 +355,7 @@ public struct MeshStore: Sendable, Equatable {
         _ = syncSplits(trafficSplit: id)
     }
 
-    private mutating func apply(_ kind: ObjectKind, _ object: JSON) -> StoreChange {
+    private mutating func apply(_ kind: ObjectKind, _ object: JSON, reindex: Bool = true) -> StoreChange {
         switch kind {
         case .service:
             let s = ServiceInfo(json: object)
@@ -380,6 +398,18 @@ public struct MeshStore: Sendable, Equatable {
                 decodeErrors["\(kind.rawValue):\(id.key)"] = clean(error.description, limit: 300)
             }
             return StoreChange(kind: kind, topologyChanged: false)
+        case .serviceProfile:
+            let id = ObjectRef(namespace: clean(ObjectRef(object: object).namespace), name: clean(ObjectRef(object: object).name))
+            let old = serviceProfiles[id]
+            do {
+                serviceProfiles[id] = try ServiceProfile(json: object)
+                decodeErrors["\(kind.rawValue):\(id.key)"] = nil
+            } catch {
+                serviceProfiles[id] = nil
+                decodeErrors["\(kind.rawValue):\(id.key)"] = clean(error.description, limit: 300)
+            }
+            if reindex { reindexProfiles() }
+            return StoreChange(kind: kind, topologyChanged: old != serviceProfiles[id])
         case .httpRoute, .grpcRoute, .linkerdHTTPRoute:
             let meta = ObjectMeta(object: object)
             let id = RouteID(kind: kind.routeKind!, ref: ObjectRef(namespace: clean(meta.namespace ?? ""), name: clean(meta.name)))
@@ -430,9 +460,47 @@ public struct MeshStore: Sendable, Equatable {
                 h.combine(k)
                 h.combine(Self.routeTopology(routes[k]!))
             }
+        case .serviceProfile:
+            for k in serviceProfiles.keys.sorted() {
+                h.combine(k)
+                h.combine(serviceProfiles[k]!.routeCount)
+                h.combine(serviceProfiles[k]!.dstOverrides)
+            }
         case .pod, .trafficTarget: break
         }
         return h.finalize()
+    }
+
+    /// Recomputes which profile overrides each Service's routes: O(profiles), run once per
+    /// profile change or relist (profiles are few: one per Service at most).
+    private mutating func reindexProfiles() {
+        var out: [ObjectRef: ServiceProfile] = [:]
+        for p in serviceProfiles.values where p.overridesRoutes && p.isServerProfile {
+            guard let svc = p.service else { continue }
+            if let best = out[svc], best.meta.name <= p.meta.name { continue }
+            out[svc] = p
+        }
+        overridingProfiles = out
+    }
+
+    /// The ServiceProfile that decides traffic instead of `split` (a route rule whose parent
+    /// Service has an overriding profile); nil for TrafficSplits and routes in effect.
+    public func overridingProfile(of split: WeightedSplit) -> ServiceProfile? {
+        guard split.isRoute else { return nil }
+        return overridingProfiles[split.rootRef]
+    }
+
+    /// What the UI says about an overridden route rule: the profile, and what it decides
+    /// instead (each dstOverride's Service, in the route's namespace by name, and share).
+    public func overrideSummary(of split: WeightedSplit) -> (label: String, name: String, decides: [String])? {
+        guard let p = overridingProfile(of: split) else { return nil }
+        let shares = p.shares
+        var decides = p.dstOverrides.enumerated().map { i, d in
+            let name = d.service.map { $0.namespace == split.rootRef.namespace ? $0.name : $0.key } ?? d.authority
+            return name + " " + (shares[i].map { Fraction(Int128(($0 * 1000).rounded()), 1000).percentText(decimals: 0) } ?? d.weightText)
+        }
+        if decides.isEmpty { decides = ["its \(p.routeCount) routes"] }
+        return (p.label, p.ref.key, decides)
     }
 
     // MARK: relations

@@ -46,6 +46,11 @@ public enum SimProfile: String, Sendable, CaseIterable {
     /// gateway.networking.k8s.io HTTPRoute and GRPCRoute are installed (v1.2.1 standard).
     public var servesGatewayAPI: Bool { self == .linkerdGamma || self == .istio || self == .all }
 
+    /// Linkerd's ServiceProfile (linkerd.io) is installed: every Linkerd profile. Where a
+    /// profile with routes or dstOverrides names a Service, it decides that Service's traffic
+    /// over any route (NOTES.md §7), in the traffic model as on a real cluster.
+    public var servesServiceProfiles: Bool { self == .linkerd || self == .linkerdGamma || self == .all }
+
     /// policy.linkerd.io HTTPRoute is installed.
     public var servesLinkerdPolicyRoutes: Bool { self == .linkerdGamma || self == .all }
 

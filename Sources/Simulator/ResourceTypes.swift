@@ -122,6 +122,17 @@ struct TypeRegistry: Sendable {
             crds.append(crd)
             types.append(resourceType(fromCRD: crd))
         }
+        // Linkerd's ServiceProfile, as its chart installs it (both versions, v1alpha2 stored).
+        if profile.servesServiceProfiles {
+            var sp = try crdJSON(EmbeddedLinkerd.serviceProfileCRD)
+            // Discovery prefers v1alpha2 (the stored one, the newer version) as a real API
+            // server does; the CRD lists v1alpha1 first.
+            if let vs = sp[path: "spec", "versions"]?.arrayValue {
+                sp = setPath(sp, ["spec", "versions"], .array(vs.filter { $0["storage"]?.boolValue == true } + vs.filter { $0["storage"]?.boolValue != true }))
+            }
+            crds.append(sp)
+            types.append(resourceType(fromCRD: sp))
+        }
         // Flagger's Canary: the bookstore's payments split and route are owned by one in every
         // profile, and its spec.suspend is the lever smitop offers before an edit.
         let canary = try crdJSON(EmbeddedFlagger.canaryCRD)

@@ -16,12 +16,15 @@ struct MetricsState {
 
 extension Simulator {
     var splitType: ResourceType? { registry.find(group: "split.smi-spec.io", resource: "trafficsplits") }
+    /// Served on the Linkerd profiles only; nil elsewhere.
+    var profileType: ResourceType? { registry.find(group: "linkerd.io", resource: "serviceprofiles") }
 
     /// The weights the traffic model follows now: the stored splits and accepted routes.
     func activeWeightsNow() -> SplitWeights {
         let splits = splitType.map { store.all($0).map(\.object) } ?? []
         let routes = registry.types.filter { RouteStatusController.routeGroups.contains($0.group) }.flatMap { store.all($0).map(\.object) }
-        return TrafficModel.activeWeights(splits: splits, routes: routes)
+        let profiles = profileType.map { store.all($0).map(\.object) } ?? []
+        return TrafficModel.activeWeights(splits: splits, routes: routes, profiles: profiles)
     }
 
     /// Records the current split weights if anything was written since the last look. Called

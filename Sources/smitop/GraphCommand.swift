@@ -45,6 +45,8 @@ struct GraphCommand: AsyncParsableCommand {
             for kind in [ObjectKind.httpRoute, .grpcRoute, .linkerdHTTPRoute] {
                 if let items = try await list(kind, client, ns) { store.replaceAll(kind, items) }
             }
+            // Linkerd's ServiceProfiles decide over routes on the same Service (none served is normal).
+            if !store.routes.isEmpty, let items = try await list(.serviceProfile, client, ns) { store.replaceAll(.serviceProfile, items) }
             if t == nil && store.routes.isEmpty { warn("the cluster serves no split.smi-spec.io and no mesh routes: no split edges") }
         } catch {
             throw fail(error)
@@ -60,7 +62,7 @@ struct GraphCommand: AsyncParsableCommand {
             }
         }
         let graph = MeshGraph.build(store: store, observedEdges: metrics.edges.keys)
-        let export = GraphExport(graph: graph, metrics: metrics)
+        let export = GraphExport(graph: graph, metrics: metrics, profiles: Array(store.overridingProfiles.values))
         switch output {
         case .json: printJSON(export.json)
         case .yaml: printYAML(export.json)

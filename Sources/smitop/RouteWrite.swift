@@ -28,6 +28,13 @@ func writeRouteWeights(
     case .success(let i): index = i
     case .failure(let e): throw CLIError.fail("\(label): \(e.message)", code: 2)
     }
+    // On Linkerd a ServiceProfile for the Service decides instead of the route (NOTES.md §7):
+    // the write still goes ahead, as asked, but not without saying it changes nothing yet.
+    let ns0 = current.serviceParents.first.map { $0.service(routeNamespace: current.namespace).namespace }
+    let profiles = await overridingProfiles(client, scope: ns0 ?? ns, routes: [current])
+    if let p = current.serviceParents.lazy.compactMap({ profiles[$0.service(routeNamespace: current.namespace)] }).first {
+        warn("\(label) is overridden by \(p.label): this route's weights do not decide traffic while it exists")
+    }
     if let c = current.controller {
         warn("\(label) is managed by \(clean(c.tool)) (\(clean(c.detail))); it may undo this change")
     }

@@ -21,6 +21,9 @@ func routeResources(_ client: KubeClient) async throws -> [(RouteKind, GroupVers
 /// shares, whether the mesh took it, and who else writes it.
 struct RouteSummary: Sendable {
     var route: Route
+    /// The Linkerd ServiceProfile that decides the route's Service's traffic instead of it
+    /// (NOTES.md §7), if any.
+    var overriddenBy: ServiceProfile? = nil
 
     var json: JSON {
         var t = JSONTreeBuilder()
@@ -83,8 +86,12 @@ struct RouteSummary: Sendable {
                 }
             }
             b.member("accepted", .string(r.acceptance.text))
+            // In effect: a mesh took it and no ServiceProfile decides instead.
+            b.member("inEffect", .bool(overriddenBy == nil && r.acceptance.isAccepted))
+            if let p = overriddenBy { b.member("overriddenBy", .string(p.label)) }
             writeController(r.controller, to: &b)
-            let problems = RouteSummary.problems(r)
+            var problems = RouteSummary.problems(r)
+            if let p = overriddenBy { problems.append("overridden by \(p.label): this route's weights do not decide traffic") }
             if !problems.isEmpty { b.member("problems", .array(problems.map { .string($0) })) }
         }
     }
@@ -116,7 +123,8 @@ struct RouteSummary: Sendable {
                 }.joined(separator: " ")
             }
             var row = [
-                r.namespace, r.kind.label, r.meta.name, parents, rule, backends, r.acceptance.text, r.controller?.tool ?? "<none>",
+                r.namespace, r.kind.label, r.meta.name, parents, rule, backends, r.acceptance.text,
+                overriddenBy.map { "serviceprofile/" + $0.meta.name } ?? "<none>", r.controller?.tool ?? "<none>",
             ]
             if wide { row += [r.apiVersion, r.generation.map(String.init) ?? "", r.meta.resourceVersion ?? ""] }
             return row.map { clean($0, limit: 400) }
@@ -147,18 +155,60 @@ struct RoutesCommand: AsyncParsableCommand {
             }
         }
         routes.sort { $0.id < $1.id }
+        let profiles = await overridingProfiles(client, scope: cluster.scope(resolved), routes: routes)
+        let summaries = routes.map { r in
+            RouteSummary(route: r, overriddenBy: r.serviceParents.lazy.compactMap { profiles[$0.service(routeNamespace: r.namespace)] }.first)
+        }
         switch output {
-        case .json: printJSON(["kind": "RouteSummaryList", "items": .array(routes.map { RouteSummary(route: $0).json })])
-        case .yaml: printYAML(["kind": "RouteSummaryList", "items": .array(routes.map { RouteSummary(route: $0).json })])
+        case .json: printJSON(["kind": "RouteSummaryList", "items": .array(summaries.map(\.json))])
+        case .yaml: printYAML(["kind": "RouteSummaryList", "items": .array(summaries.map(\.json))])
         case .table, .wide:
             if routes.isEmpty {
                 FileHandle.standardError.write(
                     Data("No routes found\(cluster.allNamespaces ? "" : " in \(clean(resolved.namespace)) namespace").\n".utf8))
                 return
             }
-            var header = ["NAMESPACE", "KIND", "NAME", "PARENTS", "RULE", "BACKENDS", "ACCEPTED", "OWNER"]
+            var header = ["NAMESPACE", "KIND", "NAME", "PARENTS", "RULE", "BACKENDS", "ACCEPTED", "OVERRIDDEN-BY", "OWNER"]
             if output == .wide { header += ["APIVERSION", "GENERATION", "RESOURCEVERSION"] }
-            print(renderTable(header, routes.flatMap { RouteSummary(route: $0).rows(wide: output == .wide) }), terminator: "")
+            print(renderTable(header, summaries.flatMap { $0.rows(wide: output == .wide) }), terminator: "")
         }
     }
+}
+
+/// Per Service, the Linkerd ServiceProfile that overrides its routes: read in the scope and in
+/// each namespace of a route's parent Service outside it (a consumer route's). A cluster
+/// without ServiceProfiles (no Linkerd) is normal; one that cannot be read is a warning, not
+/// a failure: the routes are still worth listing.
+func overridingProfiles(_ client: KubeClient, scope: String?, routes: [Route]) async -> [ObjectRef: ServiceProfile] {
+    let gvr: GroupVersionResource?
+    do { gvr = try await ObjectKind.serviceProfile.resource(on: client) } catch {
+        warn("cannot discover ServiceProfiles: \(KubeError.from(error).userMessage)")
+        return [:]
+    }
+    guard let gvr else { return [:] }
+    var namespaces: [String?] = [scope]
+    if let scope {
+        let parents = Set(routes.flatMap { r in r.serviceParents.map { $0.service(routeNamespace: r.namespace).namespace } })
+        namespaces += parents.subtracting([scope]).sorted().map { Optional($0) }
+    }
+    var all: [ServiceProfile] = []
+    for ns in namespaces {
+        do {
+            for item in try await client.listAll(gvr, namespace: ns).items {
+                do { all.append(try ServiceProfile(json: item)) } catch {
+                    warn("cannot read ServiceProfile \(ObjectRef(object: item).key): \(error)")
+                }
+            }
+        } catch {
+            warn("cannot list ServiceProfiles\(ns.map { " in " + clean($0) } ?? ""): \(KubeError.from(error).userMessage)")
+        }
+    }
+    var out: [ObjectRef: ServiceProfile] = [:]
+    // The same choice as `ServiceProfile.overriding`, in one pass.
+    for p in all where p.overridesRoutes && p.isServerProfile {
+        guard let svc = p.service else { continue }
+        if let best = out[svc], best.meta.name <= p.meta.name { continue }
+        out[svc] = p
+    }
+    return out
 }

@@ -21,6 +21,7 @@ import Testing
         case ("HTTPRoute", "policy.linkerd.io"): return .linkerdHTTPRoute
         case ("HTTPRoute", _): return .httpRoute
         case ("GRPCRoute", _): return .grpcRoute
+        case ("ServiceProfile", _): return .serviceProfile
         default: return nil
         }
     }

@@ -25,7 +25,7 @@ private func find(_ s: Scenario, kind: String, _ ns: String, _ name: String) -> 
 private let clusterScoped: Set<String> = ["Namespace"]
 private let kindOrder = [
     "Namespace", "Service", "Deployment", "Pod", "Endpoints", "TrafficSplit", "TrafficTarget", "HTTPRouteGroup", "TCPRoute",
-    "Canary", "HTTPRoute", "GRPCRoute",
+    "Canary", "HTTPRoute", "GRPCRoute", "ServiceProfile",
 ]
 
 /// Structural checks every scenario must pass for every profile.

@@ -12,7 +12,10 @@ import KubeCore
 //   to it (RouteReasonConflicted);
 // - webapp: a Service parent written without `group` (stored as the Gateway API group), which
 //   no mesh resolves: an empty `status.parents`.
-// Linkerd profiles add a policy.linkerd.io HTTPRoute (fraud).
+// Linkerd profiles add a policy.linkerd.io HTTPRoute (fraud), and the Linkerd profiles with
+// routes a ServiceProfile for authors with dstOverrides (as linkerd-smi writes one for the
+// TrafficSplit authors, 100/0): it takes precedence over the authors route (95/5), so that
+// route is "overridden" and its 5 % reaches nobody (NOTES.md §7).
 //
 // Objects are written as a client applies them; the simulator stores them with the CRD's
 // defaults (weight 1, group "", kind Service, the PathPrefix "/" match) as a cluster would.
@@ -136,6 +139,27 @@ struct RouteObjectWriter {
         }
         // Creation order by kind (HTTPRoutes, then GRPCRoutes), as the other kinds are written.
         return out.filter { $0["kind"]?.stringValue == "HTTPRoute" } + out.filter { $0["kind"]?.stringValue != "HTTPRoute" }
+    }
+
+    /// The bookstore's ServiceProfile, on the profiles that serve both routes and profiles.
+    func bookstoreProfiles() -> [JSON] {
+        guard profile.servesGatewayAPI && profile.servesServiceProfiles else { return [] }
+        func dst(_ name: String, _ weight: Int64) -> JSON {
+            jobj([("authority", .string("\(name).bookstore.svc.cluster.local:8080")), ("weight", .int(weight))])
+        }
+        return [
+            jobj([
+                ("apiVersion", "linkerd.io/v1alpha2"), ("kind", "ServiceProfile"),
+                (
+                    "metadata",
+                    jobj([
+                        ("name", "authors.bookstore.svc.cluster.local"), ("namespace", "bookstore"),
+                        ("creationTimestamp", time(ago: 86400 - 290)),
+                    ])
+                ),
+                ("spec", jobj([("dstOverrides", .array([dst("authors-v1", 100), dst("authors-canary", 0)]))])),
+            ])
+        ]
     }
 
     /// `count` HTTPRoutes over the generated cluster's canary families, three rules each as

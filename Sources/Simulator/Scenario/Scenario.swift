@@ -108,6 +108,7 @@ public struct Scenario: Sendable {
             }
             objects.append(flaggerCanary(profile: profile, uid: canaryUID, now: now))
             objects += RouteObjectWriter(profile: profile, now: now).bookstoreRoutes(flaggerCanaryUID: canaryUID)
+            objects += RouteObjectWriter(profile: profile, now: now).bookstoreProfiles()
         }
         return Scenario(name: name, objects: objects, traffic: t.trafficModel(seed: seed, splitObjects: splitObjects))
     }

@@ -33,7 +33,7 @@ extension TrafficModel {
                 let drive = rates.inbound[i] + workloads[i].originRPS
                 guard drive > 0 else { continue }
                 for call in outCalls[i] {
-                    for (backend, share) in backendShares(service: call.service, weights: weights) {
+                    for (backend, share) in backendShares(service: call.service, caller: workloads[i].ref.namespace, weights: weights) {
                         let targets = serviceTargets[backend].filter { $0 != i }
                         guard let first = targets.first else { continue }
                         // Calls to itself are not edges in the workload graph either.
@@ -59,9 +59,9 @@ extension TrafficModel {
 
     /// The Services a request to service `s` is dispatched to and their shares (summing to 1
     /// over the backends that have workloads), the same rule as `route(service:weights:)`.
-    func backendShares(service s: Int, weights: SplitWeights) -> [(Int, Double)] {
+    func backendShares(service s: Int, caller: String, weights: SplitWeights) -> [(Int, Double)] {
         let svc = services[s]
-        if let backends = weights[svc.key] {
+        if let backends = weights.forCaller(svc.key, callerNamespace: caller) {
             var live: [(Int, Double)] = []
             for b in backends where b.weight > 0 {
                 guard let bi = serviceIndex[ObjectRef(namespace: svc.key.namespace, name: b.service)],

@@ -121,9 +121,11 @@ extension TrafficModel {
         let wanted = Set(degradations.lazy.filter { $0.degradation.above > 0 }.map(\.index))
         if !wanted.isEmpty {
             for key in weights.keys {
-                guard let s = serviceIndex[key] else { continue }
+                // A consumer route's weights count for the share its callers give a workload.
+                let (service, caller) = SplitWeights.parseKey(key)
+                guard let s = serviceIndex[service] else { continue }
                 var perTarget = [Int: Double]()
-                for (t, x) in route(service: s, weights: weights) where wanted.contains(t) { perTarget[t, default: 0] += x }
+                for (t, x) in route(service: s, caller: caller, weights: weights) where wanted.contains(t) { perTarget[t, default: 0] += x }
                 for (t, x) in perTarget {
                     reached.insert(t)
                     share[t] = max(share[t] ?? 0, x)

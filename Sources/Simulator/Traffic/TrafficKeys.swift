@@ -67,7 +67,32 @@ public struct WorkloadRef: Hashable, Sendable, Comparable, CustomStringConvertib
 /// backend lives in the split's namespace, so the root service is what identifies which traffic
 /// a split redirects), in the split's backend order. Weights are plain
 /// numbers: a v1alpha1 quantity "900m" is 0.9, a v1alpha2+ integer 90 is 90.
+///
+/// Weights that apply only to callers in one namespace (a consumer route, NOTES.md §5) sit
+/// under `SplitWeights.callerKey(service, callerNamespace:)`: the Service's ref with
+/// `@<namespace>` after its name, which no Service can be called ('@' is not allowed in
+/// names), so one flat map keeps what the weight history and the samples already use.
 public typealias SplitWeights = [ObjectRef: [(service: String, weight: Double)]]
+
+extension Dictionary where Key == ObjectRef, Value == [(service: String, weight: Double)] {
+    /// The key of weights for `service` that apply to callers in `callerNamespace` only.
+    public static func callerKey(_ service: ObjectRef, callerNamespace: String) -> ObjectRef {
+        ObjectRef(namespace: service.namespace, name: service.name + "@" + callerNamespace)
+    }
+
+    /// The Service and caller namespace a key names (nil namespace: every caller).
+    public static func parseKey(_ key: ObjectRef) -> (service: ObjectRef, callerNamespace: String?) {
+        guard let at = key.name.firstIndex(of: "@") else { return (key, nil) }
+        return (ObjectRef(namespace: key.namespace, name: String(key.name[..<at])), String(key.name[key.name.index(after: at)...]))
+    }
+
+    /// The weights a caller in `callerNamespace` meets at `service`: its namespace's consumer
+    /// route where there is one, else the producer's (or split's) for every caller.
+    public func forCaller(_ service: ObjectRef, callerNamespace: String) -> Value? {
+        if let scoped = self[Self.callerKey(service, callerNamespace: callerNamespace)] { return scoped }
+        return self[service]
+    }
+}
 
 func sameBackends(_ a: [(service: String, weight: Double)]?, _ b: [(service: String, weight: Double)]?) -> Bool {
     switch (a, b) {

@@ -298,12 +298,17 @@ public struct TrafficModel: Sendable {
         for i in 0..<n { rate[i] = workloads[i].ingressRPS }
         var edges: [UInt64: Double] = [:]
         var routes = [[(Int, Double)]?](repeating: nil, count: services.count)
+        // Services with consumer routes: where a request goes depends on the caller's namespace,
+        // so those are worked out per call, not cached per Service.
+        let perCaller = Set(weights.keys.compactMap { SplitWeights.parseKey($0).callerNamespace == nil ? nil : SplitWeights.parseKey($0).service })
         for i in order {
             let drive = rate[i] + workloads[i].originRPS
             guard drive > 0 else { continue }
             for call in outCalls[i] {
                 let route: [(Int, Double)]
-                if let r = routes[call.service] {
+                if !perCaller.isEmpty, perCaller.contains(services[call.service].key) {
+                    route = self.route(service: call.service, caller: workloads[i].ref.namespace, weights: weights)
+                } else if let r = routes[call.service] {
                     route = r
                 } else {
                     route = self.route(service: call.service, weights: weights)
@@ -323,9 +328,9 @@ public struct TrafficModel: Sendable {
     /// Where requests to a Service end up: its own selector's workloads evenly, or, when it is
     /// the root of a split with a positive weight sum, each backend's workloads in proportion
     /// to the backend's weight.
-    func route(service s: Int, weights: SplitWeights) -> [(Int, Double)] {
+    func route(service s: Int, caller: String? = nil, weights: SplitWeights) -> [(Int, Double)] {
         let svc = services[s]
-        if let backends = weights[svc.key] {
+        if let backends = caller.map({ weights.forCaller(svc.key, callerNamespace: $0) }) ?? weights[svc.key] {
             let sum = backends.reduce(0) { $0 + max(0, $1.weight) }
             if sum > 0 {
                 var out: [(Int, Double)] = []

@@ -86,34 +86,67 @@ public struct WeightHistory: Sendable {
 }
 
 extension TrafficModel {
-    /// The weights the mesh applies, from TrafficSplit objects of any version. When several
-    /// splits name the same root service the mesh's choice is unspecified; we take the one
-    /// whose name sorts first (deterministic, and documented for users of the simulator).
-    /// The weights in force per root Service: TrafficSplits first (on Linkerd, linkerd-smi
-    /// turns a split into a ServiceProfile with dstOverrides, which takes precedence over any
-    /// HTTPRoute, NOTES.md §7), then producer routes the mesh accepted, by their default rule
-    /// (the one that takes all requests; header and path rules carry only the requests that
-    /// match them, which the model does not generate). Consumer routes (another namespace's
-    /// callers) are not modelled: every caller sees the producer's weights.
-    public static func activeWeights(splits: some Sequence<JSON>, routes: some Sequence<JSON>) -> SplitWeights {
-        var out = activeWeights(splits: splits)
+    /// The weights in force per root Service, in the mesh's order of precedence:
+    /// 1. a Linkerd ServiceProfile for the Service (in its namespace, named
+    ///    `<svc>.<ns>.svc.<domain>`) with `dstOverrides`: those weights, for every caller; one
+    ///    with `routes` only sends to the Service itself. Either way no route applies
+    ///    (NOTES.md §7). Only the Linkerd profiles serve ServiceProfiles.
+    /// 2. a TrafficSplit (on Linkerd, linkerd-smi turns it into exactly such a profile);
+    /// 3. routes the mesh accepted, by their default rule (the one that takes all requests;
+    ///    header and path rules carry only the requests that match them, which the model does
+    ///    not generate): producer routes for every caller, and a consumer route (in another
+    ///    namespace than its Service) for the callers in its own namespace only (§5), under
+    ///    `SplitWeights.callerKey`. Several routes of one kind: the name that sorts first.
+    public static func activeWeights(
+        splits: some Sequence<JSON>, routes: some Sequence<JSON>, profiles: some Sequence<JSON> = [JSON]()
+    ) -> SplitWeights {
+        let fromSplits = activeWeights(splits: splits)
         var chosen: [ObjectRef: (name: String, backends: [(service: String, weight: Double)])] = [:]
         for obj in routes {
             guard let route = try? Route(json: obj) else { continue }
             guard let rule = route.rules.first(where: \.matchesAll), !rule.backends.isEmpty else { continue }
-            for parent in route.serviceParents where !route.isConsumerRoute(for: parent) && route.acceptance(for: parent).isAccepted {
-                let key = parent.service(routeNamespace: route.namespace)
-                if out[key] != nil && chosen[key] == nil { continue }
+            for parent in route.serviceParents where route.acceptance(for: parent).isAccepted {
+                let service = parent.service(routeNamespace: route.namespace)
+                if fromSplits[service] != nil { continue }
+                let key = route.isConsumerRoute(for: parent) ? SplitWeights.callerKey(service, callerNamespace: route.namespace) : service
                 if let existing = chosen[key], existing.name <= route.meta.name { continue }
-                let backends = rule.backends.filter { $0.isService && ($0.namespace ?? route.namespace) == route.namespace }
+                // Backends in the Service's namespace: the model routes within it.
+                let backends = rule.backends.filter { $0.isService && ($0.namespace ?? route.namespace) == service.namespace }
                     .map { (service: $0.name, weight: $0.weight.value.doubleValue) }
                 chosen[key] = (route.meta.name, backends)
-                out[key] = backends
             }
+        }
+        var out = fromSplits
+        for (k, v) in chosen { out[k] = v.backends }
+        var decided: [ObjectRef: (name: String, backends: [(service: String, weight: Double)]?)] = [:]
+        for obj in profiles {
+            guard let p = try? ServiceProfile(json: obj), p.overridesRoutes, p.isServerProfile, let service = p.service else { continue }
+            if let existing = decided[service], existing.name <= p.meta.name { continue }
+            var backends: [(service: String, weight: Double)]? = nil
+            if !p.dstOverrides.isEmpty {
+                backends = p.dstOverrides.compactMap { d -> (service: String, weight: Double)? in
+                    guard let s = d.service, s.namespace == service.namespace else { return nil }
+                    return (service: s.name, weight: d.weight ?? 0)
+                }
+            }
+            decided[service] = (p.meta.name, backends)
+        }
+        if !decided.isEmpty {
+            for key in Array(out.keys) {
+                let (service, caller) = SplitWeights.parseKey(key)
+                guard let d = decided[service] else { continue }
+                // Routes give way to the profile; a TrafficSplit does too where the profile
+                // has its own dstOverrides (the split is kept under a profile with routes only).
+                if caller != nil || chosen[key] != nil || d.backends != nil { out[key] = nil }
+            }
+            for (service, d) in decided { if let b = d.backends { out[service] = b } }
         }
         return out
     }
 
+    /// The weights of TrafficSplit objects of any version. When several splits name the same
+    /// root service the mesh's choice is unspecified; we take the one whose name sorts first
+    /// (deterministic, and documented for users of the simulator).
     public static func activeWeights(splits: some Sequence<JSON>) -> SplitWeights {
         var chosen: [ObjectRef: (name: String, backends: [(service: String, weight: Double)])] = [:]
         for obj in splits {

@@ -15,6 +15,8 @@ public struct DetailModel {
     public var serviceMetrics: (ObjectRef) -> MetricCells
     /// Each backend's share of the traffic seen, in the split's backend order (a lookup).
     public var observedShares: (SplitID) -> [Double?]
+    /// The Linkerd ServiceProfile that decides instead of a route rule (a lookup).
+    public var overrideSummary: (WeightedSplit) -> (label: String, name: String, decides: [String])?
 
     public init(_ s: AppState) {
         target = s.detail
@@ -24,6 +26,7 @@ public struct DetailModel {
         splits = s.store.splits
         serviceMetrics = { [s] in s.serviceMetrics($0) }
         observedShares = { [s] in s.observedShares($0) }
+        overrideSummary = { [store = s.store] in store.overrideSummary(of: $0) }
     }
 }
 
@@ -92,6 +95,11 @@ public struct DetailView: Widget {
             switch e.kind {
             case .traffic:
                 metricsBlock(e.trafficKey.flatMap { model.metrics.edge($0) })
+                // Where the route depends on the caller (consumer routes), the one for this one.
+                for v in model.graph.edge(e)?.via ?? [] {
+                    let share = v.share.map { $0.percentText(decimals: 0) } ?? v.weight
+                    line("route for this caller: " + v.split.key + " " + share, Style(.muted))
+                }
             case .split(let id):
                 splitBlock(id, &y, area, ctx, &buf)
             case .selects:
@@ -172,6 +180,11 @@ public struct DetailView: Widget {
             case .pending: line("? accepted: pending", Style(.warning))
             case .noController: line("✗ no mesh has taken this route (status.parents is empty)", Style(.error))
             }
+        }
+        if let p = model.overrideSummary(split) {
+            // On Linkerd the profile decides: say so before the weights, and show its own.
+            line("! overridden by " + p.label + ": this route's weights do not decide traffic", Style(.warning, [.bold]))
+            for d in p.decides { line("  decides: " + d, Style(.warning)) }
         }
         if let c = split.controller { line("! managed by " + c.tool, Style(.warning)) }
         if id.kind == .trafficSplit, let warning = sharedRootWarning(id, split) { line(warning, Style(.warning)) }

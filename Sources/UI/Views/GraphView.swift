@@ -158,8 +158,11 @@ public struct GraphView: Widget {
             case .split:
                 isSplit = true
                 if let sh = e.split {
-                    if labelled { label = sh.share.map { $0.percentText(decimals: 0) } ?? sh.weight }
-                    h = .healthy
+                    let share = sh.share.map { $0.percentText(decimals: 0) } ?? sh.weight
+                    // A route a ServiceProfile overrides: its share in parentheses and muted,
+                    // as not in effect (the detail pane names the profile and what it decides).
+                    if labelled { label = sh.overriddenBy == nil ? share : "(" + share + ")" }
+                    h = sh.overriddenBy == nil ? .healthy : .unknown
                 }
             case .selects:
                 break

@@ -11,9 +11,12 @@ public struct SplitEditorModel {
     /// Each backend's share of the traffic seen (from the metrics), beside the configured one;
     /// empty or all nil when nothing is known.
     public var observed: [Double?]
+    /// "ns/name" of the Linkerd ServiceProfile that decides instead of this route, if any.
+    public var overriddenBy: String?
 
     public init(_ s: AppState) {
         draft = s.editor
+        overriddenBy = s.editor.flatMap { s.store.overrideSummary(of: $0.base)?.name }
         readOnlyReason = s.readOnly.isReadOnly ? s.readOnly.reason : nil
         observed = s.editor.map { s.observedShares($0.key) } ?? []
     }
@@ -108,6 +111,13 @@ public struct SplitEditorView: Widget {
             case .noController: line("mesh: no mesh has taken this route (status.parents is empty)", Style(.error))
             }
         }
+        if let p = model.overriddenBy {
+            // Three lines: a profile's name is long (<svc>.<ns>.svc.cluster.local), and neither
+            // it nor the consequence may be cut off.
+            line("! overridden by ServiceProfile", Style(.warning, [.bold]))
+            line("  " + p, Style(.warning))
+            line("  this route's weights do not decide traffic", Style(.warning))
+        }
         if let c = d.working.controller {
             line("! managed by " + c.tool + " (" + c.detail + "): it may undo edits", Style(.warning, [.bold]))
         }
@@ -136,6 +146,15 @@ public struct SplitEditorView: Widget {
                     ("This split is managed by " + c.tool + ".", Style(.warning, [.bold])),
                     ("Evidence: " + c.detail, Style(.dialog)),
                     ("It will probably put its own weights back.", Style(.dialog)),
+                ], buttons: ["y write anyway", "n cancel"]
+            ).draw(in: rect, ctx, &buf)
+        case .confirmOverride(let p):
+            Dialog(
+                title: "route overridden",
+                lines: [
+                    ("Overridden by " + p + ".", Style(.warning, [.bold])),
+                    ("On Linkerd a ServiceProfile with routes or dstOverrides", Style(.dialog)),
+                    ("decides this Service's traffic: this route's weights do not.", Style(.dialog)),
                 ], buttons: ["y write anyway", "n cancel"]
             ).draw(in: rect, ctx, &buf)
         default: break
