@@ -60,6 +60,7 @@ func writeRouteWeights(
         }
         return
     }
+    try await suspendOwningCanary(client, meta: current.meta, label: label, write: write)
     if let expected = write.expectResourceVersion { next.meta.resourceVersion = expected }
     let result: JSON
     do {
