@@ -161,8 +161,11 @@ struct RouteTUITests {
             try await t.keys("S")
             try await t.waitFor("the Canary dialog") { $0.contains("suspend Canary payments/payments?") }
             try await t.keys("y")
+            // Decided once the dialog and the in-flight notices are gone (a conflict from an
+            // earlier try may still be in the status line).
             let after = try await t.waitFor("the Canary write's outcome") {
-                $0.contains("suspended (spec.suspend: true, read back") || $0.contains("conflict: Canary payments/payments changed")
+                !$0.contains("suspend Canary payments/payments?") && !$0.contains("writing spec.suspend") && !$0.contains("reading it back")
+                    && ($0.contains("suspended (spec.suspend: true, read back") || $0.contains("conflict: Canary payments/payments changed"))
             }
             suspended = after.contains("suspended (spec.suspend: true, read back")
         }
@@ -196,8 +199,11 @@ struct RouteTUITests {
         let resume = try await t.waitFor("the resume dialog") { $0.contains("resume Canary payments/payments?") }
         #expect(resume.contains("spec.suspend: false"), "\(resume)")
         try await t.keys("y")
-        try await t.waitFor("resumed") { $0.contains("resumed (spec.suspend: false, read back") || $0.contains("conflict: Canary") }
-        if try await t.screen().contains("conflict: Canary") {
+        let resumed = try await t.waitFor("resumed") {
+            !$0.contains("resume Canary payments/payments?") && !$0.contains("writing spec.suspend") && !$0.contains("reading it back")
+                && ($0.contains("resumed (spec.suspend: false, read back") || $0.contains("conflict: Canary"))
+        }
+        if !resumed.contains("resumed (spec.suspend: false, read back") {
             try await t.keys("S")
             try await t.waitFor("the resume dialog") { $0.contains("resume Canary payments/payments?") }
             try await t.keys("y")
