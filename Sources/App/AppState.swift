@@ -431,9 +431,10 @@ public struct AppState: Sendable, Equatable {
         if rampOpen != nil { return .ramp }
         if let d = editor {
             switch d.phase {
-            case .editing, .writing, .dryRunning: return .editor
+            case .editing, .writing, .dryRunning, .canaryReading, .canaryWriting: return .editor
             case .reviewing: return .diff
             case .confirmController, .confirmOverride: return .confirm
+            case .confirmCanary: return .canaryConfirm
             }
         }
         switch view {

@@ -115,6 +115,9 @@ public enum Effect: Sendable, Equatable {
     case suspend
     /// Append one line to the ramp audit trail (ramps.log).
     case appendRampLog(JSON)
+    /// GET, or merge-patch `spec.suspend` of, the Flagger Canary that owns a draft's split;
+    /// answer `.canaryAnswered` (see App/Canary.swift).
+    case canary(CanaryRequest)
     /// Restore the terminal and exit 0.
     case quit
 }
@@ -157,6 +160,8 @@ public enum Message: Sendable, Equatable {
     case dryRunResult(requestID: Int, result: Result<JSON, KubeError>)
     case objectReloaded(ObjectKind, JSON)
     case reloadFailed(ObjectKind, SplitRef, KubeError)
+    /// The answer to a `.canary` effect: the Canary as the server returned it, or the error.
+    case canaryAnswered(CanaryRequest, Result<JSON, KubeError>)
 
     /// Result of a SelfSubjectAccessReview for patching trafficsplits.
     case accessReview(allowed: Bool, reason: String?)

@@ -12,7 +12,7 @@ extension AppState {
         if action != .quit { quitArmed = false }
         switch context {
         case .command, .filter: return handleLine(key, action)
-        case .editor, .diff, .confirm:
+        case .editor, .diff, .confirm, .canaryConfirm:
             if action == .planRamp, let d = editor {
                 openRamp(d.key, canary: d.selected)
                 return []

@@ -13,6 +13,8 @@ public enum KeyContext: String, Sendable, Hashable, CaseIterable {
     case diff
     /// "A controller owns this split" confirmation.
     case confirm
+    /// The Flagger Canary write (`spec.suspend`) shown before it is made.
+    case canaryConfirm
     /// The guarded ramp's plan form.
     case rampPlan
     /// The plan reviewed: its first write shown.
@@ -31,6 +33,7 @@ public enum KeyContext: String, Sendable, Hashable, CaseIterable {
         case .editor: return "Split editor"
         case .diff: return "Split editor: diff before writing"
         case .confirm: return "Split editor: controller warning"
+        case .canaryConfirm: return "Split editor: suspend or resume the Flagger Canary"
         case .rampPlan: return "Ramp plan (R in the editor or the splits table)"
         case .rampConfirm: return "Ramp plan: before the first step"
         case .ramp: return "Ramp view"
@@ -52,7 +55,7 @@ public enum Action: String, Sendable, Hashable, CaseIterable {
     case scrollUp, scrollDown, closeHelp
     // editor
     case backendUp, backendDown, shiftToSelected, shiftFromSelected, stepUp, stepDown, setShare
-    case evenSplit, promote, revert, rebase, dryRun, review, leaveEditor
+    case evenSplit, promote, revert, rebase, dryRun, review, leaveEditor, canarySuspend
     // diff / confirm
     case write, backToEditor
     // guarded ramps
@@ -209,12 +212,21 @@ extension KeyMap {
         b([.char("u")], .undo, .editor, "undo the last write smitop made: shows its diff, y writes it"),
         b([.char("R")], .planRamp, .editor, "guarded ramp with the selected backend as the canary (or open the running ramp)", "ramp"),
         b([.esc, .char("q")], .leaveEditor, .editor, "leave the editor (the draft is kept)", "leave"),
+        b(
+            [.char("S")], .canarySuspend, .editor,
+            "Flagger-owned split: read its Canary and offer to suspend it (or, once suspended, resume it); shown before y writes it"),
 
         b([.char("y")], .write, .diff, "write the change (merge patch with the resourceVersion read)", "write"),
         b([.esc, .char("n"), .char("q")], .backToEditor, .diff, "back to the editor (an undo: cancel it)", "back"),
 
         b([.char("y")], .write, .confirm, "write anyway although a controller may undo it", "write anyway"),
         b([.esc, .char("n"), .char("q")], .backToEditor, .confirm, "cancel", "cancel"),
+        b([.char("S")], .canarySuspend, .confirm, "Flagger-owned: suspend the Canary first (shown, then y), then back to the diff", "suspend Canary"),
+
+        b(
+            [.char("y")], .write, .canaryConfirm,
+            "write spec.suspend to the Canary (merge patch with the resourceVersion read; a 409 is shown, never retried)", "write"),
+        b([.esc, .char("n"), .char("q")], .backToEditor, .canaryConfirm, "cancel: nothing is written to the Canary", "cancel"),
 
         b([.up], .rampFieldUp, .rampPlan, "previous field"),
         b([.down, .tab], .rampFieldDown, .rampPlan, "next field", "field"),

@@ -108,6 +108,7 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
     case .patchSucceeded(let id, let object): fx = state.patchSucceeded(id, object)
     case .patchFailed(let id, let error): fx = state.patchFailed(id, error)
     case .dryRunResult(let id, let result): state.dryRunFinished(id, result)
+    case .canaryAnswered(let request, let result): fx = state.canaryAnswered(request, result)
     case .reloadFailed(_, let ref, let e):
         let key = ref.id
         if state.drafts[key]?.unknownOutcome == true {

@@ -21,6 +21,11 @@ public enum EditorPhase: Sendable, Equatable {
     case confirmOverride(String)
     case writing(requestID: Int)
     case dryRunning(requestID: Int)
+    /// `S`: reading the owning Flagger Canary (`readBack`: after writing it, to confirm).
+    case canaryReading(requestID: Int, readBack: Bool)
+    /// The Canary write shown; `y` sends it, Esc/`n` goes back with nothing written.
+    case confirmCanary(CanaryPlan)
+    case canaryWriting(requestID: Int, plan: CanaryPlan)
 }
 
 public enum DryRunOutcome: Sendable, Equatable {
@@ -87,6 +92,10 @@ public struct SplitDraft: Sendable, Equatable {
     /// This draft is an undo under review (`u`): `y` writes it as the undo of the journal's
     /// last write, and backing out (Esc, `n`, `q`) drops it and returns where `u` was pressed.
     public var undo: UndoReview?
+    /// The owning Flagger Canary as last read back after smitop wrote it (App/Canary.swift).
+    public var canary: CanaryReading?
+    /// `S` was pressed in the controller warning: a confirmed suspend returns to the diff.
+    public var canaryFromConfirm = false
 
     public init(split: WeightedSplit) {
         key = split.id

@@ -15,7 +15,7 @@ extension AppState {
         // A kept draft reopens where it was, unless it was mid-request.
         if var d = drafts[id], d.phase != .editing {
             switch d.phase {
-            case .writing, .dryRunning: break
+            case .writing, .dryRunning, .canaryReading, .canaryWriting: break
             default: d.phase = .editing
             }
             drafts[id] = d
@@ -38,9 +38,15 @@ extension AppState {
         if action == .suspend { return [.suspend] }
         var fx: [Effect] = []
         switch d.phase {
-        case .writing, .dryRunning:
+        case .writing, .dryRunning, .canaryReading, .canaryWriting:
             // While a request is in flight only leaving is allowed; the answer still lands.
             if action == .leaveEditor { editing = nil } else { d.notice = "waiting for the server…" }
+        case .confirmCanary(let plan):
+            switch action {
+            case .write: fx = writeCanary(&d, plan)
+            case .backToEditor: cancelCanary(&d)
+            default: break
+            }
         case .reviewing:
             switch action {
             case .write: fx = write(&d)
@@ -53,6 +59,7 @@ extension AppState {
                 d.controllerAcknowledged = true
                 fx = write(&d)
             case .backToEditor: backOut(&d)
+            case .canarySuspend: fx = readCanary(&d, fromConfirm: true)
             default: break
             }
         case .confirmOverride:
@@ -89,6 +96,7 @@ extension AppState {
                 drafts[id] = d
                 return undo()
             case .leaveEditor: editing = nil
+            case .canarySuspend: fx = readCanary(&d, fromConfirm: false)
             default: break
             }
         }
@@ -130,7 +138,8 @@ extension AppState {
             d.notice = "overridden by \(p.label): this route's weights do not decide traffic"
             return []
         }
-        if let c = d.base.controller, !d.controllerAcknowledged {
+        // A Flagger Canary that smitop suspended and read back holds still: no second warning.
+        if let c = d.base.controller, !d.controllerAcknowledged, !isHeldByCanary(d) {
             d.phase = .confirmController(c)
             d.notice = "\(c.tool) manages this split (\(c.detail)) and may undo your change"
             return []

@@ -62,6 +62,7 @@ public final class EffectRunner: @unchecked Sendable {
         case .pollMetrics(let scope, let window, let after): pollMetrics(scope, window: window, after: after)
         case .patch(let req): patch(req)
         case .reloadObject(let kind, let ref): reload(kind, ref)
+        case .canary(let req): canary(req)
         case .reviewAccess(let scope): reviewAccess(scope)
         case .switchContext(let name): switchContext(name)
         case .appendRampLog(let line):
@@ -194,6 +195,27 @@ public final class EffectRunner: @unchecked Sendable {
                 mailbox.post(.objectReloaded(kind, try await cluster.get(ref.path)))
             } catch {
                 mailbox.post(.reloadFailed(kind, ref, KubeError.from(error)))
+            }
+        }
+    }
+
+    /// The Canary read or write `reduce` decided on, answered as it happened (a 409 included:
+    /// `reduce` shows it and never retries).
+    private func canary(_ req: CanaryRequest) {
+        guard let cluster = current() else { return }
+        let mailbox = self.mailbox
+        Task {
+            do {
+                let object: JSON
+                if let body = req.body, case .setSuspend(_, let rv) = req.op {
+                    object = try await cluster.mergePatch(
+                        path: req.canary.path, patch: body, resourceVersion: rv, dryRun: false, fieldManager: req.fieldManager)
+                } else {
+                    object = try await cluster.get(req.canary.path)
+                }
+                mailbox.post(.canaryAnswered(req, .success(object)))
+            } catch {
+                mailbox.post(.canaryAnswered(req, .failure(KubeError.from(error))))
             }
         }
     }

@@ -67,6 +67,7 @@ func writeRouteWeights(
         }
         return
     }
+    try await suspendOwningCanary(client, meta: current.meta, label: label, write: write)
     if let expected = write.expectResourceVersion { next.meta.resourceVersion = expected }
     let result: JSON
     do {

@@ -62,6 +62,12 @@ struct WriteOptions: ParsableArguments {
     var rule: String?
     @Flag(name: .customLong("drain"), help: "Allow a write that sets every weight to 0 (the split or route rule then routes nothing).")
     var drain = false
+    @Flag(
+        name: .customLong("suspend-canary"),
+        help:
+            "When a Flagger Canary owns the object: first write its spec.suspend: true (guarded by its resourceVersion, read back), so Flagger holds the weights written."
+    )
+    var suspendCanary = false
     @Option(
         name: .customLong("accept-timeout"),
         help: "For a route: seconds to wait for the mesh to accept the new generation (0: do not wait).")
@@ -133,6 +139,7 @@ func writeWeights(
         }
         return
     }
+    try await suspendOwningCanary(client, meta: current.meta, label: "TrafficSplit \(clean(ns))/\(clean(name))", write: write)
     if let expected = write.expectResourceVersion {
         next.meta.resourceVersion = expected
     }

@@ -141,6 +141,52 @@ struct RouteCLITests {
         #expect(flagger.status == 0 && flagger.stderr.contains("Canary/payments") && flagger.stderr.contains("spec.suspend"), "\(flagger.stderr)")
     }
 
+    @Test("--suspend-canary: the owning Canary is suspended (guarded, read back) before the weights; without it, the kubectl command is printed")
+    func suspendCanaryFlag() async throws {
+        let h = try await SimHarness.start { $0.profile = .all }
+        defer { Task { await h.stop() } }
+        func canary() async throws -> JSON {
+            try await kubectlJSON(h, ["get", "canaries.flagger.app", "payments", "-n", "payments", "--show-managed-fields"])
+        }
+        // Without the flag: written with a warning that names the flag and the kubectl command; the Canary is untouched.
+        let plain = try await smitop(h, ["split", "shift", "httproute/payments/payments", "--to", "payments-canary", "--by", "5", "--accept-timeout", "0"])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        #expect(
+            plain.stderr.contains("--suspend-canary")
+                && plain.stderr.contains(#"kubectl patch canaries.flagger.app payments -n payments --type merge -p '{"spec":{"suspend":true}}'"#),
+            "\(plain.stderr)")
+        #expect(try await canary()[path: "spec", "suspend"]?.boolValue != true)
+        // Dry run: nothing persisted, the Canary included.
+        let dry = try await smitop(
+            h, ["split", "shift", "httproute/payments/payments", "--to", "payments-canary", "--by", "5", "--suspend-canary", "--dry-run"])
+        #expect(dry.status == 0 && dry.stderr.contains("would be suspended"), "\(dry.stderr)")
+        #expect(try await canary()[path: "spec", "suspend"]?.boolValue != true, "a dry run suspended the Canary")
+        // With it: the Canary holds first, then the weights are written.
+        let before = try await canary()
+        let r = try await smitop(
+            h, ["split", "set", "httproute/payments/payments", "payments-primary=70", "payments-canary=30", "--suspend-canary", "--accept-timeout", "0"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("suspended Canary payments/payments (spec.suspend: true, read back"), "\(r.stderr)")
+        #expect(r.stderr.contains(#"'{"spec":{"suspend":false}}'"#), "the resume command is not printed: \(r.stderr)")
+        let held = try await canary()
+        #expect(held[path: "spec", "suspend"]?.boolValue == true)
+        #expect(held[path: "metadata", "resourceVersion"] != before[path: "metadata", "resourceVersion"])
+        #expect(held[path: "metadata", "managedFields"]?.arrayValue?.contains { $0["manager"]?.stringValue == "smitop" } == true)
+        let route = try await kubectlJSON(h, ["get", "httproute", "payments", "-n", "payments"])
+        #expect(route[path: "spec", "rules"]?.arrayValue?.first?["backendRefs"]?.arrayValue?.map { $0["weight"]?.intValue } == [70, 30])
+        // Already suspended: not written again.
+        let again = try await smitop(h, ["split", "set", "trafficsplit/payments/payments", "payments-primary=60", "payments-canary=40", "--suspend-canary"])
+        #expect(again.status == 0 && again.stderr.contains("already suspended"), "\(again.stderr)")
+        #expect(try await canary()[path: "metadata", "resourceVersion"] == held[path: "metadata", "resourceVersion"])
+        // Not Flagger-owned: the flag is a usage error, and nothing is written.
+        let books = try await kubectlJSON(h, ["get", "httproute", "books", "-n", "bookstore"])
+        let notOwned = try await smitop(h, ["split", "set", "httproute/books", "-n", "bookstore", "--rule", "1", "books-v1=3", "--suspend-canary"])
+        #expect(notOwned.status == 2 && notOwned.stderr.contains("no Flagger Canary owns"), "\(notOwned.stderr)")
+        #expect(
+            try await kubectlJSON(h, ["get", "httproute", "books", "-n", "bookstore"])[path: "metadata", "resourceVersion"]
+                == books[path: "metadata", "resourceVersion"])
+    }
+
     @Test("a kubeconfig named by a bare file name (no directory part) is read, not crashed on")
     func relativeKubeconfig() async throws {
         let h = try await SimHarness.start { $0.profile = .istio }

@@ -92,4 +92,123 @@ struct RouteTUITests {
         let after = try await route(h, "payments", "payments")
         #expect(after[path: "metadata", "resourceVersion"] == before[path: "metadata", "resourceVersion"], "written without confirmation")
     }
+
+    func canary(_ h: SimHarness) async throws -> JSON {
+        // managedFields shown: they say who wrote (kubectl hides them by default).
+        try JSON.parse(
+            try await h.kubectl(["get", "canaries.flagger.app", "payments", "-n", "payments", "-o", "json", "--show-managed-fields"]).stdout)
+    }
+
+    func defaultRuleWeights(_ h: SimHarness) async throws -> [Int64?] {
+        let r = try await route(h, "payments", "payments")
+        return r[path: "spec", "rules"]?.arrayValue?.first?["backendRefs"]?.arrayValue?.map { $0["weight"]?.intValue } ?? []
+    }
+
+    func managers(_ o: JSON) -> [String] { o[path: "metadata", "managedFields"]?.arrayValue?.compactMap { $0["manager"]?.stringValue } ?? [] }
+
+    @Test("a Flagger-owned route with Flagger stepping it: S shows the Canary write, n writes nothing, y suspends it, the actor stops and the edit lands")
+    func suspendCanaryFirst() async throws {
+        let interval = 2.0
+        let h = try await SimHarness.start {
+            $0.profile = .istio
+            $0.faults.routeActors[.flagger] = RouteActor(kind: .flagger, intervalSeconds: interval)
+        }
+        defer { Task { await h.stop() } }
+        let t = try await start(h)
+        defer { t.killNow() }
+        try await t.waitFor("the live graph") { $0.contains("LIVE") }
+        try await t.keys(":", "t", "s", "Enter")
+        try await t.waitFor("the route rules in the splits table") { $0.contains("payments HTTPRoute#0") }
+        try await type(t, "/payments/payments#")
+        try await t.keys("Enter")
+        try await t.waitFor("the filtered table") { $0.contains("payments HTTPRoute#0") && !$0.contains("ledger") }
+        try await t.keys("Enter")
+        let editor = try await t.waitFor("the editor with the owner warning and the suspend offer") {
+            $0.contains("edit httproute/payments") && $0.contains("managed by flagger")
+                && $0.contains("S suspends Canary payments/payments first (shown before y writes it)")
+        }
+        #expect(editor.contains("Canary/payments"), "\(editor)")
+
+        // S shows the exact write; n writes nothing.
+        try await t.keys("S")
+        let dialog = try await t.waitFor("the Canary dialog") { $0.contains("suspend Canary payments/payments?") }
+        #expect(dialog.contains("spec.suspend: true") && dialog.contains("flagger.app/v1beta1"), "\(dialog)")
+        let shownRV = try #require(dialog.firstMatch(of: /resourceVersion (\d+) \(merge patch/)?.1)
+        #expect(!shownRV.isEmpty)
+        try await t.keys("n")
+        try await t.waitFor("the cancel") { $0.contains("nothing was written to the Canary") }
+        let untouched = try await canary(h)
+        // The scenario's Canary says suspend: false, as Flagger's manifests often do.
+        #expect(untouched[path: "spec", "suspend"]?.boolValue != true, "suspend was written without confirmation")
+        #expect(!managers(untouched).contains("smitop"), "smitop wrote the Canary: \(managers(untouched))")
+        let routeNow = try JSON.parse(
+            try await h.kubectl(["get", "httproute", "payments", "-n", "payments", "-o", "json", "--show-managed-fields"]).stdout)
+        #expect(!managers(routeNow).isEmpty && !managers(routeNow).contains("smitop"), "smitop wrote the route: \(managers(routeNow))")
+        // Flagger is really stepping: the weights move while the Canary is not suspended.
+        let moving = try await defaultRuleWeights(h)
+        var moved = false
+        for _ in 0..<Int(interval * 4 / 0.25) where !moved {
+            try await Task.sleep(for: .milliseconds(250))
+            moved = try await defaultRuleWeights(h) != moving
+        }
+        #expect(moved, "the Flagger actor did not step the route")
+
+        // S, y: suspended, read back. Flagger also writes the Canary (its status) at each step,
+        // so the resourceVersion shown may be stale by the time y lands: the 409 is shown and
+        // the test, as a user would, reads it again with S (never a blind retry).
+        var suspended = false
+        for _ in 0..<4 where !suspended {
+            try await t.keys("S")
+            try await t.waitFor("the Canary dialog") { $0.contains("suspend Canary payments/payments?") }
+            try await t.keys("y")
+            // Decided once the dialog and the in-flight notices are gone (a conflict from an
+            // earlier try may still be in the status line).
+            let after = try await t.waitFor("the Canary write's outcome") {
+                !$0.contains("suspend Canary payments/payments?") && !$0.contains("writing spec.suspend") && !$0.contains("reading it back")
+                    && ($0.contains("suspended (spec.suspend: true, read back") || $0.contains("conflict: Canary payments/payments changed"))
+            }
+            suspended = after.contains("suspended (spec.suspend: true, read back")
+        }
+        #expect(suspended)
+        let held = try await canary(h)
+        #expect(held[path: "spec", "suspend"]?.boolValue == true)
+        #expect(managers(held).contains("smitop"), "\(managers(held))")
+        try await t.waitFor("the held line") { $0.contains("Canary payments/payments suspended (read back") && $0.contains("S resumes it") }
+
+        // The actor stops: the weights stay for several of its intervals.
+        try await Task.sleep(for: .seconds(interval))
+        let still = try await defaultRuleWeights(h)
+        try await Task.sleep(for: .seconds(interval * 2.5))
+        #expect(try await defaultRuleWeights(h) == still, "Flagger stepped a suspended Canary's route")
+
+        // The weight edit is now an ordinary guarded write: diff, y, no second warning.
+        try await t.keys("j", "l", "Enter")
+        try await t.waitFor("the diff") { $0.contains("write httproute/payments -n payments rule 0?") }
+        try await t.keys("y")
+        let wrote = try await t.waitFor("the weight write") { $0.contains("wrote httproute/payments -n payments rule 0:") }
+        #expect(!wrote.contains("controller-owned split"))
+        let written = try await defaultRuleWeights(h)
+        #expect(written != still, "the weights did not change")
+        let line = try #require(wrote.firstMatch(of: /payments-primary (\d+), payments-canary (\d+)/))
+        #expect(written == [Int64(line.1), Int64(line.2)], "kubectl: \(written), screen: \(line.0)")
+        try await Task.sleep(for: .seconds(interval * 2))
+        #expect(try await defaultRuleWeights(h) == written, "the hand-set weights did not hold")
+
+        // The reverse: S again offers resume.
+        try await t.keys("S")
+        let resume = try await t.waitFor("the resume dialog") { $0.contains("resume Canary payments/payments?") }
+        #expect(resume.contains("spec.suspend: false"), "\(resume)")
+        try await t.keys("y")
+        let resumed = try await t.waitFor("resumed") {
+            !$0.contains("resume Canary payments/payments?") && !$0.contains("writing spec.suspend") && !$0.contains("reading it back")
+                && ($0.contains("resumed (spec.suspend: false, read back") || $0.contains("conflict: Canary"))
+        }
+        if !resumed.contains("resumed (spec.suspend: false, read back") {
+            try await t.keys("S")
+            try await t.waitFor("the resume dialog") { $0.contains("resume Canary payments/payments?") }
+            try await t.keys("y")
+            try await t.waitFor("resumed") { $0.contains("resumed (spec.suspend: false, read back") }
+        }
+        #expect(try await canary(h)[path: "spec", "suspend"]?.boolValue == false)
+    }
 }

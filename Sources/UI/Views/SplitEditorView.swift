@@ -121,6 +121,13 @@ public struct SplitEditorView: Widget {
         if let c = d.working.controller {
             line("! managed by " + c.tool + " (" + c.detail + "): it may undo edits", Style(.warning, [.bold]))
         }
+        if let canary = FlaggerCanary(owning: d.base.meta) {
+            if let r = d.canary, r.suspended {
+                line(canary.description + " suspended (read back, rv " + (r.resourceVersion ?? "?") + "): Flagger holds; S resumes it", Style(.healthy))
+            } else {
+                line("S suspends " + canary.description + " first (shown before y writes it)", Style(.warning))
+            }
+        }
         if let r = model.readOnlyReason { line("read-only: " + r, Style(.warning)) }
         if let c = d.conflict { line("conflict: " + c, Style(.error)) }
         if d.theirs != nil { line("the server changed: o keeps yours on theirs, r takes theirs", Style(.warning)) }
@@ -132,6 +139,8 @@ public struct SplitEditorView: Widget {
         switch d.phase {
         case .writing: line("writing…", Style(.muted))
         case .dryRunning: line("dry run…", Style(.muted))
+        case .canaryReading: line("reading the Canary…", Style(.muted))
+        case .canaryWriting: line("writing the Canary…", Style(.muted))
         default: break
         }
         if let n = d.notice { line(n, Style(.message)) }
@@ -146,7 +155,25 @@ public struct SplitEditorView: Widget {
                     ("This split is managed by " + c.tool + ".", Style(.warning, [.bold])),
                     ("Evidence: " + c.detail, Style(.dialog)),
                     ("It will probably put its own weights back.", Style(.dialog)),
-                ], buttons: ["y write anyway", "n cancel"]
+                ],
+                buttons: FlaggerCanary(owning: d.base.meta) == nil ? ["y write anyway", "n cancel"] : ["y write anyway", "S suspend Canary first", "n cancel"]
+            ).draw(in: rect, ctx, &buf)
+        case .confirmCanary(let p):
+            let verb = p.suspend ? "suspend" : "resume"
+            Dialog(
+                title: verb + " " + p.canary.description + "?",
+                lines: [
+                    ("write to " + p.canary.apiVersion + " " + p.canary.description + ":", Style(.dialog, [.bold])),
+                    ("  spec.suspend: " + String(p.suspend), Style(.diffAdded)),
+                    ("  resourceVersion " + p.resourceVersion + " (merge patch; 409 if it moved on)", Style(.dialog)),
+                    ("  phase now: " + (p.canaryPhase ?? "unknown"), Style(.muted)),
+                    (
+                        p.suspend
+                            ? "Flagger holds the route's weights until it is resumed (S again)."
+                            : "Flagger goes on with its analysis and may overwrite hand-set weights.", Style(.dialog)
+                    ),
+                    ("patch: " + p.patchText, Style(.muted)),
+                ], buttons: ["y write", "n cancel"]
             ).draw(in: rect, ctx, &buf)
         case .confirmOverride(let p):
             Dialog(
