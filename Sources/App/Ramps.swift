@@ -55,6 +55,9 @@ public struct RampForm: Sendable, Equatable {
     public var field: Field = .steps
     /// Enter was pressed and the plan is valid: the first write is shown; `y` starts it.
     public var reviewing: RampPlan?
+    /// The split's controller, held still by the operator (its Flagger Canary suspended and
+    /// read back in the editor): the ramp runs beside it (`RampMachine.heldController`).
+    public var heldController: ControllerInfo?
     public var error: String?
 
     public init(split: WeightedSplit, canary: Int, defaults: RampDefaults) {
@@ -138,13 +141,20 @@ extension AppState {
         }
         guard let s = store.splits[id] else { return set("no split \(id)", .error) }
         if readOnly.isReadOnly { return set("read-only (\(readOnly.reason ?? "")): a ramp writes", .warning) }
+        var held: ControllerInfo?
         if let c = s.controller {
-            return set("\(c.tool) manages \(id) (\(c.detail)): suspend it before ramping by hand", .warning)
+            // A Flagger Canary suspended from this split's editor (S, read back) holds still.
+            guard let d = drafts[id], isHeldByCanary(d) else {
+                let how = FlaggerCanary(owning: s.meta) != nil ? ": S in its editor suspends the Canary, then R" : ""
+                return set("\(c.tool) manages \(id) (\(c.detail)): suspend it before ramping by hand\(how)", .warning)
+            }
+            held = c
         }
         // The canary: the backend selected in the editor, else the last one (where canaries sit).
         let index = canary ?? max(0, s.backends.count - 1)
         editing = nil
         rampForm = RampForm(split: s, canary: index, defaults: options.ramp)
+        rampForm?.heldController = held
     }
 
     mutating func handleRampForm(_ key: Key, _ action: Action?) -> [Effect] {
@@ -157,7 +167,7 @@ extension AppState {
             switch action {
             case .rampStart:
                 rampForm = nil
-                return startRamp(plan)
+                return startRamp(plan, heldController: f.heldController)
             case .rampCancel:
                 f.reviewing = nil
             default: break
@@ -205,12 +215,14 @@ extension AppState {
         return []
     }
 
-    mutating func startRamp(_ plan: RampPlan) -> [Effect] {
+    mutating func startRamp(_ plan: RampPlan, heldController: ControllerInfo? = nil) -> [Effect] {
         guard let s = store.splits[plan.split] else {
             set("no split \(plan.split)", .error)
             return []
         }
-        var session = RampSession(machine: RampMachine(plan: plan, split: s, settle: rampSettle), restored: false)
+        var machine = RampMachine(plan: plan, split: s, settle: rampSettle)
+        machine.heldController = heldController
+        var session = RampSession(machine: machine, restored: false)
         let actions = session.machine.begin(now: now)
         ramps[plan.split] = session
         rampOpen = plan.split

@@ -141,6 +141,11 @@ public struct RampMachine: Sendable, Equatable {
     public var settle: Double
     /// Longest wait for a mesh to accept a route write before pausing.
     public var applyTimeout: Double = 60
+    /// A controller the operator has suspended (a Flagger Canary smitop suspended and read
+    /// back): its evidence on the split does not stop the ramp, any other controller does. Not
+    /// kept across restarts: a restored ramp on such a split stops, and is planned again once
+    /// the Canary is seen suspended.
+    public var heldController: ControllerInfo?
     public static let chartCapacity = 600
 
     public init(plan: RampPlan, split: WeightedSplit, settle: Double) {
@@ -169,7 +174,7 @@ public struct RampMachine: Sendable, Equatable {
     public mutating func begin(now: Double) -> [RampAction] {
         guard case .ready = phase else { return [] }
         if let p = plan.problem(on: server) { return stop(p, now: now) }
-        if let c = server.controller { return stop(controllerText(c), now: now) }
+        if let c = server.controller, c != heldController { return stop(controllerText(c), now: now) }
         if step >= 0 {
             // Resumed after a restart: only if nobody wrote while smitop was away.
             guard sameWeights(server.backends.map(\.weight), expected) else {
@@ -245,7 +250,7 @@ public struct RampMachine: Sendable, Equatable {
             let who = split.meta.lastWriter.map { " (last writer: \(clean($0)))" } ?? ""
             return changed("the split changed on the server\(who): someone else is writing; the ramp stopped without writing", now: now)
         }
-        if let c = split.controller, server.controller == nil || phase == .ready { return stop(controllerText(c), now: now) }
+        if let c = split.controller, c != heldController, server.controller == nil || phase == .ready { return stop(controllerText(c), now: now) }
         server = split
         if case .applying = phase { return checkApplied(now: now) }
         return []

@@ -10,11 +10,16 @@ import Mesh
 /// (neither the Canary nor the weights); it is never retried. With --dry-run the Canary write
 /// is a server-side dry run too.
 func suspendOwningCanary(_ client: KubeClient, meta: ObjectMeta, label: String, write: WriteOptions) async throws {
+    try await suspendOwningCanary(client, meta: meta, label: label, suspend: write.suspendCanary, dryRun: write.dryRun)
+}
+
+/// The same with the two choices as values (a command without `WriteOptions`: `split ramp`).
+func suspendOwningCanary(_ client: KubeClient, meta: ObjectMeta, label: String, suspend: Bool, dryRun: Bool) async throws {
     guard let canary = FlaggerCanary(owning: meta) else {
-        if write.suspendCanary { throw CLIError.fail("--suspend-canary: no Flagger Canary owns \(label)", code: 2) }
+        if suspend { throw CLIError.fail("--suspend-canary: no Flagger Canary owns \(label)", code: 2) }
         return
     }
-    guard write.suspendCanary else {
+    guard suspend else {
         warn(
             "to hold Flagger first, add --suspend-canary (a guarded write of spec.suspend: true), or: \(canary.kubectlCommand(suspend: true))"
         )
@@ -38,7 +43,7 @@ func suspendOwningCanary(_ client: KubeClient, meta: ObjectMeta, label: String, 
     }
     do {
         _ = try await client.mergePatch(
-            path: canary.path, patch: FlaggerCanary.suspendPatch(true, resourceVersion: rv), resourceVersion: rv, dryRun: write.dryRun,
+            path: canary.path, patch: FlaggerCanary.suspendPatch(true, resourceVersion: rv), resourceVersion: rv, dryRun: dryRun,
             fieldManager: "smitop")
     } catch let e where e.isConflict {
         throw CLIError.fail(
@@ -47,7 +52,7 @@ func suspendOwningCanary(_ client: KubeClient, meta: ObjectMeta, label: String, 
     } catch {
         throw CLIError.fail("suspending \(canary) failed (\(KubeError.from(error).userMessage)); the weights were not written", code: 1)
     }
-    if write.dryRun {
+    if dryRun {
         warn("dry run: \(canary) would be suspended (spec.suspend: true at resourceVersion \(rv))")
         return
     }

@@ -44,6 +44,10 @@ struct SplitRampCommand: AsyncParsableCommand {
     @Option(name: .customLong("min-requests"), help: "Requests the canary must serve in a step before any verdict (default 20).")
     var minRequests: Double?
     @Flag(help: "Take each step whose gates held without asking, and roll back on the first failure.") var auto = false
+    @Flag(
+        name: .customLong("suspend-canary"),
+        help: "When a Flagger Canary owns the object: first write its spec.suspend: true (guarded, read back), so the ramp runs while Flagger holds.")
+    var suspendCanary = false
     @Option(help: "For a route: the rule to ramp, by index or by name.") var rule: String?
     @Option(help: "The metrics window (Go duration); samples within it after a step began are not judged.") var window = "30s"
     @Option(help: "Seconds between metrics polls.") var interval: Double = 2
@@ -77,6 +81,20 @@ struct SplitRampCommand: AsyncParsableCommand {
         if case .trafficSplit = address, rule != nil { throw CLIError.fail("--rule is for routes; a TrafficSplit has one list of backends", code: 2) }
         let object = try await RampObject.locate(address, rule: rule, client: client)
         var current = try await object.read()
+        // A Flagger Canary owning the object, held still (spec.suspend: true): the ramp runs
+        // beside it, as in the TUI after S. Any other controller still stops it.
+        var held: ControllerInfo?
+        if let canary = FlaggerCanary(owning: current.meta), let c = current.controller {
+            if suspendCanary {
+                try await suspendOwningCanary(client, meta: current.meta, label: object.label, suspend: true, dryRun: false)
+                held = c
+            } else if let j = try? await client.rawGet(canary.path), let r = CanaryReading(j, of: canary), r.suspended {
+                warn(
+                    "\(canary) is suspended (spec.suspend: true): Flagger holds while the ramp runs; resume it after with: \(canary.kubectlCommand(suspend: false))"
+                )
+                held = c
+            }
+        }
         let canaryIndex = current.backends.firstIndex { $0.service == to }
         guard let canaryIndex else {
             throw CLIError.fail(
@@ -111,8 +129,10 @@ struct SplitRampCommand: AsyncParsableCommand {
         let interrupted = InterruptFlag()
         interrupted.install()
 
+        var machine = RampMachine(plan: plan, split: current, settle: settle)
+        machine.heldController = held
         var runner = RampRunner(
-            machine: RampMachine(plan: plan, split: current, settle: settle), object: object, log: log, json: output == .json,
+            machine: machine, object: object, log: log, json: output == .json,
             started: Date().timeIntervalSince1970)
         runner.say(
             "ramp \(object.label): \(clean(to)) \(current.analysis.shares[canaryIndex].map { $0.percentText(decimals: 1) } ?? "-") → "

@@ -185,6 +185,38 @@ struct CanaryTests {
         }
     }
 
+    /// docs/ramps.md: suspend the controller first, then ramp. `R` on a Flagger-owned split is
+    /// refused (naming S) until its Canary was suspended and read back in the editor; then
+    /// the plan form opens and the ramp it starts holds that controller.
+    @Test func rampAfterSuspendingTheCanary() throws {
+        var s = loaded(owner: true)
+        s.view = .splits
+        keys(&s, [.char("R")])
+        #expect(s.rampForm == nil)
+        #expect(s.message?.text.contains("S in its editor suspends the Canary") == true, "\(String(describing: s.message))")
+        guard let read = pressS(&s) else {
+            Issue.record("no read")
+            return
+        }
+        _ = reduce(&s, .canaryAnswered(read, .success(canary(rv: "41"))))
+        guard let w = canaryEffects(keys(&s, [.char("y")])).first else {
+            Issue.record("y did not write")
+            return
+        }
+        guard let b = canaryEffects(reduce(&s, .canaryAnswered(w, .success(canary(rv: "42", suspend: true))))).first else {
+            Issue.record("no read-back")
+            return
+        }
+        _ = reduce(&s, .canaryAnswered(b, .success(canary(rv: "43", suspend: true))))
+        keys(&s, [.char("R")])
+        let form = try #require(s.rampForm, "\(String(describing: s.message))")
+        #expect(form.heldController?.tool == "flagger")
+        keys(&s, [.enter])
+        let fx = keys(&s, [.char("y")])
+        #expect(fx.contains { if case .patch = $0 { return true } else { return false } }, "the ramp's first step was not written: \(fx)")
+        #expect(s.ramps.values.first?.machine.heldController?.tool == "flagger")
+    }
+
     @Test func noCanaryNoRead() {
         var s = loaded(owner: false)
         s.view = .splits

@@ -60,6 +60,35 @@ struct RampCLITests {
         #expect(passed["gates"]?.arrayValue?.allSatisfy { $0["verdict"] == "pass" && $0["value"]?.doubleValue != nil } == true, "\(passed)")
     }
 
+    /// docs/ramps.md: suspend the controller, then ramp. On the Flagger-owned payments split a
+    /// ramp stops at once and writes nothing; with --suspend-canary the Canary is suspended
+    /// first (kubectl sees it) and the ramp runs to its target beside the held Canary.
+    @Test("a Flagger-owned split ramps only with its Canary suspended first (--suspend-canary)")
+    func suspendCanaryThenRamp() async throws {
+        let h = try await SimHarness.start()
+        defer { Task { await h.stop() } }
+        func state() async throws -> (suspend: String, weights: String) {
+            let c = try await h.kubectl(["get", "canaries.flagger.app", "payments", "-n", "payments", "-o", "jsonpath={.spec.suspend}"])
+            let w = try await h.kubectl(["get", "trafficsplits.split.smi-spec.io", "payments", "-n", "payments", "-o", "jsonpath={.spec.backends[*].weight}"])
+            return (c.stdout, w.stdout)
+        }
+        let args = [
+            "split", "ramp", "-n", "payments", "trafficsplit/payments", "--to", "payments-canary", "--steps", "50", "--auto", "--min-success", "50",
+            "--max-p99", "5s", "--min-requests", "1",
+        ]
+        let refused = try await smitop(h, args + Self.fast)
+        #expect(refused.status != 0, "stdout:\n\(refused.stdout)")
+        #expect((refused.stdout + refused.stderr).contains("flagger"), "\(refused.stdout)\n\(refused.stderr)")
+        var now = try await state()
+        #expect(now.suspend == "false" && now.weights == "80 20", "\(now)")
+
+        let r = try await smitop(h, args + ["--suspend-canary"] + Self.fast)
+        #expect(r.status == 0, "stdout:\n\(r.stdout)\nstderr:\n\(r.stderr)")
+        #expect(r.stderr.contains("suspended Canary payments/payments"), "\(r.stderr)")
+        now = try await state()
+        #expect(now.suspend == "true" && now.weights == "50 50", "\(now)")
+    }
+
     @Test("an auto ramp that hits the degrading canary rolls back to the pre-ramp weights with exit 4")
     func autoRollsBack() async throws {
         let h = try await SimHarness.start()

@@ -290,6 +290,22 @@ func acceptWrite(_ m: inout RampMachine, _ a: [RampAction], now: Double, rv: ino
         #expect(why.contains("flagger") && why.contains("suspend"))
     }
 
+    /// After the operator suspended the owning Flagger Canary (read back), that controller is
+    /// held: the ramp writes beside it. Any other controller still stops it.
+    @Test func aHeldControllerDoesNotStopTheRamp() {
+        let split = ws([90, 10], rv: "1", owner: true)
+        var m = RampMachine(plan: plan(), split: split, settle: 0)
+        m.heldController = split.controller
+        let a = m.begin(now: 0)
+        #expect(writes(a).map { weights($0.0) } == [["90", "10"]], "\(a)")
+        if case .finished = m.phase { Issue.record("stopped: \(m.phase)") }
+        var other = RampMachine(plan: plan(), split: split, settle: 0)
+        other.heldController = ControllerInfo(source: .gitOps, tool: "Flux", detail: "a label")
+        _ = other.begin(now: 0)
+        guard case .finished(.stopped(let why)) = other.phase else { return #expect(Bool(false)) }
+        #expect(why.contains("flagger"))
+    }
+
     @Test func deletedSplitAndMissingCanaryStop() {
         var m = RampMachine(plan: plan(), split: ws([90, 10], rv: "1"), settle: 0)
         _ = m.begin(now: 0)
