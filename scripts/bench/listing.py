@@ -24,6 +24,31 @@ def pick_kubectl(args, minor):
     return path, f"`{path}`"
 
 
+def warm_up(tool, argv, work, env, res, expected, timeout, to_stdout=True, what="items"):
+    """One run of `tool` whose JSON output is kept, checked (its `items`, against `expected`)
+    and deleted; bytes and items go into `res`, problems into `res["errors"]`. Returns the
+    items (empty after a failure)."""
+    out = os.path.join(work, f"warmup-{tool}.out")
+    try:
+        r = timed_run(argv(out), timeout, work, env=env, stdout_path=out if to_stdout else None)
+        if not r.ok:
+            res["errors"].append(f"{tool} warm-up failed (exit {r.rc}{', timed out' if r.timed_out else ''}): {r.stderr[-200:]}")
+            return []
+        res["bytes"][tool] = os.path.getsize(out)
+        with open(out, "rb") as f:
+            items = json.load(f).get("items") or []
+        res["items"][tool] = len(items)
+        if len(items) != expected:
+            res["errors"].append(f"{tool} returned {len(items)} {what}, expected {expected}")
+        return items
+    except Exception as e:
+        res["errors"].append(f"{tool} warm-up: {short_error(e)}")
+        return []
+    finally:
+        if os.path.exists(out):
+            os.remove(out)
+
+
 def listing_size(args, ctx, sim):
     """Interleaved runs of smitop, kubectl and curl against one simulator."""
     res = {"services": sim.services, "splits": sim.splits, "runs": {"smitop": [], "kubectl": [], "curl": []},
@@ -48,23 +73,8 @@ def listing_size(args, ctx, sim):
     tools = ("smitop", "kubectl", "curl")
     # Warm-up: one run each, outputs kept and checked (then deleted).
     for tool in tools:
-        out = os.path.join(work, f"warmup-{tool}.out")
-        try:
-            r = timed_run(argv(tool, out), timeout, work, env=env, stdout_path=None if tool == "curl" else out)
-            if not r.ok:
-                res["errors"].append(f"{tool} warm-up failed (exit {r.rc}{', timed out' if r.timed_out else ''}): {r.stderr[-200:]}")
-                continue
-            res["bytes"][tool] = os.path.getsize(out)
-            with open(out, "rb") as f:
-                items = json.load(f).get("items") or []
-            res["items"][tool] = len(items)
-            if len(items) != sim.splits:
-                res["errors"].append(f"{tool} returned {len(items)} items, expected {sim.splits}")
-        except Exception as e:
-            res["errors"].append(f"{tool} warm-up: {short_error(e)}")
-        finally:
-            if os.path.exists(out):
-                os.remove(out)
+        warm_up(tool, lambda out: argv(tool, out), work, env, res, expected=sim.splits, timeout=timeout,
+                to_stdout=tool != "curl")
     # Measured rounds; the order rotates so that position effects hit every tool alike.
     for i in range(ctx["runs"]):
         order = tools[i % 3:] + tools[: i % 3]

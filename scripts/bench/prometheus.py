@@ -115,6 +115,7 @@ def one_size(ctx, services):
             start_new_session=True)
         base = f"http://127.0.0.1:{prom_port}"
         targets = wait_up(base, 300)
+        up_at = time.monotonic()
         # Two scrapes of every target, so increase() over 30 s has something to say.
         time.sleep(25)
         before = own_counters(base)
@@ -122,8 +123,9 @@ def one_size(ctx, services):
         argv = [ctx["bin"], "metrics", "-A", "--edges", "--metrics", "linkerd", "--prometheus-url", base,
                 "--window", "30s", "-o", "json", "--kubeconfig", sim.kubeconfig]
         run = timed_run(argv, 120, prom_dir, env=dict(os.environ, HOME=ctx["home"]), stdout_path=out)
-        # A query smitop gave up on (its 10 s timeout) is still counted once Prometheus ends it.
-        time.sleep(5)
+        # A query smitop gave up on (its 10 s timeout) is still counted once Prometheus ends it,
+        # which a loaded machine has taken more than 5 s to do.
+        time.sleep(15)
         after = own_counters(base)
         if run.rc != 0:
             raise RuntimeError(f"smitop metrics exited {run.rc}: {run.stderr[-200:]}")
@@ -132,6 +134,9 @@ def one_size(ctx, services):
         result = {"services": services, "targets": targets, "edges": edges, "queries": after[0] - before[0],
                   "bytes": after[1] - before[1], "wall": run.wall, "cpu": run.cpu, "maxrss_kib": run.maxrss_kib}
         try:
+            # History to backfill: two minutes of scrapes (the sparkline's length at the default
+            # 2 s refresh), counted from when every target was up.
+            time.sleep(max(0, 120 - (time.monotonic() - up_at)))
             result["tui"] = history_frame(ctx, sim, base, prom_dir)
         except Exception as e:
             result["tui_error"] = short_error(e)

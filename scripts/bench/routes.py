@@ -1,13 +1,13 @@
 """The routes section: 5,000 services with 10,000 HTTPRoutes of three rules each (issue 15's
 size), listed by `smitop routes` beside kubectl, and the TUI's start-up on them."""
 
-import json
 import os
 import shutil
 import tempfile
 
 from .common import ROUTES_SIZE, log, short_error
 from .fmt import mb, med, ms
+from .listing import warm_up
 from .processes import timed_run
 from .simulator import Simulator
 from .startup import startup
@@ -35,25 +35,9 @@ def routes_section(args, ctx):
 
         tools = ("smitop", "kubectl")
         for tool in tools:
-            out = os.path.join(work, f"warmup-{tool}.out")
-            try:
-                r = timed_run(argv(tool), 180, work, env=env, stdout_path=out)
-                if not r.ok:
-                    res["errors"].append(f"{tool} warm-up failed (exit {r.rc}): {r.stderr[-200:]}")
-                    continue
-                res["bytes"][tool] = os.path.getsize(out)
-                with open(out, "rb") as f:
-                    items = json.load(f).get("items") or []
-                res["items"][tool] = len(items)
-                if tool == "smitop":
-                    res["rules"] = sum(len(i.get("rules") or []) for i in items)
-                if len(items) != routes:
-                    res["errors"].append(f"{tool} returned {len(items)} routes, expected {routes}")
-            except Exception as e:
-                res["errors"].append(f"{tool} warm-up: {short_error(e)}")
-            finally:
-                if os.path.exists(out):
-                    os.remove(out)
+            items = warm_up(tool, lambda out: argv(tool), work, env, res, expected=routes, timeout=180, what="routes")
+            if tool == "smitop":
+                res["rules"] = sum(len(i.get("rules") or []) for i in items)
         for i in range(ctx["runs"]):
             for tool in tools if i % 2 == 0 else tools[::-1]:
                 try:
