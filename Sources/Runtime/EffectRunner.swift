@@ -7,6 +7,7 @@ import Foundation
 import Kube
 import KubeCore
 import Mesh
+import SMI
 import Synchronization
 
 public final class EffectRunner: @unchecked Sendable {
@@ -123,15 +124,42 @@ public final class EffectRunner: @unchecked Sendable {
         if changed { mailbox.post(.metricsSource(name)) }
     }
 
-    /// Before a scope's first live poll, its history from the source (Prometheus'
-    /// `query_range`), oldest first, so the first frames already draw sparklines.
-    private func backfillOnce(_ cluster: any ClusterSession, scope: NamespaceScope, window: String) async {
+    /// How long a scope's first live numbers wait for its history. Range queries over a large
+    /// mesh can take many seconds (17 s at 500 services on a loaded 2-core machine in `make
+    /// bench`), and history must never hold back the live numbers longer than this; a backfill
+    /// that answers later is dropped (the sparklines then fill from the live polls).
+    public static let backfillPatience: Double = 8
+
+    /// A scope's history from the source (Prometheus' `query_range`), oldest first, the first
+    /// time the scope is polled; nil after that or when the source has none.
+    private func firstHistory(_ cluster: any ClusterSession, scope: NamespaceScope, window: String) -> Task<[(at: Double, lists: [TrafficMetricsList])], Never>?
+    {
         let first = backfilled.withLock { $0.insert(scope.namespace ?? "*").inserted }
-        guard first else { return }
-        let history = await cluster.backfillMetrics(namespace: scope.namespace, window: window, step: backfillStep, points: backfillPoints)
-        if history.isEmpty { return }
+        guard first else { return nil }
+        let (step, points) = (backfillStep, backfillPoints)
+        return Task { await cluster.backfillMetrics(namespace: scope.namespace, window: window, step: step, points: points) }
+    }
+
+    /// The history if it is there within `backfillPatience` of the live poll's answer
+    /// (cancelled otherwise), posted before that answer so the sparklines stay in time order.
+    private func postHistory(_ history: Task<[(at: Double, lists: [TrafficMetricsList])], Never>?, scope: NamespaceScope, cluster: any ClusterSession) async {
+        guard let history else { return }
+        let points: [(at: Double, lists: [TrafficMetricsList])] = await withTaskGroup(of: [(at: Double, lists: [TrafficMetricsList])]?.self) { g in
+            g.addTask { await history.value }
+            g.addTask {
+                try? await Task.sleep(for: .seconds(Self.backfillPatience))
+                return nil
+            }
+            let first = await g.next() ?? nil
+            // Out of patience: cancel the history itself (the group waits for its child, which
+            // waits for the history), so the live answer goes out now.
+            if first == nil { history.cancel() }
+            g.cancelAll()
+            return first ?? []
+        }
+        if points.isEmpty { return }
         postSourceName(cluster)
-        for p in history {
+        for p in points {
             mailbox.post(.metricsSampled(namespace: scope.namespace, lists: p.lists, edgesFetched: nil, at: p.at))
         }
     }
@@ -145,11 +173,12 @@ public final class EffectRunner: @unchecked Sendable {
             try? await Task.sleep(for: .seconds(saturating: after))
             if Task.isCancelled { return }
             guard let cluster else { return }
-            await self.backfillOnce(cluster, scope: scope, window: window)
-            if Task.isCancelled { return }
+            // The first poll of a scope asks for its history at the same time.
+            let history = self.firstHistory(cluster, scope: scope, window: window)
             do {
                 let poll = try await cluster.pollTrafficMetrics(
                     namespace: scope.namespace, window: window, edgeBudget: Self.edgeBudget, rotation: self.edgeRotation.withLock { $0 })
+                await self.postHistory(history, scope: scope, cluster: cluster)
                 if Task.isCancelled { return }
                 self.edgeRotation.withLock { $0 = poll.nextRotation }
                 let fetched: Set<ObjectRef>? =
@@ -163,6 +192,7 @@ public final class EffectRunner: @unchecked Sendable {
                 self.postSourceName(cluster)
                 mailbox.post(.metricsSampled(namespace: scope.namespace, lists: poll.lists, edgesFetched: fetched, at: nowSeconds()))
             } catch {
+                await self.postHistory(history, scope: scope, cluster: cluster)
                 if Task.isCancelled { return }
                 self.postSourceName(cluster)
                 mailbox.post(.metricsFailed(namespace: scope.namespace, error: KubeError.from(error), at: nowSeconds()))

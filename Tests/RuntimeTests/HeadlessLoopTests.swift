@@ -168,8 +168,15 @@ final class ScriptedCluster: ClusterSession, @unchecked Sendable {
 
     private var backfills: [(step: Double, points: Int)] = []
     var recordedBackfills: [(step: Double, points: Int)] { lock.withLock { backfills } }
+    /// Seconds the history takes to answer (a Prometheus slow at range queries).
+    var backfillDelay: Double = 0
+    private var cancelled = false
+    var backfillCancelled: Bool { lock.withLock { cancelled } }
     func backfillMetrics(namespace: String?, window: String, step: Double, points: Int) async -> [(at: Double, lists: [TrafficMetricsList])] {
         lock.withLock { backfills.append((step, points)) }
+        if backfillDelay > 0 {
+            do { try await Task.sleep(for: .seconds(backfillDelay)) } catch { lock.withLock { cancelled = true } }
+        }
         return []
     }
 
@@ -216,6 +223,27 @@ struct HeadlessLoopTests {
         while cluster.recordedBackfills.isEmpty && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         let b = try #require(cluster.recordedBackfills.first, "no backfill was asked for")
         #expect(b.step == 5 && b.points == 40)
+    }
+
+    /// The history is asked for beside the first live poll, and a slow one never holds that
+    /// poll's answer back for more than `backfillPatience`: it is dropped (cancelled) instead.
+    @Test func aSlowHistoryNeverHoldsBackTheFirstPoll() throws {
+        let terminal = HeadlessTerminal()
+        let cluster = ScriptedCluster(weights: [90, 10], rv: "7")
+        cluster.backfillDelay = 60
+        let began = Date()
+        let (box, _, _) = start(terminal, cluster)
+        defer { box.loop.mailbox.post(.key(.ctrl("c"))) }
+        // This cluster's poll fails at once (it serves no metrics): the failure is what the
+        // first poll answers, and it must arrive within the patience, not after 60 s.
+        let deadline = Date().addingTimeInterval(30)
+        while box.loop.state.metrics.consecutiveFailures == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let waited = Date().timeIntervalSince(began)
+        #expect(box.loop.state.metrics.consecutiveFailures > 0, "the first poll's answer never arrived")
+        #expect(waited < EffectRunner.backfillPatience + 10, "the first poll waited \(waited) s for the history")
+        #expect(!cluster.recordedBackfills.isEmpty, "no history was asked for")
+        while !cluster.backfillCancelled && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(cluster.backfillCancelled, "the late history was not given up")
     }
 
     @Test func aKeypressWriteIsPatchedEchoedAndDrawn() throws {
