@@ -40,3 +40,22 @@ enum MallocInfo {
         return max(0, system &- fast &- free) &+ mmap
     }
 }
+
+/// `SMITOP_HEAP_STATS_FILE=PATH`: after frames, at most once a second, the heap in use (bytes,
+/// one line) is written to PATH (a temporary file renamed over it, so a reader never sees
+/// half a number). The soak reads it to judge leaks by what smitop holds.
+final class HeapStatsFile {
+    let path: String
+    private var lastWrite = -Double.infinity
+
+    init?(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        guard let p = environment["SMITOP_HEAP_STATS_FILE"], !p.isEmpty else { return nil }
+        path = p
+    }
+
+    func frameDrawn(now: Double) {
+        guard now - lastWrite >= 1 else { return }
+        lastWrite = now
+        try? Data("\(heapInUseBytes())\n".utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}
