@@ -163,15 +163,17 @@ struct StreamBufferTests {
         let limit = 128 << 10
         req.streamBufferBytes = limit
         // Paused for the reader, the transfer receives nothing: that must not count as a silent
-        // connection.
-        req.idleTimeout = 0.5
+        // connection (the stall below is longer than this).
+        req.idleTimeout = 1
         var body: [UInt8] = []
         var status = 0
         var it = transport.stream(req).makeAsyncIterator()
         if case .head(let s, _) = try await it.next() { status = s }
         #expect(status == 200)
-        // The reader stalls: the server has long written everything it had.
-        try await Task.sleep(for: .seconds(2))
+        // The first piece (the server has the whole body ready once it sends one), then the
+        // reader stalls: the server writes everything it has meanwhile.
+        if case .data(let bytes) = try await it.next() { body += bytes }
+        try await Task.sleep(for: .seconds(2.5))
         let budget = try #require(transport.streamBudgets.withLock { $0.compactMap(\.value).first })
         let stalled = budget.state.withLock { $0 }
         while let chunk = try await it.next() {
