@@ -152,7 +152,9 @@ final class NetworkEngine: @unchecked Sendable {
     private func unpause(_ transfer: Transfer) {
         guard active[ObjectIdentifier(transfer)] != nil else { return }
         // The idle clock starts again now: the pause was the reader's, not the connection's.
+        // Until here the transfer counted as paused, so no idle check fell in between.
         transfer.lastActivity = .now
+        transfer.budget?.resumed()
         // May call the write callback at once with the held bytes (and pause again).
         _ = try? Curl.check(smt_easy_unpause(transfer.easy), "curl_easy_pause")
     }

@@ -260,7 +260,10 @@ enum Callbacks {
 final class StreamBudget: Sendable {
     struct State {
         var buffered = 0
+        /// True from the pause until the network thread has resumed the transfer (not merely
+        /// been asked to): the idle clock must not run in between.
         var paused = false
+        var resumeRequested = false
         /// The most ever held at once, and how often the transfer was paused (tests read them).
         var highWater = 0
         var pauses = 0
@@ -286,13 +289,22 @@ final class StreamBudget: Sendable {
         }
     }
 
-    /// Consumer: `count` bytes taken. True when the transfer is paused and should resume now.
+    /// Consumer: `count` bytes taken. True when the transfer is paused and should resume now
+    /// (once: until the network thread has resumed it, further takes ask nothing more).
     func take(_ count: Int) -> Bool {
         state.withLock { s in
             s.buffered = max(0, s.buffered &- count)
-            guard s.paused, s.buffered <= limit / 2 else { return false }
-            s.paused = false
+            guard s.paused, !s.resumeRequested, s.buffered <= limit / 2 else { return false }
+            s.resumeRequested = true
             return true
+        }
+    }
+
+    /// Network thread, just before it unpauses the transfer.
+    func resumed() {
+        state.withLock { s in
+            s.paused = false
+            s.resumeRequested = false
         }
     }
 
