@@ -164,7 +164,7 @@ struct StreamBufferTests {
         req.streamBufferBytes = limit
         // Paused for the reader, the transfer receives nothing: that must not count as a silent
         // connection (the stall below is longer than this).
-        req.idleTimeout = 1
+        req.idleTimeout = 2
         var body: [UInt8] = []
         var status = 0
         var it = transport.stream(req).makeAsyncIterator()
@@ -173,8 +173,12 @@ struct StreamBufferTests {
         // The first piece (the server has the whole body ready once it sends one), then the
         // reader stalls: the server writes everything it has meanwhile.
         if case .data(let bytes) = try await it.next() { body += bytes }
-        try await Task.sleep(for: .seconds(2.5))
         let budget = try #require(transport.streamBudgets.withLock { $0.compactMap(\.value).first })
+        // Once the bound is reached the transfer is paused; from then on the stall outlasts the
+        // idle timeout. (Before it, a loaded in-process server may pause between writes.)
+        let deadline = Date().addingTimeInterval(30)
+        while !budget.isPaused && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .seconds(3))
         let stalled = budget.state.withLock { $0 }
         while let chunk = try await it.next() {
             if case .data(let bytes) = chunk { body += bytes }
