@@ -64,11 +64,20 @@ format:
 	$(SWIFT) format format --in-place --parallel -r $(FORMAT_PATHS)
 
 # Every test: unit and integration tests (XCTest/Swift Testing, real simulator over real
-# HTTP(S), real kubectl, the Python client, tmux end-to-end).
+# HTTP(S), real kubectl, the Python client, tmux end-to-end), then a soak of the TUI for
+# SOAK_TEST_MINUTES (3) that fails on a leak: its heap in use, descriptors or threads growing
+# after warm-up (scripts/soak.py). On 200 services, so that its state is full within the
+# warm-up: at a 1 s refresh the sparkline histories fill in a minute, and every edge is
+# polled each time (the poll asks 200 deployments' edges at most; on 5,000 services an edge's
+# history takes 50 minutes to fill, which a 3-minute run would take for a leak). After the
+# tests, not beside them: on two cores a soak beside the tmux tests slows their screens.
+SOAK_TEST_MINUTES ?= 3
 test: deps $(PY_DEPS) lint
 	@echo "==> building smitop and its tests (a first build takes several minutes)"
 	$(SWIFT) build --build-tests
 	SMITOP_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --skip-build
+	@echo "==> a $(SOAK_TEST_MINUTES)-minute soak of the TUI, failing on a leak (make soak runs a long one)"
+	python3 scripts/soak.py --bin $(BIN) --minutes $(SOAK_TEST_MINUTES) --services 200 --splits 400 --refresh 1 --sample-seconds 5 --check
 
 # The soak alone, for SOAK_MINUTES (default 60), with its table and chart in soak-report.md.
 SOAK_MINUTES ?= 60

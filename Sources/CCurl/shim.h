@@ -38,6 +38,10 @@ static inline unsigned int smt_curlu_default_port(void) { return CURLU_DEFAULT_P
 static inline unsigned int smt_curlu_guess_scheme(void) { return CURLU_GUESS_SCHEME; }
 static inline long smt_curlpipe_multiplex(void) { return CURLPIPE_MULTIPLEX; }
 static inline long smt_curl_error_size(void) { return CURL_ERROR_SIZE; }
+/// What a write callback returns to pause its transfer; libcurl hands the same bytes again
+/// after `smt_easy_unpause`.
+static inline size_t smt_writefunc_pause(void) { return CURL_WRITEFUNC_PAUSE; }
+static inline CURLcode smt_easy_unpause(CURL *h) { return curl_easy_pause(h, CURLPAUSE_CONT); }
 
 static inline long smt_curl_version_now(void) { return CURLVERSION_NOW; }
 static inline const char *smt_curl_version_string(void) { return curl_version(); }

@@ -59,6 +59,11 @@ public struct HTTPRequest: Sendable {
     /// hostile server must not be able to make smitop hold unbounded memory. Streams are
     /// bounded per frame by their decoder instead.
     public var maxBodyBytes = 512 << 20
+    /// A streamed response holds at most about this many bytes that its consumer has not taken
+    /// yet: past it the transfer is paused (nothing more is read from the connection) until
+    /// the consumer has taken half of them. A watch that outpaces its reader then waits in
+    /// the server and the kernel's socket buffers, not in smitop's memory.
+    public var streamBufferBytes = 1 << 20
 
     public init(
         method: String, url: String, headers: [HTTPHeader] = [], body: [UInt8]? = nil,
@@ -125,5 +130,7 @@ public protocol HTTPTransport: Sendable {
     /// One request, whole body buffered.
     func send(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse
     /// A streamed response (watches). Cancelling the consuming task cancels the transfer.
+    /// Bytes are read from the connection only as fast as the consumer takes them (up to the
+    /// request's `streamBufferBytes` ahead).
     func stream(_ request: HTTPRequest) -> AsyncThrowingStream<StreamChunk, any Error>
 }

@@ -62,6 +62,7 @@ public final class EventLoop {
         // five minutes on 5,000 services) without anything being leaked.
         var lastTrim = nowSeconds()
         var nextTick: Double?
+        let heapStats = HeapStatsFile()
         // Every change to drafts or the journal is on disk before the next frame and before
         // any exit: a crash, a lost terminal or a kill loses nothing that was on screen.
         func persist() {
@@ -134,6 +135,7 @@ public final class EventLoop {
                 // The whole frame is rendered each time; the terminal sends only changed cells.
                 terminal.draw(Screen.render(state, theme: theme, glyphs: terminal.isUTF8 ? .unicode : .ascii))
                 dirty = false
+                heapStats?.frameDrawn(now: nowSeconds())
                 observer?.frameDrawn(state, lastListArrival: mailbox.lastListArrival.withLock { $0 }, trimSeconds: trimSeconds)
             }
             let timeout = nextTick.map { Int32(max(0, min(60_000, ($0 - nowSeconds()) * 1000)).rounded(.up)) }

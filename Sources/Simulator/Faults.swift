@@ -32,6 +32,11 @@ public struct FaultSettings: Sendable, Equatable {
     public var degrade: Degradations = [:]
     /// Simulated controllers that step a route's weights (Flagger, the Argo Rollouts plugin).
     public var routeActors: [RouteActor.Kind: RouteActor] = [:]
+    /// A fast-churning cluster (a controller in a hot loop, or a hostile writer): this many
+    /// TrafficSplit modifications a second, round-robin over every split, each a real write
+    /// (new resourceVersion, one MODIFIED event). For the backpressure tests: a watch that
+    /// delivers faster than a stalled client consumes. 0 = off.
+    public var churnPerSecond = 0
 
     public struct CompetingWriter: Sendable, Equatable {
         /// "namespace/name" of the TrafficSplit it owns.
@@ -57,7 +62,7 @@ public struct FaultSettings: Sendable, Equatable {
             "latencyMs": .int(latencyMs), "errorBurst": .int(errorBurst), "errorCode": .int(errorCode),
             "throttleBurst": .int(throttleBurst), "retryAfterSeconds": .int(retryAfterSeconds),
             "expireWatches": .int(expireWatches), "dropWatchesEverySeconds": .double(dropWatchesEverySeconds),
-            "blackhole": .bool(blackhole), "dropResponses": .int(dropResponses),
+            "blackhole": .bool(blackhole), "dropResponses": .int(dropResponses), "churnPerSecond": .int(churnPerSecond),
         ]
         if let c = competingWriter {
             var w = JSONObject()
@@ -86,6 +91,7 @@ public struct FaultSettings: Sendable, Equatable {
     static let adminKeys: Set<String> = [
         "latencyMs", "errorBurst", "errorCode", "throttleBurst", "retryAfterSeconds", "expireWatches", "dropWatchesEverySeconds",
         "blackhole", "dropResponses", "competingWriter", "degrade", "routeActors", "dropWatchesNow", "expireWatchesNow",
+        "churnPerSecond",
     ]
     static let competingWriterKeys: Set<String> = ["split", "weights", "intervalSeconds", "manager"]
     static let degradationKeys: Set<String> = ["errors", "latencyFactor", "above"]
@@ -127,6 +133,11 @@ public struct FaultSettings: Sendable, Equatable {
         if let v = try int("retryAfterSeconds") { retryAfterSeconds = v }
         if let v = try int("expireWatches") { expireWatches = v }
         if let v = try int("dropResponses") { dropResponses = v }
+        if let v = try int("churnPerSecond") {
+            // A bound so a typo cannot turn the simulator into a busy loop it cannot leave.
+            guard v <= 100_000 else { throw APIError.badRequest("churnPerSecond must be at most 100000") }
+            churnPerSecond = v
+        }
         if let v = patch["dropWatchesEverySeconds"] {
             guard let d = v.doubleValue, d >= 0 else { throw APIError.badRequest("dropWatchesEverySeconds must be >= 0") }
             dropWatchesEverySeconds = d
@@ -285,6 +296,8 @@ extension Simulator {
         var lastRun: [String: Date] = [:]
         // Argo's rollout step, per route, carried between its reconciles.
         var argoPosition: [String: Int?] = [:]
+        var lastChurn: Date?
+        var churnCursor = 0
         func due(_ key: String, every interval: Double) -> Bool {
             guard Date().timeIntervalSince(lastRun[key] ?? .distantPast) >= interval else { return false }
             lastRun[key] = Date()
@@ -293,7 +306,7 @@ extension Simulator {
         while !Task.isCancelled {
             let seen = faults.changes.generation
             let configured = faults.settings.withLock {
-                $0.competingWriter != nil || $0.dropWatchesEverySeconds > 0 || !$0.routeActors.isEmpty
+                $0.competingWriter != nil || $0.dropWatchesEverySeconds > 0 || !$0.routeActors.isEmpty || $0.churnPerSecond > 0
             }
             if !configured {
                 await faults.changes.wait(past: seen)
@@ -306,6 +319,16 @@ extension Simulator {
                 faults.drops.bump()
             }
             if let c = s.competingWriter, due("competingWriter", every: c.intervalSeconds) { writeCompetingWeights(c) }
+            if s.churnPerSecond > 0 {
+                // Paced by elapsed time, not by ticks: the loop's 100 ms sleep stretches under load.
+                let now = Date()
+                let owed = min(Double(s.churnPerSecond) * now.timeIntervalSince(lastChurn ?? now), Double(s.churnPerSecond))
+                let n = Int(owed)
+                if n > 0 || lastChurn == nil { lastChurn = now }
+                churnCursor = churn(n, from: churnCursor)
+            } else {
+                lastChurn = nil
+            }
             for k in RouteActor.Kind.allCases {
                 guard let a = s.routeActors[k] else {
                     argoPosition[k.rawValue] = nil
@@ -317,6 +340,25 @@ extension Simulator {
                 argoPosition[k.rawValue] = position
             }
         }
+    }
+
+    /// `n` churn writes: an annotation counter on each split in turn, from position `cursor`
+    /// in name order; returns where the next round starts.
+    func churn(_ n: Int, from cursor: Int) -> Int {
+        guard n > 0, let t = registry.find(group: "split.smi-spec.io", resource: "trafficsplits") else { return cursor }
+        let splits = store.all(t)
+        guard !splits.isEmpty else { return 0 }
+        var at = cursor % splits.count
+        for _ in 0..<n {
+            let o = splits[at].object
+            at = (at + 1) % splits.count
+            guard let ns = o[path: "metadata", "namespace"]?.stringValue, let name = o[path: "metadata", "name"]?.stringValue else { continue }
+            _ = try? store.update(t, namespace: ns, name: name, expectedRV: nil, dryRun: false) { (cur) throws(APIError) -> JSON in
+                let count = (cur[path: "metadata", "annotations", "sim.smitop.dev/churn"]?.stringValue).flatMap { Int($0) } ?? 0
+                return setPath(cur, ["metadata", "annotations", "sim.smitop.dev/churn"], .string(String(count &+ 1)))
+            }
+        }
+        return at
     }
 
     /// The competing writer's reconcile: its weights into the split, as its field manager.

@@ -1,6 +1,7 @@
 internal import CCurl
 import Kube
 import KubeCore
+import Synchronization
 
 /// `HTTPTransport` on libcurl: one instance per cluster endpoint (its TLS settings apply to
 /// every request), one network thread per instance, any number of concurrent requests and
@@ -69,14 +70,26 @@ public final class CurlTransport: HTTPTransport, Sendable {
             return stream
         }
         transfer.sink = .stream(continuation)
+        let budget = StreamBudget(limit: request.streamBufferBytes)
+        transfer.budget = budget
         let engine = self.engine
         // Also fires when the consumer drops the stream without iterating it to the end.
         continuation.onTermination = { termination in
             if case .cancelled = termination { engine.cancel(transfer) }
         }
+        streamBudgets.withLock { list in
+            list.removeAll { $0.value == nil }
+            list.append(WeakBudget(value: budget))
+        }
         engine.submit(transfer)
-        return stream
+        // The consumer's side: every piece taken is counted off the budget, which resumes a
+        // transfer paused for it.
+        let reader = ChunkReader(iterator: stream.makeAsyncIterator(), budget: budget, engine: engine, transfer: transfer)
+        return AsyncThrowingStream(unfolding: { try await reader.next() })
     }
+
+    /// The budgets of this transport's live streams (tests read their high-water marks).
+    let streamBudgets = Mutex<[WeakBudget]>([])
 
     // MARK: - Configuring a handle
 
@@ -268,6 +281,36 @@ public final class CurlTransport: HTTPTransport, Sendable {
         guard (try? Curl.check(curl_url_set(url, CURLUPART_URL, proxy, smt_curlu_guess_scheme()), "proxy URL")) != nil
         else { return nil }
         return URLParts.get(url, CURLUPART_HOST, flags: 0)
+    }
+}
+
+struct WeakBudget {
+    weak var value: StreamBudget?
+}
+
+/// Takes a stream's pieces for its one consumer and gives their bytes back to the budget.
+/// `@unchecked Sendable`: `AsyncThrowingStream(unfolding:)` calls `next` for one iterator, one
+/// call at a time, so the iterator is never used concurrently.
+private final class ChunkReader: @unchecked Sendable {
+    private var iterator: AsyncThrowingStream<StreamChunk, any Error>.Iterator
+    private let budget: StreamBudget
+    private let engine: NetworkEngine
+    private let transfer: Transfer
+
+    init(
+        iterator: AsyncThrowingStream<StreamChunk, any Error>.Iterator, budget: StreamBudget, engine: NetworkEngine,
+        transfer: Transfer
+    ) {
+        self.iterator = iterator
+        self.budget = budget
+        self.engine = engine
+        self.transfer = transfer
+    }
+
+    func next() async throws -> StreamChunk? {
+        let chunk = try await iterator.next()
+        if case .data(let bytes) = chunk, budget.take(bytes.count) { engine.resume(transfer) }
+        return chunk
     }
 }
 

@@ -15,6 +15,7 @@ final class NetworkEngine: @unchecked Sendable {
     private enum Command {
         case add(Transfer)
         case cancel(Transfer)
+        case resume(Transfer)
     }
 
     private struct Shared {
@@ -72,6 +73,15 @@ final class NetworkEngine: @unchecked Sendable {
         }
     }
 
+    /// Reads a paused stream again (its consumer caught up). Safe from any thread.
+    func resume(_ transfer: Transfer) {
+        shared.withLock { state in
+            guard !state.closed else { return }
+            state.commands.append(.resume(transfer))
+            wakeUp()
+        }
+    }
+
     /// Ends the network thread after failing whatever is still running. Does not wait.
     func shutdown() {
         shared.withLock { state in
@@ -100,6 +110,7 @@ final class NetworkEngine: @unchecked Sendable {
                 switch command {
                 case .add(let transfer): add(transfer)
                 case .cancel(let transfer): remove(transfer, .cancelled)
+                case .resume(let transfer): unpause(transfer)
                 }
             }
             if stop { break }
@@ -138,6 +149,16 @@ final class NetworkEngine: @unchecked Sendable {
         active[ObjectIdentifier(transfer)] = transfer
     }
 
+    private func unpause(_ transfer: Transfer) {
+        guard active[ObjectIdentifier(transfer)] != nil else { return }
+        // The idle clock starts again now: the pause was the reader's, not the connection's.
+        // Until here the transfer counted as paused, so no idle check fell in between.
+        transfer.lastActivity = .now
+        transfer.budget?.resumed()
+        // May call the write callback at once with the held bytes (and pause again).
+        _ = try? Curl.check(smt_easy_unpause(transfer.easy), "curl_easy_pause")
+    }
+
     /// Takes a transfer out of the multi (if it is still there) and delivers `outcome`.
     private func remove(_ transfer: Transfer, _ outcome: Transfer.Outcome) {
         guard active.removeValue(forKey: ObjectIdentifier(transfer)) != nil else { return }
@@ -172,6 +193,10 @@ final class NetworkEngine: @unchecked Sendable {
         var wait: Duration = .seconds(60)
         for transfer in Array(active.values) {
             guard let idle = transfer.idleTimeout else { continue }
+            if transfer.budget?.isPaused == true {
+                // Held back by its reader, not silent: its idle clock starts at the resume.
+                continue
+            }
             let deadline = transfer.lastActivity + .seconds(saturating: idle)
             if deadline <= now {
                 remove(transfer, .idle)

@@ -45,6 +45,17 @@ final class Transfer: @unchecked Sendable {
 
     var maxBodyBytes = Int.max
     var bodyTooLarge = false
+    /// Streams only: the bytes yielded and not yet taken by the consumer.
+    var budget: StreamBudget?
+
+    /// What the write callback tells libcurl.
+    enum Reception {
+        case accepted
+        /// Abort the transfer.
+        case refused
+        /// Hold these bytes and read nothing more until the engine resumes the transfer.
+        case pause
+    }
 
     init(easy: UnsafeMutableRawPointer, idleTimeout: Double?, display: String, proxyHost: String?, isTLS: Bool) {
         self.easy = easy
@@ -77,9 +88,10 @@ final class Transfer: @unchecked Sendable {
         }
     }
 
-    /// False aborts the transfer: the buffered body would pass `maxBodyBytes`.
-    @discardableResult
-    func didReceiveBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    /// `.refused` aborts the transfer: the buffered body would pass `maxBodyBytes`. `.pause`:
+    /// the stream's consumer is behind by its budget; libcurl delivers these bytes again
+    /// after the resume.
+    func didReceiveBody(_ bytes: UnsafeRawBufferPointer) -> Reception {
         receivedAnything = true
         lastActivity = .now
         switch sink {
@@ -88,18 +100,19 @@ final class Transfer: @unchecked Sendable {
                 headDelivered = true
                 continuation.yield(.head(status: responseCode(), headers: head.headers))
             }
+            if let budget, !budget.admit(bytes.count) { return .pause }
             continuation.yield(.data(Array(bytes)))
         case .buffered:
             if body.count + bytes.count > maxBodyBytes {
                 bodyTooLarge = true
-                return false
+                return .refused
             }
             if body.isEmpty { reserveDeclaredLength() }
             body.append(contentsOf: bytes)
         case nil:
             break
         }
-        return true
+        return .accepted
     }
 
     /// One allocation for a body whose length the server declared, instead of doubling from
@@ -221,8 +234,12 @@ enum Callbacks {
         let length = size * count
         guard let userdata else { return length }
         let transfer = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
+        switch transfer.didReceiveBody(UnsafeRawBufferPointer(start: pointer, count: length)) {
+        case .accepted: return length
         // Returning less than the length makes libcurl abort the transfer.
-        return transfer.didReceiveBody(UnsafeRawBufferPointer(start: pointer, count: length)) ? length : 0
+        case .refused: return 0
+        case .pause: return smt_writefunc_pause()
+        }
     }
 
     static let header: smt_data_cb = { pointer, size, count, userdata in
@@ -232,4 +249,65 @@ enum Callbacks {
         transfer.didReceiveHeaderLine(UnsafeRawBufferPointer(start: pointer, count: length))
         return length
     }
+}
+
+/// The bytes a streamed response has handed to its consumer that the consumer has not taken
+/// yet, against a limit. The network thread admits each piece before yielding it; past the
+/// limit it pauses the transfer instead (`CURL_WRITEFUNC_PAUSE`), and the consumer's taking
+/// the buffer down to half the limit asks for the resume. So a reader that falls behind holds
+/// back the connection (HTTP/1.1: the socket is not read; HTTP/2: the stream's window is not
+/// reopened), and memory stays at the limit whatever the server sends.
+final class StreamBudget: Sendable {
+    struct State {
+        var buffered = 0
+        /// True from the pause until the network thread has resumed the transfer (not merely
+        /// been asked to): the idle clock must not run in between.
+        var paused = false
+        var resumeRequested = false
+        /// The most ever held at once, and how often the transfer was paused (tests read them).
+        var highWater = 0
+        var pauses = 0
+    }
+
+    let limit: Int
+    let state = Mutex(State())
+
+    init(limit: Int) { self.limit = max(1, limit) }
+
+    /// Network thread: may `count` more bytes be handed over now? One piece is always let
+    /// through into an empty buffer, however large, so a piece above the limit cannot stall.
+    func admit(_ count: Int) -> Bool {
+        state.withLock { s in
+            if s.buffered > 0, s.buffered > limit &- count {
+                if !s.paused { s.pauses &+= 1 }
+                s.paused = true
+                return false
+            }
+            s.buffered &+= count
+            s.highWater = max(s.highWater, s.buffered)
+            return true
+        }
+    }
+
+    /// Consumer: `count` bytes taken. True when the transfer is paused and should resume now
+    /// (once: until the network thread has resumed it, further takes ask nothing more).
+    func take(_ count: Int) -> Bool {
+        state.withLock { s in
+            s.buffered = max(0, s.buffered &- count)
+            guard s.paused, !s.resumeRequested, s.buffered <= limit / 2 else { return false }
+            s.resumeRequested = true
+            return true
+        }
+    }
+
+    /// Network thread, just before it unpauses the transfer.
+    func resumed() {
+        state.withLock { s in
+            s.paused = false
+            s.resumeRequested = false
+        }
+    }
+
+    /// A transfer held back by its reader is not a silent connection.
+    var isPaused: Bool { state.withLock { $0.paused } }
 }

@@ -48,10 +48,16 @@ struct HostileTUITests {
         try await t.keys("3")
         try await look("the splits table") { $0.contains("BACKENDS") && $0.contains("thousand-backends") }
         // The splits smitop refuses have no row, but each is listed with its problem.
-        let splitsScreen = try await t.waitFor("the unreadable splits under the table") { $0.contains("unreadable traffic split") }
+        // So is the TrafficTarget without a spec (no view has rows for targets).
+        let splitsScreen = try await t.waitFor("the unreadable objects under the table") {
+            $0.contains("unreadable objects") && $0.contains("traffictarget/hostile/no-spec")
+        }
         for name in ["huge-weights", "beyond-bound", "nan-weight", "int128-overflow"] {
             #expect(splitsScreen.split(separator: "\n").contains { $0.contains("hostile/\(name):") }, "\(name) is not listed:\n\(splitsScreen)")
         }
+        #expect(
+            splitsScreen.split(separator: "\n").contains { $0.contains("traffictarget/hostile/no-spec:") && $0.contains("destination is required") },
+            "the unreadable TrafficTarget is not listed with its problem:\n\(splitsScreen)")
         #expect(splitsScreen.contains("beyond the largest weight"))
         // Scrolled through all of it: every hostile row is drawn at least once.
         for _ in 0..<30 { try await t.keys("j") }

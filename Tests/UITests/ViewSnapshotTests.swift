@@ -225,6 +225,21 @@ func render(_ s: AppState, glyphs: Glyphs = .unicode) -> CellBuffer { Screen.ren
     }
 }
 
+/// Issue 14: a TrafficTarget smitop cannot read (no spec: a real server accepts it, the CRDs
+/// require the fields inside `spec` only) is listed with its problem like a split, not
+/// silently missing; no view has rows for targets.
+@Test func unreadableTrafficTargetsAreListedWithTheirProblem() {
+    var s = fixture(size: TermSize(columns: 120, rows: 30))
+    let target = obj(#"{"apiVersion":"access.smi-spec.io/v1alpha3","kind":"TrafficTarget","metadata":{"name":"no-spec","namespace":"shop"}}"#)
+    _ = reduce(&s, .objects(.trafficTarget, .replaced([target])))
+    _ = reduce(&s, .key(.char("3")))
+    let b = render(s)
+    let rows = (0..<30).map { b.row($0) }
+    #expect(rows.contains { $0.contains("1 unreadable object:") }, "\(rows.joined(separator: "\n"))")
+    #expect(rows.contains { $0.contains("! traffictarget/shop/no-spec: ") && $0.contains("destination is required") }, "\(rows.joined(separator: "\n"))")
+    Invariants.check(b)
+}
+
 /// Issue 14: a split whose weights smitop refuses (beyond the bound) has no row, but it is
 /// never silently missing: it is listed under the table with its problem, and counted.
 @Test func unreadableSplitsAreListedWithTheirProblem() {

@@ -29,72 +29,125 @@ extension KubeClient {
         path: String, query: [(String, String)], operation: String? = nil, idleTimeout: Double? = nil,
         freshConnection: Bool = false
     ) -> AsyncThrowingStream<WatchEvent, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    try await self.runWatch(
-                        path: path, query: query, operation: operation, idleTimeout: idleTimeout, freshConnection: freshConnection
-                    ) { continuation.yield($0) }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
+        // Pulled, not pushed: the next piece of the body is read and decoded only when the
+        // consumer asks for the next event, so a consumer that falls behind holds back the
+        // transport (which pauses the transfer) instead of events piling up in between.
+        let puller = WatchPuller(
+            client: self, path: path, query: query, operation: operation, idleTimeout: idleTimeout, freshConnection: freshConnection)
+        return AsyncThrowingStream(unfolding: { try await puller.next() })
+    }
+}
+
+/// One watch request's events, decoded as the consumer asks for them, with the 401 retry.
+/// `@unchecked Sendable`: `AsyncThrowingStream(unfolding:)` calls `next` one call at a time.
+private final class WatchPuller: @unchecked Sendable {
+    let client: KubeClient
+    let path: String
+    let query: [(String, String)]
+    let operation: String?
+    let idleTimeout: Double?
+    let freshConnection: Bool
+
+    private var chunks: AsyncThrowingStream<StreamChunk, any Error>.Iterator?
+    private var decoder = WatchFrameDecoder()
+    private var ready: [WatchEvent] = []
+    private var readyIndex = 0
+    private var retried = false
+    private var ended = false
+    private var errorStatus: Int?
+    private var errorHeaders: [HTTPHeader] = []
+    private var errorBody: [UInt8] = []
+
+    init(client: KubeClient, path: String, query: [(String, String)], operation: String?, idleTimeout: Double?, freshConnection: Bool) {
+        self.client = client
+        self.path = path
+        self.query = query
+        self.operation = operation
+        self.idleTimeout = idleTimeout
+        self.freshConnection = freshConnection
+    }
+
+    func next() async throws(KubeError) -> WatchEvent? {
+        while true {
+            if readyIndex < ready.count {
+                defer { readyIndex += 1 }
+                return ready[readyIndex]
             }
-            continuation.onTermination = { _ in task.cancel() }
+            ready.removeAll(keepingCapacity: true)
+            readyIndex = 0
+            if ended { return nil }
+            if chunks == nil { try await open() }
+            let chunk: StreamChunk?
+            do {
+                chunk = try await chunks!.next()
+            } catch let e as TransportError {
+                ended = true
+                throw KubeError(e, operation: operation)
+            } catch is CancellationError {
+                ended = true
+                throw cancelled()
+            } catch let e as KubeError {
+                ended = true
+                throw e
+            } catch {
+                ended = true
+                throw KubeError(TransportError(kind: .other, message: String(describing: error)), operation: operation)
+            }
+            switch chunk {
+            case .head(let status, let headers):
+                if !(200..<300).contains(status) {
+                    errorStatus = status
+                    errorHeaders = headers
+                }
+            case .data(let bytes):
+                if errorStatus != nil {
+                    // An error body is summarised, never kept whole.
+                    if errorBody.count < 65536 { errorBody += bytes.prefix(65536 - errorBody.count) }
+                } else {
+                    ready = decoder.feed(bytes)
+                }
+            case nil:
+                // The stream ends without an error when its consumer was cancelled, too.
+                if Task.isCancelled {
+                    ended = true
+                    throw cancelled()
+                }
+                if let status = errorStatus {
+                    // As for requests: whenever credentials are sent (TLS, or loopback http).
+                    if status == 401, !retried, client.sendsCredentials, await client.credentials.invalidate() {
+                        retried = true
+                        chunks = nil
+                        errorStatus = nil
+                        errorHeaders = []
+                        errorBody = []
+                        decoder = WatchFrameDecoder()
+                        continue
+                    }
+                    ended = true
+                    throw client.annotate(
+                        KubeError.fromResponse(HTTPResponse(status: status, headers: errorHeaders, body: errorBody), operation: operation))
+                }
+                ended = true
+                ready = decoder.finish()
+            }
         }
     }
 
-    private func runWatch(
-        path: String, query: [(String, String)], operation: String?, idleTimeout: Double?, freshConnection: Bool,
-        yield: (WatchEvent) -> Void
-    ) async throws(KubeError) {
-        var retried = false
-        attempt: while true {
-            // No whole-request timeout: a watch lives as long as the server keeps it.
-            var req = HTTPRequest(method: "GET", url: url(path: path, query: query), timeout: nil, idleTimeout: idleTimeout)
-            req.freshConnection = freshConnection
-            req.headers.append(HTTPHeader("Accept", "application/json"))
-            let t = try await prepare(&req)
-            var decoder = WatchFrameDecoder()
-            var errorStatus: Int?
-            var errorHeaders: [HTTPHeader] = []
-            var errorBody: [UInt8] = []
-            do {
-                for try await chunk in t.stream(req) {
-                    switch chunk {
-                    case .head(let status, let headers):
-                        if !(200..<300).contains(status) {
-                            errorStatus = status
-                            errorHeaders = headers
-                        }
-                    case .data(let bytes):
-                        if errorStatus != nil {
-                            // An error body is summarised, never kept whole.
-                            if errorBody.count < 65536 { errorBody += bytes.prefix(65536 - errorBody.count) }
-                        } else {
-                            for e in decoder.feed(bytes) { yield(e) }
-                        }
-                    }
-                }
-            } catch let e as TransportError {
-                throw KubeError(e, operation: operation)
-            } catch is CancellationError {
-                throw KubeError(TransportError(kind: .cancelled, message: "cancelled"), operation: operation)
-            } catch let e as KubeError {
-                throw e
-            } catch {
-                throw KubeError(TransportError(kind: .other, message: String(describing: error)), operation: operation)
-            }
-            if let status = errorStatus {
-                // As for requests: whenever credentials are sent (TLS, or loopback http).
-                if status == 401, !retried, sendsCredentials, await credentials.invalidate() {
-                    retried = true
-                    continue attempt
-                }
-                throw annotate(KubeError.fromResponse(HTTPResponse(status: status, headers: errorHeaders, body: errorBody), operation: operation))
-            }
-            for e in decoder.finish() { yield(e) }
-            return
+    private func open() async throws(KubeError) {
+        // No whole-request timeout: a watch lives as long as the server keeps it.
+        var req = HTTPRequest(method: "GET", url: client.url(path: path, query: query), timeout: nil, idleTimeout: idleTimeout)
+        req.freshConnection = freshConnection
+        req.headers.append(HTTPHeader("Accept", "application/json"))
+        do {
+            let t = try await client.prepare(&req)
+            chunks = t.stream(req).makeAsyncIterator()
+        } catch {
+            ended = true
+            throw error
         }
+    }
+
+    private func cancelled() -> KubeError {
+        KubeError(TransportError(kind: .cancelled, message: "cancelled"), operation: operation)
     }
 }

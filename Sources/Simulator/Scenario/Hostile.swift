@@ -123,6 +123,18 @@ enum Hostile {
     }
 
     /// The hostile TrafficSplits, in the profile's storage version.
+    /// A TrafficTarget without a spec: the CRDs require destination, rules and sources inside
+    /// `spec` but not `spec` itself, so a real server accepts it, and smitop cannot read it
+    /// (no destination). Only where the profile serves the access group.
+    static func targets(profile: SimProfile, now: Double) -> [JSON] {
+        guard let version = profile.accessVersions.first else { return [] }
+        let meta: [(String, JSON)] = [
+            ("name", "no-spec"), ("namespace", .string(namespace)),
+            ("creationTimestamp", .string(KubeTime.format(epochSeconds: now - 86400))),
+        ]
+        return [jobj([("apiVersion", .string("access.smi-spec.io/\(version)")), ("kind", "TrafficTarget"), ("metadata", jobj(meta))])]
+    }
+
     static func splits(seed: UInt64, profile: SimProfile, now: Double) -> [JSON] {
         let version = profile.splitStorageVersion
         let apiVersion = "split.smi-spec.io/\(version)"

@@ -41,7 +41,8 @@ public struct Scenario: Sendable {
         case "hostile":
             let s = build(
                 name: name, topology: Hostile.topology(seed: seed), seed: seed, profile: profile, now: now,
-                extraSplits: Hostile.splits(seed: seed, profile: profile, now: now))
+                extraSplits: Hostile.splits(seed: seed, profile: profile, now: now),
+                extraTargets: Hostile.targets(profile: profile, now: now))
             return Scenario(name: s.name, objects: s.objects.map(Hostile.decorate), traffic: s.traffic)
         case "bookstore":
             topology = Bookstore.topology(seed: seed)
@@ -73,6 +74,7 @@ public struct Scenario: Sendable {
     /// no `SimTopology.Split` can express); they join the store and the traffic model alike.
     static func build(
         name: String, topology t: SimTopology, seed: UInt64, profile: SimProfile, now: Double, extraSplits: [JSON] = [],
+        extraTargets: [JSON] = [],
         splitLimit: Int = .max
     ) -> Scenario {
         let kube = KubeObjectWriter(topology: t, now: now)
@@ -97,6 +99,7 @@ public struct Scenario: Sendable {
             objects += splitObjects
             let age = { (ns: String) in (t.namespaces.first { $0.name == ns }?.ageDays ?? 7) * 86400 - 600 }
             for x in t.targets where !profile.accessVersions.isEmpty { objects.append(smi.trafficTarget(x, ago: age(x.namespace))) }
+            objects += extraTargets
             for g in t.routeGroups where !profile.specsVersions.isEmpty { objects.append(smi.httpRouteGroup(g, ago: age(g.namespace))) }
             for r in t.tcpRoutes where !profile.specsVersions.isEmpty { objects.append(smi.tcpRoute(r, ago: age(r.namespace))) }
         }

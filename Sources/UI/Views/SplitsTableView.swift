@@ -11,11 +11,14 @@ public struct SplitsTableModel {
     public init(_ s: AppState) {
         rows = s.splitRows()
         chrome = TableChrome(s, .splits)
-        // Unreadable TrafficSplits and routes ("httpRoute:ns/name" → "httproute/ns/name").
-        let kinds: [ObjectKind] = [.trafficSplit, .httpRoute, .grpcRoute, .linkerdHTTPRoute]
+        // Unreadable TrafficSplits, routes ("httpRoute:ns/name" → "httproute/ns/name") and
+        // TrafficTargets ("traffictarget/ns/name"): no view lists targets, so this is where
+        // one smitop cannot read is said, rather than it being silently missing.
+        let kinds: [ObjectKind] = [.trafficSplit, .httpRoute, .grpcRoute, .linkerdHTTPRoute, .trafficTarget]
         unreadable = s.store.decodeErrors.compactMap { e -> (key: String, reason: String)? in
             guard let k = kinds.first(where: { e.key.hasPrefix($0.rawValue + ":") }) else { return nil }
             let name = String(e.key.dropFirst(k.rawValue.count + 1))
+            if k == .trafficTarget { return ("traffictarget/\(name)", e.value) }
             return (k.routeKind.map { "\($0.typeName)/\(name)" } ?? name, e.value)
         }.sorted { $0.key < $1.key }
     }
@@ -59,7 +62,10 @@ public struct SplitsTableView: Widget {
             tableRect = Rect(x: rect.x, y: rect.y, width: rect.width, height: rect.height - lines)
             var y = tableRect.y + tableRect.height
             let plural = unreadable.count == 1 ? "" : "s"
-            buf.write("\(unreadable.count) unreadable traffic split\(plural):", x: rect.x + 1, y: y, style: Style(.warning, [.bold]), clip: rect)
+            // Kinds other than splits carry their type in the key ("httproute/…").
+            let onlySplits = unreadable.allSatisfy { $0.key.split(separator: "/").count == 2 }
+            let what = onlySplits ? "traffic split" : "object"
+            buf.write("\(unreadable.count) unreadable \(what)\(plural):", x: rect.x + 1, y: y, style: Style(.warning, [.bold]), clip: rect)
             y += 1
             let shown = unreadable.count <= lines - 1 ? unreadable.count : lines - 2
             for (key, reason) in unreadable.prefix(shown) {
