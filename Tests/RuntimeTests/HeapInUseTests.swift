@@ -27,14 +27,26 @@ struct HeapInUseTests {
     }
 
     /// 32 MB held by another thread (so in another arena than the main one, and in small
-    /// blocks, not mmap'ed ones) show up; freed, they are gone again.
+    /// blocks, not mmap'ed ones) show up; freed, they are gone again. The test process runs
+    /// other suites at the same time, whose own allocations and frees move the same total (a
+    /// fresh-clone run saw it fall by 20 MB while the 32 MB were held), so the claim is taken
+    /// from the best of five tries: noise would have to cancel it every time.
     @Test func countsWhatOtherThreadsHold() async {
-        let before = heapInUseBytes()
-        let held = await withCheckedContinuation { (c: CheckedContinuation<[[UInt8]], Never>) in
-            Thread { c.resume(returning: (0..<8192).map { _ in [UInt8](repeating: 1, count: 4096) }) }.start()
+        var seen: [(held: Int, released: Int)] = []
+        for _ in 0..<5 {
+            let before = heapInUseBytes()
+            var held: [[UInt8]]? = await withCheckedContinuation { (c: CheckedContinuation<[[UInt8]], Never>) in
+                Thread { c.resume(returning: (0..<8192).map { _ in [UInt8](repeating: 1, count: 4096) }) }.start()
+            }
+            let during = heapInUseBytes()
+            #expect(held?.count == 8192)
+            held = nil
+            let after = heapInUseBytes()
+            seen.append((during - before, during - after))
+            if during - before >= 30 << 20 && during - after >= 30 << 20 { break }
         }
-        let during = heapInUseBytes()
-        #expect(held.count == 8192)
-        #expect(during - before >= 30 << 20, "heap in use \(before) → \(during) with 32 MB held")
+        #expect(
+            seen.contains { $0.held >= 30 << 20 && $0.released >= 30 << 20 },
+            "heap in use with 32 MB held and then freed, per try (MB): \(seen.map { ($0.held >> 20, $0.released >> 20) })")
     }
 }
