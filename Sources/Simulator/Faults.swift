@@ -325,7 +325,16 @@ extension Simulator {
                 let owed = min(Double(s.churnPerSecond) * now.timeIntervalSince(lastChurn ?? now), Double(s.churnPerSecond))
                 let n = Int(owed)
                 if n > 0 || lastChurn == nil { lastChurn = now }
-                churnCursor = churn(n, from: churnCursor)
+                // In slices with a yield between: a second's worth of writes at once would
+                // hold a cooperative thread long enough to starve the requests this server
+                // answers (a loaded 2-core CI machine saw an admin call wait over 30 s).
+                var left = n
+                while left > 0 && !Task.isCancelled {
+                    let slice = min(left, 50)
+                    churnCursor = churn(slice, from: churnCursor)
+                    left -= slice
+                    await Task.yield()
+                }
             } else {
                 lastChurn = nil
             }

@@ -1,5 +1,6 @@
 import Foundation
 import KubeCore
+import Synchronization
 import Testing
 
 @testable import Simulator
@@ -95,6 +96,13 @@ public final class PrometheusServer: Sendable {
         var last = ""
         while Date() < deadline {
             if !process.isRunning { throw SimulatorError("prometheus exited: \(process.stderr.suffix(2000))") }
+            // The server answering on the port must be this one (its storage), not another
+            // test's that holds the port while this one failed to bind.
+            if let flags = try? await api("/api/v1/status/flags"),
+                let path = flags[path: "data", "storage.tsdb.path"]?.stringValue, path != dir + "/data"
+            {
+                throw SimulatorError("another Prometheus (storage \(path)) answers on port \(port)")
+            }
             if let j = try? await api("/api/v1/targets"), let active = j[path: "data", "activeTargets"]?.arrayValue, !active.isEmpty {
                 let health = active.map { $0["health"]?.stringValue ?? "" }
                 if health.allSatisfy({ $0 == "up" }) { return }
@@ -135,8 +143,23 @@ public final class PrometheusServer: Sendable {
     }
 }
 
-/// A port nothing listens on now (bound, read, released); races are unlikely on loopback.
+/// Ports `freeLoopbackPort` has handed out in this test process. A port is handed out once:
+/// a test that kills its Prometheus and restarts it on the same port leaves that port free
+/// in between, and another test asking then must not get it (CI saw one test's Prometheus
+/// fail to bind while the other's answered on that port, until its test stopped it).
+private let handedOutPorts = Mutex<Set<Int>>([])
+
+/// A port nothing listens on now (bound, read, released) and never handed out before in this
+/// process; a race with an unrelated process on loopback is unlikely.
 public func freeLoopbackPort() throws -> Int {
+    for _ in 0..<100 {
+        let port = try unusedLoopbackPort()
+        if handedOutPorts.withLock({ $0.insert(port).inserted }) { return port }
+    }
+    throw SimulatorError("no loopback port left that was not handed out before")
+}
+
+private func unusedLoopbackPort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw SimulatorError("socket failed") }
     defer { close(fd) }
