@@ -2,19 +2,20 @@ import GatewayAPI
 import KubeCore
 import SMI
 
-// `smitop lint`: checks SMI manifests the way the API server (CRD schemas in
-// shared/smi/crds, per version) and the meshes reading them would, before they are applied.
+// `smitop lint`: checks SMI and Gateway API manifests the way the API server (the real CRD
+// schemas, per version, the same ones the simulator serves) and the meshes reading them
+// would, before they are applied. SMILint.swift and RouteLint.swift hold the per-family
+// checks; this file the report, the input handling and the checker's primitives.
 //
-// Severity policy, chosen as an operator would want CI to behave:
-// * error = the API server rejects the object, prunes a field in a way that changes routing,
-//   or the mesh cannot act on it predictably: schema violations, string or fractional
-//   weights in v1alpha2+ (Go clients fail to decode them), negative weights, duplicate
-//   backends (meshes disagree on whether they add up or the last one wins), unknown kind or
-//   version, wrong layout for the version.
+// Severity policy, chosen as an operator would want CI to behave, the same for both families:
+// * error = `kubectl apply` fails (schema violations; unknown fields, which kubectl's default
+//   strict field validation refuses, and which the API server would otherwise drop), or the
+//   mesh cannot act on it predictably: string or fractional weights in v1alpha2+ (Go clients
+//   fail to decode them), negative weights, duplicate backends (meshes disagree on whether
+//   they add up or the last one wins), unknown kind or version, wrong layout for the version.
 // * warning = accepted and deterministic but probably not what was meant: all weights zero
 //   (the spec uses 0 to pre-create a split, so it is legal, but nothing is split), the root
-//   service listed as its own backend (spec advises against it), unknown fields (pruned),
-//   no backends.
+//   service listed as its own backend (spec advises against it), no backends.
 // Objects outside the *.smi-spec.io groups (Services, Roles in the same file) are listed but
 // not checked: they are someone else's schema.
 
@@ -288,11 +289,8 @@ func lintObject(_ doc: YAMLDocument, prefix: String, file: String) -> LintObject
     }
     if kind != .trafficMetrics && kind != .trafficMetricsList { c.checkMetadata(json) }
     switch kind {
-    case .trafficSplit: c.checkSplit(json, version)
-    case .trafficTarget: c.checkTarget(json, version)
-    case .httpRouteGroup: c.checkRouteGroup(json, version)
-    case .tcpRoute, .udpRoute: c.checkRoute(json, version)
     case .trafficMetrics, .trafficMetricsList: c.checkMetrics(json, kind)
+    default: c.checkSMIManifest(json, kind, version)
     }
     // The model decoders are lenient; if even they fail, say so (unless the schema checks
     // already explained it).
@@ -333,6 +331,8 @@ struct LintChecker {
     let prefix: String
     let file: String
     var problems: [LintProblem] = []
+    /// Paths a layout slip explains, with everything under them (see SMILint.swift).
+    var slips: [String] = []
 
     init(doc: YAMLDocument, prefix: String, file: String) {
         self.doc = doc
@@ -391,31 +391,10 @@ struct LintChecker {
         return a
     }
 
-    /// Fields the schema does not know are pruned by the API server: legal, but lost.
-    mutating func unknownFields(_ obj: JSON, allowed: Set<String>, at base: String) {
-        for k in obj.objectValue?.keys ?? [] where !allowed.contains(k) {
-            warn(LintChecker.join(base, k), "unknown field \(k) (the API server drops it)")
-        }
-    }
-
     mutating func enumValue(_ obj: JSON, _ key: String, at base: String, allowed: [String], required: Bool) {
         guard let s = string(obj, key, at: base, required: required) else { return }
         if !allowed.contains(s) {
             error(LintChecker.join(base, key), "\(key) must be one of \(allowed.joined(separator: ", ")), found \(s)")
-        }
-    }
-
-    mutating func stringList(_ obj: JSON, _ key: String, at base: String, allowed: [String]? = nil) {
-        guard let a = array(obj, key, at: base, required: false) else { return }
-        for (i, v) in a.enumerated() {
-            let p = "\(LintChecker.join(base, key))[\(i)]"
-            guard let s = v.stringValue else {
-                error(p, "must be a string, found \(v.typeName)")
-                continue
-            }
-            if let allowed, !allowed.contains(s) {
-                error(p, "must be one of \(allowed.joined(separator: ", ")), found \(s)")
-            }
         }
     }
 
@@ -428,260 +407,6 @@ struct LintChecker {
         }
         if let ns = string(m, "namespace", at: "metadata", required: false), !KubeNames.isDNS1123Label(ns) {
             error("metadata.namespace", "\"\(ns)\" is not a valid namespace (lowercase RFC 1123 label)")
-        }
-    }
-
-    // MARK: TrafficSplit
-
-    mutating func checkSplit(_ json: JSON, _ v: SMIVersion) {
-        unknownFields(json, allowed: ["apiVersion", "kind", "metadata", "spec"], at: "")
-        if json["spec"] == nil, json["backends"] != nil {
-            error("backends", "service and backends belong under spec (the SDK v0.3.0 CRD put them at the root by mistake)")
-            return
-        }
-        guard let spec = object(json, "spec", at: "", required: true) else { return }
-        if v < .v1alpha3, spec["matches"] != nil {
-            error("spec.matches", "matches exists only from v1alpha3; the API server drops it and the split would apply to all traffic")
-        }
-        // matches before v1alpha3 is reported above, with its consequence.
-        unknownFields(spec, allowed: ["service", "backends", "matches"], at: "spec")
-        if let s = string(spec, "service", at: "spec", required: true), !KubeNames.isDNS1035Label(s) {
-            error("spec.service", "\"\(s)\" is not a valid Service name")
-        }
-        if v >= .v1alpha3, let ms = array(spec, "matches", at: "spec", required: false) {
-            for (i, m) in ms.enumerated() {
-                let p = "spec.matches[\(i)]"
-                guard m.objectValue != nil else {
-                    error(p, "must be an object, found \(m.typeName)")
-                    continue
-                }
-                unknownFields(m, allowed: ["kind", "name", "apiGroup"], at: p)
-                if m["apiGroup"] != nil { warn("\(p).apiGroup", "apiGroup is not in the CRD schema; the API server drops it") }
-                enumValue(m, "kind", at: p, allowed: ["HTTPRouteGroup"], required: true)
-                string(m, "name", at: p, required: true)
-            }
-        }
-        guard let bs = array(spec, "backends", at: "spec", required: true) else { return }
-        if bs.isEmpty { warn("spec.backends", "no backends: the split routes nothing") }
-        for (i, b) in bs.enumerated() {
-            let p = "spec.backends[\(i)]"
-            guard b.objectValue != nil else {
-                error(p, "must be an object, found \(b.typeName)")
-                continue
-            }
-            unknownFields(b, allowed: ["service", "weight"], at: p)
-            if let s = string(b, "service", at: p, required: true), !KubeNames.isDNS1035Label(s) {
-                error("\(p).service", "\"\(s)\" is not a valid Service name")
-            }
-            guard let w = b["weight"], !w.isNull else {
-                // The v1alpha1 Go type has an optional pointer, but no mesh gives a missing weight a meaning.
-                error("\(p).weight", "weight is required")
-                continue
-            }
-            checkWeight(w, at: "\(p).weight", v)
-        }
-    }
-
-    mutating func checkWeight(_ w: JSON, at p: String, _ v: SMIVersion) {
-        if v == .v1alpha1 {
-            guard w.stringValue != nil || w.doubleValue != nil else {
-                error(p, "weight must be a quantity (e.g. 500m, 1) or a number, found \(w.typeName)")
-                return
-            }
-            do {
-                let q = try Quantity(json: w)
-                if q.isNegative { error(p, "weight must not be negative") }
-            } catch {
-                self.error(p, "weight: \(error.description)")
-            }
-            return
-        }
-        switch w {
-        case .number:
-            guard let q = try? Quantity(json: w) else {
-                error(p, "weight \(w.compactString) is out of range")
-                return
-            }
-            if q.isNegative { error(p, "weight must not be negative") }
-            if !q.isInteger { error(p, "weight must be a whole number in \(v.rawValue) (Go clients cannot decode \(w.compactString))") }
-        case .string(let s):
-            error(p, "weight must be a number in \(v.rawValue), found the string \"\(s)\" (quantity strings are v1alpha1 only)")
-        default:
-            error(p, "weight must be a number, found \(w.typeName)")
-        }
-    }
-
-    mutating func checkSplitSemantics(_ split: TrafficSplit) {
-        let a = split.analysis
-        let base = split.raw["spec"] != nil ? "spec." : ""
-        for name in a.duplicateServices {
-            let idx = split.backends.indices.filter { split.backends[$0].service == name }
-            error("\(base)backends[\(idx[1])].service", "backend \(name) is listed \(idx.count) times; meshes disagree on what that means")
-        }
-        if a.rootIsBackend, let i = split.backends.firstIndex(where: { $0.service == split.service }) {
-            warn("\(base)backends[\(i)].service", "the root service \(split.service) is listed as its own backend")
-        }
-        if a.allZero && !split.backends.isEmpty {
-            warn("\(base)backends", "every weight is 0: no backend receives traffic through this split")
-        }
-    }
-
-    // MARK: TrafficTarget
-
-    mutating func checkTarget(_ json: JSON, _ v: SMIVersion) {
-        if v == .v1alpha1 {
-            unknownFields(json, allowed: ["apiVersion", "kind", "metadata", "destination", "specs", "sources", "spec", "rules"], at: "")
-            if json["spec"] != nil { error("spec", "TrafficTarget v1alpha1 keeps destination, specs and sources at the object root") }
-            if json["rules"] != nil { error("rules", "v1alpha1 calls the rule list specs (rules is v1alpha2+)") }
-            if let d = object(json, "destination", at: "", required: true) {
-                checkIdentity(d, at: "destination", portAllowed: true)
-                if d["port"] == nil {
-                    warn("destination.port", "port is required by the SDK CRD schema for v1alpha1 (the spec text calls it optional)")
-                }
-            }
-            checkRules(json, "specs", at: "", kinds: ["HTTPRouteGroup", "TCPRoute"], required: false)
-            checkSources(json, at: "", required: false)
-            return
-        }
-        unknownFields(json, allowed: ["apiVersion", "kind", "metadata", "spec"], at: "")
-        for k in ["destination", "sources", "specs", "rules"] where json[k] != nil {
-            error(k, "\(k) belongs under spec since v1alpha2")
-        }
-        guard let spec = object(json, "spec", at: "", required: true) else { return }
-        unknownFields(spec, allowed: ["destination", "rules", "sources"], at: "spec")
-        if spec["specs"] != nil { error("spec.specs", "specs was renamed to rules in v1alpha2") }
-        if let d = object(spec, "destination", at: "spec", required: true) {
-            checkIdentity(d, at: "spec.destination", portAllowed: true)
-            if v >= .v1alpha3, d["port"] != nil {
-                warn("spec.destination.port", "port was removed in v1alpha3 (the API server drops it); use TCPRoute/UDPRoute ports")
-            }
-        }
-        let kinds = v >= .v1alpha3 ? ["HTTPRouteGroup", "TCPRoute", "UDPRoute"] : ["HTTPRouteGroup", "TCPRoute"]
-        checkRules(spec, "rules", at: "spec", kinds: kinds, required: v >= .v1alpha3)
-        checkSources(spec, at: "spec", required: v >= .v1alpha3)
-    }
-
-    mutating func checkIdentity(_ d: JSON, at p: String, portAllowed: Bool) {
-        unknownFields(d, allowed: portAllowed ? ["kind", "name", "namespace", "port"] : ["kind", "name", "namespace"], at: p)
-        string(d, "kind", at: p, required: true)
-        string(d, "name", at: p, required: true)
-        string(d, "namespace", at: p, required: false)
-        if let port = d["port"], !port.isNull {
-            if let n = port.intValue {
-                if n < 1 || n > 65535 { error("\(p).port", "port \(n) is outside 1–65535") }
-            } else {
-                error("\(p).port", "port must be an integer, found \(port.typeName)")
-            }
-        }
-    }
-
-    mutating func checkRules(_ body: JSON, _ key: String, at base: String, kinds: [String], required: Bool) {
-        guard let rules = array(body, key, at: base, required: required) else { return }
-        let lp = LintChecker.join(base, key)
-        if rules.isEmpty && required { warn(lp, "no rules: the target allows nothing") }
-        for (i, r) in rules.enumerated() {
-            let p = "\(lp)[\(i)]"
-            guard r.objectValue != nil else {
-                error(p, "must be an object, found \(r.typeName)")
-                continue
-            }
-            unknownFields(r, allowed: ["kind", "name", "matches"], at: p)
-            enumValue(r, "kind", at: p, allowed: kinds, required: true)
-            string(r, "name", at: p, required: true)
-            stringList(r, "matches", at: p)
-        }
-    }
-
-    mutating func checkSources(_ body: JSON, at base: String, required: Bool) {
-        guard let sources = array(body, "sources", at: base, required: required) else { return }
-        let lp = LintChecker.join(base, "sources")
-        if sources.isEmpty && required { warn(lp, "no sources: the target allows nothing") }
-        for (i, s) in sources.enumerated() {
-            guard s.objectValue != nil else {
-                error("\(lp)[\(i)]", "must be an object, found \(s.typeName)")
-                continue
-            }
-            checkIdentity(s, at: "\(lp)[\(i)]", portAllowed: false)
-        }
-    }
-
-    // MARK: HTTPRouteGroup, TCPRoute, UDPRoute
-
-    static let methods = ["*", "GET", "HEAD", "PUT", "POST", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]
-
-    mutating func checkRouteGroup(_ json: JSON, _ v: SMIVersion) {
-        let list: [JSON]?
-        let base: String
-        if v <= .v1alpha2 {
-            unknownFields(json, allowed: ["apiVersion", "kind", "metadata", "matches"], at: "")
-            if json["spec"]?["matches"] != nil {
-                error("spec.matches", "HTTPRouteGroup \(v.rawValue) keeps matches at the object root (spec.matches is v1alpha3+)")
-            }
-            base = ""
-            list = array(json, "matches", at: "", required: json["spec"]?["matches"] == nil)
-        } else {
-            unknownFields(json, allowed: ["apiVersion", "kind", "metadata", "spec"], at: "")
-            if json["matches"] != nil {
-                error("matches", "matches belongs under spec since v1alpha3 (this is the v1alpha2 layout)")
-                return
-            }
-            guard let spec = object(json, "spec", at: "", required: true) else { return }
-            unknownFields(spec, allowed: ["matches"], at: "spec")
-            base = "spec"
-            list = array(spec, "matches", at: "spec", required: true)
-        }
-        guard let list else { return }
-        for (i, m) in list.enumerated() {
-            let p = "\(LintChecker.join(base, "matches"))[\(i)]"
-            guard m.objectValue != nil else {
-                error(p, "must be an object, found \(m.typeName)")
-                continue
-            }
-            unknownFields(m, allowed: ["name", "pathRegex", "methods", "headers"], at: p)
-            string(m, "name", at: p, required: true)
-            string(m, "pathRegex", at: p, required: false)
-            stringList(m, "methods", at: p, allowed: LintChecker.methods)
-            switch m["headers"] {
-            case .none, .some(.null): break
-            case .some(.object):
-                error("\(p).headers", "headers must be a list of one-entry maps (- user-agent: \".*\"); the CRD rejects a plain map")
-            case .some(.array(let hs)):
-                for (j, h) in hs.enumerated() {
-                    let hp = "\(p).headers[\(j)]"
-                    guard let o = h.objectValue else {
-                        error(hp, "must be a map of header name to regex, found \(h.typeName)")
-                        continue
-                    }
-                    if o.count > 1 { warn(hp, "the SMI SDK rejects more than one header per list entry; use one entry per header") }
-                    for (k, val) in o where val.stringValue == nil {
-                        error("\(hp).\(k)", "header regex must be a string, found \(val.typeName)")
-                    }
-                }
-            case .some(let other):
-                error("\(p).headers", "headers must be a list, found \(other.typeName)")
-            }
-        }
-    }
-
-    mutating func checkRoute(_ json: JSON, _ v: SMIVersion) {
-        guard v == .v1alpha4 else {
-            unknownFields(json, allowed: ["apiVersion", "kind", "metadata", "spec"], at: "")
-            if let spec = json["spec"] { unknownFields(spec, allowed: [], at: "spec") }
-            return
-        }
-        unknownFields(json, allowed: ["apiVersion", "kind", "metadata", "spec"], at: "")
-        guard let spec = object(json, "spec", at: "", required: true) else { return }
-        unknownFields(spec, allowed: ["matches"], at: "spec")
-        guard let m = object(spec, "matches", at: "spec", required: true) else { return }
-        unknownFields(m, allowed: ["ports", "name"], at: "spec.matches")
-        guard let ports = array(m, "ports", at: "spec.matches", required: true) else { return }
-        for (i, port) in ports.enumerated() {
-            let p = "spec.matches.ports[\(i)]"
-            guard let n = port.intValue else {
-                error(p, "port must be an integer, found \(port.typeName)")
-                continue
-            }
-            if n < 1 || n > 65535 { error(p, "port \(n) is outside 1–65535") }
         }
     }
 
