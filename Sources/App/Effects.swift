@@ -150,6 +150,9 @@ public enum Message: Sendable, Equatable {
     /// edges of the others keep their last sample instead of getting a gap.
     case metricsSampled(namespace: String?, lists: [TrafficMetricsList], edgesFetched: Set<ObjectRef>? = nil, at: Seconds)
     case metricsFailed(namespace: String?, error: KubeError, at: Seconds)
+    /// A scope's history from the source (Prometheus' `query_range`), oldest first, whenever
+    /// it answers: before the first live poll or after many.
+    case metricsHistory(namespace: String?, points: [MetricsHistoryPoint])
     /// Which source answers the metrics polls ("smi", "linkerd prometheus via …"), sent when
     /// it is first known and whenever it changes.
     case metricsSource(String)
@@ -176,4 +179,14 @@ public enum Message: Sendable, Equatable {
     case namespaceChecked(String, exists: Bool?)
     case themeChanged(String)
     case themeFailed(name: String, error: String)
+}
+
+/// One instant of a source's history: the lists a live poll at `at` would have read.
+public struct MetricsHistoryPoint: Sendable, Equatable {
+    public var at: Seconds
+    public var lists: [TrafficMetricsList]
+    public init(at: Seconds, lists: [TrafficMetricsList]) {
+        self.at = at
+        self.lists = lists
+    }
 }

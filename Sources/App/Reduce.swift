@@ -94,6 +94,11 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
         state.updateConnection()
         fx = state.nextMetricsPoll()
         fx += state.rampsObserve(at: at)
+    case .metricsHistory(let ns, let points):
+        // History says nothing about the connection now, and schedules no poll.
+        let before = state.metrics.edgeSetVersion
+        state.metrics.mergeHistory(namespace: ns, points: points.map { ($0.at, $0.lists) })
+        if state.metrics.edgeSetVersion != before { state.rebuildGraph() }
     case .metricsSource(let name): state.metrics.source = clean(name, limit: 120)
     case .metricsFailed(let ns, let e, let at):
         state.now = max(state.now, at)

@@ -137,6 +137,19 @@ public struct MetricHistory: Sendable, Equatable {
 
     /// One value per entry for a sparkline; nil = gap.
     public func series(_ value: (MetricSample) -> Double?) -> [Double?] { entries.map { $0.flatMap(value) } }
+
+    /// `older`'s entries placed before this history's, keeping the newest `capacity`: a
+    /// history that arrives after live samples (a slow range query) goes behind them, so the
+    /// entries stay in time order whatever order the answers came in.
+    public func behind(_ older: MetricHistory) -> MetricHistory {
+        var merged = MetricHistory(capacity: capacity)
+        let mine = entries
+        for e in older.entries.suffix(max(0, capacity - mine.count)) { merged.append(e) }
+        for e in mine { merged.append(e) }
+        // The newest entry is this history's own, exact (a trailing gap included).
+        merged.newest = newest
+        return merged
+    }
 }
 
 /// A directed observed-traffic edge between two workloads (deployments).
@@ -151,6 +164,8 @@ public struct MetricsStore: Sendable, Equatable {
     public private(set) var edgeSetVersion = 0
     /// When the last successful poll completed and the window it reported ("30s").
     public private(set) var lastSampledAt: Seconds?
+    /// When the first live poll was recorded: history merged later goes before it.
+    public private(set) var firstSampledAt: Seconds?
     public private(set) var window: String?
     public private(set) var lastError: String?
     /// The source the samples come from, as the runtime names it (nil: not known yet).
@@ -230,8 +245,47 @@ public struct MetricsStore: Sendable, Equatable {
             routeBackends.merge(backends) { $1 }
         }
         lastSampledAt = t
+        if firstSampledAt == nil { firstSampledAt = t }
         lastError = nil
         consecutiveFailures = 0
+    }
+
+    /// History from the source (Prometheus' `query_range`), oldest first, merged behind what
+    /// the live polls recorded: the range queries run beside the first live poll and may
+    /// answer before it or long after it. Points at or after the first live sample are left
+    /// out (the live samples cover that time). A series only the history knows gets a gap
+    /// after it: the live polls since did not report it.
+    public mutating func mergeHistory(namespace: String?, points: [(at: Seconds, lists: [TrafficMetricsList])]) {
+        let firstLive = firstSampledAt
+        var older = MetricsStore(historyCapacity: historyCapacity)
+        for p in points.sorted(by: { $0.at < $1.at }) where firstLive.map({ p.at < $0 - 0.5 }) ?? true {
+            older.record(namespace: namespace, lists: p.lists, at: p.at)
+        }
+        guard older.lastSampledAt != nil else { return }
+        let liveRecorded = lastSampledAt != nil || lastFailureAt != nil
+        var newEdge = false
+        for (k, h) in older.edges {
+            if let mine = edges[k] {
+                edges[k] = mine.behind(h)
+            } else {
+                var h = h
+                if liveRecorded { h.append(nil) }
+                edges[k] = h
+                newEdge = true
+            }
+        }
+        for (k, h) in older.workloads {
+            if let mine = workloads[k] {
+                workloads[k] = mine.behind(h)
+            } else {
+                var h = h
+                if liveRecorded { h.append(nil) }
+                workloads[k] = h
+            }
+        }
+        if newEdge { edgeSetVersion += 1 }
+        if window == nil { window = older.window }
+        if lastSampledAt == nil { lastSampledAt = older.lastSampledAt }
     }
 
     /// A poll failed: every series of the scope gets a gap, the last values stay readable.

@@ -27,6 +27,9 @@ public final class EffectRunner: @unchecked Sendable {
     /// Scopes whose sparklines were filled from the source's history, per cluster session
     /// (a `:ctx` switch starts over).
     private let backfilled = Mutex<Set<String>>([])
+    /// Bumped by a context switch: a history asked of the previous cluster is not posted.
+    private let historyGeneration = Mutex<Int>(0)
+    private let historyTasks = Mutex<[Task<Void, Never>]>([])
     /// The history asked for at start: one point per refresh (`--refresh`, so the backfilled
     /// points are spaced as the live ones that follow them) for a sparkline's length.
     let backfillStep: Double
@@ -85,6 +88,7 @@ public final class EffectRunner: @unchecked Sendable {
         watchTasks = []
         pollTask?.cancel()
         lock.unlock()
+        resetHistory()
     }
 
     private func startWatches(_ scope: NamespaceScope) {
@@ -124,44 +128,36 @@ public final class EffectRunner: @unchecked Sendable {
         if changed { mailbox.post(.metricsSource(name)) }
     }
 
-    /// How long a scope's first live numbers wait for its history. Range queries over a large
-    /// mesh can take many seconds (17 s at 500 services on a loaded 2-core machine in `make
-    /// bench`), and history must never hold back the live numbers longer than this; a backfill
-    /// that answers later is dropped (the sparklines then fill from the live polls).
-    public static let backfillPatience: Double = 8
-
-    /// A scope's history from the source (Prometheus' `query_range`), oldest first, the first
-    /// time the scope is polled; nil after that or when the source has none.
-    private func firstHistory(_ cluster: any ClusterSession, scope: NamespaceScope, window: String) -> Task<[(at: Double, lists: [TrafficMetricsList])], Never>?
-    {
+    /// A scope's history from the source (Prometheus' `query_range`), asked for the first
+    /// time the scope is polled, beside that poll and never in its way: range queries over a
+    /// large mesh can take many seconds (17 s at 500 services on a loaded 2-core machine in
+    /// `make bench`). It is posted whenever it answers and merged behind whatever the live
+    /// polls recorded meanwhile (`MetricsStore.mergeHistory`), so a slow history is late, not
+    /// lost. A context switch drops the history still asked of the old cluster.
+    private func startHistory(_ cluster: any ClusterSession, scope: NamespaceScope, window: String) {
         let first = backfilled.withLock { $0.insert(scope.namespace ?? "*").inserted }
-        guard first else { return nil }
+        guard first else { return }
         let (step, points) = (backfillStep, backfillPoints)
-        return Task { await cluster.backfillMetrics(namespace: scope.namespace, window: window, step: step, points: points) }
+        let generation = historyGeneration.withLock { $0 }
+        let mailbox = self.mailbox
+        let task = Task {
+            let history = await cluster.backfillMetrics(namespace: scope.namespace, window: window, step: step, points: points)
+            guard !history.isEmpty, !Task.isCancelled, self.historyGeneration.withLock({ $0 == generation }) else { return }
+            self.postSourceName(cluster)
+            mailbox.post(.metricsHistory(namespace: scope.namespace, points: history.map { MetricsHistoryPoint(at: $0.at, lists: $0.lists) }))
+        }
+        historyTasks.withLock { $0.append(task) }
     }
 
-    /// The history if it is there within `backfillPatience` of the live poll's answer
-    /// (cancelled otherwise), posted before that answer so the sparklines stay in time order.
-    private func postHistory(_ history: Task<[(at: Double, lists: [TrafficMetricsList])], Never>?, scope: NamespaceScope, cluster: any ClusterSession) async {
-        guard let history else { return }
-        let points: [(at: Double, lists: [TrafficMetricsList])] = await withTaskGroup(of: [(at: Double, lists: [TrafficMetricsList])]?.self) { g in
-            g.addTask { await history.value }
-            g.addTask {
-                try? await Task.sleep(for: .seconds(Self.backfillPatience))
-                return nil
-            }
-            let first = await g.next() ?? nil
-            // Out of patience: cancel the history itself (the group waits for its child, which
-            // waits for the history), so the live answer goes out now.
-            if first == nil { history.cancel() }
-            g.cancelAll()
-            return first ?? []
-        }
-        if points.isEmpty { return }
-        postSourceName(cluster)
-        for p in points {
-            mailbox.post(.metricsSampled(namespace: scope.namespace, lists: p.lists, edgesFetched: nil, at: p.at))
-        }
+    /// Forgets which scopes have had their history and gives up the histories still asked
+    /// for (a context switch: they belong to the old cluster).
+    private func resetHistory() {
+        backfilled.withLock { $0 = [] }
+        historyGeneration.withLock { $0 &+= 1 }
+        for t in historyTasks.withLock({ tasks in
+            defer { tasks = [] }
+            return tasks
+        }) { t.cancel() }
     }
 
     private func pollMetrics(_ scope: NamespaceScope, window: String, after: Seconds) {
@@ -174,11 +170,10 @@ public final class EffectRunner: @unchecked Sendable {
             if Task.isCancelled { return }
             guard let cluster else { return }
             // The first poll of a scope asks for its history at the same time.
-            let history = self.firstHistory(cluster, scope: scope, window: window)
+            self.startHistory(cluster, scope: scope, window: window)
             do {
                 let poll = try await cluster.pollTrafficMetrics(
                     namespace: scope.namespace, window: window, edgeBudget: Self.edgeBudget, rotation: self.edgeRotation.withLock { $0 })
-                await self.postHistory(history, scope: scope, cluster: cluster)
                 if Task.isCancelled { return }
                 self.edgeRotation.withLock { $0 = poll.nextRotation }
                 let fetched: Set<ObjectRef>? =
@@ -192,7 +187,6 @@ public final class EffectRunner: @unchecked Sendable {
                 self.postSourceName(cluster)
                 mailbox.post(.metricsSampled(namespace: scope.namespace, lists: poll.lists, edgesFetched: fetched, at: nowSeconds()))
             } catch {
-                await self.postHistory(history, scope: scope, cluster: cluster)
                 if Task.isCancelled { return }
                 self.postSourceName(cluster)
                 mailbox.post(.metricsFailed(namespace: scope.namespace, error: KubeError.from(error), at: nowSeconds()))
@@ -301,7 +295,7 @@ public final class EffectRunner: @unchecked Sendable {
                 lock.lock()
                 self.connector = next
                 self.cluster = cluster
-                self.backfilled.withLock { $0 = [] }
+                self.resetHistory()
                 lock.unlock()
                 mailbox.post(.contextSwitched(info))
             } catch {
@@ -326,7 +320,7 @@ public final class EffectRunner: @unchecked Sendable {
                 let (cluster, info) = try connector.connect(context: name)
                 lock.lock()
                 self.cluster = cluster
-                self.backfilled.withLock { $0 = [] }
+                self.resetHistory()
                 lock.unlock()
                 mailbox.post(.contextSwitched(info))
             } catch {

@@ -137,6 +137,37 @@ func bookstore() -> MeshStore {
     #expect(m.edgeSetVersion == v + 1)
 }
 
+/// A history that answers after live polls goes behind them: time order kept, the live
+/// samples exact and newest, points the live polls cover left out, capacity kept.
+@Test func aLateHistoryIsMergedBehindTheLiveSamples() {
+    var m = MetricsStore(historyCapacity: 5)
+    let web = ObjectRef(namespace: "shop", name: "web")
+    m.record(namespace: "shop", lists: [metricsList("shop", [("web", nil, 300, 0, "3")])], at: 100)
+    m.record(namespace: "shop", lists: [metricsList("shop", [("web", nil, 330, 0, "3")])], at: 102)
+    let v = m.edgeSetVersion
+    // History at 90…100 (100 is covered by the first live poll), with an edge the live polls
+    // never reported.
+    let history: [(at: Seconds, lists: [TrafficMetricsList])] = [96, 90, 94, 92, 98, 100].map { t in
+        (t, [metricsList("shop", [("web", nil, Int(t) * 3, 0, "3"), ("web", "books", 30, 0, "1")])])
+    }
+    m.mergeHistory(namespace: "shop", points: history)
+    let h = m.workload(web)!
+    // Five places: the three newest history points (94, 96, 98), then the two live ones.
+    #expect(h.entries.map { $0?.sampledAt } == [94, 96, 98, 100, 102])
+    // Older entries are kept as Float (MetricHistory's packing): compare to the hundredth.
+    #expect(h.entries.map { $0?.rps.map { ($0 * 100).rounded() / 100 } } == [9.4, 9.6, 9.8, 10, 11])
+    #expect(h.latest?.rps == 11 && h.latest?.sampledAt == 102)
+    // The edge only the history knows: its samples, then a gap (the live polls did not see it).
+    let edge = m.edge(TrafficEdgeKey(from: web, to: ObjectRef(namespace: "shop", name: "books")))!
+    #expect(edge.entries.count == 5 && edge.entries.last! == nil && edge.entries.first??.rps == 1)
+    #expect(m.edgeSetVersion == v + 1)
+    // A history before any live poll is kept whole, and the live polls append after it.
+    var early = MetricsStore(historyCapacity: 5)
+    early.mergeHistory(namespace: "shop", points: Array(history.prefix(2)))
+    early.record(namespace: "shop", lists: [metricsList("shop", [("web", nil, 300, 0, "3")])], at: 100)
+    #expect(early.workload(web)!.entries.map { $0?.sampledAt } == [90, 96, 100])
+}
+
 // MARK: layout
 
 func randomGraph(nodes n: Int, edges e: Int, seed: UInt64, acyclic: Bool, namespaces: Int = 3) -> MeshGraph {

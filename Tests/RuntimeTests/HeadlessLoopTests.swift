@@ -170,14 +170,12 @@ final class ScriptedCluster: ClusterSession, @unchecked Sendable {
     var recordedBackfills: [(step: Double, points: Int)] { lock.withLock { backfills } }
     /// Seconds the history takes to answer (a Prometheus slow at range queries).
     var backfillDelay: Double = 0
-    private var cancelled = false
-    var backfillCancelled: Bool { lock.withLock { cancelled } }
+    /// What the history answers (none by default).
+    var backfillHistory: [(at: Double, lists: [TrafficMetricsList])] = []
     func backfillMetrics(namespace: String?, window: String, step: Double, points: Int) async -> [(at: Double, lists: [TrafficMetricsList])] {
         lock.withLock { backfills.append((step, points)) }
-        if backfillDelay > 0 {
-            do { try await Task.sleep(for: .seconds(backfillDelay)) } catch { lock.withLock { cancelled = true } }
-        }
-        return []
+        if backfillDelay > 0 { try? await Task.sleep(for: .seconds(backfillDelay)) }
+        return lock.withLock { backfillHistory }
     }
 
     func accessReview(_ attributes: JSON) async throws(KubeError) -> (allowed: Bool, reason: String?) { (true, nil) }
@@ -225,25 +223,39 @@ struct HeadlessLoopTests {
         #expect(b.step == 5 && b.points == 40)
     }
 
-    /// The history is asked for beside the first live poll, and a slow one never holds that
-    /// poll's answer back for more than `backfillPatience`: it is dropped (cancelled) instead.
-    @Test func aSlowHistoryNeverHoldsBackTheFirstPoll() throws {
+    /// The history is asked for beside the first live poll and never holds it back; when it
+    /// answers later, it is merged behind what the live polls recorded, not dropped.
+    @Test func aSlowHistoryNeverHoldsBackTheFirstPollAndIsMergedWhenItComes() throws {
         let terminal = HeadlessTerminal()
         let cluster = ScriptedCluster(weights: [90, 10], rv: "7")
-        cluster.backfillDelay = 60
-        let began = Date()
+        cluster.backfillDelay = 4
+        let now = Date().timeIntervalSince1970
+        let item =
+            #"{"kind":"TrafficMetrics","apiVersion":"metrics.smi-spec.io/v1alpha1","metadata":{"name":"books-v1","namespace":"shop"},"window":"30s","resource":{"kind":"Deployment","namespace":"shop","name":"books-v1"},"edge":{"direction":"from","resource":null},"metrics":[{"name":"success_count","value":"SUCCESS"},{"name":"failure_count","value":"0"}]}"#
+        cluster.backfillHistory = [30, 60, 90].enumerated().map { i, success in
+            let json = try! JSON.parse(
+                #"{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1","items":["#
+                    + item.replacingOccurrences(of: "SUCCESS", with: String(success)) + "]}")
+            return (now - 30 + Double(i) * 2, [try! TrafficMetricsList(json: json)])
+        }
         let (box, _, _) = start(terminal, cluster)
         defer { box.loop.mailbox.post(.key(.ctrl("c"))) }
-        // This cluster's poll fails at once (it serves no metrics): the failure is what the
-        // first poll answers, and it must arrive within the patience, not after 60 s.
+        // This cluster's poll fails at once (it serves no metrics): that failure is the first
+        // poll's answer, and it arrives while the history is still being asked for.
         let deadline = Date().addingTimeInterval(30)
         while box.loop.state.metrics.consecutiveFailures == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        let waited = Date().timeIntervalSince(began)
         #expect(box.loop.state.metrics.consecutiveFailures > 0, "the first poll's answer never arrived")
-        #expect(waited < EffectRunner.backfillPatience + 10, "the first poll waited \(waited) s for the history")
+        let books = ObjectRef(namespace: "shop", name: "books-v1")
+        #expect(box.loop.state.metrics.workload(books) == nil, "the first poll waited for the history")
+        // The history answers 4 s later and goes behind the failed poll.
+        while box.loop.state.metrics.workload(books) == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         #expect(!cluster.recordedBackfills.isEmpty, "no history was asked for")
-        while !cluster.backfillCancelled && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        #expect(cluster.backfillCancelled, "the late history was not given up")
+        let entries = try #require(box.loop.state.metrics.workload(books), "the late history was dropped").entries
+        #expect(entries.count >= 4, "\(entries)")
+        // 30, 60 and 90 successes over a 30 s window, oldest first, then the gap of the live
+        // polls since, which reported nothing for it.
+        #expect(entries.prefix(3).map { $0?.rps } == [1, 2, 3], "\(entries)")
+        #expect(entries.dropFirst(3).allSatisfy { $0 == nil }, "\(entries)")
     }
 
     @Test func aKeypressWriteIsPatchedEchoedAndDrawn() throws {

@@ -338,6 +338,11 @@ extension PrometheusClient {
 }
 
 extension PrometheusClient {
+    /// How long the history's range queries may take: they no longer hold back the live
+    /// numbers (the history is merged behind them whenever it answers), and over a large mesh
+    /// they took 17 s on a loaded machine, beyond a live query's 10 s.
+    public static let historyTimeout: Double = 60
+
     /// History for the sparklines: the four workload and edge queries as range queries over the last
     /// `points` refreshes, cut into one poll per step (oldest first), so the first frame
     /// already has a graph to draw. A failed count query means no history (never zeros).
@@ -345,7 +350,7 @@ extension PrometheusClient {
         guard points > 1, step > 0, step.isFinite, end.isFinite else { return [] }
         let start = end - step * Double(points - 1)
         func range(_ promql: String) async -> PrometheusResult? {
-            try? await queryRange(promql, start: start, end: end, step: step)
+            try? await queryRange(promql, start: start, end: end, step: step, timeout: Self.historyTimeout)
         }
         async let wc = range(queries.workloadCounts.promql)
         async let wb = range(queries.workloadBuckets.promql)

@@ -52,17 +52,22 @@ public final class PrometheusClient: Sendable {
     }
 
     /// A range query; Prometheus refuses more than 11,000 points per series, so `step` is
-    /// raised to fit.
-    public func queryRange(_ promql: String, start: Double, end: Double, step: Double) async throws(PrometheusError) -> PrometheusResult {
+    /// raised to fit. `timeout` (default: the client's) may be longer than a live query's:
+    /// the history runs beside the live polls, never in their way.
+    public func queryRange(
+        _ promql: String, start: Double, end: Double, step: Double, timeout: Double? = nil
+    ) async throws(PrometheusError) -> PrometheusResult {
         guard start.isFinite, end.isFinite, end > start else { throw .decoding("empty range") }
         let step = max(step, (end - start) / 10_000, 1)
         return try await call(
-            "/api/v1/query_range", [("query", promql), ("start", Self.format(start)), ("end", Self.format(end)), ("step", Self.format(step))])
+            "/api/v1/query_range", [("query", promql), ("start", Self.format(start)), ("end", Self.format(end)), ("step", Self.format(step))],
+            timeout: timeout)
     }
 
     static func format(_ t: Double) -> String { String(format: "%.3f", t) }
 
-    func call(_ path: String, _ params: [(String, String)]) async throws(PrometheusError) -> PrometheusResult {
+    func call(_ path: String, _ params: [(String, String)], timeout: Double? = nil) async throws(PrometheusError) -> PrometheusResult {
+        let timeout = timeout.map { $0.isFinite && $0 > 0 ? min($0, 300) : self.timeout } ?? self.timeout
         let full = route.pathPrefix + path
         let params = params + [("timeout", "\(Int(saturating: timeout.rounded(.up)))s")]
         let long = params.reduce(0) { $0 + $1.1.utf8.count } > Self.maxGETQueryLength
