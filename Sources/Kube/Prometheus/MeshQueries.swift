@@ -358,20 +358,32 @@ extension PrometheusClient {
         async let eb = range(queries.edgeBuckets.promql)
         let (a, b, c, d) = await (wc, wb, ec, eb)
         guard let a, let c else { return [] }
-        // Samples are keyed by their millisecond timestamp, as Prometheus writes them.
-        func at(_ r: PrometheusResult?, _ t: Double) -> PrometheusResult? {
-            guard let r else { return nil }
-            let key = (t * 1000).rounded()
-            let series = r.series.compactMap { s -> PrometheusSeries? in
-                guard let sample = s.samples.first(where: { ($0.time * 1000).rounded() == key }) else { return nil }
-                return PrometheusSeries(labels: s.labels, samples: [sample])
+        // Each matrix cut into one vector per instant in a single pass over its samples (keyed
+        // by the millisecond timestamp, as Prometheus writes them): a large mesh's bucket
+        // series number in the tens of thousands, and a search per instant would be quadratic
+        // in the history's length.
+        func byInstant(_ r: PrometheusResult?) -> [Double: [PrometheusSeries]] {
+            var out: [Double: [PrometheusSeries]] = [:]
+            for s in r?.series ?? [] {
+                for sample in s.samples where sample.time.isFinite {
+                    out[(sample.time * 1000).rounded(), default: []].append(PrometheusSeries(labels: s.labels, samples: [sample]))
+                }
             }
-            return PrometheusResult(kind: .vector, series: series)
+            return out
         }
-        var times = Set<Double>()
-        for s in a.series + c.series { for p in s.samples { times.insert(p.time) } }
-        return times.sorted().map { t in
-            (t, queries.lists(workloadCounts: at(a, t)!, workloadBuckets: at(b, t), edgeCounts: at(c, t)!, edgeBuckets: at(d, t), window: window, at: t))
+        let (wcAt, wbAt, ecAt, ebAt) = (byInstant(a), b.map(byInstant), byInstant(c), d.map(byInstant))
+        func vector(_ cut: [Double: [PrometheusSeries]]?, _ key: Double) -> PrometheusResult? {
+            cut.map { PrometheusResult(kind: .vector, series: $0[key] ?? []) }
+        }
+        let times = Set(wcAt.keys).union(ecAt.keys).sorted()
+        return times.map { key in
+            let t = key / 1000
+            return (
+                t,
+                queries.lists(
+                    workloadCounts: vector(wcAt, key)!, workloadBuckets: vector(wbAt, key), edgeCounts: vector(ecAt, key)!,
+                    edgeBuckets: vector(ebAt, key), window: window, at: t)
+            )
         }
     }
 }
