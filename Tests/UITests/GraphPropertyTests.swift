@@ -10,8 +10,8 @@ import Testing
 
 /// The graph a person can trust (issue 13): over whole canvases of the simulator's bookstore
 /// and generated scenarios (several seeds, sizes, every view mode and focus mode), no two labels
-/// overlap, every label lies on its own edge's path, no edge passes under a box, and every share
-/// label is drawn in full. The geometry comes from the layout's routes; the drawn text from the
+/// overlap, every label lies on its own edge's path, no edge passes under a box, no two unrelated
+/// edges run as one line or meet at a junction, and every share label is drawn in full. The geometry comes from the layout's routes; the drawn text from the
 /// real GraphView.
 ///
 /// Serialized, and yielding between views: these are seconds of synchronous work, and holding
@@ -101,6 +101,7 @@ import Testing
                 }
             }
         }
+        problems += mergedLineProblems(g, l)
         // No other edge runs through a label's cells: the label is readable as its own edge's.
         for (i, r) in l.routes.enumerated() {
             for c in r.cells {
@@ -108,6 +109,63 @@ import Testing
                 if let owner = labelCells[k], owner != i, l.routes[owner].label.contains(c) {
                     // A crossing (perpendicular) would still overwrite the label's text.
                     problems.append("\(g.edges[i].id) runs through the label of \(g.edges[owner].id) at \(c.x),\(c.y)")
+                }
+            }
+        }
+        return problems
+    }
+
+    /// Two edges that share neither end never run along the same cells in the same direction:
+    /// drawn, such a stretch is one line, and the eye follows it from the wrong source to the
+    /// wrong target. They may cross (one horizontal, one vertical); edges leaving one box or
+    /// entering one box may share a trunk, which is read as a fan.
+    static func mergedLineProblems(_ g: MeshGraph, _ l: GraphLayout) -> [String] {
+        // Per cell: the edges through it running horizontally / vertically.
+        var horizontal: [Int64: [Int]] = [:]
+        var vertical: [Int64: [Int]] = [:]
+        var corners: [Int64: [Int]] = [:]
+        for (i, r) in l.routes.enumerated() where g.ends[i].from != g.ends[i].to {
+            let cells = r.cells
+            guard cells.count >= 2 else { continue }
+            for (j, c) in cells.enumerated() {
+                let k = Int64(c.x) << 32 | Int64(UInt32(bitPattern: Int32(c.y)))
+                let prev = j > 0 ? cells[j - 1] : nil
+                let next = j + 1 < cells.count ? cells[j + 1] : nil
+                // Only straight cells: a corner belongs to both directions and is where lines meet.
+                let h = (prev.map { $0.y == c.y } ?? true) && (next.map { $0.y == c.y } ?? true)
+                let v = (prev.map { $0.x == c.x } ?? true) && (next.map { $0.x == c.x } ?? true)
+                if h && !v {
+                    horizontal[k, default: []].append(i)
+                } else if v && !h {
+                    vertical[k, default: []].append(i)
+                } else {
+                    corners[k, default: []].append(i)
+                }
+            }
+        }
+        var problems: [String] = []
+        var seen = Set<[Int]>()
+        for table in [horizontal, vertical] {
+            for (k, edges) in table where edges.count > 1 {
+                for a in 0..<edges.count {
+                    for b in (a + 1)..<edges.count {
+                        let (x, y) = (edges[a], edges[b])
+                        let ex = g.ends[x]
+                        let ey = g.ends[y]
+                        guard ex.from != ey.from && ex.to != ey.to, seen.insert([min(x, y), max(x, y)]).inserted else { continue }
+                        problems.append("\(g.edges[x].id) and \(g.edges[y].id) run as one line at \(k >> 32),\(Int32(truncatingIfNeeded: k))")
+                    }
+                }
+            }
+        }
+        // A corner on another edge's cell draws a junction (├ ┬ ┼): the two look joined.
+        for (k, edges) in corners {
+            for x in edges {
+                for y in (horizontal[k] ?? []) + (vertical[k] ?? []) + edges where y != x {
+                    let ex = g.ends[x]
+                    let ey = g.ends[y]
+                    guard ex.from != ey.from && ex.to != ey.to, seen.insert([min(x, y), max(x, y)]).inserted else { continue }
+                    problems.append("\(g.edges[x].id) turns on \(g.edges[y].id) at \(k >> 32),\(Int32(truncatingIfNeeded: k))")
                 }
             }
         }
@@ -149,6 +207,23 @@ import Testing
             py += body.height
         }
         return problems
+    }
+
+    /// The merged-line check finds what it is for: one edge's route given to an edge that
+    /// shares neither end with it (the bookstore has such pairs) is reported.
+    @Test func theMergedLineCheckFindsALineTwoEdgesShare() throws {
+        let s = try Self.state("bookstore", seed: 1, services: 0, splits: 0, size: TermSize(columns: 160, rows: 45), scope: .all)
+        let g = s.visibleGraph
+        #expect(Self.mergedLineProblems(g, s.layout).isEmpty)
+        let pair = g.ends.indices.lazy.flatMap { a in g.ends.indices.lazy.map { (a, $0) } }.first { a, b in
+            let (x, y) = (g.ends[a], g.ends[b])
+            return x.from != x.to && y.from != y.to && x.from != y.from && x.to != y.to && s.layout.routes[a].cells.count >= 3
+        }
+        let (a, b) = try #require(pair, "no two unrelated edges in the bookstore")
+        var l = s.layout
+        l.routes[b].points = l.routes[a].points
+        let problems = Self.mergedLineProblems(g, l)
+        #expect(problems.contains { $0.contains("run as one line") }, "\(problems)")
     }
 
     static let sizes = [TermSize(columns: 80, rows: 24), TermSize(columns: 160, rows: 45), TermSize(columns: 300, rows: 80)]
