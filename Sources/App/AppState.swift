@@ -289,12 +289,12 @@ public struct ScreenRegions: Sendable, Equatable {
 }
 
 public struct AppState: Sendable, Equatable {
-    public var options: AppOptions
+    public internal(set) var options: AppOptions
     /// Injected clock: the time of the last `.start`/`.tick`/timestamped message.
-    public var now: Seconds = 0
-    public var size: TermSize
-    public var context: ContextInfo
-    public var connection = ConnectionState()
+    public internal(set) var now: Seconds = 0
+    public internal(set) var size: TermSize
+    public internal(set) var context: ContextInfo
+    public internal(set) var connection = ConnectionState()
 
     /// Metrics are stale (shown in the header, apart from the connection badge): the last good
     /// poll is older than `staleAfterIntervals` refreshes, or polls have failed and none worked.
@@ -305,75 +305,75 @@ public struct AppState: Sendable, Equatable {
     }
 
     // Data.
-    public var store = MeshStore()
-    public var metrics: MetricsStore
+    public internal(set) var store = MeshStore()
+    public internal(set) var metrics: MetricsStore
     /// Full graph of the scope.
-    public var graph = MeshGraph()
+    public internal(set) var graph = MeshGraph()
     /// Object deltas changed the topology since `graph` was built; `settle()` rebuilds it.
     public internal(set) var graphStale = false
     /// What the graph view shows: `graph`, or the focus neighbourhood.
-    public var visibleGraph = MeshGraph()
+    public internal(set) var visibleGraph = MeshGraph()
     /// Layout of `visibleGraph`; recomputed only when its topology changes.
-    public var layout = GraphLayout.empty
+    public internal(set) var layout = GraphLayout.empty
     /// Count of layout computations (lets tests prove metrics updates do not relayout).
-    public var layoutGeneration = 0
+    public internal(set) var layoutGeneration = 0
 
     // Navigation.
-    public var view: ViewKind = .graph
+    public internal(set) var view: ViewKind = .graph
     /// Where `Esc`/`?` return to from help.
-    public var previousView: ViewKind = .graph
-    public var selection: GraphSelection?
+    public internal(set) var previousView: ViewKind = .graph
+    public internal(set) var selection: GraphSelection?
     /// `f`: show only this node's neighbourhood.
-    public var focus: NodeID?
+    public internal(set) var focus: NodeID?
     /// `v`: workloads and services, workloads only, or services only.
-    public var graphViewMode = GraphViewMode.both
+    public internal(set) var graphViewMode = GraphViewMode.both
     /// Top-left layout cell shown at the body's origin.
-    public var pan = CellPoint.zero
-    public var tables: [TableKind: TableState] = [.services: TableState(), .splits: TableState()]
+    public internal(set) var pan = CellPoint.zero
+    public internal(set) var tables: [TableKind: TableState] = [.services: TableState(), .splits: TableState()]
     /// Graph filter (`/` in the graph view): non-matching nodes are dimmed.
-    public var graphFilter = ""
-    public var detailOpen = false
-    public var detail: DetailTarget?
+    public internal(set) var graphFilter = ""
+    public internal(set) var detailOpen = false
+    public internal(set) var detail: DetailTarget?
     /// Help screen scroll.
-    public var helpScroll = 0
+    public internal(set) var helpScroll = 0
 
     // Input.
-    public var mode: InputMode = .normal
-    public var commandLine = CommandLineState()
-    public var filterLine = CommandLineState()
-    public var message: StatusLine?
+    public internal(set) var mode: InputMode = .normal
+    public internal(set) var commandLine = CommandLineState()
+    public internal(set) var filterLine = CommandLineState()
+    public internal(set) var message: StatusLine?
 
     // Writes.
-    public var readOnly = ReadOnlyState()
+    public internal(set) var readOnly = ReadOnlyState()
     /// Drafts by split; they survive refreshes, reconnects and leaving the editor.
-    public var drafts: [SplitID: SplitDraft] = [:]
+    public internal(set) var drafts: [SplitID: SplitDraft] = [:]
     /// The split whose editor is open.
-    public var editing: SplitID?
-    public var journal: [JournalEntry] = []
-    public var pending: [Int: PendingRequest] = [:]
-    public var nextRequestID = 1
+    public internal(set) var editing: SplitID?
+    public internal(set) var journal: [JournalEntry] = []
+    public internal(set) var pending: [Int: PendingRequest] = [:]
+    public internal(set) var nextRequestID = 1
 
     // Guarded ramps (docs/ramps.md).
     /// Running, finished-but-shown and restored ramps, one per split.
-    public var ramps: [SplitID: RampSession] = [:]
+    public internal(set) var ramps: [SplitID: RampSession] = [:]
     /// The ramp whose view is open.
-    public var rampOpen: SplitID?
+    public internal(set) var rampOpen: SplitID?
     /// The plan form, while one is being filled in.
-    public var rampForm: RampForm?
+    public internal(set) var rampForm: RampForm?
     /// Ramps saved by the last session whose split has not been seen yet.
-    public var restoredRamps: [SplitID: JSON] = [:]
+    public internal(set) var restoredRamps: [SplitID: JSON] = [:]
 
     // Look.
-    public var theme: String
+    public internal(set) var theme: String
     /// Names `:theme` completes (set by the runtime from built-ins and the themes folder).
-    public var availableThemes: [String] = []
+    public internal(set) var availableThemes: [String] = []
 
     /// `.quit` was emitted.
-    public var quitting = false
+    public internal(set) var quitting = false
     /// Ctrl-C ended the session: the process exits 130, as a shell expects of an interrupt.
-    public var interrupted = false
+    public internal(set) var interrupted = false
     /// `q` was pressed once while unsaved drafts exist; a second `q` quits.
-    public var quitArmed = false
+    public internal(set) var quitArmed = false
 
     public init(
         options: AppOptions = AppOptions(), context: ContextInfo, size: TermSize = TermSize(columns: 120, rows: 40),

@@ -48,8 +48,9 @@ public final class EventLoop {
 
     /// Runs until `.quit` or a termination signal. Blocks the calling thread.
     public func run(initial: [Message]) {
-        state.size = terminal.size
-        var pending: [Message] = [.start(now: nowSeconds()), .resized(terminal.size)] + initial
+        // The size first: state changes only through reduce, and nothing may lay out or draw
+        // at a size the terminal does not have.
+        var pending: [Message] = [.resized(terminal.size), .start(now: nowSeconds())] + initial
         var dirty = true
         var trimmed = false
         var trimSeconds = 0.0

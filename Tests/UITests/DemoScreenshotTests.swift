@@ -1,4 +1,3 @@
-import App
 import Foundation
 import Kube
 import KubeCore
@@ -7,6 +6,7 @@ import SMI
 import Simulator
 import Testing
 
+@testable import App
 @testable import UI
 
 /// Issue 13: the README's screenshot came from a hand-made fixture (`ctx kind`, `ns shop`)

@@ -1,4 +1,3 @@
-import App
 import Foundation
 import KubeCore
 import Mesh
@@ -6,6 +5,7 @@ import SMI
 import Simulator
 import Testing
 
+@testable import App
 @testable import UI
 
 /// The graph a person can trust (issue 13): over whole canvases of the simulator's bookstore

@@ -1,10 +1,10 @@
-import App
 import Kube
 import KubeCore
 import Mesh
 import SMI
 import Testing
 
+@testable import App
 @testable import UI
 
 // What the screen says about the metrics source: its name in the header, and a split whose

@@ -1,7 +1,7 @@
-import App
 import KubeCore
 import Testing
 
+@testable import App
 @testable import UI
 
 /// Issue 13 item 16: at 80 columns the canary's weight was cut (`books-v1 90 · books…`), and at

@@ -1,10 +1,10 @@
-import App
 import Kube
 import KubeCore
 import Mesh
 import SMI
 import Testing
 
+@testable import App
 @testable import UI
 
 func obj(_ s: String) -> JSON { try! JSON.parse(s) }
