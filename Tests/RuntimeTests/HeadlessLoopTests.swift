@@ -75,12 +75,15 @@ final class HeadlessTerminal: TerminalBackend, @unchecked Sendable {
     func applyTheme(_ theme: Theme) {}
 
     /// Waits (bounded) until the latest frame satisfies `ok`.
-    func waitForFrame(timeout: Double = 20, _ ok: (String) -> Bool) -> String? {
+    /// Polls with `Task.sleep`, never `Thread.sleep`: a blocked test would hold one of the
+    /// cooperative pool's threads (two on a 2-core machine), and the effect runner's tasks
+    /// under test need them (a full run starved them for 30 s).
+    func waitForFrame(timeout: Double = 20, _ ok: (String) -> Bool) async -> String? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let f = lastFrame
             if ok(f) { return f }
-            Thread.sleep(forTimeInterval: 0.01)
+            try? await Task.sleep(for: .milliseconds(10))
         }
         return nil
     }
@@ -209,7 +212,7 @@ struct HeadlessLoopTests {
         return (loop, t, done)
     }
 
-    @Test func theHistoryAtStartIsSpacedLikeTheRefresh() throws {
+    @Test func theHistoryAtStartIsSpacedLikeTheRefresh() async throws {
         let terminal = HeadlessTerminal()
         let cluster = ScriptedCluster(weights: [90, 10], rv: "7")
         var options = AppOptions()
@@ -218,14 +221,14 @@ struct HeadlessLoopTests {
         let (box, _, _) = start(terminal, cluster, options: options)
         defer { box.loop.mailbox.post(.key(.ctrl("c"))) }
         let deadline = Date().addingTimeInterval(30)
-        while cluster.recordedBackfills.isEmpty && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        while cluster.recordedBackfills.isEmpty && Date() < deadline { try await Task.sleep(for: .seconds(0.05)) }
         let b = try #require(cluster.recordedBackfills.first, "no backfill was asked for")
         #expect(b.step == 5 && b.points == 40)
     }
 
     /// The history is asked for beside the first live poll and never holds it back; when it
     /// answers later, it is merged behind what the live polls recorded, not dropped.
-    @Test func aSlowHistoryNeverHoldsBackTheFirstPollAndIsMergedWhenItComes() throws {
+    @Test func aSlowHistoryNeverHoldsBackTheFirstPollAndIsMergedWhenItComes() async throws {
         let terminal = HeadlessTerminal()
         let cluster = ScriptedCluster(weights: [90, 10], rv: "7")
         cluster.backfillDelay = 4
@@ -243,12 +246,12 @@ struct HeadlessLoopTests {
         // This cluster's poll fails at once (it serves no metrics): that failure is the first
         // poll's answer, and it arrives while the history is still being asked for.
         let deadline = Date().addingTimeInterval(30)
-        while box.loop.state.metrics.consecutiveFailures == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        while box.loop.state.metrics.consecutiveFailures == 0 && Date() < deadline { try await Task.sleep(for: .seconds(0.05)) }
         #expect(box.loop.state.metrics.consecutiveFailures > 0, "the first poll's answer never arrived")
         let books = ObjectRef(namespace: "shop", name: "books-v1")
         #expect(box.loop.state.metrics.workload(books) == nil, "the first poll waited for the history")
         // The history answers 4 s later and goes behind the failed poll.
-        while box.loop.state.metrics.workload(books) == nil && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        while box.loop.state.metrics.workload(books) == nil && Date() < deadline { try await Task.sleep(for: .seconds(0.05)) }
         #expect(!cluster.recordedBackfills.isEmpty, "no history was asked for")
         let entries = try #require(box.loop.state.metrics.workload(books), "the late history was dropped").entries
         #expect(entries.count >= 4, "\(entries)")
@@ -258,45 +261,44 @@ struct HeadlessLoopTests {
         #expect(entries.dropFirst(3).allSatisfy { $0 == nil }, "\(entries)")
     }
 
-    @Test func aKeypressWriteIsPatchedEchoedAndDrawn() throws {
+    @Test func aKeypressWriteIsPatchedEchoedAndDrawn() async throws {
         let terminal = HeadlessTerminal()
         let cluster = ScriptedCluster(weights: [90, 10], rv: "7")
         let (box, _, _) = start(terminal, cluster)
         // The splits view lists the split as the watch delivered it.
         terminal.send(.key(.char("3")))
-        let before = try #require(terminal.waitForFrame { $0.contains("books-v1 90 · books-v2 10") })
+        let before = try #require(await terminal.waitForFrame { $0.contains("books-v1 90 · books-v2 10") })
         #expect(before.contains("● LIVE"), "\(before)")
         // Edit, set the selected backend to 50 %, review, confirm.
         for k: Key in [.enter, .char("5"), .enter] { terminal.send(.key(k)) }
-        _ = terminal.waitForFrame { $0.contains("50") }
+        _ = await terminal.waitForFrame { $0.contains("50") }
         terminal.send(.key(.char("y")))
         // The write reached the cluster with the resourceVersion that was read, and nothing
         // else but the weights...
         let deadline = Date().addingTimeInterval(20)
-        while cluster.recordedPatches.filter({ !$0.dryRun }).isEmpty, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        while cluster.recordedPatches.filter({ !$0.dryRun }).isEmpty, Date() < deadline { try await Task.sleep(for: .seconds(0.01)) }
         let write = try #require(cluster.recordedPatches.first { !$0.dryRun })
         #expect(write.body[path: "metadata", "resourceVersion"]?.stringValue == "7")
         #expect(write.body[path: "spec", "backends"]?.arrayValue?.map { $0["weight"]?.intValue } == [50, 50])
         #expect(cluster.currentSplit[path: "metadata", "resourceVersion"]?.stringValue == "8")
         // ...the echo came back through the watch (rv 8 is only in the echo and the answer), and
         // the frame shows the cluster's new state.
-        let after = try #require(terminal.waitForFrame { $0.contains("written (resourceVersion 8)") })
+        let after = try #require(await terminal.waitForFrame { $0.contains("written (resourceVersion 8)") })
         #expect(after.contains("wrote trafficsplit/books -n shop: books-v1 50, books-v2 50"), "\(after)")
         #expect(after.contains("draft = server · rv 8"), "\(after)")
         #expect(box.loop.state.store.trafficSplits.values.first?.backends.map { $0.weight.value.integerValue } == [50, 50])
         terminal.send(.key(.char("q")))
     }
 
-    @Test func quitEndsTheLoopAndStopsTheRunner() throws {
+    @Test func quitEndsTheLoopAndStopsTheRunner() async throws {
         let terminal = HeadlessTerminal()
         let cluster = ScriptedCluster(weights: [90, 10], rv: "7")
-        let (_, _, done) = start(terminal, cluster)
-        _ = terminal.waitForFrame { $0.contains("books") }
-        done.lock()
+        let (_, thread, _) = start(terminal, cluster)
+        _ = await terminal.waitForFrame { $0.contains("books") }
         terminal.send(.key(.char("q")))
-        let ended = done.wait(until: Date().addingTimeInterval(20))
-        done.unlock()
-        #expect(ended, "the loop did not return after q")
+        let deadline = Date().addingTimeInterval(20)
+        while !thread.isFinished && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(thread.isFinished, "the loop did not return after q")
     }
 }
 
@@ -323,7 +325,7 @@ final class SlowConnector: ClusterConnector, @unchecked Sendable {
 
 @Suite("event loop, context switch", .serialized)
 struct ContextSwitchLoopTests {
-    @Test func aSlowContextSwitchDoesNotFreezeTheUI() throws {
+    @Test func aSlowContextSwitchDoesNotFreezeTheUI() async throws {
         let terminal = HeadlessTerminal()
         let cluster = ScriptedCluster(weights: [90, 10], rv: "7")
         let connector = SlowConnector(ScriptedCluster(weights: [60, 40], rv: "3"))
@@ -333,15 +335,15 @@ struct ContextSwitchLoopTests {
                 state: state, theme: try Theme.load(name: "default", searchPaths: []), themePaths: [], terminal: terminal,
                 connector: connector, cluster: cluster, session: nil, trimMemory: {}))
         Thread { loop.loop.run(initial: []) }.start()
-        _ = try #require(terminal.waitForFrame { $0.contains("ctx first") })
+        _ = try #require(await terminal.waitForFrame { $0.contains("ctx first") })
         for c in ":ctx second" { terminal.send(.key(.char(c))) }
         terminal.send(.key(.enter))
         // While the switch is still resolving, the UI answers keys: the help view opens.
         terminal.send(.key(.char("?")))
-        let help = terminal.waitForFrame(timeout: 10) { $0.contains("Everywhere (graph, tables, help)") && $0.contains("ctx first") }
+        let help = await terminal.waitForFrame(timeout: 10) { $0.contains("Everywhere (graph, tables, help)") && $0.contains("ctx first") }
         #expect(help != nil, "the UI froze while the context was resolved:\n\(terminal.lastFrame)")
         connector.open()
-        let switched = terminal.waitForFrame { $0.contains("ctx second") }
+        let switched = await terminal.waitForFrame { $0.contains("ctx second") }
         #expect(switched != nil, "\(terminal.lastFrame)")
         terminal.send(.key(.char("q")))
     }
