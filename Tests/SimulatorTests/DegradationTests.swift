@@ -170,15 +170,6 @@ private func metricsSuccess(_ h: SimHarness, _ name: String) async throws -> (ra
 }
 
 /// Sums the samples of `name` whose line contains every one of `having`.
-private func promTotal(_ text: String, _ name: String, having: [String]) -> Double {
-    var sum = 0.0
-    for line in text.split(separator: "\n") where line.hasPrefix(name + "{") {
-        guard having.allSatisfy({ line.contains($0) }), let v = line.split(separator: " ").last.flatMap({ Double($0) }) else { continue }
-        sum += v
-    }
-    return sum
-}
-
 /// The failure fraction of books-v2's inbound requests between two scrapes of all its pods.
 /// Counters and histogram counts are whole requests (a few at 10 %), so this reads the
 /// histograms' `_sum`, which is fractional: successes and failures of one advance share one
@@ -196,8 +187,8 @@ private func promFailure(_ h: SimHarness, style: String, seconds: Double) async 
             style == "linkerd"
             ? ("response_latency_ms_sum", "direction=\"inbound\"", "status_code=\"500\"")
             : ("istio_request_duration_milliseconds_sum", "reporter=\"destination\"", "response_code=\"503\"")
-        let all = texts.reduce(0) { $0 + promTotal($1, name, having: [side]) }
-        let fail = texts.reduce(0) { $0 + promTotal($1, name, having: [side, failure]) }
+        let all = texts.reduce(0) { $0 + expositionTotal($1, name, having: [side]) }
+        let fail = texts.reduce(0) { $0 + expositionTotal($1, name, having: [side, failure]) }
         return (fail, all)
     }
     let before = counts(try await scrape())

@@ -10,13 +10,9 @@ import Testing
 // scrapes them with the mesh's relabelling.
 
 /// Sums the samples of `name` whose label text contains every one of `having`.
-private func total(_ text: String, _ name: String, having: [String] = []) -> Double {
-    var sum = 0.0
-    for line in text.split(separator: "\n") where line.hasPrefix(name + "{") || line.hasPrefix(name + " ") {
-        guard having.allSatisfy({ line.contains($0) }), let v = line.split(separator: " ").last.flatMap({ Double($0) }) else { continue }
-        sum += v
-    }
-    return sum
+/// The timestamps of a scrape's samples (the exposition's optional third field).
+private func stamps(_ text: String) -> Set<Int64> {
+    Set(text.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { l in expositionFields(l).dropFirst().first.flatMap { Int64($0) } })
 }
 
 private func pod(_ h: SimHarness, _ ns: String, _ workload: String) throws -> String {
@@ -67,17 +63,24 @@ private func parses(_ r: ProcessResult) -> Bool {
     #expect(second.contains("# TYPE response_latency_ms histogram"))
     #expect(second.contains("# TYPE response_total counter"))
 
+    // Every sample is stamped with the instant its counters were advanced to, one instant per
+    // scrape, later in the second scrape (so rates do not depend on when a scrape was served).
+    let (s1, s2) = (stamps(first.body), stamps(second))
+    let samples = second.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }.count
+    // (The first scrape, right after start, may have no samples yet.)
+    #expect(s1.count <= 1 && s2.count == 1 && s2.first! > (s1.first ?? 0), "stamps \(s1) then \(s2)")
+    #expect(second.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty && expositionFields($0).count == 2 }.count == samples)
     let inbound = ["direction=\"inbound\""]
-    let before = total(first.body, "response_total", having: inbound)
-    let after = total(second, "response_total", having: inbound)
+    let before = expositionTotal(first.body, "response_total", having: inbound)
+    let after = expositionTotal(second, "response_total", having: inbound)
     // webapp receives ~24 rps (bookbuyer 18 + ingress 6) over 2 pods: 1.5 s moves it by many.
     #expect(after > before + 5, "inbound responses \(before) → \(after)")
     // Every counted response is one histogram observation.
-    let counted = total(second, "response_latency_ms_count", having: inbound)
+    let counted = expositionTotal(second, "response_latency_ms_count", having: inbound)
     #expect(abs(counted - after) <= 2, "histogram count \(counted) vs responses \(after)")
     // Outbound edges name the destination workload; route backends name parent and backend.
-    #expect(total(second, "response_total", having: ["direction=\"outbound\"", "dst_deployment=\"books-v1\""]) > 0)
-    #expect(total(second, "outbound_http_route_backend_requests_total", having: ["parent_name=\"books\"", "backend_name=\"books-v2\""]) > 0)
+    #expect(expositionTotal(second, "response_total", having: ["direction=\"outbound\"", "dst_deployment=\"books-v1\""]) > 0)
+    #expect(expositionTotal(second, "outbound_http_route_backend_requests_total", having: ["parent_name=\"books\"", "backend_name=\"books-v2\""]) > 0)
     // Failures are classified as such (books-v2 succeeds 87 %).
     #expect(second.contains("classification=\"failure\""))
 
@@ -97,8 +100,8 @@ private func parses(_ r: ProcessResult) -> Bool {
     let check = try await promtoolCheck(text, in: h.dir)
     #expect(parses(check), "promtool: \(check.stdout) \(check.stderr)")
     // books-v1 is called by webapp (destination side) and calls authors (source side).
-    #expect(total(text, "istio_requests_total", having: ["reporter=\"destination\"", "source_workload=\"webapp\""]) > 0)
-    #expect(total(text, "istio_requests_total", having: ["reporter=\"source\"", "destination_service_name=\"authors"]) > 0)
+    #expect(expositionTotal(text, "istio_requests_total", having: ["reporter=\"destination\"", "source_workload=\"webapp\""]) > 0)
+    #expect(expositionTotal(text, "istio_requests_total", having: ["reporter=\"source\"", "destination_service_name=\"authors"]) > 0)
     #expect(text.contains("istio_request_duration_milliseconds_bucket{"))
     #expect(try await h.http("GET", "/sim/prometheus/namespaces/bookstore/pods/\(books)/linkerd", as: .none).status == 404)
 }

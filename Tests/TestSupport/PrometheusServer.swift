@@ -174,3 +174,21 @@ private func unusedLoopbackPort() throws -> Int {
     guard named == 0 else { throw SimulatorError("getsockname failed") }
     return Int(UInt16(bigEndian: addr.sin_port))
 }
+
+/// The sum of the samples of metric `name` (label sets containing every `having` text) in an
+/// exposition text. A sample's value is the first field after its labels (label values may
+/// hold spaces); the optional field after it is the sample's timestamp.
+public func expositionTotal(_ text: String, _ name: String, having: [String] = []) -> Double {
+    var sum = 0.0
+    for line in text.split(separator: "\n") where line.hasPrefix(name + "{") || line.hasPrefix(name + " ") {
+        guard having.allSatisfy({ line.contains($0) }), let v = expositionFields(line).first.flatMap({ Double($0) }) else { continue }
+        sum += v
+    }
+    return sum
+}
+
+/// A sample line's value and, if present, timestamp.
+public func expositionFields(_ line: Substring) -> [Substring] {
+    let rest = line.lastIndex(of: "}").map { line[line.index(after: $0)...] } ?? line.drop { $0 != " " }
+    return rest.split(separator: " ")
+}
