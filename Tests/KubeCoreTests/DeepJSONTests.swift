@@ -106,6 +106,22 @@ import Testing
         }
     }
 
+    /// Long lists and big objects past the recursion bound are built in place: each append
+    /// must not copy what came before (100,000 elements copied at every append would take
+    /// minutes; a hostile list could hang the decoder).
+    @Test func wideValuesDeepInsideParseInLinearTime() throws {
+        let wideArray = "[" + (0..<100_000).map(String.init).joined(separator: ",") + "]"
+        let wideObject = "{" + (0..<20_000).map { #""k\#($0)":\#($0)"# }.joined(separator: ",") + "}"
+        let doc = String(repeating: "[", count: 100) + wideArray + "," + wideObject + String(repeating: "]", count: 100)
+        let start = Date()
+        var v = try JSON.parse(Array(doc.utf8))
+        print("a 100,000-element list and a 20,000-member object 100 levels deep: parsed in \(Date().timeIntervalSince(start)) s")
+        for _ in 0..<99 { v = try #require(v[0]) }
+        #expect(v[0]?.arrayValue?.count == 100_000 && v[0]?[99_999] == 99_999)
+        #expect(v[1]?.objectValue?.count == 20_000 && v[1]?["k19999"] == 19_999)
+        #expect(v.serialized() == Array((wideArray + "," + wideObject).utf8).reduce(into: [UInt8(ascii: "[")]) { $0.append($1) } + [UInt8(ascii: "]")])
+    }
+
     /// Duplicates and skipped keys inside deep objects behave as in shallow ones.
     /// Indented output past the recursion bound is what the recursive writer gives: each
     /// level on its own line, indented four more, and it reads back to the same value.

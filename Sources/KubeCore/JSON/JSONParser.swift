@@ -213,11 +213,14 @@ package struct JSONParser {
     /// `parseValue` of the container at `pos` with its own stack of open containers instead
     /// of recursion: the same grammar, errors, skipped keys and duplicate rule.
     mutating func parseIteratively(depth: Int) throws(JSONParseError) -> JSON {
-        enum Open {
-            case object([(key: String, value: JSON)], key: String)
-            case array([JSON])
-        }
-        var open: [Open] = []
+        // The open containers, innermost last (true: an object), with the members of open
+        // objects, the key each awaits a value for, and the elements of open arrays, each in
+        // a stack of its own so that appending mutates in place (a value popped and pushed
+        // back would share its buffer and copy it on every append: quadratic in a long list).
+        var isObject: [Bool] = []
+        var members: [[(key: String, value: JSON)]] = []
+        var keys: [String] = []
+        var elements: [[JSON]] = []
         while true {
             // A value starts here.
             skipWhitespace()
@@ -225,27 +228,30 @@ package struct JSONParser {
             var value: JSON
             switch buf[pos] {
             case UInt8(ascii: "{"):
-                if depth + open.count >= depthLimit { throw tooDeep() }
+                if depth + isObject.count >= depthLimit { throw tooDeep() }
                 pos += 1
                 skipWhitespace()
                 if pos < buf.count, buf[pos] == UInt8(ascii: "}") {
                     pos += 1
                     value = .object(JSONObject())
-                } else if let key = try nextKept(depth: depth + open.count) {
-                    open.append(.object([], key: key))
+                } else if let key = try nextKept(depth: depth + isObject.count) {
+                    isObject.append(true)
+                    members.append([])
+                    keys.append(key)
                     continue
                 } else {
                     value = .object(JSONObject())
                 }
             case UInt8(ascii: "["):
-                if depth + open.count >= depthLimit { throw tooDeep() }
+                if depth + isObject.count >= depthLimit { throw tooDeep() }
                 pos += 1
                 skipWhitespace()
                 if pos < buf.count, buf[pos] == UInt8(ascii: "]") {
                     pos += 1
                     value = .array([])
                 } else {
-                    open.append(.array([]))
+                    isObject.append(false)
+                    elements.append([])
                     continue
                 }
             case UInt8(ascii: "\""): value = .string(try parseString())
@@ -263,17 +269,15 @@ package struct JSONParser {
             }
             // The value is complete: hand it to the container it is in, closing every
             // container that ends after it.
-            closing: while true {
-                guard let top = open.popLast() else { return value }
-                switch top {
-                case .object(var entries, let key):
-                    entries.append((key, value))
+            closing: while let inObject = isObject.last {
+                if inObject {
+                    members[members.count - 1].append((keys[keys.count - 1], value))
                     skipWhitespace()
                     guard pos < buf.count else { throw error("unexpected end of input in object") }
                     if buf[pos] == UInt8(ascii: ",") {
                         pos += 1
-                        if let next = try nextKept(depth: depth + open.count) {
-                            open.append(.object(entries, key: next))
+                        if let next = try nextKept(depth: depth + isObject.count - 1) {
+                            keys[keys.count - 1] = next
                             break closing
                         }
                     } else if buf[pos] == UInt8(ascii: "}") {
@@ -281,23 +285,26 @@ package struct JSONParser {
                     } else {
                         throw error("expected ',' or '}'")
                     }
-                    value = .object(Self.object(entries))
-                case .array(var items):
-                    items.append(value)
+                    isObject.removeLast()
+                    keys.removeLast()
+                    value = .object(Self.object(members.removeLast()))
+                } else {
+                    elements[elements.count - 1].append(value)
                     skipWhitespace()
                     guard pos < buf.count else { throw error("unexpected end of input in array") }
                     if buf[pos] == UInt8(ascii: ",") {
                         pos += 1
-                        open.append(.array(items))
                         break closing
                     } else if buf[pos] == UInt8(ascii: "]") {
                         pos += 1
-                        value = .array(items)
                     } else {
                         throw error("expected ',' or ']'")
                     }
+                    isObject.removeLast()
+                    value = .array(elements.removeLast())
                 }
             }
+            if isObject.isEmpty { return value }
         }
     }
 
