@@ -18,7 +18,19 @@ import Testing
     /// The mapping in /proc/self/maps that holds `address`: a thread's stack, for an address
     /// on it (its guard page is a mapping of its own).
     static func mapping(holding address: UInt) -> (start: UInt, end: UInt)? {
-        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return nil }
+        // Read with read(2) to the end: procfs files report no size, and the table changes
+        // while other tests start threads, so it is read whole in one pass of small reads.
+        let fd = open("/proc/self/maps", O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        let maps = String(decoding: bytes, as: UTF8.self)
         for line in maps.split(separator: "\n") {
             let range = line.prefix { $0 != " " }.split(separator: "-")
             guard range.count == 2, let a = UInt(range[0], radix: 16), let b = UInt(range[1], radix: 16) else { continue }
@@ -63,10 +75,18 @@ import Testing
     /// The stack a cooperative-pool thread has (list pages, watch frames and requests are
     /// decoded there, the simulator's handlers run there).
     static func poolStackSize() async -> Int {
-        await Task.detached {
-            guard let m = mapping(holding: here()) else { return 0 }
-            return Int(m.end - m.start)
-        }.value
+        for _ in 0..<5 {
+            let size = await Task.detached { () -> Int in
+                let address = here()
+                guard let m = mapping(holding: address) else {
+                    print("no mapping in /proc/self/maps holds the pool thread's stack address \(String(address, radix: 16))")
+                    return 0
+                }
+                return Int(m.end - m.start)
+            }.value
+            if size > 0 { return size }
+        }
+        return 0
     }
 
     @Test func tenThousandLevelsParseAndOneMoreIsRefused() throws {
