@@ -30,11 +30,13 @@ public struct WatchEvent: Sendable, Equatable {
     /// `object.metadata.resourceVersion`, the resume point after this event.
     public var resourceVersion: String? { object[path: "metadata", "resourceVersion"]?.stringValue }
 
-    /// Decodes one complete frame.
+    /// Decodes one complete frame. The members lists skip (`KubeClient.bulkyKeys`: field sets
+    /// and last-applied copies) are skipped here too: nothing reads them, and a field set is
+    /// where a hostile object nests thousands of levels deep.
     public static func decode(frame: some Collection<UInt8>) -> WatchEvent {
         let json: JSON
         do {
-            json = try JSON.parse(frame)
+            json = try JSON.parse(frame, skippingKeys: KubeClient.bulkyKeys)
         } catch {
             return WatchEvent(
                 type: .error(.decoding("malformed watch event (\(frame.count) bytes): \(error.message)")),

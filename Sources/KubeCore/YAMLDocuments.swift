@@ -31,6 +31,9 @@ public struct YAMLReadError: Error, Sendable, Equatable, CustomStringConvertible
     /// 1-based; 0 when the reader could not tell.
     public var line: Int
     public var description: String { line > 0 ? "line \(line): \(message)" : message }
+
+    /// Nesting past the reader's limit (libyaml's or the converter's).
+    var isNesting: Bool { message.contains("nesting") }
 }
 
 /// The one YAML→JSON converter: request bodies in the simulator, manifests for lint,
@@ -41,18 +44,79 @@ public struct YAMLReadError: Error, Sendable, Equatable, CustomStringConvertible
 public enum YAMLDocuments {
     /// Guards against alias expansion bombs: a hostile file must not exhaust memory.
     public static let maxNodes = 2_000_000
-    /// Deeper nesting is refused, as kube-apiserver's JSON decoder refuses it.
-    public static let maxDepth = 512
+    /// Deeper nesting is refused: libyaml's own limit (`MAX_NESTING_LEVEL`, 1,000), which
+    /// Yams composes recursively at about 1.4 KB of stack a level in a debug build (measured:
+    /// `DeepJSONTests`); the converter below recurses once more. Go's YAML reader takes 10,000;
+    /// a JSON document (what `kubectl -o json` prints) is read by the JSON parser, which goes
+    /// that deep, also inside a YAML stream.
+    public static let maxDepth = 1_000
 
     /// Reads every document of a multi-document YAML (or JSON) text. Empty documents are skipped.
     public static func read(_ source: String, maxNodes: Int = YAMLDocuments.maxNodes) throws(YAMLReadError) -> [YAMLDocument] {
+        var budget = maxNodes
+        do {
+            return try compose(source, budget: &budget)
+        } catch  where error.isNesting {
+            // Too deep for the YAML reader. If the deep document is JSON (a stream of
+            // `kubectl -o json` objects between `---` lines), the JSON parser reads it: the
+            // stream is read again document by document.
+            var again = maxNodes
+            if let docs = try? documents(of: source, budget: &again) { return docs }
+            throw error
+        }
+    }
+
+    /// The documents of a stream split at its `---` lines, each JSON-looking one read by the
+    /// JSON parser (its values without lines), the others by `compose`.
+    static func documents(of source: String, budget: inout Int) throws(YAMLReadError) -> [YAMLDocument] {
+        var docs: [YAMLDocument] = []
+        var chunk: [Substring] = []
+        var chunkLine = 1
+        func flush() throws(YAMLReadError) {
+            defer { chunk = [] }
+            let text = chunk.joined(separator: "\n")
+            guard let first = text.firstIndex(where: { !$0.isWhitespace }) else { return }
+            if text[first] == "{" || text[first] == "[" {
+                let json: JSON
+                do { json = try JSON.parse(Array(text.utf8)) } catch {
+                    throw YAMLReadError(message: error.description, line: chunkLine)
+                }
+                if json.isNull { return }
+                let line = chunkLine + text[..<first].filter { $0 == "\n" }.count
+                docs.append(YAMLDocument(json: json, line: line, lines: [:]))
+                return
+            }
+            for var d in try compose(text, budget: &budget) {
+                d.line += chunkLine - 1
+                d.lines = d.lines.mapValues { $0 + chunkLine - 1 }
+                docs.append(d)
+            }
+        }
+        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        for (i, line) in lines.enumerated() {
+            let l = line.hasSuffix("\r") ? line.dropLast() : line
+            if l == "---" || l.hasPrefix("--- ") {
+                try flush()
+                // Content after the marker on its line starts the next document.
+                chunkLine = i + 1
+                chunk = l.count > 4 ? [l.dropFirst(4)] : []
+                if chunk.isEmpty { chunkLine = i + 2 }
+                continue
+            }
+            chunk.append(line)
+        }
+        try flush()
+        return docs
+    }
+
+    /// `read` of the whole text at once.
+    static func compose(_ source: String, budget: inout Int) throws(YAMLReadError) -> [YAMLDocument] {
         var docs: [YAMLDocument] = []
         do {
             // The basic resolver leaves plain scalars untyped, so typing below is ours.
             // YamlSequence is its own iterator and records the error that ended it; a
             // `for` loop would iterate a copy and lose that error.
             var seq = try Yams.compose_all(yaml: source, Resolver.basic)
-            var budget = maxNodes
             while let node = seq.next() {
                 var lines: [String: Int] = [:]
                 let json = try convert(node, path: "", lines: &lines, budget: &budget, depth: 0)

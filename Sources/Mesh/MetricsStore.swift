@@ -69,13 +69,21 @@ public struct MetricHistory: Sendable, Equatable {
 
     public init(capacity: Int = 60) {
         self.capacity = max(1, capacity)
-        // No reservation up front: a mesh of thousands of workloads and edges would hold a
-        // full history's worth of memory for each from the first poll (tens of MB at start-up).
     }
 
     public var count: Int { storage.count }
 
+    /// The entries the storage holds room for (a test reads it: full from the first append).
+    package var reservedCapacity: Int { storage.capacity }
+
     public mutating func append(_ s: MetricSample?) {
+        // The whole ring is reserved at the first sample. Why: grown by doubling, a history's
+        // memory rises with each doubling until it holds `capacity` entries, and on a large
+        // mesh an edge gets a sample only every few dozen polls (the poll asks 200 workloads'
+        // edges), so memory kept rising for ~50 minutes after start (the 60-minute soak on
+        // 5,000 services: heap +19 MB after warm-up). Reserved, it reaches its final size as
+        // soon as each series has been seen once; the doubling would end at 64 entries anyway.
+        if storage.isEmpty { storage.reserveCapacity(capacity) }
         newest = s
         let p: Packed
         if let s {

@@ -25,8 +25,15 @@ import Testing
     }
 
     @Test func nestingBeyondTheLimitIsRefused() throws {
-        let deep = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)
+        // YAML flow style past libyaml's limit (a `{` or `[` first would be read as JSON).
+        let deep = "a: " + String(repeating: "[", count: 1_001) + String(repeating: "]", count: 1_001)
         #expect(throws: YAMLReadError.self) { try JSON.parseYAML(deep) }
+        // JSON past the JSON parser's limit.
+        let deepJSON = String(repeating: "[", count: JSON.maxDepth + 1) + String(repeating: "]", count: JSON.maxDepth + 1)
+        #expect(throws: YAMLReadError.self) { try JSON.parseYAML(deepJSON) }
+        // JSON between, deeper than YAML goes, is read.
+        let json = String(repeating: "[", count: 5_000) + String(repeating: "]", count: 5_000)
+        #expect(try JSON.parseYAML(json).serialized() == Array(json.utf8))
         let fine = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
         var v = try JSON.parseYAML(fine)
         var depth = 0

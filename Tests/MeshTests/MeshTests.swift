@@ -321,3 +321,16 @@ func randomGraph(nodes n: Int, edges e: Int, seed: UInt64, acyclic: Bool, namesp
     h.append(sample(5, 1_795_000_008.5))
     #expect(h.series { $0.rps }.map { $0.map { ($0 * 1000).rounded() } } == [667, nil, 5000])
 }
+
+/// A history holds room for all its entries from its first sample, so its memory does not
+/// rise in steps while it fills (on 5,000 services an edge's history fills over ~50 minutes,
+/// which the 60-minute soak measured as heap growth after warm-up).
+@Test func aHistoryReservesItsWholeRingAtTheFirstSample() {
+    var h = MetricHistory(capacity: 60)
+    #expect(h.reservedCapacity == 0)
+    h.append(nil)
+    #expect(h.reservedCapacity >= 60)
+    let reserved = h.reservedCapacity
+    for i in 0..<200 { h.append(MetricSample(rps: Double(i), successRate: 1, p50: nil, p99: nil, latencyUnit: nil, sampledAt: Double(i))) }
+    #expect(h.reservedCapacity == reserved && h.count == 60)
+}

@@ -59,6 +59,38 @@ import Testing
         #expect(splits[0].weightsMergePatch()["metadata"]?["resourceVersion"] != nil)
     }
 
+    /// Nesting a real server holds (an object of 10,000 levels: here a managedFields field set
+    /// and an unknown spec field that deep, inside a list two levels more) no longer makes the
+    /// page unreadable: both decoders read every item, and agree; one level past what a
+    /// server can send refuses the page in both.
+    @Test func deepItemsDecodeAsTheTreeDoes() throws {
+        func deep(_ levels: Int, leaf: String) -> String {
+            String(repeating: #"{"f:x":"#, count: levels) + leaf + String(repeating: "}", count: levels)
+        }
+        // Item: object, metadata, managedFields, entry, fieldsV1 (5) + the field set; in the
+        // page: items and the list around it (+2).
+        let fields = deep(JSON.serverMaxDepth - 5 - 1, leaf: "{}")
+        let spec = #"{"service":"web","backends":[{"service":"web-v1","weight":1}],"x":"# + deep(JSON.serverMaxDepth - 2 - 1, leaf: "{}") + "}"
+        let deepItem =
+            #"{"apiVersion":"split.smi-spec.io/v1alpha4","kind":"TrafficSplit","metadata":{"name":"deep","namespace":"n","managedFields":[{"manager":"m","fieldsV1":"#
+            + fields + #"}]},"spec":"# + spec + "}"
+        let plain =
+            #"{"apiVersion":"split.smi-spec.io/v1alpha4","kind":"TrafficSplit","metadata":{"name":"plain","namespace":"n"},"spec":{"service":"a","backends":[{"service":"b","weight":1}]}}"#
+        let page =
+            #"{"apiVersion":"split.smi-spec.io/v1alpha4","kind":"TrafficSplitList","items":["# + deepItem + "," + plain
+            + #"],"metadata":{"resourceVersion":"7"}}"#
+        let items = try #require(try check(page))
+        #expect(items.map(\.name) == ["deep", "plain"])
+        #expect(try items[0].split.get().backends.map(\.service) == ["web-v1"])
+        #expect(try items[0].split.get().meta.managers == ["m"])
+        // The tree path, as lists of other kinds are read, reads it too.
+        #expect(try JSON.parse(Array(page.utf8), skippingKeys: ["fieldsV1"])["items"]?.arrayValue?.count == 2)
+        // One level more than a server can send, in the field set that lists skip: refused.
+        let tooDeep = page.replacingOccurrences(of: fields, with: deep(JSON.maxDepth - 5 - 2, leaf: "{}"))
+        #expect(throws: JSONParseError.self) { try TrafficSplit.listItems(fromListBytes: Array(tooDeep.utf8)) }
+        #expect(throws: JSONParseError.self) { try JSON.parse(Array(tooDeep.utf8), skippingKeys: ["fieldsV1"]) }
+    }
+
     @Test func oddShapesMatchTheTreeDecoder() throws {
         let item =
             #"{"apiVersion":"split.smi-spec.io/v1alpha4","kind":"TrafficSplit","metadata":{"name":"a","namespace":"n"},"spec":{"service":"s","backends":[{"service":"b","weight":1}]}}"#

@@ -213,6 +213,75 @@ struct PatchAndValidationTests {
         #expect(bare.status == 201, "\(bare.body)")
     }
 
+    /// A Linkerd ServiceProfile whose route condition holds, where the CRD preserves unknown
+    /// fields (`spec.routes[].condition.all[]`), an object nested so that the whole nests
+    /// `levels` levels: the object, spec, routes, the route, condition, all (6), then `x`
+    /// members down to a number.
+    static func deepProfile(_ name: String, levels: Int) -> String {
+        let inner = levels - 6
+        let deep = String(repeating: #"{"x":"#, count: inner) + "1" + String(repeating: "}", count: inner)
+        return #"{"apiVersion":"linkerd.io/v1alpha2","kind":"ServiceProfile","metadata":{"name":"\#(name)","namespace":"\#(ns)"},"#
+            + #""spec":{"routes":[{"name":"deep","condition":{"method":"GET","all":["# + deep + "]}}]}}"
+    }
+
+    /// The nesting of a JSON text, counted outside strings.
+    static func depth(_ text: String) -> Int {
+        var depth = 0
+        var deepest = 0
+        var inString = false
+        var escaped = false
+        for c in text.utf8 {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if c == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if c == UInt8(ascii: "\"") {
+                    inString = false
+                }
+            } else if c == UInt8(ascii: "\"") {
+                inString = true
+            } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
+                depth += 1
+                deepest = max(deepest, depth)
+            } else if c == UInt8(ascii: "}") || c == UInt8(ascii: "]") {
+                depth -= 1
+            }
+        }
+        return deepest
+    }
+
+    @Test("nesting: an object as deep as Go's decoder takes (10,000 levels) is stored and served; one level more is 400")
+    func deepNesting() async throws {
+        let h = try await SimHarness.start { $0.profile = .linkerd }
+        defer { Task { await h.stop() } }
+        let profiles = "/apis/linkerd.io/v1alpha2/namespaces/\(Self.ns)/serviceprofiles"
+        let body = Self.deepProfile("deep.bookstore.svc.cluster.local", levels: JSON.serverMaxDepth)
+        #expect(Self.depth(body) == 10_000)
+        let created = try await h.http("POST", profiles, body: body, timeout: 120)
+        #expect(created.status == 201, "\(created.body.prefix(300))")
+        let got = try await h.http("GET", profiles + "/deep.bookstore.svc.cluster.local", timeout: 120)
+        #expect(got.status == 200 && Self.depth(got.body) == 10_000, "\(got.body.prefix(300))")
+        // A list holds it two levels deeper; smitop reads the page whole, as it lists profiles.
+        let list = try await h.http("GET", profiles, timeout: 120)
+        #expect(list.status == 200 && Self.depth(list.body) == 10_002)
+        let items = try ObjectList(json: try JSON.parse(Array(list.body.utf8), skippingKeys: KubeClient.bulkyKeys)).items
+        let deep = try #require(items.first { ObjectRef(object: $0).name == "deep.bookstore.svc.cluster.local" })
+        #expect(deep[path: "spec", "routes"]?.arrayValue?.count == 1)
+        #expect(Self.depth(deep.compactString) == 10_000)
+        // A write to it works.
+        let patched = try await h.http(
+            "PATCH", profiles + "/deep.bookstore.svc.cluster.local", body: #"{"metadata":{"labels":{"a":"b"}}}"#, contentType: Self.merge, timeout: 120)
+        #expect(patched.status == 200 && patched.json[path: "metadata", "labels", "a"] == "b", "\(patched.body.prefix(300))")
+        #expect(Self.depth(patched.body) == 10_000)
+
+        let tooDeep = try await h.http(
+            "POST", profiles, body: Self.deepProfile("deeper.bookstore.svc.cluster.local", levels: JSON.serverMaxDepth + 1), timeout: 120)
+        #expect(tooDeep.status == 400 && tooDeep.json["reason"]?.stringValue == "BadRequest", "\(tooDeep.body.prefix(300))")
+        #expect(tooDeep.json["message"]?.stringValue?.contains("nesting deeper than 10000 levels") == true, "\(tooDeep.body.prefix(300))")
+        #expect(try await h.http("GET", profiles + "/deeper.bookstore.svc.cluster.local").status == 404)
+    }
+
     @Test("server-side apply: fieldManager required, conflicts between managers unless forced")
     func serverSideApply() async throws {
         let h = try await SimHarness.start()

@@ -351,6 +351,64 @@ private func closedPort() -> Int {
         #expect(try await waitForEvent(name, "disconnected"))
     }
 
+    /// A stream paused because its reader stalled (its buffer bound reached) is held back by
+    /// the reader, not silent: it must outlive its idle timeout however long the reader
+    /// stalls, and lose nothing. Decided by state, not by elapsed time: the control, an idle
+    /// stream with the same timeout opened after the pause, has a later deadline than the
+    /// paused one, so by the time the control has failed the network thread has checked the
+    /// paused stream past its own deadline (in that pass or an earlier one); and a resume is
+    /// handled only after that pass, so a paused stream wrongly timed out cannot be read on.
+    @Test func aPausedStreamIsNotTimedOutAsIdleWhileAnIdleOneIs() async throws {
+        let transport = CurlTransport()
+        let lines = 200_000
+        // Generous (it must not expire before the first bytes on a loaded machine): the test
+        // takes this long once, while the control times out.
+        let idle = 5.0
+        var req = HTTPRequest(method: "GET", url: "\(servers.plain.http)/flood?name=\(freshName())&lines=\(lines)", timeout: nil, idleTimeout: idle)
+        req.streamBufferBytes = 64 << 10
+        var it = transport.stream(req).makeAsyncIterator()
+        guard case .head(200, _) = try await it.next() else {
+            Issue.record("expected a 200 head")
+            return
+        }
+        var body: [UInt8] = []
+        if case .data(let bytes) = try await it.next() { body += bytes }
+        let budget = try #require(transport.streamBudgets.withLock { $0.compactMap(\.value).first })
+        // The reader takes nothing more: the bound fills and the transfer pauses.
+        var waited = 0
+        while !budget.isPaused && waited < 3000 {
+            try await Task.sleep(for: .milliseconds(20))
+            waited += 1
+        }
+        #expect(budget.isPaused, "the transfer never paused")
+
+        let controlName = freshName()
+        var controlError: (any Error)?
+        do {
+            for try await _ in transport.stream(
+                HTTPRequest(method: "GET", url: "\(servers.plain.http)/hold?name=\(controlName)", timeout: nil, idleTimeout: idle))
+            {}
+        } catch {
+            controlError = error
+        }
+        #expect((controlError as? TransportError)?.kind == .idleTimeout, "an unpaused silent stream times out: \(String(describing: controlError))")
+        #expect(budget.isPaused, "the stalled stream is still paused")
+
+        // Now read on: everything arrives, in order, and the stream ends without an error.
+        do {
+            while let chunk = try await it.next() {
+                if case .data(let bytes) = chunk { body += bytes }
+            }
+        } catch {
+            Issue.record("the paused stream failed: \(error)")
+        }
+        let expected = (0..<lines).map { String(format: "%08d\n", $0) }.joined()
+        #expect(body.count == expected.utf8.count, "\(body.count) bytes of \(expected.utf8.count)")
+        let intact = body.elementsEqual(expected.utf8)
+        #expect(intact, "the body arrived changed or out of order")
+        #expect(budget.state.withLock { $0.pauses } >= 1)
+    }
+
     @Test func streamOutlivesTheTransportReference() async throws {
         func open() -> AsyncThrowingStream<StreamChunk, any Error> {
             CurlTransport().stream(HTTPRequest(method: "GET", url: "\(servers.plain.http)/echo?s=1"))

@@ -136,6 +136,8 @@ final class TestServers: Sendable {
     /// /stream?name=X&n=N chunked: line 0, then waits for /release?name=X, then lines 1...N
     /// /hold?name=X       head and one chunk, then silence until the client goes away
     /// /hang?name=X       reads the request, never answers, notes when the client goes away
+    /// /flood?name=X&lines=N  chunked: lines "00000000" to N-1 as fast as the client takes
+    ///                    them, then the end; notes "all-sent"
     /// /events?name=X     what happened under name X ("arrived", "first-sent", "disconnected")
     static let serverScript = #"""
         import sys, os, ssl, json, base64, threading, select, argparse
@@ -239,6 +241,15 @@ final class TestServers: Sendable {
                     self.chunk(b"first\n")
                     note(name, "first-sent")
                     self.wait_for_disconnect(name)
+                elif u.path == "/flood":
+                    self.send_response(200)
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    n = int(q.get("lines", "1000"))
+                    for start in range(0, n, 1000):
+                        self.chunk(b"".join(b"%08d\n" % i for i in range(start, min(n, start + 1000))))
+                    self.wfile.write(b"0\r\n\r\n"); self.wfile.flush()
+                    note(name, "all-sent")
                 elif u.path == "/hang":
                     note(name, "arrived")
                     self.wait_for_disconnect(name)

@@ -18,7 +18,29 @@ public enum JSON: Sendable {
 
 /// An insertion-ordered JSON object. Kubernetes objects have few keys per level, so a linear
 extension JSON: Equatable {
-    public static func == (a: JSON, b: JSON) -> Bool {
+    public static func == (a: JSON, b: JSON) -> Bool { equal(a, b, depth: 0) }
+
+    /// Containers this deep or deeper are compared (and written) with a stack on the heap,
+    /// not by recursion: a debug build spends about 1 KB of stack a level here, and a value
+    /// may nest 10,000 levels (what a real API server holds); shallower, recursion is the
+    /// fast path. The parser's `JSONParser.recursionDepth` is the same bound for the same reason.
+    static let recursionDepth = 64
+
+    static func equal(_ a: JSON, _ b: JSON, depth: Int) -> Bool {
+        switch (a, b) {
+        case (.array(let x), .array(let y)):
+            guard x.count == y.count else { return false }
+            if depth >= recursionDepth { return equalIteratively(a, b) }
+            for i in x.indices where !equal(x[i], y[i], depth: depth + 1) { return false }
+            return true
+        case (.object(let x), .object(let y)):
+            return JSONObject.equal(x, y, depth: depth)
+        default:
+            return scalarsEqual(a, b)
+        }
+    }
+
+    static func scalarsEqual(_ a: JSON, _ b: JSON) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
         case (.bool(let x), .bool(let y)): return x == y
@@ -28,10 +50,29 @@ extension JSON: Equatable {
             if let dx = Double(x), let dy = Double(y) { return dx == dy }
             return false
         case (.string(let x), .string(let y)): return x == y
-        case (.array(let x), .array(let y)): return x == y
-        case (.object(let x), .object(let y)): return x == y
         default: return false
         }
+    }
+
+    /// `==` with a list of pairs still to compare instead of recursion.
+    static func equalIteratively(_ a: JSON, _ b: JSON) -> Bool {
+        var pending: [(JSON, JSON)] = [(a, b)]
+        while let (x, y) = pending.popLast() {
+            switch (x, y) {
+            case (.array(let p), .array(let q)):
+                guard p.count == q.count else { return false }
+                for i in p.indices { pending.append((p[i], q[i])) }
+            case (.object(let p), .object(let q)):
+                guard p.count == q.count else { return false }
+                for e in p.entries {
+                    guard let other = q[e.key] else { return false }
+                    pending.append((e.value, other))
+                }
+            default:
+                guard scalarsEqual(x, y) else { return false }
+            }
+        }
+        return true
     }
 }
 

@@ -39,10 +39,14 @@ public struct JSONObject: Sendable, Equatable, Sequence {
         entries.makeIterator()
     }
 
-    public static func == (a: JSONObject, b: JSONObject) -> Bool {
+    public static func == (a: JSONObject, b: JSONObject) -> Bool { equal(a, b, depth: 0) }
+
+    /// Objects at `depth` (containers around them): recursion up to `JSON.recursionDepth`.
+    static func equal(_ a: JSONObject, _ b: JSONObject, depth: Int) -> Bool {
         guard a.entries.count == b.entries.count else { return false }
+        if depth >= JSON.recursionDepth { return JSON.equalIteratively(.object(a), .object(b)) }
         for e in a.entries {
-            guard let other = b[e.key], other == e.value else { return false }
+            guard let other = b[e.key], JSON.equal(e.value, other, depth: depth + 1) else { return false }
         }
         return true
     }

@@ -13,14 +13,28 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 // MARK: - Parsing
 
 extension JSON {
+    /// Objects and arrays nested deeper than this in a request body are refused by the API
+    /// server: Go's encoding/json limit (`maxNestingDepth` in its scanner), which it decodes
+    /// every body with. The simulator refuses what that refuses.
+    public static let serverMaxDepth = 10_000
+    /// What smitop reads: an object at the server's limit inside the envelope a response
+    /// puts around it (a list adds two levels, a watch event one, a Table row three), so
+    /// that whatever a real server holds, smitop can read.
+    public static let maxDepth = serverMaxDepth + 8
+
     /// Parses one JSON document. Trailing whitespace is allowed; anything else after it is not.
     /// Members named in `skippingKeys` (at any depth) are checked for well-formedness but not
     /// built: a list of ten thousand objects is mostly `managedFields[].fieldsV1` and
     /// last-applied annotations that no reader of it needs.
-    public static func parse(_ bytes: some Collection<UInt8>, skippingKeys: [String] = []) throws(JSONParseError) -> JSON {
+    /// Nesting deeper than `maxDepth` is refused (by default what a real server's responses
+    /// can hold).
+    public static func parse(
+        _ bytes: some Collection<UInt8>, skippingKeys: [String] = [], maxDepth: Int = JSON.maxDepth
+    ) throws(JSONParseError) -> JSON {
         let array = Array(bytes)
         return try array.withUnsafeBufferPointer { (buf) throws(JSONParseError) -> JSON in
             var p = JSONParser(buf)
+            p.depthLimit = maxDepth
             p.skipKeys = skippingKeys.map { Array($0.utf8) }
             let v = try p.parseValue(depth: 0)
             p.skipWhitespace()
@@ -75,8 +89,16 @@ package struct JSONParser {
     package let buf: UnsafeBufferPointer<UInt8>
     package var pos = 0
     package var skipKeys: [[UInt8]] = []
-    // Deeply nested input must not overflow the stack; the real API server limits nesting too.
-    package static let maxDepth = 512
+    /// This parser's nesting limit (`JSON.maxDepth` unless told). `depth` counts the
+    /// containers around a value (0 at the top); a container may open at depth
+    /// `depthLimit - 1` at most.
+    package var depthLimit = JSON.maxDepth
+    /// Containers deeper than this are parsed and skipped with a stack on the heap, not with
+    /// recursion. Why: 10,000 levels of recursion (two frames a level, larger in a debug
+    /// build) do not fit the stacks of the cooperative pool's threads, where list pages and
+    /// watch frames are decoded; under this depth, recursion is the fast path nearly every
+    /// document takes.
+    package static let recursionDepth = 64
 
     package init(_ buf: UnsafeBufferPointer<UInt8>) { self.buf = buf }
 
@@ -89,13 +111,16 @@ package struct JSONParser {
         }
     }
 
+    package func tooDeep() -> JSONParseError { error("nesting deeper than \(depthLimit) levels") }
+
     package mutating func parseValue(depth: Int) throws(JSONParseError) -> JSON {
-        if depth > JSONParser.maxDepth { throw error("nesting too deep") }
         skipWhitespace()
         guard pos < buf.count else { throw error("unexpected end of input") }
         switch buf[pos] {
-        case UInt8(ascii: "{"): return try parseObject(depth: depth)
-        case UInt8(ascii: "["): return try parseArray(depth: depth)
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            if depth >= depthLimit { throw tooDeep() }
+            if depth >= JSONParser.recursionDepth { return try parseIteratively(depth: depth) }
+            return buf[pos] == UInt8(ascii: "{") ? try parseObject(depth: depth) : try parseArray(depth: depth)
         case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "t"):
             try literal("true")
@@ -134,7 +159,7 @@ package struct JSONParser {
             skipWhitespace()
             guard pos < buf.count, buf[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
             pos += 1
-            if !skipKeys.isEmpty, skipKeys.contains(where: { key.utf8.count == $0.count && key.utf8.elementsEqual($0) }) {
+            if skips(key) {
                 try skipValue(depth: depth + 1)
             } else {
                 entries.append((key, try parseValue(depth: depth + 1)))
@@ -151,8 +176,13 @@ package struct JSONParser {
             }
             throw error("expected ',' or '}'")
         }
-        // Duplicate keys: last one wins, as in Go's decoder. Most objects are small, where
-        // comparing pairs is cheaper than hashing every key into a set.
+        return .object(Self.object(entries))
+    }
+
+    /// An object of parsed members. Duplicate keys: the last one wins, as in Go's decoder.
+    static func object(_ entries: [(key: String, value: JSON)]) -> JSONObject {
+        // Most objects are small, where comparing pairs is cheaper than hashing every key
+        // into a set.
         var o = JSONObject()
         let unique: Bool
         if entries.count <= 12 {
@@ -172,67 +202,196 @@ package struct JSONParser {
         } else {
             for e in entries { o[e.key] = e.value }
         }
-        return .object(o)
+        return o
+    }
+
+    /// True when members named `key` are skipped, not built.
+    func skips(_ key: String) -> Bool {
+        !skipKeys.isEmpty && skipKeys.contains(where: { key.utf8.count == $0.count && key.utf8.elementsEqual($0) })
+    }
+
+    /// `parseValue` of the container at `pos` with its own stack of open containers instead
+    /// of recursion: the same grammar, errors, skipped keys and duplicate rule.
+    mutating func parseIteratively(depth: Int) throws(JSONParseError) -> JSON {
+        // The open containers, innermost last (true: an object), with the members of open
+        // objects, the key each awaits a value for, and the elements of open arrays, each in
+        // a stack of its own so that appending mutates in place (a value popped and pushed
+        // back would share its buffer and copy it on every append: quadratic in a long list).
+        var isObject: [Bool] = []
+        var members: [[(key: String, value: JSON)]] = []
+        var keys: [String] = []
+        var elements: [[JSON]] = []
+        while true {
+            // A value starts here.
+            skipWhitespace()
+            guard pos < buf.count else { throw error("unexpected end of input") }
+            var value: JSON
+            switch buf[pos] {
+            case UInt8(ascii: "{"):
+                if depth + isObject.count >= depthLimit { throw tooDeep() }
+                pos += 1
+                skipWhitespace()
+                if pos < buf.count, buf[pos] == UInt8(ascii: "}") {
+                    pos += 1
+                    value = .object(JSONObject())
+                } else if let key = try nextKept(depth: depth + isObject.count) {
+                    isObject.append(true)
+                    members.append([])
+                    keys.append(key)
+                    continue
+                } else {
+                    value = .object(JSONObject())
+                }
+            case UInt8(ascii: "["):
+                if depth + isObject.count >= depthLimit { throw tooDeep() }
+                pos += 1
+                skipWhitespace()
+                if pos < buf.count, buf[pos] == UInt8(ascii: "]") {
+                    pos += 1
+                    value = .array([])
+                } else {
+                    isObject.append(false)
+                    elements.append([])
+                    continue
+                }
+            case UInt8(ascii: "\""): value = .string(try parseString())
+            case UInt8(ascii: "t"):
+                try literal("true")
+                value = .bool(true)
+            case UInt8(ascii: "f"):
+                try literal("false")
+                value = .bool(false)
+            case UInt8(ascii: "n"):
+                try literal("null")
+                value = .null
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): value = try parseNumber()
+            default: throw error("unexpected character")
+            }
+            // The value is complete: hand it to the container it is in, closing every
+            // container that ends after it.
+            closing: while let inObject = isObject.last {
+                if inObject {
+                    members[members.count - 1].append((keys[keys.count - 1], value))
+                    skipWhitespace()
+                    guard pos < buf.count else { throw error("unexpected end of input in object") }
+                    if buf[pos] == UInt8(ascii: ",") {
+                        pos += 1
+                        if let next = try nextKept(depth: depth + isObject.count - 1) {
+                            keys[keys.count - 1] = next
+                            break closing
+                        }
+                    } else if buf[pos] == UInt8(ascii: "}") {
+                        pos += 1
+                    } else {
+                        throw error("expected ',' or '}'")
+                    }
+                    isObject.removeLast()
+                    keys.removeLast()
+                    value = .object(Self.object(members.removeLast()))
+                } else {
+                    elements[elements.count - 1].append(value)
+                    skipWhitespace()
+                    guard pos < buf.count else { throw error("unexpected end of input in array") }
+                    if buf[pos] == UInt8(ascii: ",") {
+                        pos += 1
+                        break closing
+                    } else if buf[pos] == UInt8(ascii: "]") {
+                        pos += 1
+                    } else {
+                        throw error("expected ',' or ']'")
+                    }
+                    isObject.removeLast()
+                    value = .array(elements.removeLast())
+                }
+            }
+            if isObject.isEmpty { return value }
+        }
+    }
+
+    /// Inside an object at `depth`, after its `{` or a comma: reads members up to the next one
+    /// that is built and returns its key, `pos` at its value; members in `skipKeys` are
+    /// stepped over. nil when the object closed (its `}` consumed) before such a member.
+    private mutating func nextKept(depth: Int) throws(JSONParseError) -> String? {
+        while true {
+            skipWhitespace()
+            guard pos < buf.count, buf[pos] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+            let key = try parseString()
+            skipWhitespace()
+            guard pos < buf.count, buf[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
+            pos += 1
+            guard skips(key) else { return key }
+            try skipValue(depth: depth + 1)
+            skipWhitespace()
+            guard pos < buf.count else { throw error("unexpected end of input in object") }
+            if buf[pos] == UInt8(ascii: ",") {
+                pos += 1
+                continue
+            }
+            if buf[pos] == UInt8(ascii: "}") {
+                pos += 1
+                return nil
+            }
+            throw error("expected ',' or '}'")
+        }
     }
 
     /// Steps over one value, checking its structure as `parseValue` would, building nothing.
+    /// With its own stack of open containers, never recursion: skipped values (field sets,
+    /// fields nobody reads) are where a hostile object's deep nesting is.
     package mutating func skipValue(depth: Int) throws(JSONParseError) {
-        if depth > JSONParser.maxDepth { throw error("nesting too deep") }
-        skipWhitespace()
-        guard pos < buf.count else { throw error("unexpected end of input") }
-        switch buf[pos] {
-        case UInt8(ascii: "{"):
-            pos += 1
+        // Open containers, innermost last: true for an object.
+        var open: [Bool] = []
+        while true {
             skipWhitespace()
-            if pos < buf.count, buf[pos] == UInt8(ascii: "}") {
+            guard pos < buf.count else { throw error("unexpected end of input") }
+            switch buf[pos] {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                if depth + open.count >= depthLimit { throw tooDeep() }
+                let isObject = buf[pos] == UInt8(ascii: "{")
                 pos += 1
-                return
+                skipWhitespace()
+                if pos < buf.count, buf[pos] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                    pos += 1
+                    break
+                }
+                open.append(isObject)
+                if isObject { try skipKey() }
+                continue
+            case UInt8(ascii: "\""): try skipString()
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try scanNumber()
+            case UInt8(ascii: "t"): try literal("true")
+            case UInt8(ascii: "f"): try literal("false")
+            case UInt8(ascii: "n"): try literal("null")
+            default: throw error("unexpected character")
             }
-            while true {
+            // A value ended: close what ends after it, or go on to the next member/element.
+            while let isObject = open.last {
                 skipWhitespace()
-                guard pos < buf.count, buf[pos] == UInt8(ascii: "\"") else { throw error("expected a string key") }
-                try skipString()
-                skipWhitespace()
-                guard pos < buf.count, buf[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
-                pos += 1
-                try skipValue(depth: depth + 1)
-                skipWhitespace()
-                guard pos < buf.count else { throw error("unexpected end of input in object") }
+                guard pos < buf.count else { throw error(isObject ? "unexpected end of input in object" : "unexpected end of input in array") }
                 if buf[pos] == UInt8(ascii: ",") {
                     pos += 1
+                    if isObject { try skipKey() }
+                    break
+                }
+                if buf[pos] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                    pos += 1
+                    open.removeLast()
                     continue
                 }
-                if buf[pos] == UInt8(ascii: "}") {
-                    pos += 1
-                    return
-                }
-                throw error("expected ',' or '}'")
+                throw error(isObject ? "expected ',' or '}'" : "expected ',' or ']'")
             }
-        case UInt8(ascii: "["):
-            pos += 1
-            skipWhitespace()
-            if pos < buf.count, buf[pos] == UInt8(ascii: "]") {
-                pos += 1
-                return
-            }
-            while true {
-                try skipValue(depth: depth + 1)
-                skipWhitespace()
-                guard pos < buf.count else { throw error("unexpected end of input in array") }
-                if buf[pos] == UInt8(ascii: ",") {
-                    pos += 1
-                    continue
-                }
-                if buf[pos] == UInt8(ascii: "]") {
-                    pos += 1
-                    return
-                }
-                throw error("expected ',' or ']'")
-            }
-        case UInt8(ascii: "\""): try skipString()
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try scanNumber()
-        default: _ = try parseValue(depth: depth)  // true, false, null: nothing to build
+            if open.isEmpty { return }
         }
+    }
+
+    /// A member's key and colon, stepped over.
+    private mutating func skipKey() throws(JSONParseError) {
+        skipWhitespace()
+        guard pos < buf.count, buf[pos] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+        try skipString()
+        skipWhitespace()
+        guard pos < buf.count, buf[pos] == UInt8(ascii: ":") else { throw error("expected ':'") }
+        pos += 1
     }
 
     /// Steps over a string with exactly `parseString`'s checks (control characters, escapes;

@@ -66,7 +66,7 @@ extension JSONParser {
 
     /// Steps into the container at `pos`; true when it is empty (and consumed whole).
     package mutating func opensEmpty(_ bracket: UInt8, depth: Int) throws(JSONParseError) -> Bool {
-        if depth > JSONParser.maxDepth { throw error("nesting too deep") }
+        if depth >= depthLimit { throw tooDeep() }
         pos += 1
         skipWhitespace()
         guard peek == bracket else { return false }

@@ -11,20 +11,21 @@ extension JSON {
 
     public var compactString: String { String(decoding: serialized(), as: UTF8.self) }
 
-    public func write(into out: inout [UInt8]) {
+    public func write(into out: inout [UInt8]) { write(into: &out, depth: 0) }
+
+    /// Recursion up to `JSON.recursionDepth` containers deep, then `writeIteratively`.
+    func write(into out: inout [UInt8], depth: Int) {
         switch self {
-        case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
-        case .bool(let b): out.append(contentsOf: b ? Array("true".utf8) : Array("false".utf8))
-        case .number(let n): out.append(contentsOf: n.utf8)
-        case .string(let s): JSON.writeString(s, into: &out)
         case .array(let a):
+            if depth >= JSON.recursionDepth { return writeIteratively(into: &out) }
             out.append(UInt8(ascii: "["))
             for (i, v) in a.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                v.write(into: &out)
+                v.write(into: &out, depth: depth + 1)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let o):
+            if depth >= JSON.recursionDepth { return writeIteratively(into: &out) }
             out.append(UInt8(ascii: "{"))
             var first = true
             for e in o.entries {
@@ -32,9 +33,71 @@ extension JSON {
                 first = false
                 JSON.writeString(e.key, into: &out)
                 out.append(UInt8(ascii: ":"))
-                e.value.write(into: &out)
+                e.value.write(into: &out, depth: depth + 1)
             }
             out.append(UInt8(ascii: "}"))
+        default:
+            writeScalar(into: &out)
+        }
+    }
+
+    func writeScalar(into out: inout [UInt8]) {
+        switch self {
+        case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
+        case .bool(let b): out.append(contentsOf: b ? Array("true".utf8) : Array("false".utf8))
+        case .number(let n): out.append(contentsOf: n.utf8)
+        case .string(let s): JSON.writeString(s, into: &out)
+        case .array(let a) where a.isEmpty: out.append(contentsOf: [UInt8(ascii: "["), UInt8(ascii: "]")])
+        case .object(let o) where o.isEmpty: out.append(contentsOf: [UInt8(ascii: "{"), UInt8(ascii: "}")])
+        case .array, .object: write(into: &out)
+        }
+    }
+
+    /// An open container being written: its members and how many are written.
+    enum WriteFrame {
+        case array([JSON], next: Int)
+        case object([(key: String, value: JSON)], next: Int)
+    }
+
+    /// `write(into:)` with a stack of open containers instead of recursion: the same bytes.
+    func writeIteratively(into out: inout [UInt8]) {
+        var open: [WriteFrame] = []
+        var value: JSON? = self
+        while true {
+            if let v = value {
+                value = nil
+                switch v {
+                case .array(let a) where !a.isEmpty:
+                    out.append(UInt8(ascii: "["))
+                    open.append(.array(a, next: 0))
+                case .object(let o) where !o.isEmpty:
+                    out.append(UInt8(ascii: "{"))
+                    open.append(.object(o.entries, next: 0))
+                default:
+                    v.writeScalar(into: &out)
+                }
+            }
+            guard let top = open.popLast() else { return }
+            switch top {
+            case .array(let a, let i):
+                if i == a.count {
+                    out.append(UInt8(ascii: "]"))
+                    continue
+                }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                open.append(.array(a, next: i + 1))
+                value = a[i]
+            case .object(let e, let i):
+                if i == e.count {
+                    out.append(UInt8(ascii: "}"))
+                    continue
+                }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                JSON.writeString(e[i].key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                open.append(.object(e, next: i + 1))
+                value = e[i].value
+            }
         }
     }
 

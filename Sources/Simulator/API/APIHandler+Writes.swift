@@ -10,7 +10,15 @@ extension APIHandler {
     func decodeBody(_ r: APIRequest) throws(APIError) -> JSON {
         let ct = (r.contentType ?? "application/json").lowercased()
         if ct.hasPrefix("application/vnd.kubernetes.protobuf") { return try decodeProtobufBody(r) }
-        if ct.hasPrefix("application/yaml") || ct.hasPrefix("application/apply-patch+yaml") || ct.hasPrefix("text/yaml") {
+        let isYAML = ct.hasPrefix("application/yaml") || ct.hasPrefix("application/apply-patch+yaml") || ct.hasPrefix("text/yaml")
+        // JSON sent as YAML (kubectl's server-side apply sends it) is read as JSON, with the
+        // JSON decoder's limits; anything else as YAML.
+        if isYAML, r.body.first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) == UInt8(ascii: "{"),
+            let json = try? JSON.parse(r.body, maxDepth: JSON.serverMaxDepth)
+        {
+            return json
+        }
+        if isYAML {
             let text = String(decoding: r.body, as: UTF8.self)
             do {
                 let docs = try YAMLDocuments.read(text)
@@ -20,7 +28,8 @@ extension APIHandler {
             }
         }
         do {
-            return try JSON.parse(r.body)
+            // Nesting beyond Go's decoder limit is refused, as the API server refuses it.
+            return try JSON.parse(r.body, maxDepth: JSON.serverMaxDepth)
         } catch {
             throw APIError.badRequest("the object provided is unrecognized (\(error))")
         }
