@@ -414,7 +414,7 @@ public struct MeshStore: Sendable, Equatable {
             let meta = ObjectMeta(object: object)
             let id = RouteID(kind: kind.routeKind!, ref: ObjectRef(namespace: clean(meta.namespace ?? ""), name: clean(meta.name)))
             do {
-                let route = try Route(json: object).slimmed()
+                let route = try Route(json: ObjectKind.expanded(object)).slimmed()
                 decodeErrors["\(kind.rawValue):\(id.ref.key)"] = nil
                 let old = routes[id]
                 routes[id] = route

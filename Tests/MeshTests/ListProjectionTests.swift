@@ -107,6 +107,43 @@ import Testing
         #expect(a == b && !a.trafficSplits.isEmpty)
     }
 
+    /// A route waits for the store as text: the identity the reflector and the mailbox key it
+    /// by, beside its projected object's compact text, which the store expands back into the
+    /// very tree the projection made (unknown fields, odd literals and all).
+    @Test func routesWaitAsText() throws {
+        let route = try JSON.parse(
+            #"""
+            {"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute",
+             "metadata":{"name":"books","namespace":"shop","resourceVersion":"9","generation":2,"uid":"u",
+              "labels":{"team":"a","rollouts.argoproj.io/gatewayapi-canary":"in-progress"},"annotations":{"note":"x"}},
+             "spec":{"parentRefs":[{"group":"","kind":"Service","name":"books","port":80}],"future":{"n":1.50},
+                     "rules":[{"name":"r0","matches":[{"headers":[{"name":"x","value":"caf\u00e9"}]}],"backendRefs":[{"name":"books-v2","port":80,"weight":1}]}]},
+             "status":{"parents":[{"parentRef":{"group":"core","kind":"Service","name":"books"},"controllerName":"linkerd.io/policy-controller",
+                       "conditions":[{"type":"Accepted","status":"True","reason":"Accepted","message":""}]}]}}
+            """#)
+        let p = ObjectKind.httpRoute.projected(route)
+        #expect(p.objectValue?.keys == ["apiVersion", "kind", "metadata", "smitop.dev/compact"])
+        #expect(p["metadata"] == ["name": "books", "namespace": "shop", "resourceVersion": "9"])
+        #expect(ObjectRef(object: p) == ObjectRef(namespace: "shop", name: "books"))
+        let back = ObjectKind.expanded(p)
+        #expect(back["spec"] == route["spec"] && back["status"] == route["status"])
+        #expect(back[path: "metadata", "labels"] == ["rollouts.argoproj.io/gatewayapi-canary": "in-progress"])
+        #expect(back[path: "metadata", "annotations"] == .object(JSONObject()))
+        // Anything else is not touched by `expanded`.
+        #expect(ObjectKind.expanded(route) == route)
+        let notText = try JSON.parse(#"{"kind":"HTTPRoute","smitop.dev/compact":7}"#)
+        #expect(ObjectKind.expanded(notText) == notText)
+        var a = MeshStore()
+        var b = MeshStore()
+        a.replaceAll(.httpRoute, [route])
+        b.replaceAll(.httpRoute, [p])
+        #expect(a == b && a.routes.count == 1 && a.splits.count == 1)
+        b.upsert(.httpRoute, ObjectKind.httpRoute.projected(route))
+        #expect(a == b)
+        b.delete(.httpRoute, p)
+        #expect(b.routes.isEmpty && b.splits.isEmpty)
+    }
+
     /// A value that is not an object where an object is expected passes through as it came,
     /// so the store reports the same problem.
     @Test func oddShapesPassThrough() throws {

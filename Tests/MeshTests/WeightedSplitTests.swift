@@ -1,3 +1,4 @@
+import GatewayAPI
 import KubeCore
 import Testing
 
@@ -66,5 +67,28 @@ import Testing
         let g = MeshGraph.build(store: s, observedEdges: [TrafficEdgeKey]())
         let splitEdges = g.edges.filter { if case .split = $0.id.kind { return true } else { return false } }
         #expect(splitEdges.count == 3)
+    }
+
+    @Test("the rules of a route share one Route, and an edit of one rule's split changes no other split")
+    func rulesShareOneRoute() throws {
+        let route = try Route(json: Self.route).slimmed()
+        let splits = WeightedSplit.rules(of: route)
+        #expect(splits.count == 2)
+        guard case .route(let a, _) = splits[0].source, case .route(let b, _) = splits[1].source else {
+            Issue.record("route rules are not route splits")
+            return
+        }
+        #expect(a === b, "one Route for both rules, not a copy each")
+        let edited = try splits[1].settingShare(35, of: 1)
+        #expect(edited.route?.rules[1].backends.map(\.weight.description) == ["65", "35"])
+        // The shared Route is untouched: the other rule and the unedited split still read 80:20.
+        #expect(splits[1].route?.rules[1].backends.map(\.weight.description) == ["80", "20"])
+        #expect(splits[0].route == route && splits[1].route == route)
+        #expect(splits[1] != edited)
+        // A copy of a split is equal to it, and so is a split of an equal route in another box.
+        #expect(WeightedSplit.rules(of: try Route(json: Self.route).slimmed()) == splits)
+        var renamed = splits[0]
+        renamed.meta.resourceVersion = "6"
+        #expect(renamed.meta.resourceVersion == "6" && splits[0].meta.resourceVersion == "5" && splits[1].meta.resourceVersion == "5")
     }
 }
