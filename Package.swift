@@ -34,6 +34,8 @@ let package = Package(
         // glibc's malloc_info (malloc.h is not in Swift's Glibc module): the heap in use, which the
         // backpressure measurement and the soak compare instead of resident memory.
         .systemLibrary(name: "CMalloc"),
+        // zlib for the simulator's SPDY/3.1 header blocks (kubectl port-forward).
+        .systemLibrary(name: "CZlib"),
         .systemLibrary(
             name: "CNcursesw",
             pkgConfig: "ncursesw",
@@ -79,7 +81,7 @@ let package = Package(
         .target(
             name: "Simulator",
             dependencies: [
-                "KubeCore", "APIServer", "SMI", "GatewayAPI", "Kube",
+                "KubeCore", "APIServer", "SMI", "GatewayAPI", "Kube", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
