@@ -294,6 +294,8 @@ public struct AppState: Sendable, Equatable {
     public var now: Seconds = 0
     public var size: TermSize
     public var context: ContextInfo
+    /// The offer to run `kubectl port-forward` to a Prometheus that refused the service proxy.
+    public var portForward = PortForwardPhase.none
     public var connection = ConnectionState()
 
     /// Metrics are stale (shown in the header, apart from the connection badge): the last good
@@ -437,6 +439,7 @@ public struct AppState: Sendable, Equatable {
             case .confirmCanary: return .canaryConfirm
             }
         }
+        if case .offered = portForward { return .portForward }
         switch view {
         case .graph: return .graph
         case .services, .splits: return .table

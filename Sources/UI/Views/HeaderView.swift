@@ -39,6 +39,10 @@ public struct HeaderModel {
         scope = s.context.scope.description
         metricsWindow = s.metrics.window ?? s.options.metricsWindow
         metricsSource = s.metrics.source
+        if let url = s.portForward.forwardedURL, let src = s.metrics.source, src.hasSuffix(url) {
+            // The URL alone would not say where it leads: name the kubectl that makes it.
+            metricsSource = src + " (kubectl port-forward)"
+        }
         refreshing = s.options.refreshInterval > 0
         dataAge = s.connection.dataAge(now: s.now)
         metricsStale = s.metricsStale
