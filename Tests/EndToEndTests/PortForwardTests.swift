@@ -6,7 +6,7 @@ import Testing
 @testable import Simulator
 
 /// `kubectl port-forward` (the image's real kubectl, v1.32) against the simulator: kubectl
-/// resolves the Service to its pod, asks for the upgrade (WebSocket first, then SPDY/3.1), and
+/// resolves the Service to its pod, asks for the upgrade (the WebSocket tunnel, or SPDY/3.1), and
 /// the bytes curl sends to the local port reach the real Prometheus behind the simulated
 /// Prometheus pod, and come back.
 @Suite("kubectl port-forward against the simulator", .serialized)
@@ -50,7 +50,7 @@ struct PortForwardTests {
         try await runProcess("/usr/bin/curl", ["-s", "--max-time", "15", url], env: [:], stdin: nil, timeout: 30)
     }
 
-    @Test("svc/prometheus :9090: curl through the forward gets Prometheus' answer, twice; the WebSocket attempt falls back to SPDY")
+    @Test("svc/prometheus :9090: curl through kubectl's WebSocket tunnel gets Prometheus' answer, twice")
     func serviceForwardReachesPrometheus() async throws {
         let (h, prom) = try await Self.start()
         defer { Task { await h.stop() } }
@@ -72,6 +72,7 @@ struct PortForwardTests {
         #expect(try JSON.parse(second.stdout)[path: "data", "version"]?.stringValue?.isEmpty == false, "\(second.stdout)")
         #expect(pf.stdout.components(separatedBy: "Handling connection for \(local)").count - 1 == 2, "\(pf.stdout)")
         #expect(pf.isRunning, "the forward stays up: \(pf.stderr)")
+        #expect(h.sim.portForwardUpgrades.withLock { $0 } == ["websocket": 1], "kubectl 1.32 tunnels SPDY in WebSocket")
         await prom.stop()
     }
 
@@ -88,6 +89,7 @@ struct PortForwardTests {
         #expect(port == free, "\(pf.stdout) \(pf.stderr)")
         let r = try await Self.curl("http://127.0.0.1:\(free)/api/v1/query?query=vector(42)")
         #expect(try JSON.parse(r.stdout)[path: "data", "result"]?.arrayValue?.first?["value"]?.arrayValue?.last?.stringValue == "42", "\(r.stdout)")
+        #expect(h.sim.portForwardUpgrades.withLock { $0 } == ["spdy": 1], "plain SPDY/3.1 when WebSockets are turned off")
         await prom.stop()
     }
 

@@ -66,6 +66,45 @@ struct PortForwardSessionTests {
         #expect(throws: SPDYProtocolError.self) { try SPDYHeaderCodec().inflate([1, 2, 3, 4, 5]) }
     }
 
+    static func masked(_ opcode: UInt8, _ payload: [UInt8], fin: Bool = true) -> [UInt8] {
+        let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
+        var out: [UInt8] = [(fin ? 0x80 : 0) | opcode]
+        if payload.count < 126 {
+            out.append(0x80 | UInt8(payload.count))
+        } else {
+            out += [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xff)]
+        }
+        return out + mask + payload.enumerated().map { $0.element ^ mask[$0.offset & 3] }
+    }
+
+    @Test("the WebSocket tunnel: masked frames in any split, continuations, ping and close; the RFC 6455 accept key")
+    func webSocket() throws {
+        #expect(WebSocketTunnel.accept(key: "dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+        let big = [UInt8](repeating: 9, count: 300)
+        let bytes =
+            Self.masked(2, [1, 2, 3], fin: false) + Self.masked(0, [4]) + Self.masked(9, Array("hi".utf8)) + Self.masked(2, big)
+            + Self.masked(8, [])
+        for chunk in [1, 5, bytes.count] {
+            var r = WebSocketTunnel.Reader()
+            var events: [WebSocketTunnel.Event] = []
+            var at = 0
+            while at < bytes.count {
+                r.append(bytes[at..<min(at + chunk, bytes.count)])
+                at += chunk
+                while let e = try r.next() { events.append(e) }
+            }
+            #expect(events == [.data([1, 2, 3]), .data([4]), .ping(Array("hi".utf8)), .data(big), .close], "chunk \(chunk)")
+        }
+        var unmasked = WebSocketTunnel.Reader()
+        unmasked.append([0x82, 0x01, 0x00])
+        #expect(throws: SPDYProtocolError.self) { try unmasked.next() }
+        var text = WebSocketTunnel.Reader()
+        text.append(Self.masked(1, [0x41]))
+        #expect(throws: SPDYProtocolError.self) { try text.next() }
+        #expect(WebSocketTunnel.frame(.binary, [7, 7]) == [0x82, 2, 7, 7])
+        #expect(Array(WebSocketTunnel.frame(.binary, big).prefix(4)) == [0x82, 126, 1, 44])
+    }
+
     @Test("a header block that claims more than it holds is refused")
     func truncatedBlock() {
         #expect(throws: SPDYProtocolError.self) { try SPDYHeaderBlock.decode([0, 0, 0, 1, 0, 0, 0, 9, 65]) }

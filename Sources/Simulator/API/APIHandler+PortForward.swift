@@ -6,12 +6,13 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 
-// `POST /api/v1/namespaces/NS/pods/NAME/portforward`, as `kubectl port-forward` asks for it:
-// an HTTP/1.1 upgrade to SPDY/3.1 with the `portforward.k8s.io` stream protocol. The checks
-// run in the real server's order (RBAC `create pods/portforward`, the pod, the upgrade
-// headers, the protocol); then `PortForwardHandler` takes the connection over. kubectl ≥ 1.31
-// first asks for a WebSocket tunnel (a GET with `Upgrade: websocket`); that is refused with a
-// plain 400, and kubectl falls back to SPDY, as it does against an API server of 1.29.
+// `/api/v1/namespaces/NS/pods/NAME/portforward`, as `kubectl port-forward` asks for it: an
+// HTTP/1.1 upgrade, either a WebSocket tunnel (a GET, subprotocol
+// `SPDY/3.1+portforward.k8s.io`: what kubectl ≥ 1.31 tries first, KEP-4006) or plain SPDY/3.1
+// (a POST with the `portforward.k8s.io` stream protocol: older kubectl, and the fallback when
+// the tunnel is refused). The checks run in the real server's order (RBAC `create
+// pods/portforward`, the pod, the upgrade headers, the protocol); then `PortForwardHandler`
+// takes the connection over, speaking the same SPDY either way.
 
 extension APIHandler {
     static let portForwardProtocol = "portforward.k8s.io"
@@ -39,22 +40,24 @@ extension APIHandler {
             throw APIError(code: 404, reason: "NotFound", message: "pods \"\(podName)\" not found", details: ["name": .string(podName), "kind": "pods"])
         }
         let upgrade = (request.headers[HTTPField.Name("Upgrade")!] ?? "").lowercased()
-        if upgrade.contains("websocket") {
-            throw APIError(
-                code: 400, reason: "BadRequest",
-                message: "unable to upgrade connection: the simulator serves port-forward over SPDY/3.1 only (kubectl falls back to it)")
-        }
-        guard upgrade.contains("spdy/3.1") else {
+        let webSocket = upgrade.contains("websocket")
+        guard webSocket || upgrade.contains("spdy/3.1") else {
             throw APIError(code: 400, reason: "BadRequest", message: "Upgrade request required")
         }
-        let offered = request.headers[values: HTTPField.Name("X-Stream-Protocol-Version")!].flatMap { $0.split(separator: ",") }.map {
+        let protocolHeader = webSocket ? "Sec-WebSocket-Protocol" : "X-Stream-Protocol-Version"
+        let offered = request.headers[values: HTTPField.Name(protocolHeader)!].flatMap { $0.split(separator: ",") }.map {
             $0.trimmingCharacters(in: .whitespaces)
         }
-        guard offered.contains(Self.portForwardProtocol) else {
+        let wanted = webSocket ? WebSocketTunnel.subprotocol : Self.portForwardProtocol
+        let key = request.headers[HTTPField.Name("Sec-WebSocket-Key")!] ?? ""
+        if webSocket, key.isEmpty || request.headers[HTTPField.Name("Sec-WebSocket-Version")!] != "13" {
+            throw APIError(code: 400, reason: "BadRequest", message: "unable to upgrade connection: not a WebSocket version 13 handshake")
+        }
+        guard offered.contains(wanted) else {
             throw APIError(
                 code: 403, reason: "Forbidden",
                 message:
-                    "unable to upgrade: unable to negotiate protocol: client supports \(offered.map { clean($0) }), server supports [\(Self.portForwardProtocol)]"
+                    "unable to upgrade: unable to negotiate protocol: client supports \(offered.map { clean($0) }), server supports [\(wanted)]"
             )
         }
         guard pod[path: "status", "phase"]?.stringValue == "Running" else {
@@ -63,15 +66,21 @@ extension APIHandler {
         }
 
         let target = portForwardTargets(pod: pod, namespace: ns)
-        var head = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n"
-        head += "X-Stream-Protocol-Version: \(Self.portForwardProtocol)\r\nDate: \(HTTPDate.imfFixdate(Date()))\r\n\r\n"
+        var head = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+        if webSocket {
+            head += "Upgrade: websocket\r\nSec-WebSocket-Accept: \(WebSocketTunnel.accept(key: key))\r\n"
+            head += "Sec-WebSocket-Protocol: \(WebSocketTunnel.subprotocol)\r\n"
+        } else {
+            head += "Upgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: \(Self.portForwardProtocol)\r\n"
+        }
+        head += "Date: \(HTTPDate.imfFixdate(Date()))\r\n\r\n"
         let response = Array(head.utf8)
         let channel = context.channel
         let upgraded = try await channel.eventLoop.submit { () throws -> Bool in
             let sync = channel.pipeline.syncOperations
             // Only an HTTP/1.1 connection can be taken over (kubectl never asks over HTTP/2).
             guard (try? sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)) != nil else { return false }
-            let handler = PortForwardHandler(upgradeResponse: response, target: target)
+            let handler = PortForwardHandler(upgradeResponse: response, webSocket: webSocket, target: target)
             if let tls = try? sync.handler(type: NIOSSLServerHandler.self) {
                 try sync.addHandler(handler, position: .after(tls))
             } else {
@@ -80,6 +89,7 @@ extension APIHandler {
             return true
         }.get()
         guard upgraded else { throw APIError(code: 400, reason: "BadRequest", message: "unable to upgrade connection: HTTP/1.1 required") }
+        sim.portForwardUpgrades.withLock { $0[webSocket ? "websocket" : "spdy", default: 0] += 1 }
         return Response(status: .switchingProtocols)
     }
 

@@ -25,15 +25,18 @@ final class PortForwardHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let upgradeResponse: [UInt8]
     private let target: @Sendable (Int) -> PortForwardTarget
+    /// Set when kubectl asked for the WebSocket tunnel: SPDY inside binary messages.
+    private var tunnel: WebSocketTunnel.Reader?
     private var reader = SPDYFrameReader()
     private let codec = SPDYHeaderCodec()
     private var session = PortForwardSession()
     private var upstreams: [String: any Channel] = [:]
     private var context: ChannelHandlerContext?
 
-    init(upgradeResponse: [UInt8], target: @escaping @Sendable (Int) -> PortForwardTarget) {
+    init(upgradeResponse: [UInt8], webSocket: Bool, target: @escaping @Sendable (Int) -> PortForwardTarget) {
         self.upgradeResponse = upgradeResponse
         self.target = target
+        tunnel = webSocket ? WebSocketTunnel.Reader() : nil
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -49,16 +52,34 @@ final class PortForwardHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         // Consumed here: the HTTP decoder behind this handler must never see SPDY bytes.
         let buffer = unwrapInboundIn(data)
-        reader.append(buffer.readableBytesView)
         do {
-            while let frame = try reader.next() {
-                perform(session.receive(try incoming(frame)))
+            guard tunnel != nil else {
+                try spdy(buffer.readableBytesView)
+                return
+            }
+            tunnel?.append(buffer.readableBytesView)
+            while let event = try tunnel?.next() {
+                switch event {
+                case .data(let bytes): try spdy(bytes)
+                case .ping(let payload): context.write(wrapOutboundOut(ByteBuffer(bytes: WebSocketTunnel.frame(.pong, payload))), promise: nil)
+                case .close:
+                    context.write(wrapOutboundOut(ByteBuffer(bytes: WebSocketTunnel.frame(.close, []))), promise: nil)
+                    perform(session.shutdown())
+                }
                 if session.closed { return }
             }
         } catch {
             // A peer that breaks the framing gets a GOAWAY (PROTOCOL_ERROR) and the door.
             send(.goAway(lastGoodStreamID: 0, status: 1))
             perform(session.shutdown())
+        }
+    }
+
+    private func spdy(_ bytes: some Sequence<UInt8>) throws(SPDYProtocolError) {
+        reader.append(bytes)
+        while let frame = try reader.next() {
+            perform(session.receive(try incoming(frame)))
+            if session.closed { return }
         }
     }
 
@@ -104,7 +125,8 @@ final class PortForwardHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func send(_ frame: SPDYFrame) {
         guard let context else { return }
-        context.write(wrapOutboundOut(ByteBuffer(bytes: frame.encoded)), promise: nil)
+        let bytes = tunnel == nil ? frame.encoded : WebSocketTunnel.frame(.binary, frame.encoded)
+        context.write(wrapOutboundOut(ByteBuffer(bytes: bytes)), promise: nil)
     }
 
     private func perform(_ actions: [PortForwardSession.Action]) {
