@@ -11,14 +11,22 @@ import Testing
 /// Prometheus pod, and come back.
 @Suite("kubectl port-forward against the simulator", .serialized)
 struct PortForwardTests {
-    static func start() async throws -> (SimHarness, PrometheusServer) {
-        let port = try freeLoopbackPort()
-        let h = try await SimHarness.start { o in
+    /// The simulator alone, its Prometheus upstream on a port nothing listens on yet: for the
+    /// tests that never reach Prometheus (each real one scrapes the simulator every second,
+    /// which a loaded machine feels).
+    static func simulator(upstreamPort: Int? = nil) async throws -> SimHarness {
+        let port = try upstreamPort ?? freeLoopbackPort()
+        return try await SimHarness.start { o in
             o.profile = .linkerd
             o.prometheusUpstream = "http://127.0.0.1:\(port)"
             // Linkerd viz's policy refuses the service proxy; a port-forward is not affected.
             o.prometheusPolicyDenies = true
         }
+    }
+
+    static func start() async throws -> (SimHarness, PrometheusServer) {
+        let port = try freeLoopbackPort()
+        let h = try await simulator(upstreamPort: port)
         do {
             return (h, try await PrometheusServer.start(scraping: h, port: port))
         } catch {
@@ -95,7 +103,7 @@ struct PortForwardTests {
 
     @Test("a port nothing listens on: kubectl reports the kubelet's connection refused and ends")
     func refusedPort() async throws {
-        let (h, prom) = try await Self.start()
+        let h = try await Self.simulator()
         defer { Task { await h.stop() } }
         let pods = try await h.kubectl(["get", "pods", "-n", "linkerd-viz", "-l", "component=prometheus", "-o", "name"])
         let pod = try #require(pods.stdout.split(separator: "\n").first.map(String.init), "\(pods.stderr)")
@@ -107,12 +115,11 @@ struct PortForwardTests {
         _ = try await pf.waitForExit(timeout: 20)
         #expect(pf.stderr.contains("an error occurred forwarding \(local) -> 9091"), "\(pf.stderr)")
         #expect(pf.stderr.contains("connect: connection refused"), "\(pf.stderr)")
-        await prom.stop()
     }
 
     @Test("RBAC: the read-only user may not create pods/portforward")
     func readOnlyRefused() async throws {
-        let (h, prom) = try await Self.start()
+        let h = try await Self.simulator()
         defer { Task { await h.stop() } }
         let (pf, _) = try await Self.forward(h, ["-n", "linkerd-viz", "svc/prometheus", ":9090"], context: "sim-readonly")
         defer { pf.stop() }
@@ -121,6 +128,5 @@ struct PortForwardTests {
         #expect(pf.stderr.contains("cannot create resource \"pods/portforward\""), "\(pf.stderr)")
         let auth = try await h.kubectl(["auth", "can-i", "create", "pods/portforward", "-n", "linkerd-viz", "--context", "sim-readonly"])
         #expect(auth.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "no", "\(auth.stdout) \(auth.stderr)")
-        await prom.stop()
     }
 }
