@@ -62,7 +62,8 @@ extension PrometheusSourceTests {
             #expect(offer.contains("y start it") && offer.contains("n not now"), "the footer lists the keys:\n\(offer)")
 
             try await t.keys("n")
-            try await t.waitFor("the offer declined") { $0.contains("nothing started; F offers the port-forward again") }
+            // The prompt goes (the message saying so may be replaced at once by the next poll's).
+            try await t.waitFor("the offer declined") { !$0.contains("y: start it") }
             try await Task.sleep(for: .seconds(2))
             #expect(Self.forwardPIDs(kubeconfig: h.kubeconfig).isEmpty, "n must start nothing")
 
@@ -84,7 +85,9 @@ extension PrometheusSourceTests {
 
             // kubectl ending by itself (here: killed) is said, and F starts another.
             for pid in pids { kill(pid, SIGKILL) }
-            try await t.waitFor("the end of kubectl said", timeout: 90) { $0.contains("kubectl port-forward ended") }
+            try await t.waitFor("the end of kubectl said in the header", timeout: 90) {
+                $0.contains("(kubectl port-forward ended; F starts it again)")
+            }
             try await t.keys("F")
             try await t.waitFor("the offer again") { $0.contains("y: start it") }
             try await t.keys("y")
