@@ -34,6 +34,11 @@ let package = Package(
         // glibc's malloc_info (malloc.h is not in Swift's Glibc module): the heap in use, which the
         // backpressure measurement and the soak compare instead of resident memory.
         .systemLibrary(name: "CMalloc"),
+        // zlib for the simulator's SPDY/3.1 header blocks (kubectl port-forward).
+        .systemLibrary(name: "CZlib"),
+        // fork with PR_SET_PDEATHSIG for the `kubectl port-forward` smitop runs (it must never
+        // outlive smitop); prctl is variadic and must run in the child, so Swift cannot do it.
+        .systemLibrary(name: "CProcess"),
         .systemLibrary(
             name: "CNcursesw",
             pkgConfig: "ncursesw",
@@ -63,7 +68,7 @@ let package = Package(
         ),
         .target(
             name: "Kube",
-            dependencies: ["KubeCore", "SMI", .product(name: "Yams", package: "Yams")]
+            dependencies: ["KubeCore", "SMI", "CProcess", .product(name: "Yams", package: "Yams")]
         ),
         // Server-side machinery of a kube-apiserver: patch application (merge, JSON,
         // strategic, server-side apply), structural schema validation and the embedded real
@@ -79,7 +84,7 @@ let package = Package(
         .target(
             name: "Simulator",
             dependencies: [
-                "KubeCore", "APIServer", "SMI", "GatewayAPI", "Kube",
+                "KubeCore", "APIServer", "SMI", "GatewayAPI", "Kube", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),

@@ -294,6 +294,8 @@ public struct AppState: Sendable, Equatable {
     public internal(set) var now: Seconds = 0
     public internal(set) var size: TermSize
     public internal(set) var context: ContextInfo
+    /// The offer to run `kubectl port-forward` to a Prometheus that refused the service proxy.
+    public internal(set) var portForward = PortForwardPhase.none
     public internal(set) var connection = ConnectionState()
 
     /// Metrics are stale (shown in the header, apart from the connection badge): the last good
@@ -437,6 +439,7 @@ public struct AppState: Sendable, Equatable {
             case .confirmCanary: return .canaryConfirm
             }
         }
+        if case .offered = portForward { return .portForward }
         switch view {
         case .graph: return .graph
         case .services, .splits: return .table

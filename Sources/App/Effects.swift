@@ -118,6 +118,10 @@ public enum Effect: Sendable, Equatable {
     /// GET, or merge-patch `spec.suspend` of, the Flagger Canary that owns a draft's split;
     /// answer `.canaryAnswered` (see App/Canary.swift).
     case canary(CanaryRequest)
+    /// Run `kubectl port-forward` to the Service (with the context's kubeconfig flags) and read
+    /// metrics through it; answer `.portForwardStarted` or `.portForwardFailed`. The runtime
+    /// owns the process: it stops it on exit and on a context switch.
+    case startPortForward(PortForwardSuggestion, context: String?)
     /// Restore the terminal and exit 0.
     case quit
 }
@@ -179,6 +183,9 @@ public enum Message: Sendable, Equatable {
     case namespaceChecked(String, exists: Bool?)
     case themeChanged(String)
     case themeFailed(name: String, error: String)
+    /// kubectl port-forward is up: metrics now come from `url`.
+    case portForwardStarted(url: String, pid: Int32)
+    case portForwardFailed(String)
 }
 
 /// One instant of a source's history: the lists a live poll at `at` would have read.

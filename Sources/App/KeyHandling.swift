@@ -20,6 +20,9 @@ extension AppState {
             return handleEditor(key, action)
         case .rampPlan, .rampConfirm: return handleRampForm(key, action)
         case .ramp: return handleRampView(key, action)
+        case .portForward:
+            if action == .forceQuit || action == .suspend { break }
+            return handlePortForwardKey(action)
         default: break
         }
         guard let action else { return [] }
@@ -61,6 +64,7 @@ extension AppState {
         case .showServices: view = .services
         case .showSplits: view = .splits
         case .undo: return undo()
+        case .portForwardOffer: reopenPortForwardOffer()
         case .moveLeft, .moveRight, .moveUp, .moveDown: moveSelection(action)
         case .nextEdge: nextEdge()
         case .openDetail: openDetailOrEditor()

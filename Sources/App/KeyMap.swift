@@ -21,6 +21,8 @@ public enum KeyContext: String, Sendable, Hashable, CaseIterable {
     case rampConfirm
     /// A running (or restored) ramp.
     case ramp
+    /// The offer to run `kubectl port-forward` after Prometheus refused the service proxy.
+    case portForward
     case command
     case filter
 
@@ -37,6 +39,7 @@ public enum KeyContext: String, Sendable, Hashable, CaseIterable {
         case .rampPlan: return "Ramp plan (R in the editor or the splits table)"
         case .rampConfirm: return "Ramp plan: before the first step"
         case .ramp: return "Ramp view"
+        case .portForward: return "Prometheus refused the service proxy (403): the port-forward offer"
         case .command: return "Command line (:)"
         case .filter: return "Filter line (/)"
         }
@@ -61,6 +64,8 @@ public enum Action: String, Sendable, Hashable, CaseIterable {
     // guarded ramps
     case planRamp, rampFieldUp, rampFieldDown, rampCycle, rampCycleBack, rampReview, rampStart, rampCancel, rampDeleteBackward
     case rampNext, rampRollback, rampPromote, rampPause, rampDiscard, rampClose
+    // metrics through kubectl port-forward
+    case portForwardOffer, portForwardStart, portForwardDecline
     // command / filter line
     case complete, completePrevious, historyPrevious, historyNext, submit, cancelLine
     case deleteBackward, deleteForward, cursorLeft, cursorRight, cursorHome, cursorEnd, clearLine
@@ -161,6 +166,9 @@ extension KeyMap {
         b(
             [.char("u")], .undo, .global,
             "undo the last write smitop made: shows its diff, y writes it (a new write, checked against the server's version)", "undo"),
+        b(
+            [.char("F")], .portForwardOffer, .global,
+            "after Prometheus refused smitop (403): offer again to run kubectl port-forward to it (or show the running one)"),
 
         b([.left, .char("h")], .moveLeft, .graph, "select a caller (follow an incoming edge)"),
         b([.right, .char("l")], .moveRight, .graph, "select a callee (follow an outgoing edge)"),
@@ -245,6 +253,12 @@ extension KeyMap {
         b([.char(" ")], .rampPause, .ramp, "pause, or resume (the step's wait starts over)", "pause"),
         b([.char("x")], .rampDiscard, .ramp, "discard a restored or finished ramp (never a running one)"),
         b([.esc, .char("q")], .rampClose, .ramp, "close the view; a running ramp goes on (R reopens it)", "close"),
+
+        b(
+            [.char("y")], .portForwardStart, .portForward,
+            "run `kubectl port-forward -n NS svc/NAME :PORT` (kubectl from PATH, this context's kubeconfig) and read metrics through it; it stops when smitop quits or switches context",
+            "start it"),
+        b([.esc, .char("n")], .portForwardDecline, .portForward, "not now: nothing is started (F offers it again)", "not now"),
 
         b([.tab], .complete, .command, "complete (again: next candidate)", "complete"),
         b([.backTab], .completePrevious, .command, "previous candidate"),

@@ -107,6 +107,7 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
         // down marks the metrics stale, while the watches alone say whether the cluster is
         // reachable. The next poll backs off.
         state.set("metrics: \(e.userMessage)", .warning)
+        state.offerPortForward(for: e)
         state.updateConnection()
         fx = state.nextMetricsPoll()
 
@@ -143,6 +144,8 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
         state.restoreSession(snapshot)
     case .contextSwitched(let info):
         state.context = info
+        // The runtime stopped the forward with the old context.
+        state.portForward = .none
         state.resetData()
         state.drafts = [:]
         state.editing = nil
@@ -176,6 +179,12 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
         state.set("theme \(name)")
     case .themeFailed(let name, let error):
         state.set("theme \(clean(name)): \(clean(error, limit: 300))", .error)
+    case .portForwardStarted(let url, let pid):
+        state.portForwardStarted(url: url, pid: pid)
+        // Poll now through the forward rather than after the backed-off wait.
+        fx = [.pollMetrics(state.context.scope, window: state.options.metricsWindow, after: 0)]
+    case .portForwardFailed(let message):
+        state.portForwardFailed(message)
     }
     return fx
 }

@@ -114,6 +114,9 @@ public struct KubeError: Error, Sendable, Equatable, CustomStringConvertible {
     public var operation: String?
     /// Extra advice shown after the message (never secrets).
     public var hint: String?
+    /// Set when a `kubectl port-forward` to this Service would get around the failure (the
+    /// mesh's Prometheus refusing the API server's service proxy): smitop offers to run it.
+    public var portForward: PortForwardSuggestion?
 
     public init(
         source: Source, code: Int? = nil, reason: String = "", message: String, details: StatusDetails? = nil,

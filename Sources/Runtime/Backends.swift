@@ -59,6 +59,9 @@ public protocol ClusterSession: Sendable {
     func get(_ path: String) async throws(KubeError) -> JSON
     /// A SelfSubjectAccessReview for these resource attributes.
     func accessReview(_ attributes: JSON) async throws(KubeError) -> (allowed: Bool, reason: String?)
+    /// This session with metrics read from Prometheus at `url` (a `kubectl port-forward`);
+    /// nil when it has no Prometheus source to move.
+    func redirectingMetrics(to url: String, flavor: MeshMetricsFlavor?) -> (any ClusterSession)?
 }
 
 /// Switches contexts (`:ctx`): resolves a kubeconfig context into a session.
@@ -67,16 +70,23 @@ public protocol ClusterConnector: Sendable {
     /// `:kubeconfig PATH`: this connector reading another kubeconfig file, connected to its
     /// current context. The connector returned is used for later `:ctx` switches.
     func connect(kubeconfig: String) throws(KubeError) -> (connector: any ClusterConnector, session: any ClusterSession, info: ContextInfo)
+    /// Starts `kubectl port-forward` to `target` with the kubeconfig flags of this connector
+    /// and `context`; the caller owns the process it returns.
+    func startPortForward(_ target: PortForwardSuggestion, context: String?) async throws(KubeError) -> KubectlPortForward
 }
 
 extension ClusterConnector {
     public func connect(kubeconfig: String) throws(KubeError) -> (connector: any ClusterConnector, session: any ClusterSession, info: ContextInfo) {
         throw KubeError.config("this session cannot read another kubeconfig")
     }
+    public func startPortForward(_ target: PortForwardSuggestion, context: String?) async throws(KubeError) -> KubectlPortForward {
+        throw KubeError.config("this session cannot run kubectl port-forward; run `\(target.commandLine)` yourself and pass --prometheus-url")
+    }
 }
 
 extension ClusterSession {
     public var metricsSourceName: String? { nil }
+    public func redirectingMetrics(to url: String, flavor: MeshMetricsFlavor?) -> (any ClusterSession)? { nil }
     public func backfillMetrics(namespace: String?, window: String, step: Double, points: Int) async -> [(at: Double, lists: [TrafficMetricsList])] {
         []
     }

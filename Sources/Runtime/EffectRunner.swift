@@ -39,6 +39,12 @@ public final class EffectRunner: @unchecked Sendable {
     let rampLog: RampLog?
     /// A failed append is reported once, not at every line.
     private let rampLogFailed = Mutex(false)
+    /// The `kubectl port-forward` started for the user (under `lock`): its one owner. Stopped
+    /// by `stop()` (every way the loop ends) and by a context switch; the kernel stops it if
+    /// smitop dies any other way (see `KubectlPortForward`).
+    private var forward: KubectlPortForward?
+    /// Set by `stop()`: a forward that finishes starting after it is stopped at once.
+    private var stopped = false
 
     public init(
         mailbox: Mailbox, connector: (any ClusterConnector)?, cluster: (any ClusterSession)?, rampLog: RampLog? = nil,
@@ -77,6 +83,7 @@ public final class EffectRunner: @unchecked Sendable {
             }
         case .switchKubeconfig(let path): switchKubeconfig(path)
         case .checkNamespace(let name): checkNamespace(name)
+        case .startPortForward(let target, let context): startPortForward(target, context: context)
         case .setTheme, .quit, .suspend, .scheduleTick:
             break  // the event loop's own: it owns the terminal and its poll() timeout
         }
@@ -87,8 +94,79 @@ public final class EffectRunner: @unchecked Sendable {
         for t in watchTasks { t.cancel() }
         watchTasks = []
         pollTask?.cancel()
+        stopped = true
+        let forward = self.forward
+        self.forward = nil
         lock.unlock()
         resetHistory()
+        forward?.stop()
+    }
+
+    /// The pid of the running `kubectl port-forward`, if any (tests).
+    public var portForwardPID: Int32? {
+        lock.lock()
+        defer { lock.unlock() }
+        return forward?.pid
+    }
+
+    private func startPortForward(_ target: PortForwardSuggestion, context: String?) {
+        lock.lock()
+        let connector = self.connector
+        lock.unlock()
+        let mailbox = self.mailbox
+        guard let connector else {
+            mailbox.post(.portForwardFailed("this session has no kubeconfig to run kubectl with; run `\(target.commandLine)` yourself"))
+            return
+        }
+        Task {
+            do {
+                let started = try await connector.startPortForward(target, context: context)
+                guard self.adopt(started, flavor: target.flavor) else {
+                    started.stop()
+                    mailbox.post(.portForwardFailed("this session reads no Prometheus to redirect"))
+                    return
+                }
+                mailbox.post(.portForwardStarted(url: started.url, pid: started.pid))
+            } catch {
+                mailbox.post(.portForwardFailed(KubeError.from(error).userMessage))
+            }
+        }
+    }
+
+    /// Metrics through the started forward from now on; false when the session has no
+    /// Prometheus source to move.
+    private func adopt(_ started: KubectlPortForward, flavor: MeshMetricsFlavor?) -> Bool {
+        lock.lock()
+        guard !stopped, let next = cluster?.redirectingMetrics(to: started.url, flavor: flavor) else {
+            lock.unlock()
+            return false
+        }
+        let previous = forward
+        forward = started
+        cluster = next
+        // The history comes again, from the forwarded Prometheus.
+        resetHistory()
+        lock.unlock()
+        previous?.stop()
+        return true
+    }
+
+    /// The forward, if kubectl has ended by itself (it is then no longer ours to stop).
+    private func takeEndedForward() -> KubectlPortForward? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let f = forward, f.hasExited else { return nil }
+        forward = nil
+        return f
+    }
+
+    /// A new context has nothing to do with the forward made for the old one.
+    private func dropForward() {
+        lock.lock()
+        let forward = self.forward
+        self.forward = nil
+        lock.unlock()
+        forward?.stop()
     }
 
     private func startWatches(_ scope: NamespaceScope) {
@@ -190,6 +268,12 @@ public final class EffectRunner: @unchecked Sendable {
                 if Task.isCancelled { return }
                 self.postSourceName(cluster)
                 mailbox.post(.metricsFailed(namespace: scope.namespace, error: KubeError.from(error), at: nowSeconds()))
+                if let ended = self.takeEndedForward() {
+                    // kubectl gave up (the pod went away, the connection dropped): say why, so F
+                    // can start another.
+                    let said = ended.lastError
+                    mailbox.post(.portForwardFailed("kubectl port-forward ended" + (said.isEmpty ? "" : ": " + said)))
+                }
             }
         }
         lock.unlock()
@@ -292,6 +376,7 @@ public final class EffectRunner: @unchecked Sendable {
         let thread = Thread { [self] in
             do {
                 let (next, cluster, info) = try connector.connect(kubeconfig: path)
+                dropForward()
                 lock.lock()
                 self.connector = next
                 self.cluster = cluster
@@ -318,6 +403,7 @@ public final class EffectRunner: @unchecked Sendable {
         let thread = Thread { [self] in
             do {
                 let (cluster, info) = try connector.connect(context: name)
+                dropForward()
                 lock.lock()
                 self.cluster = cluster
                 self.resetHistory()

@@ -18,6 +18,11 @@ public struct LiveCluster: ClusterSession {
 
     public var metricsSourceName: String? { metrics?.status }
 
+    public func redirectingMetrics(to url: String, flavor: MeshMetricsFlavor?) -> (any ClusterSession)? {
+        guard let metrics else { return nil }
+        return LiveCluster(client: client, metrics: metrics.redirected(to: url, flavor: flavor))
+    }
+
     /// Seconds before discovery attempt `attempt + 1`: 0.5 s doubling to 8 s, with up to 25 %
     /// jitter (`jitter` in 0..<1) so that many kinds do not retry in step.
     static func discoveryBackoff(attempt: Int, jitter: Double) -> Double {

@@ -35,6 +35,9 @@ struct SimHTTPService: Service {
             } catch {
                 response = Response(status: .internalServerError)
             }
+            // A granted upgrade (port-forward) has written its own 101 and owns the connection
+            // now: nothing more may be written through the HTTP encoder.
+            if response.status == .switchingProtocols { return }
             response.headers[.date] = HTTPDate.imfFixdate(Date())
             try await writer.write(response: response.head, body: response.body)
         } onServerRunning: { channel in

@@ -90,6 +90,9 @@ public final class Simulator: Sendable {
     let proxyMetrics: ProxyMetrics
     /// The listening port once known (port 0 is resolved at bind time); discovery reports it.
     let boundPort = Atomic<Int>(0)
+    /// Port-forward connections taken over, by transport ("websocket", "spdy"): which one
+    /// kubectl used, for tests.
+    let portForwardUpgrades = Mutex<[String: Int]>([:])
     /// Keeps a written Prometheus targets file in step with the pods (see `writePrometheusConfig`).
     let targetsWriter = Mutex<Task<Void, Never>?>(nil)
 

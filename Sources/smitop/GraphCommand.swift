@@ -22,6 +22,7 @@ struct GraphCommand: AsyncParsableCommand {
 
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var source: MetricsSourceOptions
+    @OptionGroup var forward: PortForwardFlag
     @Option(name: [.customShort("o"), .customLong("output")], help: "json, yaml or dot.")
     var output: GraphFormat = .json
     @Option(help: "The metrics window, as a Go duration (30s, 1m).") var window = "30s"
@@ -52,10 +53,16 @@ struct GraphCommand: AsyncParsableCommand {
             throw fail(error)
         }
         for (key, reason) in store.decodeErrors.sorted(by: { $0.key < $1.key }) { warn("cannot read \(key): \(reason)") }
+        var portForward: KubectlPortForward?
+        defer { portForward?.stop() }
         if !noMetrics {
             do {
-                let poll = try await source.source(for: client).poll(namespace: ns, window: window)
+                let (metricsSource, started) = try await source.source(for: client, portForward: forward, cluster: cluster, resolved: resolved)
+                portForward = started
+                let poll = try await metricsSource.poll(namespace: ns, window: window)
                 metrics.record(namespace: ns, lists: poll.lists, at: Date().timeIntervalSince1970)
+            } catch let e as ExitCode {
+                throw e  // flags that contradict each other (--port-forward with --prometheus-url)
             } catch {
                 // The topology is still worth printing; say why the traffic edges are missing.
                 warn("metrics unavailable, traffic edges left out: \(KubeError.from(error).userMessage)")

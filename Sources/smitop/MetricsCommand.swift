@@ -15,6 +15,7 @@ struct MetricsCommand: AsyncParsableCommand {
 
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var source: MetricsSourceOptions
+    @OptionGroup var forward: PortForwardFlag
     @Argument(help: "A deployment (default: every deployment in scope).") var deployment: String?
     @Flag(help: "Show the deployment's edges: traffic to and from each peer.") var edges = false
     @Option(help: "The metrics window, as a Go duration (30s, 1m).") var window = "30s"
@@ -27,8 +28,11 @@ struct MetricsCommand: AsyncParsableCommand {
         let (client, resolved) = try cluster.connect()
         let ns = cluster.scope(resolved)
         var rows: [TrafficMetrics] = []
+        var portForward: KubectlPortForward?
+        defer { portForward?.stop() }
         do {
-            let metricsSource = try source.source(for: client)
+            let (metricsSource, started) = try await source.source(for: client, portForward: forward, cluster: cluster, resolved: resolved)
+            portForward = started
             if case .prometheus = try await metricsSource.resolve() {
                 FileHandle.standardError.write(Data("smitop: metrics from \(clean(metricsSource.status ?? "", limit: 200))\n".utf8))
                 let poll = try await metricsSource.poll(namespace: ns, window: window)

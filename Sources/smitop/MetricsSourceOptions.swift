@@ -7,6 +7,17 @@ import Transport
 
 extension MetricsSourceChoice: ExpressibleByArgument {}
 
+/// `--port-forward` of the headless commands (`metrics`, `graph`); the TUI offers the same
+/// after a 403 instead (docs/metrics.md).
+struct PortForwardFlag: ParsableArguments {
+    @Flag(
+        name: .customLong("port-forward"),
+        help:
+            "Reach the mesh's Prometheus through `kubectl port-forward` (kubectl from PATH, this kubeconfig and context), run for this command and stopped when it ends, instead of the API server's service proxy."
+    )
+    var portForward = false
+}
+
 /// The flags that choose and reach the metrics source, shared by the TUI, `metrics` and
 /// `graph` (docs/metrics.md).
 struct MetricsSourceOptions: ParsableArguments {
@@ -45,6 +56,26 @@ struct MetricsSourceOptions: ParsableArguments {
         if settings.insecure { warn("--prometheus-insecure: the Prometheus server's certificate is not verified") }
         let choice = metrics ?? fallback ?? Self.configured() ?? .auto
         return MetricsSource(client: client, choice: choice, settings: settings, directClient: Self.directClient(settings))
+    }
+
+    /// The source for a headless command; with `--port-forward`, a `kubectl port-forward` to the
+    /// mesh's Prometheus Service (found as the service proxy would find it) is started for
+    /// this run and the source reads through it. The caller stops the forward it gets back
+    /// (and the kernel does if smitop is killed first).
+    func source(
+        for client: KubeClient, portForward: PortForwardFlag, cluster: ClusterOptions, resolved: ResolvedCluster
+    ) async throws -> (MetricsSource, KubectlPortForward?) {
+        let base = try source(for: client)
+        guard portForward.portForward else { return (base, nil) }
+        if prometheusURL != nil { throw CLIError.fail("--port-forward and --prometheus-url both say where Prometheus is: pass one", code: 2) }
+        if base.choice == .smi { throw CLIError.fail("--port-forward reaches Prometheus; --metrics smi reads the SMI metrics API", code: 2) }
+        let target = try await base.prometheusService()
+        let forward = try await startKubectlPortForward(
+            target, kubeconfig: cluster.kubeconfig, context: resolved.contextName, environment: ProcessInfo.processInfo.environment)
+        FileHandle.standardError.write(
+            Data("smitop: kubectl port-forward (pid \(forward.pid)) forwards \(forward.url) to \(target.namespace)/svc/\(target.service):\(target.port)\n".utf8)
+        )
+        return (base.redirected(to: forward.url, flavor: target.flavor), forward)
     }
 
     /// The config file's `metrics` (the same file the UI reads); a file that cannot be read is

@@ -60,6 +60,10 @@ struct Connector: ClusterConnector {
         return (next, LiveCluster(client: client, metrics: next.metricsSource(for: client)), next.contextInfo(cluster))
     }
 
+    func startPortForward(_ target: PortForwardSuggestion, context: String?) async throws(KubeError) -> KubectlPortForward {
+        try await startKubectlPortForward(target, kubeconfig: kubeconfigPath, context: context, environment: environment)
+    }
+
     /// Every context of the kubeconfig, for `:ctx` completion (empty if it cannot be read).
     func availableContexts() -> [String] {
         (try? Kubeconfig.load(files: Kubeconfig.files(for: KubeconfigOptions(kubeconfigPath: kubeconfigPath, environment: environment))))
@@ -72,6 +76,24 @@ struct Connector: ClusterConnector {
             user: cluster.userName, scope: cluster.allNamespaces ? .all : .one(cluster.namespace),
             availableContexts: availableContexts(), warnings: cluster.warnings)
     }
+}
+
+/// `kubectl port-forward` to `target`, the kubectl found on smitop's own PATH, with the same
+/// kubeconfig and context smitop uses (never through a shell). Shared by the TUI's offer and
+/// the headless `--port-forward`.
+func startKubectlPortForward(
+    _ target: PortForwardSuggestion, kubeconfig: String?, context: String?, environment: [String: String]
+) async throws(KubeError) -> KubectlPortForward {
+    guard let kubectl = KubectlPortForward.findKubectl(environment: environment) else {
+        throw KubeError(
+            source: .config, message: "kubectl is not on PATH, so smitop cannot run the port-forward",
+            hint: "run `\(target.commandLine)` yourself and pass --prometheus-url http://127.0.0.1:PORT with the port it prints")
+    }
+    // `--flag=value` in one argument: a context or path starting with `-` stays a value.
+    var flags: [String] = []
+    if let kubeconfig { flags.append("--kubeconfig=" + kubeconfig) }
+    if let context, !context.isEmpty { flags.append("--context=" + context) }
+    return try await KubectlPortForward.start(kubectl: kubectl, globalFlags: flags, target: target, environment: environment)
 }
 
 /// `SMITOP_STARTUP_REPORT=FILE`: after the first frame drawn once every watched kind has

@@ -137,37 +137,12 @@ public final class MetricsSource: Sendable {
         } else if let s = settings.service {
             prometheus = PrometheusClient(client: client, route: .serviceProxy(namespace: s.namespace, service: s.name, port: s.port))
         } else {
-            var found: (String, String, String, MeshMetricsFlavor?)?
-            for k in knownPrometheusServices where wanted == nil || wanted == k.flavor {
-                do {
-                    _ = try await client.rawGet("/api/v1/namespaces/\(pathSegment(k.namespace))/services/\(pathSegment(k.name))")
-                    found = (k.namespace, k.name, k.port, k.flavor)
-                    break
-                } catch  where error.code == 404 || error.code == 403 {
-                    continue  // not there, or not ours to see: look further
-                }
-            }
-            if found == nil,
-                let list = try? await client.rawGet("/api/v1/services", query: [("labelSelector", "app.kubernetes.io/name=prometheus"), ("limit", "10")]),
-                let svc = list["items"]?.arrayValue?.first,
-                let ns = svc[path: "metadata", "namespace"]?.stringValue, let name = svc[path: "metadata", "name"]?.stringValue
-            {
-                let port = svc[path: "spec", "ports"]?.arrayValue?.first?["port"]?.intValue.map { String($0) } ?? "9090"
-                found = (ns, name, port, nil)
-            }
-            guard let found else {
-                throw KubeError(
-                    source: .config, code: 404, reason: "NotFound",
-                    message: choice == .auto
-                        ? "no metrics source: the SMI metrics API is not served and no Prometheus Service was found"
-                        : "no \(choice.rawValue) Prometheus Service found",
-                    hint: "pass --prometheus-service NS/NAME:PORT or --prometheus-url URL (see docs/metrics.md)")
-            }
-            prometheus = PrometheusClient(client: client, route: .serviceProxy(namespace: found.0, service: found.1, port: found.2))
-            flavor = flavor ?? found.3
+            let found = try await prometheusService()
+            prometheus = PrometheusClient(client: client, route: .serviceProxy(namespace: found.namespace, service: found.service, port: found.port))
+            flavor = flavor ?? found.flavor
         }
-        if case .serviceProxy(let ns, let svc, _) = prometheus.route {
-            try await checkProxyAccess(namespace: ns, service: svc)
+        if case .serviceProxy(let ns, let svc, let port) = prometheus.route {
+            try await checkProxyAccess(namespace: ns, service: svc, port: port)
         }
         if flavor == nil {
             // Which proxies' series this Prometheus holds: one cheap query.
@@ -187,10 +162,49 @@ public final class MetricsSource: Sendable {
         return .prometheus(prometheus, flavor!)
     }
 
+    /// The mesh's Prometheus Service: `--prometheus-service`, else the first of the known ones
+    /// that exists (for `--metrics linkerd|istio`, that mesh's), else any Service labelled
+    /// `app.kubernetes.io/name=prometheus`.
+    public func prometheusService() async throws(KubeError) -> PortForwardSuggestion {
+        let wanted: MeshMetricsFlavor? = choice == .linkerd ? .linkerd : choice == .istio ? .istio : nil
+        if let s = settings.service { return PortForwardSuggestion(namespace: s.namespace, service: s.name, port: s.port, flavor: wanted) }
+        for k in knownPrometheusServices where wanted == nil || wanted == k.flavor {
+            do {
+                _ = try await client.rawGet("/api/v1/namespaces/\(pathSegment(k.namespace))/services/\(pathSegment(k.name))")
+                return PortForwardSuggestion(namespace: k.namespace, service: k.name, port: k.port, flavor: k.flavor)
+            } catch  where error.code == 404 || error.code == 403 {
+                continue  // not there, or not ours to see: look further
+            }
+        }
+        if let list = try? await client.rawGet("/api/v1/services", query: [("labelSelector", "app.kubernetes.io/name=prometheus"), ("limit", "10")]),
+            let svc = list["items"]?.arrayValue?.first,
+            let ns = svc[path: "metadata", "namespace"]?.stringValue, let name = svc[path: "metadata", "name"]?.stringValue
+        {
+            let port = svc[path: "spec", "ports"]?.arrayValue?.first?["port"]?.intValue.map { String($0) } ?? "9090"
+            return PortForwardSuggestion(namespace: ns, service: name, port: port, flavor: wanted)
+        }
+        throw KubeError(
+            source: .config, code: 404, reason: "NotFound",
+            message: choice == .auto
+                ? "no metrics source: the SMI metrics API is not served and no Prometheus Service was found"
+                : "no \(choice.rawValue) Prometheus Service found",
+            hint: "pass --prometheus-service NS/NAME:PORT or --prometheus-url URL (see docs/metrics.md)")
+    }
+
+    /// This source reading Prometheus at `url` instead (a `kubectl port-forward` to it), with
+    /// the same TLS and token settings for that URL.
+    public func redirected(to url: String, flavor: MeshMetricsFlavor?) -> MetricsSource {
+        var s = settings
+        s.url = url
+        s.service = nil
+        let c: MetricsSourceChoice = flavor == .linkerd ? .linkerd : flavor == .istio ? .istio : choice == .smi ? .auto : choice
+        return MetricsSource(client: client, choice: c, settings: s, directClient: directClient)
+    }
+
     /// Asks up front (SelfSubjectAccessReview) whether the user may `get services/proxy` on
     /// that Service, so a missing permission is named as such rather than as a failed query.
     /// A review that cannot be made says nothing: the query itself will tell.
-    func checkProxyAccess(namespace: String, service: String) async throws(KubeError) {
+    func checkProxyAccess(namespace: String, service: String, port: String) async throws(KubeError) {
         let review: JSON = [
             "apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
             "spec": [
@@ -203,22 +217,29 @@ public final class MetricsSource: Sendable {
         guard let r = try? await client.requestJSON(method: "POST", path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body: review),
             r[path: "status", "allowed"]?.boolValue == false
         else { return }
-        throw KubeError(
+        var e = KubeError(
             source: .httpBody, code: 403, reason: "Forbidden",
             message: "you may not get services/proxy for \(namespace)/\(service), which reaching Prometheus through the API server needs",
             hint:
                 "ask for get (and create) on services/proxy in \(namespace), or run `kubectl -n \(namespace) port-forward svc/\(service) 9090:9090` and pass --prometheus-url http://127.0.0.1:9090"
         )
+        // A port-forward needs `create pods/portforward` instead, which some users have.
+        e.portForward = PortForwardSuggestion(namespace: namespace, service: service, port: port, flavor: nil)
+        throw e
     }
 
     /// Prometheus failures in the words the rest of smitop shows, with what to do about a 403.
     public static func kubeError(_ e: PrometheusError, route: PrometheusRoute, flavor: MeshMetricsFlavor?) -> KubeError {
         switch e {
         case .forbidden(let body):
-            return KubeError(
+            var e = KubeError(
                 source: .httpBody, code: 403, reason: "Forbidden",
                 message: "Prometheus at \(route) refused smitop (403\(body.isEmpty ? "" : ": " + body))",
                 hint: forbiddenHint(route: route, flavor: flavor))
+            if case .serviceProxy(let ns, let svc, let port) = route {
+                e.portForward = PortForwardSuggestion(namespace: ns, service: svc, port: port, flavor: flavor)
+            }
+            return e
         case .http(let status, let message):
             return KubeError(source: .httpBody, code: status == 0 ? nil : status, message: "Prometheus at \(route): \(message)")
         default:

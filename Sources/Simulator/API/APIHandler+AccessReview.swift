@@ -19,9 +19,13 @@ extension APIHandler {
         let attrs = review[path: "spec", "resourceAttributes"]
         let verb = attrs?["verb"]?.stringValue ?? review[path: "spec", "nonResourceAttributes", "verb"]?.stringValue ?? ""
         // The read-only user is bound like the built-in `view` ClusterRole, which grants no
-        // `services/proxy`: proxying reaches a pod's own API, which view must not.
-        let proxy = attrs?["resource"]?.stringValue == "services" && attrs?["subresource"]?.stringValue == "proxy"
-        let allowed = user.canWrite || (["get", "list", "watch"].contains(verb) && !proxy)
+        // `services/proxy` and no `pods/portforward` (nor exec, attach): both reach into a
+        // pod, which view must not.
+        let resource = attrs?["resource"]?.stringValue
+        let sub = attrs?["subresource"]?.stringValue ?? ""
+        let intoPod =
+            (resource == "services" && sub == "proxy") || (resource == "pods" && ["portforward", "exec", "attach", "proxy"].contains(sub))
+        let allowed = user.canWrite || (["get", "list", "watch"].contains(verb) && !intoPod)
         var status: JSON = ["allowed": .bool(allowed)]
         if allowed {
             status["reason"] =

@@ -20,6 +20,7 @@ extension APIHandler {
             return try selfSubjectAccessReview(r, user: user)
         }
         if Self.serviceProxyTarget(s) != nil { return await serviceProxy(r, user: user, request: request) }
+        if Self.portForwardTarget(s) != nil { return try await portForward(r, user: user, request: request, context: context) }
         guard let target = try resolveTarget(r) else { throw notFoundPath(r.path) }
         return try await resource(r, target: target, user: user, request: request, context: context)
     }

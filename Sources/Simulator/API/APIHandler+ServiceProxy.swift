@@ -141,6 +141,7 @@ extension Simulator {
                 "apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(ns)], "spec": ["finalizers": ["kubernetes"]],
                 "status": ["phase": "Active"],
             ],
+            prometheusPod(namespace: ns, labels: labels),
             [
                 "apiVersion": "v1", "kind": "Service",
                 "metadata": ["name": .string(name), "namespace": .string(ns), "labels": labels],
@@ -149,6 +150,39 @@ extension Simulator {
                     "selector": ["component": "prometheus"], "type": "ClusterIP", "clusterIP": "10.96.90.90",
                 ],
                 "status": ["loadBalancer": .emptyObject],
+            ],
+        ]
+    }
+
+    /// The pod behind that Service, Running, so `kubectl port-forward svc/prometheus` finds
+    /// it by the Service's selector and forwards its port 9090 to the real Prometheus.
+    func prometheusPod(namespace ns: String, labels: JSON) -> JSON {
+        let name = "prometheus-6f8d9b7c54-pmx2z"
+        let started = KubeTime.format(startedAt)
+        let image = options.effectivePrometheusStyle == .istio ? "docker.io/prom/prometheus:v3.1.0" : "prom/prometheus:v2.55.1"
+        return [
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": [
+                "name": .string(name), "namespace": .string(ns), "uid": .string(Self.stableUID("pod/\(ns)/\(name)")), "labels": labels,
+            ],
+            "spec": [
+                "containers": [
+                    [
+                        "name": "prometheus", "image": .string(image),
+                        "ports": [["name": "admin", "containerPort": 9090, "protocol": "TCP"]],
+                    ]
+                ],
+                "nodeName": "smitop-worker-1", "restartPolicy": "Always", "serviceAccountName": "prometheus",
+            ],
+            "status": [
+                "phase": "Running", "podIP": "10.244.9.90", "hostIP": "172.18.0.2", "startTime": .string(started),
+                "conditions": [["type": "Ready", "status": "True", "lastTransitionTime": .string(started)]],
+                "containerStatuses": [
+                    [
+                        "name": "prometheus", "image": .string(image), "ready": true, "started": true, "restartCount": 0,
+                        "state": ["running": ["startedAt": .string(started)]],
+                    ]
+                ],
             ],
         ]
     }

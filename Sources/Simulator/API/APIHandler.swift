@@ -107,7 +107,7 @@ struct APIHandler: HTTPResponder {
             let response = try await Self.$prefersProtobuf.withValue(Self.prefersProtobuf(accept: api.accept)) {
                 try await route(api, user: user, request: request, context: context)
             }
-            if api.method != "GET", response.status.code < 300, sim.faults.takeDropResponse() {
+            if api.method != "GET", (200..<300).contains(response.status.code), sim.faults.takeDropResponse() {
                 // Applied, and now the answer is lost: the connection is cut where the body
                 // would go. Done inside the body writer, which still finishes, so the server's
                 // own bookkeeping of the response stays whole.

@@ -170,6 +170,11 @@ extension Simulator {
             guard let name = o[path: "metadata", "name"]?.stringValue, let ns = o[path: "metadata", "namespace"]?.stringValue else {
                 continue
             }
+            // The mesh Prometheus' own pod (there for `kubectl port-forward`) has no simulated
+            // proxy to scrape.
+            if let served = prometheusService, ns == served.namespace, o[path: "metadata", "labels", "component"]?.stringValue == "prometheus" {
+                continue
+            }
             var labels: [(String, String)] = []
             for (k, v) in o[path: "metadata", "labels"]?.objectValue ?? JSONObject() {
                 if let s = v.stringValue { labels.append((k, s)) }

@@ -9,6 +9,8 @@ public struct FooterModel {
     /// Hints for the keys of the current context, from the key map.
     public var hints: [(keys: String, label: String)]
     public var message: StatusLine?
+    /// A question waiting for y or n (the port-forward offer): shown instead of the message.
+    public var prompt: String?
 
     public init(_ s: AppState) {
         mode = s.mode
@@ -16,6 +18,7 @@ public struct FooterModel {
         filterLine = s.filterLine
         hints = s.options.keyMap.hints(for: s.keyContext)
         message = s.message
+        prompt = s.portForwardPrompt
     }
 }
 
@@ -42,7 +45,12 @@ public struct FooterView: Widget {
         case .filter:
             Self.commandLine(prompt: "/", m.filterLine, lineRow, ctx, &buf)
         case .normal:
-            Self.messageLine(m.message, lineRow, ctx, &buf)
+            if let prompt = m.prompt {
+                buf.fill(lineRow, style: Style(.text))
+                buf.write("? " + prompt, x: lineRow.x, y: lineRow.y, style: Style(.warning), clip: lineRow)
+            } else {
+                Self.messageLine(m.message, lineRow, ctx, &buf)
+            }
         }
     }
 

@@ -39,6 +39,14 @@ public struct HeaderModel {
         scope = s.context.scope.description
         metricsWindow = s.metrics.window ?? s.options.metricsWindow
         metricsSource = s.metrics.source
+        if let url = s.portForward.forwardedURL, let src = s.metrics.source, src.hasSuffix(url) {
+            // The URL alone would not say where it leads: name the kubectl that makes it.
+            metricsSource = src + " (kubectl port-forward)"
+        } else if case .failed = s.portForward, let src = s.metrics.source, src.contains("via http://127.0.0.1:") {
+            // The forward's kubectl ended: said where it stays in view, not only in a message
+            // the next failed poll replaces.
+            metricsSource = src + " (kubectl port-forward ended; F starts it again)"
+        }
         refreshing = s.options.refreshInterval > 0
         dataAge = s.connection.dataAge(now: s.now)
         metricsStale = s.metricsStale
