@@ -75,7 +75,12 @@ private func eventMessages(_ h: SimHarness, _ ns: String, reason: String) async 
 
     let set = try await h.adminFaults(#"{"routeActors":{"flagger":{"intervalSeconds":0.5}}}"#)
     #expect(try JSON.parse(set.stdout)[path: "routeActors", "flagger", "route"]?.stringValue == "payments/payments", "\(set.stdout)")
-    #expect(try await waitUntil { try await canaryWeights(h, "payments", "payments") == [60, 40] }, "20 → 30 → 40")
+    // Each step holds for half a second (then 50, then promotion, then over again): wait for
+    // the step's Event, which stays, rather than for its weights, which a starved poll misses.
+    #expect(
+        try await waitUntil(timeout: 60) {
+            try await eventMessages(h, "payments", reason: "Synced").contains("Advance payments.payments canary weight 40")
+        }, "20 → 30 → 40")
     let route = try await h.kubectl(["get", "httproute", "payments", "-n", "payments", "-o", "json", "--show-managed-fields"])
     let managers = try JSON.parse(route.stdout)[path: "metadata", "managedFields"]?.arrayValue?.compactMap { $0["manager"]?.stringValue } ?? []
     #expect(managers.contains("flagger"), "\(managers)")
@@ -119,7 +124,15 @@ private func eventMessages(_ h: SimHarness, _ ns: String, reason: String) async 
         $0.faults.routeActors[.argoRollouts] = RouteActor(kind: .argoRollouts, intervalSeconds: 0.5)
     }
     defer { Task { await h.stop() } }
-    #expect(try await waitUntil { try await canaryWeights(h, "bookstore", "authors") == [50, 50] }, "5 → 25 → 50")
+    // The actor steps every 0.5 s and starts over after the last step, so 50/50 holds for only
+    // half a second at a time: a poll starved by a loaded full run missed it for 20 s. Its
+    // Event stays: wait for that, then check the weights are the actor's (one of its steps).
+    #expect(
+        try await waitUntil(timeout: 60) {
+            try await eventMessages(h, "bookstore", reason: "TrafficWeightUpdated").contains("Traffic weight updated from 25 to 50 (step 3/4)")
+        }, "5 → 25 → 50")
+    let weights = try await canaryWeights(h, "bookstore", "authors")
+    #expect(weights.count == 2 && weights.reduce(0, +) == 100 && [0, 5, 25, 50, 100].contains(weights.last ?? -1), "\(weights)")
     let route = try await h.kubectl(["get", "httproute", "authors", "-n", "bookstore", "-o", "json", "--show-managed-fields"])
     let obj = try JSON.parse(route.stdout)
     #expect(obj[path: "metadata", "managedFields"]?.arrayValue?.contains { $0["manager"]?.stringValue == "argo-rollouts" } == true)
