@@ -145,6 +145,12 @@ public final class CurlTransport: HTTPTransport, Sendable {
         try h.long(CURLOPT_TCP_KEEPALIVE, 1, "CURLOPT_TCP_KEEPALIVE")
         try h.long(CURLOPT_TCP_KEEPIDLE, 30, "CURLOPT_TCP_KEEPIDLE")
         try h.long(CURLOPT_TCP_KEEPINTVL, 15, "CURLOPT_TCP_KEEPINTVL")
+        // An idle cached connection is closed after 20 s (libcurl's default keeps it 118 s):
+        // when every watch reconnects at once after a cut, a few requests can open connections
+        // of their own before the first one offers HTTP/2, and those then sat idle in the
+        // cache for two minutes (the soak saw +2 descriptors after a watch drop). Connections
+        // in use, and a poll's every second, are never that idle.
+        try h.long(CURLOPT_MAXAGE_CONN, 20, "CURLOPT_MAXAGE_CONN")
         if request.freshConnection { try h.long(CURLOPT_FRESH_CONNECT, 1, "CURLOPT_FRESH_CONNECT") }
         if request.header("Accept-Encoding") == nil {
             // "": every encoding this libcurl decodes; bodies arrive decoded.
