@@ -79,7 +79,7 @@ extension JSON {
         func newline(_ l: Int) { JSON.newline(&out, l * indent) }
         switch self {
         case .array(let a) where !a.isEmpty:
-            if depth >= JSON.recursionDepth { return writePrettyIteratively(into: &out, level: level, indent: indent) }
+            if depth >= JSON.recursionDepth { return writeIteratively(into: &out, pretty: (level, indent)) }
             out.append(UInt8(ascii: "["))
             for (i, v) in a.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -89,7 +89,7 @@ extension JSON {
             newline(level)
             out.append(UInt8(ascii: "]"))
         case .object(let o) where !o.isEmpty:
-            if depth >= JSON.recursionDepth { return writePrettyIteratively(into: &out, level: level, indent: indent) }
+            if depth >= JSON.recursionDepth { return writeIteratively(into: &out, pretty: (level, indent)) }
             out.append(UInt8(ascii: "{"))
             var first = true
             for e in o.entries {
@@ -104,54 +104,6 @@ extension JSON {
             out.append(UInt8(ascii: "}"))
         default:
             writeScalar(into: &out)
-        }
-    }
-
-    /// `writePretty` with a stack of open containers instead of recursion: the same bytes.
-    func writePrettyIteratively(into out: inout [UInt8], level: Int, indent: Int) {
-        var open: [WriteFrame] = []
-        var value: JSON? = self
-        while true {
-            if let v = value {
-                value = nil
-                switch v {
-                case .array(let a) where !a.isEmpty:
-                    out.append(UInt8(ascii: "["))
-                    open.append(.array(a, next: 0))
-                case .object(let o) where !o.isEmpty:
-                    out.append(UInt8(ascii: "{"))
-                    open.append(.object(o.entries, next: 0))
-                default:
-                    v.writeScalar(into: &out)
-                }
-            }
-            guard let top = open.popLast() else { return }
-            // The level of the container on top, now that it is popped.
-            let l = level + open.count
-            switch top {
-            case .array(let a, let i):
-                if i == a.count {
-                    JSON.newline(&out, l * indent)
-                    out.append(UInt8(ascii: "]"))
-                    continue
-                }
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                JSON.newline(&out, (l + 1) * indent)
-                open.append(.array(a, next: i + 1))
-                value = a[i]
-            case .object(let e, let i):
-                if i == e.count {
-                    JSON.newline(&out, l * indent)
-                    out.append(UInt8(ascii: "}"))
-                    continue
-                }
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                JSON.newline(&out, (l + 1) * indent)
-                JSON.writeString(e[i].key, into: &out)
-                out.append(contentsOf: [UInt8(ascii: ":"), UInt8(ascii: " ")])
-                open.append(.object(e, next: i + 1))
-                value = e[i].value
-            }
         }
     }
 }

@@ -59,10 +59,15 @@ extension JSON {
         case object([(key: String, value: JSON)], next: Int)
     }
 
-    /// `write(into:)` with a stack of open containers instead of recursion: the same bytes.
-    func writeIteratively(into out: inout [UInt8]) {
+    /// `write(into:)`, or with `pretty` `writePretty`, with a stack of open containers
+    /// instead of recursion: the same bytes. One loop for both layouts, so they cannot drift.
+    func writeIteratively(into out: inout [UInt8], pretty: (level: Int, indent: Int)? = nil) {
         var open: [WriteFrame] = []
         var value: JSON? = self
+        /// A line break indented for a container `below` levels under the start (pretty only).
+        func newline(_ below: Int) {
+            if let p = pretty { JSON.newline(&out, (p.level + below) * p.indent) }
+        }
         while true {
             if let v = value {
                 value = nil
@@ -78,23 +83,30 @@ extension JSON {
                 }
             }
             guard let top = open.popLast() else { return }
+            // How deep the container on top is, now that it is popped.
+            let l = open.count
             switch top {
             case .array(let a, let i):
                 if i == a.count {
+                    newline(l)
                     out.append(UInt8(ascii: "]"))
                     continue
                 }
                 if i > 0 { out.append(UInt8(ascii: ",")) }
+                newline(l + 1)
                 open.append(.array(a, next: i + 1))
                 value = a[i]
             case .object(let e, let i):
                 if i == e.count {
+                    newline(l)
                     out.append(UInt8(ascii: "}"))
                     continue
                 }
                 if i > 0 { out.append(UInt8(ascii: ",")) }
+                newline(l + 1)
                 JSON.writeString(e[i].key, into: &out)
                 out.append(UInt8(ascii: ":"))
+                if pretty != nil { out.append(UInt8(ascii: " ")) }
                 open.append(.object(e, next: i + 1))
                 value = e[i].value
             }
