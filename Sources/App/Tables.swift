@@ -193,7 +193,7 @@ extension AppState {
                     // A ServiceProfile override is shown where a rejection would be: either way
                     // the rule's weights are not what the mesh does.
                     id: id, kind: id.kind.label, rule: s.ruleSummary,
-                    accepted: store.overridingProfiles.isEmpty || store.overridingProfile(of: s) == nil ? s.acceptance?.text : "Overridden",
+                    accepted: store.profileIndex.isEmpty || store.overridingProfile(of: s) == nil ? s.acceptance?.text : "Overridden",
                     rootService: s.service,
                     backendsText: s.backends.map { "\($0.service) \($0.weight)" }.joined(separator: " · "),
                     apiVersion: s.apiVersion, metrics: splitMetrics(id), controller: s.controller?.tool,

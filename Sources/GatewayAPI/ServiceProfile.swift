@@ -77,8 +77,8 @@ public struct ServiceProfile: Sendable, Equatable {
         return ObjectRef(namespace: String(parts[1]), name: String(parts[0]))
     }
 
-    /// The profile decides for every caller only in the Service's own namespace; Linkerd reads
-    /// a profile in a caller's namespace first for that caller, which smitop does not model.
+    /// In the Service's own namespace: it decides for every caller without a profile of its
+    /// own; one in another namespace decides for that namespace's callers (`ProfileIndex`).
     public var isServerProfile: Bool { service?.namespace == namespace }
 
     /// Each override's share of the total weight (nil where the total is 0).
@@ -100,15 +100,67 @@ public struct ServiceProfile: Sendable, Equatable {
     }
 }
 
-extension ServiceProfile {
-    /// The profile that takes precedence over every route on `service`: a server-side profile
-    /// (in the Service's namespace, named for it) with routes or dstOverrides; the first by
-    /// name when several name the same Service (other cluster domains).
-    public static func overriding(_ service: ObjectRef, in profiles: some Sequence<ServiceProfile>) -> ServiceProfile? {
-        var best: ServiceProfile?
-        for p in profiles where p.overridesRoutes && p.isServerProfile && p.service == service {
-            if best.map({ p.meta.name < $0.meta.name }) ?? true { best = p }
+/// Which ServiceProfile decides a Service's traffic for which callers (NOTES.md §7), built once
+/// from every profile read: Linkerd's destination controller looks a profile up first in the
+/// caller's namespace and then in the Service's ("a service profile in the source namespace
+/// will take priority over a service profile in the destination namespace", linkerd.io
+/// tasks/setting-up-service-profiles), and the proxy follows the chosen profile instead of
+/// any route only when it has routes or dstOverrides.
+///
+/// So a caller-side profile takes over for its namespace's callers even when it is empty
+/// (then the routes decide for them, although the Service's own profile overrides them for
+/// everyone else). Among several profiles for one Service in one namespace (other cluster
+/// domains) the name that sorts first counts.
+public struct ProfileIndex: Sendable, Equatable {
+    /// Per Service, its server-side profile (in its namespace) that overrides its routes.
+    public private(set) var server: [ObjectRef: ServiceProfile] = [:]
+    /// Per Service, per caller namespace, the profile there that names it (any content).
+    public private(set) var callers: [ObjectRef: [String: ServiceProfile]] = [:]
+
+    public init() {}
+
+    public init(_ profiles: some Sequence<ServiceProfile>) {
+        for p in profiles {
+            guard let svc = p.service else { continue }
+            if p.isServerProfile {
+                guard p.overridesRoutes else { continue }
+                if let best = server[svc], best.meta.name <= p.meta.name { continue }
+                server[svc] = p
+            } else {
+                if let best = callers[svc]?[p.namespace], best.meta.name <= p.meta.name { continue }
+                callers[svc, default: [:]][p.namespace] = p
+            }
         }
-        return best
+    }
+
+    public var isEmpty: Bool { server.isEmpty && callers.isEmpty }
+
+    /// The profile that decides what callers in `callerNamespace` meet at `service` (nil:
+    /// the routes do). nil namespace: callers without a profile of their own.
+    public func deciding(_ service: ObjectRef, callerNamespace: String?) -> ServiceProfile? {
+        if let ns = callerNamespace, ns != service.namespace, let c = callers[service]?[ns] {
+            return c.overridesRoutes ? c : nil
+        }
+        return server[service]
+    }
+
+    /// The profile that overrides a route's rules on its parent `service`: for a consumer route
+    /// (in another namespace than the Service) the one its callers meet, else the Service's own.
+    public func overriding(routeNamespace: String, service: ObjectRef) -> ServiceProfile? {
+        deciding(service, callerNamespace: routeNamespace == service.namespace ? nil : routeNamespace)
+    }
+
+    /// Caller namespaces whose own profile for `service` replaces the Service's: each with the
+    /// profile and whether it overrides the routes for them (false: empty, so routes decide).
+    public func callerProfiles(of service: ObjectRef) -> [(namespace: String, profile: ServiceProfile)] {
+        (callers[service] ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// Every profile that decides something: the overriding server-side ones and the
+    /// caller-side ones that override (sorted by namespace and name).
+    public var deciders: [ServiceProfile] {
+        var out = Array(server.values)
+        for m in callers.values { out += m.values.filter(\.overridesRoutes) }
+        return out.sorted { ($0.namespace, $0.meta.name) < ($1.namespace, $1.meta.name) }
     }
 }

@@ -11,8 +11,9 @@ public struct GraphExport: Sendable {
     public var graph: MeshGraph
     public var metrics: MetricsStore
     public var thresholds: HealthThresholds
-    /// The ServiceProfiles that override routes (`MeshStore.overridingProfiles`): what decides
-    /// those Services' traffic instead of the route edges marked `overriddenBy`.
+    /// The ServiceProfiles that override routes (`ProfileIndex.deciders`): what decides those
+    /// Services' traffic instead of the route edges marked `overriddenBy` (a caller-side one
+    /// only for callers in its own namespace, `callerNamespace`).
     public var profiles: [ServiceProfile]
 
     public init(graph: MeshGraph, metrics: MetricsStore, thresholds: HealthThresholds = HealthThresholds(), profiles: [ServiceProfile] = []) {
@@ -35,13 +36,17 @@ public struct GraphExport: Sendable {
             j["inEffect"] = .bool(s.inEffect)
             if let o = s.overriddenBy { j["overriddenBy"] = .string(o) }
             if let c = s.callerNamespace { j["callerNamespace"] = .string(c) }
+        } else if let o = s.overriddenBy {
+            // A TrafficSplit a caller-side ServiceProfile replaces for this caller.
+            j["inEffect"] = false
+            j["overriddenBy"] = .string(o)
         }
         return j
     }
 
     static func profileJSON(_ p: ServiceProfile) -> JSON {
         let shares = p.shares
-        return [
+        var j: JSON = [
             "namespace": .string(p.namespace), "name": .string(p.meta.name),
             "service": p.service.map { .string($0.key) } ?? .null, "routes": .int(Int64(p.routeCount)),
             "dstOverrides": .array(
@@ -53,6 +58,8 @@ public struct GraphExport: Sendable {
                     ]
                 }),
         ]
+        if !p.isServerProfile { j["callerNamespace"] = .string(p.namespace) }
+        return j
     }
 
     func sample(_ n: GraphNode) -> MetricSample? {

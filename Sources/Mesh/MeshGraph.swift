@@ -250,7 +250,11 @@ public struct MeshGraph: Sendable, Equatable {
             // The traffic edges that named this rule carry its new share too.
             for t in viaEdges {
                 for v in edges[t].via.indices where edges[t].via[v].split == sid && edges[t].via[v].backendIndex == i {
-                    edges[t].via[v] = share
+                    // Which profile this caller meets did not change with the weights.
+                    var updated = share
+                    updated.overriddenBy = edges[t].via[v].overriddenBy
+                    updated.inEffect = updated.overriddenBy == nil && (split.acceptance?.isAccepted ?? true)
+                    edges[t].via[v] = updated
                 }
             }
         }
@@ -322,6 +326,9 @@ public struct MeshGraph: Sendable, Equatable {
             guard let r = split.route, r.namespace != split.rootRef.namespace else { continue }
             consumerNamespaces[split.rootRef, default: []].insert(r.namespace)
         }
+        // Services where a Linkerd ServiceProfile in a caller's namespace takes the place of the
+        // Service's own for those callers (§7): there, too, what decides depends on the caller.
+        let callerProfiled = Set(store.profileIndex.callers.keys)
         var backendOf: [ObjectRef: [SplitShare]] = [:]
         for (sid, split) in store.splits {
             let root = NodeID(.service, split.rootRef)
@@ -340,7 +347,9 @@ public struct MeshGraph: Sendable, Equatable {
                 share.overriddenBy = overridden
                 share.callerNamespace = consumerNS
                 share.inEffect = overridden == nil && (split.acceptance?.isAccepted ?? true)
-                if consumerNamespaces[split.rootRef] != nil { backendOf[targets[i], default: []].append(share) }
+                if consumerNamespaces[split.rootRef] != nil || callerProfiled.contains(split.rootRef) {
+                    backendOf[targets[i], default: []].append(share)
+                }
                 edges.append(GraphEdge(id: EdgeID(from: root, to: to, kind: .split(sid)), split: share))
             }
         }
@@ -370,11 +379,18 @@ public struct MeshGraph: Sendable, Equatable {
                 for share in backendOf[svc] ?? [] {
                     guard let split = store.splits[share.split] else { continue }
                     let consumers = consumerNamespaces[split.rootRef] ?? []
-                    // A consumer route applies to its namespace's callers only; the producer's
-                    // (and any TrafficSplit) to every caller outside those namespaces.
+                    // A consumer route applies to its namespace's callers only, the producer's to
+                    // every caller outside those namespaces, a TrafficSplit (no route) to all.
                     let applies =
-                        share.callerNamespace.map { $0 == from.namespace } ?? !consumers.contains(from.namespace)
-                    if applies { edge.via.append(share) }
+                        !split.isRoute || (share.callerNamespace.map { $0 == from.namespace } ?? !consumers.contains(from.namespace))
+                    guard applies else { continue }
+                    var v = share
+                    if callerProfiled.contains(split.rootRef) {
+                        // The profile these callers meet: their namespace's own, or the Service's.
+                        v.overriddenBy = store.overridingProfile(of: split, callerNamespace: from.namespace)?.label
+                        v.inEffect = v.overriddenBy == nil && (split.acceptance?.isAccepted ?? true)
+                    }
+                    edge.via.append(v)
                 }
             }
             edge.via.sort { ($0.split, $0.backendIndex) < ($1.split, $1.backendIndex) }

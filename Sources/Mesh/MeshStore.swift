@@ -208,10 +208,12 @@ public struct MeshStore: Sendable, Equatable {
     public private(set) var trafficTargets: [ObjectRef: TrafficTarget] = [:]
     /// Gateway API and Linkerd policy routes, decoded and slimmed.
     public private(set) var routes: [RouteID: Route] = [:]
-    /// Linkerd ServiceProfiles, and per Service the one that overrides its routes (kept in
-    /// step on every change, so a lookup per route rule is O(1)).
+    /// Linkerd ServiceProfiles, and which of them decides for which callers (kept in step on
+    /// every change, so a lookup per route rule or caller is O(1)).
     public private(set) var serviceProfiles: [ObjectRef: ServiceProfile] = [:]
-    public private(set) var overridingProfiles: [ObjectRef: ServiceProfile] = [:]
+    public private(set) var profileIndex = ProfileIndex()
+    /// Per Service, its own profile that overrides its routes (for callers without one).
+    public var overridingProfiles: [ObjectRef: ServiceProfile] { profileIndex.server }
     /// Every weighted split: each TrafficSplit and each rule (with backends) of each mesh route.
     public private(set) var splits: [SplitID: WeightedSplit] = [:]
     /// Objects that could not be decoded (by kind and key), with the reason, for the message line.
@@ -471,36 +473,64 @@ public struct MeshStore: Sendable, Equatable {
         return h.finalize()
     }
 
-    /// Recomputes which profile overrides each Service's routes: O(profiles), run once per
-    /// profile change or relist (profiles are few: one per Service at most).
+    /// Recomputes which profile decides for whom: O(profiles), run once per profile change or
+    /// relist (profiles are few: one per Service and caller namespace at most).
     private mutating func reindexProfiles() {
-        var out: [ObjectRef: ServiceProfile] = [:]
-        for p in serviceProfiles.values where p.overridesRoutes && p.isServerProfile {
-            guard let svc = p.service else { continue }
-            if let best = out[svc], best.meta.name <= p.meta.name { continue }
-            out[svc] = p
-        }
-        overridingProfiles = out
+        profileIndex = ProfileIndex(serviceProfiles.values)
     }
 
     /// The ServiceProfile that decides traffic instead of `split` (a route rule whose parent
-    /// Service has an overriding profile); nil for TrafficSplits and routes in effect.
+    /// Service has an overriding profile for the route's callers: a consumer route's
+    /// namespace's own, else the Service's); nil for TrafficSplits and routes in effect.
     public func overridingProfile(of split: WeightedSplit) -> ServiceProfile? {
-        guard split.isRoute else { return nil }
-        return overridingProfiles[split.rootRef]
+        guard let r = split.route else { return nil }
+        return profileIndex.overriding(routeNamespace: r.namespace, service: split.rootRef)
+    }
+
+    /// The profile that decides, for callers in `callerNamespace`, instead of `split` (nil where
+    /// the split decides for them). A TrafficSplit works on Linkerd through linkerd-smi's
+    /// profile in the Service's namespace, so only a caller-side profile with routes or
+    /// dstOverrides takes its place, for that namespace's callers.
+    public func overridingProfile(of split: WeightedSplit, callerNamespace: String) -> ServiceProfile? {
+        if split.isRoute { return profileIndex.deciding(split.rootRef, callerNamespace: callerNamespace) }
+        guard callerNamespace != split.rootRef.namespace, let c = profileIndex.callers[split.rootRef]?[callerNamespace], c.overridesRoutes else {
+            return nil
+        }
+        return c
     }
 
     /// What the UI says about an overridden route rule: the profile, and what it decides
     /// instead (each dstOverride's Service, in the route's namespace by name, and share).
     public func overrideSummary(of split: WeightedSplit) -> (label: String, name: String, decides: [String])? {
         guard let p = overridingProfile(of: split) else { return nil }
+        return (p.label, p.ref.key, Self.decides(p, root: split.rootRef))
+    }
+
+    /// For a TrafficSplit or producer route rule: the caller namespaces whose own ServiceProfile for its
+    /// Service takes the place of the Service's, and what that means for those callers
+    /// ("callers in front: ServiceProfile front/pay.shop.svc.cluster.local decides: pay-v1 100%",
+    /// or, for an empty one before a route, that the route decides for them). Empty for
+    /// consumer routes (their callers are one namespace, `overrideSummary` says it).
+    public func callerProfileNotes(of split: WeightedSplit) -> [String] {
+        if let r = split.route, r.namespace != split.rootRef.namespace { return [] }
+        return profileIndex.callerProfiles(of: split.rootRef).compactMap { ns, p in
+            if p.overridesRoutes {
+                return "callers in \(ns): \(p.label) decides: " + Self.decides(p, root: split.rootRef).joined(separator: ", ")
+            }
+            // An empty one hides the Service's profile from them: the route decides there.
+            return split.isRoute ? "callers in \(ns): \(p.label) is empty, so this route decides for them" : nil
+        }
+    }
+
+    /// What a profile decides instead: each dstOverride's Service (by name in the root's
+    /// namespace) and share, or its routes.
+    static func decides(_ p: ServiceProfile, root: ObjectRef) -> [String] {
         let shares = p.shares
-        var decides = p.dstOverrides.enumerated().map { i, d in
-            let name = d.service.map { $0.namespace == split.rootRef.namespace ? $0.name : $0.key } ?? d.authority
+        let out = p.dstOverrides.enumerated().map { i, d in
+            let name = d.service.map { $0.namespace == root.namespace ? $0.name : $0.key } ?? d.authority
             return name + " " + (shares[i].map { Fraction(Int128(($0 * 1000).rounded()), 1000).percentText(decimals: 0) } ?? d.weightText)
         }
-        if decides.isEmpty { decides = ["its \(p.routeCount) routes"] }
-        return (p.label, p.ref.key, decides)
+        return out.isEmpty ? ["its \(p.routeCount) routes"] : out
     }
 
     // MARK: relations

@@ -69,7 +69,7 @@ struct GraphCommand: AsyncParsableCommand {
             }
         }
         let graph = MeshGraph.build(store: store, observedEdges: metrics.edges.keys)
-        let export = GraphExport(graph: graph, metrics: metrics, profiles: Array(store.overridingProfiles.values))
+        let export = GraphExport(graph: graph, metrics: metrics, profiles: store.profileIndex.deciders)
         switch output {
         case .json: printJSON(export.json)
         case .yaml: printYAML(export.json)

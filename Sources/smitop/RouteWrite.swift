@@ -32,7 +32,9 @@ func writeRouteWeights(
     // the write still goes ahead, as asked, but not without saying it changes nothing yet.
     let ns0 = current.serviceParents.first.map { $0.service(routeNamespace: current.namespace).namespace }
     let profiles = await overridingProfiles(client, scope: ns0 ?? ns, routes: [current])
-    if let p = current.serviceParents.lazy.compactMap({ profiles[$0.service(routeNamespace: current.namespace)] }).first {
+    if let p = current.serviceParents.lazy.compactMap({
+        profiles.overriding(routeNamespace: current.namespace, service: $0.service(routeNamespace: current.namespace))
+    }).first {
         warn("\(label) is overridden by \(p.label): this route's weights do not decide traffic while it exists")
     }
     if let c = current.controller {

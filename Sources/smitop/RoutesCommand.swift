@@ -171,7 +171,11 @@ struct RoutesCommand: AsyncParsableCommand {
         routes.sort { $0.id < $1.id }
         let profiles = await overridingProfiles(client, scope: cluster.scope(resolved), routes: routes)
         let summaries = routes.map { r in
-            RouteSummary(route: r, overriddenBy: r.serviceParents.lazy.compactMap { profiles[$0.service(routeNamespace: r.namespace)] }.first)
+            RouteSummary(
+                route: r,
+                overriddenBy: r.serviceParents.lazy.compactMap {
+                    profiles.overriding(routeNamespace: r.namespace, service: $0.service(routeNamespace: r.namespace))
+                }.first)
         }
         switch output {
         case .json: printJSON(["kind": "RouteSummaryList", "items": .array(summaries.map(\.json))])
@@ -189,20 +193,21 @@ struct RoutesCommand: AsyncParsableCommand {
     }
 }
 
-/// Per Service, the Linkerd ServiceProfile that overrides its routes: read in the scope and in
-/// each namespace of a route's parent Service outside it (a consumer route's). A cluster
+/// Which Linkerd ServiceProfiles decide for which routes' callers: read in the scope and in
+/// each namespace of a route or its parent Service outside it (a consumer route's). A cluster
 /// without ServiceProfiles (no Linkerd) is normal; one that cannot be read is a warning, not
 /// a failure: the routes are still worth listing.
-func overridingProfiles(_ client: KubeClient, scope: String?, routes: [Route]) async -> [ObjectRef: ServiceProfile] {
+func overridingProfiles(_ client: KubeClient, scope: String?, routes: [Route]) async -> ProfileIndex {
     let gvr: GroupVersionResource?
     do { gvr = try await ObjectKind.serviceProfile.resource(on: client) } catch {
         warn("cannot discover ServiceProfiles: \(KubeError.from(error).userMessage)")
-        return [:]
+        return ProfileIndex()
     }
-    guard let gvr else { return [:] }
+    guard let gvr else { return ProfileIndex() }
     var namespaces: [String?] = [scope]
     if let scope {
-        let parents = Set(routes.flatMap { r in r.serviceParents.map { $0.service(routeNamespace: r.namespace).namespace } })
+        // A consumer route's callers meet the profile in its own namespace first.
+        let parents = Set(routes.flatMap { r in r.serviceParents.map { $0.service(routeNamespace: r.namespace).namespace } + [r.namespace] })
         namespaces += parents.subtracting([scope]).sorted().map { Optional($0) }
     }
     var all: [ServiceProfile] = []
@@ -217,12 +222,5 @@ func overridingProfiles(_ client: KubeClient, scope: String?, routes: [Route]) a
             warn("cannot list ServiceProfiles\(ns.map { " in " + clean($0) } ?? ""): \(KubeError.from(error).userMessage)")
         }
     }
-    var out: [ObjectRef: ServiceProfile] = [:]
-    // The same choice as `ServiceProfile.overriding`, in one pass.
-    for p in all where p.overridesRoutes && p.isServerProfile {
-        guard let svc = p.service else { continue }
-        if let best = out[svc], best.meta.name <= p.meta.name { continue }
-        out[svc] = p
-    }
-    return out
+    return ProfileIndex(all)
 }

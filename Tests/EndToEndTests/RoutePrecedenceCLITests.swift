@@ -111,4 +111,58 @@ struct RoutePrecedenceCLITests {
         #expect(
             splits.contains { $0["name"] == "payments" && $0["namespace"] == "payments" && $0["callerNamespace"] == nil && $0["share"]?.doubleValue == 0.2 })
     }
+    @Test("linkerd-gamma: a ServiceProfile in bookstore for payments decides for bookstore's callers: traffic, routes, graph")
+    func callerSideProfile() async throws {
+        let h = try await SimHarness.start { $0.profile = .linkerdGamma }
+        defer { Task { await h.stop() } }
+        let name = "payments.payments.svc.cluster.local"
+        let manifest = """
+            apiVersion: linkerd.io/v1alpha2
+            kind: ServiceProfile
+            metadata: {name: \(name), namespace: bookstore}
+            spec:
+              dstOverrides:
+              - {authority: payments-canary.payments.svc.cluster.local:8080, weight: 1}
+            """
+        let path = h.dir + "/caller-sp.yaml"
+        try manifest.write(toFile: path, atomically: true, encoding: .utf8)
+        let applied = try await h.kubectl(["apply", "-f", path])
+        #expect(applied.status == 0, "\(applied.stderr)")
+        let label = "ServiceProfile bookstore/\(name)"
+
+        // routes: bookstore's consumer route gives way to bookstore's profile; the producer
+        // route still decides for every other caller.
+        let r = try await smitop(h, ["routes", "-A", "-o", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let items = try JSON.parse(r.stdout)["items"]?.arrayValue ?? []
+        let consumer = items.first { $0["name"] == "payments-from-bookstore" }
+        #expect(consumer?["overriddenBy"] == .string(label) && consumer?["inEffect"] == .bool(false), "\(String(describing: consumer))")
+        let producer = items.first { $0["name"] == "payments" && $0["namespace"] == "payments" && $0["kind"] == "HTTPRoute" }
+        #expect(producer?["overriddenBy"] == nil, "\(String(describing: producer))")
+        // Also when only bookstore is listed (the profile is read in the route's namespace).
+        let inBookstore = try JSON.parse(try await smitop(h, ["routes", "-n", "bookstore", "-o", "json"]).stdout)["items"]?.arrayValue ?? []
+        #expect(inBookstore.first { $0["name"] == "payments-from-bookstore" }?["overriddenBy"] == .string(label))
+
+        // Traffic: webapp's calls to payments now reach the canary only (a fresh window).
+        try await Task.sleep(for: .milliseconds(2500))
+        let graph = try await smitop(h, ["graph", "-A", "-o", "json", "--window", "1s"])
+        #expect(graph.status == 0, "\(graph.stderr)")
+        let g = try JSON.parse(graph.stdout)
+        let edges = g["edges"]?.arrayValue ?? []
+        func rps(_ to: String) -> Double {
+            edges.first { $0["kind"] == "traffic" && $0["from"] == "deploy/bookstore/webapp" && $0["to"]?.stringValue == to }?[path: "metrics", "rps"]?
+                .doubleValue ?? 0
+        }
+        #expect(rps("deploy/payments/payments") > 0, "\(edges.filter { $0["kind"] == "traffic" && $0["from"] == "deploy/bookstore/webapp" })")
+        #expect(rps("deploy/payments/payments-primary") == 0, "the consumer route's primary still got bookstore's traffic")
+        // The graph says why: the TrafficSplit this caller would meet is overridden by its
+        // namespace's profile, and so is bookstore's consumer route.
+        let canaryEdge = edges.first { $0["kind"] == "traffic" && $0["from"] == "deploy/bookstore/webapp" && $0["to"] == "deploy/payments/payments" }
+        let via = canaryEdge?["routes"]?.arrayValue ?? []
+        #expect(via.contains { $0["name"] == "payments" && $0["kind"] == nil && $0["overriddenBy"] == .string(label) }, "\(via)")
+        let consumerEdges = edges.compactMap { $0["split"] }.filter { $0["name"] == "payments-from-bookstore" }
+        #expect(!consumerEdges.isEmpty && consumerEdges.allSatisfy { $0["overriddenBy"] == .string(label) && $0["inEffect"] == .bool(false) })
+        let profiles = g["serviceProfiles"]?.arrayValue ?? []
+        #expect(profiles.contains { $0["name"] == .string(name) && $0["callerNamespace"] == "bookstore" && $0["service"] == "payments/payments" })
+    }
 }

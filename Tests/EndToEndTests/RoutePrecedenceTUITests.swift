@@ -64,8 +64,14 @@ struct RoutePrecedenceTUITests {
     func graphDetail() async throws {
         let h = try await SimHarness.start { $0.profile = .linkerdGamma }
         defer { Task { await h.stop() } }
+        // An empty profile for authors in payments: payments' callers do not meet bookstore's.
+        let path = h.dir + "/caller-sp.yaml"
+        try "apiVersion: linkerd.io/v1alpha2\nkind: ServiceProfile\nmetadata: {name: authors.bookstore.svc.cluster.local, namespace: payments}\nspec: {}\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let applied = try await h.kubectl(["apply", "-f", path])
+        #expect(applied.status == 0, "\(applied.stderr)")
         let t = try await TmuxSession(
-            command: "\(SmitopBinary.path) --kubeconfig \(h.kubeconfig) -n bookstore 2>\(h.dir)/tui.err", columns: 160, rows: 45,
+            command: "\(SmitopBinary.path) --kubeconfig \(h.kubeconfig) -A 2>\(h.dir)/tui.err", columns: 160, rows: 45,
             env: ["HOME": h.dir])
         defer { t.killNow() }
         try await t.waitFor("the live graph") { $0.contains("LIVE") && $0.contains("authors-v1") }
@@ -84,6 +90,7 @@ struct RoutePrecedenceTUITests {
         #expect(screen.contains("HTTPRoute authors"), "no route edge reached:\n\(screen)")
         #expect(screen.contains("! overridden by ServiceProfile"), "\(screen)")
         #expect(screen.contains("decides: authors-v1 100%") && screen.contains("decides: authors-canary 0%"), "\(screen)")
+        #expect(screen.contains("callers in payments: ServiceProfile"), "the caller-side profile is not named:\n\(screen)")
         // On the graph the route's share is in parentheses: not in effect.
         #expect(screen.contains("(95%)") || screen.contains("(5%)"), "\(screen)")
     }

@@ -46,24 +46,53 @@ import Testing
 
     @Test("only a profile with routes or dstOverrides, in the Service's namespace, overrides its routes; the first name wins")
     func precedence() throws {
+        func overriding(_ ps: [ServiceProfile]) -> ServiceProfile? { ProfileIndex(ps).deciding(authors, callerNamespace: nil) }
         let empty = try profile("bookstore", "authors.bookstore.svc.cluster.local")
         #expect(!empty.overridesRoutes)
-        #expect(ServiceProfile.overriding(authors, in: [empty]) == nil, "an empty profile decides nothing (§7)")
+        #expect(overriding([empty]) == nil, "an empty profile decides nothing (§7)")
         let withRoutes = try profile("bookstore", "authors.bookstore.svc.cluster.local", routes: 2)
-        #expect(ServiceProfile.overriding(authors, in: [empty, withRoutes]) == withRoutes)
+        #expect(overriding([empty, withRoutes]) == withRoutes)
         let dst = try profile("bookstore", "authors.bookstore.svc.cluster.local", dst: [("authors-v1.bookstore.svc.cluster.local:8080", 1)])
-        #expect(ServiceProfile.overriding(authors, in: [dst])?.dstOverrides.count == 1)
+        #expect(overriding([dst])?.dstOverrides.count == 1)
         // A caller-side profile (in the caller's namespace) is not a server-side one.
         let clientSide = try profile("payments", "authors.bookstore.svc.cluster.local", dst: [("authors-v1.bookstore.svc.cluster.local:8080", 1)])
         #expect(!clientSide.isServerProfile)
-        #expect(ServiceProfile.overriding(authors, in: [clientSide]) == nil)
+        #expect(overriding([clientSide]) == nil)
         // Another Service's profile does not count.
         let books = try profile("bookstore", "books.bookstore.svc.cluster.local", routes: 1)
-        #expect(ServiceProfile.overriding(authors, in: [books]) == nil)
+        #expect(overriding([books]) == nil)
         // Two domains for one Service: the name that sorts first, whatever the order given.
         let other = try profile("bookstore", "authors.bookstore.svc.aaa.local", routes: 1)
-        #expect(ServiceProfile.overriding(authors, in: [withRoutes, other])?.meta.name == "authors.bookstore.svc.aaa.local")
-        #expect(ServiceProfile.overriding(authors, in: [other, withRoutes])?.meta.name == "authors.bookstore.svc.aaa.local")
+        #expect(overriding([withRoutes, other])?.meta.name == "authors.bookstore.svc.aaa.local")
+        #expect(overriding([other, withRoutes])?.meta.name == "authors.bookstore.svc.aaa.local")
+    }
+
+    @Test("a profile in the caller's namespace comes first for those callers, even an empty one; everyone else meets the Service's")
+    func callerSide() throws {
+        let server = try profile("bookstore", "authors.bookstore.svc.cluster.local", dst: [("authors-v1.bookstore.svc.cluster.local:8080", 1)])
+        let payments = try profile("payments", "authors.bookstore.svc.cluster.local", dst: [("authors-canary.bookstore.svc.cluster.local:8080", 1)])
+        let emptyInShop = try profile("shop", "authors.bookstore.svc.cluster.local")
+        let index = ProfileIndex([server, payments, emptyInShop])
+        #expect(index.deciding(authors, callerNamespace: "payments") == payments, "the caller's own profile decides for it")
+        #expect(index.deciding(authors, callerNamespace: "shop") == nil, "an empty caller-side profile hides the Service's: routes decide")
+        #expect(index.deciding(authors, callerNamespace: "front") == server, "a caller without one meets the Service's")
+        #expect(index.deciding(authors, callerNamespace: "bookstore") == server, "the Service's own namespace is the server side")
+        #expect(index.deciding(authors, callerNamespace: nil) == server)
+        // A route: a consumer route is met by its namespace's callers only; a producer route by
+        // those without a profile of their own.
+        #expect(index.overriding(routeNamespace: "payments", service: authors) == payments)
+        #expect(index.overriding(routeNamespace: "shop", service: authors) == nil)
+        #expect(index.overriding(routeNamespace: "bookstore", service: authors) == server)
+        #expect(index.callerProfiles(of: authors).map(\.namespace) == ["payments", "shop"])
+        #expect(index.deciders.map(\.namespace) == ["bookstore", "payments"], "the empty one decides nothing")
+        // Without a server-side profile the caller-side one still decides for its callers only.
+        let onlyCaller = ProfileIndex([payments])
+        #expect(onlyCaller.deciding(authors, callerNamespace: "payments") == payments)
+        #expect(onlyCaller.deciding(authors, callerNamespace: "front") == nil)
+        // Two in one caller namespace (other domains): the first name, in any order.
+        let other = try profile("payments", "authors.bookstore.svc.aaa.local")
+        #expect(ProfileIndex([payments, other]).deciding(authors, callerNamespace: "payments") == nil)
+        #expect(ProfileIndex([other, payments]).callerProfiles(of: authors).first?.profile.meta.name == "authors.bookstore.svc.aaa.local")
     }
 
     @Test("hostile profiles: odd weights read as nothing, lists are bounded, text is sanitised, wrong types are errors")

@@ -158,6 +158,61 @@ import Testing
         #expect(s.overridingProfile(of: split) == nil)
     }
 
+    @Test("a ServiceProfile in a caller's namespace decides for those callers: their traffic edges, the store's notes, the export")
+    func callerSideProfiles() throws {
+        var s = Self.store()
+        s.delete(.httpRoute, Self.route("front", "pay-from-front", parent: "pay", parentNS: "shop", [("pay-v1", 1)]))
+        let producer = SplitID(kind: .route(.httpRoute), ref: ObjectRef(namespace: "shop", name: "pay"))
+        let server = Self.profile("shop", "pay.shop.svc.cluster.local", dst: [("pay-v1", 100)])
+        var frontEmpty = Self.profile("front", "pay.shop.svc.cluster.local", dst: [])
+        frontEmpty["spec"] = .emptyObject
+        s.upsert(.serviceProfile, server)
+        s.upsert(.serviceProfile, frontEmpty)
+        let serverLabel = "ServiceProfile shop/pay.shop.svc.cluster.local"
+        var g = MeshGraph.build(store: s, observedEdges: Self.observed)
+        // front's empty profile hides the Service's for front's callers: the route decides there.
+        let web = try #require(Self.traffic(g, "front/web", "shop/pay-v1"))
+        #expect(web.via.map(\.split) == [producer] && web.via.first?.overriddenBy == nil && web.via.first?.inEffect == true)
+        let batch = try #require(Self.traffic(g, "shop/batch", "shop/pay-v2"))
+        #expect(batch.via.first?.overriddenBy == serverLabel && batch.via.first?.inEffect == false)
+        let split = try #require(s.splits[producer])
+        #expect(s.overridingProfile(of: split)?.label == serverLabel, "for callers without a profile of their own")
+        #expect(s.overridingProfile(of: split, callerNamespace: "front") == nil)
+        #expect(
+            s.callerProfileNotes(of: split) == ["callers in front: ServiceProfile front/pay.shop.svc.cluster.local is empty, so this route decides for them"])
+        // A weight change keeps what each caller meets.
+        var changed = s
+        changed.upsert(.httpRoute, Self.route("shop", "pay", parent: "pay", [("pay-v1", 50), ("pay-v2", 50)]))
+        g.updateSplitShares(producer, try #require(changed.splits[producer]))
+        #expect(Self.traffic(g, "front/web", "shop/pay-v1")?.via.first?.overriddenBy == nil)
+        #expect(Self.traffic(g, "shop/batch", "shop/pay-v2")?.via.first?.overriddenBy == serverLabel)
+        #expect(Self.traffic(g, "shop/batch", "shop/pay-v2")?.via.first?.share == Fraction(1, 2))
+
+        // front's own dstOverrides: front's callers meet them, and the export lists that profile.
+        let frontDst = Self.profile("front", "pay.shop.svc.cluster.local", dst: [("pay-v2", 1)])
+        s.upsert(.serviceProfile, frontDst)
+        g = MeshGraph.build(store: s, observedEdges: Self.observed)
+        #expect(Self.traffic(g, "front/web", "shop/pay-v1")?.via.first?.overriddenBy == "ServiceProfile front/pay.shop.svc.cluster.local")
+        #expect(
+            s.callerProfileNotes(of: try #require(s.splits[producer])).first?.hasPrefix(
+                "callers in front: ServiceProfile front/pay.shop.svc.cluster.local decides: ") == true)
+        let json = GraphExport(graph: g, metrics: MetricsStore(), profiles: s.profileIndex.deciders).json
+        let listed = json["serviceProfiles"]?.arrayValue ?? []
+        #expect(listed.map { $0["namespace"] } == ["front", "shop"])
+        #expect(listed.first?["callerNamespace"] == "front" && listed.last?["callerNamespace"] == nil)
+        let webEdge = json["edges"]?.arrayValue?.first { $0["from"] == "deploy/front/web" && $0["to"] == "deploy/shop/pay-v1" }
+        #expect(webEdge?["routes"]?.arrayValue?.first?["overriddenBy"] == "ServiceProfile front/pay.shop.svc.cluster.local")
+
+        // A consumer route is met by its own namespace's callers: their profile decides for it.
+        s.upsert(.httpRoute, Self.route("front", "pay-from-front", parent: "pay", parentNS: "shop", [("pay-v1", 1)]))
+        let consumer = try #require(s.splits[SplitID(kind: .route(.httpRoute), ref: ObjectRef(namespace: "front", name: "pay-from-front"))])
+        #expect(s.overridingProfile(of: consumer)?.label == "ServiceProfile front/pay.shop.svc.cluster.local")
+        s.upsert(.serviceProfile, frontEmpty)
+        #expect(s.overridingProfile(of: consumer) == nil, "front's empty profile: the consumer route decides, whatever shop's says")
+        s.delete(.serviceProfile, frontEmpty)
+        #expect(s.overridingProfile(of: consumer)?.label == serverLabel)
+    }
+
     @Test("a TrafficSplit is never marked overridden (only route rules are)")
     func trafficSplitNotMarked() throws {
         var s = Self.store()

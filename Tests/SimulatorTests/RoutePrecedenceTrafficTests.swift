@@ -78,6 +78,39 @@ private func weights(_ w: SplitWeights, _ key: ObjectRef) -> [Double]? { w[key]?
     #expect(weights(TrafficModel.activeWeights(splits: [], routes: [route], profiles: [clientSide]), authors) == [95, 5])
 }
 
+@Test func aServiceProfileInTheCallersNamespaceDecidesForThoseCallers() {
+    let route = acceptedRoute("bookstore", "authors", parent: authors, [("authors-v1", 95), ("authors-canary", 5)])
+    let server = serviceProfile(authors, dst: [("authors-v1", 1)])
+    // The profile's authorities name bookstore's Services whatever namespace it is in.
+    func callerSide(_ ns: String, dst: [(String, JSON)] = [], routes: Bool = false) -> JSON {
+        var p = serviceProfile(authors, dst: dst, routes: routes)
+        p[path: "metadata", "namespace"] = .string(ns)
+        return p
+    }
+    let fromPayments = SplitWeights.callerKey(authors, callerNamespace: "payments")
+    // Its own dstOverrides for its callers; everyone else keeps the route.
+    var w = TrafficModel.activeWeights(splits: [], routes: [route], profiles: [callerSide("payments", dst: [("authors-canary", 1)])])
+    #expect(w.forCaller(authors, callerNamespace: "payments")?.map(\.service) == ["authors-canary"])
+    #expect(w.forCaller(authors, callerNamespace: "webapp")?.map(\.weight) == [95, 5])
+    // An empty one hides the Service's profile from its callers: the route decides for them.
+    w = TrafficModel.activeWeights(splits: [], routes: [route], profiles: [server, callerSide("payments")])
+    #expect(weights(w, fromPayments) == [95, 5])
+    #expect(weights(w, authors) == [1], "the Service's profile for every other caller")
+    // One with routes only: its callers go to the Service itself.
+    w = TrafficModel.activeWeights(splits: [], routes: [route], profiles: [server, callerSide("payments", routes: true)])
+    #expect(w[fromPayments]?.isEmpty == true && weights(w, authors) == [1])
+    // An empty caller-side profile with no Service profile changes nothing.
+    w = TrafficModel.activeWeights(splits: [], routes: [route], profiles: [callerSide("payments")])
+    #expect(w[fromPayments] == nil && weights(w, authors) == [95, 5])
+    // Over a TrafficSplit too (on Linkerd it works through the Service's profile, hidden here);
+    // an empty one leaves the TrafficSplit to its callers.
+    let split = trafficSplit(authors, [("authors-v1", 100), ("authors-canary", 0)])
+    w = TrafficModel.activeWeights(splits: [split], routes: [route], profiles: [callerSide("payments", dst: [("authors-canary", 1)])])
+    #expect(weights(w, fromPayments) == [1] && weights(w, authors) == [100, 0])
+    w = TrafficModel.activeWeights(splits: [split], routes: [route], profiles: [server, callerSide("payments")])
+    #expect(weights(w, fromPayments) == [100, 0] && weights(w, authors) == [1])
+}
+
 @Test func aConsumerRouteAppliesToItsNamespacesCallersOnly() {
     let producer = acceptedRoute("payments", "payments", parent: payments, [("payments-primary", 80), ("payments-canary", 20)])
     let consumer = acceptedRoute("bookstore", "payments-from-bookstore", parent: payments, [("payments-primary", 1)])

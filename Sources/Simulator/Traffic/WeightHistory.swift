@@ -87,10 +87,12 @@ public struct WeightHistory: Sendable {
 
 extension TrafficModel {
     /// The weights in force per root Service, in the mesh's order of precedence:
-    /// 1. a Linkerd ServiceProfile for the Service (in its namespace, named
-    ///    `<svc>.<ns>.svc.<domain>`) with `dstOverrides`: those weights, for every caller; one
-    ///    with `routes` only sends to the Service itself. Either way no route applies
-    ///    (NOTES.md §7). Only the Linkerd profiles serve ServiceProfiles.
+    /// 1. a Linkerd ServiceProfile for the Service (named `<svc>.<ns>.svc.<domain>`) with
+    ///    `dstOverrides`: those weights; one with `routes` only sends to the Service itself.
+    ///    Either way no route applies (NOTES.md §7). The one in the Service's namespace decides
+    ///    for every caller that has none in its own namespace; one in a caller's namespace
+    ///    decides for that namespace's callers (`ProfileIndex`), under `SplitWeights.callerKey`.
+    ///    Only the Linkerd profiles serve ServiceProfiles.
     /// 2. a TrafficSplit (on Linkerd, linkerd-smi turns it into exactly such a profile);
     /// 3. routes the mesh accepted, by their default rule (the one that takes all requests;
     ///    header and path rules carry only the requests that match them, which the model does
@@ -118,28 +120,40 @@ extension TrafficModel {
         }
         var out = fromSplits
         for (k, v) in chosen { out[k] = v.backends }
-        var decided: [ObjectRef: (name: String, backends: [(service: String, weight: Double)]?)] = [:]
-        for obj in profiles {
-            guard let p = try? ServiceProfile(json: obj), p.overridesRoutes, p.isServerProfile, let service = p.service else { continue }
-            if let existing = decided[service], existing.name <= p.meta.name { continue }
-            var backends: [(service: String, weight: Double)]? = nil
-            if !p.dstOverrides.isEmpty {
-                backends = p.dstOverrides.compactMap { d -> (service: String, weight: Double)? in
-                    guard let s = d.service, s.namespace == service.namespace else { return nil }
-                    return (service: s.name, weight: d.weight ?? 0)
-                }
+        let index = ProfileIndex(profiles.compactMap { try? ServiceProfile(json: $0) })
+        /// A profile's dstOverrides as backends in the Service's namespace (the model routes
+        /// within it); nil for one with routes only (requests go to the Service itself).
+        func backends(_ p: ServiceProfile, _ service: ObjectRef) -> [(service: String, weight: Double)]? {
+            guard !p.dstOverrides.isEmpty else { return nil }
+            return p.dstOverrides.compactMap { d -> (service: String, weight: Double)? in
+                guard let s = d.service, s.namespace == service.namespace else { return nil }
+                return (service: s.name, weight: d.weight ?? 0)
             }
-            decided[service] = (p.meta.name, backends)
         }
-        if !decided.isEmpty {
+        if !index.server.isEmpty {
             for key in Array(out.keys) {
                 let (service, caller) = SplitWeights.parseKey(key)
-                guard let d = decided[service] else { continue }
+                guard let p = index.server[service] else { continue }
                 // Routes give way to the profile; a TrafficSplit does too where the profile
                 // has its own dstOverrides (the split is kept under a profile with routes only).
-                if caller != nil || chosen[key] != nil || d.backends != nil { out[key] = nil }
+                if caller != nil || chosen[key] != nil || backends(p, service) != nil { out[key] = nil }
             }
-            for (service, d) in decided { if let b = d.backends { out[service] = b } }
+            for (service, p) in index.server { if let b = backends(p, service) { out[service] = b } }
+        }
+        // A profile in a caller's namespace takes the Service's place for those callers: its own
+        // dstOverrides (or the Service itself, for one with routes only), over a TrafficSplit
+        // too (linkerd-smi carries that in the Service's profile, which this one hides). An
+        // empty one only hides the Service's profile: the routes decide for them, or a
+        // TrafficSplit (which the model applies directly, as if linkerd-smi ran).
+        for (service, byNamespace) in index.callers {
+            for (ns, p) in byNamespace {
+                let key = SplitWeights.callerKey(service, callerNamespace: ns)
+                if p.overridesRoutes {
+                    out[key] = backends(p, service) ?? []
+                } else if index.server[service] != nil {
+                    out[key] = chosen[key]?.backends ?? chosen[service]?.backends ?? fromSplits[service] ?? []
+                }
+            }
         }
         return out
     }

@@ -17,6 +17,8 @@ public struct DetailModel {
     public var observedShares: (SplitID) -> [Double?]
     /// The Linkerd ServiceProfile that decides instead of a route rule (a lookup).
     public var overrideSummary: (WeightedSplit) -> (label: String, name: String, decides: [String])?
+    /// Callers whose own namespace's ServiceProfile replaces the Service's (a lookup).
+    public var callerProfileNotes: (WeightedSplit) -> [String]
 
     public init(_ s: AppState) {
         target = s.detail
@@ -27,6 +29,7 @@ public struct DetailModel {
         serviceMetrics = { [s] in s.serviceMetrics($0) }
         observedShares = { [s] in s.observedShares($0) }
         overrideSummary = { [store = s.store] in store.overrideSummary(of: $0) }
+        callerProfileNotes = { [store = s.store] in store.callerProfileNotes(of: $0) }
     }
 }
 
@@ -98,7 +101,12 @@ public struct DetailView: Widget {
                 // Where the route depends on the caller (consumer routes), the one for this one.
                 for v in model.graph.edge(e)?.via ?? [] {
                     let share = v.share.map { $0.percentText(decimals: 0) } ?? v.weight
-                    line("route for this caller: " + v.split.key + " " + share, Style(.muted))
+                    if let by = v.overriddenBy {
+                        // This caller meets a ServiceProfile (its namespace's or the Service's).
+                        line("route for this caller: " + v.split.key + " (" + share + "), overridden by " + by, Style(.warning))
+                    } else {
+                        line("route for this caller: " + v.split.key + " " + share, Style(.muted))
+                    }
                 }
             case .split(let id):
                 splitBlock(id, &y, area, ctx, &buf)
@@ -186,6 +194,7 @@ public struct DetailView: Widget {
             line("! overridden by " + p.label + ": this route's weights do not decide traffic", Style(.warning, [.bold]))
             for d in p.decides { line("  decides: " + d, Style(.warning)) }
         }
+        for note in model.callerProfileNotes(split) { line(note, Style(.warning)) }
         if let c = split.controller { line("! managed by " + c.tool, Style(.warning)) }
         if id.kind == .trafficSplit, let warning = sharedRootWarning(id, split) { line(warning, Style(.warning)) }
         let shares = split.analysis.shares
