@@ -24,8 +24,13 @@ public struct ServiceProfile: Sendable, Equatable {
     /// How many `spec.routes` it has (their conditions are not modelled: any route counts).
     public var routeCount: Int
     public var dstOverrides: [DstOverride]
+    /// Written by linkerd-smi's adaptor (a `managedFields` entry of manager `smi-adaptor`):
+    /// its dstOverrides are a TrafficSplit's weights, and that TrafficSplit is what to edit.
+    public var fromLinkerdSMI = false
 
     public static let group = "linkerd.io"
+    /// The field manager of linkerd-smi's adaptor (its binary's name, from its user agent).
+    public static let linkerdSMIManager = "smi-adaptor"
 
     public var namespace: String { meta.namespace ?? "" }
     public var ref: ObjectRef { ObjectRef(namespace: namespace, name: meta.name) }
@@ -39,6 +44,8 @@ public struct ServiceProfile: Sendable, Equatable {
         // Identity only: nothing else of its metadata is shown, and a UI may hold thousands.
         let m = ObjectMeta(json: json["metadata"])
         meta = ObjectMeta(name: clean(m.name), namespace: m.namespace.map { clean($0) }, resourceVersion: m.resourceVersion)
+        fromLinkerdSMI =
+            json[path: "metadata", "managedFields"]?.arrayValue?.contains { $0["manager"]?.stringValue == Self.linkerdSMIManager } ?? false
         let spec = json["spec"] ?? .emptyObject
         guard spec.objectValue != nil else { throw ObjectDecodeError("spec", "expected an object, found \(spec.typeName)") }
         if let r = spec["routes"], !r.isNull {

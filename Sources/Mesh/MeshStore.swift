@@ -503,7 +503,7 @@ public struct MeshStore: Sendable, Equatable {
     /// instead (each dstOverride's Service, in the route's namespace by name, and share).
     public func overrideSummary(of split: WeightedSplit) -> (label: String, name: String, decides: [String])? {
         guard let p = overridingProfile(of: split) else { return nil }
-        return (p.label, p.ref.key, Self.decides(p, root: split.rootRef))
+        return (p.label, p.ref.key, decides(p, root: split.rootRef))
     }
 
     /// For a TrafficSplit or producer route rule: the caller namespaces whose own ServiceProfile for its
@@ -515,7 +515,7 @@ public struct MeshStore: Sendable, Equatable {
         if let r = split.route, r.namespace != split.rootRef.namespace { return [] }
         return profileIndex.callerProfiles(of: split.rootRef).compactMap { ns, p in
             if p.overridesRoutes {
-                return "callers in \(ns): \(p.label) decides: " + Self.decides(p, root: split.rootRef).joined(separator: ", ")
+                return "callers in \(ns): \(p.label) decides: " + decides(p, root: split.rootRef).joined(separator: ", ")
             }
             // An empty one hides the Service's profile from them: the route decides there.
             return split.isRoute ? "callers in \(ns): \(p.label) is empty, so this route decides for them" : nil
@@ -523,14 +523,21 @@ public struct MeshStore: Sendable, Equatable {
     }
 
     /// What a profile decides instead: each dstOverride's Service (by name in the root's
-    /// namespace) and share, or its routes.
-    static func decides(_ p: ServiceProfile, root: ObjectRef) -> [String] {
+    /// namespace) and share, or its routes. A profile linkerd-smi wrote says first which
+    /// TrafficSplit it carries: that is the object to edit.
+    func decides(_ p: ServiceProfile, root: ObjectRef) -> [String] {
         let shares = p.shares
-        let out = p.dstOverrides.enumerated().map { i, d in
+        var out = p.dstOverrides.enumerated().map { i, d in
             let name = d.service.map { $0.namespace == root.namespace ? $0.name : $0.key } ?? d.authority
             return name + " " + (shares[i].map { Fraction(Int128(($0 * 1000).rounded()), 1000).percentText(decimals: 0) } ?? d.weightText)
         }
-        return out.isEmpty ? ["its \(p.routeCount) routes"] : out
+        if out.isEmpty { out = ["its \(p.routeCount) routes"] }
+        if p.fromLinkerdSMI, let svc = p.service {
+            let carried = trafficSplits.values.filter { ($0.meta.namespace ?? "") == p.namespace && $0.service == svc.name }
+                .map { ObjectRef(namespace: p.namespace, name: $0.meta.name) }.min()
+            out.insert(carried.map { "TrafficSplit \($0.key), through linkerd-smi" } ?? "a TrafficSplit, through linkerd-smi", at: 0)
+        }
+        return out
     }
 
     // MARK: relations

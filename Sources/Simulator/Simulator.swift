@@ -52,6 +52,8 @@ public struct SimulatorOptions: Sendable {
     /// Answer service-proxy requests to the Prometheus Service with 403, as Linkerd viz's
     /// `prometheus-admin` AuthorizationPolicy does (Linkerd ≥ 2.13).
     public var prometheusPolicyDenies = false
+    /// Runs linkerd-smi's adaptor (LinkerdSMI.swift): TrafficSplits become ServiceProfiles.
+    public var linkerdSMI = false
 
     /// The style in force: the explicit one, else the profile's.
     public var effectivePrometheusStyle: PrometheusStyle { prometheusStyle ?? PrometheusStyle(profileName: profile.rawValue) }
@@ -110,6 +112,9 @@ public final class Simulator: Sendable {
         }
         if !options.faults.routeActors.isEmpty, !registry.types.contains(where: { $0.group == "gateway.networking.k8s.io" && $0.resource == "httproutes" }) {
             throw SimulatorError("--route-actor: profile \(options.profile.rawValue) serves no HTTPRoutes (use linkerd-gamma, istio or all)")
+        }
+        if options.linkerdSMI, !(options.profile.servesSMI && options.profile.servesServiceProfiles) {
+            throw SimulatorError("--linkerd-smi: profile \(options.profile.rawValue) is not Linkerd's (use linkerd, linkerd-gamma or all)")
         }
         metricsState = Mutex(MetricsState())
         proxyMetrics = ProxyMetrics(style: options.effectivePrometheusStyle, start: startedAt.timeIntervalSince1970)
@@ -283,6 +288,7 @@ public final class Simulator: Sendable {
         let weights = Task { await self.observeWeightsOnWrites() }
         let routeStatus = Task { await self.runRouteStatusController() }
         let controllers = Task { await self.runControllers() }
+        let smiAdaptor = Task { await self.runSMIAdaptor() }
         let saver = Task { await persistence?.autosave(self) }
         defer {
             targetsWriter.withLock { $0?.cancel() }
@@ -290,6 +296,7 @@ public final class Simulator: Sendable {
             weights.cancel()
             routeStatus.cancel()
             controllers.cancel()
+            smiAdaptor.cancel()
             saver.cancel()
             store.finishAllWatches()
             try? persistence?.save(self)

@@ -57,6 +57,10 @@ struct SimCommand: AsyncParsableCommand {
             discussion: "flagger owns payments/payments, argo-rollouts bookstore/authors unless another route is named; every 10 s unless @SECONDS.",
             valueName: "KIND[:NS/NAME][@SECONDS]"))
     var routeActor: [String] = []
+    @Flag(
+        name: .customLong("linkerd-smi"),
+        help: "Run linkerd-smi's adaptor (Linkerd profiles): each TrafficSplit becomes the ServiceProfile with dstOverrides that Linkerd reads.")
+    var linkerdSMI = false
     @Option(name: .customLong("kubernetes-minor"), help: "Minor version /version reports (kubectl's dispatcher follows it).")
     var kubernetesMinor = 32
     @Flag(inversion: .prefixedNo, help: "Offer HTTP/2 (ALPN h2) beside HTTP/1.1 over TLS, as kube-apiserver does.") var http2 = true
@@ -107,6 +111,7 @@ struct SimCommand: AsyncParsableCommand {
         }
         o.prometheusUpstream = prometheusUpstream
         o.prometheusPolicyDenies = prometheusPolicyDeny
+        o.linkerdSMI = linkerdSMI
         o.faults.latencyMs = latencyMs
         o.faults.errorBurst = errorBurst
         o.faults.throttleBurst = throttleBurst

@@ -213,6 +213,21 @@ import Testing
         #expect(s.overridingProfile(of: consumer)?.label == serverLabel)
     }
 
+    @Test("a profile linkerd-smi wrote names the TrafficSplit it carries first: that is what decides, and what to edit")
+    func linkerdSMIProfile() throws {
+        var s = Self.store()
+        s.upsert(.trafficSplit, split("shop", "pay-split", root: "pay", [("pay-v1", 9), ("pay-v2", 1)]))
+        var sp = Self.profile("shop", "pay.shop.svc.cluster.local", dst: [("pay-v1", 9), ("pay-v2", 1)])
+        let producer = try #require(s.splits[SplitID(kind: .route(.httpRoute), ref: ObjectRef(namespace: "shop", name: "pay"))])
+        s.upsert(.serviceProfile, sp)
+        #expect(s.overrideSummary(of: producer)?.decides == ["pay-v1 90%", "pay-v2 10%"], "not linkerd-smi's: no TrafficSplit named")
+        sp[path: "metadata", "managedFields"] = [["manager": "smi-adaptor", "operation": "Update"]]
+        s.upsert(.serviceProfile, sp)
+        #expect(s.overrideSummary(of: producer)?.decides == ["TrafficSplit shop/pay-split, through linkerd-smi", "pay-v1 90%", "pay-v2 10%"])
+        s.delete(.trafficSplit, split("shop", "pay-split", root: "pay", [("pay-v1", 9), ("pay-v2", 1)]))
+        #expect(s.overrideSummary(of: producer)?.decides.first == "a TrafficSplit, through linkerd-smi")
+    }
+
     @Test("a TrafficSplit is never marked overridden (only route rules are)")
     func trafficSplitNotMarked() throws {
         var s = Self.store()
