@@ -8,7 +8,23 @@ public enum InformerUpdate: Sendable {
     case upsert(JSON)
     case delete(JSON)
     case error(KubeError, retryIn: Seconds)
+
+    /// How an update waiting for a consumer that fell behind folds into the others: the
+    /// latest state per object, a relist supersedes every delta before it, the latest error.
+    static func role(in resource: GroupVersionResource) -> @Sendable (InformerUpdate) -> DeltaRole<GroupVersionResource> {
+        { update in
+            switch update {
+            case .replaceAll: .replace(resource)
+            case .upsert(let o): .upsert(resource, key: ObjectRef(object: o).key)
+            case .delete(let o): .delete(resource, key: ObjectRef(object: o).key)
+            case .error: .latest("error")
+            }
+        }
+    }
 }
+
+/// An informer's updates: what waits for the consumer is folded per object (`DeltaQueue`).
+public typealias InformerUpdates = DeltaStream<GroupVersionResource, InformerUpdate>
 
 /// Runs a `Reflector` (the pure client-go state machine) against a `KubeClient`: it executes
 /// the reflector's actions (list, watch, timers) and feeds their outcomes back as inputs.
@@ -23,8 +39,13 @@ public actor Informer {
     var watchTask: Task<Void, Never>?
     var watchGeneration = 0
     var tasks: [Task<Void, Never>] = []
-    let continuation: AsyncStream<InformerUpdate>.Continuation
-    public nonisolated let updates: AsyncStream<InformerUpdate>
+    let continuation: InformerUpdates.Continuation
+    /// The store deltas for the consumer. The reflector reads the watch as fast as events come
+    /// (the transport pauses only when the reflector falls behind), so a consumer slower than
+    /// the watch would let them pile up here: they are folded per object instead, the latest
+    /// state of each, a relist superseding all before it, so what waits is bounded by the
+    /// number of objects however fast the watch churns and however long the consumer is away.
+    public nonisolated let updates: InformerUpdates
     var started = false
     /// Set when a watch went silent: its connection may be dead, so the next one must not reuse it.
     var nextWatchFresh = false
@@ -43,7 +64,7 @@ public actor Informer {
         self.namespace = namespace
         self.clock = clock
         reflector = Reflector(config: config, seed: seed)
-        (updates, continuation) = AsyncStream<InformerUpdate>.makeStream()
+        (updates, continuation) = InformerUpdates.makeStream(role: InformerUpdate.role(in: resource))
     }
 
     public func start() {
@@ -143,6 +164,10 @@ public actor Informer {
             continuation.yield(.error(e, retryIn: retryIn))
         }
     }
+
+    /// The resourceVersion the reflector has reached (tests wait on it: every event up to it
+    /// has been handed to `updates`).
+    public var lastResourceVersion: String? { reflector.lastResourceVersion }
 
     func markNextWatchFresh(_ generation: Int) {
         if generation == watchGeneration { nextWatchFresh = true }

@@ -60,7 +60,9 @@ extension KubeClient {
                 launch()
             }
         }
-        return TrafficMetricsPoll(lists: lists, edgesFetched: Set(fetched), complete: chosen.count == candidates.count, nextRotation: next)
+        return TrafficMetricsPoll(
+            lists: lists, edgesFetched: Set(fetched), complete: chosen.count == candidates.count, nextRotation: next,
+            candidates: candidates.count)
     }
 }
 
@@ -74,11 +76,14 @@ public struct TrafficMetricsPoll: Sendable, Equatable {
     public var complete: Bool
     /// Where the next poll continues when the budget did not cover everyone.
     public var nextRotation: Int
+    /// Deployments with traffic: whose edges a whole sweep asks.
+    public var candidates: Int
 
-    public init(lists: [TrafficMetricsList], edgesFetched: Set<String>, complete: Bool, nextRotation: Int = 0) {
+    public init(lists: [TrafficMetricsList], edgesFetched: Set<String>, complete: Bool, nextRotation: Int = 0, candidates: Int? = nil) {
         self.lists = lists
         self.edgesFetched = edgesFetched
         self.complete = complete
         self.nextRotation = nextRotation
+        self.candidates = candidates ?? edgesFetched.count
     }
 }

@@ -21,7 +21,20 @@ public final class EffectRunner: @unchecked Sendable {
     /// `/edges` requests per metrics poll at most (one per deployment): on a mesh of
     /// thousands, each poll refreshes the next slice and the whole graph every few polls.
     public static let edgeBudget = 200
+    /// The budget until a scope's first sweep has asked every deployment's edges once. Why:
+    /// an edge is seen (and its history, its place in the graph and their memory taken) only
+    /// when its deployment's edges are first asked, so at 200 a poll, a mesh of 5,000 services
+    /// was still being seen for the first time 25 polls (minutes) after start, and its memory
+    /// still rose through the soak's warm-up; in turns of 1,000 the graph is whole after a few
+    /// polls. The steady cost stays the smaller budget; the sweep asks each deployment once,
+    /// as the turns at 200 would have, only sooner, and a poll stays bounded on any mesh.
+    public static let firstSweepEdgeBudget = 1000
+    /// This runner's budgets (the defaults above; tests use small ones on a small mesh).
+    let edgeBudgets: (steady: Int, firstSweep: Int)
     private let edgeRotation = Mutex(0)
+    /// Per scope of the current cluster, the edges asked in its first sweep so far; `.max`
+    /// once the sweep is done. A context switch starts over.
+    private let firstSweeps = Mutex<[NamespaceScope: Int]>([:])
     /// The metrics source name last told to `reduce`, so it is sent only when it changes.
     private let sourceName = Mutex<String?>(nil)
     /// Scopes whose sparklines were filled from the source's history, per cluster session
@@ -48,8 +61,10 @@ public final class EffectRunner: @unchecked Sendable {
 
     public init(
         mailbox: Mailbox, connector: (any ClusterConnector)?, cluster: (any ClusterSession)?, rampLog: RampLog? = nil,
-        backfillStep: Double = 2, backfillPoints: Int = 60
+        backfillStep: Double = 2, backfillPoints: Int = 60,
+        edgeBudgets: (steady: Int, firstSweep: Int) = (EffectRunner.edgeBudget, EffectRunner.firstSweepEdgeBudget)
     ) {
+        self.edgeBudgets = (max(1, edgeBudgets.steady), max(1, edgeBudgets.firstSweep))
         // A paused refresh (0) still backfills at the default spacing; Prometheus refuses
         // more than 11,000 points per series, far above any sparkline.
         self.backfillStep = backfillStep.isFinite && backfillStep > 0 ? min(backfillStep, 3600) : 2
@@ -227,10 +242,11 @@ public final class EffectRunner: @unchecked Sendable {
         historyTasks.withLock { $0.append(task) }
     }
 
-    /// Forgets which scopes have had their history and gives up the histories still asked
-    /// for (a context switch: they belong to the old cluster).
+    /// Forgets which scopes have had their history and their first edge sweep, and gives up
+    /// the histories still asked for (a context switch: they belong to the old cluster).
     private func resetHistory() {
         backfilled.withLock { $0 = [] }
+        firstSweeps.withLock { $0 = [:] }
         historyGeneration.withLock { $0 &+= 1 }
         for t in historyTasks.withLock({ tasks in
             defer { tasks = [] }
@@ -250,10 +266,18 @@ public final class EffectRunner: @unchecked Sendable {
             // The first poll of a scope asks for its history at the same time.
             self.startHistory(cluster, scope: scope, window: window)
             do {
+                let sweeping = self.firstSweeps.withLock { ($0[scope] ?? 0) < .max }
                 let poll = try await cluster.pollTrafficMetrics(
-                    namespace: scope.namespace, window: window, edgeBudget: Self.edgeBudget, rotation: self.edgeRotation.withLock { $0 })
+                    namespace: scope.namespace, window: window, edgeBudget: sweeping ? self.edgeBudgets.firstSweep : self.edgeBudgets.steady,
+                    rotation: self.edgeRotation.withLock { $0 })
                 if Task.isCancelled { return }
                 self.edgeRotation.withLock { $0 = poll.nextRotation }
+                if sweeping {
+                    self.firstSweeps.withLock { sweeps in
+                        let asked = (sweeps[scope] ?? 0) &+ poll.edgesFetched.count
+                        sweeps[scope] = poll.complete || asked >= poll.candidates ? .max : asked
+                    }
+                }
                 let fetched: Set<ObjectRef>? =
                     poll.complete
                     ? nil

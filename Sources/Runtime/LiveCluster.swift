@@ -34,53 +34,12 @@ public struct LiveCluster: ClusterSession {
         await metrics?.backfill(namespace: namespace, window: window, step: step, points: points) ?? []
     }
 
+    /// Pulled, not pushed: each update is made when the consumer asks for the next one, so
+    /// nothing waits here; what the consumer has not taken yet waits in the informer's
+    /// `updates`, folded per object (a second unbounded buffer here would undo that).
     public func watch(_ kind: ObjectKind, namespace: String?) -> AsyncStream<WatchUpdate> {
-        let client = self.client
-        return AsyncStream { continuation in
-            let task = Task {
-                defer { continuation.finish() }
-                // Discovery fails while the API server is down (smitop started before it): it is
-                // retried with backoff until it answers, as the informers retry their lists, so
-                // a kind found by discovery (TrafficSplits, routes) loads by itself once the
-                // server is up, without :ns or :ctx.
-                var resource: GroupVersionResource?
-                var attempt = 0
-                while true {
-                    do {
-                        resource = try await kind.resource(on: client)
-                        break
-                    } catch {
-                        let delay = LiveCluster.discoveryBackoff(attempt: attempt, jitter: Double.random(in: 0..<1))
-                        attempt += 1
-                        continuation.yield(.failed(KubeError.from(error), retryIn: delay))
-                        try? await Task.sleep(for: .seconds(delay))
-                        if Task.isCancelled { return }
-                    }
-                }
-                guard let resource else {
-                    // Optional kinds (routes) on a cluster without their CRDs: an empty list.
-                    if kind.isOptional {
-                        continuation.yield(.replaced([]))
-                        return
-                    }
-                    continuation.yield(.failed(KubeError(source: .httpBody, code: 404, message: "the cluster does not serve \(kind.resource)"), retryIn: 0))
-                    return
-                }
-                let informer = Informer(client: client, resource: resource, namespace: namespace, project: { kind.projected($0) })
-                await informer.start()
-                // Iteration ends when this task is cancelled (the stream's consumer went away).
-                for await update in informer.updates {
-                    switch update {
-                    case .replaceAll(let items, _): continuation.yield(.replaced(items))
-                    case .upsert(let o): continuation.yield(.upserted(o))
-                    case .delete(let o): continuation.yield(.deleted(o))
-                    case .error(let e, let retryIn): continuation.yield(.failed(e, retryIn: retryIn))
-                    }
-                }
-                await informer.stop()
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        let pump = WatchPump(client: client, kind: kind, namespace: namespace)
+        return AsyncStream(unfolding: { await pump.next() }, onCancel: { Task { await pump.stop() } })
     }
 
     public func pollTrafficMetrics(
@@ -111,5 +70,87 @@ public struct LiveCluster: ClusterSession {
         ]
         let r = try await client.requestJSON(method: "POST", path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body: review)
         return (r[path: "status", "allowed"]?.boolValue ?? false, r[path: "status", "reason"]?.stringValue)
+    }
+}
+
+/// One kind's watch for `LiveCluster.watch`, advanced by its consumer: discovery (retried
+/// with backoff until the API server answers), then the informer's updates as they are asked
+/// for.
+actor WatchPump {
+    let client: KubeClient
+    let kind: ObjectKind
+    let namespace: String?
+    private var informer: Informer?
+    private var updates: InformerUpdates.AsyncIterator?
+    private var attempt = 0
+    /// Seconds to wait before the next discovery attempt (it failed last time).
+    private var retryIn: Double?
+    private var done = false
+
+    init(client: KubeClient, kind: ObjectKind, namespace: String?) {
+        self.client = client
+        self.kind = kind
+        self.namespace = namespace
+    }
+
+    deinit {
+        // The consumer dropped the stream without cancelling: the informer's tasks hold it alive.
+        if let informer { Task { await informer.stop() } }
+    }
+
+    func next() async -> WatchUpdate? {
+        guard !done else { return nil }
+        if updates == nil {
+            // Discovery fails while the API server is down (smitop started before it): it is
+            // retried with backoff until it answers, as the informers retry their lists, so
+            // a kind found by discovery (TrafficSplits, routes) loads by itself once the
+            // server is up, without :ns or :ctx.
+            if let delay = retryIn {
+                try? await Task.sleep(for: .seconds(delay))
+                if Task.isCancelled { return finish() }
+            }
+            let resource: GroupVersionResource?
+            do {
+                resource = try await kind.resource(on: client)
+            } catch {
+                let delay = LiveCluster.discoveryBackoff(attempt: attempt, jitter: Double.random(in: 0..<1))
+                attempt += 1
+                retryIn = delay
+                return .failed(KubeError.from(error), retryIn: delay)
+            }
+            guard let resource else {
+                done = true
+                // Optional kinds (routes) on a cluster without their CRDs: an empty list.
+                if kind.isOptional { return .replaced([]) }
+                return .failed(KubeError(source: .httpBody, code: 404, message: "the cluster does not serve \(kind.resource)"), retryIn: 0)
+            }
+            let kind = kind
+            let informer = Informer(client: client, resource: resource, namespace: namespace, project: { kind.projected($0) })
+            self.informer = informer
+            updates = informer.updates.makeAsyncIterator()
+            await informer.start()
+        }
+        // Ends when the consumer's task is cancelled (it went away) or the informer stops.
+        // The iterator's state is the stream's own (shared): a copy reads the same queue.
+        guard var iterator = updates, let update = await iterator.next() else { return finish() }
+        switch update {
+        case .replaceAll(let items, _): return .replaced(items)
+        case .upsert(let o): return .upserted(o)
+        case .delete(let o): return .deleted(o)
+        case .error(let e, let retryIn): return .failed(e, retryIn: retryIn)
+        }
+    }
+
+    private func finish() -> WatchUpdate? {
+        done = true
+        if let informer { Task { await informer.stop() } }
+        informer = nil
+        return nil
+    }
+
+    func stop() async {
+        done = true
+        await informer?.stop()
+        informer = nil
     }
 }

@@ -38,83 +38,25 @@ public final class Mailbox: Sendable {
     func noteListArrived() { lastListArrival.withLock { $0 = nowSeconds() } }
 }
 
-/// The mailbox's queue: messages in arrival order, where a slot emptied by coalescing is nil.
-/// Per object at most a deletion followed by an upsert wait (a deleted then recreated object
-/// needs both: the old one's end, the new one's state); per kind at most one relist.
+/// The mailbox's queue: messages in arrival order, object deltas folded per kind and object
+/// (the same policy as the informers' `updates`, see `DeltaRole`).
 struct Pending {
-    private var slots: [Message?] = []
-    /// Per kind, per object key: where its waiting deletion and upsert are.
-    private var objects: [ObjectKind: [String: (delete: Int?, upsert: Int?)]] = [:]
-    private var relists: [ObjectKind: Int] = [:]
-    private(set) var live = 0
-    private(set) var coalesced = 0
+    private var queue = DeltaQueue<ObjectKind, Message>()
 
-    mutating func post(_ m: Message) {
-        guard case .objects(let kind, let delta) = m else {
-            append(m)
-            return
-        }
+    var live: Int { queue.count }
+    var coalesced: Int { queue.coalesced }
+
+    mutating func post(_ m: Message) { queue.post(m, as: Self.role(m)) }
+
+    mutating func take() -> [Message] { queue.takeAll() }
+
+    static func role(_ m: Message) -> DeltaRole<ObjectKind> {
+        guard case .objects(let kind, let delta) = m else { return .ordered }
         switch delta {
-        case .replaced:
-            // The list is the whole kind as of now: every delta of it still waiting is older.
-            for entry in (objects.removeValue(forKey: kind) ?? [:]).values {
-                if let d = entry.delete { clear(d) }
-                if let u = entry.upsert { clear(u) }
-            }
-            if let r = relists[kind] { clear(r) }
-            relists[kind] = append(m)
-        case .upserted(let o):
-            let key = ObjectRef(object: o).key
-            var entry = objects[kind]?[key] ?? (nil, nil)
-            if let u = entry.upsert {
-                slots[u] = m
-                coalesced &+= 1
-            } else {
-                entry.upsert = append(m)
-            }
-            objects[kind, default: [:]][key] = entry
-        case .deleted(let o):
-            let key = ObjectRef(object: o).key
-            var entry = objects[kind]?[key] ?? (nil, nil)
-            if let d = entry.delete {
-                // deleted, recreated, deleted again: one deletion (the latest object) says it all.
-                slots[d] = m
-                coalesced &+= 1
-                if let u = entry.upsert { clear(u) }
-            } else if let u = entry.upsert {
-                // Its changes never reached the loop: the deletion takes their place.
-                slots[u] = m
-                coalesced &+= 1
-                entry.delete = u
-            } else {
-                entry.delete = append(m)
-            }
-            entry.upsert = nil
-            objects[kind, default: [:]][key] = entry
+        case .replaced: return .replace(kind)
+        case .upserted(let o): return .upsert(kind, key: ObjectRef(object: o).key)
+        case .deleted(let o): return .delete(kind, key: ObjectRef(object: o).key)
         }
-    }
-
-    mutating func take() -> [Message] {
-        let out = slots.compactMap { $0 }
-        self = Pending(coalesced: coalesced)
-        return out
-    }
-
-    private init(coalesced: Int) { self.coalesced = coalesced }
-    init() {}
-
-    @discardableResult
-    private mutating func append(_ m: Message) -> Int {
-        slots.append(m)
-        live &+= 1
-        return slots.count - 1
-    }
-
-    private mutating func clear(_ i: Int) {
-        guard slots[i] != nil else { return }
-        slots[i] = nil
-        live &-= 1
-        coalesced &+= 1
     }
 }
 

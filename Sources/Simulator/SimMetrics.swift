@@ -10,6 +10,8 @@ struct MetricsState {
     var historyRV = -1
     var snapshot: MetricsSnapshot? = nil
     var snapshotRV = -1
+    /// The traffic sample the metrics requests of one second share (see `trafficSample`).
+    var sample: (key: SampleKey, sample: TrafficSample)?
     /// Pods per workload when the simulator started: the traffic model's unit of capacity.
     var baselinePods: [WorkloadRef: Int] = [:]
 }
@@ -75,6 +77,7 @@ extension Simulator {
         }
         let (history, baseline) = metricsState.withLock { ($0.history, $0.baselinePods) }
         var snap = MetricsSnapshot(objects: objects, weights: history)
+        snap.resourceVersion = rv
         for (ref, pods) in snap.workloads {
             guard let base = baseline[ref], base > 0, pods.count != base else { continue }
             snap.capacity[ref] = Double(pods.count) / Double(base)
@@ -85,4 +88,30 @@ extension Simulator {
         }
         return snap
     }
+
+    /// The traffic sample a metrics request answers from, shared by the requests of the same
+    /// second over the same objects, window and faults. Why: a sample propagates traffic over
+    /// the whole mesh, and a poll of a mesh of 5,000 services asks 200 `/edges` (one per
+    /// deployment) besides its list; sampled per request, each `/edges` cost as much as the
+    /// list (0.2 s in a debug build), so a client's sweep over every deployment's edges took
+    /// minutes. A metrics adapter answers from Prometheus, whose data moves only as it
+    /// scrapes, so requests of one second agreeing is what a real one does too.
+    func trafficSample(window: Double, at now: Double, snapshot: MetricsSnapshot) -> TrafficSample {
+        let key = SampleKey(
+            window: window, second: now.rounded(.down), resourceVersion: snapshot.resourceVersion, degradations: snapshot.degradations)
+        if snapshot.resourceVersion >= 0, let hit = metricsState.withLock({ $0.sample?.key == key ? $0.sample?.sample : nil }) {
+            return hit
+        }
+        let sample = traffic.sample(
+            window: window, at: now, history: snapshot.weights, capacity: snapshot.capacity, degradations: snapshot.degradations)
+        if snapshot.resourceVersion >= 0 { metricsState.withLock { $0.sample = (key, sample) } }
+        return sample
+    }
+}
+
+struct SampleKey: Equatable {
+    var window: Double
+    var second: Double
+    var resourceVersion: Int
+    var degradations: Degradations
 }

@@ -21,31 +21,46 @@ struct BackpressureTests {
 
     /// The simulator runs as its own process (the real binary), so this process's heap is the
     /// client's alone: transport, informers, effect runner and the waiting messages.
-    @Test func aStalledEventLoopHoldsAtMostOneDeltaPerObjectAndLosesNothing() async throws {
-        let dir = NSTemporaryDirectory() + "smitop-backpressure-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let kc = dir + "/kc"
-        let sim = try BackgroundProcess(
-            SmitopBinary.path,
-            [
-                "sim", "--port", "0", "--scenario", "generated", "--services", "100", "--splits", String(Self.splits), "--admin",
-                "--write-kubeconfig", kc,
-            ])
-        defer { sim.stop() }
-        #expect(try await sim.waitForOutput { $0.contains("ready in") }, "\(sim.stdout)\(sim.stderr)")
-        let cluster = try Kubeconfig.resolve(KubeconfigOptions(kubeconfigPath: kc, environment: ["HOME": dir]))
+    /// The simulator (the real binary, its own process) with the admin API, on a generated
+    /// mesh of `splits` TrafficSplits; kubectl and the fault API against it.
+    struct ChurningCluster {
+        let dir: String
+        let kc: String
+        let sim: BackgroundProcess
+        let cluster: ResolvedCluster
+
+        init(splits: Int) async throws {
+            dir = NSTemporaryDirectory() + "smitop-backpressure-" + UUID().uuidString
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            kc = dir + "/kc"
+            sim = try BackgroundProcess(
+                SmitopBinary.path,
+                [
+                    "sim", "--port", "0", "--scenario", "generated", "--services", "100", "--splits", String(splits), "--admin",
+                    "--write-kubeconfig", kc,
+                ])
+            #expect(try await sim.waitForOutput { $0.contains("ready in") }, "\(sim.stdout)\(sim.stderr)")
+            cluster = try Kubeconfig.resolve(KubeconfigOptions(kubeconfigPath: kc, environment: ["HOME": dir]))
+        }
+
+        func stop() {
+            sim.stop()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+
         func kubectl(_ args: [String], stdin: String? = nil) async throws -> ProcessResult {
             try await runProcess(
                 SimHarness.kubectlPath, args + ["--cache-dir", dir + "/kcache"], env: ["KUBECONFIG": kc, "HOME": dir], stdin: stdin,
                 timeout: 60)
         }
+
         func admin(_ body: String) async throws {
             let r = try await runProcess(
                 "/usr/bin/curl", ["-sk", "-X", "POST", "--data", body, cluster.server.absoluteString + "/sim/admin/faults"], env: [:],
                 stdin: nil, timeout: 120)
             #expect(r.status == 0, "admin: \(r.stderr)")
         }
+
         /// The server's TrafficSplits (key → resourceVersion) and the list's resourceVersion.
         func serverSplits() async throws -> (objects: [String: String], rv: Int) {
             let r = try await kubectl(["get", "--raw", "/apis/split.smi-spec.io/v1alpha4/trafficsplits"])
@@ -56,6 +71,30 @@ struct BackpressureTests {
             }
             return (objects, Int(list[path: "metadata", "resourceVersion"]?.stringValue ?? "") ?? 0)
         }
+
+        /// Creates a TrafficSplit and returns its resourceVersion.
+        @discardableResult
+        func create(_ name: String, in namespace: String) async throws -> Int {
+            let created = try await kubectl(
+                ["create", "-o", "json", "-f", "-"],
+                stdin: """
+                    apiVersion: split.smi-spec.io/v1alpha4
+                    kind: TrafficSplit
+                    metadata: {name: \(name), namespace: \(namespace)}
+                    spec: {service: born, backends: [{service: born-v1, weight: 1}]}
+                    """)
+            #expect(created.status == 0, "kubectl create: \(created.stderr)")
+            return Int((try? JSON.parse(created.stdout))?[path: "metadata", "resourceVersion"]?.stringValue ?? "") ?? 0
+        }
+    }
+
+    @Test func aStalledEventLoopHoldsAtMostOneDeltaPerObjectAndLosesNothing() async throws {
+        let sim = try await ChurningCluster(splits: Self.splits)
+        defer { sim.stop() }
+        let cluster = sim.cluster
+        func kubectl(_ args: [String], stdin: String? = nil) async throws -> ProcessResult { try await sim.kubectl(args, stdin: stdin) }
+        func admin(_ body: String) async throws { try await sim.admin(body) }
+        func serverSplits() async throws -> (objects: [String: String], rv: Int) { try await sim.serverSplits() }
         let client = KubeClient(cluster: cluster, transport: CurlTransport(tls: cluster.tls))
         let mailbox = Mailbox(wake: {})
         let runner = EffectRunner(mailbox: mailbox, connector: nil, cluster: LiveCluster(client: client))
@@ -101,15 +140,7 @@ struct BackpressureTests {
         let victims = store.keys.filter { $0.hasPrefix(namespace + "/") }.sorted().prefix(5)
         let deleted = try await kubectl(["delete", "ts", "-n", namespace] + victims.map { String($0.split(separator: "/")[1]) })
         #expect(deleted.status == 0, "kubectl delete: \(deleted.stderr)")
-        let created = try await kubectl(
-            ["create", "-f", "-"],
-            stdin: """
-                apiVersion: split.smi-spec.io/v1alpha4
-                kind: TrafficSplit
-                metadata: {name: born-while-stalled, namespace: \(namespace)}
-                spec: {service: born, backends: [{service: born-v1, weight: 1}]}
-                """)
-        #expect(created.status == 0, "kubectl create: \(created.stderr)")
+        try await sim.create("born-while-stalled", in: namespace)
         try await Task.sleep(for: .seconds(5))
         let heapStalled = Self.heapInUse()
         let waitingMessages = mailbox.waiting
@@ -141,6 +172,71 @@ struct BackpressureTests {
         #expect(mine == server, "after draining, \(mine.count) splits held against the server's \(server.count)")
         for key in victims { #expect(store[key] == nil, "\(key) was deleted while stalled") }
         #expect(store.keys.contains { $0.hasSuffix("/born-while-stalled") })
+    }
+}
+
+extension BackpressureTests {
+    /// The informer's own `updates`, read by nobody while the watch churns: the reflector keeps
+    /// reading (the transport is not paused for it), and what waits for the consumer stays one
+    /// delta per object. Decided by state: the wait ends when the reflector has handed over a
+    /// write made after the churn stopped, so every churn event before it has come through.
+    @Test func anInformerWhoseConsumerDoesNotReadHoldsAtMostOneUpdatePerObject() async throws {
+        let sim = try await ChurningCluster(splits: Self.splits)
+        defer { sim.stop() }
+        let client = KubeClient(cluster: sim.cluster, transport: CurlTransport(tls: sim.cluster.tls))
+        let resource = try #require(try await ObjectKind.trafficSplit.resource(on: client))
+        let informer = Informer(client: client, resource: resource, namespace: nil)
+        await informer.start()
+        var reader = InformerReader(informer)
+        await reader.waitFor("the first list") { $0.replaces == 1 && $0.store.count == Self.splits }
+        defer { Task { await informer.stop() } }
+
+        let rvBefore = try await sim.serverSplits().rv
+        try await sim.admin(#"{"churnPerSecond": 600}"#)
+        let namespace = String(reader.store.objects.keys.sorted().first!.split(separator: "/")[0])
+        let victims = reader.store.objects.keys.filter { $0.hasPrefix(namespace + "/") }.sorted().prefix(5)
+        let deleted = try await sim.kubectl(["delete", "ts", "-n", namespace] + victims.map { String($0.split(separator: "/")[1]) })
+        #expect(deleted.status == 0, "kubectl delete: \(deleted.stderr)")
+        try await sim.create("born-while-stalled", in: namespace)
+        // Only to let the churn run up many more changes than objects.
+        try await Task.sleep(for: .seconds(4))
+        try await sim.admin(#"{"churnPerSecond": 0}"#)
+        let marker = try await sim.create("written-after-the-churn", in: namespace)
+        let deadline = Date().addingTimeInterval(60)
+        while (Int(await informer.lastResourceVersion ?? "") ?? 0) < marker && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let reached = Int(await informer.lastResourceVersion ?? "") ?? 0
+        #expect(reached >= marker, "the reflector never reached the write after the churn (\(reached) < \(marker))")
+        let events = marker - rvBefore
+        let waiting = informer.updates.waiting
+        print(
+            "informer backpressure: \(events) writes while nobody read; \(waiting) updates waiting for \(Self.splits + 2) objects, "
+                + "\(informer.updates.coalesced) coalesced")
+        #expect(events > 4 * Self.splits, "the churn was too slow to test anything: \(events) writes")
+        // One per object (300 splits, the two created), besides a relist after a watch cut
+        // and an error.
+        #expect(waiting <= Self.splits + 2 + 2, "\(waiting) updates waited for \(Self.splits + 2) objects")
+
+        // Read: the store ends as the server's, the deletions and creations in it. A churn
+        // write already under way when it was stopped may land after the marker: then the
+        // store is compared again once the reflector has reached it.
+        var server: [String: String] = [:]
+        for _ in 0..<5 {
+            let snapshot = try await sim.serverSplits().objects
+            let newest = snapshot.values.compactMap { Int($0) }.max() ?? 0
+            while (Int(await informer.lastResourceVersion ?? "") ?? 0) < newest && Date() < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let n = informer.updates.waiting
+            await reader.waitFor("the \(n) updates waiting") { _ in informer.updates.waiting == 0 }
+            server = snapshot
+            if reader.store.objects.mapValues({ $0[path: "metadata", "resourceVersion"]?.stringValue ?? "" }) == server { break }
+        }
+        let mine = reader.store.objects.mapValues { $0[path: "metadata", "resourceVersion"]?.stringValue ?? "" }
+        #expect(mine == server, "after reading, \(mine.count) splits held against the server's \(server.count)")
+        for key in victims { #expect(reader.store.objects[key] == nil, "\(key) was deleted while nobody read") }
+        #expect(reader.store.objects.keys.contains { $0.hasSuffix("/born-while-stalled") })
     }
 }
 

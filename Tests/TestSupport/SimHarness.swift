@@ -104,7 +104,7 @@ public func runProcess(
 /// stream, and the wait records what it was waiting for.
 public struct InformerReader {
     public let informer: Informer
-    private var iterator: AsyncStream<InformerUpdate>.Iterator
+    private var iterator: InformerUpdates.AsyncIterator
     public private(set) var store = ReflectorStore()
     public private(set) var errors: [KubeError] = []
     public private(set) var replaces = 0

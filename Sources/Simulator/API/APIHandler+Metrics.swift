@@ -7,7 +7,8 @@ extension APIHandler {
     func metrics(_ r: APIRequest) -> Response {
         let snapshot = sim.metricsSnapshot()
         let (status, body) = MetricsAPI.handle(
-            path: r.path, query: r.query, now: Date().timeIntervalSince1970, model: sim.traffic, snapshot: snapshot)
+            path: r.path, query: r.query, now: Date().timeIntervalSince1970, model: sim.traffic, snapshot: snapshot,
+            sampler: { sim.trafficSample(window: $0, at: $1, snapshot: snapshot) })
         return Self.raw(body.serialized(), status: status)
     }
 }

@@ -74,9 +74,12 @@ public enum MetricsAPI {
     }
 
     /// Handles one GET. `path` is the URL path (a query string, if still attached, is ignored;
-    /// pass it in `query`); `now` is the evaluation time in Unix seconds.
+    /// pass it in `query`); `now` is the evaluation time in Unix seconds. `sampler` gives the
+    /// traffic sample for a window and a time (the simulator's shared one); by default the model
+    /// is sampled for this request.
     public static func handle(
-        path: String, query: [String: String], now: Double, model: TrafficModel, snapshot: MetricsSnapshot
+        path: String, query: [String: String], now: Double, model: TrafficModel, snapshot: MetricsSnapshot,
+        sampler: ((_ window: Double, _ now: Double) -> TrafficSample)? = nil
     ) -> (status: Int, body: JSON) {
         var p = Substring(path)
         if let q = p.firstIndex(of: "?") { p = p[..<q] }
@@ -132,9 +135,10 @@ public enum MetricsAPI {
 
         let ctx = Context(
             target: target, resourceName: resourceName, window: window, now: now, snapshot: snapshot,
-            sample: model.sample(
-                window: Double(rangeSeconds), at: now, history: snapshot.weights, capacity: snapshot.capacity,
-                degradations: snapshot.degradations))
+            sample: sampler?(Double(rangeSeconds), now)
+                ?? model.sample(
+                    window: Double(rangeSeconds), at: now, history: snapshot.weights, capacity: snapshot.capacity,
+                    degradations: snapshot.degradations))
 
         if edges, let name {
             return (200, ctx.edgeList(namespace: namespace, name: name))

@@ -15,6 +15,9 @@ public struct MetricsSnapshot: Sendable {
     public var capacity: [WorkloadRef: Double] = [:]
     /// Degradations switched on as faults, over the scenario's own (the traffic model's).
     public var degradations: Degradations = [:]
+    /// The store's resourceVersion the snapshot was built at (-1: not built from the store);
+    /// the simulator's traffic sample cache is keyed on it.
+    public var resourceVersion = -1
 
     public init(namespaces: [String], workloads: [WorkloadRef: [String]], weights: WeightHistory) {
         self.namespaces = namespaces
