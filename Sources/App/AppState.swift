@@ -347,13 +347,9 @@ public struct AppState: Sendable, Equatable {
 
     // Writes.
     public internal(set) var readOnly = ReadOnlyState()
-    /// Drafts by split; they survive refreshes, reconnects and leaving the editor.
-    public internal(set) var drafts: [SplitID: SplitDraft] = [:]
-    /// The split whose editor is open.
-    public internal(set) var editing: SplitID?
-    public internal(set) var journal: [JournalEntry] = []
-    public internal(set) var pending: [Int: PendingRequest] = [:]
-    public internal(set) var nextRequestID = 1
+    /// Drafts, the open editor, writes in flight and the journal: a state machine of its own,
+    /// changed only through `edit(_:)` (App/Writes.swift, App/SplitEditor.swift).
+    public internal(set) var splitEditor = SplitEditor()
 
     // Guarded ramps (docs/ramps.md).
     /// Running, finished-but-shown and restored ramps, one per split.
@@ -396,7 +392,7 @@ public struct AppState: Sendable, Equatable {
     }
 
     /// The editor's draft, when the editor is open.
-    public var editor: SplitDraft? { editing.flatMap { drafts[$0] } }
+    public var editor: SplitDraft? { splitEditor.draft }
 
     public var regions: ScreenRegions {
         let w = max(size.columns, 1)
@@ -412,7 +408,7 @@ public struct AppState: Sendable, Equatable {
             detailRect = Rect(x: w - dw, y: headerH, width: dw, height: bodyH)
         }
         var dialog: Rect?
-        if editing != nil || rampForm != nil || rampOpen != nil {
+        if splitEditor.editing != nil || rampForm != nil || rampOpen != nil {
             let dw = min(w, rampOpen != nil ? 96 : 78)
             let dh = min(bodyH, 24)
             dialog = Rect(x: (w - dw) / 2, y: headerH + (bodyH - dh) / 2, width: dw, height: dh)

@@ -203,7 +203,7 @@ extension AppState {
                 set("usage: :ctx NAME", .warning)
                 return []
             }
-            let dirty = drafts.values.filter(\.isDirty)
+            let dirty = splitEditor.drafts.values.filter(\.isDirty)
             if cmd == "ctx" && !dirty.isEmpty {
                 set("unsaved drafts (\(dirty.map(\.key.key).sorted().joined(separator: ", "))): write or revert them, or use :ctx! \(arg)", .warning)
                 return []
@@ -219,7 +219,7 @@ extension AppState {
                 set("usage: :kubeconfig PATH", .warning)
                 return []
             }
-            let dirty = drafts.values.filter(\.isDirty)
+            let dirty = splitEditor.drafts.values.filter(\.isDirty)
             if !dirty.isEmpty {
                 set("unsaved drafts (\(dirty.map(\.key.key).sorted().joined(separator: ", "))): write or revert them first", .warning)
                 return []

@@ -28,7 +28,7 @@ extension AppState {
         guard let action else { return [] }
         switch action {
         case .quit:
-            let dirty = drafts.values.filter(\.isDirty).map(\.key.key).sorted()
+            let dirty = splitEditor.dirtyKeys
             if !dirty.isEmpty && !quitArmed {
                 quitArmed = true
                 set("unsaved drafts: \(dirty.joined(separator: ", ")); press q again to quit", .warning)
@@ -63,7 +63,7 @@ extension AppState {
         case .showGraph: view = .graph
         case .showServices: view = .services
         case .showSplits: view = .splits
-        case .undo: return undo()
+        case .undo: return edit(.undo)
         case .portForwardOffer: reopenPortForwardOffer()
         case .moveLeft, .moveRight, .moveUp, .moveDown: moveSelection(action)
         case .nextEdge: nextEdge()
@@ -91,7 +91,7 @@ extension AppState {
         case .panUp: panBy(dx: 0, dy: -4)
         case .panDown: panBy(dx: 0, dy: 4)
         case .editSplit:
-            if let id = splitForSelection() { openEditor(id) } else { set("no traffic split here", .warning) }
+            if let id = splitForSelection() { edit(.open(id)) } else { set("no traffic split here", .warning) }
         case .planRamp:
             if let id = splitForSelection() { openRamp(id) } else { set("no traffic split here", .warning) }
         case .rowUp: moveRow(-1)
@@ -180,7 +180,10 @@ extension AppState {
         case .edge(let e):
             if case .split(let id) = e.kind { target = .split(id) } else { target = .edge(e) }
         }
-        if detailOpen, detail == target, case .split(let id) = target { return openEditor(id) }
+        if detailOpen, detail == target, case .split(let id) = target {
+            edit(.open(id))
+            return
+        }
         detail = target
         detailOpen = true
     }
@@ -342,7 +345,7 @@ extension AppState {
 
     mutating func openRow() {
         if currentTable == .splits {
-            if let id = splitForSelection() { openEditor(id) }
+            if let id = splitForSelection() { edit(.open(id)) }
             return
         }
         syncDetailToRow()
@@ -355,16 +358,12 @@ extension AppState {
         guard options.mouseEnabled else { return [] }
         let r = regions
         let p = CellPoint(x: m.x, y: m.y)
-        if let d = r.dialog, editing != nil {
+        if let d = r.dialog, splitEditor.editing != nil {
             if m.action == .scrollUp || m.action == .scrollDown {
-                return handleEditor(m.action == .scrollUp ? .up : .down, m.action == .scrollUp ? .backendUp : .backendDown)
+                return edit(.key(m.action == .scrollUp ? .backendUp : .backendDown))
             }
-            if d.contains(p), m.action == .press, var draft = editor {
-                let i = m.y - d.y - SplitEditorLayout.firstBackendRow
-                if draft.working.backends.indices.contains(i) {
-                    draft.selected = i
-                    drafts[draft.key] = draft
-                }
+            if d.contains(p), m.action == .press {
+                return edit(.select(backend: m.y - d.y - SplitEditorLayout.firstBackendRow))
             }
             return []
         }

@@ -76,8 +76,10 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
         state.applyObjects(kind) { $0.upsert(kind, o) }
         // Every split of the object reloaded (a route's rules) may settle a write of unknown outcome.
         let ref = ObjectRef(object: o)
-        let ids = state.drafts.keys.filter { $0.kind.objectKind == kind && $0.ref == ObjectRef(namespace: clean(ref.namespace), name: clean(ref.name)) }
-        for id in ids { state.settleUnknownWrite(id) }
+        let ids = state.splitEditor.drafts.keys.filter {
+            $0.kind.objectKind == kind && $0.ref == ObjectRef(namespace: clean(ref.namespace), name: clean(ref.name))
+        }
+        state.edit(.reloaded(Array(ids)))
         fx = state.rampsServerChanged(kind)
     case .watchFailed(let kind, let e, let retry):
         state.watchFailed(kind, e, retryIn: retry)
@@ -111,17 +113,12 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
         state.updateConnection()
         fx = state.nextMetricsPoll()
 
-    case .patchSucceeded(let id, let object): fx = state.patchSucceeded(id, object)
-    case .patchFailed(let id, let error): fx = state.patchFailed(id, error)
-    case .dryRunResult(let id, let result): state.dryRunFinished(id, result)
-    case .canaryAnswered(let request, let result): fx = state.canaryAnswered(request, result)
+    case .patchSucceeded(let id, let object): fx = state.edit(.patchSucceeded(requestID: id, object: object))
+    case .patchFailed(let id, let error): fx = state.edit(.patchFailed(requestID: id, error: error))
+    case .dryRunResult(let id, let result): fx = state.edit(.dryRunResult(requestID: id, result: result))
+    case .canaryAnswered(let request, let result): fx = state.edit(.canaryAnswered(request, result))
     case .reloadFailed(_, let ref, let e):
-        let key = ref.id
-        if state.drafts[key]?.unknownOutcome == true {
-            // Still unknown: the watch will show the server's version when the connection is
-            // back, and applyObjects settles it then. Nothing is resent meanwhile.
-            state.drafts[key]?.notice = "could not check whether the write reached the server (\(e.userMessage)); nothing is resent, the draft is kept"
-        }
+        state.edit(.reloadFailed(ref.id, e))
         state.set("could not reload \(ref): \(e.userMessage)", .error)
 
     case .accessReview(let allowed, let reason):
@@ -147,9 +144,7 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
         // The runtime stopped the forward with the old context.
         state.portForward = .none
         state.resetData()
-        state.drafts = [:]
-        state.editing = nil
-        state.journal = []
+        state.edit(.reset)
         // Ramps belong to the cluster they write to; they stay saved under its session key.
         state.ramps = [:]
         state.rampOpen = nil
@@ -283,19 +278,8 @@ extension AppState {
                 visibleGraph.updateSubtitle(NodeID(.workload, d.id), sub)
             }
         }
-        for id in c.changedSplits where drafts[id]?.unknownOutcome == true { settleUnknownWrite(id) }
-        for id in c.changedSplits {
-            guard var d = drafts[id] else { continue }
-            if let s = store.splits[id] {
-                switch d.phase {
-                case .writing: break  // our own write's echo may come before its response
-                default: d.serverChanged(s)
-                }
-            } else {
-                d.notice = "the split was deleted on the server; your draft is kept"
-            }
-            drafts[id] = d
-        }
+        // Drafts of these splits follow the server, show theirs, or settle a write of unknown outcome.
+        if !c.changedSplits.isEmpty && !splitEditor.drafts.isEmpty { edit(.serverChanged(Array(c.changedSplits))) }
     }
 
     /// A relist may have changed any status field (ready counts): rebuild once rather than diff.
