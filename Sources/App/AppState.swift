@@ -182,31 +182,6 @@ public struct TableState: Sendable, Equatable {
     public init() {}
 }
 
-public enum InputMode: String, Sendable, Equatable {
-    case normal
-    /// `:` command line.
-    case command
-    /// `/` filter line (tables and graph).
-    case filter
-}
-
-public struct CommandLineState: Sendable, Equatable {
-    public var text = ""
-    /// Cursor position in characters.
-    public var cursor = 0
-    /// Candidates for the word being typed, refreshed on each keystroke.
-    public var completions: [String] = []
-    /// Which candidate Tab last inserted.
-    public var completionIndex: Int?
-    /// Oldest first; no consecutive duplicates.
-    public var history: [String] = []
-    /// While browsing history with ↑/↓: the entry shown.
-    public var historyIndex: Int?
-    /// The text typed before browsing history began.
-    public var draftBeforeHistory = ""
-    public init() {}
-}
-
 public struct StatusLine: Sendable, Equatable {
     public enum Level: String, Sendable {
         case info, warning, error
@@ -340,9 +315,9 @@ public struct AppState: Sendable, Equatable {
     public internal(set) var helpScroll = 0
 
     // Input.
-    public internal(set) var mode: InputMode = .normal
-    public internal(set) var commandLine = CommandLineState()
-    public internal(set) var filterLine = CommandLineState()
+    /// The `:` command line and the `/` filter line (App/LineEditor.swift), changed only through
+    /// `editLine(_:)`.
+    public internal(set) var lineEditor = LineEditor()
     public internal(set) var message: StatusLine?
 
     // Writes.
@@ -420,7 +395,7 @@ public struct AppState: Sendable, Equatable {
 
     /// The key context used for dispatch and for the footer's hints.
     public var keyContext: KeyContext {
-        switch mode {
+        switch lineEditor.mode {
         case .command: return .command
         case .filter: return .filter
         case .normal: break

@@ -11,7 +11,7 @@ extension AppState {
         let action = options.keyMap.action(for: key, in: context)
         if action != .quit { quitArmed = false }
         switch context {
-        case .command, .filter: return handleLine(key, action)
+        case .command, .filter: return editLine(.key(key, action))
         case .editor, .diff, .confirm, .canaryConfirm:
             if action == .planRamp, let d = editor {
                 openRamp(d.key, canary: d.selected)
@@ -49,17 +49,8 @@ extension AppState {
         case .closeHelp: view = previousView
         case .scrollUp: helpScroll = max(0, helpScroll - 1)
         case .scrollDown: helpScroll = min(helpScroll + 1, max(0, options.keyMap.helpLineCount + Legend.lines.count - 1))
-        case .commandMode:
-            mode = .command
-            commandLine.text = ""
-            commandLine.cursor = 0
-            commandLine.historyIndex = nil
-            updateCompletions()
-        case .filterMode:
-            mode = .filter
-            filterLine.text = currentFilter
-            filterLine.cursor = filterLine.text.count
-            filterLine.historyIndex = nil
+        case .commandMode: editLine(.openCommand)
+        case .filterMode: editLine(.openFilter(currentFilter))
         case .showGraph: view = .graph
         case .showServices: view = .services
         case .showSplits: view = .splits
