@@ -82,24 +82,87 @@ public enum ConnectionStatus: String, Sendable, Equatable {
     case noCluster
 }
 
+/// What the connection is told.
+public enum ConnectionEvent: Sendable, Equatable {
+    /// Objects or metrics arrived (at this time): the API server answers.
+    case dataArrived(at: Seconds)
+    /// A complete list arrived: the API server answers (the data's time is noted separately).
+    case listed
+    /// A watch failed; `retryIn`: when its reflector tries again.
+    case watchFailed(ObjectKind, KubeError, retryIn: Seconds)
+    /// The clock moved, or something else may have changed the badge: derive it again.
+    case recheck
+    /// There is no cluster to talk to (the kubeconfig, or its context, cannot be used): why.
+    case noCluster(String)
+    /// Another namespace or context: start over.
+    case reset
+}
+
 public struct ConnectionState: Sendable, Equatable {
-    public var status: ConnectionStatus = .connecting
+    public internal(set) var status: ConnectionStatus = .connecting
     /// When data (objects or metrics) last arrived; the header shows `now - lastDataAt`.
-    public var lastDataAt: Seconds?
+    public internal(set) var lastDataAt: Seconds?
     /// Since when requests have been failing (nil = not failing).
-    public var failingSince: Seconds?
+    public internal(set) var failingSince: Seconds?
     /// Latest error, already in user words.
-    public var lastError: String?
+    public internal(set) var lastError: String?
     /// Seconds until the next retry, as reported by a reflector.
-    public var retryIn: Seconds?
+    public internal(set) var retryIn: Seconds?
     /// Why there is no cluster session at all (a kubeconfig that cannot be read or used).
-    public var noCluster: String?
+    public internal(set) var noCluster: String?
     public init() {}
 
     /// Age of the data shown, in seconds; nil before any data.
     public func dataAge(now: Seconds) -> Seconds? { lastDataAt.map { max(0, now - $0) } }
-}
 
+    /// Returns what the footer should say, if anything (a watch refused by a server that is
+    /// reachable).
+    @discardableResult
+    public mutating func handle(_ event: ConnectionEvent, now: Seconds, offlineAfter: Seconds) -> String? {
+        var said: String?
+        switch event {
+        case .dataArrived(let at):
+            lastDataAt = at
+            failingSince = nil
+            retryIn = nil
+        case .listed:
+            failingSince = nil
+            retryIn = nil
+        case .watchFailed(let kind, let e, let retry):
+            // The one place a watch failure is classified: unreachable (transport, 5xx, 429)
+            // marks the connection failing; anything else is an answer from a reachable
+            // server, reported.
+            if e.isUnreachable {
+                self.retryIn = retry
+                if failingSince == nil { failingSince = now }
+                lastError = e.userMessage
+            } else {
+                lastError = e.userMessage
+                // The cause first; which watch it was, last (a cut line keeps the cause).
+                said = "\(e.userMessage) (watching \(kind.resource))"
+                failingSince = nil
+                retryIn = nil
+            }
+        case .recheck: break
+        case .noCluster(let why):
+            noCluster = why
+            lastError = why
+        case .reset:
+            self = ConnectionState()
+        }
+        // live / stale / offline from the failure time and the age of the data.
+        if noCluster != nil {
+            status = .noCluster
+        } else if let since = failingSince {
+            status = now - since >= offlineAfter ? .offline : .stale
+        } else if lastDataAt == nil {
+            status = .connecting
+        } else {
+            status = .live
+        }
+        return said
+    }
+}
 public enum ViewKind: String, Sendable, Equatable, CaseIterable {
     case graph, services, splits, help
 }
@@ -271,6 +334,7 @@ public struct AppState: Sendable, Equatable {
     public internal(set) var context: ContextInfo
     /// The offer to run `kubectl port-forward` to a Prometheus that refused the service proxy.
     public internal(set) var portForward = PortForwardPhase.none
+    /// The connection badge (App/Connection.swift), changed only through `noteConnection(_:)`.
     public internal(set) var connection = ConnectionState()
 
     /// Metrics are stale (shown in the header, apart from the connection badge): the last good

@@ -44,7 +44,7 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
 
     case .tick(let now):
         state.now = max(state.now, now)
-        state.updateConnection()
+        state.noteConnection(.recheck)
         state.expireMessage()
         fx = [.scheduleTick(after: 1)]
         if state.connection.status == .offline { fx += state.rampsConnectionLost(kind: nil) }
@@ -64,7 +64,7 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
     case .objects(let kind, .replaced(let items)):
         state.applyObjects(kind) { $0.replaceAll(kind, items) }
         state.relisted(kind)
-        state.markReachable()
+        state.noteConnection(.listed)
         fx = state.rampsServerChanged(kind)
     case .objects(let kind, .upserted(let o)):
         state.applyObjects(kind) { $0.upsert(kind, o) }
@@ -82,18 +82,15 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
         state.edit(.reloaded(Array(ids)))
         fx = state.rampsServerChanged(kind)
     case .watchFailed(let kind, let e, let retry):
-        state.watchFailed(kind, e, retryIn: retry)
+        state.noteConnection(.watchFailed(kind, e, retryIn: retry))
         fx = state.rampsConnectionLost(kind: kind)
 
     case .metricsSampled(let ns, let lists, let fetched, let at):
         state.now = max(state.now, at)
         let before = state.metrics.edgeSetVersion
         state.metrics.record(namespace: ns, lists: lists, edgesFetched: fetched, at: at)
-        state.connection.lastDataAt = at
-        state.connection.failingSince = nil
-        state.connection.retryIn = nil
+        state.noteConnection(.dataArrived(at: at))
         if state.metrics.edgeSetVersion != before { state.rebuildGraph() }
-        state.updateConnection()
         fx = state.nextMetricsPoll()
         fx += state.rampsObserve(at: at)
     case .metricsHistory(let ns, let points):
@@ -110,7 +107,7 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
         // reachable. The next poll backs off.
         state.set("metrics: \(e.userMessage)", .warning)
         state.offerPortForward(for: e)
-        state.updateConnection()
+        state.noteConnection(.recheck)
         fx = state.nextMetricsPoll()
 
     case .patchSucceeded(let id, let object): fx = state.edit(.patchSucceeded(requestID: id, object: object))
@@ -160,9 +157,7 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
             // Nothing is connected (the kubeconfig at start, or the one :kubeconfig named, is
             // unusable): say so in the badge and the header for as long as it lasts, rather
             // than CONNECTING forever, with what to do next.
-            state.connection.noCluster = clean(error, limit: 300)
-            state.connection.lastError = state.connection.noCluster
-            state.updateConnection()
+            state.noteConnection(.noCluster(clean(error, limit: 300)))
             state.set("no cluster: \(clean(error, limit: 300)); :kubeconfig PATH or :ctx NAME picks one", .error)
         } else {
             state.set("cannot switch to \(clean(name)): \(clean(error, limit: 300)); still on context \(state.context.context)", .error)
@@ -215,54 +210,16 @@ extension AppState {
 
     // MARK: connection
 
-    mutating func markFailing(_ e: KubeError) {
-        if connection.failingSince == nil { connection.failingSince = now }
-        connection.lastError = e.userMessage
-    }
-
-    /// A complete list arrived: the API server answers.
-    mutating func markReachable() {
-        connection.failingSince = nil
-        connection.retryIn = nil
-        updateConnection()
-    }
-
-    /// The one place a watch failure is classified: unreachable (transport, 5xx, 429) marks
-    /// the connection failing; anything else is an answer from a reachable server, reported.
-    mutating func watchFailed(_ kind: ObjectKind, _ e: KubeError, retryIn: Seconds) {
-        if e.isUnreachable {
-            connection.retryIn = retryIn
-            markFailing(e)
-            updateConnection()
-        } else {
-            connection.lastError = e.userMessage
-            // The cause first; which watch it was, last (a cut line keeps the cause).
-            set("\(e.userMessage) (watching \(kind.resource))", .warning)
-            markReachable()
-        }
-    }
-
-    /// live / stale / offline from the failure time and the age of the metrics.
-    public mutating func updateConnection() {
-        if connection.noCluster != nil {
-            connection.status = .noCluster
-        } else if let since = connection.failingSince {
-            connection.status = now - since >= options.offlineAfter ? .offline : .stale
-        } else if connection.lastDataAt == nil {
-            connection.status = .connecting
-        } else {
-            connection.status = .live
-        }
+    /// Tells the connection badge a fact; what it has to say goes to the footer as a warning.
+    mutating func noteConnection(_ event: ConnectionEvent) {
+        if let said = connection.handle(event, now: now, offlineAfter: options.offlineAfter) { set(said, .warning) }
     }
 
     // MARK: data
 
     mutating func applyObjects(_ kind: ObjectKind, _ change: (inout MeshStore) -> StoreChange) {
         let c = change(&store)
-        connection.lastDataAt = now
-        connection.failingSince = nil
-        connection.retryIn = nil
-        updateConnection()
+        noteConnection(.dataArrived(at: now))
         if c.topologyChanged && (kind == .service || kind == .deployment || kind == .trafficSplit || kind.routeKind != nil) {
             graphStale = true
         } else if !graphStale {
@@ -351,7 +308,7 @@ extension AppState {
         pan = .zero
         detail = nil
         detailOpen = false
-        connection = ConnectionState()
+        noteConnection(.reset)
     }
 
     func firstNode() -> NodeID? {
