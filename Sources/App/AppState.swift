@@ -82,24 +82,87 @@ public enum ConnectionStatus: String, Sendable, Equatable {
     case noCluster
 }
 
+/// What the connection is told.
+public enum ConnectionEvent: Sendable, Equatable {
+    /// Objects or metrics arrived (at this time): the API server answers.
+    case dataArrived(at: Seconds)
+    /// A complete list arrived: the API server answers (the data's time is noted separately).
+    case listed
+    /// A watch failed; `retryIn`: when its reflector tries again.
+    case watchFailed(ObjectKind, KubeError, retryIn: Seconds)
+    /// The clock moved, or something else may have changed the badge: derive it again.
+    case recheck
+    /// There is no cluster to talk to (the kubeconfig, or its context, cannot be used): why.
+    case noCluster(String)
+    /// Another namespace or context: start over.
+    case reset
+}
+
 public struct ConnectionState: Sendable, Equatable {
-    public var status: ConnectionStatus = .connecting
+    public internal(set) var status: ConnectionStatus = .connecting
     /// When data (objects or metrics) last arrived; the header shows `now - lastDataAt`.
-    public var lastDataAt: Seconds?
+    public internal(set) var lastDataAt: Seconds?
     /// Since when requests have been failing (nil = not failing).
-    public var failingSince: Seconds?
+    public internal(set) var failingSince: Seconds?
     /// Latest error, already in user words.
-    public var lastError: String?
+    public internal(set) var lastError: String?
     /// Seconds until the next retry, as reported by a reflector.
-    public var retryIn: Seconds?
+    public internal(set) var retryIn: Seconds?
     /// Why there is no cluster session at all (a kubeconfig that cannot be read or used).
-    public var noCluster: String?
+    public internal(set) var noCluster: String?
     public init() {}
 
     /// Age of the data shown, in seconds; nil before any data.
     public func dataAge(now: Seconds) -> Seconds? { lastDataAt.map { max(0, now - $0) } }
-}
 
+    /// Returns what the footer should say, if anything (a watch refused by a server that is
+    /// reachable).
+    @discardableResult
+    public mutating func handle(_ event: ConnectionEvent, now: Seconds, offlineAfter: Seconds) -> String? {
+        var said: String?
+        switch event {
+        case .dataArrived(let at):
+            lastDataAt = at
+            failingSince = nil
+            retryIn = nil
+        case .listed:
+            failingSince = nil
+            retryIn = nil
+        case .watchFailed(let kind, let e, let retry):
+            // The one place a watch failure is classified: unreachable (transport, 5xx, 429)
+            // marks the connection failing; anything else is an answer from a reachable
+            // server, reported.
+            if e.isUnreachable {
+                self.retryIn = retry
+                if failingSince == nil { failingSince = now }
+                lastError = e.userMessage
+            } else {
+                lastError = e.userMessage
+                // The cause first; which watch it was, last (a cut line keeps the cause).
+                said = "\(e.userMessage) (watching \(kind.resource))"
+                failingSince = nil
+                retryIn = nil
+            }
+        case .recheck: break
+        case .noCluster(let why):
+            noCluster = why
+            lastError = why
+        case .reset:
+            self = ConnectionState()
+        }
+        // live / stale / offline from the failure time and the age of the data.
+        if noCluster != nil {
+            status = .noCluster
+        } else if let since = failingSince {
+            status = now - since >= offlineAfter ? .offline : .stale
+        } else if lastDataAt == nil {
+            status = .connecting
+        } else {
+            status = .live
+        }
+        return said
+    }
+}
 public enum ViewKind: String, Sendable, Equatable, CaseIterable {
     case graph, services, splits, help
 }
@@ -179,31 +242,6 @@ public struct TableState: Sendable, Equatable {
     public var selectedRow = 0
     /// First visible row.
     public var scroll = 0
-    public init() {}
-}
-
-public enum InputMode: String, Sendable, Equatable {
-    case normal
-    /// `:` command line.
-    case command
-    /// `/` filter line (tables and graph).
-    case filter
-}
-
-public struct CommandLineState: Sendable, Equatable {
-    public var text = ""
-    /// Cursor position in characters.
-    public var cursor = 0
-    /// Candidates for the word being typed, refreshed on each keystroke.
-    public var completions: [String] = []
-    /// Which candidate Tab last inserted.
-    public var completionIndex: Int?
-    /// Oldest first; no consecutive duplicates.
-    public var history: [String] = []
-    /// While browsing history with ↑/↓: the entry shown.
-    public var historyIndex: Int?
-    /// The text typed before browsing history began.
-    public var draftBeforeHistory = ""
     public init() {}
 }
 
@@ -296,6 +334,7 @@ public struct AppState: Sendable, Equatable {
     public internal(set) var context: ContextInfo
     /// The offer to run `kubectl port-forward` to a Prometheus that refused the service proxy.
     public internal(set) var portForward = PortForwardPhase.none
+    /// The connection badge (App/Connection.swift), changed only through `noteConnection(_:)`.
     public internal(set) var connection = ConnectionState()
 
     /// Metrics are stale (shown in the header, apart from the connection badge): the last good
@@ -340,20 +379,16 @@ public struct AppState: Sendable, Equatable {
     public internal(set) var helpScroll = 0
 
     // Input.
-    public internal(set) var mode: InputMode = .normal
-    public internal(set) var commandLine = CommandLineState()
-    public internal(set) var filterLine = CommandLineState()
+    /// The `:` command line and the `/` filter line (App/LineEditor.swift), changed only through
+    /// `editLine(_:)`.
+    public internal(set) var lineEditor = LineEditor()
     public internal(set) var message: StatusLine?
 
     // Writes.
     public internal(set) var readOnly = ReadOnlyState()
-    /// Drafts by split; they survive refreshes, reconnects and leaving the editor.
-    public internal(set) var drafts: [SplitID: SplitDraft] = [:]
-    /// The split whose editor is open.
-    public internal(set) var editing: SplitID?
-    public internal(set) var journal: [JournalEntry] = []
-    public internal(set) var pending: [Int: PendingRequest] = [:]
-    public internal(set) var nextRequestID = 1
+    /// Drafts, the open editor, writes in flight and the journal: a state machine of its own,
+    /// changed only through `edit(_:)` (App/Writes.swift, App/SplitEditor.swift).
+    public internal(set) var splitEditor = SplitEditor()
 
     // Guarded ramps (docs/ramps.md).
     /// Running, finished-but-shown and restored ramps, one per split.
@@ -396,7 +431,7 @@ public struct AppState: Sendable, Equatable {
     }
 
     /// The editor's draft, when the editor is open.
-    public var editor: SplitDraft? { editing.flatMap { drafts[$0] } }
+    public var editor: SplitDraft? { splitEditor.draft }
 
     public var regions: ScreenRegions {
         let w = max(size.columns, 1)
@@ -412,7 +447,7 @@ public struct AppState: Sendable, Equatable {
             detailRect = Rect(x: w - dw, y: headerH, width: dw, height: bodyH)
         }
         var dialog: Rect?
-        if editing != nil || rampForm != nil || rampOpen != nil {
+        if splitEditor.editing != nil || rampForm != nil || rampOpen != nil {
             let dw = min(w, rampOpen != nil ? 96 : 78)
             let dh = min(bodyH, 24)
             dialog = Rect(x: (w - dw) / 2, y: headerH + (bodyH - dh) / 2, width: dw, height: dh)
@@ -424,7 +459,7 @@ public struct AppState: Sendable, Equatable {
 
     /// The key context used for dispatch and for the footer's hints.
     public var keyContext: KeyContext {
-        switch mode {
+        switch lineEditor.mode {
         case .command: return .command
         case .filter: return .filter
         case .normal: break

@@ -1,4 +1,5 @@
-// The `:` command line and the `/` filter line: text editing, completion, history, commands.
+// The `:` commands: completion candidates and what each command does. The line they are
+// typed in is the line editor (LineEditor.swift).
 
 import Kube
 import KubeCore
@@ -27,124 +28,25 @@ public enum CommandSpec {
 }
 
 extension AppState {
-    mutating func handleLine(_ key: Key, _ action: Action?) -> [Effect] {
-        let isCommand = mode == .command
-        var line = isCommand ? commandLine : filterLine
-        var chars = Array(line.text)
-        line.cursor = min(max(0, line.cursor), chars.count)
-        var edited = false
-        switch action {
-        case .forceQuit?:
-            quitting = true
-            interrupted = true
-            return [.quit]
-        case .suspend?:
-            return [.suspend]
-        case .cancelLine?:
-            mode = .normal
-            if !isCommand { currentFilter = "" }
-            line.text = ""
-            line.completions = []
-            line.completionIndex = nil
-            store(line, isCommand)
-            return []
-        case .submit?:
-            mode = .normal
-            let text = line.text.trimmingSpaces
-            if !text.isEmpty && line.history.last != text { line.history.append(text) }
-            if line.history.count > 100 { line.history.removeFirst(line.history.count - 100) }
-            line.historyIndex = nil
-            line.completions = []
-            line.completionIndex = nil
-            store(line, isCommand)
-            if isCommand { return run(text) }
-            currentFilter = text
-            if view == .graph, !text.isEmpty { selectFirstGraphMatch() }
-            return []
-        case .complete?, .completePrevious?:
-            if line.completions.isEmpty { return [] }
-            let n = line.completions.count
-            let i = line.completionIndex.map { action == .complete ? ($0 + 1) % n : ($0 - 1 + n) % n } ?? (action == .complete ? 0 : n - 1)
-            line.completionIndex = i
-            line.text = Self.replacingLastWord(line.text, with: line.completions[i])
-            line.cursor = line.text.count
-            store(line, isCommand)
-            return []
-        case .historyPrevious?:
-            guard !line.history.isEmpty else { return [] }
-            if line.historyIndex == nil { line.draftBeforeHistory = line.text }
-            let i = max(0, (line.historyIndex ?? line.history.count) - 1)
-            line.historyIndex = i
-            line.text = line.history[i]
-            line.cursor = line.text.count
-            edited = true
-        case .historyNext?:
-            guard let i = line.historyIndex else { return [] }
-            if i + 1 < line.history.count {
-                line.historyIndex = i + 1
-                line.text = line.history[i + 1]
-            } else {
-                line.historyIndex = nil
-                line.text = line.draftBeforeHistory
-            }
-            line.cursor = line.text.count
-            edited = true
-        case .deleteBackward?:
-            if line.cursor > 0 {
-                chars.remove(at: line.cursor - 1)
-                line.cursor -= 1
-                line.text = String(chars)
-                edited = true
-            } else if chars.isEmpty {
-                // Backspace on an empty line leaves it, like vim.
-                mode = .normal
-            }
-        case .deleteForward?:
-            if line.cursor < chars.count {
-                chars.remove(at: line.cursor)
-                line.text = String(chars)
-                edited = true
-            }
-        case .cursorLeft?: line.cursor = max(0, line.cursor - 1)
-        case .cursorRight?: line.cursor = min(chars.count, line.cursor + 1)
-        case .cursorHome?: line.cursor = 0
-        case .cursorEnd?: line.cursor = chars.count
-        case .clearLine?:
-            line.text = ""
-            line.cursor = 0
-            edited = true
-        default:
-            if case .char(let c) = key {
-                chars.insert(c, at: line.cursor)
-                line.cursor += 1
-                line.text = String(chars)
-                edited = true
+    /// The one door into the line editor: hands it the event and carries out what it asks.
+    @discardableResult
+    mutating func editLine(_ event: LineEvent) -> [Effect] {
+        let state = self
+        let actions = lineEditor.handle(event, completions: { state.completions(for: $0) })
+        var fx: [Effect] = []
+        for a in actions {
+            switch a {
+            case .run(let text): fx += run(text)
+            case .setFilter(let text): currentFilter = text
+            case .filterSubmitted(let text): if view == .graph, !text.isEmpty { selectFirstGraphMatch() }
+            case .forceQuit:
+                quitting = true
+                interrupted = true
+                fx.append(.quit)
+            case .suspend: fx.append(.suspend)
             }
         }
-        if edited {
-            line.completionIndex = nil
-            if action != .historyPrevious && action != .historyNext { line.historyIndex = nil }
-        }
-        store(line, isCommand)
-        if edited {
-            if isCommand { updateCompletions() } else { currentFilter = line.text }
-        }
-        return []
-    }
-
-    private mutating func store(_ line: CommandLineState, _ isCommand: Bool) {
-        if isCommand { commandLine = line } else { filterLine = line }
-    }
-
-    static func replacingLastWord(_ text: String, with word: String) -> String {
-        if let sp = text.lastIndex(of: " ") { return String(text[...sp]) + word }
-        return word
-    }
-
-    /// Candidates for the word under the cursor (the last word).
-    mutating func updateCompletions() {
-        commandLine.completions = completions(for: commandLine.text)
-        commandLine.completionIndex = nil
+        return fx
     }
 
     public func completions(for text: String) -> [String] {
@@ -203,7 +105,7 @@ extension AppState {
                 set("usage: :ctx NAME", .warning)
                 return []
             }
-            let dirty = drafts.values.filter(\.isDirty)
+            let dirty = splitEditor.drafts.values.filter(\.isDirty)
             if cmd == "ctx" && !dirty.isEmpty {
                 set("unsaved drafts (\(dirty.map(\.key.key).sorted().joined(separator: ", "))): write or revert them, or use :ctx! \(arg)", .warning)
                 return []
@@ -219,7 +121,7 @@ extension AppState {
                 set("usage: :kubeconfig PATH", .warning)
                 return []
             }
-            let dirty = drafts.values.filter(\.isDirty)
+            let dirty = splitEditor.drafts.values.filter(\.isDirty)
             if !dirty.isEmpty {
                 set("unsaved drafts (\(dirty.map(\.key.key).sorted().joined(separator: ", "))): write or revert them first", .warning)
                 return []

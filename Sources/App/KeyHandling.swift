@@ -11,7 +11,7 @@ extension AppState {
         let action = options.keyMap.action(for: key, in: context)
         if action != .quit { quitArmed = false }
         switch context {
-        case .command, .filter: return handleLine(key, action)
+        case .command, .filter: return editLine(.key(key, action))
         case .editor, .diff, .confirm, .canaryConfirm:
             if action == .planRamp, let d = editor {
                 openRamp(d.key, canary: d.selected)
@@ -28,7 +28,7 @@ extension AppState {
         guard let action else { return [] }
         switch action {
         case .quit:
-            let dirty = drafts.values.filter(\.isDirty).map(\.key.key).sorted()
+            let dirty = splitEditor.dirtyKeys
             if !dirty.isEmpty && !quitArmed {
                 quitArmed = true
                 set("unsaved drafts: \(dirty.joined(separator: ", ")); press q again to quit", .warning)
@@ -49,21 +49,12 @@ extension AppState {
         case .closeHelp: view = previousView
         case .scrollUp: helpScroll = max(0, helpScroll - 1)
         case .scrollDown: helpScroll = min(helpScroll + 1, max(0, options.keyMap.helpLineCount + Legend.lines.count - 1))
-        case .commandMode:
-            mode = .command
-            commandLine.text = ""
-            commandLine.cursor = 0
-            commandLine.historyIndex = nil
-            updateCompletions()
-        case .filterMode:
-            mode = .filter
-            filterLine.text = currentFilter
-            filterLine.cursor = filterLine.text.count
-            filterLine.historyIndex = nil
+        case .commandMode: editLine(.openCommand)
+        case .filterMode: editLine(.openFilter(currentFilter))
         case .showGraph: view = .graph
         case .showServices: view = .services
         case .showSplits: view = .splits
-        case .undo: return undo()
+        case .undo: return edit(.undo)
         case .portForwardOffer: reopenPortForwardOffer()
         case .moveLeft, .moveRight, .moveUp, .moveDown: moveSelection(action)
         case .nextEdge: nextEdge()
@@ -91,7 +82,7 @@ extension AppState {
         case .panUp: panBy(dx: 0, dy: -4)
         case .panDown: panBy(dx: 0, dy: 4)
         case .editSplit:
-            if let id = splitForSelection() { openEditor(id) } else { set("no traffic split here", .warning) }
+            if let id = splitForSelection() { edit(.open(id)) } else { set("no traffic split here", .warning) }
         case .planRamp:
             if let id = splitForSelection() { openRamp(id) } else { set("no traffic split here", .warning) }
         case .rowUp: moveRow(-1)
@@ -180,7 +171,10 @@ extension AppState {
         case .edge(let e):
             if case .split(let id) = e.kind { target = .split(id) } else { target = .edge(e) }
         }
-        if detailOpen, detail == target, case .split(let id) = target { return openEditor(id) }
+        if detailOpen, detail == target, case .split(let id) = target {
+            edit(.open(id))
+            return
+        }
         detail = target
         detailOpen = true
     }
@@ -342,7 +336,7 @@ extension AppState {
 
     mutating func openRow() {
         if currentTable == .splits {
-            if let id = splitForSelection() { openEditor(id) }
+            if let id = splitForSelection() { edit(.open(id)) }
             return
         }
         syncDetailToRow()
@@ -355,16 +349,12 @@ extension AppState {
         guard options.mouseEnabled else { return [] }
         let r = regions
         let p = CellPoint(x: m.x, y: m.y)
-        if let d = r.dialog, editing != nil {
+        if let d = r.dialog, splitEditor.editing != nil {
             if m.action == .scrollUp || m.action == .scrollDown {
-                return handleEditor(m.action == .scrollUp ? .up : .down, m.action == .scrollUp ? .backendUp : .backendDown)
+                return edit(.key(m.action == .scrollUp ? .backendUp : .backendDown))
             }
-            if d.contains(p), m.action == .press, var draft = editor {
-                let i = m.y - d.y - SplitEditorLayout.firstBackendRow
-                if draft.working.backends.indices.contains(i) {
-                    draft.selected = i
-                    drafts[draft.key] = draft
-                }
+            if d.contains(p), m.action == .press {
+                return edit(.select(backend: m.y - d.y - SplitEditorLayout.firstBackendRow))
             }
             return []
         }

@@ -135,7 +135,7 @@ extension AppState {
     /// `R`: the running (or restored) ramp of the split, else a new plan for it.
     mutating func openRamp(_ id: SplitID, canary: Int? = nil) {
         if ramps[id] != nil {
-            editing = nil
+            edit(.close)
             rampOpen = id
             return
         }
@@ -144,7 +144,7 @@ extension AppState {
         var held: ControllerInfo?
         if let c = s.controller {
             // A Flagger Canary suspended from this split's editor (S, read back) holds still.
-            guard let d = drafts[id], isHeldByCanary(d) else {
+            guard let d = splitEditor.drafts[id], d.isHeldByCanary else {
                 let how = FlaggerCanary(owning: s.meta) != nil ? ": S in its editor suspends the Canary, then R" : ""
                 return set("\(c.tool) manages \(id) (\(c.detail)): suspend it before ramping by hand\(how)", .warning)
             }
@@ -152,7 +152,7 @@ extension AppState {
         }
         // The canary: the backend selected in the editor, else the last one (where canaries sit).
         let index = canary ?? max(0, s.backends.count - 1)
-        editing = nil
+        edit(.close)
         rampForm = RampForm(split: s, canary: index, defaults: options.ramp)
         rampForm?.heldController = held
     }
@@ -306,13 +306,12 @@ extension AppState {
                 }
             case .write(let target, let base, _):
                 // The same guarded write as the editor's: base's resourceVersion in the patch.
-                guard let request = PatchRequest.weights(id: nextRequestID, target, basedOn: base, dryRun: false) else {
+                let sent = edit(.rampWrite(id, target: target, base: base))
+                guard !sent.isEmpty else {
                     fx += drive(id) { $0.writeFailed(.other("the split has no resourceVersion; refusing an unguarded write"), now: $1) }
                     continue
                 }
-                nextRequestID += 1
-                pending[request.id] = .ramp(id, target)
-                fx.append(.patch(request))
+                fx += sent
             }
         }
         return fx
@@ -386,8 +385,11 @@ extension AppState {
             return drive(id) { $0.writeFailed(.other("the server's answer is not the split"), now: $1) }
         }
         let before = ramps[id]?.machine.server.backends ?? []
-        journal.append(
-            JournalEntry(split: SplitRef(written), before: before, after: written.backends, resultingResourceVersion: written.meta.resourceVersion, at: now))
+        edit(
+            .rampWrote(
+                JournalEntry(
+                    split: SplitRef(written), before: before, after: written.backends, resultingResourceVersion: written.meta.resourceVersion,
+                    at: now)))
         applyObjects(id.kind.objectKind) { $0.upsert(id.kind.objectKind, object) }
         return drive(id) { $0.writeSucceeded(written, now: $1) }
     }

@@ -44,7 +44,7 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
 
     case .tick(let now):
         state.now = max(state.now, now)
-        state.updateConnection()
+        state.noteConnection(.recheck)
         state.expireMessage()
         fx = [.scheduleTick(after: 1)]
         if state.connection.status == .offline { fx += state.rampsConnectionLost(kind: nil) }
@@ -64,7 +64,7 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
     case .objects(let kind, .replaced(let items)):
         state.applyObjects(kind) { $0.replaceAll(kind, items) }
         state.relisted(kind)
-        state.markReachable()
+        state.noteConnection(.listed)
         fx = state.rampsServerChanged(kind)
     case .objects(let kind, .upserted(let o)):
         state.applyObjects(kind) { $0.upsert(kind, o) }
@@ -76,22 +76,21 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
         state.applyObjects(kind) { $0.upsert(kind, o) }
         // Every split of the object reloaded (a route's rules) may settle a write of unknown outcome.
         let ref = ObjectRef(object: o)
-        let ids = state.drafts.keys.filter { $0.kind.objectKind == kind && $0.ref == ObjectRef(namespace: clean(ref.namespace), name: clean(ref.name)) }
-        for id in ids { state.settleUnknownWrite(id) }
+        let ids = state.splitEditor.drafts.keys.filter {
+            $0.kind.objectKind == kind && $0.ref == ObjectRef(namespace: clean(ref.namespace), name: clean(ref.name))
+        }
+        state.edit(.reloaded(Array(ids)))
         fx = state.rampsServerChanged(kind)
     case .watchFailed(let kind, let e, let retry):
-        state.watchFailed(kind, e, retryIn: retry)
+        state.noteConnection(.watchFailed(kind, e, retryIn: retry))
         fx = state.rampsConnectionLost(kind: kind)
 
     case .metricsSampled(let ns, let lists, let fetched, let at):
         state.now = max(state.now, at)
         let before = state.metrics.edgeSetVersion
         state.metrics.record(namespace: ns, lists: lists, edgesFetched: fetched, at: at)
-        state.connection.lastDataAt = at
-        state.connection.failingSince = nil
-        state.connection.retryIn = nil
+        state.noteConnection(.dataArrived(at: at))
         if state.metrics.edgeSetVersion != before { state.rebuildGraph() }
-        state.updateConnection()
         fx = state.nextMetricsPoll()
         fx += state.rampsObserve(at: at)
     case .metricsHistory(let ns, let points):
@@ -108,20 +107,15 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
         // reachable. The next poll backs off.
         state.set("metrics: \(e.userMessage)", .warning)
         state.offerPortForward(for: e)
-        state.updateConnection()
+        state.noteConnection(.recheck)
         fx = state.nextMetricsPoll()
 
-    case .patchSucceeded(let id, let object): fx = state.patchSucceeded(id, object)
-    case .patchFailed(let id, let error): fx = state.patchFailed(id, error)
-    case .dryRunResult(let id, let result): state.dryRunFinished(id, result)
-    case .canaryAnswered(let request, let result): fx = state.canaryAnswered(request, result)
+    case .patchSucceeded(let id, let object): fx = state.edit(.patchSucceeded(requestID: id, object: object))
+    case .patchFailed(let id, let error): fx = state.edit(.patchFailed(requestID: id, error: error))
+    case .dryRunResult(let id, let result): fx = state.edit(.dryRunResult(requestID: id, result: result))
+    case .canaryAnswered(let request, let result): fx = state.edit(.canaryAnswered(request, result))
     case .reloadFailed(_, let ref, let e):
-        let key = ref.id
-        if state.drafts[key]?.unknownOutcome == true {
-            // Still unknown: the watch will show the server's version when the connection is
-            // back, and applyObjects settles it then. Nothing is resent meanwhile.
-            state.drafts[key]?.notice = "could not check whether the write reached the server (\(e.userMessage)); nothing is resent, the draft is kept"
-        }
+        state.edit(.reloadFailed(ref.id, e))
         state.set("could not reload \(ref): \(e.userMessage)", .error)
 
     case .accessReview(let allowed, let reason):
@@ -147,9 +141,7 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
         // The runtime stopped the forward with the old context.
         state.portForward = .none
         state.resetData()
-        state.drafts = [:]
-        state.editing = nil
-        state.journal = []
+        state.edit(.reset)
         // Ramps belong to the cluster they write to; they stay saved under its session key.
         state.ramps = [:]
         state.rampOpen = nil
@@ -165,9 +157,7 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
             // Nothing is connected (the kubeconfig at start, or the one :kubeconfig named, is
             // unusable): say so in the badge and the header for as long as it lasts, rather
             // than CONNECTING forever, with what to do next.
-            state.connection.noCluster = clean(error, limit: 300)
-            state.connection.lastError = state.connection.noCluster
-            state.updateConnection()
+            state.noteConnection(.noCluster(clean(error, limit: 300)))
             state.set("no cluster: \(clean(error, limit: 300)); :kubeconfig PATH or :ctx NAME picks one", .error)
         } else {
             state.set("cannot switch to \(clean(name)): \(clean(error, limit: 300)); still on context \(state.context.context)", .error)
@@ -220,54 +210,16 @@ extension AppState {
 
     // MARK: connection
 
-    mutating func markFailing(_ e: KubeError) {
-        if connection.failingSince == nil { connection.failingSince = now }
-        connection.lastError = e.userMessage
-    }
-
-    /// A complete list arrived: the API server answers.
-    mutating func markReachable() {
-        connection.failingSince = nil
-        connection.retryIn = nil
-        updateConnection()
-    }
-
-    /// The one place a watch failure is classified: unreachable (transport, 5xx, 429) marks
-    /// the connection failing; anything else is an answer from a reachable server, reported.
-    mutating func watchFailed(_ kind: ObjectKind, _ e: KubeError, retryIn: Seconds) {
-        if e.isUnreachable {
-            connection.retryIn = retryIn
-            markFailing(e)
-            updateConnection()
-        } else {
-            connection.lastError = e.userMessage
-            // The cause first; which watch it was, last (a cut line keeps the cause).
-            set("\(e.userMessage) (watching \(kind.resource))", .warning)
-            markReachable()
-        }
-    }
-
-    /// live / stale / offline from the failure time and the age of the metrics.
-    public mutating func updateConnection() {
-        if connection.noCluster != nil {
-            connection.status = .noCluster
-        } else if let since = connection.failingSince {
-            connection.status = now - since >= options.offlineAfter ? .offline : .stale
-        } else if connection.lastDataAt == nil {
-            connection.status = .connecting
-        } else {
-            connection.status = .live
-        }
+    /// Tells the connection badge a fact; what it has to say goes to the footer as a warning.
+    mutating func noteConnection(_ event: ConnectionEvent) {
+        if let said = connection.handle(event, now: now, offlineAfter: options.offlineAfter) { set(said, .warning) }
     }
 
     // MARK: data
 
     mutating func applyObjects(_ kind: ObjectKind, _ change: (inout MeshStore) -> StoreChange) {
         let c = change(&store)
-        connection.lastDataAt = now
-        connection.failingSince = nil
-        connection.retryIn = nil
-        updateConnection()
+        noteConnection(.dataArrived(at: now))
         if c.topologyChanged && (kind == .service || kind == .deployment || kind == .trafficSplit || kind.routeKind != nil) {
             graphStale = true
         } else if !graphStale {
@@ -283,19 +235,8 @@ extension AppState {
                 visibleGraph.updateSubtitle(NodeID(.workload, d.id), sub)
             }
         }
-        for id in c.changedSplits where drafts[id]?.unknownOutcome == true { settleUnknownWrite(id) }
-        for id in c.changedSplits {
-            guard var d = drafts[id] else { continue }
-            if let s = store.splits[id] {
-                switch d.phase {
-                case .writing: break  // our own write's echo may come before its response
-                default: d.serverChanged(s)
-                }
-            } else {
-                d.notice = "the split was deleted on the server; your draft is kept"
-            }
-            drafts[id] = d
-        }
+        // Drafts of these splits follow the server, show theirs, or settle a write of unknown outcome.
+        if !c.changedSplits.isEmpty && !splitEditor.drafts.isEmpty { edit(.serverChanged(Array(c.changedSplits))) }
     }
 
     /// A relist may have changed any status field (ready counts): rebuild once rather than diff.
@@ -367,7 +308,7 @@ extension AppState {
         pan = .zero
         detail = nil
         detailOpen = false
-        connection = ConnectionState()
+        noteConnection(.reset)
     }
 
     func firstNode() -> NodeID? {

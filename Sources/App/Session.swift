@@ -28,8 +28,8 @@ public struct SessionSnapshot: Sendable, Equatable {
     public static func key(_ c: ContextInfo) -> String { "\(c.context)@\(c.server)" }
 
     public init(_ state: AppState) {
-        drafts = state.drafts.values.filter(\.isDirty).sorted { $0.key < $1.key }
-        journal = state.journal
+        drafts = state.splitEditor.drafts.values.filter(\.isDirty).sorted { $0.key < $1.key }
+        journal = state.splitEditor.journal
         ramps = state.restoredRamps
         for (id, r) in state.ramps { if let j = r.machine.snapshot { ramps[id] = j } }
     }
@@ -152,11 +152,7 @@ extension AppState {
     /// Puts back what the last session left: drafts (reconciled with the server as soon as
     /// its objects arrive, like any draft) and the journal, so `u` still works.
     mutating func restoreSession(_ s: SessionSnapshot) {
-        for d in s.drafts where drafts[d.key] == nil || !(drafts[d.key]?.isDirty ?? false) {
-            drafts[d.key] = d
-            if let current = store.splits[d.key] { drafts[d.key]!.serverChanged(current) }
-        }
-        if journal.isEmpty { journal = s.journal }
+        edit(.restored(s))
         for (id, j) in s.ramps where ramps[id] == nil { restoredRamps[id] = j }
         materializeRestoredRamps()
         guard !s.drafts.isEmpty else { return }

@@ -197,7 +197,7 @@ extension AppState {
                     rootService: s.service,
                     backendsText: s.backends.map { "\($0.service) \($0.weight)" }.joined(separator: " · "),
                     apiVersion: s.apiVersion, metrics: splitMetrics(id), controller: s.controller?.tool,
-                    hasDraft: drafts[id]?.isDirty ?? false, splitsForRoot: id.kind == .trafficSplit ? perRoot[s.rootRef] ?? 1 : 1))
+                    hasDraft: splitEditor.drafts[id]?.isDirty ?? false, splitsForRoot: id.kind == .trafficSplit ? perRoot[s.rootRef] ?? 1 : 1))
         }
         return Self.sorted(rows, t, id: \.id, metrics: \.metrics) { r, c in
             switch c {

@@ -124,7 +124,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     #expect(FilterMatcher("^books-v[13]$").isRegex)
     #expect(s.serviceRows().map(\.id.name) == ["books-v1", "books-v3"])
     keys(&s, [.enter])
-    #expect(s.mode == .normal)
+    #expect(s.lineEditor.mode == .normal)
     #expect(s.tables[.services]?.filter == "^books-v[13]$")
     keys(&s, [.esc])  // clears the filter
     #expect(s.serviceRows().count == 5)
@@ -140,15 +140,15 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     var s = loaded()
     keys(&s, [.char(":")])
     type(&s, "t")
-    #expect(s.commandLine.completions == ["ts", "theme"])
+    #expect(s.lineEditor.commandLine.completions == ["ts", "theme"])
     keys(&s, [.tab])
-    #expect(s.commandLine.text == "ts")
+    #expect(s.lineEditor.commandLine.text == "ts")
     keys(&s, [.tab])
-    #expect(s.commandLine.text == "theme")
+    #expect(s.lineEditor.commandLine.text == "theme")
     type(&s, " d")
-    #expect(s.commandLine.completions == ["default", "dark"])
+    #expect(s.lineEditor.commandLine.completions == ["default", "dark"])
     keys(&s, [.tab, .tab])
-    #expect(s.commandLine.text == "theme dark")
+    #expect(s.lineEditor.commandLine.text == "theme dark")
     let fx = keys(&s, [.enter])
     #expect(fx == [.setTheme("dark")])
     keys(&s, [.char(":")])
@@ -156,14 +156,14 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     keys(&s, [.enter])
     #expect(s.view == .splits)
     keys(&s, [.char(":"), .up])
-    #expect(s.commandLine.text == "ts")
+    #expect(s.lineEditor.commandLine.text == "ts")
     keys(&s, [.up])
-    #expect(s.commandLine.text == "theme dark")
+    #expect(s.lineEditor.commandLine.text == "theme dark")
     keys(&s, [.down, .down])
-    #expect(s.commandLine.text == "")
+    #expect(s.lineEditor.commandLine.text == "")
     type(&s, "ns a")
     keys(&s, [.tab])
-    #expect(s.commandLine.text == "ns all")
+    #expect(s.lineEditor.commandLine.text == "ns all")
     let ns = keys(&s, [.enter])
     #expect(ns.contains(.startWatches(.all)))
     keys(&s, [.char(":")])
@@ -177,7 +177,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     keys(&s, [.char(":")])
     type(&s, "ts")
     keys(&s, [.enter, .enter])
-    #expect(s.editing == booksID)
+    #expect(s.splitEditor.editing == booksID)
     #expect(s.editor?.selected == 0)
     #expect(s.editor?.step == 5)
     keys(&s, [.right])  // +5 points to v1, taken proportionally from v2 (30) and v3 (10)
@@ -217,11 +217,11 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     let drafted = weights(s.editor)
     #expect(drafted == ["90", "8", "2"], "largest remainder, ties to the lower index")
     keys(&s, [.esc])
-    #expect(s.editing == nil)
-    #expect(s.drafts[booksID]?.isDirty == true, "Esc keeps the draft")
+    #expect(s.splitEditor.editing == nil)
+    #expect(s.splitEditor.drafts[booksID]?.isDirty == true, "Esc keeps the draft")
     // A refresh of the same object keeps it too.
     _ = reduce(&s, .objects(.trafficSplit, .replaced([split([60, 30, 10], rv: "7")])))
-    #expect(weights(s.drafts[booksID]) == drafted)
+    #expect(weights(s.splitEditor.drafts[booksID]) == drafted)
 }
 
 @Test func proportionalShiftsPreserveTotals() {
@@ -256,7 +256,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     #expect(p.body[path: "metadata", "resourceVersion"]?.stringValue == "7")
     #expect(p.body[path: "spec", "backends"]?.arrayValue?.count == 2)
     _ = reduce(&s, .patchSucceeded(requestID: p.id, object: split([50, 50], rv: "8")))
-    #expect(s.journal.count == 1)
+    #expect(s.splitEditor.journal.count == 1)
     #expect(s.editor?.isDirty == false)
     keys(&s, [.esc])
     // Issue 13: `u` writes nothing by itself; it shows the undo's diff and waits for `y`.
@@ -274,8 +274,8 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     let ws = up.body[path: "spec", "backends"]?.arrayValue?.map { $0["weight"]?.intValue }
     #expect(ws == [90, 10])
     _ = reduce(&s, .patchSucceeded(requestID: up.id, object: split([90, 10], rv: "9")))
-    #expect(s.journal.isEmpty)
-    #expect(s.editing == nil, "back where u was pressed: the table")
+    #expect(s.splitEditor.journal.isEmpty)
+    #expect(s.splitEditor.editing == nil, "back where u was pressed: the table")
     #expect(s.message?.text.contains("undid") == true)
 }
 
@@ -299,7 +299,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
         #expect(s.keyContext == .editor, "\(back) returns to the editor")
         #expect(s.editor?.undo == nil)
         #expect(weights(s.editor) == ["50", "50"], "the undo is dropped")
-        #expect(s.journal.count == 1, "nothing was undone")
+        #expect(s.splitEditor.journal.count == 1, "nothing was undone")
     }
 }
 
@@ -310,7 +310,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     keys(&s, [.enter])
     #expect(s.keyContext == .editor)
     keys(&s, [.char("q")])
-    #expect(s.editing == nil && !s.quitting)
+    #expect(s.splitEditor.editing == nil && !s.quitting)
     keys(&s, [.char("?")])
     #expect(s.view == .help)
     keys(&s, [.char("q")])
@@ -564,30 +564,30 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     s.view = .splits
     keys(&s, [.enter, .down, .right, .right, .esc])
     let id = SplitID.trafficSplit("shop", "books")
-    #expect(s.drafts[id]?.isDirty == true)
-    s.journal = [
+    #expect(s.splitEditor.drafts[id]?.isDirty == true)
+    s.splitEditor.journal = [
         JournalEntry(
             split: SplitRef(namespace: "shop", name: "books", apiVersion: "split.smi-spec.io/v1alpha2"),
-            before: s.drafts[id]!.base.backends, after: s.drafts[id]!.working.backends, resultingResourceVersion: "8", at: 5)
+            before: s.splitEditor.drafts[id]!.base.backends, after: s.splitEditor.drafts[id]!.working.backends, resultingResourceVersion: "8", at: 5)
     ]
     let snap = SessionSnapshot(s)
     #expect(snap.drafts.count == 1)
     // Through text, as on disk.
     let back = SessionSnapshot(json: try JSON.parse(String(decoding: snap.json.serialized(), as: UTF8.self)))
-    #expect(back.drafts.first?.working.backends == s.drafts[id]!.working.backends)
+    #expect(back.drafts.first?.working.backends == s.splitEditor.drafts[id]!.working.backends)
     #expect(back.drafts.first?.base.meta.resourceVersion == "7")
     // The stored split is slim; the saved draft still knows who will revert it.
     #expect(back.drafts.first?.base.controller?.tool == "flagger")
-    #expect(back.journal == s.journal)
+    #expect(back.journal == s.splitEditor.journal)
 
     // A fresh start restores them; when the server's object arrives it is reconciled as usual.
     var fresh = loaded()
     _ = reduce(&fresh, .sessionRestored(back))
-    #expect(fresh.drafts[id]?.isDirty == true)
-    #expect(fresh.journal.count == 1)
+    #expect(fresh.splitEditor.drafts[id]?.isDirty == true)
+    #expect(fresh.splitEditor.journal.count == 1)
     #expect(fresh.message?.text.contains("unsaved draft") == true)
     _ = reduce(&fresh, .objects(.trafficSplit, .upserted(split([70, 30], rv: "9"))))
-    #expect(fresh.drafts[id]?.theirs?.meta.resourceVersion == "9", "a server change meanwhile is shown as theirs")
+    #expect(fresh.splitEditor.drafts[id]?.theirs?.meta.resourceVersion == "9", "a server change meanwhile is shown as theirs")
 
     // Clean drafts are not kept; broken entries are dropped, the rest restored.
     var clean = loaded()
@@ -618,7 +618,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     _ = reduce(&s, .objectReloaded(.trafficSplit, split([30, 70], rv: "8")))
     #expect(s.editor?.unknownOutcome == false)
     #expect(s.editor?.isDirty == false && s.editor?.base.meta.resourceVersion == "8")
-    #expect(s.journal.last?.resultingResourceVersion == "8", "a write that landed is undoable like any other")
+    #expect(s.splitEditor.journal.last?.resultingResourceVersion == "8", "a write that landed is undoable like any other")
     #expect(s.editor?.notice?.contains("did reach the server") == true)
 
     // It did not land: the re-read shows the old weights; the draft stays, nothing is sent.
@@ -634,7 +634,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     #expect(!after.contains { if case .patch = $0 { return true } else { return false } })
     #expect(t.editor?.isDirty == true && weights(t.editor) == ["30", "70"])
     #expect(t.editor?.notice?.contains("did not reach the server") == true)
-    #expect(t.journal.isEmpty)
+    #expect(t.splitEditor.journal.isEmpty)
 
     // A request refused before it was sent (connection refused) is an ordinary failure.
     var u = loaded()
@@ -729,8 +729,8 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     let split = try #require(s.store.splits[id])
     var d = SplitDraft(split: split)
     d.working = try split.settingShare(30, of: 1)
-    s.drafts[id] = d
-    s.journal = [JournalEntry(split: SplitRef(split), before: split.backends, after: d.working.backends, resultingResourceVersion: "7", at: 5)]
+    s.splitEditor.drafts[id] = d
+    s.splitEditor.journal = [JournalEntry(split: SplitRef(split), before: split.backends, after: d.working.backends, resultingResourceVersion: "7", at: 5)]
     let back = SessionSnapshot(json: try JSON.parse(String(decoding: SessionSnapshot(s).json.serialized(), as: UTF8.self)))
     #expect(back.drafts.map(\.key) == [id])
     #expect(back.drafts.first?.working.backends.map(\.weight.description) == ["70", "30"])

@@ -240,12 +240,12 @@ struct CanaryTests {
         var other = read
         other.id += 100
         #expect(reduce(&s, .canaryAnswered(other, .success(canary(rv: "41")))).isEmpty)
-        #expect(s.drafts[booksID]?.phase == .canaryReading(requestID: read.id, readBack: false))
+        #expect(s.splitEditor.drafts[booksID]?.phase == .canaryReading(requestID: read.id, readBack: false))
         // An answer that is not the Canary asked for offers no write.
         var wrong = canary(rv: "41")
         wrong["kind"] = "Deployment"
         _ = reduce(&s, .canaryAnswered(read, .success(wrong)))
-        #expect(s.drafts[booksID]?.phase == .editing)
+        #expect(s.splitEditor.drafts[booksID]?.phase == .editing)
     }
 
     @Test func ownerReferencesThatAreNotACanaryAreNotWrittenTo() {

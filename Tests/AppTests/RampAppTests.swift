@@ -39,14 +39,14 @@ import Testing
         #expect(p.expectedResourceVersion == "7")
         #expect(p.body[path: "spec", "backends"]?.arrayValue?.map { $0["weight"]?.intValue } == [80, 20])
         #expect(s.keyContext == .ramp && s.rampOpen == booksID)
-        guard case .ramp(booksID, _)? = s.pending[p.id] else { return #expect(Bool(false), "\(s.pending)") }
+        guard case .ramp(booksID, _)? = s.splitEditor.pending[p.id] else { return #expect(Bool(false), "\(s.splitEditor.pending)") }
     }
 
     @Test func eachStepIsAJournalEntryAndAWatchFailurePausesTheRamp() throws {
         var (s, p) = try started()
         _ = reduce(&s, .patchSucceeded(requestID: p.id, object: split([80, 20], rv: "8")))
-        #expect(s.journal.last?.after.map { $0.weight.description } == ["80", "20"])
-        #expect(s.journal.last?.resultingResourceVersion == "8")
+        #expect(s.splitEditor.journal.last?.after.map { $0.weight.description } == ["80", "20"])
+        #expect(s.splitEditor.journal.last?.resultingResourceVersion == "8")
         #expect(s.ramps[booksID]?.machine.phase == .watching)
         let fx = reduce(&s, .watchFailed(.trafficSplit, KubeError(source: .transport(.couldNotConnect), message: "refused"), retryIn: 1))
         #expect(s.ramps[booksID]?.machine.phase == .paused("connection to the cluster lost"))

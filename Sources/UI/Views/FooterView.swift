@@ -13,9 +13,9 @@ public struct FooterModel {
     public var prompt: String?
 
     public init(_ s: AppState) {
-        mode = s.mode
-        commandLine = s.commandLine
-        filterLine = s.filterLine
+        mode = s.lineEditor.mode
+        commandLine = s.lineEditor.commandLine
+        filterLine = s.lineEditor.filterLine
         hints = s.options.keyMap.hints(for: s.keyContext)
         message = s.message
         prompt = s.portForwardPrompt
