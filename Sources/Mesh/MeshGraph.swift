@@ -121,8 +121,8 @@ public struct GraphEdge: Sendable, Equatable {
     public var via: [SplitShare] = []
     /// `split`, kept in fewer bytes: a mesh of 10,000 three-rule routes has ~55,000 edges, and
     /// a `SplitShare` held inline (the split's id again, a fraction of two Int128s that made
-    /// the whole edge 16-byte aligned, two optional strings) made each edge 320 bytes, 18 MB
-    /// at start-up; this makes it 200.
+    /// the whole edge 16-byte aligned, two optional strings) made each edge 304 bytes (19 MB
+    /// for the 65,000 the build reserves there); this makes it 192.
     private var shareInfo: ShareInfo?
 
     public init(id: EdgeID, split: SplitShare?, via: [SplitShare] = []) {

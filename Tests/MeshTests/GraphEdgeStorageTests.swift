@@ -11,7 +11,7 @@ import Testing
     static let route = SplitID(kind: .route(.httpRoute), ref: ObjectRef(namespace: "shop", name: "pay"), rule: 2)
 
     @Test func anEdgeIsSmallerThanAShareHeldInline() {
-        // 320 bytes when the share was held inline (its split id again, two Int128s that
+        // 304 bytes when the share was held inline (its split id again, two Int128s that
         // aligned the edge to 16 bytes, two optional strings).
         #expect(MemoryLayout<GraphEdge>.stride <= 200, "\(MemoryLayout<GraphEdge>.stride)")
     }
