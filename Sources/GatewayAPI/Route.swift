@@ -75,11 +75,13 @@ public enum RouteKind: String, Sendable, CaseIterable, Hashable, Codable {
 
     /// The kind an object's apiVersion and kind name.
     public init?(apiVersion: String, kind: String) {
-        let group = apiVersion.split(separator: "/").first.map(String.init) ?? ""
-        switch (group, kind) {
-        case (RouteKind.gatewayGroup, "HTTPRoute"): self = .httpRoute
-        case (RouteKind.gatewayGroup, "GRPCRoute"): self = .grpcRoute
-        case (RouteKind.linkerdGroup, "HTTPRoute"): self = .linkerdHTTPRoute
+        // The first non-empty "/"-separated part, as `split` would give it, read in place:
+        // splitting allocated an array and a string per route of a 10,000-route list (perf).
+        let group = apiVersion.drop { $0 == "/" }.prefix { $0 != "/" }
+        switch kind {
+        case "HTTPRoute" where group == RouteKind.gatewayGroup: self = .httpRoute
+        case "GRPCRoute" where group == RouteKind.gatewayGroup: self = .grpcRoute
+        case "HTTPRoute" where group == RouteKind.linkerdGroup: self = .linkerdHTTPRoute
         default: return nil
         }
     }

@@ -7,6 +7,15 @@
 /// characters removed (they could move the cursor or disguise text), newlines folded, and the
 /// length capped so a huge body never floods the screen.
 public func sanitizedForDisplay(_ s: String, limit: Int) -> String {
+    // Most text from a cluster (names, namespaces, reasons, timestamps) is already what the
+    // loop below would make of it: printable ASCII, no leading, trailing or doubled space, no
+    // longer than the cap. That text is returned as it is, without rebuilding it scalar by
+    // scalar: the rebuild was ~10 % of the UI thread's start-up on 10,000 routes (perf).
+    isAlreadyClean(s, limit: limit) ? s : sanitizedScalarByScalar(s, limit: limit)
+}
+
+/// The rules themselves, one scalar at a time.
+func sanitizedScalarByScalar(_ s: String, limit: Int) -> String {
     var out = String.UnicodeScalarView()
     var count = 0
     var lastWasSpace = false
@@ -37,6 +46,24 @@ public func sanitizedForDisplay(_ s: String, limit: Int) -> String {
     var r = String(out)
     if r.hasSuffix(" ") { r.removeLast() }
     return r
+}
+
+/// Whether `sanitizedForDisplay` would return `s` unchanged, decided by one pass over its
+/// bytes: every byte printable ASCII (0x20…0x7E: nothing to drop, nothing to fold), a space
+/// neither first, last nor after another (nothing to collapse or trim), and at most `limit`
+/// scalars (so the cap never cuts). Anything else takes the full path.
+func isAlreadyClean(_ s: String, limit: Int) -> Bool {
+    var s = s
+    return s.withUTF8 { bytes in
+        guard bytes.count <= limit else { return false }
+        var previous: UInt8 = 0x20  // so a leading space fails
+        for b in bytes {
+            guard b >= 0x20 && b <= 0x7E else { return false }
+            if b == 0x20 && previous == 0x20 { return false }
+            previous = b
+        }
+        return bytes.isEmpty || previous != 0x20  // a trailing space would be trimmed
+    }
 }
 
 /// Strings from the cluster, capped (253 = the longest Kubernetes name) and stripped of

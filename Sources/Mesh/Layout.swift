@@ -91,9 +91,9 @@ public enum Layout {
         // Adjacency over indices, self-loops and duplicate pairs dropped.
         var succ = Array(repeating: [Int](), count: n)
         var pairSeen = Set<Int64>()
-        for e in graph.edges {
-            let u = graph.index[e.id.from]!
-            let v = graph.index[e.id.to]!
+        // The ends as the graph already holds them by index, not looked up by id again.
+        for e in graph.ends {
+            let (u, v) = (e.from, e.to)
             if u == v { continue }
             if pairSeen.insert(Int64(u) << 32 | Int64(v)).inserted { succ[u].append(v) }
         }
@@ -177,18 +177,19 @@ public enum Layout {
             layers[l].sort { nodeNs[$0] != nodeNs[$1] ? nodeNs[$0] < nodeNs[$1] : $0 < $1 }
             renumber(l)
         }
+        // Each node's sort key, by node index: one array for every sweep instead of a
+        // dictionary per layer per sweep, which hashed every node twelve times.
+        var key = [Double](repeating: 0, count: n)
         func sweep(_ range: [Int], neighbours: [[Int]]) {
             for l in range {
-                var key = [Int: Double]()
-                key.reserveCapacity(layers[l].count)
                 for u in layers[l] {
                     let ns = neighbours[u]
                     key[u] = ns.isEmpty ? pos[u] : ns.reduce(0.0) { $0 + pos[$1] } / Double(ns.count)
                 }
                 layers[l].sort { a, b in
                     if nodeNs[a] != nodeNs[b] { return nodeNs[a] < nodeNs[b] }
-                    let ka = key[a]!
-                    let kb = key[b]!
+                    let ka = key[a]
+                    let kb = key[b]
                     if ka != kb { return ka < kb }
                     return a < b
                 }
