@@ -30,6 +30,15 @@ public struct Fraction: Sendable, Hashable, Comparable, CustomStringConvertible,
             n /= g2
             d /= g2
         }
+        // Likewise a denominator of 2^127 (Int128.min's magnitude) has no positive Int128: it
+        // saturates and is reduced again, or -(2^127 - 1) / Int128.min would be stored as
+        // max/max, which is 1 but neither <, == nor > 1/1.
+        if d > UInt128(Int128.max) {
+            d = UInt128(Int128.max)
+            let g2 = Fraction.gcd(n, d)
+            n /= g2
+            d /= g2
+        }
         self.numerator = negative ? (n > UInt128(Int128.max) ? Int128.min : -Int128(n)) : Int128(clamping: n)
         self.denominator = Int128(clamping: d)
     }

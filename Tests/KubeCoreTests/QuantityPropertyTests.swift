@@ -67,6 +67,11 @@ struct QuantityProperties {
     @Test func fractionOrderIsTotal() async {
         // Found by this test in a full run: Int128.min / -Int128.max saturated to max/max.
         #expect(Fraction(Int128.min, -Int128.max) == Fraction(1))
+        // And its mirror (found by seed lwLQ4GkX4yzYKO1KTC1uK5cyYYllE236ZcpuxoiWK0I=): a
+        // denominator of Int128.min saturated alone, to max/max.
+        let mirror = Fraction(-Int128.max, Int128.min)
+        #expect(mirror == Fraction(1) && !(mirror < Fraction(1)) && !(Fraction(1) < mirror), "\(mirror)")
+        #expect(Fraction(1, Int128.min) == Fraction(-1, Int128.max))
         let part = mixing(boundaryNanos + [Int128.min], Gen.int128().eraseToAny(), Gen.int128(in: -1000...1000).eraseToAny())
         await propertyCheck(count: 2000, input: part, part, part, part) { a, b, c, d in
             let x = Fraction(a, b)
