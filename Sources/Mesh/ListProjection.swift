@@ -64,9 +64,10 @@ extension ObjectKind {
                 default: out[key] = Self.keeping(value, Self.evidenceAnnotations)
                 }
             case "managedFields":
-                // Controller evidence and "last writer" on splits, targets and routes.
+                // Controller evidence and "last writer" on splits, targets and routes; on a
+                // ServiceProfile, whether linkerd-smi wrote it (profiles are few).
                 switch self {
-                case .service, .deployment, .pod, .serviceProfile: break
+                case .service, .deployment, .pod: break
                 default: out[key] = value
                 }
             default: break

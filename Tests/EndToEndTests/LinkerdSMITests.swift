@@ -73,6 +73,31 @@ struct LinkerdSMITests {
         #expect(again.count == 1 && again.first?["overriddenBy"] == nil && again.first?["inEffect"] == .bool(true), "\(again)")
     }
 
+    @Test("the editor of a route linkerd-smi's profile overrides names the TrafficSplit that decides (tmux)")
+    func editorNamesTheTrafficSplit() async throws {
+        let h = try await SimHarness.start {
+            $0.profile = .linkerdGamma
+            $0.linkerdSMI = true
+        }
+        defer { Task { await h.stop() } }
+        _ = try await overrides(
+            h, until: [["books-v1.bookstore.svc.cluster.local", "900m"], ["books-v2.bookstore.svc.cluster.local", "100m"]])
+        let t = try await TmuxSession(
+            command: "\(SmitopBinary.path) --kubeconfig \(h.kubeconfig) -n bookstore 2>\(h.dir)/tui.err", columns: 160, rows: 45,
+            env: ["HOME": h.dir])
+        defer { t.killNow() }
+        try await t.waitFor("the live graph") { $0.contains("LIVE") && $0.contains("books-v1") }
+        try await t.keys(":", "t", "s", "Enter")
+        try await t.waitFor("the route rules in the splits table") { $0.contains("books HTTPRoute#1") }
+        for c in "/httproute/bookstore/books#1" { try await t.keys(String(c)) }
+        try await t.keys("Enter")
+        try await t.waitFor("the filtered table") { $0.contains("books HTTPRoute#1") && !$0.contains("books HTTPRoute#0") }
+        try await t.keys("Enter")
+        let editor = try await t.waitFor("the editor with the override") { $0.contains("edit httproute/books -n bookstore rule 1") }
+        #expect(editor.contains("! overridden by ServiceProfile"), "\(editor)")
+        #expect(editor.contains("what decides: TrafficSplit bookstore/books, through linkerd-smi"), "\(editor)")
+    }
+
     @Test("--linkerd-smi on a profile that is not Linkerd's is refused")
     func notLinkerd() async throws {
         let r = try await runProcess(SmitopBinary.path, ["sim", "--profile", "istio", "--linkerd-smi"], env: [:], stdin: nil, timeout: 30)

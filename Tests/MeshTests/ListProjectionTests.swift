@@ -56,6 +56,21 @@ import Testing
     /// Objects as a real API server returns them: managed fields, a pod template with
     /// containers, conditions, annotations. What the store never reads is gone; what it reads
     /// stays where it was.
+    @Test("a ServiceProfile linkerd-smi wrote is still known as such after the projection")
+    func linkerdSMIProfile() throws {
+        let sp: JSON = [
+            "apiVersion": "linkerd.io/v1alpha2", "kind": "ServiceProfile",
+            "metadata": [
+                "name": "books.bookstore.svc.cluster.local", "namespace": "bookstore",
+                "managedFields": [["manager": "smi-adaptor", "operation": "Update", "fieldsType": "FieldsV1"]],
+            ],
+            "spec": ["dstOverrides": [["authority": "books-v1.bookstore.svc.cluster.local", "weight": "1"]]],
+        ]
+        let (whole, projected, _) = Self.stores([sp])
+        #expect(whole == projected)
+        #expect(projected.serviceProfiles.values.first?.fromLinkerdSMI == true)
+    }
+
     @Test func dropsWhatTheStoreNeverReads() throws {
         let deployment = try JSON.parse(
             #"""

@@ -13,10 +13,15 @@ public struct SplitEditorModel {
     public var observed: [Double?]
     /// "ns/name" of the Linkerd ServiceProfile that decides instead of this route, if any.
     public var overriddenBy: String?
+    /// What really decides when the profile was written by linkerd-smi: "TrafficSplit ns/name,
+    /// through linkerd-smi" (the object to edit instead).
+    public var decidedBy: String?
 
     public init(_ s: AppState) {
         draft = s.editor
-        overriddenBy = s.editor.flatMap { s.store.overrideSummary(of: $0.base)?.name }
+        let summary = s.editor.flatMap { s.store.overrideSummary(of: $0.base) }
+        overriddenBy = summary?.name
+        decidedBy = summary?.decides.first { $0.contains("through linkerd-smi") }
         readOnlyReason = s.readOnly.isReadOnly ? s.readOnly.reason : nil
         observed = s.editor.map { s.observedShares($0.key) } ?? []
     }
@@ -117,6 +122,7 @@ public struct SplitEditorView: Widget {
             line("! overridden by ServiceProfile", Style(.warning, [.bold]))
             line("  " + p, Style(.warning))
             line("  this route's weights do not decide traffic", Style(.warning))
+            if let d = model.decidedBy { line("  what decides: " + d, Style(.warning)) }
         }
         if let c = d.working.controller {
             line("! managed by " + c.tool + " (" + c.detail + "): it may undo edits", Style(.warning, [.bold]))
