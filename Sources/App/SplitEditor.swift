@@ -529,18 +529,10 @@ public struct SplitEditor: Sendable, Equatable {
                     JournalEntry(
                         split: d.ref, before: d.base.backends, after: w.backends,
                         resultingResourceVersion: w.meta.resourceVersion, at: env.now))
-                d.base = w
-                d.working = w
-                d.theirs = nil
-            } else {
-                d.base = d.working
             }
-            d.phase = .editing
+            // This answer is also the outcome an earlier failed write left unknown.
+            d.adoptAnswer(written)
             d.conflict = nil
-            d.controllerAcknowledged = false
-            d.overrideAcknowledged = false
-            // This answer is the outcome an earlier failed write left unknown: nothing to check.
-            d.unknownOutcome = false
             d.lastDryRun = nil
             d.notice = "written (resourceVersion \(written?.meta.resourceVersion ?? "?"))"
             drafts[key] = d
@@ -551,18 +543,8 @@ public struct SplitEditor: Sendable, Equatable {
             if let i = journal.lastIndex(where: { $0.split.id == key }) { journal.remove(at: i) }
             if var d = drafts[key] {
                 let review = d.undo
-                if let w = written {
-                    d.base = w
-                    d.working = w
-                    d.theirs = nil
-                } else {
-                    d.base = d.working
-                }
-                d.phase = .editing
+                d.adoptAnswer(written)
                 d.undo = nil
-                d.controllerAcknowledged = false
-                d.overrideAcknowledged = false
-                d.unknownOutcome = false
                 d.notice = "undone (resourceVersion \(written?.meta.resourceVersion ?? "?"))"
                 drafts[key] = d
                 // Back where `u` was pressed: the graph or table, or the editor that was open.
@@ -829,5 +811,24 @@ public struct SplitEditor: Sendable, Equatable {
         }
         drafts[req.split] = d
         return out
+    }
+}
+
+extension SplitDraft {
+    /// The server answered a write or an undo: its object becomes the draft's base and working
+    /// copy (or, when it cannot be read as the split, what was sent becomes the base), and
+    /// every confirmation and the unknown-outcome flag start over.
+    fileprivate mutating func adoptAnswer(_ written: WeightedSplit?) {
+        if let w = written {
+            base = w
+            working = w
+            theirs = nil
+        } else {
+            base = working
+        }
+        phase = .editing
+        controllerAcknowledged = false
+        overrideAcknowledged = false
+        unknownOutcome = false
     }
 }
