@@ -532,12 +532,17 @@ public struct MeshStore: Sendable, Equatable {
             return name + " " + (shares[i].map { Fraction(Int128(($0 * 1000).rounded()), 1000).percentText(decimals: 0) } ?? d.weightText)
         }
         if out.isEmpty { out = ["its \(p.routeCount) routes"] }
-        if p.fromLinkerdSMI, let svc = p.service {
-            let carried = trafficSplits.values.filter { ($0.meta.namespace ?? "") == p.namespace && $0.service == svc.name }
-                .map { ObjectRef(namespace: p.namespace, name: $0.meta.name) }.min()
-            out.insert(carried.map { "TrafficSplit \($0.key), through linkerd-smi" } ?? "a TrafficSplit, through linkerd-smi", at: 0)
-        }
+        if let carried = carriedSplit(p) { out.insert(carried, at: 0) }
         return out
+    }
+
+    /// For a profile linkerd-smi wrote: the TrafficSplit it carries, as the UI names it
+    /// ("TrafficSplit bookstore/books, through linkerd-smi"); nil for any other profile.
+    public func carriedSplit(_ p: ServiceProfile) -> String? {
+        guard p.fromLinkerdSMI, let svc = p.service else { return nil }
+        let carried = trafficSplits.values.filter { ($0.meta.namespace ?? "") == p.namespace && $0.service == svc.name }
+            .map { ObjectRef(namespace: p.namespace, name: $0.meta.name) }.min()
+        return carried.map { "TrafficSplit \($0.key), through linkerd-smi" } ?? "a TrafficSplit, through linkerd-smi"
     }
 
     // MARK: relations

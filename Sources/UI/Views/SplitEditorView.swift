@@ -19,9 +19,9 @@ public struct SplitEditorModel {
 
     public init(_ s: AppState) {
         draft = s.editor
-        let summary = s.editor.flatMap { s.store.overrideSummary(of: $0.base) }
-        overriddenBy = summary?.name
-        decidedBy = summary?.decides.first { $0.contains("through linkerd-smi") }
+        let profile = s.editor.flatMap { s.store.overridingProfile(of: $0.base) }
+        overriddenBy = profile?.ref.key
+        decidedBy = profile.flatMap { s.store.carriedSplit($0) }
         readOnlyReason = s.readOnly.isReadOnly ? s.readOnly.reason : nil
         observed = s.editor.map { s.observedShares($0.key) } ?? []
     }
