@@ -176,6 +176,14 @@ public struct SplitDraft: Sendable, Equatable {
             selected = min(selected, max(0, split.backends.count - 1))
             return
         }
+        if conflict == nil, theirs == nil, split.sameWrittenContent(as: base) {
+            // Only status or bookkeeping moved (a mesh reports on a route after every change):
+            // the draft's weights apply to the new version unchanged, and the next write
+            // carries its resourceVersion instead of meeting a 409 that protects nothing.
+            working = split.with(weights: working.backends.map(\.weight))
+            base = split
+            return
+        }
         theirs = split
         notice = "the split changed on the server (resourceVersion \(split.meta.resourceVersion ?? "?")); theirs is shown beside yours"
     }

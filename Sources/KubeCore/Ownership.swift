@@ -86,3 +86,26 @@ extension ObjectMeta {
         return nil
     }
 }
+
+/// What a weight write's resourceVersion precondition protects, compared between the object a
+/// write was computed from and the server's newer version after a 409.
+public enum WriteContent {
+    /// True when the two versions of an object differ in nothing a person or controller
+    /// could have meant for this write: the spec (the write carries part of it), the labels,
+    /// annotations and owner references (who manages the object, which decided the warnings
+    /// shown) are all equal. What may differ is status, resourceVersion, managedFields and
+    /// generation-free bookkeeping: a mesh writes a route's status after every change, and a
+    /// precondition that failed on that alone protected nothing.
+    public static func onlyStatusMoved(from old: JSON, to new: JSON) -> Bool {
+        if old["spec"] != new["spec"] { return false }
+        for key in ["labels", "annotations", "ownerReferences", "deletionTimestamp"] {
+            if old[path: "metadata", key] != new[path: "metadata", key] { return false }
+        }
+        return true
+    }
+
+    /// How many times a write is computed again on a version where only status moved before
+    /// the 409 is reported: a status written faster than this is a controller fighting, and
+    /// the user should see it.
+    public static let renewals = 3
+}

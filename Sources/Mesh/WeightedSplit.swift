@@ -249,6 +249,19 @@ public struct WeightedSplit: Sendable, Equatable {
     }
 
     /// The same split with new weights (same count and order as `backends`).
+    /// Equal in everything a write of this split carries or was warned about: the object's
+    /// spec (a route's write carries all of `spec.rules`) and who manages it. A newer version
+    /// that differs only in status or bookkeeping (a mesh reporting on a route after every
+    /// change) is no one's edit to a draft of it.
+    public func sameWrittenContent(as other: WeightedSplit) -> Bool {
+        switch (source, other.source) {
+        case (.smi(let a), .smi(let b)): return a.value.raw["spec"] == b.value.raw["spec"] && a.value.controller == b.value.controller
+        case (.route(let a, let i), .route(let b, let j)):
+            return i == j && a.value.raw["spec"] == b.value.raw["spec"] && a.value.controller == b.value.controller
+        default: return false
+        }
+    }
+
     public func with(weights: [Weight]) -> WeightedSplit {
         precondition(weights.count == backends.count, "one weight per backend")
         var copy = self

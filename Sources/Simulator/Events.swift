@@ -127,6 +127,9 @@ extension Simulator {
         if let n = patch["dropResponses"]?.intValue, n > 0 {
             notes.append(("ResponsesDropped", "the next \(n) successful writes lose their response"))
         }
+        if let n = patch["statusRaces"]?.intValue, n > 0 {
+            notes.append(("StatusRaces", "the next \(n) writes to an object with a status meet a status write of the mesh first"))
+        }
         for (name, v) in (patch["degrade"]?.objectValue ?? JSONObject()).sorted(by: { $0.key < $1.key }) {
             let shown = sanitizedForDisplay(name, limit: 300)
             if v.isNull {

@@ -37,6 +37,11 @@ public struct FaultSettings: Sendable, Equatable {
     /// (new resourceVersion, one MODIFIED event). For the backpressure tests: a watch that
     /// delivers faster than a stalled client consumes. 0 = off.
     public var churnPerSecond = 0
+    /// The next N writes (PATCH, PUT) to an object with a status subresource meet the mesh
+    /// reporting on it first: a status write lands between the client's read and its write,
+    /// so its resourceVersion moves while its spec does not (as Istio, Linkerd and Flagger do
+    /// after every change). A write guarded by the resourceVersion read gets 409 for it.
+    public var statusRaces = 0
 
     public struct CompetingWriter: Sendable, Equatable {
         /// "namespace/name" of the TrafficSplit it owns.
@@ -63,6 +68,7 @@ public struct FaultSettings: Sendable, Equatable {
             "throttleBurst": .int(throttleBurst), "retryAfterSeconds": .int(retryAfterSeconds),
             "expireWatches": .int(expireWatches), "dropWatchesEverySeconds": .double(dropWatchesEverySeconds),
             "blackhole": .bool(blackhole), "dropResponses": .int(dropResponses), "churnPerSecond": .int(churnPerSecond),
+            "statusRaces": .int(statusRaces),
         ]
         if let c = competingWriter {
             var w = JSONObject()
@@ -91,7 +97,7 @@ public struct FaultSettings: Sendable, Equatable {
     static let adminKeys: Set<String> = [
         "latencyMs", "errorBurst", "errorCode", "throttleBurst", "retryAfterSeconds", "expireWatches", "dropWatchesEverySeconds",
         "blackhole", "dropResponses", "competingWriter", "degrade", "routeActors", "dropWatchesNow", "expireWatchesNow",
-        "churnPerSecond",
+        "churnPerSecond", "statusRaces",
     ]
     static let competingWriterKeys: Set<String> = ["split", "weights", "intervalSeconds", "manager"]
     static let degradationKeys: Set<String> = ["errors", "latencyFactor", "above"]
@@ -133,6 +139,7 @@ public struct FaultSettings: Sendable, Equatable {
         if let v = try int("retryAfterSeconds") { retryAfterSeconds = v }
         if let v = try int("expireWatches") { expireWatches = v }
         if let v = try int("dropResponses") { dropResponses = v }
+        if let v = try int("statusRaces") { statusRaces = v }
         if let v = try int("churnPerSecond") {
             // A bound so a typo cannot turn the simulator into a busy loop it cannot leave.
             guard v <= 100_000 else { throw APIError.badRequest("churnPerSecond must be at most 100000") }
@@ -267,6 +274,14 @@ final class FaultController: Sendable {
         settings.withLock { s in
             guard s.dropResponses > 0 else { return false }
             s.dropResponses -= 1
+            return true
+        }
+    }
+
+    func takeStatusRace() -> Bool {
+        settings.withLock { s in
+            guard s.statusRaces > 0 else { return false }
+            s.statusRaces -= 1
             return true
         }
     }

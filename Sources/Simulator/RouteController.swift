@@ -125,6 +125,35 @@ extension Simulator {
     }
 }
 
+extension Simulator {
+    /// The `statusRaces` fault: the mesh reports on the object once more, just before a write
+    /// lands. Every condition's `lastTransitionTime` moves a second on (a status write with
+    /// nothing new would not be a write: the store keeps the resourceVersion of an unchanged
+    /// object, as the API server does), through the status subresource with the mesh's manager.
+    func raceStatusWrite(_ t: ResourceType, namespace: String, name: String) {
+        guard t.subresources.contains("status"), faults.takeStatusRace() else { return }
+        _ = try? store.update(t, namespace: namespace, name: name, expectedRV: nil, dryRun: false) { (cur) throws(APIError) -> JSON in
+            guard var parents = cur[path: "status", "parents"]?.arrayValue else { return cur }
+            for (i, p) in parents.enumerated() {
+                guard var conditions = p["conditions"]?.arrayValue else { continue }
+                for (j, c) in conditions.enumerated() {
+                    var c = c
+                    let was = c["lastTransitionTime"]?.stringValue.flatMap(KubeTime.parse) ?? Date(timeIntervalSince1970: 0)
+                    c["lastTransitionTime"] = .string(KubeTime.format(max(Date(), was.addingTimeInterval(1))))
+                    conditions[j] = c
+                }
+                var p = p
+                p["conditions"] = .array(conditions)
+                parents[i] = p
+            }
+            let o = setPath(cur, ["status", "parents"], .array(parents))
+            return recordManagedUpdate(
+                old: cur, new: o, manager: RouteStatusController.manager(for: self.options.profile, group: t.group),
+                apiVersion: t.apiVersion(t.storageVersion), subresource: "status")
+        }
+    }
+}
+
 extension RouteStatusController {
     /// The field manager a real controller's status writes carry.
     static func manager(for profile: SimProfile, group: String) -> String {

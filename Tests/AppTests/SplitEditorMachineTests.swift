@@ -468,6 +468,54 @@ struct SplitEditorMachineTests {
         #expect(h.draft?.notice == "the split was deleted on the server; your draft is kept" && h.draft?.isDirty == true)
     }
 
+    @Test func aRouteWhoseStatusAloneMovedKeepsTheDraftAndRenewsItsGuard() throws {
+        var h = Harness()
+        func route(rv: String, weights: [Int], accepted: String) -> JSON {
+            [
+                "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+                "metadata": ["name": "pay", "namespace": "shop", "resourceVersion": .string(rv)],
+                "spec": [
+                    "parentRefs": [["group": "", "kind": "Service", "name": "pay", "port": 80]],
+                    "rules": [
+                        ["matches": [["path": ["type": "PathPrefix", "value": "/v2"]]], "backendRefs": [["name": "pay-v2", "port": 80]]],
+                        [
+                            "backendRefs": [
+                                ["name": "pay-v1", "port": 80, "weight": .int(Int64(weights[0]))],
+                                ["name": "pay-v2", "port": 80, "weight": .int(Int64(weights[1]))],
+                            ]
+                        ],
+                    ],
+                ],
+                "status": ["parents": [["conditions": [["type": "Accepted", "status": .string(accepted)]]]]],
+            ]
+        }
+        let id = SplitID(kind: .route(.httpRoute), ref: ObjectRef(namespace: "shop", name: "pay"), rule: 1)
+        h.env.store.upsert(.httpRoute, route(rv: "3", weights: [80, 20], accepted: "Unknown"))
+        h.send(.open(id))
+        h.key(.setShare, digit: 5)
+        // The mesh writes the route's status: a new resourceVersion, the same spec.
+        h.env.store.upsert(.httpRoute, route(rv: "4", weights: [80, 20], accepted: "True"))
+        h.send(.serverChanged([id]))
+        let d = try #require(h.e.drafts[id])
+        #expect(d.theirs == nil && d.notice == nil, "\(d.notice ?? "")")
+        #expect(d.base.meta.resourceVersion == "4" && d.working.backends.map(\.weight.description) == ["50", "50"])
+        h.key(.review)
+        let pSent = Self.patches(h.key(.write)).first
+        let p = try #require(pSent)
+        #expect(p.expectedResourceVersion == "4")
+        // Someone's change to another rule of the same route is theirs: shown, not absorbed
+        // (the write carries every rule).
+        var other = Harness()
+        other.env.store.upsert(.httpRoute, route(rv: "3", weights: [80, 20], accepted: "True"))
+        other.send(.open(id))
+        other.key(.setShare, digit: 5)
+        var changed = route(rv: "5", weights: [80, 20], accepted: "True")
+        changed = obj(String(decoding: changed.serialized(), as: UTF8.self).replacingOccurrences(of: "/v2", with: "/v3"))
+        other.env.store.upsert(.httpRoute, changed)
+        other.send(.serverChanged([id]))
+        #expect(other.e.drafts[id]?.theirs?.meta.resourceVersion == "5" && other.e.drafts[id]?.base.meta.resourceVersion == "3")
+    }
+
     @Test func rampWritesShareTheNumberingAndTheGuard() throws {
         var h = Harness()
         let base = try #require(h.env.store.splits[booksID])

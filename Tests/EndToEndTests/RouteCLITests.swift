@@ -141,6 +141,55 @@ struct RouteCLITests {
         #expect(flagger.status == 0 && flagger.stderr.contains("Canary/payments") && flagger.stderr.contains("spec.suspend"), "\(flagger.stderr)")
     }
 
+    @Test(
+        "a status write of the mesh between the read and the write renews the precondition; a caller's own resourceVersion and a mesh that never stops are still conflicts"
+    )
+    func statusRaceRenewsThePrecondition() async throws {
+        let h = try await SimHarness.start { $0.profile = .istio }
+        defer { Task { await h.stop() } }
+        func rule1() async throws -> [Int64?] {
+            let j = try await kubectlJSON(h, ["get", "httproute", "books", "-n", "bookstore"])
+            return j[path: "spec", "rules"]?.arrayValue?[1]["backendRefs"]?.arrayValue?.map { $0["weight"]?.intValue } ?? []
+        }
+        func racesLeft() async throws -> Int64? {
+            let r = try await runProcess("/usr/bin/curl", ["-sk", h.endpoint.url + "/sim/admin/faults"], env: [:], stdin: nil, timeout: 30)
+            return try JSON.parse(r.stdout)["statusRaces"]?.intValue
+        }
+        func rv() async throws -> String {
+            try await kubectlJSON(h, ["get", "httproute", "books", "-n", "bookstore"])[path: "metadata", "resourceVersion"]?.stringValue ?? ""
+        }
+        // One status write lands between smitop's read and its patch: only status moved, so the
+        // write is computed again on the new version and lands.
+        #expect(try await h.adminFaults(#"{"statusRaces": 1}"#).status == 0)
+        let before = try await rv()
+        let r = try await smitop(h, ["split", "set", "httproute/books", "-n", "bookstore", "--rule", "1", "books-v1=3", "books-v2=1", "--accept-timeout", "0"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("written"), "\(r.stdout)")
+        #expect(try await racesLeft() == 0, "the mesh's status write did not happen")
+        #expect(try await rule1() == [3, 1])
+        let managers =
+            try await kubectlJSON(h, ["get", "httproute", "books", "-n", "bookstore", "--show-managed-fields"])[path: "metadata", "managedFields"]?
+            .arrayValue?.compactMap { $0["manager"]?.stringValue } ?? []
+        #expect(managers.contains("smitop"), "\(managers)")
+        #expect(Int(try await rv()) ?? 0 >= (Int(before) ?? 0) + 2, "no status write and weight write after \(before)")
+
+        // The caller's own precondition is never renewed: 409, exit 3, nothing written.
+        let mine = try await rv()
+        #expect(try await h.adminFaults(#"{"statusRaces": 1}"#).status == 0)
+        let own = try await smitop(
+            h, ["split", "set", "httproute/books", "-n", "bookstore", "--rule", "1", "books-v1=5", "books-v2=1", "--expect-resource-version", mine])
+        #expect(own.status == 3 && own.stderr.contains("conflict"), "\(own.stdout)\(own.stderr)")
+        #expect(try await rule1() == [3, 1])
+
+        // A mesh that writes status before every attempt: a few renewals, then the 409 is shown.
+        #expect(try await h.adminFaults(#"{"statusRaces": 10}"#).status == 0)
+        let busy = try await smitop(
+            h, ["split", "set", "httproute/books", "-n", "bookstore", "--rule", "1", "books-v1=7", "books-v2=1", "--accept-timeout", "0"])
+        #expect(busy.status == 3 && busy.stderr.contains("conflict") && busy.stderr.contains("server now"), "\(busy.stdout)\(busy.stderr)")
+        #expect(try await racesLeft() == Int64(10 - 1 - WriteContent.renewals), "the write was not tried 1 + \(WriteContent.renewals) times")
+        #expect(try await rule1() == [3, 1])
+    }
+
     @Test("--suspend-canary: the owning Canary is suspended (guarded, read back) before the weights; without it, the kubectl command is printed")
     func suspendCanaryFlag() async throws {
         let h = try await SimHarness.start { $0.profile = .all }

@@ -122,6 +122,7 @@ extension APIHandler {
 
     func update(_ r: APIRequest, _ target: ResourceTarget) throws(APIError) -> Response {
         let t = target.type
+        if target.subresource == nil { sim.raceStatusWrite(t, namespace: target.namespace ?? "", name: target.name ?? "") }
         var obj = try decodeBody(r)
         try checkKind(obj, t, target.version)
         let name = target.name!
@@ -169,6 +170,7 @@ extension APIHandler {
         let t = target.type
         let name = target.name!
         let ns = target.namespace ?? ""
+        if target.subresource == nil { sim.raceStatusWrite(t, namespace: ns, name: name) }
         let ct = (r.contentType ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         let mode = try fieldValidation(r)
         switch ct {
