@@ -406,28 +406,42 @@ struct RampRunner {
 
     /// One guarded write; what it turned into, fed back to the machine.
     mutating func write(_ target: WeightedSplit, base: WeightedSplit, purpose: RampPurpose) async -> [RampAction] {
-        guard let request = PatchRequest.weights(id: 0, target, basedOn: base, dryRun: false) else {
-            return machine.writeFailed(.other("the split has no resourceVersion; refusing an unguarded write"), now: now)
-        }
-        do {
-            let result = try await object.client.mergePatch(
-                path: object.path, patch: request.body, resourceVersion: request.expectedResourceVersion, fieldManager: "smitop")
-            guard let written = WeightedSplit.decode(result, as: object.id) else {
-                return machine.writeFailed(.other("the server's answer is not the split"), now: now)
+        var target = target
+        var base = base
+        var renewals = 0
+        while true {
+            guard let request = PatchRequest.weights(id: 0, target, basedOn: base, dryRun: false) else {
+                return machine.writeFailed(.other("the split has no resourceVersion; refusing an unguarded write"), now: now)
             }
-            return machine.writeSucceeded(written, now: now)
-        } catch let e where e.isConflict {
-            return machine.writeFailed(.conflict(e.userMessage), now: now)
-        } catch let e where e.isTransport && e.mayHaveBeenSent {
-            // It may have landed: the object read back decides, never a blind resend.
-            if let back = try? await object.read(), back.backends.map(\.weight.value) == target.backends.map(\.weight.value),
-                back.meta.resourceVersion != base.meta.resourceVersion
-            {
-                return machine.writeSucceeded(back, now: now)
+            do {
+                let result = try await object.client.mergePatch(
+                    path: object.path, patch: request.body, resourceVersion: request.expectedResourceVersion, fieldManager: "smitop")
+                guard let written = WeightedSplit.decode(result, as: object.id) else {
+                    return machine.writeFailed(.other("the server's answer is not the split"), now: now)
+                }
+                return machine.writeSucceeded(written, now: now)
+            } catch let e where e.isConflict {
+                // The mesh's own status write on a route (same spec and owners) is no one's
+                // change to the weights: the step is computed again on that version, as
+                // `split set` does (WriteContent). Anything else stops the ramp.
+                if renewals < WriteContent.renewals, let back = try? await object.read(), back.sameWrittenContent(as: base) {
+                    renewals += 1
+                    target = back.with(weights: target.backends.map(\.weight))
+                    base = back
+                    continue
+                }
+                return machine.writeFailed(.conflict(e.userMessage), now: now)
+            } catch let e where e.isTransport && e.mayHaveBeenSent {
+                // It may have landed: the object read back decides, never a blind resend.
+                if let back = try? await object.read(), back.backends.map(\.weight.value) == target.backends.map(\.weight.value),
+                    back.meta.resourceVersion != base.meta.resourceVersion
+                {
+                    return machine.writeSucceeded(back, now: now)
+                }
+                return machine.writeFailed(.other(e.userMessage), now: now)
+            } catch {
+                return machine.writeFailed(.other(error.userMessage), now: now)
             }
-            return machine.writeFailed(.other(e.userMessage), now: now)
-        } catch {
-            return machine.writeFailed(.other(error.userMessage), now: now)
         }
     }
 

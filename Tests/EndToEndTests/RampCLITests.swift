@@ -163,6 +163,9 @@ struct RampCLITests {
     func routeRule() async throws {
         let h = try await SimHarness.start { $0.profile = .linkerdGamma }
         defer { Task { await h.stop() } }
+        // Both step writes meet a status write of the mesh between the ramp's read and its
+        // write: same spec, so each step is computed again on the new version, not stopped.
+        #expect(try await h.adminFaults(#"{"statusRaces": 2}"#).status == 0)
         let r = try await smitop(
             h,
             [
@@ -178,6 +181,8 @@ struct RampCLITests {
         #expect(rules.last?["backendRefs"]?.arrayValue?.map { $0["weight"]?.intValue } == [0, 100], "\(rules)")
         // The header rule is untouched.
         #expect(rules.first?["backendRefs"]?.arrayValue?.count == 1)
+        let faults = try await runProcess("/usr/bin/curl", ["-sk", h.endpoint.url + "/sim/admin/faults"], env: [:], stdin: nil, timeout: 30)
+        #expect(try JSON.parse(faults.stdout)["statusRaces"]?.intValue == 0, "the mesh's status writes did not happen: \(faults.stdout)")
     }
 
     @Test(
