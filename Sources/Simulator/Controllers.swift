@@ -287,7 +287,7 @@ extension Simulator {
         return "\(String(a[0..<8]))-\(String(a[8..<12]))-4\(String(a[12..<15]))-8\(String(a[13..<16]))-\(hex.prefix(12))"
     }
 
-    static func runningPod(_ cur: JSON) -> JSON {
+    static func runningPod(_ cur: JSON, hostIP: String) -> JSON {
         var o = cur
         let now = KubeTime.format(Date())
         let name = o[path: "metadata", "name"]?.stringValue ?? ""
@@ -307,7 +307,7 @@ extension Simulator {
         func cond(_ t: String) -> JSON { ["type": .string(t), "status": "True", "lastProbeTime": .null, "lastTransitionTime": .string(now)] }
         o["status"] = [
             "phase": "Running", "conditions": [cond("Initialized"), cond("Ready"), cond("ContainersReady"), cond("PodScheduled")],
-            "hostIP": "172.18.0.2", "podIP": .string(ip), "podIPs": [["ip": .string(ip)]], "startTime": .string(now),
+            "hostIP": .string(hostIP), "hostIPs": [["ip": .string(hostIP)]], "podIP": .string(ip), "podIPs": [["ip": .string(ip)]], "startTime": .string(now),
             "containerStatuses": .array(statuses), "qosClass": "Burstable",
         ]
         return o
@@ -320,6 +320,12 @@ extension Simulator {
     func reconcileKubelet() -> Bool {
         guard let pods = registry.find(group: "", resource: "pods") else { return false }
         var more = false
+        let workers = workerNodes
+        // Read before the store's lock is taken for the update (the lock is not re-entrant).
+        var addresses: [String: String] = [:]
+        for n in store.all(TypeRegistry.nodeType) {
+            if let name = n.object[path: "metadata", "name"]?.stringValue { addresses[name] = nodeAddress(name) }
+        }
         for p in store.all(pods) {
             let phase = p.object[path: "status", "phase"]?.stringValue
             guard phase == nil || phase == "Pending", p.object[path: "metadata", "deletionTimestamp"] == nil else { continue }
@@ -330,7 +336,13 @@ extension Simulator {
             guard
                 let (stored, _) = try? store.update(
                     pods, namespace: ns, name: name, expectedRV: nil, dryRun: false,
-                    transform: { (cur) throws(APIError) -> JSON in scheduled ? Self.runningPod(cur) : Self.scheduledPod(cur) })
+                    transform: { (cur) throws(APIError) -> JSON in
+                        if scheduled {
+                            let node = cur[path: "spec", "nodeName"]?.stringValue ?? ""
+                            return Self.runningPod(cur, hostIP: addresses[node] ?? SimNodes.ip(node))
+                        }
+                        return Self.scheduledPod(cur, node: SimNodes.place(pod: name, on: workers))
+                    })
             else { continue }
             if scheduled {
                 recordEvent(
@@ -348,14 +360,8 @@ extension Simulator {
         return more
     }
 
-    static func nodeName(forPod name: String) -> String {
-        var h: UInt32 = 0
-        for b in name.utf8 { h = h &* 31 &+ UInt32(b) }
-        return "sim-node-\(h % 3 + 1)"
-    }
-
-    static func scheduledPod(_ cur: JSON) -> JSON {
-        var o = setPath(cur, ["spec", "nodeName"], .string(nodeName(forPod: cur[path: "metadata", "name"]?.stringValue ?? "")))
+    static func scheduledPod(_ cur: JSON, node: String) -> JSON {
+        var o = setPath(cur, ["spec", "nodeName"], .string(node))
         o["status"] = [
             "phase": "Pending",
             "conditions": [["type": "PodScheduled", "status": "True", "lastProbeTime": .null, "lastTransitionTime": .string(KubeTime.format(Date()))]],

@@ -12,6 +12,21 @@ struct Discovery {
         ("deployments", true), ("pods", true), ("daemonsets", true), ("statefulsets", true), ("namespaces", false),
     ]
 
+    /// Groups an aggregated API server (not the store) answers, read-only: the SMI metrics
+    /// API, and metrics-server's resource metrics that `kubectl top` reads.
+    struct ServedElsewhere {
+        var group: String
+        var version: String
+        var resources: [(name: String, kind: String, namespaced: Bool)]
+    }
+    static let servedElsewhere: [ServedElsewhere] = [
+        ServedElsewhere(
+            group: TypeRegistry.metricsGroup, version: "v1alpha1", resources: metricsResources.map { ($0.name, "TrafficMetrics", $0.namespaced) }),
+        ServedElsewhere(
+            group: TypeRegistry.resourceMetricsGroup, version: "v1beta1",
+            resources: [("nodes", "NodeMetrics", false), ("pods", "PodMetrics", true)]),
+    ]
+
     var apiVersions: JSON {
         [
             "kind": "APIVersions", "versions": ["v1"],
@@ -26,13 +41,13 @@ struct Discovery {
 
     var apiGroupList: JSON {
         var groups = registry.groups.map { groupJSON($0.name, $0.versions) }
-        groups.append(groupJSON(TypeRegistry.metricsGroup, ["v1alpha1"]))
+        for g in Self.servedElsewhere { groups.append(groupJSON(g.group, [g.version])) }
         return ["kind": "APIGroupList", "apiVersion": "v1", "groups": .array(groups)]
     }
 
     func apiGroup(_ name: String) -> JSON? {
-        if name == TypeRegistry.metricsGroup {
-            var g = groupJSON(name, ["v1alpha1"])
+        if let e = Self.servedElsewhere.first(where: { $0.group == name }) {
+            var g = groupJSON(name, [e.version])
             g["kind"] = "APIGroup"
             g["apiVersion"] = "v1"
             return g
@@ -55,12 +70,12 @@ struct Discovery {
     func resourceList(group: String, version: String) -> JSON? {
         let gv = group.isEmpty ? version : "\(group)/\(version)"
         var resources: [JSON] = []
-        if group == TypeRegistry.metricsGroup {
-            guard version == "v1alpha1" else { return nil }
-            for r in Self.metricsResources {
+        if let e = Self.servedElsewhere.first(where: { $0.group == group }) {
+            guard version == e.version else { return nil }
+            for r in e.resources {
                 resources.append([
-                    "name": .string(r.name), "singularName": "", "namespaced": .bool(r.namespaced),
-                    "kind": "TrafficMetrics", "verbs": ["get", "list"],
+                    "name": .string(r.name), "singularName": "", "namespaced": .bool(r.namespaced), "kind": .string(r.kind),
+                    "verbs": ["get", "list"],
                 ])
             }
         } else {
@@ -155,18 +170,20 @@ struct Discovery {
                 }
                 items.append(["metadata": ["name": .string(g.name), "creationTimestamp": nil], "versions": .array(versions)])
             }
-            let metrics = Self.metricsResources.map { r -> JSON in
-                [
-                    "resource": .string(r.name),
-                    "responseKind": ["group": "", "version": "", "kind": "TrafficMetrics"],
-                    "scope": .string(r.namespaced ? "Namespaced" : "Cluster"),
-                    "singularResource": "", "verbs": ["get", "list"],
-                ]
+            for e in Self.servedElsewhere {
+                let resources = e.resources.map { r -> JSON in
+                    [
+                        "resource": .string(r.name),
+                        "responseKind": ["group": "", "version": "", "kind": .string(r.kind)],
+                        "scope": .string(r.namespaced ? "Namespaced" : "Cluster"),
+                        "singularResource": "", "verbs": ["get", "list"],
+                    ]
+                }
+                items.append([
+                    "metadata": ["name": .string(e.group), "creationTimestamp": nil],
+                    "versions": [["version": .string(e.version), "resources": .array(resources), "freshness": "Current"]],
+                ])
             }
-            items.append([
-                "metadata": ["name": .string(TypeRegistry.metricsGroup), "creationTimestamp": nil],
-                "versions": [["version": "v1alpha1", "resources": .array(metrics), "freshness": "Current"]],
-            ])
         }
         return [
             "kind": "APIGroupDiscoveryList", "apiVersion": .string("apidiscovery.k8s.io/\(format.rawValue)"),

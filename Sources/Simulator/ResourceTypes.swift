@@ -40,6 +40,8 @@ struct TypeRegistry: Sendable {
     var crdObjects: [JSON]
 
     static let metricsGroup = "metrics.smi-spec.io"
+    /// metrics-server's resource metrics (`kubectl top`), computed from the traffic model.
+    static let resourceMetricsGroup = "metrics.k8s.io"
 
     func find(group: String, version: String, resource: String) -> ResourceType? {
         types.first { $0.group == group && $0.resource == resource && $0.versions.contains(version) }
@@ -70,6 +72,7 @@ struct TypeRegistry: Sendable {
                     singular: "namespace", kind: "Namespace", namespaced: false, shortNames: ["ns"],
                     verbs: ["create", "delete", "get", "list", "patch", "update", "watch"],
                     subresources: ["finalize", "status"]),
+                nodeType,
                 ResourceType(
                     group: "", versions: ["v1"], storageVersion: "v1", resource: "services",
                     singular: "service", kind: "Service", namespaced: true, shortNames: ["svc"],
@@ -81,6 +84,7 @@ struct TypeRegistry: Sendable {
                 ResourceType(
                     group: "", versions: ["v1"], storageVersion: "v1", resource: "endpoints",
                     singular: "endpoints", kind: "Endpoints", namespaced: true, shortNames: ["ep"]),
+                serviceAccountType,
             ] + playgroundCoreTypes + [
                 ResourceType(
                     group: "apps", versions: ["v1"], storageVersion: "v1", resource: "deployments",

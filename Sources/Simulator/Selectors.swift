@@ -118,6 +118,7 @@ struct FieldSelector: Sendable, Equatable {
         ],
         "Pod": ["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.phase", "status.podIP"],
         "Namespace": ["status.phase"],
+        "Node": ["spec.unschedulable"],
     ]
 
     func matches(namespace: String, name: String, object: JSON? = nil) -> Bool {

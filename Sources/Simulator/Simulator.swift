@@ -161,6 +161,7 @@ public final class Simulator: Sendable {
             store.setRV(atLeast: persisted.rv)
         } else {
             try seed(scenario.objects + prometheusServiceObjects())
+            try seedNodesAndServiceAccounts()
             seedReplicaSets()
             // A cluster's routes already carry their mesh's status when a client first looks.
             writeRouteStatus()

@@ -37,7 +37,7 @@ enum Tables {
     }
 
     static func columns(for t: ResourceType, version: String) -> [Column] {
-        if let cols = playgroundColumns(for: t) { return cols }
+        if let cols = playgroundColumns(for: t) ?? nodeColumns(for: t) { return cols }
         switch (t.group, t.resource) {
         case ("", "namespaces"):
             return [

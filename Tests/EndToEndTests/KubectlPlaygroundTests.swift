@@ -228,6 +228,95 @@ struct KubectlPlaygroundTests {
         #expect(refused.status != 0 && refused.stderr.contains("may not be deleted"), "\(refused.stderr)")
     }
 
+    @Test("get nodes and sa, describe node, top pods and nodes from the traffic, logs with tail, container, since, previous and follow")
+    func clusterBasics() async throws {
+        let k = Self.binaries[0]
+        let h = try await SimHarness.start { $0.profile = .all }
+        defer { Task { await h.stop() } }
+        func kc(_ args: String...) async throws -> ProcessResult { try await Self.run(k, h, args) }
+        func lines(_ r: ProcessResult) -> [String] { r.stdout.split(separator: "\n").map(String.init) }
+
+        // Every node a pod names is a Node, Ready, with the control plane beside the workers.
+        let nodes = try JSON.parse(try await kc("get", "nodes", "-o", "json").stdout)["items"]?.arrayValue ?? []
+        let nodeNames = Set(nodes.compactMap { $0[path: "metadata", "name"]?.stringValue })
+        let pods = try JSON.parse(try await kc("get", "pods", "-A", "-o", "json").stdout)["items"]?.arrayValue ?? []
+        let podNodes = Set(pods.compactMap { $0[path: "spec", "nodeName"]?.stringValue })
+        #expect(!podNodes.isEmpty && podNodes.isSubset(of: nodeNames), "\(podNodes) not all in \(nodeNames)")
+        #expect(nodeNames.contains("smitop-control-plane"))
+        let table = try await kc("get", "nodes", "-o", "wide")
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(lines(table).first?.contains("INTERNAL-IP") == true && lines(table).count == nodeNames.count + 1, "\(table.stdout)")
+        #expect(lines(table).filter { $0.contains(" Ready ") }.count == nodeNames.count, "\(table.stdout)")
+        #expect(lines(table).contains { $0.hasPrefix("smitop-control-plane") && $0.contains("control-plane") }, "\(table.stdout)")
+        // Each pod's hostIP is its node's InternalIP.
+        let ipOf = Dictionary(
+            uniqueKeysWithValues: nodes.compactMap { n in
+                n[path: "metadata", "name"]?.stringValue.map { ($0, n[path: "status", "addresses"]?[0]?["address"]?.stringValue ?? "") }
+            })
+        #expect(pods.allSatisfy { ipOf[$0[path: "spec", "nodeName"]?.stringValue ?? ""] == $0[path: "status", "hostIP"]?.stringValue })
+        let worker = pods.first { $0[path: "metadata", "namespace"]?.stringValue == "bookstore" }?[path: "spec", "nodeName"]?.stringValue ?? ""
+        let describe = try await kc("describe", "node", worker)
+        #expect(describe.status == 0 && describe.stdout.contains("Non-terminated Pods:") && describe.stdout.contains("bookstore"), "\(describe.stdout)")
+
+        // A pod the scheduler places lands on a worker that exists, with that node's address.
+        _ = try await kc("run", "probe", "--image=busybox", "-n", "bookstore")
+        _ = try await kc("wait", "--for=condition=Ready", "pod/probe", "-n", "bookstore", "--timeout=60s")
+        let probe = try JSON.parse(try await kc("get", "pod", "probe", "-n", "bookstore", "-o", "json").stdout)
+        let placed = probe[path: "spec", "nodeName"]?.stringValue ?? ""
+        #expect(nodeNames.contains(placed) && placed != "smitop-control-plane", "placed on \(placed)")
+        #expect(probe[path: "status", "hostIP"]?.stringValue == ipOf[placed])
+
+        let sa = try await kc("get", "sa", "-n", "bookstore")
+        #expect(sa.status == 0 && lines(sa).first?.contains("SECRETS") == true, "\(sa.stdout)\(sa.stderr)")
+        let accounts = Set(lines(sa).dropFirst().compactMap { $0.split(separator: " ").first.map(String.init) })
+        let named = Set(
+            pods.filter { $0[path: "metadata", "namespace"]?.stringValue == "bookstore" }.compactMap { $0[path: "spec", "serviceAccountName"]?.stringValue })
+        #expect(accounts.contains("default") && named.isSubset(of: accounts), "\(named) not in \(accounts)")
+
+        // top: CPU follows each pod's share of its workload's traffic. books-v1 takes 90 % of
+        // books' traffic (and is called a lot), bookbuyer takes none.
+        let top = try await kc("top", "pods", "-n", "bookstore", "--no-headers")
+        #expect(top.status == 0, "\(top.stderr)")
+        func millicores(_ prefix: String) -> [Int] {
+            lines(top).filter { $0.hasPrefix(prefix) }.compactMap { l in
+                l.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0.dropLast()) }
+            }
+        }
+        let busy = millicores("books-v1-")
+        let idle = millicores("bookbuyer-")
+        #expect(!busy.isEmpty && !idle.isEmpty, "\(top.stdout)")
+        #expect((busy.min() ?? 0) > 2 * (idle.max() ?? 0), "books-v1 \(busy) vs bookbuyer \(idle)")
+        let containers = try await kc("top", "pods", "-n", "bookstore", "-l", "app=books", "--containers", "--no-headers")
+        #expect(lines(containers).contains { $0.contains("linkerd-proxy") } && lines(containers).contains { $0.contains(" books ") }, "\(containers.stdout)")
+        let topNodes = try await kc("top", "nodes", "--no-headers")
+        #expect(topNodes.status == 0 && lines(topNodes).count == nodeNames.count, "\(topNodes.stdout)\(topNodes.stderr)")
+        #expect(lines(topNodes).allSatisfy { $0.contains("%") }, "\(topNodes.stdout)")
+        let missing = try await kc("top", "pod", "nope", "-n", "bookstore")
+        #expect(missing.status != 0 && missing.stderr.contains("NotFound"), "\(missing.stderr)")
+
+        // logs: the application container's access log, lines of its own service.
+        let tail = try await kc("logs", "deploy/books-v1", "-n", "bookstore", "--tail=4")
+        #expect(tail.status == 0 && lines(tail).count == 4, "\(tail.stdout)\(tail.stderr)")
+        #expect(lines(tail).allSatisfy { $0.contains(" /books/") }, "\(tail.stdout)")
+        let proxy = try await kc("logs", "deploy/books-v1", "-n", "bookstore", "-c", "linkerd-proxy")
+        #expect(proxy.stdout.contains("linkerd2_proxy") && proxy.stdout.contains("books.bookstore.serviceaccount"), "\(proxy.stdout)")
+        let since = try await kc("logs", "deploy/books-v1", "-n", "bookstore", "--since=2s", "--timestamps")
+        let cutoff = Date().addingTimeInterval(-4)
+        #expect(
+            lines(since).allSatisfy { l in l.split(separator: " ").first.flatMap { KubeTime.parse(String($0)) }.map { $0 > cutoff } ?? false },
+            "\(since.stdout)")
+        let previous = try await kc("logs", "deploy/books-v1", "-n", "bookstore", "--previous")
+        #expect(previous.status != 0 && previous.stderr.contains("previous terminated container"), "\(previous.stderr)")
+        let podName = pods.first { $0[path: "metadata", "name"]?.stringValue?.hasPrefix("books-v1-") == true }?[path: "metadata", "name"]?.stringValue ?? ""
+        let noContainer = try await kc("get", "--raw", "/api/v1/namespaces/bookstore/pods/\(podName)/log")
+        #expect(noContainer.status != 0 && noContainer.stderr.contains("a container name must be specified"), "\(noContainer.stderr)")
+        // --follow keeps the connection and delivers lines written after it started.
+        let started = Date()
+        let follow = try await Self.run(k, h, ["logs", "deploy/webapp", "-n", "bookstore", "--tail=0", "-f"], timeout: 4)
+        let followed = lines(follow).compactMap { l in KubeTime.parse(String(l.split(separator: " ").first ?? "")) }
+        #expect(followed.count >= 2 && followed.allSatisfy { $0 >= started.addingTimeInterval(-1) }, "\(follow.stdout)\(follow.stderr)")
+    }
+
     @Test("with --http2 the server negotiates h2; kubectl (token and client certificate) and smitop's libcurl transport work over it")
     func http2() async throws {
         let h = try await SimHarness.start { $0.http2 = true }

@@ -16,6 +16,12 @@ extension APIHandler {
             }
             return metrics(r)
         }
+        if s.count >= 3, s[0] == "apis", s[1] == TypeRegistry.resourceMetricsGroup {
+            guard method == "GET" else {
+                throw APIError(code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource")
+            }
+            return try resourceMetrics(r)
+        }
         if s == ["apis", "authorization.k8s.io", "v1", "selfsubjectaccessreviews"], method == "POST" {
             return try selfSubjectAccessReview(r, user: user)
         }
@@ -82,6 +88,9 @@ extension APIHandler {
         }
         if target.subresource == "scale", target.type.subresources.contains("scale") {
             return try scale(r, target, verb: v)
+        }
+        if target.subresource == "log", target.type.group.isEmpty, target.type.resource == "pods", v == "get" {
+            return try podLog(r, target)
         }
         if let sub = target.subresource, !["status"].contains(sub) {
             throw notFoundPath(r.path)
