@@ -22,11 +22,13 @@ Warm-up is the first 150 s (half of a run shorter than 4.5 minutes), and at leas
 TUI's first edge sweep is done (it says so in the same file): an edge is seen, and takes its
 history (reserved whole) and its place in the graph, only when its deployment's `/edges` are
 first asked, 200 deployments a poll, so on 5,000 services the memory that smitop holds by
-design grows until every deployment with traffic has been asked once (14 polls; 5–10
-minutes on a loaded machine). A run whose sweep never ends cannot be judged and fails.
-On `make test`'s 200 services the first poll asks them all. After it, `--check` compares the last third of the samples with
-the first third and fails (exit 1) when the floor (the lowest sample: a relist or a poll in
-flight raises a sample for a moment, a leak raises the floor) of the heap in use rose by more
+design grows until every deployment with traffic has been asked once (14 polls: minutes where
+a poll takes seconds, but a debug build's poll took one to two minutes on two cores loaded by
+other builds). A run whose sweep never ends cannot be judged and fails. On `make test`'s
+200 services the first poll asks them all. After it, `--check` compares the last third of
+the samples with the first third and fails (exit 1) when the floor (the lowest sample: a
+relist in flight raises a sample for a moment, a leak raises the floor) of the heap in use
+rose by more
 than `--heap-limit-mb` (2), when descriptors or threads left their band (the last third's
 lowest above the first third's highest: descriptors move as watches are dropped and
 reopened, a leak lifts the whole band), or, in runs of 10 minutes or more, when the floor of
