@@ -37,6 +37,12 @@ public final class EffectRunner: @unchecked Sendable {
     /// Per scope of the current cluster, the edges asked in its first sweep so far; `.max`
     /// once the sweep is done. A context switch starts over.
     private let firstSweeps = Mutex<[NamespaceScope: Int]>([:])
+    /// Whether every scope polled so far has had its first sweep (false before the first poll).
+    /// Until then edges are still being seen for the first time, each taking its history and
+    /// its place in the graph: the soak judges memory only after it (`SMITOP_HEAP_STATS_FILE`).
+    public var firstEdgeSweepDone: Bool {
+        firstSweeps.withLock { sweeps in !sweeps.isEmpty && sweeps.values.allSatisfy { $0 == .max } }
+    }
     /// The metrics source name last told to `reduce`, so it is sent only when it changes.
     private let sourceName = Mutex<String?>(nil)
     /// Scopes whose sparklines were filled from the source's history, per cluster session

@@ -82,6 +82,9 @@ public final class EventLoop {
         while true {
             if !pending.isEmpty {
                 pending = pending.flatMap(withSavedSession)
+                if pending.contains(where: { if case .metricsSampled = $0 { true } else if case .metricsFailed = $0 { true } else { false } }) {
+                    heapStats?.pollAnswered()
+                }
                 if trimmed, pending.contains(where: { if case .objects(_, .replaced(let items)) = $0 { items.count >= 1_000 } else { false } }) {
                     relistedLarge = true
                 }
@@ -111,6 +114,9 @@ public final class EventLoop {
                         } catch {
                             mailbox.post(.themeFailed(name: name, error: "\(error)"))
                         }
+                    case .pollMetrics:
+                        heapStats?.pollAsked()
+                        runner.run(e)
                     default:
                         runner.run(e)
                     }
@@ -136,7 +142,7 @@ public final class EventLoop {
                 // The whole frame is rendered each time; the terminal sends only changed cells.
                 terminal.draw(Screen.render(state, theme: theme, glyphs: terminal.isUTF8 ? .unicode : .ascii))
                 dirty = false
-                heapStats?.frameDrawn(now: nowSeconds())
+                heapStats?.frameDrawn(now: nowSeconds(), edgeSweepDone: runner.firstEdgeSweepDone)
                 observer?.frameDrawn(state, lastListArrival: mailbox.lastListArrival.withLock { $0 }, trimSeconds: trimSeconds)
             }
             let timeout = nextTick.map { Int32(max(0, min(60_000, ($0 - nowSeconds()) * 1000)).rounded(.up)) }

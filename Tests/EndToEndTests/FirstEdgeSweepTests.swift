@@ -26,6 +26,7 @@ struct FirstEdgeSweepTests {
         let mailbox = Mailbox(wake: {})
         let runner = EffectRunner(mailbox: mailbox, connector: nil, cluster: LiveCluster(client: client), edgeBudgets: (steady: 1, firstSweep: 2))
         defer { runner.stop() }
+        #expect(!runner.firstEdgeSweepDone)
 
         var asked: [Set<ObjectRef>] = []
         for _ in 0..<((candidates + 1) / 2 + 3) {
@@ -44,6 +45,9 @@ struct FirstEdgeSweepTests {
                 if answer == nil { try await Task.sleep(for: .milliseconds(20)) }
             }
             asked.append(try #require(answer, "no answer to poll \(asked.count + 1)"))
+            // Done (for the soak, which judges memory only after it) once the turns of two
+            // have asked every deployment, and not before.
+            #expect(runner.firstEdgeSweepDone == (asked.count >= (candidates + 1) / 2), "after poll \(asked.count)")
         }
         // Turns of two until every deployment with traffic was asked, then turns of one.
         let sweep = (candidates + 1) / 2

@@ -49,4 +49,39 @@ struct HeapInUseTests {
             seen.contains { $0.held >= 30 << 20 && $0.released >= 30 << 20 },
             "heap in use with 32 MB held and then freed, per try (MB): \(seen.map { ($0.held >> 20, $0.released >> 20) })")
     }
+
+    /// The soak's samples are taken where no metrics poll holds what it read: after the frame
+    /// that applied an answer (even though that batch asked for the next poll), never during a
+    /// poll, and once a second while no poll is asked for. Before this, every frame was a
+    /// sample point (at most one a second), and a soak on 5,000 services read the in-flight
+    /// poll data as heap growth.
+    @Test func samplesOnlyAtQuietPointsOfTheMetricsCycle() {
+        var p = HeapSamplePoints()
+        var sampled: [Double] = []
+        func frame(_ now: Double) { if p.frameDrawn(now: now) { sampled.append(now) } }
+        // No poll asked yet (the loop starts one at once): idle, so once a second.
+        frame(0)
+        frame(0.5)
+        p.pollAsked()
+        // The poll is reading: frames long after the last sample still are not sampled.
+        frame(2)
+        frame(30)
+        // Its answer is applied and the next poll asked in the same batch: that frame is.
+        p.pollAnswered()
+        p.pollAsked()
+        frame(30.2)
+        // Only that one: the frames after it belong to the next poll.
+        frame(31.5)
+        frame(45)
+        // A failed poll is a quiet point too (nothing was read); a second answer in a row
+        // samples again however soon.
+        p.pollAnswered()
+        frame(45.1)
+        p.pollAnswered()
+        frame(45.2)
+        // No poll asked any more (`--refresh 0`): once a second again.
+        frame(45.5)
+        frame(46.3)
+        #expect(sampled == [0, 30.2, 45.1, 45.2, 46.3])
+    }
 }
