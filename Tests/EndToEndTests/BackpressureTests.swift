@@ -33,14 +33,23 @@ struct BackpressureTests {
             dir = NSTemporaryDirectory() + "smitop-backpressure-" + UUID().uuidString
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             kc = dir + "/kc"
-            sim = try BackgroundProcess(
+            let sim = try BackgroundProcess(
                 SmitopBinary.path,
                 [
                     "sim", "--port", "0", "--scenario", "generated", "--services", "100", "--splits", String(splits), "--admin",
                     "--write-kubeconfig", kc,
                 ])
-            #expect(try await sim.waitForOutput { $0.contains("ready in") }, "\(sim.stdout)\(sim.stderr)")
-            cluster = try Kubeconfig.resolve(KubeconfigOptions(kubeconfigPath: kc, environment: ["HOME": dir]))
+            // A simulator that did not come up in time is stopped here: the caller gets no
+            // cluster to stop, and an orphaned one kept loading the machine for the next tests.
+            do {
+                #expect(try await sim.waitForOutput { $0.contains("ready in") }, "\(sim.stdout)\(sim.stderr)")
+                cluster = try Kubeconfig.resolve(KubeconfigOptions(kubeconfigPath: kc, environment: ["HOME": dir]))
+            } catch {
+                sim.stop()
+                try? FileManager.default.removeItem(atPath: dir)
+                throw error
+            }
+            self.sim = sim
         }
 
         func stop() {
