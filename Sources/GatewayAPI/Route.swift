@@ -309,7 +309,10 @@ public struct Route: Sendable, Equatable {
         guard ruleList.count <= Route.maximumRules else {
             throw RouteDecodeError("spec.rules", "\(ruleList.count) rules; the CRD allows \(Route.maximumRules)")
         }
+        // At their size: grown by appending, three rules took room for four (and backends
+        // likewise), kept for the life of each of 10,000 routes.
         var rules: [RouteRule] = []
+        rules.reserveCapacity(ruleList.count)
         for (i, r) in ruleList.enumerated() {
             rules.append(try Route.decodeRule(r, index: i, kind: kind))
         }
@@ -331,8 +334,11 @@ public struct Route: Sendable, Equatable {
             throw RouteDecodeError("spec.rules[\(i)].backendRefs", "\(refs.count) backends; the CRD allows \(Route.maximumBackends)")
         }
         var backends: [RouteBackend] = []
+        backends.reserveCapacity(refs.count)
         for (j, b) in refs.enumerated() {
-            let p = "spec.rules[\(i)].backendRefs[\(j)]"
+            // Only an error needs the path: formatting it for each of 60,000 backends was
+            // allocations for nothing (perf, 10,000 three-rule routes).
+            var p: String { "spec.rules[\(i)].backendRefs[\(j)]" }
             guard b.objectValue != nil else { throw RouteDecodeError(p, "expected an object, found \(b.typeName)") }
             guard let name = b["name"]?.stringValue else { throw RouteDecodeError("\(p).name", "name is required") }
             var weight = Weight(integer: 1)

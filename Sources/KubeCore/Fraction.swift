@@ -46,6 +46,14 @@ public struct Fraction: Sendable, Hashable, Comparable, CustomStringConvertible,
     public init(integerLiteral value: Int64) { self.init(Int128(value)) }
 
     static func gcd(_ a: UInt128, _ b: UInt128) -> UInt128 {
+        // Both in one word (every route share, most split shares): the same steps with the
+        // machine's division. 128-bit remainders go through a library call each, and the graph
+        // of 10,000 three-rule routes reduces some 100,000 shares (perf).
+        if let x = UInt64(exactly: a), let y = UInt64(exactly: b) {
+            var (x, y) = (x, y)
+            while y != 0 { (x, y) = (y, x % y) }
+            return x == 0 ? 1 : UInt128(x)
+        }
         var (a, b) = (a, b)
         while b != 0 { (a, b) = (b, a % b) }
         return a == 0 ? 1 : a

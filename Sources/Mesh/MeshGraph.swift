@@ -425,7 +425,13 @@ public struct MeshGraph: Sendable, Equatable {
             nodes[id] = GraphNode(id: id, label: d.id.name, subtitle: deploymentSubtitle(d), isGhost: false)
         }
         var edges = selectEdges(store)
-        edges.reserveCapacity(edges.count + 2 * store.splits.count)
+        // As many as will come: one per split backend and one per observed edge at most. Two
+        // per split was ~10,000 edges too many (1.9 MB) for 30,000 route rules of 1.7 backends
+        // on average, and too few for splits of three backends, where the array then doubled;
+        // the graph keeps this capacity.
+        var splitBackends = 0
+        for s in store.splits.values { splitBackends += s.backendCount }
+        edges.reserveCapacity(edges.count + splitBackends + observedEdges.underestimatedCount)
         // Namespaces with consumer routes per Service: callers there use those routes, every
         // other caller the producer's (GEP-1294, NOTES.md §5).
         var consumerNamespaces: [ObjectRef: Set<String>] = [:]
@@ -438,27 +444,30 @@ public struct MeshGraph: Sendable, Equatable {
         let callerProfiled = Set(store.profileIndex.callers.keys)
         var backendOf: [ObjectRef: [SplitShare]] = [:]
         for (sid, split) in store.splits {
-            // What is the same for every backend, worked out once: the root, and the route
-            // (each `split.route` copies a whole Route out of its box).
+            // What is the same for every backend, worked out once: the root, and the route,
+            // read in its box (`split.route` copies the whole route out).
             let rootRef = split.rootRef
-            let route = split.route
+            let route = split.routeBox
             let root = NodeID(.service, rootRef)
             // As `store.overridingProfile(of:)`, without working out the root again: a consumer
             // route meets its own namespace's profile first.
-            let overridden = route.flatMap { store.profileIndex.overriding(routeNamespace: $0.namespace, service: rootRef) }?.label
-            let consumerNS = route.flatMap { $0.namespace != rootRef.namespace ? $0.namespace : nil }
-            let inEffect = overridden == nil && (route?.acceptance.isAccepted ?? true)
+            let overridden = route.flatMap { store.profileIndex.overriding(routeNamespace: $0.value.namespace, service: rootRef) }?.label
+            let consumerNS = route.flatMap { $0.value.namespace != rootRef.namespace ? $0.value.namespace : nil }
+            let inEffect = overridden == nil && (route?.value.acceptance.isAccepted ?? true)
             let hasConsumers = consumerNamespaces[rootRef] != nil
             if nodes[root] == nil {
                 nodes[root] = GraphNode(id: root, label: root.name, subtitle: "svc (missing)", isGhost: true)
             }
-            let shares = split.analysis.shares
+            // The weights alone: `backends` formats each backend's name, `analysis` checks and
+            // hashes them, and the graph reads neither.
+            let weights = split.weights
+            let shares = SplitAnalysis.shares(ofNanos: weights.map(\.value.nanos))
             let targets = split.backendRefs
-            for (i, b) in split.backends.enumerated() {
+            for (i, w) in weights.enumerated() {
                 let to = NodeID(.service, targets[i])
                 if nodes[to] == nil { nodes[to] = GraphNode(id: to, label: to.name, subtitle: "svc (missing)", isGhost: true) }
                 guard to != root else { continue }
-                var share = SplitShare(split: sid, backendIndex: i, weight: b.weight.description, share: shares[i])
+                var share = SplitShare(split: sid, backendIndex: i, weight: w.description, share: shares[i])
                 share.overriddenBy = overridden
                 share.callerNamespace = consumerNS
                 share.inEffect = inEffect

@@ -206,8 +206,15 @@ public struct MeshStore: Sendable, Equatable {
     public private(set) var pods: [ObjectRef: PodInfo] = [:]
     public private(set) var trafficSplits: [ObjectRef: TrafficSplit] = [:]
     public private(set) var trafficTargets: [ObjectRef: TrafficTarget] = [:]
-    /// Gateway API and Linkerd policy routes, decoded and slimmed.
-    public private(set) var routes: [RouteID: Route] = [:]
+    /// Gateway API and Linkerd policy routes, decoded and slimmed, each in the box its rule
+    /// splits share (`WeightedSplit`): held inline here as well, the 10,000 routes of a large
+    /// mesh were a second copy of every route's fields in a dictionary of 16,384 buckets
+    /// (~5 MB of the start-up's memory, and a copy made of each route as it was stored).
+    private(set) var routeBoxes: [RouteID: Shared<Route>] = [:]
+    /// How many routes the store holds.
+    public var routeCount: Int { routeBoxes.count }
+    /// One route, decoded and slimmed.
+    public func route(_ id: RouteID) -> Route? { routeBoxes[id]?.value }
     /// Linkerd ServiceProfiles, and which of them decides for which callers (kept in step on
     /// every change, so a lookup per route rule or caller is O(1)).
     public private(set) var serviceProfiles: [ObjectRef: ServiceProfile] = [:]
@@ -260,7 +267,7 @@ public struct MeshStore: Sendable, Equatable {
             reindexProfiles()
         case .httpRoute, .grpcRoute, .linkerdHTTPRoute:
             let rid = RouteID(kind: kind.routeKind!, ref: id)
-            let old = routes.removeValue(forKey: rid)
+            let old = routeBoxes.removeValue(forKey: rid)?.value
             topo = old != nil
             changed = syncSplits(route: rid, old: old)
         }
@@ -282,7 +289,7 @@ public struct MeshStore: Sendable, Equatable {
     /// relist of 10,000 routes calls it 10,000 times.
     private mutating func syncSplits(route id: RouteID, old: Route?) -> Set<SplitID> {
         var changed: Set<SplitID> = []
-        let new = routes[id].map(WeightedSplit.rules(of:)) ?? []
+        let new = routeBoxes[id].map(WeightedSplit.rules(of:)) ?? []
         let newIDs = Set(new.map(\.id))
         for i in old?.rules.indices ?? 0..<0 {
             let k = SplitID(kind: .route(id.kind), ref: id.ref, rule: i)
@@ -299,16 +306,31 @@ public struct MeshStore: Sendable, Equatable {
     @discardableResult
     public mutating func replaceAll(_ kind: ObjectKind, _ objects: [JSON]) -> StoreChange {
         let beforeSplits = splits
-        let fingerprintBefore = topologyFingerprint(kind)
+        // A kind that held nothing (every kind's first list) changes the topology exactly when
+        // the list brings something: no fingerprint to sort and hash its objects for.
+        // (Pods and TrafficTargets are not part of it.)
+        let wasEmpty = kind != .pod && kind != .trafficTarget && objectCount(kind) == 0
+        let fingerprintBefore = wasEmpty ? 0 : topologyFingerprint(kind)
+        // Sized once for the list instead of grown by doubling, each growth hashing every key
+        // again (as many buckets as growing to the same count makes).
         switch kind {
-        case .service: services = [:]
-        case .deployment: deployments = [:]
-        case .pod: pods = [:]
-        case .trafficSplit: trafficSplits = [:]
+        case .service:
+            services = [:]
+            services.reserveCapacity(objects.count)
+        case .deployment:
+            deployments = [:]
+            deployments.reserveCapacity(objects.count)
+        case .pod:
+            pods = [:]
+            pods.reserveCapacity(objects.count)
+        case .trafficSplit:
+            trafficSplits = [:]
+            trafficSplits.reserveCapacity(objects.count)
         case .trafficTarget: trafficTargets = [:]
         case .serviceProfile: serviceProfiles = [:]
         case .httpRoute, .grpcRoute, .linkerdHTTPRoute:
-            routes = routes.filter { $0.key.kind != kind.routeKind }
+            routeBoxes = routeBoxes.filter { $0.key.kind != kind.routeKind }
+            routeBoxes.reserveCapacity(routeBoxes.count + objects.count)
         }
         let splitKind: SplitKind? = kind == .trafficSplit ? .trafficSplit : kind.routeKind.map { .route($0) }
         if let splitKind { splits = splits.filter { $0.key.kind != splitKind } }
@@ -316,7 +338,7 @@ public struct MeshStore: Sendable, Equatable {
         for o in objects { _ = apply(kind, o, reindex: false) }
         if kind == .serviceProfile { reindexProfiles() }
         synced.insert(kind)
-        let topo = topologyFingerprint(kind) != fingerprintBefore
+        let topo = wasEmpty ? objectCount(kind) > 0 : topologyFingerprint(kind) != fingerprintBefore
         if topo { topologyVersion += 1 }
         var changed: Set<SplitID> = []
         if let splitKind {
@@ -416,16 +438,18 @@ public struct MeshStore: Sendable, Equatable {
             let meta = ObjectMeta(object: object)
             let id = RouteID(kind: kind.routeKind!, ref: ObjectRef(namespace: clean(meta.namespace ?? ""), name: clean(meta.name)))
             do {
-                let route = try Route(json: ObjectKind.expanded(object)).slimmed()
-                decodeErrors["\(kind.rawValue):\(id.ref.key)"] = nil
-                let old = routes[id]
-                routes[id] = route
+                let route = Shared(try Route(json: ObjectKind.expanded(object)).slimmed())
+                // A list clears its kind's errors first: 10,000 keys formatted to remove nothing.
+                if !decodeErrors.isEmpty { decodeErrors["\(kind.rawValue):\(id.ref.key)"] = nil }
+                let old = routeBoxes.updateValue(route, forKey: id)?.value
+                // A new route always changes the topology; its topology is worked out only to
+                // compare it with an old one.
                 return StoreChange(
-                    kind: kind, topologyChanged: old.map(Self.routeTopology) != Self.routeTopology(route),
+                    kind: kind, topologyChanged: old.map { Self.routeTopology($0) != Self.routeTopology(route.value) } ?? true,
                     changedSplits: syncSplits(route: id, old: old))
             } catch {
                 decodeErrors["\(kind.rawValue):\(id.ref.key)"] = clean(error.description, limit: 300)
-                let old = routes.removeValue(forKey: id)
+                let old = routeBoxes.removeValue(forKey: id)?.value
                 return StoreChange(kind: kind, topologyChanged: old != nil, changedSplits: syncSplits(route: id, old: old))
             }
         }
@@ -438,6 +462,23 @@ public struct MeshStore: Sendable, Equatable {
 
     private static func serviceTopology(_ s: ServiceInfo) -> [String: String] { s.selector }
     private static func splitTopology(_ s: TrafficSplit) -> [String] { [s.service] + s.backends.map(\.service) }
+
+    /// How many objects of the kind the store holds (decoded ones: an object that failed to
+    /// decode is not held).
+    private func objectCount(_ kind: ObjectKind) -> Int {
+        switch kind {
+        case .service: return services.count
+        case .deployment: return deployments.count
+        case .pod: return pods.count
+        case .trafficSplit: return trafficSplits.count
+        case .trafficTarget: return trafficTargets.count
+        case .serviceProfile: return serviceProfiles.count
+        case .httpRoute, .grpcRoute, .linkerdHTTPRoute:
+            var n = 0
+            for k in routeBoxes.keys where k.kind == kind.routeKind { n += 1 }
+            return n
+        }
+    }
 
     private func topologyFingerprint(_ kind: ObjectKind) -> Int {
         var h = Hasher()
@@ -458,9 +499,9 @@ public struct MeshStore: Sendable, Equatable {
                 h.combine(Self.splitTopology(trafficSplits[k]!))
             }
         case .httpRoute, .grpcRoute, .linkerdHTTPRoute:
-            for k in routes.keys.sorted() where k.kind == kind.routeKind {
+            for k in routeBoxes.keys.sorted() where k.kind == kind.routeKind {
                 h.combine(k)
-                h.combine(Self.routeTopology(routes[k]!))
+                h.combine(Self.routeTopology(routeBoxes[k]!.value))
             }
         case .serviceProfile:
             for k in serviceProfiles.keys.sorted() {

@@ -155,8 +155,11 @@ public struct WeightedSplit: Sendable, Equatable {
     }
 
     /// Every rule of a route that has backends, as splits.
-    public static func rules(of route: Route) -> [WeightedSplit] {
-        let shared = Shared(route)
+    public static func rules(of route: Route) -> [WeightedSplit] { rules(of: Shared(route)) }
+
+    /// The same, sharing the store's box of the route.
+    static func rules(of shared: Shared<Route>) -> [WeightedSplit] {
+        let route = shared.value
         return route.rules.indices.compactMap { i in route.rules[i].backends.isEmpty ? nil : WeightedSplit(shared, rule: i) }
     }
 
@@ -175,6 +178,29 @@ public struct WeightedSplit: Sendable, Equatable {
         case .route(let r, let i): return r.value.rules[i].backends.map { $0.service(routeNamespace: r.value.namespace) }
         }
     }
+
+    /// How many backends the split has (`backends.count`, without making them).
+    public var backendCount: Int {
+        switch source {
+        case .smi(let s): return s.value.backends.count
+        case .route(let r, let i): return r.value.rules[i].backends.count
+        }
+    }
+
+    /// The backends' weights in order: `backends` without the names it formats.
+    public var weights: [Weight] {
+        switch source {
+        case .smi(let s): return s.value.backends.map(\.weight)
+        case .route(let r, let i): return r.value.rules[i].backends.map(\.weight)
+        }
+    }
+
+    /// `analysis.shares`, without the rest of the analysis (what the graph reads of it).
+    public var shares: [Fraction?] { SplitAnalysis.shares(ofNanos: weights.map(\.value.nanos)) }
+
+    /// The box of the route the split is a rule of: reading it through `route` copies the
+    /// whole route out, which the graph's build did three times per route (perf).
+    var routeBox: Shared<Route>? { if case .route(let r, _) = source { return r } else { return nil } }
 
     public var trafficSplit: TrafficSplit? { if case .smi(let s) = source { return s.value } else { return nil } }
     public var route: Route? { if case .route(let r, _) = source { return r.value } else { return nil } }

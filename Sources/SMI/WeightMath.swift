@@ -27,24 +27,36 @@ extension SplitAnalysis {
     /// v1alpha2+, where Go clients cannot decode them); `root` is the service clients address.
     public static func of(weights: [Weight], services: [String], root: String, integerOnly: Bool) -> SplitAnalysis {
         let values = weights.map(\.value.nanos)
-        // Decoded weights are bounded (Weight.maximumUnits), but a split built in code is
-        // not: the sum saturates rather than trap.
-        let total = values.reduce(Int128(0)) { acc, v in
-            let (t, o) = acc.addingReportingOverflow(max(v, 0))
-            return o ? Int128.max : t
-        }
+        let total = total(values)
         var seen: Set<String> = []
         var dups: [String] = []
         for s in services where !seen.insert(s).inserted && !dups.contains(s) { dups.append(s) }
         return SplitAnalysis(
             total: Quantity(nanos: total),
-            shares: values.map { total > 0 ? Fraction(max($0, 0), total) : nil },
+            shares: shares(values, total: total),
             allZero: total == 0 && values.allSatisfy { $0 == 0 },
             negativeIndices: values.indices.filter { values[$0] < 0 },
             nonIntegerIndices: integerOnly ? values.indices.filter { values[$0] % Quantity.nanosPerUnit != 0 } : [],
             duplicateServices: dups,
             rootIsBackend: services.contains(root))
     }
+
+    /// Σ of the non-negative values. Decoded weights are bounded (Weight.maximumUnits), but a
+    /// split built in code is not: the sum saturates rather than trap.
+    static func total(_ values: [Int128]) -> Int128 {
+        values.reduce(Int128(0)) { acc, v in
+            let (t, o) = acc.addingReportingOverflow(max(v, 0))
+            return o ? Int128.max : t
+        }
+    }
+
+    static func shares(_ values: [Int128], total: Int128) -> [Fraction?] {
+        values.map { total > 0 ? Fraction(max($0, 0), total) : nil }
+    }
+
+    /// `of(…).shares` alone, for weights in nano-units: what the graph labels its edges with,
+    /// without the names and checks the rest of the analysis formats and hashes.
+    public static func shares(ofNanos values: [Int128]) -> [Fraction?] { shares(values, total: total(values)) }
 }
 
 extension TrafficSplit {

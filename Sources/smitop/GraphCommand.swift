@@ -47,8 +47,8 @@ struct GraphCommand: AsyncParsableCommand {
                 if let items = try await list(kind, client, ns) { store.replaceAll(kind, items) }
             }
             // Linkerd's ServiceProfiles decide over routes on the same Service (none served is normal).
-            if !store.routes.isEmpty, let items = try await list(.serviceProfile, client, ns) { store.replaceAll(.serviceProfile, items) }
-            if t == nil && store.routes.isEmpty { warn("the cluster serves no split.smi-spec.io and no mesh routes: no split edges") }
+            if store.routeCount > 0, let items = try await list(.serviceProfile, client, ns) { store.replaceAll(.serviceProfile, items) }
+            if t == nil && (store.routeCount == 0) { warn("the cluster serves no split.smi-spec.io and no mesh routes: no split edges") }
         } catch {
             throw fail(error)
         }

@@ -120,7 +120,7 @@ final class StartupReport: EventLoopObserver {
             done = true
             let objects =
                 state.store.services.count + state.store.deployments.count + state.store.pods.count
-                + state.store.trafficSplits.count + state.store.trafficTargets.count + state.store.routes.count
+                + state.store.trafficSplits.count + state.store.trafficTargets.count + state.store.routeCount
             append(
                 "{\"listsDoneAt\":\(lastListArrival),\"frameAt\":\(nowSeconds()),\"rssKiB\":\(residentMemoryKiB()),\"objects\":\(objects),\"trimSeconds\":\(trimSeconds)}\n"
             )

@@ -82,4 +82,29 @@ struct QuantityProperties {
             _ = x.scaling(c)
         }
     }
+
+    /// The gcd of two one-word values (taken with the machine's division) is the gcd the
+    /// 128-bit steps give, and it divides both; at the ends of UInt64 and across its bound.
+    @Test func oneWordGCDIsTheWideOne() async {
+        func wide(_ a: UInt128, _ b: UInt128) -> UInt128 {
+            var (a, b) = (a, b)
+            while b != 0 { (a, b) = (b, a % b) }
+            return a == 0 ? 1 : a
+        }
+        let listed: [UInt128] = [
+            0, 1, 2, 6, 1_000_000_000, 90_000_000_000, UInt128(UInt64.max), UInt128(UInt64.max) - 1, UInt128(UInt64.max) + 1, UInt128(1) << 100,
+        ]
+        for a in listed {
+            for b in listed { #expect(Fraction.gcd(a, b) == wide(a, b), "\(a) \(b)") }
+        }
+        let part = mixing(
+            listed.map { Int128(truncatingIfNeeded: $0) }, Gen.int128(in: 0...Int128(Int64.max)).eraseToAny(),
+            Gen.int128(in: 0...1_000_000_000_000).eraseToAny())
+        await propertyCheck(count: 2000, input: part, part) { a, b in
+            let (x, y) = (a.magnitude, b.magnitude)
+            let g = Fraction.gcd(x, y)
+            #expect(g == wide(x, y), "\(x) \(y)")
+            #expect(x % g == 0 && y % g == 0)
+        }
+    }
 }

@@ -55,7 +55,7 @@ public struct HeaderModel {
         retryIn = s.connection.retryIn
         serviceCount = s.store.services.count
         splitCount = s.store.trafficSplits.count
-        routeCount = s.store.routes.count
+        routeCount = s.store.routeCount
         unreadableSplitCount = s.store.decodeErrors.keys.filter { $0.hasPrefix(ObjectKind.trafficSplit.rawValue + ":") }.count
         focus = s.focus?.name
         graphFilter = !s.graphFilter.isEmpty && s.view == .graph ? s.graphFilter : nil
