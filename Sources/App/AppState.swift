@@ -163,88 +163,6 @@ public struct ConnectionState: Sendable, Equatable {
         return said
     }
 }
-public enum ViewKind: String, Sendable, Equatable, CaseIterable {
-    case graph, services, splits, help
-}
-
-/// What is selected in the graph.
-/// Which nodes the graph shows, as linkerd viz users expect to choose: the call graph of
-/// workloads, the services and their splits, or both with the selector edges between them.
-public enum GraphViewMode: String, Sendable, Hashable, CaseIterable {
-    case both, workloads, services
-
-    public var next: GraphViewMode {
-        switch self {
-        case .both: return .workloads
-        case .workloads: return .services
-        case .services: return .both
-        }
-    }
-
-    public var label: String {
-        switch self {
-        case .both: return "workloads and services"
-        case .workloads: return "workloads only"
-        case .services: return "services only"
-        }
-    }
-}
-
-public enum GraphSelection: Sendable, Hashable {
-    case node(NodeID)
-    case edge(EdgeID)
-    public var node: NodeID? {
-        if case .node(let n) = self { return n }
-        return nil
-    }
-}
-
-/// What the detail pane describes.
-public enum DetailTarget: Sendable, Hashable {
-    case node(NodeID)
-    case edge(EdgeID)
-    case split(SplitID)
-    case service(ObjectRef)
-}
-
-public enum TableKind: String, Sendable, Hashable, CaseIterable {
-    case services, splits
-}
-
-public enum TableColumn: String, Sendable, Hashable, CaseIterable {
-    case namespace, name, service, backends, rps, success, p99, controller
-    /// Services table: `spec.type`, the ports, and the splits the service is root or backend of.
-    case type, ports, splits
-    public var title: String {
-        switch self {
-        case .type: return "TYPE"
-        case .ports: return "PORTS"
-        case .splits: return "SPLITS"
-        case .namespace: return "NAMESPACE"
-        case .name: return "NAME"
-        case .service: return "ROOT"
-        case .backends: return "BACKENDS"
-        case .rps: return "RPS"
-        case .success: return "SUCCESS"
-        case .p99: return "P99"
-        case .controller: return "CONTROLLER"
-        }
-    }
-}
-
-public struct TableState: Sendable, Equatable {
-    public var sortColumn: TableColumn = .name
-    public var descending = false
-    /// `/` filter text. Substring (case-insensitive) unless it contains regex syntax
-    /// (`^$*+?()[]{}|\`) and compiles, then a case-insensitive regex; see `FilterMatcher`.
-    public var filter = ""
-    /// Index into the filtered, sorted rows.
-    public var selectedRow = 0
-    /// First visible row.
-    public var scroll = 0
-    public init() {}
-}
-
 public struct StatusLine: Sendable, Equatable {
     public enum Level: String, Sendable {
         case info, warning, error
@@ -326,6 +244,28 @@ public struct ScreenRegions: Sendable, Equatable {
     public var dialog: Rect?
 }
 
+extension ScreenRegions {
+    /// Header, body, detail pane and footer for a terminal size; no dialog. Drawing, mouse
+    /// hit-testing and navigation's pan and page sizes all cut the screen with this.
+    static func cut(size: TermSize, detailShown: Bool) -> ScreenRegions {
+        let w = max(size.columns, 1)
+        let h = max(size.rows, 1)
+        let headerH = min(2, h)
+        let footerH = min(2, max(0, h - headerH))
+        let bodyH = max(0, h - headerH - footerH)
+        var body = Rect(x: 0, y: headerH, width: w, height: bodyH)
+        var detailRect: Rect?
+        if detailShown && w >= 40 {
+            let dw = min(56, max(30, w * 2 / 5))
+            body.width = w - dw
+            detailRect = Rect(x: w - dw, y: headerH, width: dw, height: bodyH)
+        }
+        return ScreenRegions(
+            header: Rect(x: 0, y: 0, width: w, height: headerH), body: body, detail: detailRect,
+            footer: Rect(x: 0, y: h - footerH, width: w, height: footerH), dialog: nil)
+    }
+}
+
 public struct AppState: Sendable, Equatable {
     public internal(set) var options: AppOptions
     /// Injected clock: the time of the last `.start`/`.tick`/timestamped message.
@@ -360,23 +300,9 @@ public struct AppState: Sendable, Equatable {
     public internal(set) var layoutGeneration = 0
 
     // Navigation.
-    public internal(set) var view: ViewKind = .graph
-    /// Where `Esc`/`?` return to from help.
-    public internal(set) var previousView: ViewKind = .graph
-    public internal(set) var selection: GraphSelection?
-    /// `f`: show only this node's neighbourhood.
-    public internal(set) var focus: NodeID?
-    /// `v`: workloads and services, workloads only, or services only.
-    public internal(set) var graphViewMode = GraphViewMode.both
-    /// Top-left layout cell shown at the body's origin.
-    public internal(set) var pan = CellPoint.zero
-    public internal(set) var tables: [TableKind: TableState] = [.services: TableState(), .splits: TableState()]
-    /// Graph filter (`/` in the graph view): non-matching nodes are dimmed.
-    public internal(set) var graphFilter = ""
-    public internal(set) var detailOpen = false
-    public internal(set) var detail: DetailTarget?
-    /// Help screen scroll.
-    public internal(set) var helpScroll = 0
+    /// The view, the graph's selection, focus, mode and pan, the detail pane, help scroll and
+    /// the tables (App/Navigation.swift), changed only through `navigate(_:)`.
+    public internal(set) var navigation = Navigation()
 
     // Input.
     /// The `:` command line and the `/` filter line (App/LineEditor.swift), changed only through
@@ -434,27 +360,14 @@ public struct AppState: Sendable, Equatable {
     public var editor: SplitDraft? { splitEditor.draft }
 
     public var regions: ScreenRegions {
-        let w = max(size.columns, 1)
-        let h = max(size.rows, 1)
-        let headerH = min(2, h)
-        let footerH = min(2, max(0, h - headerH))
-        let bodyH = max(0, h - headerH - footerH)
-        var body = Rect(x: 0, y: headerH, width: w, height: bodyH)
-        var detailRect: Rect?
-        if detailOpen && detail != nil && w >= 40 {
-            let dw = min(56, max(30, w * 2 / 5))
-            body.width = w - dw
-            detailRect = Rect(x: w - dw, y: headerH, width: dw, height: bodyH)
-        }
-        var dialog: Rect?
+        var r = ScreenRegions.cut(size: size, detailShown: navigation.detailShown)
         if splitEditor.editing != nil || rampForm != nil || rampOpen != nil {
+            let (w, bodyH) = (r.footer.width, r.body.height)
             let dw = min(w, rampOpen != nil ? 96 : 78)
             let dh = min(bodyH, 24)
-            dialog = Rect(x: (w - dw) / 2, y: headerH + (bodyH - dh) / 2, width: dw, height: dh)
+            r.dialog = Rect(x: (w - dw) / 2, y: r.header.height + (bodyH - dh) / 2, width: dw, height: dh)
         }
-        return ScreenRegions(
-            header: Rect(x: 0, y: 0, width: w, height: headerH), body: body, detail: detailRect,
-            footer: Rect(x: 0, y: h - footerH, width: w, height: footerH), dialog: dialog)
+        return r
     }
 
     /// The key context used for dispatch and for the footer's hints.
@@ -475,7 +388,7 @@ public struct AppState: Sendable, Equatable {
             }
         }
         if case .offered = portForward { return .portForward }
-        switch view {
+        switch navigation.view {
         case .graph: return .graph
         case .services, .splits: return .table
         case .help: return .help

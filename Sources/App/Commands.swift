@@ -37,8 +37,8 @@ extension AppState {
         for a in actions {
             switch a {
             case .run(let text): fx += run(text)
-            case .setFilter(let text): currentFilter = text
-            case .filterSubmitted(let text): if view == .graph, !text.isEmpty { selectFirstGraphMatch() }
+            case .setFilter(let text): navigate(.setFilter(text))
+            case .filterSubmitted(let text): navigate(.filterSubmitted(text))
             case .forceQuit:
                 quitting = true
                 interrupted = true
@@ -76,12 +76,10 @@ extension AppState {
         let cmd = CommandSpec.aliases[first] ?? first
         let arg = parts.dropFirst().joined(separator: " ")
         switch cmd {
-        case "graph": view = .graph
-        case "svc": view = .services
-        case "ts": view = .splits
-        case "help":
-            if view != .help { previousView = view }
-            view = .help
+        case "graph": navigate(.show(.graph))
+        case "svc": navigate(.show(.services))
+        case "ts": navigate(.show(.splits))
+        case "help": navigate(.show(.help))
         case "q":
             quitting = true
             return [.quit]
@@ -157,11 +155,6 @@ extension AppState {
             return []
         }
         return switchNamespace(.one(name))
-    }
-
-    mutating func selectFirstGraphMatch() {
-        let f = FilterMatcher(graphFilter)
-        if let n = visibleGraph.nodes.first(where: { f.matches($0.id.object.key) }) { select(n.id) }
     }
 }
 

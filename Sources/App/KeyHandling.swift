@@ -42,201 +42,106 @@ extension AppState {
             return [.quit]
         case .suspend:
             return [.suspend]
-        case .help:
-            if view != .help { previousView = view }
-            view = .help
-            helpScroll = 0
-        case .closeHelp: view = previousView
-        case .scrollUp: helpScroll = max(0, helpScroll - 1)
-        case .scrollDown: helpScroll = min(helpScroll + 1, max(0, options.keyMap.helpLineCount + Legend.lines.count - 1))
+        case .help: navigate(.openHelp)
+        case .closeHelp: navigate(.closeHelp)
+        case .scrollUp: navigate(.scrollHelp(by: -1, bounded: true))
+        case .scrollDown: navigate(.scrollHelp(by: 1, bounded: true))
         case .commandMode: editLine(.openCommand)
-        case .filterMode: editLine(.openFilter(currentFilter))
-        case .showGraph: view = .graph
-        case .showServices: view = .services
-        case .showSplits: view = .splits
+        case .filterMode: editLine(.openFilter(navigation.currentFilter))
+        case .showGraph: navigate(.show(.graph))
+        case .showServices: navigate(.show(.services))
+        case .showSplits: navigate(.show(.splits))
         case .undo: return edit(.undo)
         case .portForwardOffer: reopenPortForwardOffer()
-        case .moveLeft, .moveRight, .moveUp, .moveDown: moveSelection(action)
-        case .nextEdge: nextEdge()
-        case .openDetail: openDetailOrEditor()
-        case .closeDetail:
-            if detailOpen {
-                detailOpen = false
-            } else if view == .graph, case .edge(let e) = selection {
-                selection = .node(e.from)
-            } else if !currentFilter.isEmpty {
-                currentFilter = ""
-            }
-        case .toggleFocus: toggleFocus()
-        case .cycleGraphView:
-            graphViewMode = graphViewMode.next
-            refreshVisibleGraph()
-            revealSelection()
-            set("graph: " + graphViewMode.label)
-        case .legend:
-            if view != .help { previousView = view }
-            view = .help
-            helpScroll = options.keyMap.helpLineCount
-        case .panLeft: panBy(dx: -8, dy: 0)
-        case .panRight: panBy(dx: 8, dy: 0)
-        case .panUp: panBy(dx: 0, dy: -4)
-        case .panDown: panBy(dx: 0, dy: 4)
+        case .moveLeft: navigate(.move(.left))
+        case .moveRight: navigate(.move(.right))
+        case .moveUp: navigate(.move(.up))
+        case .moveDown: navigate(.move(.down))
+        case .nextEdge: navigate(.nextEdge)
+        case .openDetail: return navigate(.openDetail)
+        case .closeDetail: navigate(.closeDetail)
+        case .toggleFocus: navigate(.toggleFocus)
+        case .cycleGraphView: navigate(.cycleGraphView)
+        case .legend: navigate(.openLegend)
+        case .panLeft: navigate(.pan(dx: -8, dy: 0))
+        case .panRight: navigate(.pan(dx: 8, dy: 0))
+        case .panUp: navigate(.pan(dx: 0, dy: -4))
+        case .panDown: navigate(.pan(dx: 0, dy: 4))
         case .editSplit:
             if let id = splitForSelection() { edit(.open(id)) } else { set("no traffic split here", .warning) }
         case .planRamp:
             if let id = splitForSelection() { openRamp(id) } else { set("no traffic split here", .warning) }
-        case .rowUp: moveRow(-1)
-        case .rowDown: moveRow(1)
-        case .pageUp: moveRow(-max(1, regions.body.height - 2))
-        case .pageDown: moveRow(max(1, regions.body.height - 2))
-        case .firstRow: moveRow(-Int.max / 2)
-        case .lastRow: moveRow(Int.max / 2)
-        case .sortNext, .sortReverse: sort(action)
-        case .openRow: openRow()
+        case .rowUp: navigate(.moveRow(by: -1))
+        case .rowDown: navigate(.moveRow(by: 1))
+        case .pageUp: navigate(.pageRows(down: false))
+        case .pageDown: navigate(.pageRows(down: true))
+        case .firstRow: navigate(.moveRow(by: -Int.max / 2))
+        case .lastRow: navigate(.moveRow(by: Int.max / 2))
+        case .sortNext: navigate(.sort(reverse: false))
+        case .sortReverse: navigate(.sort(reverse: true))
+        case .openRow: return navigate(.openRow)
         default: break
         }
         return []
     }
 
-    // MARK: graph navigation
+    // MARK: navigation
 
-    func box(_ n: NodeID) -> Rect? { layout.boxes[n] }
-
-    mutating func select(_ n: NodeID) {
-        selection = .node(n)
-        if detailOpen { detail = .node(n) }
-        revealSelection()
+    /// What navigation reads but does not own. The rows are asked of a copy of the state as
+    /// it is before the event (no navigation event both re-sorts and reads the rows).
+    var navigationEnvironment: NavigationEnvironment {
+        let state = self
+        return NavigationEnvironment(
+            size: size, graph: visibleGraph, layout: layout, legendLine: options.keyMap.helpLineCount,
+            helpLines: options.keyMap.helpLineCount + Legend.lines.count, rows: { state.rowTargets($0) })
     }
 
-    mutating func moveSelection(_ action: Action) {
-        guard let current = selection ?? firstNode().map(GraphSelection.node) else { return }
-        if selection == nil {
-            selection = current
-            revealSelection()
-            return
+    /// The one door into navigation: hands it the event and carries out what it asks, in order.
+    @discardableResult
+    mutating func navigate(_ event: NavigationEvent) -> [Effect] {
+        let actions: [NavigationAction]
+        do {
+            // The environment (a copy of the state) goes before the actions run: one of them
+            // rebuilds the visible graph, which must not be kept alive twice.
+            let env = navigationEnvironment
+            actions = navigation.handle(event, env)
         }
-        let node: NodeID
-        switch current {
-        case .node(let n): node = n
-        case .edge(let e):
-            if action == .moveRight { return select(e.to) }
-            if action == .moveLeft { return select(e.from) }
-            node = e.from
-        }
-        let cy = box(node).map { $0.y } ?? 0
-        func nearest(_ cands: [NodeID]) -> NodeID? {
-            cands.min { a, b in
-                let da = abs((box(a)?.y ?? 0) - cy)
-                let db = abs((box(b)?.y ?? 0) - cy)
-                return da != db ? da < db : a < b
+        var fx: [Effect] = []
+        for a in actions {
+            switch a {
+            case .say(let text): set(text)
+            case .visibleGraphChanged:
+                refreshVisibleGraph()
+                navigate(.revealSelection)
+            case .openEditor(let id): fx += edit(.open(id))
             }
         }
-        switch action {
-        case .moveRight:
-            if let t = nearest(visibleGraph.outgoingEdges(node).map(\.id.to)) { select(t) } else { set("no callee") }
-        case .moveLeft:
-            if let t = nearest(visibleGraph.incomingEdges(node).map(\.id.from)) { select(t) } else { set("no caller") }
-        case .moveUp, .moveDown:
-            guard let l = layout.layers[node], let o = layout.order[node] else { return }
-            let column = layout.layers.filter { $0.value == l }.map(\.key).sorted { layout.order[$0]! < layout.order[$1]! }
-            let target = action == .moveUp ? o - 1 : o + 1
-            if column.indices.contains(target) { select(column[target]) }
-        default: break
+        return fx
+    }
+
+    /// What the detail pane would describe for each row of a table, in the table's order.
+    func rowTargets(_ table: TableKind) -> [DetailTarget] {
+        switch table {
+        case .services: return serviceRows().map { .service($0.id) }
+        case .splits: return splitRows().map { .split($0.id) }
         }
-    }
-
-    mutating func nextEdge() {
-        let anchor: NodeID
-        var after: EdgeID?
-        switch selection {
-        case .node(let n)?: anchor = n
-        case .edge(let e)?:
-            anchor = e.from
-            after = e
-        case nil: return
-        }
-        let edges = (visibleGraph.outgoingEdges(anchor) + visibleGraph.incomingEdges(anchor)).map(\.id)
-        guard !edges.isEmpty else { return set("no edges") }
-        var next = edges[0]
-        if let after, let i = edges.firstIndex(of: after) { next = edges[(i + 1) % edges.count] }
-        selection = .edge(next)
-        if detailOpen { detail = .edge(next) }
-    }
-
-    mutating func openDetailOrEditor() {
-        guard let sel = selection else { return }
-        let target: DetailTarget
-        switch sel {
-        case .node(let n): target = .node(n)
-        case .edge(let e):
-            if case .split(let id) = e.kind { target = .split(id) } else { target = .edge(e) }
-        }
-        if detailOpen, detail == target, case .split(let id) = target {
-            edit(.open(id))
-            return
-        }
-        detail = target
-        detailOpen = true
-    }
-
-    mutating func toggleFocus() {
-        if focus != nil {
-            focus = nil
-        } else if let n = selection?.node ?? { if case .edge(let e)? = selection { return e.from } else { return nil } }() {
-            focus = n
-            selection = .node(n)
-        } else {
-            return set("select a node to focus on")
-        }
-        refreshVisibleGraph()
-        revealSelection()
-    }
-
-    mutating func panBy(dx: Int, dy: Int) {
-        pan.x += dx
-        pan.y += dy
-        clampPan()
-    }
-
-    mutating func clampPan() {
-        let b = regions.body
-        pan.x = min(max(0, pan.x), max(0, layout.width - b.width))
-        pan.y = min(max(0, pan.y), max(0, layout.height - b.height))
-    }
-
-    /// Pans the least needed so the selected box is on screen.
-    mutating func revealSelection() {
-        guard
-            let n = selection.flatMap({ s -> NodeID? in
-                switch s {
-                case .node(let n): return n
-                case .edge(let e): return e.to
-                }
-            }), let r = box(n)
-        else { return }
-        let b = regions.body
-        if r.x < pan.x { pan.x = r.x }
-        if r.maxX > pan.x + b.width { pan.x = min(r.x, r.maxX - b.width) }
-        if r.y < pan.y { pan.y = max(0, r.y - 1) }
-        if r.maxY > pan.y + b.height { pan.y = min(r.y, r.maxY - b.height) }
-        clampPan()
     }
 
     /// The split for `e`: a split edge, a split's root or backend service, or a table row.
     func splitForSelection() -> SplitID? {
-        switch view {
+        switch navigation.view {
         case .splits:
             let rows = splitRows()
-            let i = tables[.splits]?.selectedRow ?? 0
+            let i = navigation.table(.splits).selectedRow
             return rows.indices.contains(i) ? rows[i].id : nil
         case .services:
             let rows = serviceRows()
-            let i = tables[.services]?.selectedRow ?? 0
+            let i = navigation.table(.services).selectedRow
             guard rows.indices.contains(i) else { return nil }
             return splitFor(service: rows[i].id)
         default: break
         }
-        switch selection {
+        switch navigation.selection {
         case .edge(let e)?:
             if case .split(let id) = e.kind { return id }
             return nil
@@ -269,80 +174,6 @@ extension AppState {
         return best(store.splits.filter { $0.value.backendRefs.contains(service) })
     }
 
-    // MARK: tables
-
-    var currentTable: TableKind? {
-        switch view {
-        case .services: return .services
-        case .splits: return .splits
-        default: return nil
-        }
-    }
-
-    var currentFilter: String {
-        get { currentTable.map { tables[$0]?.filter ?? "" } ?? graphFilter }
-        set {
-            if let t = currentTable {
-                tables[t, default: TableState()].filter = newValue
-                tables[t]!.selectedRow = 0
-                tables[t]!.scroll = 0
-            } else {
-                graphFilter = newValue
-            }
-        }
-    }
-
-    mutating func moveRow(_ delta: Int) {
-        guard let t = currentTable else { return }
-        let count = rowCount
-        var s = tables[t] ?? TableState()
-        s.selectedRow = count == 0 ? 0 : min(max(0, s.selectedRow + delta), count - 1)
-        let visible = max(1, regions.body.height - 1)
-        if s.selectedRow < s.scroll { s.scroll = s.selectedRow }
-        if s.selectedRow >= s.scroll + visible { s.scroll = s.selectedRow - visible + 1 }
-        tables[t] = s
-        if detailOpen { syncDetailToRow() }
-    }
-
-    mutating func sort(_ action: Action) {
-        guard let t = currentTable else { return }
-        var s = tables[t] ?? TableState()
-        if action == .sortReverse {
-            s.descending.toggle()
-        } else {
-            let cols = AppState.columns(t)
-            let i = cols.firstIndex(of: s.sortColumn) ?? -1
-            s.sortColumn = cols[(i + 1) % cols.count]
-            // Numbers read best largest first.
-            s.descending = [.rps, .success, .p99].contains(s.sortColumn)
-        }
-        tables[t] = s
-        set("sorted by \(s.sortColumn.title.lowercased())\(s.descending ? " (descending)" : "")")
-    }
-
-    mutating func syncDetailToRow() {
-        switch currentTable {
-        case .services?:
-            let rows = serviceRows()
-            let i = tables[.services]?.selectedRow ?? 0
-            if rows.indices.contains(i) { detail = .service(rows[i].id) }
-        case .splits?:
-            let rows = splitRows()
-            let i = tables[.splits]?.selectedRow ?? 0
-            if rows.indices.contains(i) { detail = .split(rows[i].id) }
-        case nil: break
-        }
-    }
-
-    mutating func openRow() {
-        if currentTable == .splits {
-            if let id = splitForSelection() { edit(.open(id)) }
-            return
-        }
-        syncDetailToRow()
-        detailOpen = detail != nil
-    }
-
     // MARK: mouse
 
     mutating func handleMouse(_ m: MouseEvent) -> [Effect] {
@@ -358,39 +189,7 @@ extension AppState {
             }
             return []
         }
-        switch m.action {
-        case .scrollUp, .scrollDown:
-            let down = m.action == .scrollDown
-            switch view {
-            case .graph: panBy(dx: 0, dy: down ? 3 : -3)
-            case .services, .splits: moveRow(down ? 3 : -3)
-            case .help: helpScroll = max(0, helpScroll + (down ? 3 : -3))
-            }
-        case .press, .doubleClick:
-            guard r.body.contains(p) else { return [] }
-            switch view {
-            case .graph:
-                let lp = CellPoint(x: m.x - r.body.x + pan.x, y: m.y - r.body.y + pan.y)
-                if let n = layout.node(at: lp) {
-                    selection = .node(n)
-                    if detailOpen || m.action == .doubleClick {
-                        detail = .node(n)
-                        detailOpen = true
-                    }
-                }
-            case .services, .splits:
-                guard let t = currentTable else { return [] }
-                // Row 0 of the body is the column header.
-                let row = m.y - r.body.y - 1 + (tables[t]?.scroll ?? 0)
-                if m.y > r.body.y, row < rowCount {
-                    tables[t, default: TableState()].selectedRow = row
-                    if m.action == .doubleClick { openRow() } else if detailOpen { syncDetailToRow() }
-                }
-            case .help: break
-            }
-        case .release: break
-        }
-        return []
+        return navigate(.mouse(m))
     }
 }
 

@@ -52,8 +52,7 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
 
     case .resized(let size):
         state.size = size
-        state.clampPan()
-        state.revealSelection()
+        state.navigate(.resized)
 
     case .key(let key):
         fx = state.handleKey(key)
@@ -265,18 +264,21 @@ extension AppState {
 
     public mutating func refreshVisibleGraph() {
         let shown: MeshGraph
-        switch graphViewMode {
+        let mode = navigation.graphViewMode
+        switch mode {
         case .both: shown = graph
         case .workloads, .services:
-            let kind: NodeKind = graphViewMode == .workloads ? .workload : .service
+            let kind: NodeKind = mode == .workloads ? .workload : .service
             shown = graph.subgraph(keeping: Set(graph.nodes.lazy.filter { $0.id.kind == kind }.map(\.id)))
         }
-        if let f = focus, shown.index[f] != nil {
+        var focusKept = false
+        if let f = navigation.focus, shown.index[f] != nil {
             visibleGraph = shown.subgraph(keeping: shown.neighbourhood(of: f))
+            focusKept = true
         } else {
-            focus = nil
             visibleGraph = shown
         }
+        var layoutChanged = false
         if visibleGraph.topologyKey != layout.topologyKey || (layout.boxes.isEmpty && !visibleGraph.nodes.isEmpty) {
             var options = LayoutOptions()
             // The namespace asked for comes first: its boxes are the first screen, not the
@@ -286,15 +288,10 @@ extension AppState {
             layout = .empty
             layout = Layout.compute(visibleGraph, options: options)
             layoutGeneration += 1
-            clampPan()
+            layoutChanged = true
         }
-        // Keep the selection valid.
-        switch selection {
-        case .node(let n) where visibleGraph.index[n] == nil: selection = nil
-        case .edge(let e) where visibleGraph.edgeIndex(of: e) == nil: selection = visibleGraph.index[e.from] != nil ? .node(e.from) : nil
-        default: break
-        }
-        if selection == nil, let first = firstNode() { selection = .node(first) }
+        // A focus or selection that went, goes; the pan is clamped to a new layout.
+        navigate(.graphChanged(focusKept: focusKept, layoutChanged: layoutChanged))
     }
 
     mutating func resetData() {
@@ -303,16 +300,7 @@ extension AppState {
         graph = MeshGraph()
         visibleGraph = MeshGraph()
         layout = .empty
-        selection = nil
-        focus = nil
-        pan = .zero
-        detail = nil
-        detailOpen = false
+        navigate(.reset)
         noteConnection(.reset)
-    }
-
-    func firstNode() -> NodeID? {
-        layout.order.filter { layout.layers[$0.key] == 0 }.min { $0.value < $1.value }?.key
-            ?? visibleGraph.nodes.first?.id
     }
 }

@@ -143,7 +143,7 @@ extension AppState {
     }
 
     public func serviceRows() -> [ServiceRow] {
-        let t = tables[.services] ?? TableState()
+        let t = navigation.table(.services)
         let f = FilterMatcher(t.filter)
         var roots: [ObjectRef: [SplitID]] = [:]
         // Each service's part as a backend: the split and the share its weight gives it.
@@ -181,7 +181,7 @@ extension AppState {
     }
 
     public func splitRows() -> [SplitRow] {
-        let t = tables[.splits] ?? TableState()
+        let t = navigation.table(.splits)
         let f = FilterMatcher(t.filter)
         var rows: [SplitRow] = []
         // Counted once for the table (not per row: 10,000 splits would be 10^8 comparisons).
@@ -249,15 +249,10 @@ extension AppState {
     }
 
     /// Columns each table shows and sorts by, in order.
-    public static func columns(_ table: TableKind) -> [TableColumn] {
-        switch table {
-        case .services: return [.namespace, .name, .type, .ports, .splits, .rps, .success, .p99]
-        case .splits: return [.namespace, .name, .service, .backends, .rps, .success, .p99, .controller]
-        }
-    }
+    public static func columns(_ table: TableKind) -> [TableColumn] { TableColumn.columns(table) }
 
     public var rowCount: Int {
-        switch view {
+        switch navigation.view {
         case .services: return serviceRows().count
         case .splits: return splitRows().count
         default: return 0

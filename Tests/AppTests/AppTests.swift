@@ -72,33 +72,33 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
 
 @Test func graphNavigationAlongEdges() {
     var s = loaded()
-    #expect(s.selection != nil)
+    #expect(s.navigation.selection != nil)
     // Select the books root service and walk right along split edges to a backend, then to its workload.
-    s.selection = .node(.service("shop", "books"))
+    s.navigate(.select(.service("shop", "books")))
     keys(&s, [.right])
-    #expect(s.selection?.node?.kind == .service)
-    #expect(["books-v1", "books-v2"].contains(s.selection?.node?.name ?? ""))
-    let backend = s.selection!.node!
+    #expect(s.navigation.selection?.node?.kind == .service)
+    #expect(["books-v1", "books-v2"].contains(s.navigation.selection?.node?.name ?? ""))
+    let backend = s.navigation.selection!.node!
     keys(&s, [.char("l")])
-    #expect(s.selection?.node == .workload("shop", backend.name))
+    #expect(s.navigation.selection?.node == .workload("shop", backend.name))
     keys(&s, [.char("h")])
-    #expect(s.selection?.node?.kind == .service)
+    #expect(s.navigation.selection?.node?.kind == .service)
     keys(&s, [.enter])
-    #expect(s.detailOpen)
+    #expect(s.navigation.detailOpen)
     keys(&s, [.tab])
-    if case .edge = s.selection {} else { Issue.record("Tab should select an edge") }
+    if case .edge = s.navigation.selection {} else { Issue.record("Tab should select an edge") }
     keys(&s, [.esc, .esc])
-    #expect(!s.detailOpen)
+    #expect(!s.navigation.detailOpen)
 }
 
 @Test func focusLimitsGraphAndMetricsDoNotRelayout() {
     var s = loaded()
-    s.selection = .node(.service("shop", "web"))
+    s.navigate(.select(.service("shop", "web")))
     keys(&s, [.char("f")])
-    #expect(s.focus == .service("shop", "web"))
+    #expect(s.navigation.focus == .service("shop", "web"))
     #expect(s.visibleGraph.nodes.count == 2)
     keys(&s, [.char("f")])
-    #expect(s.focus == nil)
+    #expect(s.navigation.focus == nil)
     let gen = s.layoutGeneration
     let list = try! TrafficMetricsList(
         json: obj(
@@ -115,7 +115,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     keys(&s, [.char(":")])
     type(&s, "svc")
     keys(&s, [.enter])
-    #expect(s.view == .services)
+    #expect(s.navigation.view == .services)
     keys(&s, [.char("/")])
     type(&s, "V2")
     #expect(s.serviceRows().map(\.id.name) == ["books-v2"])
@@ -125,15 +125,15 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     #expect(s.serviceRows().map(\.id.name) == ["books-v1", "books-v3"])
     keys(&s, [.enter])
     #expect(s.lineEditor.mode == .normal)
-    #expect(s.tables[.services]?.filter == "^books-v[13]$")
+    #expect(s.navigation.tables[.services]?.filter == "^books-v[13]$")
     keys(&s, [.esc])  // clears the filter
     #expect(s.serviceRows().count == 5)
     keys(&s, [.char("S")])
     #expect(s.serviceRows().first?.id.name == "web")
     keys(&s, [.char("s")])  // next column after name: type
-    #expect(s.tables[.services]?.sortColumn == .type)
+    #expect(s.navigation.tables[.services]?.sortColumn == .type)
     keys(&s, [.char("j"), .char("j"), .char("G")])
-    #expect(s.tables[.services]?.selectedRow == 4)
+    #expect(s.navigation.tables[.services]?.selectedRow == 4)
 }
 
 @Test func commandCompletionAndHistory() {
@@ -154,7 +154,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     keys(&s, [.char(":")])
     type(&s, "ts")
     keys(&s, [.enter])
-    #expect(s.view == .splits)
+    #expect(s.navigation.view == .splits)
     keys(&s, [.char(":"), .up])
     #expect(s.lineEditor.commandLine.text == "ts")
     keys(&s, [.up])
@@ -229,7 +229,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     for _ in 0..<200 {
         let ws = (0..<3).map { _ in Int(rng.next() % 200) }
         var s = loaded(weights: ws)
-        s.view = .splits
+        s.navigate(.show(.splits))
         keys(&s, [.char("e")])
         let total = ws.reduce(0, +)
         for _ in 0..<10 {
@@ -243,7 +243,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
 
 @Test func writeSucceedsJournalsAndUndoIsSafe() {
     var s = loaded()
-    s.view = .splits
+    s.navigate(.show(.splits))
     keys(&s, [.enter, .char("5"), .enter])
     #expect(s.editor?.phase == .reviewing)
     #expect(s.editor?.diff.rows.map(\.newWeight) == ["50", "50"])
@@ -285,7 +285,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
 @Test func undoFromTheEditorWaitsForYAndEveryBackOutKeyCancels() {
     for back in [Key.esc, .char("n"), .char("q")] {
         var s = loaded()
-        s.view = .splits
+        s.navigate(.show(.splits))
         keys(&s, [.enter, .char("5"), .enter])
         guard case .patch(let p)? = keys(&s, [.char("y")]).first else {
             Issue.record("no patch")
@@ -306,22 +306,22 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
 /// `q` and Esc back out of the editor and help alike; `q` quits only at the top.
 @Test func qBacksOutLikeEsc() {
     var s = loaded()
-    s.view = .splits
+    s.navigate(.show(.splits))
     keys(&s, [.enter])
     #expect(s.keyContext == .editor)
     keys(&s, [.char("q")])
     #expect(s.splitEditor.editing == nil && !s.quitting)
     keys(&s, [.char("?")])
-    #expect(s.view == .help)
+    #expect(s.navigation.view == .help)
     keys(&s, [.char("q")])
-    #expect(s.view == .splits && !s.quitting)
+    #expect(s.navigation.view == .splits && !s.quitting)
     keys(&s, [.char("q")])
     #expect(s.quitting)
 }
 
 @Test func undoAfterSomeoneElseWroteOpensReview() {
     var s = loaded()
-    s.view = .splits
+    s.navigate(.show(.splits))
     keys(&s, [.enter, .char("5"), .enter])
     guard case .patch(let p)? = keys(&s, [.char("y")]).first else {
         Issue.record("no patch")
@@ -340,7 +340,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
 
 @Test func conflictKeepsDraftAndShowsTheirs() {
     var s = loaded()
-    s.view = .splits
+    s.navigate(.show(.splits))
     keys(&s, [.enter, .char("3"), .enter])
     guard case .patch(let p)? = keys(&s, [.char("y")]).first else {
         Issue.record("no patch")
@@ -370,7 +370,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
 
 @Test func serverChangeWhileEditing() {
     var s = loaded()
-    s.view = .splits
+    s.navigate(.show(.splits))
     keys(&s, [.enter, .char("2")])
     _ = reduce(&s, .objects(.trafficSplit, .upserted(split([50, 50], rv: "8"))))
     #expect(s.editor?.theirs?.meta.resourceVersion == "8")
@@ -387,7 +387,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
 
 @Test func controllerOwnedSplitAsksFirst() {
     var s = loaded(owner: true)
-    s.view = .splits
+    s.navigate(.show(.splits))
     keys(&s, [.enter, .char("5"), .enter])
     #expect(keys(&s, [.char("y")]).isEmpty)
     guard case .confirmController(let c)? = s.editor?.phase else {
@@ -405,7 +405,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
         var s = loaded(readOnly: flag)
         if !flag { _ = reduce(&s, .accessReview(allowed: false, reason: "RBAC: no patch")) }
         #expect(s.readOnly.isReadOnly)
-        s.view = .splits
+        s.navigate(.show(.splits))
         keys(&s, [.enter, .char("5")])
         #expect(keys(&s, [.char("d")]).isEmpty)
         keys(&s, [.enter])
@@ -432,7 +432,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
 
 @Test func quitWarnsAboutDrafts() {
     var s = loaded()
-    s.view = .splits
+    s.navigate(.show(.splits))
     keys(&s, [.enter, .char("5"), .esc])
     #expect(keys(&s, [.char("q")]).isEmpty)
     #expect(keys(&s, [.char("q")]) == [.quit])
@@ -452,11 +452,11 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     var s = loaded()
     let r = s.regions.body
     let (id, box) = s.layout.boxes.min { $0.key < $1.key }!
-    _ = reduce(&s, .mouse(MouseEvent(.press, x: r.x + box.x - s.pan.x + 1, y: r.y + box.y - s.pan.y + 1)))
-    #expect(s.selection == .node(id))
-    s.view = .services
+    _ = reduce(&s, .mouse(MouseEvent(.press, x: r.x + box.x - s.navigation.pan.x + 1, y: r.y + box.y - s.navigation.pan.y + 1)))
+    #expect(s.navigation.selection == .node(id))
+    s.navigate(.show(.services))
     _ = reduce(&s, .mouse(MouseEvent(.press, x: 2, y: r.y + 3)))
-    #expect(s.tables[.services]?.selectedRow == 2)
+    #expect(s.navigation.tables[.services]?.selectedRow == 2)
 }
 
 /// docs/keybindings.md is generated from the key map; this keeps the two identical.
@@ -561,7 +561,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
 
 @Test func sessionSnapshotRoundTripsDraftsAndJournalAndDropsGarbage() throws {
     var s = loaded(owner: true)
-    s.view = .splits
+    s.navigate(.show(.splits))
     keys(&s, [.enter, .down, .right, .right, .esc])
     let id = SplitID.trafficSplit("shop", "books")
     #expect(s.splitEditor.drafts[id]?.isDirty == true)
@@ -591,7 +591,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
 
     // Clean drafts are not kept; broken entries are dropped, the rest restored.
     var clean = loaded()
-    clean.view = .splits
+    clean.navigate(.show(.splits))
     keys(&clean, [.enter, .esc])
     #expect(SessionSnapshot(clean).drafts.isEmpty)
     var j = snap.json
@@ -606,7 +606,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     let ref = SplitRef(namespace: "shop", name: "books", apiVersion: "split.smi-spec.io/v1alpha2")
     // It landed: the re-read shows our weights at a new resourceVersion.
     var s = loaded()
-    s.view = .splits
+    s.navigate(.show(.splits))
     keys(&s, [.enter, .char("3"), .enter])
     guard case .patch(let p)? = keys(&s, [.char("y")]).first else {
         Issue.record("no patch")
@@ -623,7 +623,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
 
     // It did not land: the re-read shows the old weights; the draft stays, nothing is sent.
     var t = loaded()
-    t.view = .splits
+    t.navigate(.show(.splits))
     keys(&t, [.enter, .char("3"), .enter])
     guard case .patch(let q)? = keys(&t, [.char("y")]).first else {
         Issue.record("no patch")
@@ -638,7 +638,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
 
     // A request refused before it was sent (connection refused) is an ordinary failure.
     var u = loaded()
-    u.view = .splits
+    u.navigate(.show(.splits))
     keys(&u, [.enter, .char("3"), .enter])
     guard case .patch(let r)? = keys(&u, [.char("y")]).first else {
         Issue.record("no patch")
@@ -687,7 +687,7 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     #expect(PatchRequest.weights(id: 4, target, basedOn: unversioned, dryRun: false) == nil)
     // The editor's diff shows exactly the body that `y` sends.
     var s = loaded()
-    s.view = .splits
+    s.navigate(.show(.splits))
     keys(&s, [.enter, .char("5"), .enter])
     let shown = try JSON.parse(s.editor?.diff.patchText ?? "")
     guard case .patch(let sent)? = keys(&s, [.char("y")]).first else {

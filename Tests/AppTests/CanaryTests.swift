@@ -32,7 +32,7 @@ struct CanaryTests {
 
     /// The editor open on the Flagger-owned split with `S` pressed: the read it asked for.
     func pressS(_ s: inout AppState) -> CanaryRequest? {
-        s.view = .splits
+        s.navigate(.show(.splits))
         keys(&s, [.enter])
         let fx = keys(&s, [.char("S")])
         #expect(!hasWrite(fx), "S wrote something")
@@ -149,7 +149,7 @@ struct CanaryTests {
 
     @Test func fromTheControllerWarningASuspendReturnsToTheDiff() {
         var s = loaded(owner: true)
-        s.view = .splits
+        s.navigate(.show(.splits))
         keys(&s, [.enter, .char("5"), .enter])
         #expect(keys(&s, [.char("y")]).isEmpty)
         guard case .confirmController = s.editor?.phase else {
@@ -190,7 +190,7 @@ struct CanaryTests {
     /// the plan form opens and the ramp it starts holds that controller.
     @Test func rampAfterSuspendingTheCanary() throws {
         var s = loaded(owner: true)
-        s.view = .splits
+        s.navigate(.show(.splits))
         keys(&s, [.char("R")])
         #expect(s.rampForm == nil)
         #expect(s.message?.text.contains("S in its editor suspends the Canary") == true, "\(String(describing: s.message))")
@@ -219,12 +219,12 @@ struct CanaryTests {
 
     @Test func noCanaryNoRead() {
         var s = loaded(owner: false)
-        s.view = .splits
+        s.navigate(.show(.splits))
         keys(&s, [.enter])
         #expect(keys(&s, [.char("S")]).isEmpty)
         #expect(s.editor?.notice?.contains("no Flagger Canary owns this split") == true)
         var ro = loaded(owner: true, readOnly: true)
-        ro.view = .splits
+        ro.navigate(.show(.splits))
         keys(&ro, [.enter])
         #expect(keys(&ro, [.char("S")]).isEmpty)
         #expect(ro.editor?.notice?.contains("read-only") == true)

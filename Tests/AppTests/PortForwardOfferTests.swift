@@ -48,7 +48,7 @@ struct PortForwardOfferReduceTests {
         var s = loaded()
         _ = reduce(&s, .metricsFailed(namespace: "shop", error: Self.refused(), at: 1))
         #expect(keys(&s, [.char("q"), .char("2")]).isEmpty)
-        #expect(s.view == .graph)
+        #expect(s.navigation.view == .graph)
         #expect(keys(&s, [.ctrl("c")]) == [.quit])
     }
 

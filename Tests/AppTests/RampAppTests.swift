@@ -19,7 +19,7 @@ import Testing
     /// The books split (90/10, rv 7) with a ramp planned by keys and started.
     func started() throws -> (AppState, PatchRequest) {
         var s = loaded()
-        s.view = .splits
+        s.navigate(.show(.splits))
         keys(&s, [.char("R")])
         let form = try #require(s.rampForm)
         #expect(form.backends[form.canary] == "books-v2" && s.keyContext == .rampPlan)
@@ -93,7 +93,7 @@ import Testing
         #expect(patches(fx).isEmpty && patches(reduce(&fresh, .tick(now: 100))).isEmpty)
         #expect(SessionSnapshot(fresh).ramps.count == 1, "a restored ramp not yet resumed stays saved")
         // R opens it, Enter resumes it: watching again, still nothing written.
-        fresh.view = .splits
+        fresh.navigate(.show(.splits))
         keys(&fresh, [.char("R")])
         #expect(fresh.keyContext == .ramp)
         let resumed = keys(&fresh, [.enter])
@@ -103,7 +103,7 @@ import Testing
 
     @Test func aStepSizeRampsFromTheCanarysShareTo100() throws {
         var s = loaded()
-        s.view = .splits
+        s.navigate(.show(.splits))
         keys(&s, [.char("R")])
         keys(&s, Array(repeating: Key.backspace, count: 20))
         type(&s, "+30")
@@ -114,7 +114,7 @@ import Testing
 
     @Test func aControllerOwnedSplitGetsNoPlanForm() {
         var s = loaded(owner: true)
-        s.view = .splits
+        s.navigate(.show(.splits))
         keys(&s, [.char("R")])
         #expect(s.rampForm == nil)
         #expect(s.message?.text.contains("suspend it before ramping") == true)
@@ -122,7 +122,7 @@ import Testing
 
     @Test func badPlanTextIsRefusedInTheForm() throws {
         var s = loaded()
-        s.view = .splits
+        s.navigate(.show(.splits))
         keys(&s, [.char("R")])
         keys(&s, Array(repeating: Key.backspace, count: 20))
         type(&s, "50,20")

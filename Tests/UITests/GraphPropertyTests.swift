@@ -176,7 +176,7 @@ import Testing
     /// each split edge's share label reads in full where the layout put it.
     static func drawnShareProblems(_ s: AppState, size: TermSize) -> [String] {
         var problems: [String] = []
-        var st = s
+        let st = s
         let body = Rect(x: 0, y: 0, width: size.columns, height: max(1, size.rows - 3))
         let g = st.visibleGraph
         let l = st.layout
@@ -190,9 +190,11 @@ import Testing
         while py < max(1, l.height) {
             var px = 0
             while px < max(1, l.width) {
-                st.pan = CellPoint(x: px, y: py)
+                // Every window of the canvas, the last ones past where a pan is clamped to.
+                var model = GraphModel(st)
+                model.pan = CellPoint(x: px, y: py)
                 var buf = CellBuffer(width: body.width, height: body.height)
-                GraphView(GraphModel(st)).draw(in: body, DrawContext(theme: .mono, glyphs: .unicode), &buf)
+                GraphView(model).draw(in: body, DrawContext(theme: .mono, glyphs: .unicode), &buf)
                 for (r, text, id) in wanted {
                     let sx = r.x - px
                     let sy = r.y - py
@@ -237,22 +239,21 @@ import Testing
             for mode in GraphViewMode.allCases {
                 await Task.yield()
                 var s = base
-                s.graphViewMode = mode
-                s.refreshVisibleGraph()
+                while s.navigation.graphViewMode != mode { s.navigate(.cycleGraphView) }
                 var problems = Self.geometryProblems(s.visibleGraph, s.layout)
                 problems += Self.drawnShareProblems(s, size: size)
                 // Focus mode on a few nodes: the neighbourhood is laid out on its own.
                 for n in s.visibleGraph.nodes.prefix(4) {
                     await Task.yield()
                     var f = s
-                    f.selection = .node(n.id)
+                    f.navigate(.select(n.id))
                     _ = reduce(&f, .key(.char("f")))
                     problems += Self.geometryProblems(f.visibleGraph, f.layout).map { "focus \(n.id): " + $0 }
                     problems += Self.drawnShareProblems(f, size: size).map { "focus \(n.id): " + $0 }
                     // Tab walks the focused node's edges: each one it selects is drawn.
                     for _ in 0..<6 {
                         _ = reduce(&f, .key(.tab))
-                        guard case .edge(let e)? = f.selection else { break }
+                        guard case .edge(let e)? = f.navigation.selection else { break }
                         guard let i = f.visibleGraph.edgeIndex(of: e), f.layout.routes.indices.contains(i), f.layout.routes[i].points.count >= 2
                         else {
                             problems.append("focus \(n.id): Tab selected \(e), which is not drawn")

@@ -23,7 +23,7 @@ import Testing
 
 @Test func splitDetailWarnsWhenTrafficStraysFromTheWeights() {
     var s = fixture(size: TermSize(columns: 160, rows: 40))
-    s.selection = .node(.service("shop", "books"))
+    s.navigate(.select(.service("shop", "books")))
     _ = reduce(&s, .key(.enter))
     #expect(!render(s).text.contains("drift"), "90/10 configured, about 89/11 seen: no warning")
     // Half the traffic reaches the 10 % canary.
@@ -65,7 +65,7 @@ import Testing
     _ = reduce(&s, .metricsSampled(namespace: "shop", lists: [try! TrafficMetricsList(json: json)], at: 14))
     #expect(s.observedShares(.trafficSplit(books)).map { $0.map { ($0 * 100).rounded() } } == [70, 30])
     #expect(s.metrics.workload(ObjectRef(namespace: "shop", name: "books-v2"))?.latest?.rps != 7, "a backend item is not a workload sample")
-    s.selection = .node(.service("shop", "books"))
+    s.navigate(.select(.service("shop", "books")))
     _ = reduce(&s, .key(.enter))
     #expect(render(s).text.contains("! drift: books-v2 sees 30% for 10% configured"))
 }

@@ -14,7 +14,7 @@ import Testing
 
     @Test(arguments: [80, 100, 160]) func theCanaryWeightIsWhole(columns: Int) {
         var s = fixture(size: TermSize(columns: columns, rows: 24))
-        s.view = .splits
+        s.navigate(.show(.splits))
         let line = row(s, containing: "books-v1 90")
         #expect(line.contains("books-v1 90 · books-v2 10"), "\(columns) columns: |\(line)|")
         // NAME is as wide as its content, not half the spare width.

@@ -112,14 +112,14 @@ func render(_ s: AppState, glyphs: Glyphs = .unicode) -> CellBuffer { Screen.ren
 
     @Test(arguments: sizes) func graphWithDetailOfTheSplitRoot(w: Int, h: Int) {
         var s = fixture(size: TermSize(columns: w, rows: h))
-        s.selection = .node(.service("shop", "books"))
+        s.navigate(.select(.service("shop", "books")))
         _ = reduce(&s, .key(.enter))
         Snapshot.check(render(s), "graph-detail-\(w)x\(h)")
     }
 
     @Test(arguments: sizes) func workloadDetailWithSparklines(w: Int, h: Int) {
         var s = fixture(size: TermSize(columns: w, rows: h))
-        s.selection = .node(.workload("shop", "books-v2"))
+        s.navigate(.select(.workload("shop", "books-v2")))
         _ = reduce(&s, .key(.enter))
         Snapshot.check(render(s), "workload-detail-\(w)x\(h)")
     }
@@ -174,7 +174,7 @@ func render(_ s: AppState, glyphs: Glyphs = .unicode) -> CellBuffer { Screen.ren
 
     @Test func asciiGlyphs() {
         var s = fixture(size: TermSize(columns: 80, rows: 24))
-        s.selection = .node(.service("shop", "books"))
+        s.navigate(.select(.service("shop", "books")))
         _ = reduce(&s, .key(.enter))
         Snapshot.check(render(s, glyphs: .ascii), "graph-ascii-80x24")
         let b = render(s, glyphs: .ascii)

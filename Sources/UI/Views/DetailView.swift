@@ -21,7 +21,7 @@ public struct DetailModel {
     public var callerProfileNotes: (WeightedSplit) -> [String]
 
     public init(_ s: AppState) {
-        target = s.detail
+        target = s.navigation.detail
         graph = s.graph
         metrics = s.metrics
         thresholds = s.options.thresholds

@@ -23,9 +23,9 @@ public struct GraphModel {
     public init(_ s: AppState) {
         graph = s.visibleGraph
         layout = s.layout
-        pan = s.pan
-        filter = s.graphFilter
-        selection = s.selection
+        pan = s.navigation.pan
+        filter = s.navigation.graphFilter
+        selection = s.navigation.selection
         connecting = s.connection.status == .connecting
         noCluster = s.connection.status == .noCluster
         scope = s.context.scope

@@ -57,8 +57,8 @@ public struct HeaderModel {
         splitCount = s.store.trafficSplits.count
         routeCount = s.store.routeCount
         unreadableSplitCount = s.store.decodeErrors.keys.filter { $0.hasPrefix(ObjectKind.trafficSplit.rawValue + ":") }.count
-        focus = s.focus?.name
-        graphFilter = !s.graphFilter.isEmpty && s.view == .graph ? s.graphFilter : nil
+        focus = s.navigation.focus?.name
+        graphFilter = !s.navigation.graphFilter.isEmpty && s.navigation.view == .graph ? s.navigation.graphFilter : nil
         warning = s.context.warnings.first
         ramps = s.ramps.sorted { $0.key < $1.key }.compactMap { id, r in
             let m = r.machine

@@ -9,7 +9,7 @@ public struct HelpModel {
 
     public init(_ s: AppState) {
         keyMap = s.options.keyMap
-        scroll = s.helpScroll
+        scroll = s.navigation.helpScroll
     }
 }
 

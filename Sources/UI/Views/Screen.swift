@@ -22,7 +22,7 @@ public enum Screen {
         }
         let r = s.regions
         HeaderView(HeaderModel(s)).draw(in: r.header, ctx, &buf)
-        switch s.view {
+        switch s.navigation.view {
         case .graph: GraphView(GraphModel(s)).draw(in: r.body, ctx, &buf)
         case .services: ServicesTableView(ServicesTableModel(s)).draw(in: r.body, ctx, &buf)
         case .splits: SplitsTableView(SplitsTableModel(s)).draw(in: r.body, ctx, &buf)

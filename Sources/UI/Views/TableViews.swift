@@ -10,7 +10,7 @@ public struct TableChrome {
 
     public init(_ s: AppState, _ kind: TableKind) {
         self.kind = kind
-        table = s.tables[kind] ?? TableState()
+        table = s.navigation.table(kind)
         thresholds = s.options.thresholds
     }
 
