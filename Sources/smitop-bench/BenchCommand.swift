@@ -23,7 +23,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Writes for the write-latency figure.") var writes = 100
     @Option(help: "Services in the large scenario.") var services = 5000
     @Option(help: "TrafficSplits in the large scenario.") var splits = 10000
-    @Option(help: "Comma-separated parts: layout,frame,events,write,memory,json.") var parts = "layout,frame,events,write,memory,json"
+    @Option(help: "Comma-separated parts: layout,frame,events,write,memory,json,metrics.") var parts =
+        "layout,frame,events,write,memory,json,metrics"
 
     func run() async throws {
         let want = Set(parts.split(separator: ",").map(String.init))
@@ -36,6 +37,7 @@ struct BenchCommand: AsyncParsableCommand {
         if want.contains("write") { out["write"] = try await writeLatency() }
         if want.contains("memory") { out["memory"] = try memory() }
         if want.contains("json") { out["json"] = try jsonParsers() }
+        if want.contains("metrics") { out["metrics"] = try metricsPolls() }
         print(JSON.object(out).prettyString())
     }
 
@@ -265,6 +267,58 @@ struct BenchCommand: AsyncParsableCommand {
             xs.append(Self.ms(t))
         }
         return ["writes": .int(xs.count), "samplesMs": Self.samples(xs)]
+    }
+}
+
+extension BenchCommand {
+    /// Recording one metrics poll into a store the size of the generated scenario's (a history
+    /// per workload and per edge, full): a poll of 200 deployments' `/edges` (what the TUI asks
+    /// per poll at this size) and a failed poll. The UI thread does this once per refresh.
+    func metricsPolls() throws -> JSON {
+        let workloads = services
+        let perWorkload = 2
+        let asked = 200
+        let capacity = 60
+        func name(_ i: Int) -> String { "svc-\(i)" }
+        func ns(_ i: Int) -> String { "ns-\(i / 100)" }
+        func item(_ i: Int, peer: Int?, rps: Int) -> String {
+            let edge =
+                peer.map { #"{"direction":"to","resource":{"kind":"Deployment","namespace":"\#(ns($0))","name":"\#(name($0))"}}"# }
+                ?? #"{"direction":"from","resource":null}"#
+            return
+                #"{"kind":"TrafficMetrics","apiVersion":"metrics.smi-spec.io/v1alpha1","metadata":{"name":"\#(name(i))","namespace":"\#(ns(i))"},"window":"30s","resource":{"kind":"Deployment","namespace":"\#(ns(i))","name":"\#(name(i))"},"edge":\#(edge),"metrics":[{"name":"p99_response_latency","unit":"ms","value":"9"},{"name":"p90_response_latency","unit":"ms","value":"5"},{"name":"p50_response_latency","unit":"ms","value":"2"},{"name":"success_count","value":"\#(rps)"},{"name":"failure_count","value":"0"}]}"#
+        }
+        func list(_ items: [String]) throws -> TrafficMetricsList {
+            try TrafficMetricsList(
+                json: try JSON.parse(
+                    #"{"kind":"TrafficMetricsList","apiVersion":"metrics.smi-spec.io/v1alpha1","resource":{"kind":"Deployment"},"items":[\#(items.joined(separator: ","))]}"#
+                ))
+        }
+        let peers = { (i: Int) in (1...perWorkload).map { (i + $0 * 7) % workloads } }
+        let everything = try list((0..<workloads).flatMap { i in [item(i, peer: nil, rps: 100)] + peers(i).map { item(i, peer: $0, rps: 50) } })
+        var store = MetricsStore(historyCapacity: capacity)
+        for t in 0..<capacity { store.record(namespace: nil, lists: [everything], at: Seconds(t)) }
+        precondition(store.edges.count == workloads * perWorkload && store.workloads.count == workloads)
+        var polls: [Double] = []
+        var failures: [Double] = []
+        for r in 0..<runs {
+            let first = (r * asked) % workloads
+            let ids = (first..<first + asked).map { $0 % workloads }
+            let poll = try list(ids.flatMap { i in [item(i, peer: nil, rps: 100 + r)] + peers(i).map { item(i, peer: $0, rps: 50 + r) } })
+            let fetched = Set(ids.map { ObjectRef(namespace: ns($0), name: name($0)) })
+            let t0 = ContinuousClock.now
+            store.record(namespace: nil, lists: [poll], edgesFetched: fetched, at: Seconds(capacity + 2 * r))
+            polls.append(Self.ms(t0))
+            let t1 = ContinuousClock.now
+            store.recordFailure(namespace: nil, message: "bench", at: Seconds(capacity + 2 * r + 1))
+            failures.append(Self.ms(t1))
+        }
+        let probe = ObjectRef(namespace: ns(0), name: name(0))
+        precondition(store.workload(probe)?.count == capacity && store.lastError == "bench")
+        return [
+            "workloads": .int(workloads), "edges": .int(store.edges.count), "asked": .int(asked), "historyCapacity": .int(capacity),
+            "pollMs": Self.samples(polls), "failureMs": Self.samples(failures),
+        ]
     }
 }
 
