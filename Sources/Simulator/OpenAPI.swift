@@ -1,3 +1,4 @@
+import APIServer
 import KubeCore
 
 // OpenAPI v3 schemas of the custom resources: each CRD version's full structural schema, as
@@ -47,51 +48,6 @@ extension Discovery {
 // exactly that before `--dry-run=server`, `diff` and `apply --server-side` ("doesn't support
 // dry-run" otherwise). Definitions carry the CRDs' schemas (built-in kinds have none: kubectl's
 // client-side validation leaves them to the server).
-
-/// A protobuf writer for the few messages above: length-delimited fields only.
-struct ProtobufWriter {
-    var bytes: [UInt8] = []
-
-    static func varint(_ v: Int) -> [UInt8] {
-        var v = UInt64(v)
-        var out: [UInt8] = []
-        while v >= 0x80 {
-            out.append(UInt8(v & 0x7F) | 0x80)
-            v >>= 7
-        }
-        out.append(UInt8(v))
-        return out
-    }
-
-    func field(_ n: Int, _ b: [UInt8]) -> ProtobufWriter {
-        var c = self
-        c.bytes += Self.varint(n << 3 | 2) + Self.varint(b.count) + b
-        return c
-    }
-
-    func string(_ n: Int, _ s: String) -> ProtobufWriter { field(n, Array(s.utf8)) }
-
-    func varintField(_ n: Int, _ v: Int64) -> ProtobufWriter {
-        var c = self
-        var x = UInt64(bitPattern: v)
-        c.bytes += Self.varint(n << 3)
-        while x >= 0x80 {
-            c.bytes.append(UInt8(x & 0x7F) | 0x80)
-            x >>= 7
-        }
-        c.bytes.append(UInt8(x))
-        return c
-    }
-
-    func double(_ n: Int, _ v: Double) -> ProtobufWriter {
-        var c = self
-        c.bytes += Self.varint(n << 3 | 1)
-        let bits = v.bitPattern
-        for k in 0..<8 { c.bytes.append(UInt8(truncatingIfNeeded: bits >> UInt64(8 * k))) }
-        return c
-    }
-    func message(_ n: Int, _ m: ProtobufWriter) -> ProtobufWriter { field(n, m.bytes) }
-}
 
 extension Discovery {
     func openAPIV2Document() -> [UInt8] {
@@ -149,16 +105,16 @@ extension Discovery {
         if let d = o["description"]?.stringValue { w = w.string(4, d) }
         if let x = o["maximum"]?.doubleValue { w = w.double(7, x) }
         if let x = o["minimum"]?.doubleValue { w = w.double(9, x) }
-        if let x = o["maxLength"]?.intValue { w = w.varintField(11, x) }
-        if let x = o["minLength"]?.intValue { w = w.varintField(12, x) }
+        if let x = o["maxLength"]?.intValue { w = w.int(11, x) }
+        if let x = o["minLength"]?.intValue { w = w.int(12, x) }
         if let p = o["pattern"]?.stringValue { w = w.string(13, p) }
-        if let x = o["maxItems"]?.intValue { w = w.varintField(14, x) }
-        if let x = o["minItems"]?.intValue { w = w.varintField(15, x) }
+        if let x = o["maxItems"]?.intValue { w = w.int(14, x) }
+        if let x = o["minItems"]?.intValue { w = w.int(15, x) }
         for r in o["required"]?.arrayValue ?? [] { if let r = r.stringValue { w = w.string(19, r) } }
         for e in o["enum"]?.arrayValue ?? [] { w = w.message(20, W().string(2, e.compactString)) }
         switch o["additionalProperties"] {
         case .object?: w = w.message(21, W().message(1, v2Schema(o["additionalProperties"]!, depth: depth + 1)))
-        case .bool(let b)?: w = w.message(21, W().varintField(2, b ? 1 : 0))
+        case .bool(let b)?: w = w.message(21, W().int(2, b ? 1 : 0))
         default: break
         }
         if let t = o["type"]?.stringValue { w = w.message(22, W().string(1, t)) }

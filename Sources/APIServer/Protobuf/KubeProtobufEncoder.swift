@@ -17,37 +17,8 @@ extension KubeProtobuf {
             body = .object(o)
         }
         guard let raw = message(body, root, depth: 0) else { return nil }
-        let typeMeta = Writer().string(1, apiVersion).string(2, kind)
-        return magic + Writer().message(1, typeMeta.bytes).message(2, raw).bytes
-    }
-
-    struct Writer {
-        var bytes: [UInt8] = []
-
-        static func varint(_ v: UInt64) -> [UInt8] {
-            var v = v
-            var out: [UInt8] = []
-            while v >= 0x80 {
-                out.append(UInt8(v & 0x7F) | 0x80)
-                v >>= 7
-            }
-            out.append(UInt8(v))
-            return out
-        }
-
-        func message(_ n: Int, _ b: [UInt8]) -> Writer {
-            var c = self
-            c.bytes += Self.varint(UInt64(n << 3 | 2)) + Self.varint(UInt64(b.count)) + b
-            return c
-        }
-
-        func string(_ n: Int, _ s: String) -> Writer { message(n, Array(s.utf8)) }
-
-        func int(_ n: Int, _ v: Int64) -> Writer {
-            var c = self
-            c.bytes += Self.varint(UInt64(n << 3)) + Self.varint(UInt64(bitPattern: v))
-            return c
-        }
+        let typeMeta = ProtobufWriter().string(1, apiVersion).string(2, kind)
+        return magic + ProtobufWriter().message(1, typeMeta.bytes).message(2, raw).bytes
     }
 
     static func message(_ json: JSON, _ name: String, depth: Int) -> [UInt8]? {
@@ -56,18 +27,18 @@ extension KubeProtobuf {
         for (n, spec) in table { byName[spec.name] = (n, spec) }
         // Every key must have a field: an unknown one means this object cannot be written.
         if o.contains(where: { byName[$0.key] == nil && $0.value != .null }) { return nil }
-        var w = Writer()
+        var w = ProtobufWriter()
         for (n, spec) in table.sorted(by: { $0.key < $1.key }) {
             guard let v = o[spec.name], v != .null else { continue }
             switch spec.kind {
             case .stringMap, .quantityMap, .bytesMap:
                 guard case .object(let m) = v else { return nil }
                 for (k, value) in m.sorted(by: { $0.key < $1.key }) {
-                    var entry = Writer().string(1, k)
+                    var entry = ProtobufWriter().string(1, k)
                     switch spec.kind {
                     case .quantityMap:
                         guard let q = value.stringValue ?? (value.intValue.map(String.init)) else { return nil }
-                        entry = entry.message(2, Writer().string(1, q).bytes)
+                        entry = entry.message(2, ProtobufWriter().string(1, q).bytes)
                     case .bytesMap:
                         guard let s = value.stringValue, let d = Data(base64Encoded: s) else { return nil }
                         entry = entry.message(2, Array(d))
@@ -94,7 +65,7 @@ extension KubeProtobuf {
         return w.bytes
     }
 
-    static func field(_ w: Writer, _ n: Int, _ v: JSON, _ kind: KubeProtobufSchema.Kind, depth: Int) -> Writer? {
+    static func field(_ w: ProtobufWriter, _ n: Int, _ v: JSON, _ kind: KubeProtobufSchema.Kind, depth: Int) -> ProtobufWriter? {
         switch kind {
         case .string:
             guard let s = v.stringValue else { return nil }
@@ -113,16 +84,16 @@ extension KubeProtobuf {
             return w.message(n, Array(d))
         case .time:
             guard let s = v.stringValue, let d = KubeTime.parse(s) else { return nil }
-            return w.message(n, Writer().int(1, Int64(saturating: d.timeIntervalSince1970.rounded(.down))).bytes)
+            return w.message(n, ProtobufWriter().int(1, Int64(saturating: d.timeIntervalSince1970.rounded(.down))).bytes)
         case .intOrString:
-            if let s = v.stringValue { return w.message(n, Writer().int(1, 1).string(3, s).bytes) }
+            if let s = v.stringValue { return w.message(n, ProtobufWriter().int(1, 1).string(3, s).bytes) }
             guard let x = v.intValue, x >= Int64(Int32.min), x <= Int64(Int32.max) else { return nil }
-            return w.message(n, Writer().int(1, 0).int(2, x).bytes)
+            return w.message(n, ProtobufWriter().int(1, 0).int(2, x).bytes)
         case .quantity:
             guard let s = v.stringValue ?? v.intValue.map(String.init) else { return nil }
-            return w.message(n, Writer().string(1, s).bytes)
+            return w.message(n, ProtobufWriter().string(1, s).bytes)
         case .rawJSON:
-            return w.message(n, Writer().message(1, v.serialized()).bytes)
+            return w.message(n, ProtobufWriter().message(1, v.serialized()).bytes)
         case .message(let name):
             guard let b = message(v, name, depth: depth + 1) else { return nil }
             return w.message(n, b)
