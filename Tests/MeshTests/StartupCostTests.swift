@@ -23,6 +23,20 @@ import Testing
         return store
     }
 
+    @Test("a split is its source alone, and its root is read from it")
+    func splitIsItsSource() throws {
+        // 40 bytes while the root's name was kept beside the source (1 MB of the store's
+        // 65,536 buckets for 30,000 rule splits).
+        #expect(MemoryLayout<WeightedSplit>.stride <= 24, "\(MemoryLayout<WeightedSplit>.stride)")
+        let store = Self.store(try Self.routesScenario())
+        for split in store.splits.values {
+            let root = split.rootRef
+            let ns = split.route.map(\.namespace) ?? split.meta.namespace ?? ""
+            #expect(split.service == (root.namespace == ns ? root.name : root.key), "\(split.id)")
+        }
+        #expect(store.splits.count >= 60)
+    }
+
     @Test("each rule split reads the very box the store keeps its route in")
     func rulesShareTheStoresRoute() throws {
         let store = Self.store(try Self.routesScenario())
