@@ -88,34 +88,69 @@ public enum Layout {
             l.topologyKey = graph.topologyKey
             return l
         }
-        // Adjacency over indices, self-loops and duplicate pairs dropped.
-        var succ = Array(repeating: [Int](), count: n)
-        var pairSeen = Set<Int64>()
-        // The ends as the graph already holds them by index, not looked up by id again.
-        for e in graph.ends {
-            let (u, v) = (e.from, e.to)
-            if u == v { continue }
-            if pairSeen.insert(Int64(u) << 32 | Int64(v)).inserted { succ[u].append(v) }
+        // Adjacency over indices, self-loops and duplicate pairs dropped, as flat lists (CSR):
+        // each node's successors in the order of their first edge. Marks by node instead of a
+        // set of pairs: hashing every edge two or three times was a good part of the layout.
+        let ends = graph.ends
+        var byFrom = [Int](repeating: 0, count: n + 1)
+        for e in ends where e.from != e.to { byFrom[e.from + 1] += 1 }
+        for u in 0..<n { byFrom[u + 1] += byFrom[u] }
+        var edgesFrom = [Int](repeating: 0, count: byFrom[n])
+        do {
+            var fill = byFrom
+            for (i, e) in ends.enumerated() where e.from != e.to {
+                edgesFrom[fill[e.from]] = i
+                fill[e.from] += 1
+            }
         }
+        var succStart = [Int](repeating: 0, count: n + 1)
+        var succ: [Int] = []
+        succ.reserveCapacity(edgesFrom.count)
+        // Each edge's (first) successor slot: whether it was reversed is read there.
+        var edgeSlot = [Int](repeating: -1, count: ends.count)
+        do {
+            var mark = [Int](repeating: -1, count: n)
+            var slotOf = [Int](repeating: 0, count: n)
+            for u in 0..<n {
+                succStart[u] = succ.count
+                for k in byFrom[u]..<byFrom[u + 1] {
+                    let i = edgesFrom[k]
+                    let v = ends[i].to
+                    if mark[v] != u {
+                        mark[v] = u
+                        slotOf[v] = succ.count
+                        succ.append(v)
+                    }
+                    edgeSlot[i] = slotOf[v]
+                }
+            }
+            succStart[n] = succ.count
+        }
+        byFrom = []
+        edgesFrom = []
 
         // 1. Cycle breaking: iterative DFS in node order; an edge to a node on the stack is a
         //    back edge and is reversed. Iterative so deep chains cannot overflow the stack.
         var state = Array(repeating: UInt8(0), count: n)  // 0 new, 1 on stack, 2 done
-        var reversed = Set<Int64>()
+        var reversedSlot = [Bool](repeating: false, count: succ.count)
+        var anyReversed = false
+        var stack: [(node: Int, next: Int)] = []
         for root in 0..<n where state[root] == 0 {
-            var stack: [(node: Int, next: Int)] = [(root, 0)]
+            stack.append((root, succStart[root]))
             state[root] = 1
             while !stack.isEmpty {
                 let top = stack.count - 1
                 let u = stack[top].node
-                if stack[top].next < succ[u].count {
-                    let v = succ[u][stack[top].next]
-                    stack[top].next += 1
+                let s = stack[top].next
+                if s < succStart[u + 1] {
+                    let v = succ[s]
+                    stack[top].next = s + 1
                     if state[v] == 0 {
                         state[v] = 1
-                        stack.append((v, 0))
+                        stack.append((v, succStart[v]))
                     } else if state[v] == 1 {
-                        reversed.insert(Int64(u) << 32 | Int64(v))
+                        reversedSlot[s] = true
+                        anyReversed = true
                     }
                 } else {
                     state[u] = 2
@@ -123,21 +158,28 @@ public enum Layout {
                 }
             }
         }
-        var dagSucc = Array(repeating: [Int](), count: n)
-        var dagPred = Array(repeating: [Int](), count: n)
-        var dagSet = Set<Int64>()
-        for u in 0..<n {
-            for v in succ[u] {
-                let (a, b) = reversed.contains(Int64(u) << 32 | Int64(v)) ? (v, u) : (u, v)
-                if dagSet.insert(Int64(a) << 32 | Int64(b)).inserted {
-                    dagSucc[a].append(b)
-                    dagPred[b].append(a)
+        // The DAG's edges in the order the successor lists give them, a reversed edge's pair
+        // dropped when the pair is already there. Without reversed edges every pair is new.
+        var dagPairs: [(a: Int, b: Int)] = []
+        dagPairs.reserveCapacity(succ.count)
+        if anyReversed {
+            var dagSet = Set<Int64>()
+            for u in 0..<n {
+                for s in succStart[u]..<succStart[u + 1] {
+                    let v = succ[s]
+                    let (a, b) = reversedSlot[s] ? (v, u) : (u, v)
+                    if dagSet.insert(Int64(a) << 32 | Int64(b)).inserted { dagPairs.append((a, b)) }
                 }
             }
+        } else {
+            for u in 0..<n { for s in succStart[u]..<succStart[u + 1] { dagPairs.append((u, succ[s])) } }
         }
+        let dagSucc = FlatLists(items: n, dagPairs.lazy.map { (Int32($0.a), Int32($0.b)) })
+        let dagPred = FlatLists(items: n, dagPairs.lazy.map { (Int32($0.b), Int32($0.a)) })
+        dagPairs = []
 
         // 2. Longest-path layering in topological order (Kahn), callers first.
-        var indeg = dagPred.map(\.count)
+        var indeg = (0..<n).map { dagPred.count(of: $0) }
         var queue = (0..<n).filter { indeg[$0] == 0 }
         var topo: [Int] = []
         topo.reserveCapacity(n)
@@ -147,16 +189,17 @@ public enum Layout {
             qi += 1
             topo.append(u)
             for v in dagSucc[u] {
-                indeg[v] -= 1
-                if indeg[v] == 0 { queue.append(v) }
+                indeg[Int(v)] -= 1
+                if indeg[Int(v)] == 0 { queue.append(Int(v)) }
             }
         }
         var layer = Array(repeating: 0, count: n)
-        for u in topo { for v in dagSucc[u] where layer[v] < layer[u] + 1 { layer[v] = layer[u] + 1 } }
+        for u in topo { for v in dagSucc[u] where layer[Int(v)] < layer[u] + 1 { layer[Int(v)] = layer[u] + 1 } }
         // Sources (services nobody calls) move right, next to their nearest callee, so a
         // service box sits just left of the workloads it selects instead of in column 0.
-        for u in topo.reversed() where dagPred[u].isEmpty && !dagSucc[u].isEmpty {
-            let m = dagSucc[u].map { layer[$0] }.min()!
+        for u in topo.reversed() where dagPred.count(of: u) == 0 && dagSucc.count(of: u) > 0 {
+            var m = Int.max
+            for v in dagSucc[u] { m = min(m, layer[Int(v)]) }
             layer[u] = max(layer[u], m - 1)
         }
         let layerCount = (layer.max() ?? 0) + 1
@@ -168,43 +211,33 @@ public enum Layout {
         }
         var nsRank: [String: Int] = [:]
         for (i, ns) in namespaces.enumerated() { nsRank[ns] = i }
-        let nodeNs = graph.nodes.map { nsRank[$0.id.namespace]! }
+        // Nodes are sorted by namespace: looked up once per run of one namespace.
+        var nodeNs = [Int](repeating: 0, count: n)
+        for u in 0..<n {
+            let ns = graph.nodes[u].id.namespace
+            nodeNs[u] = u > 0 && ns == graph.nodes[u - 1].id.namespace ? nodeNs[u - 1] : nsRank[ns]!
+        }
         var layers = Array(repeating: [Int](), count: layerCount)
         for u in 0..<n { layers[layer[u]].append(u) }  // node order is sorted, so deterministic
         var pos = Array(repeating: 0.0, count: n)
-        func renumber(_ l: Int) { for (i, u) in layers[l].enumerated() { pos[u] = Double(i) } }
         for l in 0..<layerCount {
             layers[l].sort { nodeNs[$0] != nodeNs[$1] ? nodeNs[$0] < nodeNs[$1] : $0 < $1 }
-            renumber(l)
+            for (i, u) in layers[l].enumerated() { pos[u] = Double(i) }
         }
-        // Each node's sort key, by node index: one array for every sweep instead of a
-        // dictionary per layer per sweep, which hashed every node twelve times.
-        var key = [Double](repeating: 0, count: n)
-        func sweep(_ range: [Int], neighbours: [[Int]]) {
-            for l in range {
-                for u in layers[l] {
-                    let ns = neighbours[u]
-                    key[u] = ns.isEmpty ? pos[u] : ns.reduce(0.0) { $0 + pos[$1] } / Double(ns.count)
-                }
-                layers[l].sort { a, b in
-                    if nodeNs[a] != nodeNs[b] { return nodeNs[a] < nodeNs[b] }
-                    let ka = key[a]
-                    let kb = key[b]
-                    if ka != kb { return ka < kb }
-                    return a < b
-                }
-                renumber(l)
-            }
+        var barycenter = BarycenterOrder()
+        func sweep(_ range: some Sequence<Int>, neighbours: FlatLists) {
+            for l in range { barycenter.order(&layers[l], by: neighbours, band: nodeNs, pos: &pos) }
         }
         if layerCount > 1 {
             for _ in 0..<options.sweeps {
-                sweep(Array(1..<layerCount), neighbours: dagPred)
-                sweep(Array((0..<(layerCount - 1)).reversed()), neighbours: dagSucc)
+                sweep(1..<layerCount, neighbours: dagPred)
+                sweep((0..<(layerCount - 1)).reversed(), neighbours: dagSucc)
             }
         }
 
         return place(
-            graph, options: options, measure: measure, layer: layer, layers: layers, reversed: reversed, nodeNs: nodeNs,
+            graph, options: options, measure: measure, layer: layer, layers: layers,
+            reversed: { i in edgeSlot[i] >= 0 && reversedSlot[edgeSlot[i]] }, nodeNs: nodeNs,
             namespaces: namespaces)
     }
 

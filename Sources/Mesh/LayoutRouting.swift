@@ -69,7 +69,7 @@ extension Layout {
 
     static func place(
         _ graph: MeshGraph, options: LayoutOptions, measure: (String) -> Int, layer: [Int], layers nodeLayers: [[Int]],
-        reversed: Set<Int64>, nodeNs: [Int], namespaces: [String]
+        reversed: (Int) -> Bool, nodeNs: [Int], namespaces: [String]
     ) -> GraphLayout {
         let n = graph.nodes.count
         let layerCount = nodeLayers.count
@@ -90,8 +90,13 @@ extension Layout {
         var crossings = 0
         for e in graph.ends where e.from != e.to { crossings &+= max(0, 2 * abs(layer[e.to] - layer[e.from]) - 1) }
         let compact = crossings > options.rowBudget
+        let expected = compact ? graph.edges.count : max(0, min(crossings, options.rowBudget))
+        col.reserveCapacity(n + expected)
+        band.reserveCapacity(n + expected)
+        labelOf.reserveCapacity(n + expected)
+        links.reserveCapacity(expected + graph.edges.count)
         for (i, e) in graph.ends.enumerated() where e.from != e.to {
-            let rev = reversed.contains(Int64(e.from) << 32 | Int64(e.to))
+            let rev = reversed(i)
             let (a, b) = rev ? (e.to, e.from) : (e.from, e.to)
             let (la, lb) = (layer[a], layer[b])
             guard lb > la else { continue }
@@ -123,32 +128,16 @@ extension Layout {
         // Order within columns: nodes as the node sweeps left them, each dummy after its left
         // neighbour; then barycenter sweeps over all items so chains run straight.
         var colItems = [[Int]](repeating: [], count: columns)
+        do {
+            var perColumn = [Int](repeating: 0, count: columns)
+            for i in 0..<items { perColumn[col[i]] += 1 }
+            for c in 0..<columns { colItems[c].reserveCapacity(perColumn[c]) }
+        }
         var pos = [Double](repeating: 0, count: items)
         for us in nodeLayers { for (k, u) in us.enumerated() { pos[u] = Double(k) } }
         for i in 0..<items { colItems[col[i]].append(i) }
-        func order(_ c: Int, by neighbours: FlatLists) {
-            // Sorted as plain tuples: a comparator reading captured arrays was most of the
-            // layout's time on a mesh of thousands.
-            var keyed: [(Int, Double, Int)] = []
-            keyed.reserveCapacity(colItems[c].count)
-            for i in colItems[c] {
-                let ns = neighbours[i]
-                var k = pos[i]
-                if ns.count == 1 {
-                    k = pos[Int(ns.first!)]
-                } else if !ns.isEmpty {
-                    var sum = 0.0
-                    for j in ns { sum += pos[Int(j)] }
-                    k = sum / Double(ns.count)
-                }
-                keyed.append((band[i], k, i))
-            }
-            keyed.sort { $0 < $1 }
-            for (k, t) in keyed.enumerated() {
-                colItems[c][k] = t.2
-                pos[t.2] = Double(k)
-            }
-        }
+        var barycenter = BarycenterOrder()
+        func order(_ c: Int, by neighbours: FlatLists) { barycenter.order(&colItems[c], by: neighbours, band: band, pos: &pos) }
         for c in 0..<columns { order(c, by: c == 0 ? right : left) }
         // Sweeps cost O(items log items) each; a huge mesh gets fewer of them (past 60,000 items,
         // only the first pass above, which already puts each chain after its left neighbour).
@@ -167,23 +156,31 @@ extension Layout {
         func height(_ i: Int) -> Int { isNode(i) ? options.boxHeight : 1 }
         func conn(_ i: Int) -> Int { yRel[i] + (isNode(i) ? half : 0) }
         var bandRows = [Int](repeating: 0, count: namespaces.count)
+        var bottom = [Int](repeating: 0, count: namespaces.count)
+        var last = [Int](repeating: -1, count: namespaces.count)
+        var rows: [Int] = []
         for c in 0..<columns {
-            var bottom = [Int](repeating: 0, count: namespaces.count)
-            var last = [Int](repeating: -1, count: namespaces.count)
+            for b in 0..<namespaces.count {
+                bottom[b] = 0
+                last[b] = -1
+            }
             for i in colItems[c] {
                 let b = band[i]
                 // Two edge rows may touch; a box keeps a blank row from anything above it.
                 let gap = last[b] < 0 ? 0 : (isNode(i) || isNode(last[b]) ? options.rowGap : 0)
                 let minY = bottom[b] + gap
                 var desired = minY
-                let ls = left[i]
-                if ls.count == 1 {
+                let (s, e) = left.range(of: i)
+                if e - s == 1 {
                     // A chain's row: no array to build for the common case.
-                    let l = Int(ls.first!)
+                    let l = left.item(s)
                     if band[l] == b { desired = conn(l) - (isNode(i) ? half : 0) }
-                } else if !ls.isEmpty {
-                    var rows: [Int] = []
-                    for l in ls where band[Int(l)] == b { rows.append(conn(Int(l))) }
+                } else if e > s {
+                    rows.removeAll(keepingCapacity: true)
+                    for j in s..<e {
+                        let l = left.item(j)
+                        if band[l] == b { rows.append(conn(l)) }
+                    }
                     rows.sort()
                     if !rows.isEmpty { desired = rows[rows.count / 2] - (isNode(i) ? half : 0) }
                 }
@@ -205,59 +202,87 @@ extension Layout {
 
         // Lanes: per gap, the segments whose ends are on different rows. A segment leaving row
         // r turns left of any segment arriving at row r, so runs of unrelated edges never touch.
+        // Segments are numbered in the order the routes below walk the chains, so each finds
+        // its lane by that number instead of hashing (gap, group).
         struct Segment {
-            var from: Int
-            var to: Int
-            var group: Int
+            var from: Int32
+            var to: Int32
+            var group: Int32
+            var id: Int32
         }
         var segments = [[Segment]](repeating: [], count: max(0, columns - 1))
+        var segmentCount = 0
         for e in 0..<chains.count {
-            let chain = chains[e]
-            guard chain.count >= 2 else { continue }
-            for k in chain.startIndex + 1..<chain.endIndex {
-                let (a, b) = (Int(chain[k - 1]), Int(chain[k]))
+            let (s, end) = chains.range(of: e)
+            guard end - s >= 2 else { continue }
+            for k in s + 1..<end {
+                let (a, b) = (chains.item(k - 1), chains.item(k))
                 guard row[a] != row[b] else { continue }
                 // A segment turns in the gap just before its right end (segments span one gap,
                 // except the long runs of a compact layout).
-                segments[col[b] - 1].append(Segment(from: a, to: b, group: laneGroup(a, b)))
+                segments[col[b] - 1].append(
+                    Segment(from: Int32(a), to: Int32(b), group: Int32(laneGroup(a, b)), id: Int32(segmentCount)))
+                segmentCount += 1
             }
         }
         // A box's edges fanning out to their rows share one trunk (each row is its edge's
         // own, so the branches stay apart); edges into a box share one lane to its arrow.
         func laneGroup(_ a: Int, _ b: Int) -> Int { isNode(a) && !isNode(b) ? a : b }
-        var laneOf = [Int: Int]()  // (gap << 32 | group) → lane rank
+        var laneOf = [Int32](repeating: 0, count: segmentCount)  // by segment number
         var gapLanes = [Int](repeating: 0, count: max(0, columns - 1))
+        // By item and by row, each entry valid for the gap stamped beside it: no dictionary
+        // per gap.
+        var groupOfItem = [Int32](repeating: 0, count: items)
+        var groupGap = [Int32](repeating: -1, count: items)
+        let minRow = row.min() ?? 0
+        let rowSpan = (row.max() ?? 0) - minRow + 1
+        var entersRow = [Int32](repeating: 0, count: rowSpan)
+        var entersGap = [Int32](repeating: -1, count: rowSpan)
+        var groups: [Int] = []
+        var span: [Int] = []
+        var afterPairs: [(Int32, Int32)] = []
         for g in segments.indices where !segments[g].isEmpty {
-            let segs = segments[g]
-            var groups: [Int] = []
-            var gIndex: [Int: Int] = [:]
-            var span: [Int] = []
-            for s in segs {
-                let d = abs(row[s.to] - row[s.from])
-                if let k = gIndex[s.group] {
+            let g32 = Int32(g)
+            groups.removeAll(keepingCapacity: true)
+            span.removeAll(keepingCapacity: true)
+            for s in segments[g] {
+                let d = abs(row[Int(s.to)] - row[Int(s.from)])
+                let item = Int(s.group)
+                if groupGap[item] == g32 {
+                    let k = Int(groupOfItem[item])
                     span[k] = max(span[k], d)
                 } else {
-                    gIndex[s.group] = groups.count
-                    groups.append(s.group)
+                    groupGap[item] = g32
+                    groupOfItem[item] = Int32(groups.count)
+                    groups.append(item)
                     span.append(d)
                 }
             }
-            var enters: [Int: Int] = [:]  // row → group index arriving there
-            for s in segs { enters[row[s.to]] = gIndex[s.group]! }
-            var after = [[Int]](repeating: [], count: groups.count)
-            var indeg = [Int](repeating: 0, count: groups.count)
-            var seenPair = Set<Int64>()
-            for s in segs {
-                let k = gIndex[s.group]!
-                guard let e = enters[row[s.from]], e != k, seenPair.insert(Int64(k) << 32 | Int64(e)).inserted else { continue }
-                after[k].append(e)
-                indeg[e] += 1
+            for s in segments[g] {  // row → group arriving there (the last segment's)
+                let r = row[Int(s.to)] - minRow
+                entersGap[r] = g32
+                entersRow[r] = groupOfItem[Int(s.group)]
             }
+            // The order constraints, as pairs (group, group after it). A pair seen twice counts
+            // twice in `after` and in `indeg` alike, which readies a group at the same moment.
+            afterPairs.removeAll(keepingCapacity: true)
+            for s in segments[g] {
+                let r = row[Int(s.from)] - minRow
+                guard entersGap[r] == g32 else { continue }
+                let k = groupOfItem[Int(s.group)]
+                let e = entersRow[r]
+                guard e != k else { continue }
+                afterPairs.append((k, e))
+            }
+            let after = FlatLists(items: groups.count, afterPairs)
+            var indeg = [Int](repeating: 0, count: groups.count)
+            for (_, e) in afterPairs { indeg[Int(e)] += 1 }
             // Longest turn first (leftmost): a fan-out's far branch then passes left of the
             // near branches' runs instead of crossing them.
-            var heap = LaneHeap(span: span)
-            for k in groups.indices where indeg[k] == 0 { heap.push(k) }
+            var heap = LaneHeap()
+            for k in groups.indices where indeg[k] == 0 { heap.push(k, span: span[k]) }
             var placed = [Bool](repeating: false, count: groups.count)
+            var rankOf = [Int32](repeating: 0, count: groups.count)
             var rank = 0
             var byPriority: [Int]?
             var cursor = 0
@@ -275,15 +300,21 @@ extension Layout {
                 let k = next!
                 guard !placed[k] else { continue }
                 placed[k] = true
-                laneOf[g << 32 | groups[k]] = rank
+                rankOf[k] = Int32(rank)
                 rank += 1
-                for e in after[k] {
+                let (s, end) = after.range(of: k)
+                for j in s..<end {
+                    let e = after.item(j)
                     indeg[e] -= 1
-                    if indeg[e] == 0, !placed[e] { heap.push(e) }
+                    if indeg[e] == 0, !placed[e] { heap.push(e, span: span[e]) }
                 }
             }
+            for s in segments[g] { laneOf[Int(s.id)] = rankOf[Int(groupOfItem[Int(s.group)])] }
             gapLanes[g] = groups.count
         }
+        segments = []
+        groupOfItem = []
+        groupGap = []
 
         // Columns' x: node columns as wide as their widest box, label columns as their widest
         // label plus a cell of line on each side, gaps as their lanes plus the cells that
@@ -298,48 +329,50 @@ extension Layout {
         for c in 1..<max(1, columns) { colX[c] = colX[c - 1] + colW[c - 1] + max(2, gapLanes[c - 1] + 2) }
         let width = colX[columns - 1] + colW[columns - 1] + options.margin
 
-        var boxes: [NodeID: Rect] = [:]
-        boxes.reserveCapacity(n)
         var rects = [Rect](repeating: Rect(x: 0, y: 0, width: 0, height: 0), count: n)
-        var layersOut: [NodeID: Int] = [:]
-        var orderOut: [NodeID: Int] = [:]
         for u in 0..<n {
-            let r = Rect(x: colX[col[u]], y: row[u] - half, width: widths[u], height: options.boxHeight)
-            rects[u] = r
-            boxes[graph.nodes[u].id] = r
-            layersOut[graph.nodes[u].id] = layer[u]
+            rects[u] = Rect(x: colX[col[u]], y: row[u] - half, width: widths[u], height: options.boxHeight)
         }
+        var orderOf = [Int](repeating: 0, count: n)
         for c in stride(from: 0, to: columns, by: 2) {
             var k = 0
             for i in colItems[c] where isNode(i) {
-                orderOut[graph.nodes[i].id] = k
+                orderOf[i] = k
                 k += 1
             }
         }
+        // The graph's own index of its nodes, with its values mapped: the same keys in the
+        // same table, so no node id is hashed again (three tables of thousands of ids, each
+        // hashing two strings, were a tenth of the layout).
+        let boxes = graph.index.mapValues { rects[$0] }
+        let layersOut = graph.index.mapValues { layer[$0] }
+        let orderOut = graph.index.mapValues { orderOf[$0] }
 
         var routes = [EdgeRoute](repeating: .none, count: graph.edges.count)
         // Each edge's points are gathered here and copied out at their exact size: grown by
         // appending, each edge's array was allocated two or three times and kept up to twice
         // the room it needs (7.5 MB live for 55,000 edges, heaptrack).
         var pts: [CellPoint] = []
+        var segment = 0
         for e in 0..<chains.count {
-            let chain = chains[e]
-            guard chain.count >= 2 else { continue }
-            let first = Int(chain.first!)
+            let (s, end) = chains.range(of: e)
+            guard end - s >= 2 else { continue }
+            let first = chains.item(s)
             pts.removeAll(keepingCapacity: true)
             pts.append(CellPoint(x: rects[first].maxX, y: row[first]))
             var label = Rect(x: 0, y: 0, width: 0, height: 0)
-            for k in chain.startIndex + 1..<chain.endIndex {
-                let (a, b) = (Int(chain[k - 1]), Int(chain[k]))
+            for k in s + 1..<end {
+                let (a, b) = (chains.item(k - 1), chains.item(k))
                 let g = col[b] - 1
-                if row[a] != row[b], let lane = laneOf[g << 32 | laneGroup(a, b)] {
-                    let x = colX[g] + colW[g] + 1 + lane
+                if row[a] != row[b] {
+                    let x = colX[g] + colW[g] + 1 + Int(laneOf[segment])
+                    segment += 1
                     pts.append(CellPoint(x: x, y: row[a]))
                     pts.append(CellPoint(x: x, y: row[b]))
                 }
                 if !isNode(b), labelOf[b] > 0 { label = Rect(x: colX[col[b]] + 1, y: row[b], width: labelOf[b], height: 1) }
             }
-            let last = Int(chain.last!)
+            let last = chains.item(end - 1)
             pts.append(CellPoint(x: rects[last].x - 1, y: row[last]))
             if isReversed[e] { pts.reverse() }
             // A new buffer of this size (`Array(pts)` would share the scratch one).
@@ -354,6 +387,55 @@ extension Layout {
         return GraphLayout(
             boxes: boxes, layers: layersOut, order: orderOut, bands: bands, backEdges: back, width: width,
             height: y - 1 + options.margin, topologyKey: graph.topologyKey, rects: rects, routes: routes)
+    }
+}
+
+/// One barycenter step: sorts a column's (or a layer's) items by band, then by the mean
+/// position of their neighbours (their own position when they have none), then by index, and
+/// renumbers their positions. Each item's three numbers are packed in one 128-bit integer whose
+/// order is theirs, so the sort compares plain integers instead of calling back into tuples of
+/// captured arrays; and the keys are made through buffer pointers, since each array write in
+/// a loop checked its array's uniqueness (the ordering was most of the layout, perf). Positions
+/// and their means are never negative, so their bit patterns order as they do; bands and
+/// items fit in 32 bits.
+struct BarycenterOrder {
+    private var scratch: [UInt128] = []
+
+    mutating func order(_ items: inout [Int], by neighbours: FlatLists, band: [Int], pos: inout [Double]) {
+        let m = items.count
+        if scratch.count < m { scratch = [UInt128](repeating: 0, count: m) }
+        scratch.withUnsafeMutableBufferPointer { all in
+            var keys = UnsafeMutableBufferPointer(rebasing: all[0..<m])
+            items.withUnsafeMutableBufferPointer { items in
+                pos.withUnsafeMutableBufferPointer { pos in
+                    band.withUnsafeBufferPointer { band in
+                        neighbours.withBuffers { starts, flat in
+                            for j in 0..<m {
+                                let i = items[j]
+                                let (s, e) = (Int(starts[i]), Int(starts[i + 1]))
+                                var k = pos[i]
+                                if e - s == 1 {
+                                    k = pos[Int(flat[s])]
+                                } else if e > s {
+                                    var sum = 0.0
+                                    for x in s..<e { sum += pos[Int(flat[x])] }
+                                    k = sum / Double(e - s)
+                                }
+                                keys[j] =
+                                    UInt128(UInt32(truncatingIfNeeded: band[i])) << 96 | UInt128(k.bitPattern) << 32
+                                    | UInt128(UInt32(truncatingIfNeeded: i))
+                            }
+                        }
+                    }
+                    keys.sort()
+                    for j in 0..<m {
+                        let i = Int(UInt32(truncatingIfNeeded: keys[j]))
+                        items[j] = i
+                        pos[i] = Double(j)
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -393,22 +475,32 @@ struct FlatLists {
     }
 
     subscript(_ list: Int) -> ArraySlice<Int32> { flat[Int(starts[list])..<Int(starts[list + 1])] }
+
+    /// The list's bounds in `item(_:)`'s numbering: hot loops read through these instead of
+    /// a slice, which retains the storage at each call.
+    func range(of list: Int) -> (start: Int, end: Int) { (Int(starts[list]), Int(starts[list + 1])) }
+    func count(of list: Int) -> Int { Int(starts[list + 1] - starts[list]) }
+    func item(_ k: Int) -> Int { Int(flat[k]) }
+
+    /// The starts (one more than lists) and the items, for loops that read many lists.
+    func withBuffers<R>(_ body: (UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Int32>) -> R) -> R {
+        starts.withUnsafeBufferPointer { s in flat.withUnsafeBufferPointer { f in body(s, f) } }
+    }
 }
 
-/// A max-heap of lane groups by span (ties: lower index first).
+/// A heap of lane groups, longest span first (ties: lower index first): each group's span and
+/// index packed in one integer, so a comparison reads no array.
 struct LaneHeap {
-    let span: [Int]
-    var items: [Int] = []
-    init(span: [Int]) { self.span = span }
+    private var items: [UInt64] = []
 
-    func before(_ a: Int, _ b: Int) -> Bool { span[a] != span[b] ? span[a] > span[b] : a < b }
-
-    mutating func push(_ k: Int) {
-        items.append(k)
+    /// `span` is clamped to 32 bits (a turn that long cannot be laid out anyway).
+    mutating func push(_ k: Int, span: Int) {
+        let s = UInt64(UInt32(clamping: span))
+        items.append((UInt64(UInt32.max) - s) << 32 | UInt64(UInt32(truncatingIfNeeded: k)))
         var i = items.count - 1
         while i > 0 {
             let p = (i - 1) / 2
-            guard before(items[i], items[p]) else { break }
+            guard items[i] < items[p] else { break }
             items.swapAt(i, p)
             i = p
         }
@@ -424,13 +516,13 @@ struct LaneHeap {
                 let l = 2 * i + 1
                 let r = l + 1
                 var m = i
-                if l < items.count, before(items[l], items[m]) { m = l }
-                if r < items.count, before(items[r], items[m]) { m = r }
+                if l < items.count, items[l] < items[m] { m = l }
+                if r < items.count, items[r] < items[m] { m = r }
                 if m == i { break }
                 items.swapAt(i, m)
                 i = m
             }
         }
-        return top
+        return Int(UInt32(truncatingIfNeeded: top))
     }
 }
