@@ -61,8 +61,16 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
         fx = state.handleMouse(m)
 
     case .objects(let kind, .replaced(let items)):
-        state.applyObjects(kind) { $0.replaceAll(kind, items) }
-        state.relisted(kind)
+        var changed = true
+        state.applyObjects(kind) {
+            let c = $0.replaceAll(kind, items)
+            changed = c.objectsChanged
+            return c
+        }
+        // A relist that found every object as held (a re-established watch on a quiet mesh)
+        // leaves the graph as it is: rebuilt, it was a second graph for a moment and new
+        // long-lived memory placed above the lists' buffers (docs/reliability.md).
+        if changed { state.relisted(kind) }
         state.noteConnection(.listed)
         fx = state.rampsServerChanged(kind)
     case .objects(let kind, .upserted(let o)):

@@ -742,3 +742,19 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     #expect(patch[path: "spec", "rules"]?.arrayValue?[0] == route[path: "spec", "rules"]?.arrayValue?[0])
     #expect(patch[path: "metadata", "resourceVersion"] == "7")
 }
+
+/// A relist after a re-established watch usually finds every object as held: the graph (and
+/// its layout) stays as it is. One that changed something rebuilds it once.
+@Test func aRelistThatFoundEverythingAsHeldKeepsTheGraph() {
+    var s = loaded()
+    let web = NodeID(.workload, ObjectRef(namespace: "shop", name: "web"))
+    func subtitle() -> String? { s.graph.nodes.first { $0.id == web }?.subtitle }
+    // A mark only a rebuild of the graph from the store would take away.
+    s.graph.updateSubtitle(web, "marked")
+    _ = reduce(&s, .objects(.trafficSplit, .replaced([split([90, 10], rv: "7")])))
+    #expect(subtitle() == "marked")
+    #expect(s.connection.status == .live)
+    _ = reduce(&s, .objects(.trafficSplit, .replaced([split([80, 20], rv: "8")])))
+    #expect(subtitle() == "deploy 0/1")
+    #expect(s.graph.edges.compactMap { $0.split?.weight } == ["80", "20"])
+}
