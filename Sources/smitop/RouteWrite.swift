@@ -7,7 +7,8 @@ import Mesh
 
 /// Read, compute, write with the resourceVersion read, as for TrafficSplits: the merge patch
 /// carries the whole `spec.rules` exactly as read with only the chosen rule's weights changed
-/// (lists are atomic). A 409 prints what changed and exits 3. After the write, the route's
+/// (lists are atomic), through the same compare-and-swap loop (`guardedWeightsWrite`: a 409
+/// prints what changed and exits 3, a lost answer is read back). After the write, the route's
 /// status is followed until the mesh accepts the new generation (or says nothing about
 /// generations, as Linkerd does), so "written" is never mistaken for "in effect".
 func writeRouteWeights(
@@ -22,90 +23,69 @@ func writeRouteWeights(
             throw CLIError.fail("\(label) cannot be read: \(e)", code: 1)
         } catch { throw fail(error) }
     }
-    var current = try await read()
     var index = 0
-    var next = current
     var shares: [Fraction?] = []
-    var result = JSON.null
-    var attempt = 0
-    while true {
-        switch current.ruleIndex(write.rule) {
-        case .success(let i): index = i
-        case .failure(let e): throw CLIError.fail("\(label): \(e.message)", code: 2)
-        }
-        if attempt == 0 {
-            // On Linkerd a ServiceProfile for the Service decides instead of the route (NOTES.md §7):
-            // the write still goes ahead, as asked, but not without saying it changes nothing yet.
-            let ns0 = current.serviceParents.first.map { $0.service(routeNamespace: current.namespace).namespace }
-            let profiles = await overridingProfiles(client, scope: ns0 ?? ns, routes: [current])
-            if let p = current.serviceParents.lazy.compactMap({
-                profiles.overriding(routeNamespace: current.namespace, service: $0.service(routeNamespace: current.namespace))
-            }).first {
-                warn("\(label) is overridden by \(p.label): this route's weights do not decide traffic while it exists")
+    let outcome = try await guardedWeightsWrite(
+        client, gvr, namespace: ns, name: name, label: label, listCommand: "routes", write: write, read: try await read(),
+        compute: { current, attempt in
+            switch current.ruleIndex(write.rule) {
+            case .success(let i): index = i
+            case .failure(let e): throw CLIError.fail("\(label): \(e.message)", code: 2)
             }
-            if let c = current.controller {
-                warn("\(label) is managed by \(clean(c.tool)) (\(clean(c.detail))); it may undo this change")
+            if attempt == 0 {
+                // On Linkerd a ServiceProfile for the Service decides instead of the route (NOTES.md §7):
+                // the write still goes ahead, as asked, but not without saying it changes nothing yet.
+                let ns0 = current.serviceParents.first.map { $0.service(routeNamespace: current.namespace).namespace }
+                let profiles = await overridingProfiles(client, scope: ns0 ?? ns, routes: [current])
+                if let p = current.serviceParents.lazy.compactMap({
+                    profiles.overriding(routeNamespace: current.namespace, service: $0.service(routeNamespace: current.namespace))
+                }).first {
+                    warn("\(label) is overridden by \(p.label): this route's weights do not decide traffic while it exists")
+                }
+                if let c = current.controller {
+                    warn("\(label) is managed by \(clean(c.tool)) (\(clean(c.detail))); it may undo this change")
+                }
             }
-        }
-        let weights = try compute(current, index)
-        next = current.with(rule: index, weights: weights)
-        shares = next.shares(rule: index)
-        if shares.allSatisfy({ $0 == nil }) && !write.drain {
-            throw CLIError.fail(
-                "refusing to write every weight of rule \(index) as 0: the rule would route nothing (implementations differ on what that means); pass --drain to write it anyway",
-                code: 1)
-        }
-        if attempt == 0 && next.rules[index].backends.count == 1 && weights[0].value.nanos == 0 {
-            warn("the only backend of rule \(index) gets weight 0")
-        }
-        // Weights equal to the server's: nothing is sent, and the output says so rather than
-        // "written" (a compare-and-swap with another resourceVersion still goes to the server).
-        let same = zip(current.rules[index].backends, weights).allSatisfy { $0.weight.value == $1.value }
-        if same && (write.expectResourceVersion == nil || write.expectResourceVersion == current.meta.resourceVersion) {
-            let rv = clean(current.meta.resourceVersion ?? "?")
-            switch write.output {
-            case .json, .yaml:
-                let j: JSON = [
-                    "kind": .string(kind.kind), "namespace": .string(ns), "name": .string(name), "apiVersion": .string(current.apiVersion),
-                    "rule": .int(index), "dryRun": .bool(write.dryRun), "unchanged": .bool(true), "old": RouteSummary(route: current).json,
-                    "new": RouteSummary(route: current).json,
-                ]
-                if write.output == .json { printJSON(j) } else { printYAML(j) }
-            case .table, .wide:
-                print("\(label) rule \(index) unchanged (resourceVersion \(rv)): it already has these weights; nothing written")
+            let weights = try compute(current, index)
+            let next = current.with(rule: index, weights: weights)
+            shares = next.shares(rule: index)
+            if shares.allSatisfy({ $0 == nil }) && !write.drain {
+                throw CLIError.fail(
+                    "refusing to write every weight of rule \(index) as 0: the rule would route nothing (implementations differ on what that means); pass --drain to write it anyway",
+                    code: 1)
             }
-            return
-        }
-        if attempt == 0 { try await suspendOwningCanary(client, meta: current.meta, label: label, write: write) }
-        if let expected = write.expectResourceVersion { next.meta.resourceVersion = expected }
-        do {
-            result = try await client.mergePatch(
-                gvr, namespace: ns, name: name, patch: next.weightsMergePatch(), resourceVersion: next.meta.resourceVersion,
-                dryRun: write.dryRun, fieldManager: "smitop")
-            break
-        } catch let e where e.isConflict {
-            let theirs = try? Route(json: try await client.get(gvr, namespace: ns, name: name))
-            // A mesh reports on a route by writing its status, which moves the resourceVersion
-            // (Flagger, Istio and Linkerd do it after every change): that is no one's edit to
-            // what this write carries, so the write is computed again on the new version, a few
-            // times at most. A caller's own --expect-resource-version is never renewed.
-            if let theirs, write.expectResourceVersion == nil, attempt < WriteContent.renewals, WriteContent.onlyStatusMoved(from: current.raw, to: theirs.raw)
-            {
-                current = theirs
-                attempt += 1
-                continue
+            if attempt == 0 && next.rules[index].backends.count == 1 && weights[0].value.nanos == 0 {
+                warn("the only backend of rule \(index) gets weight 0")
             }
-            var msg = "conflict: \(label) changed on the server since resourceVersion \(next.meta.resourceVersion ?? "?"); nothing was written"
-            if let theirs, theirs.rules.indices.contains(index) {
-                msg += "\n  server now (resourceVersion \(theirs.meta.resourceVersion ?? "?")): " + backendsText(theirs, index)
-                msg += "\n  you wanted: " + backendsText(next, index)
-                if let m = theirs.meta.managers.last { msg += "\n  last writer: \(clean(m))" }
+            // Weights equal to the server's: nothing is sent, and the output says so rather than
+            // "written" (a compare-and-swap with another resourceVersion still goes to the server).
+            let same = zip(current.rules[index].backends, weights).allSatisfy { $0.weight.value == $1.value }
+            if same && (write.expectResourceVersion == nil || write.expectResourceVersion == current.meta.resourceVersion) {
+                let rv = clean(current.meta.resourceVersion ?? "?")
+                switch write.output {
+                case .json, .yaml:
+                    let j: JSON = [
+                        "kind": .string(kind.kind), "namespace": .string(ns), "name": .string(name), "apiVersion": .string(current.apiVersion),
+                        "rule": .int(index), "dryRun": .bool(write.dryRun), "unchanged": .bool(true), "old": RouteSummary(route: current).json,
+                        "new": RouteSummary(route: current).json,
+                    ]
+                    if write.output == .json { printJSON(j) } else { printYAML(j) }
+                case .table, .wide:
+                    print("\(label) rule \(index) unchanged (resourceVersion \(rv)): it already has these weights; nothing written")
+                }
+                return nil
             }
-            throw CLIError.fail(msg, code: 3)
-        } catch {
-            throw fail(error)
-        }
-    }
+            return next
+        },
+        sameWeights: { server, sent in
+            server.rules.indices.contains(index)
+                && server.rules[index].backends.map(\.weight.value) == sent.rules[index].backends.map(\.weight.value)
+        },
+        describe: { $0.rules.indices.contains(index) ? backendsText($0, index) : nil })
+    guard let outcome else { return }
+    let current = outcome.read
+    let next = outcome.sent
+    let result = outcome.answer
     var written = (try? Route(json: result)) ?? next
     var acceptance: WriteAcceptance? = nil
     if !write.dryRun, let generation = written.generation, write.acceptTimeout > 0 {

@@ -97,8 +97,8 @@ func writeTargetWeights(
     }
 }
 
-/// Read, compute, write with the resourceVersion read: the shared path of `split set` and
-/// `split shift`. A 409 prints what changed on the server and exits 3, without retrying.
+/// Read, compute, write with the resourceVersion read: the TrafficSplit path of `split set`
+/// and `split shift` (the loop, its 409s and lost answers: `guardedWeightsWrite`).
 func writeWeights(
     cluster options: ClusterOptions, write: WriteOptions, ref: String,
     compute: (TrafficSplit) throws -> TrafficSplit
@@ -106,95 +106,53 @@ func writeWeights(
     let (client, resolved) = try options.connect()
     let gvr = try await splitResource(client)
     let (ns, name) = try parseObjectRef(ref, defaultNamespace: resolved.namespace)
+    let label = "TrafficSplit \(clean(ns))/\(clean(name))"
     var current: TrafficSplit
     do {
         current = try TrafficSplit(json: try await client.get(gvr, namespace: ns, name: name))
     } catch let e as SMIDecodeError {
-        throw CLIError.fail("TrafficSplit \(ns)/\(name) cannot be read: \(e)", code: 1)
+        throw CLIError.fail("\(label) cannot be read: \(e)", code: 1)
     } catch {
         throw fail(error)
     }
     if let c = current.controller {
-        warn("TrafficSplit \(clean(ns))/\(clean(name)) is managed by \(clean(c.tool)) (\(clean(c.detail))); it may undo this change")
+        warn("\(label) is managed by \(clean(c.tool)) (\(clean(c.detail))); it may undo this change")
     }
-    var next = current
-    var result = JSON.null
-    var attempt = 0
-    retrying: while true {
-        next = try compute(current)
-        if !next.backends.isEmpty && next.backends.allSatisfy({ $0.weight.value.isZero }) && !write.drain {
-            throw CLIError.fail(
-                "refusing to write every weight of TrafficSplit \(clean(ns))/\(clean(name)) as 0: the split would route nothing (meshes differ on what that means); pass --drain to write it anyway",
-                code: 1)
-        }
-        // Weights equal to the server's: nothing is sent, and the output says so rather than
-        // "written" (a compare-and-swap with another resourceVersion still goes to the server).
-        let same =
-            next.backends.map { [$0.service, $0.weight.value.canonical] } == current.backends.map { [$0.service, $0.weight.value.canonical] }
-        if same && (write.expectResourceVersion == nil || write.expectResourceVersion == current.meta.resourceVersion) {
-            switch write.output {
-            case .json, .yaml:
-                var j = diffJSON(current, current, dryRun: write.dryRun)
-                j["unchanged"] = .bool(true)
-                if write.output == .json { printJSON(j) } else { printYAML(j) }
-            case .table, .wide:
-                print(
-                    "TrafficSplit \(clean(ns))/\(clean(name)) unchanged (resourceVersion \(clean(current.meta.resourceVersion ?? "?"))): it already has these weights; nothing written"
-                )
-            }
-            return
-        }
-        if attempt == 0 {
-            try await suspendOwningCanary(client, meta: current.meta, label: "TrafficSplit \(clean(ns))/\(clean(name))", write: write)
-        }
-        if let expected = write.expectResourceVersion {
-            next.meta.resourceVersion = expected
-        }
-        do {
-            result = try await client.mergePatch(
-                gvr, namespace: ns, name: name, patch: next.weightsMergePatch(), resourceVersion: next.meta.resourceVersion,
-                dryRun: write.dryRun, fieldManager: "smitop")
-            break retrying
-        } catch let e where e.isConflict {
-            let theirs = try? TrafficSplit(json: try await client.get(gvr, namespace: ns, name: name))
-            // A version that differs in status or bookkeeping only is no one's edit to what
-            // this write carries: compute it again there (a few times at most). Anything else
-            // is another writer's change; retrying would overwrite them, so show it and stop.
-            if let theirs, write.expectResourceVersion == nil, attempt < WriteContent.renewals,
-                WriteContent.onlyStatusMoved(from: current.raw, to: theirs.raw)
-            {
-                current = theirs
-                attempt += 1
-                continue retrying
-            }
-            var msg =
-                "conflict: TrafficSplit \(ns)/\(name) changed on the server since resourceVersion \(next.meta.resourceVersion ?? "?"); nothing was written"
-            if let theirs {
-                msg += "\n  server now (resourceVersion \(theirs.meta.resourceVersion ?? "?")): " + SplitSummary(split: theirs).backendsText(wide: false)
-                msg += "\n  you wanted: " + SplitSummary(split: next).backendsText(wide: false)
-                if let m = theirs.meta.managers.last { msg += "\n  last writer: \(clean(m))" }
-            }
-            throw CLIError.fail(msg, code: 3)
-        } catch let e where e.isTransport && e.mayHaveBeenSent && !write.dryRun {
-            // The connection broke after the patch went out: it may have been applied. Never
-            // resend blindly; read the split back and say which it was.
-            guard let now = try? TrafficSplit(json: try await client.get(gvr, namespace: ns, name: name)) else {
+    let canonical = { (t: TrafficSplit) in t.backends.map { [$0.service, $0.weight.value.canonical] } }
+    let outcome = try await guardedWeightsWrite(
+        client, gvr, namespace: ns, name: name, label: label, listCommand: "splits", write: write, read: current,
+        compute: { current, _ in
+            let next = try compute(current)
+            if !next.backends.isEmpty && next.backends.allSatisfy({ $0.weight.value.isZero }) && !write.drain {
                 throw CLIError.fail(
-                    "the connection failed after the write was sent (\(e.userMessage)), and the split could not be read back: whether it was applied is unknown; check with smitop splits -n \(ns)",
+                    "refusing to write every weight of \(label) as 0: the split would route nothing (meshes differ on what that means); pass --drain to write it anyway",
                     code: 1)
             }
-            let canonical = { (t: TrafficSplit) in t.backends.map { [$0.service, $0.weight.value.canonical] } }
-            guard canonical(now) == canonical(next), now.meta.resourceVersion != current.meta.resourceVersion else {
-                throw CLIError.fail(
-                    "the connection failed after the write was sent (\(e.userMessage)); reading it back shows it was not applied: nothing changed", code: 1)
+            // Weights equal to the server's: nothing is sent, and the output says so rather than
+            // "written" (a compare-and-swap with another resourceVersion still goes to the server).
+            if canonical(next) == canonical(current)
+                && (write.expectResourceVersion == nil || write.expectResourceVersion == current.meta.resourceVersion)
+            {
+                switch write.output {
+                case .json, .yaml:
+                    var j = diffJSON(current, current, dryRun: write.dryRun)
+                    j["unchanged"] = .bool(true)
+                    if write.output == .json { printJSON(j) } else { printYAML(j) }
+                case .table, .wide:
+                    print(
+                        "\(label) unchanged (resourceVersion \(clean(current.meta.resourceVersion ?? "?"))): it already has these weights; nothing written"
+                    )
+                }
+                return nil
             }
-            warn("the connection failed after the write was sent; reading it back shows it was applied")
-            result = now.encode()
-            break retrying
-        } catch {
-            throw fail(error)
-        }
-    }
+            return next
+        },
+        sameWeights: { canonical($0) == canonical($1) },
+        describe: { SplitSummary(split: $0).backendsText(wide: false) })
+    guard let outcome else { return }
+    current = outcome.read
+    let next = outcome.sent
+    let result = outcome.answer
     let written = (try? TrafficSplit(json: result)) ?? next
     switch write.output {
     case .json: printJSON(diffJSON(current, written, dryRun: write.dryRun))

@@ -115,6 +115,22 @@ struct RouteCLITests {
         }
     }
 
+    @Test("a write whose answer is lost (applied, then the connection cut) is read back, as for TrafficSplits, never resent")
+    func lostAnswerIsReadBack() async throws {
+        let h = try await SimHarness.start { $0.profile = .istio }
+        defer { Task { await h.stop() } }
+        let before = try await kubectlJSON(h, ["get", "httproute", "books", "-n", "bookstore"])
+        _ = try await h.adminFaults(#"{"dropResponses": 1}"#)
+        let r = try await smitop(
+            h, ["split", "set", "httproute/books", "-n", "bookstore", "--rule", "1", "books-v1=7", "books-v2=3", "--accept-timeout", "0"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stderr.contains("reading it back shows it was applied"), "\(r.stderr)")
+        #expect(r.stdout.contains("80 → 7") && r.stdout.contains("20 → 3"), "\(r.stdout)")
+        let after = try await kubectlJSON(h, ["get", "httproute", "books", "-n", "bookstore"])
+        #expect(after[path: "spec", "rules"]?.arrayValue?[1]["backendRefs"]?.arrayValue?.map { $0["weight"]?.intValue } == [7, 3])
+        #expect(after[path: "metadata", "generation"]?.intValue == (before[path: "metadata", "generation"]?.intValue ?? 0) + 1)
+    }
+
     @Test("refusals: all-zero without --drain, a rule that does not exist, a stale resourceVersion, weights out of range")
     func refusals() async throws {
         let h = try await SimHarness.start { $0.profile = .istio }
