@@ -12,7 +12,9 @@ every namespace), and for the run's length:
   weights every second;
 - the simulator drops every watch once a minute (`dropWatchesEverySeconds: 60`);
 - a third of the way in (in a run shorter than 4.5 minutes, a third into the warm-up), a
-  burst of 500s (an outage of the API and the metrics it serves);
+  burst of 500s (an outage of the API and the metrics it serves) with every watch expired
+  (410) at its start, so that every kind relists at once, as after a long outage (a burst
+  alone can be used up by a few polls before any watch notices it);
 - every `--sample-seconds` (10), the TUI's heap in use (glibc's `malloc_info` over every
   arena, which the TUI writes to `SMITOP_HEAP_STATS_FILE` at quiet points: after the frame
   that applied a metrics poll, when no poll holds what it read), resident memory (VmRSS),
@@ -187,7 +189,7 @@ def main():
             except kubernetes.client.exceptions.ApiException:
                 failed_writes += 1  # the 500 burst: the writer carries on, as a script would
             if not outage_done and now >= outage_at:
-                admin({"errorBurst": 60})
+                admin({"errorBurst": 60, "expireWatchesNow": True})
                 outage_done = True
             if now >= next_sample:
                 if pid() != tui:
