@@ -61,16 +61,11 @@ func reduceDeferringGraph(_ state: inout AppState, _ msg: Message) -> [Effect] {
         fx = state.handleMouse(m)
 
     case .objects(let kind, .replaced(let items)):
-        var changed = true
-        state.applyObjects(kind) {
-            let c = $0.replaceAll(kind, items)
-            changed = c.objectsChanged
-            return c
-        }
-        // A relist that found every object as held (a re-established watch on a quiet mesh)
-        // leaves the graph as it is: rebuilt, it was a second graph for a moment and new
-        // long-lived memory placed above the lists' buffers (docs/reliability.md).
-        if changed { state.relisted(kind) }
+        // Like a watch event: the graph is rebuilt for a new topology only, what changed
+        // otherwise is patched in place. Rebuilt after every relist, it was a second graph
+        // for a moment and new long-lived memory placed among the lists' buffers, kept
+        // resident after a relist of every kind at once (docs/reliability.md, Soak).
+        state.applyObjects(kind) { $0.replaceAll(kind, items) }
         state.noteConnection(.listed)
         fx = state.rampsServerChanged(kind)
     case .objects(let kind, .upserted(let o)):
@@ -236,7 +231,7 @@ extension AppState {
                 graph.updateSplitShares(id, s)
                 visibleGraph.updateSplitShares(id, s)
             }
-            if let d = c.changedDeployment.flatMap({ store.deployments[$0] }) {
+            for d in c.changedDeployments.compactMap({ store.deployments[$0] }) {
                 let sub = MeshGraph.deploymentSubtitle(d)
                 graph.updateSubtitle(NodeID(.workload, d.id), sub)
                 visibleGraph.updateSubtitle(NodeID(.workload, d.id), sub)
@@ -244,11 +239,6 @@ extension AppState {
         }
         // Drafts of these splits follow the server, show theirs, or settle a write of unknown outcome.
         if !c.changedSplits.isEmpty && !splitEditor.drafts.isEmpty { edit(.serverChanged(Array(c.changedSplits))) }
-    }
-
-    /// A relist may have changed any status field (ready counts): rebuild once rather than diff.
-    mutating func relisted(_ kind: ObjectKind) {
-        if kind == .service || kind == .deployment || kind == .trafficSplit || kind.routeKind != nil { graphStale = true }
     }
 
     /// Rebuilds the graph if object deltas changed its topology since the last time. The

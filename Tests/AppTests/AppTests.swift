@@ -743,18 +743,36 @@ func weights(_ d: SplitDraft?) -> [String] { d?.working.backends.map(\.weight.de
     #expect(patch[path: "metadata", "resourceVersion"] == "7")
 }
 
-/// A relist after a re-established watch usually finds every object as held: the graph (and
-/// its layout) stays as it is. One that changed something rebuilds it once.
-@Test func aRelistThatFoundEverythingAsHeldKeepsTheGraph() {
+/// A relist is applied as watch events are: the graph is rebuilt for a new topology only; new
+/// weights or a new ready count are patched in place, and a relist that changed nothing
+/// changes nothing (a re-established watch on a quiet mesh).
+@Test func aRelistRebuildsTheGraphOnlyForANewTopology() {
     var s = loaded()
     let web = NodeID(.workload, ObjectRef(namespace: "shop", name: "web"))
-    func subtitle() -> String? { s.graph.nodes.first { $0.id == web }?.subtitle }
+    let books = NodeID(.service, ObjectRef(namespace: "shop", name: "books"))
+    func subtitle(_ id: NodeID) -> String? { s.graph.nodes.first { $0.id == id }?.subtitle }
     // A mark only a rebuild of the graph from the store would take away.
-    s.graph.updateSubtitle(web, "marked")
+    s.graph.updateSubtitle(books, "marked")
     _ = reduce(&s, .objects(.trafficSplit, .replaced([split([90, 10], rv: "7")])))
-    #expect(subtitle() == "marked")
+    #expect(subtitle(books) == "marked")
     #expect(s.connection.status == .live)
     _ = reduce(&s, .objects(.trafficSplit, .replaced([split([80, 20], rv: "8")])))
-    #expect(subtitle() == "deploy 0/1")
+    #expect(subtitle(books) == "marked")
     #expect(s.graph.edges.compactMap { $0.split?.weight } == ["80", "20"])
+    #expect(s.visibleGraph.edges.compactMap { $0.split?.weight } == ["80", "20"])
+    let readyWeb = obj(
+        #"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"shop","resourceVersion":"3"},"spec":{"template":{"metadata":{"labels":{"app":"web"}}}},"status":{"readyReplicas":1}}"#
+    )
+    _ = reduce(
+        &s,
+        .objects(
+            .deployment,
+            .replaced([readyWeb, deployment("books-v1", #""app":"books","v":"1""#), deployment("books-v2", #""app":"books","v":"2""#)])))
+    #expect(subtitle(web) == "deploy 1/1")
+    #expect(s.visibleGraph.nodes.first { $0.id == web }?.subtitle == "deploy 1/1")
+    #expect(subtitle(books) == "marked")
+    // A third backend is a new topology: the graph is built again.
+    _ = reduce(&s, .objects(.trafficSplit, .replaced([split([60, 30, 10], rv: "9")])))
+    #expect(subtitle(books) == "svc")
+    #expect(s.graph.edges.compactMap { $0.split?.weight } == ["60", "30", "10"])
 }
