@@ -89,18 +89,20 @@ public struct GraphCanvas: Sendable {
 
     private static let left: UInt8 = 1, right: UInt8 = 2, up: UInt8 = 4, down: UInt8 = 8
 
-    /// Plain data (no references), so the per-frame grid of them costs no reference counting.
+    /// Plain data (no references), so the per-frame grid of them costs no reference counting;
+    /// six bytes (priority in an Int8), so the grid of a 300×80 frame stays in the cache: with
+    /// an Int it was 24 bytes a cell, and marking cells was most of a large frame (perf).
     private struct LineCell {
         var mask: UInt8 = 0
         var allDashed = true
-        var priority = -1
+        var priority: Int8 = -1
         var style = Style(.edge)
         /// 0 none, 1 pointing left, 2 pointing right.
         var arrow: UInt8 = 0
     }
 
     /// Which style wins where edges overlap: the selected edge, then the worst health.
-    private static func priority(_ e: Edge) -> Int {
+    private static func priority(_ e: Edge) -> Int8 {
         if e.selected { return 100 }
         if e.dimmed { return 0 }
         switch e.health {
@@ -178,19 +180,6 @@ public struct GraphCanvas: Sendable {
         // 1. Lines, merged per cell of the visible area: a dense grid (a cell is drawn when its
         // mask is set), because hashing cells into a dictionary was a third of a large frame.
         var cells = [LineCell](repeating: LineCell(), count: area.width * area.height)
-        func mark(_ x: Int, _ y: Int, _ bits: UInt8, _ e: Edge) {
-            let sx = x + dx
-            let sy = y + dy
-            guard area.contains(x: sx, y: sy) else { return }
-            let key = (sy - area.y) * area.width + (sx - area.x)
-            cells[key].mask |= bits
-            cells[key].allDashed = cells[key].allDashed && e.split
-            let p = GraphCanvas.priority(e)
-            if p > cells[key].priority {
-                cells[key].priority = p
-                cells[key].style = GraphCanvas.style(e)
-            }
-        }
         var labels: [(x: Int, y: Int, width: Int, text: String, style: Style)] = []
         // The visible area in canvas coordinates, one cell wider on each side so a line
         // entering the screen gets its joint right.
@@ -199,58 +188,89 @@ public struct GraphCanvas: Sendable {
         let visY0 = area.y - dy - 1
         let visY1 = area.maxY - dy
         let laneOf = edges.contains { $0.lane == nil && $0.route == nil } ? lanes() : [:]
-        for (i, e) in edges.enumerated() {
-            let given = e.route.flatMap { r -> (points: [(Int, Int)], arrowLeft: Bool, labelSegment: (x: Int, y: Int, width: Int))? in
-                guard r.points.count >= 2 else { return nil }
-                return (r.points.map { ($0.x, $0.y) }, r.pointsLeft, (r.label.x, r.label.y, r.label.width))
-            }
-            guard let r = given ?? route(e, lane: e.lane ?? laneOf[i]) else { continue }
-            let pts = r.points
-            // Start cell reaches back into the source box so the edge visibly leaves it.
-            mark(pts[0].0, pts[0].1, r.arrowLeft ? GraphCanvas.right : GraphCanvas.left, e)
-            // Segments are axis-aligned (x first, then y, as routed). Only the stretch of each
-            // segment that can touch the screen is walked: an edge spanning thousands of rows
-            // of a tall graph costs what is visible of it.
-            var cursor = pts[0]
-            for i in 1..<pts.count {
-                let corner = (pts[i].0, cursor.1)
-                for (a, b) in [(cursor, corner), (corner, pts[i])] {
-                    if a.1 == b.1, a.0 != b.0 {
-                        guard a.1 >= visY0, a.1 <= visY1 else { continue }
-                        let lo = max(min(a.0, b.0), visX0)
-                        let hi = min(max(a.0, b.0), visX1)
-                        guard lo < hi else { continue }
+        // Through a buffer pointer: a large frame marks tens of thousands of cells, and the
+        // array's uniqueness and bounds checks on each were a good part of the frame (perf).
+        cells.withUnsafeMutableBufferPointer { cells in
+            for (i, e) in edges.enumerated() {
+                // The layout's route as given; otherwise one worked out here.
+                let pts: [CellPoint]
+                let arrowLeft: Bool
+                let labelSegment: (x: Int, y: Int, width: Int)
+                if let r = e.route, r.points.count >= 2 {
+                    pts = r.points
+                    arrowLeft = r.pointsLeft
+                    labelSegment = (r.label.x, r.label.y, r.label.width)
+                } else if let r = route(e, lane: e.lane ?? laneOf[i]) {
+                    pts = r.points.map { CellPoint(x: $0.0, y: $0.1) }
+                    arrowLeft = r.arrowLeft
+                    labelSegment = r.labelSegment
+                } else {
+                    continue
+                }
+                // What a cell takes from this edge, the same for every cell it passes.
+                let split = e.split
+                let p = GraphCanvas.priority(e)
+                let st = GraphCanvas.style(e)
+                func mark(_ x: Int, _ y: Int, _ bits: UInt8) {
+                    let sx = x + dx
+                    let sy = y + dy
+                    guard area.contains(x: sx, y: sy) else { return }
+                    let key = (sy - area.y) * area.width + (sx - area.x)
+                    cells[key].mask |= bits
+                    cells[key].allDashed = cells[key].allDashed && split
+                    if p > cells[key].priority {
+                        cells[key].priority = p
+                        cells[key].style = st
+                    }
+                }
+                // Segments are axis-aligned (x first, then y, as routed). Only the stretch of
+                // each segment that can touch the screen is walked: an edge spanning thousands of
+                // rows of a tall graph costs what is visible of it.
+                func segment(_ a: CellPoint, _ b: CellPoint) {
+                    if a.y == b.y, a.x != b.x {
+                        guard a.y >= visY0, a.y <= visY1 else { return }
+                        let lo = max(min(a.x, b.x), visX0)
+                        let hi = min(max(a.x, b.x), visX1)
+                        guard lo < hi else { return }
                         for x in lo..<hi {
-                            mark(x, a.1, GraphCanvas.right, e)
-                            mark(x + 1, a.1, GraphCanvas.left, e)
+                            mark(x, a.y, GraphCanvas.right)
+                            mark(x + 1, a.y, GraphCanvas.left)
                         }
-                    } else if a.0 == b.0, a.1 != b.1 {
-                        guard a.0 >= visX0, a.0 <= visX1 else { continue }
-                        let lo = max(min(a.1, b.1), visY0)
-                        let hi = min(max(a.1, b.1), visY1)
-                        guard lo < hi else { continue }
+                    } else if a.x == b.x, a.y != b.y {
+                        guard a.x >= visX0, a.x <= visX1 else { return }
+                        let lo = max(min(a.y, b.y), visY0)
+                        let hi = min(max(a.y, b.y), visY1)
+                        guard lo < hi else { return }
                         for y in lo..<hi {
-                            mark(a.0, y, GraphCanvas.down, e)
-                            mark(a.0, y + 1, GraphCanvas.up, e)
+                            mark(a.x, y, GraphCanvas.down)
+                            mark(a.x, y + 1, GraphCanvas.up)
                         }
                     }
                 }
-                cursor = pts[i]
-            }
-            let end = pts[pts.count - 1]
-            let ex = end.0 + dx
-            let ey = end.1 + dy
-            if area.contains(x: ex, y: ey) {
-                let key = (ey - area.y) * area.width + (ex - area.x)
-                if cells[key].mask != 0 {
-                    cells[key].arrow = r.arrowLeft ? 1 : 2
-                    if GraphCanvas.priority(e) >= cells[key].priority { cells[key].style = GraphCanvas.style(e) }
+                // Start cell reaches back into the source box so the edge visibly leaves it.
+                mark(pts[0].x, pts[0].y, arrowLeft ? GraphCanvas.right : GraphCanvas.left)
+                var cursor = pts[0]
+                for i in 1..<pts.count {
+                    let corner = CellPoint(x: pts[i].x, y: cursor.y)
+                    segment(cursor, corner)
+                    segment(corner, pts[i])
+                    cursor = pts[i]
                 }
-            }
-            if !e.label.isEmpty, r.labelSegment.width > 0 {
-                let marker = e.health.marker(g)
-                let st = e.selected ? Style(.edgeSelected, [.bold]) : (e.dimmed ? Style(.muted) : Style(e.health.role))
-                labels.append((r.labelSegment.x, r.labelSegment.y, r.labelSegment.width, marker + " " + e.label, st))
+                let end = pts[pts.count - 1]
+                let ex = end.x + dx
+                let ey = end.y + dy
+                if area.contains(x: ex, y: ey) {
+                    let key = (ey - area.y) * area.width + (ex - area.x)
+                    if cells[key].mask != 0 {
+                        cells[key].arrow = arrowLeft ? 1 : 2
+                        if p >= cells[key].priority { cells[key].style = st }
+                    }
+                }
+                if !e.label.isEmpty, labelSegment.width > 0 {
+                    let marker = e.health.marker(g)
+                    let lst = e.selected ? Style(.edgeSelected, [.bold]) : (e.dimmed ? Style(.muted) : Style(e.health.role))
+                    labels.append((labelSegment.x, labelSegment.y, labelSegment.width, marker + " " + e.label, lst))
+                }
             }
         }
         for (key, c) in cells.enumerated() where c.mask != 0 {
