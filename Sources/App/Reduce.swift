@@ -228,8 +228,15 @@ extension AppState {
             // Same nodes and edges: patch the labels that changed, in place.
             for id in c.changedSplits {
                 guard let s = store.splits[id] else { continue }
-                graph.updateSplitShares(id, s)
-                visibleGraph.updateSplitShares(id, s)
+                let change = graph.splitShareChange(id, s)
+                if let change { graph.apply(change) }
+                // The visible graph is usually the graph itself (a copy, its own since the
+                // first patch): its edges are found once, for both.
+                if let change, visibleGraph.hasSameStructure(as: graph) {
+                    visibleGraph.apply(change)
+                } else {
+                    visibleGraph.updateSplitShares(id, s)
+                }
             }
             for d in c.changedDeployments.compactMap({ store.deployments[$0] }) {
                 let sub = MeshGraph.deploymentSubtitle(d)

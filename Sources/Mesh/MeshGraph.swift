@@ -346,16 +346,40 @@ public struct MeshGraph: Sendable, Equatable {
     /// backend (the root's node, the acceptance, the shares without the rest of the analysis)
     /// is worked out once.
     public mutating func updateSplitShares(_ sid: SplitID, _ split: WeightedSplit) {
+        if let change = splitShareChange(sid, split) { apply(change) }
+    }
+
+    /// The new shares of a split's edges, found but not yet written: `apply` writes them here
+    /// and, without finding them again, in a graph of the same structure (`hasSameStructure`).
+    public struct SplitShareChange: Sendable {
+        fileprivate var accepted: Bool
+        /// Per backend with an edge: the edge's index and its share.
+        fileprivate var edges: [(edge: Int, share: SplitShare)]
+    }
+
+    /// The edges of a split and their new shares; nil when the graph has not its root.
+    public func splitShareChange(_ sid: SplitID, _ split: WeightedSplit) -> SplitShareChange? {
         // No node, no edges from it: the graph keeps only edges between its nodes.
-        guard let u = index[NodeID(.service, split.rootRef)] else { return }
+        guard let u = index[NodeID(.service, split.rootRef)] else { return nil }
         let shares = split.shares
         let weights = split.weights
         let targets = split.backendRefs
-        let accepted = split.acceptance?.isAccepted ?? true
         let kind = EdgeKind.split(sid)
+        var change = SplitShareChange(accepted: split.acceptance?.isAccepted ?? true, edges: [])
+        change.edges.reserveCapacity(targets.count)
         for i in targets.indices {
             guard let v = index[NodeID(.service, targets[i])], let e = edgeIndex(from: u, to: v, kind: kind) else { continue }
-            var share = SplitShare(split: sid, backendIndex: i, weight: weights[i].description, share: shares[i])
+            change.edges.append((e, SplitShare(split: sid, backendIndex: i, weight: weights[i].description, share: shares[i])))
+        }
+        return change
+    }
+
+    /// Writes a split's new shares (from `splitShareChange` on this graph or on one of the same
+    /// structure), keeping what each edge says of the profile that overrides it.
+    public mutating func apply(_ change: SplitShareChange) {
+        let accepted = change.accepted
+        for (e, new) in change.edges {
+            var share = new
             let old = edges[e].split
             share.overriddenBy = old?.overriddenBy
             share.callerNamespace = old?.callerNamespace
@@ -363,7 +387,7 @@ public struct MeshGraph: Sendable, Equatable {
             edges[e].split = share
             // The traffic edges that named this rule carry its new share too.
             for t in viaEdges {
-                for v in edges[t].via.indices where edges[t].via[v].split == sid && edges[t].via[v].backendIndex == i {
+                for v in edges[t].via.indices where edges[t].via[v].split == share.split && edges[t].via[v].backendIndex == share.backendIndex {
                     // Which profile this caller meets did not change with the weights.
                     var updated = share
                     updated.overriddenBy = edges[t].via[v].overriddenBy
@@ -372,6 +396,17 @@ public struct MeshGraph: Sendable, Equatable {
                 }
             }
         }
+    }
+
+    /// Whether `other` has this graph's nodes and edges in the same order, so that an edge's
+    /// index in one is its index in the other: true when one is a copy of the other (the
+    /// visible graph is the whole graph unless focused or filtered by kind), their labels
+    /// patched since. Told by the edge-end array they share: it is made when a graph is built
+    /// and never changed, and a graph built again (even of the same objects) has its own, so
+    /// this never answers true for graphs that merely look alike.
+    public func hasSameStructure(as other: MeshGraph) -> Bool {
+        guard !ends.isEmpty, ends.count == other.ends.count, nodes.count == other.nodes.count else { return false }
+        return ends.withUnsafeBufferPointer { a in other.ends.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
     }
 
     /// Only a box's second line changed (a deployment's ready count).
