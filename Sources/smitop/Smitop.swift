@@ -31,9 +31,6 @@ struct Smitop: AsyncParsableCommand {
             FileHandle.standardError.write(Data("smitop: \(text)\n".utf8))
             terminate(2)
         }
-        // The client side only: the simulator serves many connections at once on SwiftNIO's
-        // threads, where glibc's per-thread arenas are what keeps them from queueing on a lock.
-        if arguments.first != "sim" { tuneMalloc() }
         do {
             var command = try parseAsRoot(arguments)
             if var async = command as? any AsyncParsableCommand {
