@@ -116,14 +116,6 @@ struct UICommand: AsyncParsableCommand {
     @OptionGroup var ui: UIOptions
 
     func run() async throws {
-        // glibc's malloc tuned for the UI's resident memory (one arena, a fixed mmap
-        // threshold), here and in the demo only. A UI lives for hours and relists; a one-shot
-        // command (`splits`, `routes`, `graph`) decodes its pages on several threads and
-        // exits: one arena made them queue on its lock and the fixed threshold mapped each
-        // large buffer afresh, so a 10,000-split listing took 250 ms instead of 179 (medians
-        // of 10 alternated runs, release, one simulator). The simulator never had them:
-        // per-thread arenas keep SwiftNIO's threads from queueing on a lock.
-        tuneMalloc()
         let connector = Connector(
             kubeconfigPath: cluster.kubeconfig, namespace: cluster.namespace, allNamespaces: cluster.allNamespaces,
             environment: ProcessInfo.processInfo.environment, trustExec: cluster.trustExec, trustFiles: cluster.trustFiles)
@@ -143,7 +135,6 @@ struct DemoCommand: AsyncParsableCommand {
     var writeKubeconfig: String?
 
     func run() async throws {
-        tuneMalloc()  // as for `ui`
         var o = SimulatorOptions()
         o.address = "127.0.0.1"
         o.port = 0
