@@ -341,20 +341,24 @@ public struct MeshStore: Sendable, Equatable {
         if !decodeErrors.isEmpty {
             decodeErrors = decodeErrors.filter { !$0.key.hasPrefix("\(kind.rawValue):") }
         }
-        var listed = Set<ObjectRef>(minimumCapacity: objects.count)
+        // A kind's first list (the start-up) has nothing to keep or remove: no keys are
+        // gathered or looked up for it.
+        var listed = Set<ObjectRef>(minimumCapacity: held == 0 ? 0 : objects.count)
         var changed: Set<SplitID> = []
         var statusChanged: Set<ObjectRef> = []
         for o in objects {
-            let meta = o["metadata"]
-            let id = ObjectRef(
-                namespace: clean(meta?["namespace"]?.stringValue ?? ""), name: clean(meta?["name"]?.stringValue ?? ""))
-            listed.insert(id)
-            if let rv = meta?["resourceVersion"]?.stringValue, !rv.isEmpty, storedVersion(kind, id) == rv { continue }
+            if held > 0 {
+                let meta = o["metadata"]
+                let id = ObjectRef(
+                    namespace: clean(meta?["namespace"]?.stringValue ?? ""), name: clean(meta?["name"]?.stringValue ?? ""))
+                listed.insert(id)
+                if let rv = meta?["resourceVersion"]?.stringValue, !rv.isEmpty, storedVersion(kind, id) == rv { continue }
+            }
             let c = apply(kind, o, reindex: false)
             changed.formUnion(c.changedSplits)
             statusChanged.formUnion(c.changedDeployments)
         }
-        changed.formUnion(removeAll(kind, except: listed))
+        if held > 0 { changed.formUnion(removeAll(kind, except: listed)) }
         if kind == .serviceProfile { reindexProfiles() }
         synced.insert(kind)
         let topo = wasEmpty ? objectCount(kind) > 0 : topologyFingerprint(kind) != fingerprintBefore
